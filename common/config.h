@@ -1,0 +1,213 @@
+/* config: the citywall YAML configuration (SPEC §9), loaded with libfyaml.
+ *
+ * cfg_load() parses and validates one YAML file into an immutable cfg_t. Every problem is
+ * reported as "FILE:LINE: FIELD: problem" (one per line in *errors); a config with any error
+ * is refused as a whole. A loaded cfg_t is never modified: a reload (SIGHUP) loads a new one
+ * and swaps the pointer on the hub's service thread.
+ *
+ * Indexes: halls, biz types, windows and cameras are referred to by their index in the
+ * arrays below everywhere in the hub; ids are only for the edges (JSON, SQL). A window's
+ * `biz` and `cameras` hold indexes into its hall's `biz` and `cameras` arrays.
+ *
+ * Times of day are minutes since local midnight; a span [from, to) with from == to is empty.
+ * Weekday index 0 = Monday .. 6 = Sunday. Dates are yyyymmdd integers (20261122).
+ */
+#ifndef CW_CONFIG_H
+#define CW_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum cfg_level { CFG_LEVEL_CITY, CFG_LEVEL_COUNTY, CFG_LEVEL_TOWN, CFG_LEVEL_VILLAGE };
+enum cfg_role { CFG_ROLE_ADMIN, CFG_ROLE_CITY, CFG_ROLE_HALL, CFG_ROLE_WALL };
+enum cfg_area {
+    CFG_AREA_WINDOW,
+    CFG_AREA_WAITING,
+    CFG_AREA_ENTRANCE,
+    CFG_AREA_SELF_SERVICE,
+    CFG_AREA_BACK_OFFICE
+};
+
+typedef struct cfg_span {
+    int from_min, to_min;
+} cfg_span;
+
+/* Opening hours per weekday (0 = Monday): open span and lunch break inside it. */
+typedef struct cfg_hours {
+    cfg_span open[7];
+    cfg_span lunch[7];
+} cfg_hours;
+
+/* Staffing plan entry: on the weekdays in days_mask (bit 0 = Monday), between from and to,
+ * `windows` windows should be open. No entry covering a time: all windows (SPEC §2). */
+typedef struct cfg_staffing {
+    uint8_t days_mask;
+    int from_min, to_min;
+    int windows;
+} cfg_staffing;
+
+typedef struct cfg_biz {
+    char *id; /* ticket prefix, e.g. "A" */
+    char *name;
+    char *category; /* one of cfg->city.categories[].id */
+    int sla_s;      /* waiting SLA, default 1800 */
+} cfg_biz;
+
+typedef struct cfg_camera {
+    char *id;
+    char *name;
+    int area;       /* enum cfg_area */
+    char *main_url; /* may be NULL (announced by the gateway in camera.status) */
+    char *sub_url;  /* may be NULL */
+} cfg_camera;
+
+typedef struct cfg_window {
+    char *id;
+    int *biz; /* indexes into hall->biz */
+    int nbiz;
+    int *cameras; /* indexes into hall->cameras */
+    int ncameras;
+} cfg_window;
+
+typedef struct cfg_staff {
+    char *id;   /* 工号 */
+    char *name; /* personal data: shown only to roles that may see names */
+} cfg_staff;
+
+typedef struct cfg_hall {
+    char *id;
+    char *name;
+    int level;        /* enum cfg_level */
+    char *parent;     /* parent hall id or NULL */
+    int parent_index; /* index of parent in cfg->halls, -1 if none */
+    double lat, lng;  /* WGS-84 */
+    cfg_hours hours;  /* the city's default hours unless the hall overrides them */
+    cfg_biz *biz;
+    int nbiz;
+    cfg_window *windows;
+    int nwindows;
+    cfg_camera *cameras;
+    int ncameras;
+    cfg_staffing *staffing;
+    int nstaffing;
+    cfg_staff *staff;
+    int nstaff;
+} cfg_hall;
+
+typedef struct cfg_category {
+    char *id; /* e.g. "social-security" */
+    char *name;
+} cfg_category;
+
+typedef struct cfg_calendar {
+    int *holidays; /* sorted yyyymmdd: days off (法定节假日) */
+    int nholidays;
+    int *workdays; /* sorted yyyymmdd: make-up working days (调休上班) */
+    int nworkdays;
+} cfg_calendar;
+
+typedef struct cfg_city {
+    char *code; /* GB/T 2260, 6 digits */
+    char *name;
+    char *timezone; /* default "Asia/Shanghai" */
+    cfg_hours hours;
+    cfg_calendar calendar;
+    cfg_category *categories;
+    int ncategories;
+} cfg_city;
+
+typedef struct cfg_account {
+    char *user;
+    int role;      /* enum cfg_role */
+    char *pwhash;  /* Argon2id string as made by crypto_pwhash_str */
+    int *halls;    /* role hall: hall indexes (subtrees already expanded) */
+    int nhalls;
+} cfg_account;
+
+typedef struct cfg_token {
+    char *name;
+    uint8_t sha256[32]; /* SHA-256 of the token string */
+    int role;           /* CFG_ROLE_HALL (writes events) or CFG_ROLE_WALL (reads) */
+    bool all_halls;
+    int *halls; /* when !all_halls */
+    int nhalls;
+} cfg_token;
+
+typedef struct cfg_lexterm {
+    char *term;     /* as written in the config */
+    char *category; /* e.g. 人身安全 */
+    int weight;
+} cfg_lexterm;
+
+typedef struct cfg_limits {
+    int max_batch_events;      /* 5000 */
+    int64_t max_body_bytes;    /* 4 MiB */
+    int64_t max_ws_message;    /* 1 MiB */
+    int max_conns_per_addr;    /* 256 */
+    double ingest_rate;        /* events/s per token, 0 = unlimited */
+    int login_attempts;        /* failed attempts before lockout, 5 */
+    int login_lockout_s;       /* 300 */
+    int64_t client_buffer;     /* 1 MiB per live client */
+} cfg_limits;
+
+typedef struct cfg {
+    char *path;       /* the file it was loaded from */
+    char *listen;     /* "127.0.0.1:8080" */
+    char *db_path;    /* relative paths are relative to the working directory */
+    char **origins;   /* allowed browser origins; none = the hub's own */
+    int norigins;
+    char *tls_cert, *tls_key; /* NULL = plain */
+    int tick_ms;              /* live tick, 50 */
+    int retention_days;       /* raw events, 400 */
+    int session_idle_s;       /* 8 h */
+    int session_absolute_s;   /* 24 h */
+    cfg_limits limits;
+    cfg_city city;
+    cfg_hall *halls;
+    int nhalls;
+    cfg_account *accounts;
+    int naccounts;
+    cfg_token *tokens;
+    int ntokens;
+    cfg_lexterm *lexicon;
+    int nlexicon;
+    char **webhooks;
+    int nwebhooks;
+    int case_contact_days;  /* real-name 差评: contact within N working days, 1 */
+    int case_rectify_days;  /* every 差评: rectified within N working days, 15 */
+    bool demo_credentials; /* a demo token or password is in use: the hub warns */
+} cfg_t;
+
+/* Load and validate FILE. On success returns a new cfg_t (free with cfg_free) and sets
+ * *errors to NULL. On failure returns NULL and sets *errors to a malloc'd string of
+ * "FILE:LINE: FIELD: problem" lines (caller frees). */
+cfg_t *cfg_load(const char *path, char **errors);
+void cfg_free(cfg_t *cfg);
+
+/* Lookups by id; -1 when unknown. */
+int cfg_hall_index(const cfg_t *cfg, const char *id);
+int cfg_biz_index(const cfg_hall *hall, const char *id);
+int cfg_window_index(const cfg_hall *hall, const char *id);
+int cfg_camera_index(const cfg_hall *hall, const char *id);
+int cfg_staff_index(const cfg_hall *hall, const char *id);
+int cfg_account_index(const cfg_t *cfg, const char *user);
+/* The token whose SHA-256 equals sha256(token), compared in constant time; -1 if none. */
+int cfg_token_find(const cfg_t *cfg, const char *token);
+bool cfg_token_may_write(const cfg_token *tok, int hall);
+
+/* Calendar. date: yyyymmdd; weekday: 0 = Monday. A working day is a weekday that is not a
+ * holiday, or a make-up working day (调休). */
+bool cfg_is_workday(const cfg_t *cfg, int date, int weekday);
+/* The hall's opening span for that date (empty span when closed all day). On make-up working
+ * days the hours of Monday..Friday apply (the Monday entry). */
+cfg_span cfg_hall_hours(const cfg_t *cfg, const cfg_hall *hall, int date, int weekday);
+/* Open at minute-of-day `min` (inside the open span and outside lunch)? */
+bool cfg_hall_open(const cfg_t *cfg, const cfg_hall *hall, int date, int weekday, int min);
+/* Windows planned by the staffing plan at that moment: 0 when the hall is closed. */
+int cfg_hall_planned(const cfg_t *cfg, const cfg_hall *hall, int date, int weekday, int min);
+
+const char *cfg_level_name(int level);
+const char *cfg_role_name(int role);
+const char *cfg_area_name(int area);
+
+#endif

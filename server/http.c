@@ -1,0 +1,628 @@
+/* http: HTTP requests and the /ingest WebSocket on libwebsockets. See http.h. */
+#include "http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ingest.h"
+#include "live.h"
+
+#define HTTP_SMALL_BODY (64 * 1024) /* every body but an ingest batch */
+#define HTTP_CHUNK (64 * 1024)
+
+#ifndef CW_SOURCE_DIR
+#define CW_SOURCE_DIR "."
+#endif
+
+typedef struct http_pss {
+    uint64_t conn_id;
+    struct lws *wsi;
+    int method;
+    char path[512];
+    bool is_ingest;
+    int64_t limit;
+    char *body;
+    size_t body_len, body_cap;
+    bool over_limit;
+    /* response */
+    bool have_resp, headers_sent, close_after;
+    http_resp resp;
+    size_t sent;
+    bool parked; /* waiting for a store commit or a login check */
+    int64_t t0_us;
+    int token; /* ingest: the token */
+} http_pss;
+
+size_t http_pss_size(void)
+{
+    return sizeof(http_pss);
+}
+
+void http_json(http_resp *r, int status, json_t *body)
+{
+    free(r->body);
+    r->status = status;
+    r->ctype = "application/json";
+    r->body = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+    r->len = r->body ? strlen(r->body) : 0;
+    json_decref(body);
+}
+
+void http_error(http_resp *r, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    http_json(r, status, json_pack("{s:s}", "error", msg));
+}
+
+const char *http_arg(const http_req *rq, const char *name, char *buf, int len)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "%s=", name);
+    return lws_get_urlarg_by_name(rq->wsi, key, buf, len);
+}
+
+static void pss_reset(http_pss *p)
+{
+    free(p->body);
+    free(p->resp.body);
+    uint64_t id = p->conn_id;
+    struct lws *wsi = p->wsi;
+    memset(p, 0, sizeof(*p));
+    p->conn_id = id;
+    p->wsi = wsi;
+}
+
+static void respond(struct lws *wsi, http_pss *p)
+{
+    p->have_resp = true;
+    p->parked = false;
+    lws_callback_on_writable(wsi);
+}
+
+static int write_response(hub_t *hub, struct lws *wsi, http_pss *p)
+{
+    if (!p->headers_sent) {
+        unsigned char hbuf[LWS_PRE + 2048], *start = hbuf + LWS_PRE, *q = start,
+                                             *end = hbuf + sizeof(hbuf) - 1;
+        if (lws_add_http_common_headers(wsi, (unsigned)p->resp.status,
+                                        p->resp.ctype ? p->resp.ctype : "application/json",
+                                        p->resp.len, &q, end))
+            return -1;
+        if (p->resp.set_cookie[0] &&
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
+                                        (const unsigned char *)p->resp.set_cookie,
+                                        (int)strlen(p->resp.set_cookie), &q, end))
+            return -1;
+        if (p->resp.allow[0] &&
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
+                                        (const unsigned char *)p->resp.allow,
+                                        (int)strlen(p->resp.allow), &q, end))
+            return -1;
+        static const char nocache[] = "no-store";
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                        (const unsigned char *)nocache, sizeof(nocache) - 1, &q,
+                                        end))
+            return -1;
+        if (lws_finalize_write_http_header(wsi, start, &q, end)) return -1;
+        p->headers_sent = true;
+        if (p->resp.len) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    } else {
+        size_t n = p->resp.len - p->sent;
+        if (n > HTTP_CHUNK) n = HTTP_CHUNK;
+        bool final = p->sent + n == p->resp.len;
+        unsigned char *buf = malloc(LWS_PRE + n);
+        if (!buf) return -1;
+        memcpy(buf + LWS_PRE, p->resp.body + p->sent, n);
+        int w = lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
+        free(buf);
+        if (w < (int)n) return -1;
+        p->sent += n;
+        if (!final) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    }
+    if (p->t0_us && p->is_ingest)
+        hub_hist_add(&hub->m.ack_ms, (double)(cwt_mono_ms() * 1000 - p->t0_us) / 1000.0);
+    bool close = p->close_after;
+    pss_reset(p);
+    if (close) return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* ---- static files ----------------------------------------------------------------------- */
+
+static const char *mime_of(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot) return "application/octet-stream";
+    static const char *map[][2] = {{".html", "text/html; charset=utf-8"},
+                                   {".js", "text/javascript; charset=utf-8"},
+                                   {".mjs", "text/javascript; charset=utf-8"},
+                                   {".css", "text/css; charset=utf-8"},
+                                   {".json", "application/json"},
+                                   {".geojson", "application/geo+json"},
+                                   {".svg", "image/svg+xml"},
+                                   {".png", "image/png"},
+                                   {".ico", "image/x-icon"},
+                                   {".woff2", "font/woff2"},
+                                   {".map", "application/json"}};
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(dot, map[i][0]) == 0) return map[i][1];
+    return "application/octet-stream";
+}
+
+/* Returns 1 when lws is serving a file (or failed), 0 when no such file. */
+static int serve_static(struct lws *wsi, const char *path, int *rc)
+{
+    if (strstr(path, "..") || strchr(path, '\\')) return 0;
+    const char *root = getenv("CW_WEB_ROOT");
+    char full[1024];
+    const char *rel = strcmp(path, "/") == 0 ? "/index.html" : path;
+    if (root)
+        snprintf(full, sizeof(full), "%s%s", root, rel);
+    else
+        snprintf(full, sizeof(full), "%s/assets/web%s", CW_SOURCE_DIR, rel);
+    struct stat st;
+    if (stat(full, &st) < 0 || !S_ISREG(st.st_mode)) return 0;
+    int n = lws_serve_http_file(wsi, full, mime_of(full), NULL, 0);
+    *rc = (n < 0 || (n > 0 && lws_http_transaction_completed(wsi))) ? -1 : 0;
+    return 1;
+}
+
+/* ---- dispatch --------------------------------------------------------------------------- */
+
+static void identify(hub_t *hub, struct lws *wsi, http_req *rq)
+{
+    char hdr[1024];
+    rq->authed = false;
+    if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+        auth_bearer(hub->auth, hdr, &rq->who) == 0)
+        rq->authed = true;
+    else if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_COOKIE) > 0 &&
+             auth_cookie(hub->auth, hdr, &rq->who) == 0)
+        rq->authed = true;
+}
+
+/* Token bucket per token: events per second. */
+static bool rate_ok(hub_t *hub, int token, int events)
+{
+    static double *tokens;
+    static int64_t *last;
+    static int n;
+    double rate = hub->cfg->limits.ingest_rate;
+    if (rate <= 0) return true;
+    if (n != hub->cfg->ntokens) {
+        free(tokens);
+        free(last);
+        n = hub->cfg->ntokens;
+        tokens = calloc(n, sizeof(double));
+        last = calloc(n, sizeof(int64_t));
+        if (!tokens || !last) return true;
+        for (int i = 0; i < n; i++) tokens[i] = rate;
+    }
+    int64_t now = cwt_mono_ms();
+    tokens[token] += (double)(now - last[token]) * rate / 1000.0;
+    if (tokens[token] > rate) tokens[token] = rate;
+    last[token] = now;
+    if (tokens[token] < events) return false;
+    tokens[token] -= events;
+    return true;
+}
+
+static void start_ingest(hub_t *hub, struct lws *wsi, http_pss *p)
+{
+    char hdr[1024];
+    int token = -1;
+    if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+        strncasecmp(hdr, "Bearer ", 7) == 0)
+        token = cfg_token_find(hub->cfg, hdr + 7);
+    if (token < 0 || hub->cfg->tokens[token].role != CFG_ROLE_HALL) {
+        http_error(&p->resp, 401, token < 0 ? "missing or unknown hall token"
+                                             : "this token may not write events");
+        respond(wsi, p);
+        return;
+    }
+    if (!hub->ready || hub->stopping) {
+        http_error(&p->resp, 503, hub->stopping ? "hub is stopping" : "hub is starting");
+        respond(wsi, p);
+        return;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(p->body ? p->body : "", p->body_len, 0, &jerr);
+    if (!root) {
+        http_error(&p->resp, 400, "body is not JSON: %s at line %d column %d", jerr.text,
+                   jerr.line, jerr.column);
+        respond(wsi, p);
+        return;
+    }
+    if (json_is_array(root) && !rate_ok(hub, token, (int)json_array_size(root))) {
+        hub->m.limit_429++;
+        json_decref(root);
+        http_error(&p->resp, 429, "ingest rate over %.0f events/s for token %s",
+                   hub->cfg->limits.ingest_rate, hub->cfg->tokens[token].name);
+        respond(wsi, p);
+        return;
+    }
+    int status = 0;
+    char err[256];
+    store_job *job = ingest_prepare(hub, token, root, false, &status, err, sizeof(err));
+    json_decref(root);
+    if (!job) {
+        if (status == 413) hub->m.limit_413++;
+        http_error(&p->resp, status, "%s", err);
+        respond(wsi, p);
+        return;
+    }
+    hub->m.ingest_requests++;
+    job->owner_kind = HUB_OWNER_HTTP;
+    job->owner_id = p->conn_id;
+    p->parked = true;
+    store_submit(hub->store, job);
+}
+
+static void start_login(hub_t *hub, struct lws *wsi, http_pss *p, const char *peer)
+{
+    json_t *b = json_loadb(p->body ? p->body : "", p->body_len, 0, NULL);
+    const char *user = json_string_value(json_object_get(b, "user"));
+    const char *pw = json_string_value(json_object_get(b, "password"));
+    if (!user || !pw) {
+        http_error(&p->resp, 400, "login: body must be {\"user\":string,\"password\":string}");
+        json_decref(b);
+        respond(wsi, p);
+        return;
+    }
+    int status = 0;
+    if (auth_login_start(hub->auth, user, pw, peer, p->conn_id, &status) < 0) {
+        if (status == 429) hub->m.limit_429++;
+        http_error(&p->resp, status, status == 429 ? "too many failed logins; try again later"
+                                                   : "login failed");
+        json_decref(b);
+        respond(wsi, p);
+        return;
+    }
+    json_decref(b);
+    p->parked = true;
+}
+
+static int dispatch(hub_t *hub, struct lws *wsi, http_pss *p)
+{
+    hub->m.http_requests++;
+    char peer[64] = "";
+    lws_get_peer_simple(wsi, peer, sizeof(peer));
+    if (p->over_limit) {
+        hub->m.limit_413++;
+        http_error(&p->resp, 413, "request body over the limit of %lld bytes", (long long)p->limit);
+        p->close_after = true;
+        respond(wsi, p);
+        return 0;
+    }
+    if (strcmp(p->path, "/api/v1/events") == 0 && p->method == LWSHUMETH_POST) {
+        p->t0_us = cwt_mono_ms() * 1000;
+        start_ingest(hub, wsi, p);
+        return 0;
+    }
+    if (strcmp(p->path, "/api/v1/login") == 0 && p->method == LWSHUMETH_POST) {
+        start_login(hub, wsi, p, peer);
+        return 0;
+    }
+    if (p->method == LWSHUMETH_GET && strcmp(p->path, "/metrics") == 0) {
+        p->resp.status = 200;
+        p->resp.ctype = "text/plain; version=0.0.4; charset=utf-8";
+        p->resp.body = metrics_render(hub, &p->resp.len);
+        respond(wsi, p);
+        return 0;
+    }
+    http_req rq = {.hub = hub, .wsi = wsi, .method = p->method, .path = p->path,
+                   .body = p->body, .body_len = p->body_len};
+    snprintf(rq.peer, sizeof(rq.peer), "%s", peer);
+    identify(hub, wsi, &rq);
+    if (rest_handle(&rq, &p->resp) == 0) {
+        respond(wsi, p);
+        return 0;
+    }
+    if (p->method == LWSHUMETH_GET) {
+        int rc = 0;
+        if (serve_static(wsi, p->path, &rc)) return rc;
+    }
+    http_error(&p->resp, 404, "no such resource: %s", p->path);
+    respond(wsi, p);
+    return 0;
+}
+
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len)
+{
+    struct lws_vhost *vh = lws_get_vhost(wsi);
+    hub_t *hub = vh ? lws_get_vhost_user(vh) : NULL;
+    http_pss *p = user;
+    switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (hub) hub_service_wakeup(hub);
+        return 0;
+    case LWS_CALLBACK_HTTP: {
+        pss_reset(p);
+        p->wsi = wsi;
+        if (!p->conn_id) p->conn_id = hub_conn_register(p);
+        char *uri;
+        int ulen;
+        p->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+        snprintf(p->path, sizeof(p->path), "%s", (const char *)in);
+        p->is_ingest = strcmp(p->path, "/api/v1/events") == 0;
+        p->limit = p->is_ingest ? hub->cfg->limits.max_body_bytes : HTTP_SMALL_BODY;
+        if (p->method == LWSHUMETH_POST || p->method == LWSHUMETH_PUT ||
+            p->method == LWSHUMETH_PATCH) {
+            char cl[32];
+            if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+                atoll(cl) > p->limit) {
+                /* decided from Content-Length, before reading the body */
+                p->over_limit = true;
+                return dispatch(hub, wsi, p);
+            }
+            return 0; /* the body follows */
+        }
+        return dispatch(hub, wsi, p);
+    }
+    case LWS_CALLBACK_HTTP_BODY:
+        if (p->over_limit) return 0;
+        if (p->body_len + len > (size_t)p->limit) {
+            p->over_limit = true;
+            free(p->body);
+            p->body = NULL;
+            p->body_len = 0;
+            return dispatch(hub, wsi, p); /* as soon as a chunked body passes the limit */
+        }
+        if (p->body_len + len + 1 > p->body_cap) {
+            size_t nc = p->body_cap ? p->body_cap : 4096;
+            while (nc < p->body_len + len + 1) nc *= 2;
+            char *nb = realloc(p->body, nc);
+            if (!nb) return -1;
+            p->body = nb;
+            p->body_cap = nc;
+        }
+        memcpy(p->body + p->body_len, in, len);
+        p->body_len += len;
+        p->body[p->body_len] = 0;
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (p->over_limit) return 0; /* answered already */
+        if (!p->body) {
+            p->body = calloc(1, 1);
+            p->body_cap = 1;
+        }
+        return dispatch(hub, wsi, p);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (!p->have_resp) return 0;
+        return write_response(hub, wsi, p);
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (p && p->conn_id) {
+            hub_conn_unregister(p->conn_id);
+            p->conn_id = 0;
+        }
+        if (p) pss_reset(p);
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+void http_deliver_job(hub_t *hub, store_job *job)
+{
+    http_pss *p = hub_conn_lookup(job->owner_id);
+    if (!p || !p->parked) return;
+    if (job->rc < 0)
+        http_error(&p->resp, 503, "%s; nothing was acknowledged", job->err);
+    else
+        http_json(&p->resp, 200, ingest_http_reply(hub, job));
+    respond(p->wsi, p);
+}
+
+void http_deliver_login(hub_t *hub, auth_login_result *res)
+{
+    http_pss *p = hub_conn_lookup(res->conn_id);
+    if (!p || !p->parked) return;
+    if (res->ok) {
+        snprintf(p->resp.set_cookie, sizeof(p->resp.set_cookie),
+                 "cw_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d", res->cookie,
+                 hub->cfg->session_absolute_s);
+        http_json(&p->resp, 200, json_pack("{s:s,s:s}", "user", res->user, "role", res->role));
+    } else {
+        http_error(&p->resp, 401, "wrong user or password");
+    }
+    respond(p->wsi, p);
+}
+
+/* ---- /ingest WebSocket ------------------------------------------------------------------ */
+
+typedef struct ingest_pss {
+    uint64_t conn_id;
+    struct lws *wsi;
+    int token;
+    bool closing;
+    int close_code;
+    char close_msg[124];
+    char *rx;
+    size_t rxlen;
+    char **out; /* queued text messages */
+    int nout, capout;
+    int inflight;
+} ingest_pss;
+
+size_t ingest_ws_pss_size(void)
+{
+    return sizeof(ingest_pss);
+}
+
+static void ws_queue(ingest_pss *p, json_t *msg)
+{
+    if (p->nout == p->capout) {
+        int nc = p->capout ? p->capout * 2 : 8;
+        char **n = realloc(p->out, sizeof(char *) * nc);
+        if (!n) {
+            json_decref(msg);
+            return;
+        }
+        p->out = n;
+        p->capout = nc;
+    }
+    p->out[p->nout++] = json_dumps(msg, JSON_COMPACT);
+    json_decref(msg);
+    lws_callback_on_writable(p->wsi);
+}
+
+static void ws_close(ingest_pss *p, int code, const char *msg)
+{
+    p->closing = true;
+    p->close_code = code;
+    snprintf(p->close_msg, sizeof(p->close_msg), "%s", msg);
+    lws_callback_on_writable(p->wsi);
+}
+
+static void ws_message(hub_t *hub, ingest_pss *p)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(p->rx, p->rxlen, 0, &jerr);
+    if (!root) {
+        char m[200];
+        snprintf(m, sizeof(m), "not JSON: %s at line %d column %d", jerr.text, jerr.line,
+                 jerr.column);
+        ws_queue(p, json_pack("{s:s}", "error", m));
+        return;
+    }
+    int n = json_is_array(root) ? (int)json_array_size(root) : 1;
+    if (!rate_ok(hub, p->token, n)) {
+        hub->m.limit_429++;
+        hub->m.limit_1008++;
+        json_decref(root);
+        ws_close(p, LWS_CLOSE_STATUS_POLICY_VIOLATION, "ingest rate limit");
+        return;
+    }
+    int status;
+    char err[256];
+    store_job *job = ingest_prepare(hub, p->token, root, true, &status, err, sizeof(err));
+    json_decref(root);
+    if (!job) {
+        ws_queue(p, json_pack("{s:s}", "error", err));
+        return;
+    }
+    hub->m.ingest_requests++;
+    job->owner_kind = HUB_OWNER_WS_INGEST;
+    job->owner_id = p->conn_id;
+    p->inflight++;
+    store_submit(hub->store, job);
+}
+
+void ingest_ws_deliver(hub_t *hub, store_job *job)
+{
+    ingest_pss *p = hub_conn_lookup(job->owner_id);
+    if (!p) return;
+    p->inflight--;
+    if (job->rc < 0) {
+        ws_queue(p, json_pack("{s:s}", "error", job->err));
+        return;
+    }
+    json_t *msgs = ingest_ws_messages(hub, job);
+    size_t i;
+    json_t *m;
+    json_array_foreach(msgs, i, m) ws_queue(p, json_incref(m));
+    json_decref(msgs);
+}
+
+int ingest_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                       size_t len)
+{
+    struct lws_vhost *vh = lws_get_vhost(wsi);
+    hub_t *hub = vh ? lws_get_vhost_user(vh) : NULL;
+    ingest_pss *p = user;
+    switch (reason) {
+    case LWS_CALLBACK_ESTABLISHED: {
+        p->wsi = wsi;
+        p->conn_id = hub_conn_register(p);
+        char hdr[1024];
+        p->token = -1;
+        if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+            strncasecmp(hdr, "Bearer ", 7) == 0)
+            p->token = cfg_token_find(hub->cfg, hdr + 7);
+        if (p->token < 0 || hub->cfg->tokens[p->token].role != CFG_ROLE_HALL) {
+            hub->m.limit_1008++;
+            ws_close(p, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                     p->token < 0 ? "missing or unknown hall token"
+                                  : "this token may not write events");
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_RECEIVE:
+        if (p->closing) return 0;
+        if (lws_is_first_fragment(wsi)) p->rxlen = 0;
+        if ((int64_t)(p->rxlen + len) > hub->cfg->limits.max_ws_message) {
+            hub->m.limit_1009++;
+            char m[100];
+            snprintf(m, sizeof(m), "message over %lld bytes",
+                     (long long)hub->cfg->limits.max_ws_message);
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)m,
+                             strlen(m));
+            return -1;
+        }
+        {
+            char *nb = realloc(p->rx, p->rxlen + len + 1);
+            if (!nb) return -1;
+            p->rx = nb;
+            memcpy(p->rx + p->rxlen, in, len);
+            p->rxlen += len;
+        }
+        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+            ws_message(hub, p);
+            p->rxlen = 0;
+        }
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (p->nout) {
+            char *s = p->out[0];
+            memmove(p->out, p->out + 1, sizeof(char *) * (p->nout - 1));
+            p->nout--;
+            size_t n = s ? strlen(s) : 0;
+            unsigned char *buf = malloc(LWS_PRE + n);
+            if (!buf) {
+                free(s);
+                return -1;
+            }
+            memcpy(buf + LWS_PRE, s, n);
+            free(s);
+            int w = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT);
+            free(buf);
+            if (w < (int)n) return -1;
+            if (p->nout || p->closing) lws_callback_on_writable(wsi);
+            return 0;
+        }
+        if (p->closing) {
+            lws_close_reason(wsi, p->close_code, (unsigned char *)p->close_msg,
+                             strlen(p->close_msg));
+            return -1;
+        }
+        return 0;
+    case LWS_CALLBACK_CLOSED:
+        if (p->conn_id) hub_conn_unregister(p->conn_id);
+        p->conn_id = 0;
+        for (int i = 0; i < p->nout; i++) free(p->out[i]);
+        free(p->out);
+        free(p->rx);
+        p->out = NULL;
+        p->rx = NULL;
+        return 0;
+    default:
+        return 0;
+    }
+}

@@ -1,0 +1,66 @@
+/* http: the hub's HTTP side on libwebsockets -- request bodies, routing, responses, static
+ * files, and the /ingest WebSocket protocol.
+ *
+ * Thread: service thread. Answers that need another thread (an ingest batch's commit, a login's
+ * Argon2id check) are parked on the connection and written when the result comes back through
+ * hub_service_wakeup(); if the connection is gone by then, the work still completes (events
+ * are applied), only the answer is dropped.
+ */
+#ifndef CW_HTTP_H
+#define CW_HTTP_H
+
+#include <jansson.h>
+#include <libwebsockets.h>
+
+#include "auth.h"
+#include "hub.h"
+
+/* A request as the REST handlers see it. */
+typedef struct http_req {
+    hub_t *hub;
+    struct lws *wsi;
+    int method;        /* LWSHUMETH_* */
+    const char *path;  /* without the query string */
+    const char *body;  /* request body (NUL-terminated), may be NULL */
+    size_t body_len;
+    auth_who who;
+    bool authed;
+    char peer[64];
+} http_req;
+
+/* A response: status and a body (owned). */
+typedef struct http_resp {
+    int status;
+    const char *ctype;
+    char *body;
+    size_t len;
+    char set_cookie[256];
+    char allow[64]; /* for 405 */
+} http_resp;
+
+/* Fill resp with a JSON body (steals the reference). */
+void http_json(http_resp *r, int status, json_t *body);
+/* {"error": printf-formatted message}. */
+void http_error(http_resp *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Query argument by name ("hall"); NULL when absent. buf holds the decoded value. */
+const char *http_arg(const http_req *rq, const char *name, char *buf, int len);
+
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len);
+size_t http_pss_size(void);
+int ingest_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                       size_t len);
+size_t ingest_ws_pss_size(void);
+
+/* Completions routed back to their connection (service thread). */
+void http_deliver_job(hub_t *hub, store_job *job);
+void http_deliver_login(hub_t *hub, auth_login_result *res);
+void ingest_ws_deliver(hub_t *hub, store_job *job);
+
+/* REST API (rest.c): handle a synchronous request; returns 0 when resp is filled. */
+int rest_handle(http_req *rq, http_resp *resp);
+/* Prometheus text (metrics.c), malloc'd. */
+char *metrics_render(hub_t *hub, size_t *len);
+
+#endif

@@ -1,0 +1,119 @@
+/* hub: the hub's process-wide context, shared by its modules.
+ *
+ * Thread: everything in hub_t belongs to the libwebsockets service thread, except what is
+ * marked otherwise. Other threads (store writer, login worker, signal thread) talk to it only
+ * through their own queues plus lws_cancel_service().
+ *
+ * Calls go down (http/live/ingest -> state/store), wakeups come up (store -> hub_wake ->
+ * LWS_CALLBACK_EVENT_WAIT_CANCELLED -> hub_service_wakeup).
+ */
+#ifndef CW_HUB_H
+#define CW_HUB_H
+
+#include <libwebsockets.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "cwtime.h"
+#include "state.h"
+#include "store.h"
+
+struct live;
+struct auth;
+
+/* Latency histogram with fixed log-spaced buckets (ms), for /metrics. */
+#define HUB_HIST_BUCKETS 14
+typedef struct hub_hist {
+    uint64_t counts[HUB_HIST_BUCKETS + 1];
+    double sum;
+    uint64_t n;
+} hub_hist;
+extern const double hub_hist_bounds[HUB_HIST_BUCKETS];
+void hub_hist_add(hub_hist *h, double ms);
+
+typedef struct hub_metrics {
+    uint64_t http_requests;
+    uint64_t ingest_requests;
+    uint64_t events_received;
+    uint64_t events_accepted;
+    uint64_t events_duplicate;
+    uint64_t events_rejected;
+    uint64_t events_conflict;
+    uint64_t ingest_503;
+    uint64_t limit_413, limit_429, limit_1009, limit_1008, limit_conns;
+    uint64_t skewed_events; /* |recv - at| > 5 min */
+    uint64_t clamped_events; /* `at` in the future */
+    uint64_t login_ok, login_failed, login_locked;
+    uint64_t live_messages, live_bytes, live_snapshots, live_deltas, live_merged,
+        live_too_slow, live_publishes;
+    uint64_t snapshots_saved;
+    hub_hist commit_ms;  /* store commit (per transaction) */
+    hub_hist ack_ms;     /* ingest request received -> answered */
+    hub_hist fanout_ms;  /* event acked -> delta written to a client */
+} hub_metrics;
+
+typedef struct hub_hall_info {
+    int64_t last_skew_ms; /* recv - at of the latest event */
+} hub_hall_info;
+
+typedef struct hub {
+    cfg_t *cfg;            /* current config (swapped on SIGHUP) */
+    uint64_t cfg_gen;      /* bumped on every reload */
+    char *cfg_path;
+    const char *listen_override, *db_override;
+    char **extra_webhooks; /* from --webhook */
+    int nextra_webhooks;
+    cwt_clock clock;
+    state_t *state;
+    store_t *store;
+    struct live *live;
+    struct auth *auth;
+    struct lws_context *lws;
+    struct lws_vhost *vhost;
+    char epoch[32];
+    char origin_self[192]; /* "http://HOST:PORT" */
+    bool ready;            /* state rebuilt and store writable */
+    bool stopping;
+    int64_t started_mono;
+    int64_t last_applied_id; /* highest event id applied to state */
+    uint64_t applied_since_snapshot;
+    int64_t last_snapshot_mono;
+    int64_t last_rollup_minute; /* business minute (ms) of the last roll-up */
+    int64_t ready_ms;           /* how long startup took */
+    hub_hall_info *halls;       /* per cfg hall */
+    int nhalls;
+    hub_metrics m;
+    lws_sorted_usec_list_t sul_housekeeping;
+    /* set by the signal thread, read by the service thread */
+    _Atomic int sig_term, sig_hup;
+} hub_t;
+
+/* Called from any thread: wake the service thread (lws_cancel_service). */
+void hub_wake(void *hub);
+/* On the service thread after a wake: drain store completions, signals, login results. */
+void hub_service_wakeup(hub_t *hub);
+/* Business now. */
+int64_t hub_now(const hub_t *hub);
+
+/* Connection registry: a stable id per connection so that completions from other threads
+ * find their connection, or learn it is gone. */
+uint64_t hub_conn_register(void *pss);
+void hub_conn_unregister(uint64_t id);
+void *hub_conn_lookup(uint64_t id);
+
+/* Owners of store jobs (store_job.owner_kind). */
+enum hub_owner { HUB_OWNER_NONE, HUB_OWNER_HTTP, HUB_OWNER_WS_INGEST };
+
+/* Durable side-writes that need no answer (sessions, audit, roll-ups, closures, meta). */
+void hub_store_fire(hub_t *hub, store_job *job);
+void hub_audit(hub_t *hub, const char *user, const char *action, const char *detail);
+
+/* Start the 1 s housekeeping timer (roll-ups, retention, periodic snapshots). */
+void hub_start_housekeeping(hub_t *hub);
+
+/* Save a state snapshot now (startup complete, periodic, shutdown). */
+void hub_save_snapshot(hub_t *hub);
+
+#endif

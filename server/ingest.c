@@ -1,0 +1,317 @@
+/* ingest: validation of event batches, store jobs, acks, and recovery replay. See ingest.h. */
+#include "ingest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "live.h"
+
+#define SKEW_LIMIT_MS (5 * 60 * 1000)
+
+typedef struct ingest_ctx {
+    uint64_t cfg_gen;
+    int token;
+    json_t *root;
+    int n;          /* events in the request */
+    ev_event *evs;  /* per item; valid for STORE_ITEM_EVENT items while root lives */
+    bool *counts;   /* per item: its hall/seq counts toward the ack */
+    char **errors;  /* per item: reject reason as answered (NULL for events) */
+} ingest_ctx;
+
+static void ctx_free(ingest_ctx *c, int nitems)
+{
+    if (!c) return;
+    for (int i = 0; i < nitems; i++) free(c->errors[i]);
+    free(c->errors);
+    free(c->evs);
+    free(c->counts);
+    json_decref(c->root);
+    free(c);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Best-effort envelope of a rejected event, for the quarantine row and the ack. */
+static void rough_envelope(json_t *obj, const char **hall, const char **feed, int64_t *seq)
+{
+    *hall = NULL;
+    *feed = NULL;
+    *seq = 0;
+    if (!json_is_object(obj)) return;
+    json_t *h = json_object_get(obj, "hall"), *f = json_object_get(obj, "feed"),
+           *s = json_object_get(obj, "seq");
+    if (json_is_string(h) && json_string_length(h) <= 64) *hall = json_string_value(h);
+    if (!f) *feed = "main";
+    else if (json_is_string(f) && json_string_length(f) <= 64) *feed = json_string_value(f);
+    if (json_is_integer(s) && json_integer_value(s) >= 1 && json_integer_value(s) <= EV_SEQ_MAX)
+        *seq = json_integer_value(s);
+}
+
+store_job *ingest_prepare(hub_t *hub, int token, json_t *root, bool single_ok, int *status,
+                          char *err, size_t errlen)
+{
+    const cfg_t *cfg = hub->cfg;
+    const cfg_token *tok = &cfg->tokens[token];
+    json_t *arr;
+    if (json_is_array(root)) {
+        arr = json_incref(root);
+    } else if (single_ok && json_is_object(root)) {
+        arr = json_array();
+        json_array_append(arr, root);
+    } else {
+        *status = 400;
+        snprintf(err, errlen, single_ok ? "message must be an event object or an array of events"
+                                        : "body must be a JSON array of events");
+        return NULL;
+    }
+    int n = (int)json_array_size(arr);
+    if (n > cfg->limits.max_batch_events) {
+        *status = 413;
+        snprintf(err, errlen, "batch of %d events is over the limit of %d", n,
+                 cfg->limits.max_batch_events);
+        json_decref(arr);
+        return NULL;
+    }
+    store_job *job = calloc(1, sizeof(*job));
+    ingest_ctx *c = calloc(1, sizeof(*c));
+    if (!job || !c) goto oom;
+    job->kind = STORE_JOB_EVENTS;
+    job->token = strdup(tok->name);
+    job->items = calloc(n ? n : 1, sizeof(store_item));
+    c->evs = calloc(n ? n : 1, sizeof(ev_event));
+    c->counts = calloc(n ? n : 1, sizeof(bool));
+    c->errors = calloc(n ? n : 1, sizeof(char *));
+    if (!job->items || !c->evs || !c->counts || !c->errors) goto oom;
+    c->root = arr;
+    c->n = n;
+    c->cfg_gen = hub->cfg_gen;
+    c->token = token;
+    job->ctx = c;
+    job->nitems = n;
+
+    int64_t now = hub_now(hub);
+    for (int i = 0; i < n; i++) {
+        json_t *obj = json_array_get(arr, i);
+        store_item *it = &job->items[i];
+        ev_event *ev = &c->evs[i];
+        char msg[256];
+        it->recv_ms = now;
+        it->body = json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY);
+        it->obj = json_incref(obj);
+        hub->m.events_received++;
+        bool ok = json_is_object(obj);
+        if (!ok) snprintf(msg, sizeof(msg), "event must be a JSON object");
+        if (ok && ev_parse(cfg, obj, ev, msg, sizeof(msg)) < 0) ok = false;
+        if (ok && !cfg_token_may_write(tok, ev->hall)) {
+            snprintf(msg, sizeof(msg), "hall %s not allowed for this token", ev->hall_id);
+            ok = false;
+            it->kind = STORE_ITEM_REJECT;
+            it->hall = strdup(ev->hall_id);
+            it->feed = strdup(ev->feed);
+            it->seq = ev->seq;
+            it->reason = strdup(msg);
+            c->errors[i] = strdup(msg);
+            continue;
+        }
+        if (!ok) {
+            const char *h, *f;
+            int64_t seq;
+            rough_envelope(obj, &h, &f, &seq);
+            it->kind = STORE_ITEM_REJECT;
+            it->hall = dup_or_null(h);
+            it->feed = dup_or_null(f);
+            it->seq = seq;
+            it->reason = strdup(msg);
+            c->errors[i] = strdup(msg);
+            int hi = h ? cfg_hall_index(cfg, h) : -1;
+            c->counts[i] = hi >= 0 && seq > 0 && f && cfg_token_may_write(tok, hi);
+            continue;
+        }
+        if (ev->at_ms > now) {
+            ev->at_ms = now; /* SPEC §3.1: an `at` in the future is clamped to now */
+            hub->m.clamped_events++;
+        }
+        int64_t skew = now - ev->at_ms;
+        if (skew > SKEW_LIMIT_MS || skew < -SKEW_LIMIT_MS) hub->m.skewed_events++;
+        if (ev->hall < hub->nhalls) hub->halls[ev->hall].last_skew_ms = skew;
+        it->kind = STORE_ITEM_EVENT;
+        it->hall = strdup(ev->hall_id);
+        it->feed = strdup(ev->feed);
+        it->seq = ev->seq;
+        it->type = strdup(ev_type_name(ev->type));
+        it->at_ms = ev->at_ms;
+        c->counts[i] = true;
+    }
+    return job;
+oom:
+    *status = 500;
+    snprintf(err, errlen, "out of memory");
+    if (job) {
+        job->ctx = NULL;
+        store_job_free(job);
+    }
+    ctx_free(c, 0);
+    json_decref(arr);
+    return NULL;
+}
+
+void ingest_apply(hub_t *hub, store_job *job)
+{
+    ingest_ctx *c = job->ctx;
+    if (job->rc < 0) {
+        hub->m.ingest_503++;
+        return;
+    }
+    for (int i = 0; i < job->nitems; i++) {
+        store_item *it = &job->items[i];
+        switch (it->result) {
+        case STORE_ACCEPTED: break;
+        case STORE_DUPLICATE: hub->m.events_duplicate++; continue;
+        case STORE_CONFLICT:
+            hub->m.events_duplicate++;
+            hub->m.events_conflict++;
+            continue;
+        case STORE_QUARANTINED: hub->m.events_rejected++; continue;
+        default: continue;
+        }
+        hub->m.events_accepted++;
+        ev_event ev = c->evs[i];
+        if (c->cfg_gen != hub->cfg_gen) {
+            /* the config was reloaded while this batch was being committed: re-resolve ids */
+            char msg[256];
+            if (ev_parse(hub->cfg, it->obj, &ev, msg, sizeof(msg)) < 0) continue;
+            ev.at_ms = it->at_ms;
+        }
+        state_apply(hub->state, &ev, it->recv_ms);
+        if (it->event_id > hub->last_applied_id) hub->last_applied_id = it->event_id;
+        hub->applied_since_snapshot++;
+    }
+}
+
+/* acked: per hall (or "hall/feed"), the highest seq of this request that is handled. */
+static json_t *acks(store_job *job)
+{
+    ingest_ctx *c = job->ctx;
+    json_t *acked = json_object();
+    for (int i = 0; i < job->nitems; i++) {
+        store_item *it = &job->items[i];
+        if (!c->counts[i] || !it->hall || !it->feed || it->seq <= 0) continue;
+        char key[160];
+        bool named = json_object_get(it->obj, "feed") != NULL;
+        if (named)
+            snprintf(key, sizeof(key), "%s/%s", it->hall, it->feed);
+        else
+            snprintf(key, sizeof(key), "%s", it->hall);
+        json_t *cur = json_object_get(acked, key);
+        if (!cur || json_integer_value(cur) < it->seq)
+            json_object_set_new(acked, key, json_integer(it->seq));
+    }
+    return acked;
+}
+
+json_t *ingest_http_reply(hub_t *hub, store_job *job)
+{
+    (void)hub;
+    ingest_ctx *c = job->ctx;
+    int accepted = 0, dups = 0;
+    json_t *rejected = json_array();
+    for (int i = 0; i < job->nitems; i++) {
+        int r = job->items[i].result;
+        if (r == STORE_ACCEPTED) accepted++;
+        if (r == STORE_DUPLICATE || r == STORE_CONFLICT) dups++;
+        if (r == STORE_QUARANTINED)
+            json_array_append_new(rejected,
+                                  json_pack("{s:i,s:s}", "index", i, "error", c->errors[i]));
+    }
+    return json_pack("{s:i,s:i,s:o,s:o}", "accepted", accepted, "duplicates", dups, "rejected",
+                     rejected, "acked", acks(job));
+}
+
+json_t *ingest_ws_messages(hub_t *hub, store_job *job)
+{
+    (void)hub;
+    ingest_ctx *c = job->ctx;
+    json_t *out = json_array();
+    for (int i = 0; i < job->nitems; i++) {
+        store_item *it = &job->items[i];
+        if (it->result != STORE_QUARANTINED) continue;
+        json_t *m = json_pack("{s:s}", "error", c->errors[i]);
+        if (it->hall) json_object_set_new(m, "hall", json_string(it->hall));
+        if (it->seq > 0) json_object_set_new(m, "seq", json_integer(it->seq));
+        json_array_append_new(out, m);
+    }
+    json_array_append_new(out, json_pack("{s:o}", "ack", acks(job)));
+    return out;
+}
+
+void ingest_job_free(store_job *job)
+{
+    if (job && job->kind == STORE_JOB_EVENTS && job->ctx) {
+        ctx_free(job->ctx, job->nitems);
+        job->ctx = NULL;
+    }
+    store_job_free(job);
+}
+
+/* ---- recovery --------------------------------------------------------------------------- */
+
+typedef struct replay_ctx {
+    hub_t *hub;
+    int64_t applied, skipped;
+} replay_ctx;
+
+static int replay_one(void *ud, int64_t id, const char *body, int64_t at_ms, int64_t recv_ms)
+{
+    replay_ctx *r = ud;
+    json_error_t jerr;
+    json_t *obj = json_loads(body, 0, &jerr);
+    ev_event ev;
+    char msg[256];
+    if (obj && ev_parse(r->hub->cfg, obj, &ev, msg, sizeof(msg)) == 0) {
+        ev.at_ms = at_ms; /* as stored: clamped at receipt */
+        state_apply(r->hub->state, &ev, recv_ms);
+        r->applied++;
+    } else {
+        r->skipped++; /* stored under an older config that no longer knows its ids */
+    }
+    json_decref(obj);
+    r->hub->last_applied_id = id;
+    return 0;
+}
+
+int64_t ingest_recover(hub_t *hub)
+{
+    int64_t snap_id = 0;
+    char *body = NULL;
+    int found = store_load_snapshot(hub->store, &snap_id, &body);
+    if (found < 0) return -1;
+    if (found == 1) {
+        json_t *saved = json_loads(body, 0, NULL);
+        free(body);
+        if (saved && state_load(hub->state, saved) == 0) {
+            hub->last_applied_id = snap_id;
+        } else {
+            snap_id = 0;
+            fprintf(stderr, "citywall-hub: warning: state snapshot unusable, replaying today\n");
+        }
+        json_decref(saved);
+    }
+    /* Only today's events matter for the state: the business day starts at local midnight. */
+    cwt_local lt;
+    cwt_to_local(hub_now(hub), &lt);
+    replay_ctx r = {.hub = hub};
+    int64_t n = store_replay(hub->store, hub->last_applied_id, snap_id ? 0 : lt.day_start_ms,
+                             replay_one, &r);
+    if (n < 0) return -1;
+    int64_t last = store_last_event_id(hub->store);
+    if (last > hub->last_applied_id) hub->last_applied_id = last;
+    if (r.skipped)
+        fprintf(stderr, "citywall-hub: warning: %lld stored events no longer fit the config\n",
+                (long long)r.skipped);
+    return r.applied;
+}

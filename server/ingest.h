@@ -1,0 +1,41 @@
+/* ingest: hall events in (SPEC §3) -- from a decoded request to a store job, and from a
+ * committed job to state changes and acknowledgements.
+ *
+ * Thread: service thread.
+ *
+ * Every event of a request becomes one store item: a valid event (stored, or found to be a
+ * duplicate / conflict by the store) or a rejected one (stored in quarantine with its reason).
+ * So every event is handled durably before any ack names it.
+ */
+#ifndef CW_INGEST_H
+#define CW_INGEST_H
+
+#include <jansson.h>
+
+#include "hub.h"
+
+/* Build the store job for `root` (an array of events, or one event object when `single_ok`).
+ * token: index into hub->cfg->tokens. On a whole-request problem returns NULL, sets *status
+ * (400/413) and a message in err. The job owns `root` (one reference is taken). */
+store_job *ingest_prepare(hub_t *hub, int token, json_t *root, bool single_ok, int *status,
+                          char *err, size_t errlen);
+
+/* A job came back from the store: if it committed, apply its accepted events to the state
+ * (in order) and count them. Safe to call whether or not the sender is still connected. */
+void ingest_apply(hub_t *hub, store_job *job);
+
+/* The HTTP answer of a committed job (new reference):
+ * {"accepted","duplicates","rejected":[{"index","error"}],"acked":{...}}. */
+json_t *ingest_http_reply(hub_t *hub, store_job *job);
+/* The WebSocket messages of a committed job (new reference, an array): one
+ * {"error","hall","seq"} per rejected event, then {"ack":{...}}. */
+json_t *ingest_ws_messages(hub_t *hub, store_job *job);
+
+/* Free a job made by ingest_prepare (with its context). */
+void ingest_job_free(store_job *job);
+
+/* Rebuild the state from the store at startup: the latest snapshot, then the events after it
+ * (today's only). Returns the number of events replayed, -1 on failure. */
+int64_t ingest_recover(hub_t *hub);
+
+#endif

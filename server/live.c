@@ -1,0 +1,976 @@
+/* live: /live fan-out with shared frames, merged catch-up and resume. See live.h. */
+#include "live.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mergepatch.h"
+
+#define LIVE_RING_CAP 1024
+#define LIVE_RING_BYTES (4u << 20)
+#define LIVE_RX_MAX (64 * 1024)
+#define LIVE_AUTH_TIMEOUT_MS 5000
+#define LIVE_STUCK_MS 30000
+#define LIVE_CLOSE_TOO_SLOW 4008
+
+enum { DOC_CITY, DOC_HALL };
+
+typedef struct frame {
+    unsigned char *buf; /* LWS_PRE headroom + payload */
+    size_t len;         /* payload bytes */
+} frame;
+
+typedef struct entry {
+    uint64_t rev, prev_rev;
+    json_t *patch;
+    frame fr;
+    int64_t ack_us; /* earliest ingest ack this delta carries, 0 if none */
+} entry;
+
+typedef struct live_doc {
+    int kind;
+    int hall;
+    bool names;
+    bool *mask; /* city docs of hall accounts: which halls (owned); NULL = all */
+    char key[512];
+    char topic[48];
+    json_t *doc;
+    uint64_t rev;
+    uint64_t built_version;
+    bool built;
+    entry ring[LIVE_RING_CAP];
+    int ring_head, ring_n; /* oldest at ring_head */
+    size_t ring_bytes;
+    int nsubs;
+    int64_t last_pub_us;
+    frame snap;
+    uint64_t snap_rev;
+    struct live_doc *next;
+} live_doc;
+
+typedef struct live_sub {
+    live_doc *doc;
+    uint64_t sent_rev;
+    bool need_snapshot;
+    bool recovering;
+    int max_hz;
+    int64_t last_sent_us;
+    char doc_topic_tmp[48]; /* used only while rebinding after a reload */
+} live_sub;
+
+typedef struct live_client {
+    struct lws *wsi;
+    uint64_t conn_id;
+    struct live_client *next, *prev;
+    bool authed, closing, browser;
+    int close_code;
+    auth_who who;
+    int64_t connected_ms, last_writable_ms;
+    live_sub *subs;
+    int nsubs, capsubs;
+    frame *ctl;
+    int nctl, capctl;
+    unsigned char *rx;
+    size_t rxlen;
+    bool rx_overflow;
+    json_t *report;
+    char peer[64];
+} live_client;
+
+struct live {
+    hub_t *hub;
+    live_doc *docs;
+    live_client *clients;
+    int nclients;
+    uint64_t rev;
+    int64_t unpublished_ack_us;
+    lws_sorted_usec_list_t sul_tick;
+    bool started;
+};
+
+typedef struct live_pss {
+    live_client *c;
+} live_pss;
+
+size_t live_pss_size(void)
+{
+    return sizeof(live_pss);
+}
+
+static int64_t now_us(void)
+{
+    return cwt_mono_ms() * 1000; /* ms resolution is plenty for pacing */
+}
+
+/* ---- frames ----------------------------------------------------------------------------- */
+
+static frame frame_from_json(json_t *msg)
+{
+    frame f = {0};
+    char *s = json_dumps(msg, JSON_COMPACT);
+    if (!s) return f;
+    size_t n = strlen(s);
+    f.buf = malloc(LWS_PRE + n);
+    if (f.buf) {
+        memcpy(f.buf + LWS_PRE, s, n);
+        f.len = n;
+    }
+    free(s);
+    return f;
+}
+
+static void frame_free(frame *f)
+{
+    free(f->buf);
+    f->buf = NULL;
+    f->len = 0;
+}
+
+/* ---- docs ------------------------------------------------------------------------------- */
+
+static void doc_view(const live_doc *d, state_view *sv)
+{
+    sv->halls = d->mask;
+    sv->names = d->names;
+    sv->urls = true;
+}
+
+static json_t *doc_build(live_t *L, live_doc *d)
+{
+    state_view sv;
+    doc_view(d, &sv);
+    if (d->kind == DOC_CITY) return state_city(L->hub->state, &sv);
+    return state_hall(L->hub->state, d->hall, &sv);
+}
+
+static uint64_t doc_version(live_t *L, const live_doc *d)
+{
+    return d->kind == DOC_CITY ? state_city_version(L->hub->state)
+                               : state_hall_version(L->hub->state, d->hall);
+}
+
+static void ring_pop(live_doc *d)
+{
+    entry *e = &d->ring[d->ring_head];
+    d->ring_bytes -= e->fr.len;
+    json_decref(e->patch);
+    frame_free(&e->fr);
+    d->ring_head = (d->ring_head + 1) % LIVE_RING_CAP;
+    d->ring_n--;
+}
+
+static entry *ring_at(live_doc *d, int i) /* 0 = oldest */
+{
+    return &d->ring[(d->ring_head + i) % LIVE_RING_CAP];
+}
+
+static void doc_free(live_doc *d)
+{
+    while (d->ring_n) ring_pop(d);
+    json_decref(d->doc);
+    frame_free(&d->snap);
+    free(d->mask);
+    free(d);
+}
+
+static bool client_has_pending(live_client *c);
+static void client_want_write(live_client *c);
+
+/* Rebuild a doc from the state if its version moved; publish the difference as a delta. */
+static void doc_refresh(live_t *L, live_doc *d)
+{
+    uint64_t ver = doc_version(L, d);
+    if (d->built && ver == d->built_version) return;
+    json_t *nd = doc_build(L, d);
+    if (!nd) return;
+    d->built_version = ver;
+    int64_t t = now_us();
+    if (!d->built) {
+        d->doc = nd;
+        d->rev = ++L->rev;
+        d->built = true;
+        d->last_pub_us = t;
+        return;
+    }
+    json_t *patch = mp_diff(d->doc, nd);
+    json_decref(d->doc);
+    d->doc = nd;
+    if (!patch) return;
+    uint64_t rev = ++L->rev;
+    json_t *msg = json_pack("{s:s,s:s,s:s,s:I,s:O}", "op", "delta", "topic", d->topic, "epoch",
+                            L->hub->epoch, "rev", (json_int_t)rev, "data", patch);
+    frame fr = frame_from_json(msg);
+    json_decref(msg);
+    if (d->ring_n == LIVE_RING_CAP) ring_pop(d);
+    entry *e = &d->ring[(d->ring_head + d->ring_n) % LIVE_RING_CAP];
+    e->rev = rev;
+    e->prev_rev = d->rev;
+    e->patch = patch;
+    e->fr = fr;
+    e->ack_us = L->unpublished_ack_us;
+    d->ring_n++;
+    d->ring_bytes += fr.len;
+    while (d->ring_n > 1 && d->ring_bytes > LIVE_RING_BYTES) ring_pop(d);
+    d->rev = rev;
+    d->last_pub_us = t;
+    L->hub->m.live_publishes++;
+    for (live_client *c = L->clients; c; c = c->next)
+        for (int i = 0; i < c->nsubs; i++)
+            if (c->subs[i].doc == d) {
+                client_want_write(c);
+                break;
+            }
+}
+
+static void view_key(char *out, size_t n, int kind, int hall, const auth_who *who,
+                     const cfg_t *cfg)
+{
+    if (kind == DOC_HALL) {
+        snprintf(out, n, "hall/%s|names=%d", cfg->halls[hall].id, who->names);
+        return;
+    }
+    int o = snprintf(out, n, "city|names=%d|", who->names);
+    if (!who->halls) {
+        snprintf(out + o, n - o, "all");
+        return;
+    }
+    for (int i = 0; i < cfg->nhalls && o < (int)n - 8; i++)
+        if (who->halls[i]) o += snprintf(out + o, n - o, "%d,", i);
+}
+
+static live_doc *doc_get(live_t *L, int kind, int hall, const auth_who *who)
+{
+    const cfg_t *cfg = L->hub->cfg;
+    char key[512];
+    view_key(key, sizeof(key), kind, hall, who, cfg);
+    for (live_doc *d = L->docs; d; d = d->next)
+        if (strcmp(d->key, key) == 0) return d;
+    live_doc *d = calloc(1, sizeof(*d));
+    if (!d) return NULL;
+    d->kind = kind;
+    d->hall = hall;
+    d->names = who->names;
+    snprintf(d->key, sizeof(d->key), "%s", key);
+    if (kind == DOC_CITY)
+        snprintf(d->topic, sizeof(d->topic), "city");
+    else
+        snprintf(d->topic, sizeof(d->topic), "hall/%s", cfg->halls[hall].id);
+    if (kind == DOC_CITY && who->halls) {
+        d->mask = calloc(cfg->nhalls ? cfg->nhalls : 1, sizeof(bool));
+        if (!d->mask) {
+            free(d);
+            return NULL;
+        }
+        memcpy(d->mask, who->halls, sizeof(bool) * cfg->nhalls);
+    }
+    d->next = L->docs;
+    L->docs = d;
+    return d;
+}
+
+/* ---- clients ---------------------------------------------------------------------------- */
+
+static void client_want_write(live_client *c)
+{
+    if (c->wsi) lws_callback_on_writable(c->wsi);
+}
+
+static void client_ctl(live_client *c, json_t *msg)
+{
+    if (c->nctl == c->capctl) {
+        int nc = c->capctl ? c->capctl * 2 : 4;
+        frame *nf = realloc(c->ctl, sizeof(*nf) * nc);
+        if (!nf) {
+            json_decref(msg);
+            return;
+        }
+        c->ctl = nf;
+        c->capctl = nc;
+    }
+    c->ctl[c->nctl++] = frame_from_json(msg);
+    json_decref(msg);
+    client_want_write(c);
+}
+
+static void client_error(live_client *c, const char *code, const char *message)
+{
+    client_ctl(c, json_pack("{s:s,s:s,s:s}", "op", "error", "code", code, "message", message));
+}
+
+static void client_close_after_ctl(live_client *c, int code)
+{
+    c->closing = true;
+    c->close_code = code;
+    client_want_write(c);
+}
+
+static bool sub_pending(const live_sub *s)
+{
+    return s->need_snapshot || s->sent_rev < s->doc->rev || s->recovering;
+}
+
+static bool client_has_pending(live_client *c)
+{
+    if (c->nctl) return true;
+    for (int i = 0; i < c->nsubs; i++)
+        if (sub_pending(&c->subs[i])) return true;
+    return false;
+}
+
+static live_sub *client_find_sub(live_client *c, const char *topic)
+{
+    for (int i = 0; i < c->nsubs; i++)
+        if (strcmp(c->subs[i].doc->topic, topic) == 0) return &c->subs[i];
+    return NULL;
+}
+
+static void client_drop_sub(live_client *c, int i)
+{
+    c->subs[i].doc->nsubs--;
+    c->subs[i] = c->subs[--c->nsubs];
+}
+
+static void hello(live_t *L, live_client *c)
+{
+    client_ctl(c, json_pack("{s:s,s:s,s:s,s:s}", "op", "hello", "user", c->who.user, "role",
+                            cfg_role_name(c->who.role), "epoch", L->hub->epoch));
+}
+
+/* Resume point for a doc given the client's `since` rev: the rev whose state the client holds,
+ * or 0 when the history no longer reaches back. */
+static uint64_t resume_base(live_doc *d, uint64_t since)
+{
+    if (d->rev <= since) return d->rev;
+    for (int i = 0; i < d->ring_n; i++) {
+        entry *e = ring_at(d, i);
+        if (e->rev > since) return e->prev_rev <= since ? e->prev_rev : 0;
+    }
+    return 0;
+}
+
+static int parse_topic(live_t *L, const char *t, int *kind, int *hall)
+{
+    if (strcmp(t, "city") == 0) {
+        *kind = DOC_CITY;
+        *hall = -1;
+        return 0;
+    }
+    if (strncmp(t, "hall/", 5) == 0) {
+        int h = cfg_hall_index(L->hub->cfg, t + 5);
+        if (h < 0) return -1;
+        *kind = DOC_HALL;
+        *hall = h;
+        return 0;
+    }
+    return -1;
+}
+
+static void op_subscribe(live_t *L, live_client *c, json_t *msg)
+{
+    json_t *topics = json_object_get(msg, "topics");
+    if (!json_is_array(topics)) {
+        client_error(c, "bad_request", "subscribe: topics must be an array of strings");
+        return;
+    }
+    json_t *since = json_object_get(msg, "since");
+    const char *since_epoch = NULL;
+    uint64_t since_rev = 0;
+    if (since) {
+        json_t *e = json_object_get(since, "epoch"), *r = json_object_get(since, "rev");
+        if (!json_is_string(e) || !json_is_integer(r) || json_integer_value(r) < 0) {
+            client_error(c, "bad_request", "subscribe: since must be {\"epoch\":string,\"rev\":integer}");
+            return;
+        }
+        since_epoch = json_string_value(e);
+        since_rev = (uint64_t)json_integer_value(r);
+    }
+    int max_hz = 0;
+    json_t *hz = json_object_get(msg, "max_hz");
+    if (hz) {
+        if (!json_is_number(hz) || json_number_value(hz) <= 0) {
+            client_error(c, "bad_request", "subscribe: max_hz must be a positive number");
+            return;
+        }
+        max_hz = (int)json_number_value(hz);
+        if (max_hz < 1) max_hz = 1;
+    }
+    bool resume = since_epoch && strcmp(since_epoch, L->hub->epoch) == 0;
+    size_t i;
+    json_t *t;
+    json_array_foreach(topics, i, t)
+    {
+        const char *name = json_string_value(t);
+        int kind, hall;
+        char m[160];
+        if (!name || parse_topic(L, name, &kind, &hall) < 0) {
+            snprintf(m, sizeof(m), "unknown topic '%s'", name ? name : "(not a string)");
+            client_error(c, "unknown_topic", m);
+            continue;
+        }
+        if (kind == DOC_HALL && !auth_may_see(&c->who, hall)) {
+            snprintf(m, sizeof(m), "topic '%s' is not visible to %s", name, c->who.user);
+            client_error(c, "forbidden", m);
+            continue;
+        }
+        live_doc *d = doc_get(L, kind, hall, &c->who);
+        if (!d) continue;
+        doc_refresh(L, d);
+        live_sub *s = client_find_sub(c, d->topic);
+        if (!s) {
+            if (c->nsubs == c->capsubs) {
+                int nc = c->capsubs ? c->capsubs * 2 : 4;
+                live_sub *ns = realloc(c->subs, sizeof(*ns) * nc);
+                if (!ns) continue;
+                c->subs = ns;
+                c->capsubs = nc;
+            }
+            s = &c->subs[c->nsubs++];
+            memset(s, 0, sizeof(*s));
+            s->doc = d;
+            d->nsubs++;
+        }
+        s->max_hz = max_hz;
+        s->recovering = false;
+        s->need_snapshot = true;
+        if (resume) {
+            uint64_t base = resume_base(d, since_rev);
+            if (base) {
+                s->sent_rev = base;
+                s->need_snapshot = false;
+                s->recovering = true;
+            }
+        }
+    }
+    client_want_write(c);
+}
+
+static void op_unsubscribe(live_client *c, json_t *msg)
+{
+    json_t *topics = json_object_get(msg, "topics");
+    size_t i;
+    json_t *t;
+    if (!json_is_array(topics)) {
+        client_error(c, "bad_request", "unsubscribe: topics must be an array of strings");
+        return;
+    }
+    json_array_foreach(topics, i, t)
+    {
+        const char *name = json_string_value(t);
+        for (int k = 0; name && k < c->nsubs; k++)
+            if (strcmp(c->subs[k].doc->topic, name) == 0) client_drop_sub(c, k--);
+    }
+}
+
+static void op_auth(live_t *L, live_client *c, json_t *msg)
+{
+    const char *tok = json_string_value(json_object_get(msg, "token"));
+    if (c->authed) {
+        client_error(c, "bad_request", "already authenticated");
+        return;
+    }
+    if (!tok || auth_token(L->hub->auth, tok, &c->who) < 0 || c->who.role == CFG_ROLE_HALL) {
+        client_error(c, "auth_failed", tok ? "unknown or write-only token" : "auth: token missing");
+        L->hub->m.limit_1008++;
+        client_close_after_ctl(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+        return;
+    }
+    c->authed = true;
+    hello(L, c);
+}
+
+static void handle_message(live_t *L, live_client *c, const char *text, size_t len)
+{
+    json_error_t jerr;
+    json_t *msg = json_loadb(text, len, 0, &jerr);
+    const char *op = msg ? json_string_value(json_object_get(msg, "op")) : NULL;
+    if (!op) {
+        char m[200];
+        if (!msg)
+            snprintf(m, sizeof(m), "not JSON: %s at line %d column %d", jerr.text, jerr.line,
+                     jerr.column);
+        else
+            snprintf(m, sizeof(m), "message must be an object with a string \"op\"");
+        client_error(c, "bad_request", m);
+    } else if (strcmp(op, "auth") == 0) {
+        op_auth(L, c, msg);
+    } else if (!c->authed) {
+        client_error(c, "auth_required", "send {\"op\":\"auth\",\"token\":...} first");
+    } else if (strcmp(op, "subscribe") == 0) {
+        op_subscribe(L, c, msg);
+    } else if (strcmp(op, "unsubscribe") == 0) {
+        op_unsubscribe(c, msg);
+    } else if (strcmp(op, "ping") == 0) {
+        client_ctl(c, json_pack("{s:s}", "op", "pong"));
+    } else if (strcmp(op, "report") == 0) {
+        json_decref(c->report);
+        c->report = json_incref(msg);
+        json_object_set_new(c->report, "received_ms", json_integer(cwt_real_ms()));
+    } else {
+        char m[160];
+        snprintf(m, sizeof(m), "unknown op '%.64s'", op);
+        client_error(c, "bad_request", m);
+    }
+    json_decref(msg);
+}
+
+/* ---- writing ---------------------------------------------------------------------------- */
+
+static int write_frame(live_t *L, live_client *c, frame *f)
+{
+    if (!f->buf) return 0;
+    int n = lws_write(c->wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT);
+    if (n < (int)f->len) return -1;
+    L->hub->m.live_messages++;
+    L->hub->m.live_bytes += f->len;
+    return 0;
+}
+
+static frame *doc_snapshot_frame(live_t *L, live_doc *d)
+{
+    if (d->snap.buf && d->snap_rev == d->rev) return &d->snap;
+    frame_free(&d->snap);
+    json_t *msg = json_pack("{s:s,s:s,s:s,s:I,s:O}", "op", "snapshot", "topic", d->topic,
+                            "epoch", L->hub->epoch, "rev", (json_int_t)d->rev, "data", d->doc);
+    d->snap = frame_from_json(msg);
+    d->snap_rev = d->rev;
+    json_decref(msg);
+    return &d->snap;
+}
+
+/* Send the next message of subscription s (one lws_write). */
+static int send_sub(live_t *L, live_client *c, live_sub *s)
+{
+    live_doc *d = s->doc;
+    int64_t t = now_us();
+    s->last_sent_us = t;
+    if (!s->need_snapshot && s->sent_rev < d->rev) {
+        int from = -1;
+        for (int i = d->ring_n - 1; i >= 0; i--)
+            if (ring_at(d, i)->prev_rev == s->sent_rev) {
+                from = i;
+                break;
+            }
+        if (from == d->ring_n - 1) { /* in step: the shared bytes */
+            entry *e = ring_at(d, from);
+            if (write_frame(L, c, &e->fr) < 0) return -1;
+            if (e->ack_us) hub_hist_add(&L->hub->m.fanout_ms, (double)(t - e->ack_us) / 1000.0);
+            L->hub->m.live_deltas++;
+            s->sent_rev = d->rev;
+            return 0;
+        }
+        json_t *acc = NULL;
+        if (from >= 0) {
+            acc = json_deep_copy(ring_at(d, from)->patch);
+            for (int i = from + 1; acc && i < d->ring_n; i++) {
+                json_t *next = mp_compose(acc, ring_at(d, i)->patch); /* NULL: not expressible */
+                json_decref(acc);
+                acc = next;
+            }
+        }
+        if (acc) { /* behind: one merged delta for this client */
+            json_t *msg = json_pack("{s:s,s:s,s:s,s:I,s:o}", "op", "delta", "topic", d->topic,
+                                    "epoch", L->hub->epoch, "rev", (json_int_t)d->rev, "data",
+                                    acc);
+            frame fr = frame_from_json(msg);
+            json_decref(msg);
+            int rc = write_frame(L, c, &fr);
+            frame_free(&fr);
+            if (rc < 0) return -1;
+            int64_t ack = ring_at(d, from)->ack_us;
+            if (ack) hub_hist_add(&L->hub->m.fanout_ms, (double)(t - ack) / 1000.0);
+            L->hub->m.live_merged++;
+            s->sent_rev = d->rev;
+            return 0;
+        }
+        s->need_snapshot = true; /* history gone */
+        s->recovering = false;
+    }
+    if (s->need_snapshot) {
+        if (write_frame(L, c, doc_snapshot_frame(L, d)) < 0) return -1;
+        L->hub->m.live_snapshots++;
+        s->need_snapshot = false;
+        s->sent_rev = d->rev;
+        return 0;
+    }
+    if (s->recovering) {
+        json_t *msg = json_pack("{s:s,s:s,s:I}", "op", "recovered", "topic", d->topic, "rev",
+                                (json_int_t)s->sent_rev);
+        frame fr = frame_from_json(msg);
+        json_decref(msg);
+        int rc = write_frame(L, c, &fr);
+        frame_free(&fr);
+        s->recovering = false;
+        return rc;
+    }
+    return 0;
+}
+
+static bool sub_due(const live_sub *s, int64_t t)
+{
+    if (!s->max_hz || s->need_snapshot || s->recovering) return true;
+    return t - s->last_sent_us >= 1000000 / s->max_hz;
+}
+
+static int client_writeable(live_t *L, live_client *c)
+{
+    c->last_writable_ms = cwt_mono_ms();
+    if (c->nctl) {
+        frame f = c->ctl[0];
+        memmove(c->ctl, c->ctl + 1, sizeof(frame) * (c->nctl - 1));
+        c->nctl--;
+        int rc = write_frame(L, c, &f);
+        frame_free(&f);
+        if (rc < 0) return -1;
+        if (c->nctl || c->closing || client_has_pending(c)) client_want_write(c);
+        return 0;
+    }
+    if (c->closing) {
+        lws_close_reason(c->wsi, c->close_code, NULL, 0);
+        return -1;
+    }
+    /* The pending subscription with the lowest target rev: a connection sees revs in order,
+     * so its highest rev received is a valid resume point for all its topics. */
+    int64_t t = now_us();
+    live_sub *best = NULL;
+    for (int i = 0; i < c->nsubs; i++) {
+        live_sub *s = &c->subs[i];
+        if (!sub_pending(s) || !sub_due(s, t)) continue;
+        if (!best || s->doc->rev < best->doc->rev) best = s;
+    }
+    if (!best) return 0;
+    if (send_sub(L, c, best) < 0) return -1;
+    for (int i = 0; i < c->nsubs; i++)
+        if (sub_pending(&c->subs[i]) && sub_due(&c->subs[i], t)) {
+            client_want_write(c);
+            break;
+        }
+    return 0;
+}
+
+/* ---- tick ------------------------------------------------------------------------------- */
+
+static void publish_due(live_t *L, bool force_all)
+{
+    int64_t t = now_us();
+    int64_t tick = (int64_t)L->hub->cfg->tick_ms * 1000;
+    bool any_deferred = false;
+    for (live_doc *d = L->docs; d; d = d->next) {
+        if (!d->nsubs) continue;
+        if (!force_all && t - d->last_pub_us < tick) {
+            if (d->built && doc_version(L, d) != d->built_version) any_deferred = true;
+            continue;
+        }
+        doc_refresh(L, d);
+    }
+    if (!any_deferred) L->unpublished_ack_us = 0;
+}
+
+static void tick_cb(lws_sorted_usec_list_t *sul)
+{
+    live_t *L = lws_container_of(sul, live_t, sul_tick);
+    hub_t *hub = L->hub;
+    state_advance(hub->state, hub_now(hub));
+    publish_due(L, false);
+    int64_t ms = cwt_mono_ms(), t = now_us();
+    for (live_client *c = L->clients, *next; c; c = next) {
+        next = c->next;
+        if (!c->authed && !c->closing && ms - c->connected_ms > LIVE_AUTH_TIMEOUT_MS) {
+            client_error(c, "auth_required", "no auth within 5 s");
+            hub->m.limit_1008++;
+            client_close_after_ctl(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+            continue;
+        }
+        bool pending = client_has_pending(c);
+        if (!pending) {
+            c->last_writable_ms = ms;
+            continue;
+        }
+        if (ms - c->last_writable_ms > LIVE_STUCK_MS) {
+            /* accepted no bytes for 30 s: closed, 4008 too_slow if it can still be sent */
+            hub->m.live_too_slow++;
+            lws_close_reason(c->wsi, LIVE_CLOSE_TOO_SLOW, (unsigned char *)"too_slow", 8);
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            c->last_writable_ms = ms;
+            continue;
+        }
+        for (int i = 0; i < c->nsubs; i++)
+            if (c->subs[i].max_hz && sub_pending(&c->subs[i]) && sub_due(&c->subs[i], t)) {
+                client_want_write(c);
+                break;
+            }
+    }
+    lws_sul_schedule(hub->lws, 0, &L->sul_tick, tick_cb, (lws_usec_t)hub->cfg->tick_ms * 1000);
+}
+
+void live_start(live_t *L)
+{
+    L->started = true;
+    lws_sul_schedule(L->hub->lws, 0, &L->sul_tick, tick_cb,
+                     (lws_usec_t)L->hub->cfg->tick_ms * 1000);
+}
+
+void live_changed(live_t *L)
+{
+    publish_due(L, false); /* leading edge; later changes go out at the next tick */
+}
+
+void live_note_ack(live_t *L, int64_t mono_us)
+{
+    if (!L->unpublished_ack_us) L->unpublished_ack_us = mono_us;
+}
+
+/* ---- lws protocol ----------------------------------------------------------------------- */
+
+static bool origin_allowed(hub_t *hub, struct lws *wsi)
+{
+    char origin[256], host[256];
+    if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
+        return true; /* not a browser: no Origin header */
+    const cfg_t *cfg = hub->cfg;
+    for (int i = 0; i < cfg->norigins; i++)
+        if (strcmp(origin, cfg->origins[i]) == 0) return true;
+    /* the hub's own origin (the Host it was reached by) is always allowed */
+    if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) > 0) {
+        char self[300];
+        snprintf(self, sizeof(self), "http://%s", host);
+        if (strcmp(origin, self) == 0) return true;
+        snprintf(self, sizeof(self), "https://%s", host);
+        if (strcmp(origin, self) == 0) return true;
+    }
+    return false;
+}
+
+int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len)
+{
+    struct lws_vhost *vh = lws_get_vhost(wsi);
+    hub_t *hub = vh ? lws_get_vhost_user(vh) : NULL;
+    live_pss *pss = user;
+    live_t *L = hub ? hub->live : NULL;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        if (!origin_allowed(hub, wsi)) {
+            hub->m.limit_1008++;
+            return 1; /* refused, whatever the credentials */
+        }
+        return 0;
+    case LWS_CALLBACK_ESTABLISHED: {
+        live_client *c = calloc(1, sizeof(*c));
+        if (!c) return -1;
+        c->wsi = wsi;
+        c->conn_id = hub_conn_register(c);
+        c->connected_ms = c->last_writable_ms = cwt_mono_ms();
+        lws_get_peer_simple(wsi, c->peer, sizeof(c->peer));
+        c->next = L->clients;
+        if (L->clients) L->clients->prev = c;
+        L->clients = c;
+        L->nclients++;
+        pss->c = c;
+        char cookie[1024];
+        if (lws_hdr_copy(wsi, cookie, sizeof(cookie), WSI_TOKEN_HTTP_COOKIE) > 0 &&
+            auth_cookie(hub->auth, cookie, &c->who) == 0) {
+            c->authed = true;
+            c->browser = true;
+            hello(L, c);
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_RECEIVE: {
+        live_client *c = pss->c;
+        if (!c || c->closing) return 0;
+        if (lws_is_first_fragment(wsi)) {
+            c->rxlen = 0;
+            c->rx_overflow = false;
+        }
+        if (c->rxlen + len > LIVE_RX_MAX) {
+            hub->m.limit_1009++;
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                             (unsigned char *)"message too large", 17);
+            return -1;
+        }
+        unsigned char *nb = realloc(c->rx, c->rxlen + len + 1);
+        if (!nb) return -1;
+        c->rx = nb;
+        memcpy(c->rx + c->rxlen, in, len);
+        c->rxlen += len;
+        if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return 0;
+        handle_message(L, c, (const char *)c->rx, c->rxlen);
+        c->rxlen = 0;
+        return 0;
+    }
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (!pss->c) return 0;
+        return client_writeable(L, pss->c);
+    case LWS_CALLBACK_CLOSED: {
+        live_client *c = pss->c;
+        if (!c) return 0;
+        pss->c = NULL;
+        for (int i = 0; i < c->nsubs; i++) c->subs[i].doc->nsubs--;
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            L->clients = c->next;
+        if (c->next) c->next->prev = c->prev;
+        L->nclients--;
+        hub_conn_unregister(c->conn_id);
+        for (int i = 0; i < c->nctl; i++) frame_free(&c->ctl[i]);
+        free(c->ctl);
+        free(c->subs);
+        free(c->rx);
+        json_decref(c->report);
+        free(c);
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* ---- lifecycle, listing ----------------------------------------------------------------- */
+
+live_t *live_create(hub_t *hub)
+{
+    live_t *L = calloc(1, sizeof(*L));
+    if (L) L->hub = hub;
+    return L;
+}
+
+void live_destroy(live_t *L)
+{
+    if (!L) return;
+    if (L->started) lws_sul_cancel(&L->sul_tick);
+    for (live_doc *d = L->docs, *n; d; d = n) {
+        n = d->next;
+        doc_free(d);
+    }
+    free(L);
+}
+
+void live_shutdown(live_t *L)
+{
+    for (live_client *c = L->clients; c; c = c->next) {
+        c->closing = true;
+        c->close_code = LWS_CLOSE_STATUS_GOINGAWAY;
+        c->nctl = 0;
+        client_want_write(c);
+    }
+}
+
+void live_reconfigure(live_t *L)
+{
+    /* Hall indexes may have moved: rebind every subscription by topic name to a fresh doc
+     * under the new config; clients get a snapshot (a new config is a new picture). */
+    for (live_client *c = L->clients; c; c = c->next) {
+        auth_refresh(L->hub->auth, &c->who);
+        char (*topics)[48] = c->nsubs ? malloc(sizeof(*topics) * c->nsubs) : NULL;
+        int *hz = c->nsubs ? malloc(sizeof(int) * c->nsubs) : NULL;
+        int n = 0;
+        for (int i = 0; topics && hz && i < c->nsubs; i++) {
+            snprintf(topics[n], sizeof(topics[n]), "%s", c->subs[i].doc->topic);
+            hz[n++] = c->subs[i].max_hz;
+        }
+        c->nsubs = 0;
+        for (int i = 0; i < n; i++) {
+            int kind, hall;
+            if (parse_topic(L, topics[i], &kind, &hall) < 0 ||
+                (kind == DOC_HALL && !auth_may_see(&c->who, hall))) {
+                client_error(c, "unknown_topic", "topic no longer exists after a config reload");
+                continue;
+            }
+            c->subs[c->nsubs].doc = NULL;
+            c->subs[c->nsubs].max_hz = hz[i];
+            c->subs[c->nsubs].sent_rev = 0;
+            c->subs[c->nsubs].need_snapshot = true;
+            c->subs[c->nsubs].recovering = false;
+            c->subs[c->nsubs].last_sent_us = 0;
+            /* doc is bound below, once the old docs are gone */
+            snprintf(c->subs[c->nsubs].doc_topic_tmp, 48, "%s", topics[i]);
+            c->nsubs++;
+        }
+        free(topics);
+        free(hz);
+    }
+    for (live_doc *d = L->docs, *nx; d; d = nx) {
+        nx = d->next;
+        doc_free(d);
+    }
+    L->docs = NULL;
+    for (live_client *c = L->clients; c; c = c->next) {
+        for (int i = 0; i < c->nsubs; i++) {
+            int kind, hall;
+            parse_topic(L, c->subs[i].doc_topic_tmp, &kind, &hall);
+            live_doc *d = doc_get(L, kind, hall, &c->who);
+            if (!d) {
+                c->subs[i--] = c->subs[--c->nsubs];
+                continue;
+            }
+            c->subs[i].doc = d;
+            d->nsubs++;
+            doc_refresh(L, d);
+        }
+        client_want_write(c);
+    }
+}
+
+static const char *client_kind(const live_client *c)
+{
+    if (c->browser) return "browser";
+    return c->who.role == CFG_ROLE_WALL && c->report ? "wall" : "tool";
+}
+
+json_t *live_clients_json(live_t *L, const auth_who *who)
+{
+    json_t *arr = json_array();
+    int64_t ms = cwt_mono_ms();
+    for (live_client *c = L->clients; c; c = c->next) {
+        if (!c->authed) continue;
+        if (who->halls) { /* a hall manager sees the clients watching only its halls */
+            bool ok = c->who.halls != NULL;
+            for (int i = 0; ok && i < L->hub->cfg->nhalls; i++)
+                if (c->who.halls[i] && !who->halls[i]) ok = false;
+            if (!ok) continue;
+        }
+        json_t *topics = json_array();
+        for (int i = 0; i < c->nsubs; i++) {
+            json_t *t = json_pack("{s:s,s:I}", "topic", c->subs[i].doc->topic, "rev",
+                                  (json_int_t)c->subs[i].sent_rev);
+            if (c->subs[i].max_hz) json_object_set_new(t, "max_hz", json_integer(c->subs[i].max_hz));
+            json_array_append_new(topics, t);
+        }
+        json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:o}", "id", (json_int_t)c->conn_id,
+                              "kind", client_kind(c), "user", c->who.user, "role",
+                              cfg_role_name(c->who.role), "peer", c->peer, "connected_s",
+                              (json_int_t)((ms - c->connected_ms) / 1000), "topics", topics);
+        if (c->report) {
+            static const char *keys[] = {"viewport", "fps", "frame_p99_ms", "rev", "stale",
+                                         "cameras", "received_ms"};
+            for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+                json_t *v = json_object_get(c->report, keys[k]);
+                if (v && !json_is_null(v)) json_object_set(o, keys[k], v);
+            }
+        }
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+void live_get_stats(live_t *L, live_stats *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->rev = L->rev;
+    for (live_client *c = L->clients; c; c = c->next) {
+        o->clients++;
+        if (c->browser) o->browsers++;
+        else if (c->who.role == CFG_ROLE_WALL) o->walls++;
+    }
+    for (live_doc *d = L->docs; d; d = d->next) {
+        o->docs++;
+        o->history_bytes += d->ring_bytes;
+    }
+}
+
+void live_each_view(live_t *L, void (*fn)(void *ud, const char *view, int clients), void *ud)
+{
+    for (live_doc *d = L->docs; d; d = d->next) fn(ud, d->key, d->nsubs);
+}

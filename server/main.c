@@ -1,0 +1,373 @@
+/* citywall-hub: command line, startup (config, store, recovery), the service loop, and
+ * signals (SIGTERM: drain and exit 0; SIGHUP: reload the config). */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "auth.h"
+#include "http.h"
+#include "hub.h"
+#include "ingest.h"
+#include "live.h"
+
+#define DRAIN_MAX_MS 5000
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: citywall-hub --config FILE [--listen HOST:PORT] [--db PATH] [--check-config]\n"
+            "                    [--clock START[@SPEED]] [--webhook URL]... [--backup FILE]\n"
+            "       citywall-hub --hash-password < password\n"
+            "\n"
+            "  --config FILE       the YAML configuration (SPEC §9)\n"
+            "  --listen HOST:PORT  override server.listen\n"
+            "  --db PATH           override server.db\n"
+            "  --check-config      validate the configuration and exit\n"
+            "  --clock START@SPEED business clock: start instant (RFC 3339) and speed\n"
+            "  --webhook URL       add an Alertmanager receiver\n"
+            "  --backup FILE       write an online consistent copy of the store to FILE, exit\n"
+            "  --hash-password     read a password on stdin, print its Argon2id hash\n"
+            "  --demo-start        print 08:45 of the next working day (for the demo clock)\n");
+}
+
+static int hash_password(void)
+{
+    char pw[1024];
+    if (!fgets(pw, sizeof(pw), stdin)) {
+        fprintf(stderr, "citywall-hub: --hash-password: no password on stdin\n");
+        return 1;
+    }
+    pw[strcspn(pw, "\r\n")] = 0;
+    char out[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(out, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+        fprintf(stderr, "citywall-hub: out of memory hashing the password\n");
+        return 1;
+    }
+    printf("%s\n", out);
+    return 0;
+}
+
+static int split_listen(const char *listen, char *host, size_t hn, int *port)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon) return -1;
+    size_t n = (size_t)(colon - listen);
+    if (n >= hn) return -1;
+    memcpy(host, listen, n);
+    host[n] = 0;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p < 0 || p > 65535) return -1;
+    *port = (int)p;
+    return 0;
+}
+
+/* 08:45 of the next working day (today if it is one and 08:45 is still ahead). */
+static void print_demo_start(const cfg_t *cfg)
+{
+    cwt_local lt;
+    int64_t now = cwt_real_ms();
+    cwt_to_local(now, &lt);
+    const int64_t open_ms = (8 * 60 + 45) * 60000LL;
+    int64_t day = lt.day_start_ms;
+    bool first = true;
+    for (int k = 0; k < 60; k++) {
+        cwt_local d;
+        cwt_to_local(day + 12 * 3600000LL, &d); /* noon: safe from DST edges */
+        if (cfg_is_workday(cfg, d.date, d.weekday) && (!first || now < d.day_start_ms + open_ms))
+            break;
+        first = false;
+        day = d.day_start_ms + 36 * 3600000LL; /* into the next day */
+        cwt_to_local(day, &d);
+        day = d.day_start_ms;
+    }
+    cwt_local d;
+    cwt_to_local(day + 12 * 3600000LL, &d);
+    char out[40];
+    cwt_format_local(d.day_start_ms + open_ms, out);
+    printf("%s\n", out);
+}
+
+static void *signal_thread(void *arg)
+{
+    hub_t *hub = arg;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    for (;;) {
+        int sig;
+        if (sigwait(&set, &sig) != 0) continue;
+        if (sig == SIGHUP)
+            atomic_store(&hub->sig_hup, 1);
+        else
+            atomic_store(&hub->sig_term, 1);
+        hub_wake(hub);
+    }
+    return NULL;
+}
+
+static void load_closures(hub_t *hub)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store_reader(hub->store),
+                           "SELECT hall, from_ms, to_ms, reason FROM closures", -1, &st,
+                           NULL) != SQLITE_OK)
+        return;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int h = cfg_hall_index(hub->cfg, (const char *)sqlite3_column_text(st, 0));
+        if (h >= 0)
+            state_add_closure(hub->state, h, sqlite3_column_int64(st, 1),
+                              sqlite3_column_int64(st, 2),
+                              (const char *)sqlite3_column_text(st, 3));
+    }
+    sqlite3_finalize(st);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'}, {"listen", required_argument, 0, 'l'},
+        {"db", required_argument, 0, 'd'},     {"check-config", no_argument, 0, 'k'},
+        {"clock", required_argument, 0, 't'},  {"webhook", required_argument, 0, 'w'},
+        {"backup", required_argument, 0, 'b'}, {"hash-password", no_argument, 0, 'p'},
+        {"demo-start", no_argument, 0, 'D'},
+        {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0}};
+    const char *config = NULL, *listen = NULL, *db = NULL, *clock_spec = NULL, *backup = NULL;
+    bool check = false, demo_start = false;
+    static hub_t hub;
+    int c;
+    if (sodium_init() < 0) {
+        fprintf(stderr, "citywall-hub: libsodium failed to initialise\n");
+        return 1;
+    }
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'l': listen = optarg; break;
+        case 'd': db = optarg; break;
+        case 'k': check = true; break;
+        case 't': clock_spec = optarg; break;
+        case 'b': backup = optarg; break;
+        case 'w': {
+            char **n = realloc(hub.extra_webhooks, sizeof(char *) * (hub.nextra_webhooks + 1));
+            if (!n) return 1;
+            hub.extra_webhooks = n;
+            hub.extra_webhooks[hub.nextra_webhooks++] = optarg;
+            break;
+        }
+        case 'p': return hash_password();
+        case 'D': demo_start = true; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("citywall-hub %s\n", CW_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "citywall-hub: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (!config) {
+        fprintf(stderr, "citywall-hub: --config FILE is required\n");
+        usage(stderr);
+        return 2;
+    }
+    char *errors = NULL;
+    hub.cfg = cfg_load(config, &errors);
+    if (!hub.cfg) {
+        fprintf(stderr, "%s", errors ? errors : "citywall-hub: cannot load config\n");
+        free(errors);
+        return 1;
+    }
+    if (demo_start) {
+        if (cwt_set_timezone(hub.cfg->city.timezone) < 0) return 1;
+        print_demo_start(hub.cfg);
+        cfg_free(hub.cfg);
+        return 0;
+    }
+    if (check) {
+        printf("%s: OK (%d halls)\n", config, hub.cfg->nhalls);
+        cfg_free(hub.cfg);
+        return 0;
+    }
+    hub.cfg_path = strdup(config);
+    const char *dbpath = db ? db : hub.cfg->db_path;
+    if (backup) {
+        char err[256];
+        if (store_backup(dbpath, backup, err, sizeof(err)) < 0) {
+            fprintf(stderr, "citywall-hub: --backup: %s\n", err);
+            return 1;
+        }
+        printf("citywall-hub: %s copied to %s\n", dbpath, backup);
+        return 0;
+    }
+    if (clock_spec && cwt_clock_parse(&hub.clock, clock_spec) < 0) {
+        fprintf(stderr, "citywall-hub: --clock: '%s' is not START[@SPEED] (RFC 3339 start, "
+                        "speed > 0)\n", clock_spec);
+        return 2;
+    }
+    if (!clock_spec) cwt_clock_real(&hub.clock);
+    const char *listen_s = listen ? listen : hub.cfg->listen;
+    char host[128];
+    int port;
+    if (split_listen(listen_s, host, sizeof(host), &port) < 0) {
+        fprintf(stderr, "citywall-hub: --listen: '%s' is not HOST:PORT\n", listen_s);
+        return 2;
+    }
+    if (cwt_set_timezone(hub.cfg->city.timezone) < 0) {
+        fprintf(stderr, "citywall-hub: %s: city.timezone: unknown zone '%s'\n", config,
+                hub.cfg->city.timezone);
+        return 1;
+    }
+
+    /* signals go to one thread; every thread created from here on inherits the mask */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int64_t t0 = cwt_mono_ms();
+    hub.started_mono = t0;
+    {
+        /* the store's directory must exist */
+        char *dir = strdup(dbpath), *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = 0;
+            mkdir(dir, 0755);
+        }
+        free(dir);
+    }
+    char err[256];
+    hub.store = store_open(dbpath, err, sizeof(err));
+    if (!hub.store) {
+        fprintf(stderr, "citywall-hub: store: %s\n", err);
+        return 1;
+    }
+    int64_t floor_ms;
+    if (store_meta_get_int(hub.store, "now_ms", &floor_ms) == 1)
+        cwt_clock_floor(&hub.clock, floor_ms); /* the clock never runs backwards */
+    unsigned char rnd[6];
+    randombytes_buf(rnd, sizeof(rnd));
+    hub.epoch[0] = 'e';
+    sodium_bin2hex(hub.epoch + 1, sizeof(hub.epoch) - 1, rnd, sizeof(rnd));
+    hub.nhalls = hub.cfg->nhalls;
+    hub.halls = calloc(hub.nhalls ? hub.nhalls : 1, sizeof(*hub.halls));
+    hub.state = state_create(hub.cfg, hub_now(&hub));
+    hub.auth = auth_create(&hub);
+    hub.live = live_create(&hub);
+    if (!hub.state || !hub.auth || !hub.live || !hub.halls) {
+        fprintf(stderr, "citywall-hub: out of memory\n");
+        return 1;
+    }
+    int64_t replayed = ingest_recover(&hub);
+    if (replayed < 0) {
+        fprintf(stderr, "citywall-hub: store: cannot read events for recovery\n");
+        return 1;
+    }
+    state_advance(hub.state, hub_now(&hub));
+    load_closures(&hub);
+    auth_load_sessions(hub.auth);
+
+    struct lws_protocols protocols[] = {
+        {"http", http_callback, http_pss_size(), 0, 0, NULL, 0},
+        {"citywall-live.v1", live_callback, live_pss_size(), 65536, 0, NULL, 0},
+        {"citywall-ingest.v1", ingest_ws_callback, ingest_ws_pss_size(), 65536, 0, NULL, 0},
+        {NULL, NULL, 0, 0, 0, NULL, 0}};
+    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.port = port;
+    info.iface = strcmp(host, "0.0.0.0") == 0 || !host[0] ? NULL : host;
+    info.protocols = protocols;
+    info.vhost_name = "citywall";
+    info.user = &hub;
+    info.max_http_header_data = 8192;
+    info.timeout_secs = 30;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (hub.cfg->tls_cert) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = hub.cfg->tls_cert;
+        info.ssl_private_key_filepath = hub.cfg->tls_key;
+    }
+    hub.lws = lws_create_context(&info);
+    if (!hub.lws) {
+        fprintf(stderr, "citywall-hub: cannot listen on %s:%d\n", host, port);
+        return 1;
+    }
+    snprintf(hub.origin_self, sizeof(hub.origin_self), "%s://%s:%d",
+             hub.cfg->tls_cert ? "https" : "http", host, port);
+    if (store_start(hub.store, hub_wake, &hub) < 0) {
+        fprintf(stderr, "citywall-hub: cannot start the store thread\n");
+        return 1;
+    }
+    pthread_t sigt;
+    pthread_create(&sigt, NULL, signal_thread, &hub);
+    pthread_detach(sigt);
+    if (replayed > 1000) hub_save_snapshot(&hub); /* the next restart starts from here */
+    hub_start_housekeeping(&hub);
+    live_start(hub.live);
+    hub.ready = true;
+    hub.ready_ms = cwt_mono_ms() - t0;
+    if (hub.cfg->demo_credentials)
+        fprintf(stderr, "citywall-hub: WARNING: demo credentials are in use (see %s); never "
+                        "use them in production\n", config);
+    char nowbuf[40];
+    fprintf(stderr,
+            "citywall-hub: listening on %s (epoch %s, business time %s, ready in %lld ms, "
+            "%lld events replayed)\n",
+            hub.origin_self, hub.epoch, cwt_format_local(hub_now(&hub), nowbuf),
+            (long long)hub.ready_ms, (long long)replayed);
+
+    int64_t drain_start = 0;
+    while (1) {
+        if (lws_service(hub.lws, 0) < 0) break;
+        if (hub.stopping) {
+            if (!drain_start) drain_start = cwt_mono_ms();
+            live_stats ls;
+            live_get_stats(hub.live, &ls);
+            bool drained = store_inflight(hub.store) == 0 && ls.clients == 0;
+            if (drained || cwt_mono_ms() - drain_start > DRAIN_MAX_MS) break;
+        }
+    }
+    hub_save_snapshot(&hub);
+    /* wait for the last snapshot to commit */
+    while (store_inflight(hub.store) > 0) {
+        for (store_job *j = store_take_done(hub.store), *n; j; j = n) {
+            n = j->next;
+            if (j->kind == STORE_JOB_EVENTS) {
+                ingest_apply(&hub, j);
+                ingest_job_free(j);
+            } else {
+                store_job_free(j);
+            }
+        }
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    lws_context_destroy(hub.lws);
+    hub.lws = NULL;
+    store_close(hub.store);
+    live_destroy(hub.live);
+    auth_destroy(hub.auth);
+    state_destroy(hub.state);
+    free(hub.halls);
+    free(hub.cfg_path);
+    free(hub.extra_webhooks);
+    cfg_free(hub.cfg);
+    fprintf(stderr, "citywall-hub: stopped\n");
+    return 0;
+}

@@ -1,0 +1,84 @@
+/* state: the live state of every hall for the current business day, and its KPIs (SPEC §2, §5).
+ *
+ * Thread: owned by the hub's service thread; not thread-safe.
+ *
+ * Events come in through state_apply() in commit order, already validated against the
+ * current config. Business time advances with state_advance(); at local midnight the day
+ * rolls over (tickets still waiting, serving or suspended are voided with reason day_end and
+ * every daily counter restarts). Documents for the live topics are built on demand by
+ * state_city() and state_hall(); each returns a new jansson reference the caller owns.
+ *
+ * Versions: every change that can alter a topic's document bumps a version counter
+ * (state_hall_version for a hall, state_city_version for anything), so the live layer
+ * rebuilds a document only when its version moved.
+ */
+#ifndef CW_STATE_H
+#define CW_STATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "event.h"
+
+typedef struct state state_t;
+
+/* What a viewer may see (SPEC §4 role views). */
+typedef struct state_view {
+    const bool *halls; /* NULL = all halls; else halls[i] for cfg->halls[i] */
+    bool names;        /* staff names and review comments (admin, city, hall) */
+    bool urls;         /* camera stream URLs */
+} state_view;
+
+state_t *state_create(const cfg_t *cfg, int64_t now_ms);
+void state_destroy(state_t *st);
+
+/* Switch to a reloaded config (SIGHUP). Halls, windows, biz and cameras are matched by id;
+ * state of ones that disappeared is dropped. cfg is borrowed and must outlive the state or
+ * the next state_reconfigure. Returns 0. */
+int state_reconfigure(state_t *st, const cfg_t *cfg);
+
+/* Apply one stored event. recv_ms is the hub's receive time (business clock). Events whose
+ * business day (local date of at_ms) is before the current day are counted
+ * (state_stats.late_events) and otherwise ignored. */
+void state_apply(state_t *st, const ev_event *ev, int64_t recv_ms);
+
+/* Advance business time to now_ms (never backwards). Rolls the day over when the local date
+ * changed. Returns true when a document may have changed (the business second moved while
+ * tickets wait, the day rolled over, a hall opened or closed). */
+bool state_advance(state_t *st, int64_t now_ms);
+int64_t state_now(const state_t *st);
+int state_day(const state_t *st); /* yyyymmdd of the current business day */
+
+/* Hall closure (SPEC §2): the hall counts as closed in [from_ms, to_ms). */
+void state_add_closure(state_t *st, int hall, int64_t from_ms, int64_t to_ms, const char *reason);
+bool state_hall_closed(const state_t *st, int hall, int64_t at_ms);
+
+/* Topic documents (new references). */
+json_t *state_city(state_t *st, const state_view *v);
+json_t *state_hall(state_t *st, int hall, const state_view *v);
+/* The hall's `kpi` object alone (new reference). */
+json_t *state_hall_kpi(state_t *st, int hall);
+/* Per-biz figures for 智能分流: estimated wait (s) of biz `b` in `hall`, -1 if unknown. */
+int64_t state_biz_ewt(state_t *st, int hall, int b);
+
+uint64_t state_city_version(const state_t *st);
+uint64_t state_hall_version(const state_t *st, int hall);
+
+typedef struct state_stats {
+    uint64_t applied;         /* events applied */
+    uint64_t unknown_tickets; /* events about tickets never seen issued (integrity) */
+    uint64_t late_events;     /* events of an earlier business day */
+    uint64_t bad_transitions; /* events impossible in the ticket's current state */
+    int tickets;              /* tickets held for today */
+} state_stats;
+void state_get_stats(const state_t *st, state_stats *out);
+
+/* Whole-state serialisation for fast restart: state_save returns a new reference holding
+ * everything needed to continue the day; state_load replaces the state with it (0 on
+ * success, -1 if it does not fit the config, leaving an empty state for the saved day). */
+json_t *state_save(state_t *st);
+int state_load(state_t *st, json_t *saved);
+
+#endif
