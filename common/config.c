@@ -602,8 +602,8 @@ static char *join_errors(cfgl *L)
 
 static void parse_root(cfgl *L, struct fy_node *root)
 {
-    static const char *const keys[] = {"server", "city",    "halls",    "accounts",
-                                       "tokens", "lexicon", "webhooks", NULL};
+    static const char *const keys[] = {"server",  "city",     "halls",  "accounts", "tokens",
+                                       "lexicon", "webhooks", "alerts", NULL};
     int line;
     struct fy_node *v;
     if (!root || cfgl_is_null(root)) {
@@ -628,6 +628,7 @@ static void parse_root(cfgl *L, struct fy_node *root)
     if ((v = cfgl_get(root, "tokens", 1, &line))) parse_tokens(L, v, line);
     if ((v = cfgl_get(root, "lexicon", 1, &line))) parse_lexicon(L, v, line);
     if ((v = cfgl_get(root, "webhooks", 1, &line))) parse_webhooks(L, v, line);
+    if ((v = cfgl_get(root, "alerts", 1, &line))) cfgl_parse_alerts(L, v, line);
 }
 
 static cfg_t *cfg_new(const char *path)
@@ -657,6 +658,7 @@ static cfg_t *cfg_new(const char *path)
     cfgl_hours_default(&c->city.hours);
     c->case_contact_days = 1;
     c->case_rectify_days = 15;
+    cfg_alerts_defaults(&c->alerts);
     return c;
 }
 
@@ -806,5 +808,6 @@ void cfg_free(cfg_t *cfg)
     for (int i = 0; i < cfg->nwebhooks; i++)
         free(cfg->webhooks[i]);
     free(cfg->webhooks);
+    cfg_alerts_free(&cfg->alerts);
     free(cfg);
 }

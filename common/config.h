@@ -139,6 +139,39 @@ typedef struct cfg_lexterm {
     int weight;
 } cfg_lexterm;
 
+/* Alert rules (SPEC §6): R1..R15 and the hub's own H1..H4, in this order. */
+enum cfg_rule {
+    CFG_R1, CFG_R2, CFG_R3, CFG_R4, CFG_R5, CFG_R6, CFG_R7, CFG_R8, CFG_R9, CFG_R10,
+    CFG_R11, CFG_R12, CFG_R13, CFG_R14, CFG_R15, CFG_H1, CFG_H2, CFG_H3, CFG_H4,
+    CFG_NRULES
+};
+#define CFG_RULE_NPARAMS 8
+/* Parameters every rule has; the rule's own parameters follow from CFG_P_FIRST (see
+ * cfg_rule_param_name). Durations are business seconds. */
+enum { CFG_P_ENABLED, CFG_P_FOR_S, CFG_P_KEEP_S, CFG_P_FIRST };
+
+/* Parameter values set at one level of the alerts section (bit p of `set`: v[p] given). */
+typedef struct cfg_rule_params {
+    uint32_t set;
+    double v[CFG_RULE_NPARAMS];
+} cfg_rule_params;
+
+/* An override level: per biz type (hall -1), per hall (biz NULL) or per (hall, biz). */
+typedef struct cfg_alert_scope {
+    int hall;  /* hall index, -1 = every hall */
+    char *biz; /* biz type id, NULL = every biz type */
+    cfg_rule_params rules[CFG_NRULES];
+} cfg_alert_scope;
+
+typedef struct cfg_alerts {
+    int group_wait_s;    /* webhook group wait, real seconds (10) */
+    int startup_grace_s; /* real seconds after start without new R15 alerts (10) */
+    char *external_url;  /* externalURL of webhook payloads; NULL = the hub's own origin */
+    cfg_rule_params rules[CFG_NRULES]; /* city-wide settings */
+    cfg_alert_scope *scopes;
+    int nscopes;
+} cfg_alerts;
+
 typedef struct cfg_limits {
     int max_batch_events;      /* 5000 */
     int64_t max_body_bytes;    /* 4 MiB */
@@ -175,6 +208,7 @@ typedef struct cfg {
     int nwebhooks;
     int case_contact_days;  /* real-name 差评: contact within N working days, 1 */
     int case_rectify_days;  /* every 差评: rectified within N working days, 15 */
+    cfg_alerts alerts;      /* the `alerts` section (config_alerts.c) */
     bool demo_credentials; /* a demo token or password is in use: the hub warns */
 } cfg_t;
 
@@ -205,6 +239,18 @@ cfg_span cfg_hall_hours(const cfg_t *cfg, const cfg_hall *hall, int date, int we
 bool cfg_hall_open(const cfg_t *cfg, const cfg_hall *hall, int date, int weekday, int min);
 /* Windows planned by the staffing plan at that moment: 0 when the hall is closed. */
 int cfg_hall_planned(const cfg_t *cfg, const cfg_hall *hall, int date, int weekday, int min);
+
+/* Alert rules: "R1".."R15", "H1".."H4" for a rule index, and back (-1 when unknown). */
+const char *cfg_rule_name(int rule);
+int cfg_rule_index(const char *name);
+/* Name of parameter p of `rule` ("enabled", "for", "keep_firing_for", then the rule's own,
+ * e.g. "p3_min" for R1); NULL past its last parameter. */
+const char *cfg_rule_param_name(int rule, int p);
+/* The built-in default of parameter p of `rule`. */
+double cfg_rule_param_default(int rule, int p);
+/* Parameter p of `rule` for hall index `hall` (-1: none) and biz type id `biz` (NULL: none):
+ * the most specific setting among (hall, biz), hall, biz type, city, built-in default. */
+double cfg_alert_param(const cfg_t *cfg, int rule, int hall, const char *biz, int p);
 
 const char *cfg_level_name(int level);
 const char *cfg_role_name(int role);

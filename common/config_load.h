@@ -129,4 +129,12 @@ void cfgl_parse_halls(cfgl *L, struct fy_node *seq, int sline);
 int cfgl_hall_refs(cfgl *L, struct fy_node *v, int line, const char *path, bool allow_all,
                    bool expand, int **out, int *nout);
 
+/* ---- alerts (config_alerts.c) ---- */
+
+/* The `alerts` section (needs the halls). */
+void cfgl_parse_alerts(cfgl *L, struct fy_node *map, int mline);
+/* Defaults of an absent section (group wait 10 s, grace 10 s, nothing overridden). */
+void cfg_alerts_defaults(cfg_alerts *a);
+void cfg_alerts_free(cfg_alerts *a);
+
 #endif

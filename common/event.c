@@ -373,8 +373,8 @@ static int get_printable(ev_ctx *c, const char *key, bool required, const char *
 static int get_text(ev_ctx *c, const char *key, size_t max_bytes, bool allow_newlines,
                     const char **out)
 {
-    const char *s;
-    size_t len;
+    const char *s = NULL;
+    size_t len = 0;
     int r = get_string(c, key, false, allow_newlines, &s, &len);
     if (r != 0) return r < 0 ? -1 : 0;
     if (len > max_bytes)
@@ -385,8 +385,8 @@ static int get_text(ev_ctx *c, const char *key, size_t max_bytes, bool allow_new
 
 static int get_url(ev_ctx *c, const char *key, const char **out)
 {
-    const char *s;
-    size_t len;
+    const char *s = NULL;
+    size_t len = 0;
     int r = get_string(c, key, false, false, &s, &len);
     if (r != 0) return r < 0 ? -1 : 0;
     if (len > EV_URL_MAX_BYTES)
@@ -404,8 +404,8 @@ static int get_url(ev_ctx *c, const char *key, const char **out)
 
 static int get_enum(ev_ctx *c, const char *key, const char *const *names, int from, int n, int *out)
 {
-    const char *s;
-    size_t len;
+    const char *s = NULL;
+    size_t len = 0;
     int r = get_string(c, key, true, false, &s, &len);
     if (r != 0) return -1;
     for (int i = from; i < n; i++) {
@@ -426,8 +426,8 @@ typedef int (*ev_lookup_fn)(const cfg_hall *hall, const char *id);
 static int get_ref(ev_ctx *c, const char *key, bool required, const char *what, ev_lookup_fn lookup,
                    int *out)
 {
-    const char *s;
-    size_t len;
+    const char *s = NULL;
+    size_t len = 0;
     int r = get_string(c, key, required, false, &s, &len);
     if (r != 0) return r < 0 ? -1 : 0;
     int i = strlen(s) == len ? lookup(c->hall, s) : -1;

@@ -63,9 +63,15 @@ void http_error(http_resp *r, int status, const char *fmt, ...)
 
 const char *http_arg(const http_req *rq, const char *name, char *buf, int len)
 {
-    char key[64];
+    /* lws stops scanning at the first argument longer than the buffer it is given, so scan
+     * with a buffer that holds any argument, then copy the value out */
+    char key[64], big[2048];
     snprintf(key, sizeof(key), "%s=", name);
-    return lws_get_urlarg_by_name(rq->wsi, key, buf, len);
+    const char *v = lws_get_urlarg_by_name(rq->wsi, key, big, sizeof(big));
+    if (!v) return NULL;
+    if ((int)strlen(v) >= len) v = "\x01"; /* too long: a value no validator accepts */
+    memcpy(buf, v, strlen(v) + 1);
+    return buf;
 }
 
 static void pss_reset(http_pss *p)
@@ -169,7 +175,9 @@ static int serve_static(struct lws *wsi, const char *path, int *rc)
     const char *root = getenv("CW_WEB_ROOT");
     char full[1024];
     const char *rel = strcmp(path, "/") == 0 ? "/index.html" : path;
-    if (root)
+    if (strncmp(rel, "/map/", 5) == 0) /* the city outline, shared with the wall */
+        snprintf(full, sizeof(full), "%s/assets%s", CW_SOURCE_DIR, rel);
+    else if (root)
         snprintf(full, sizeof(full), "%s%s", root, rel);
     else
         snprintf(full, sizeof(full), "%s/assets/web%s", CW_SOURCE_DIR, rel);
@@ -390,7 +398,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             p->body = nb;
             p->body_cap = nc;
         }
-        memcpy(p->body + p->body_len, in, len);
+        if (len) memcpy(p->body + p->body_len, in, len);
         p->body_len += len;
         p->body[p->body_len] = 0;
         return 0;
@@ -580,7 +588,7 @@ int ingest_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             char *nb = realloc(p->rx, p->rxlen + len + 1);
             if (!nb) return -1;
             p->rx = nb;
-            memcpy(p->rx + p->rxlen, in, len);
+            if (len) memcpy(p->rx + p->rxlen, in, len);
             p->rxlen += len;
         }
         if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "auth.h"
 #include "http.h"
 #include "ingest.h"
@@ -216,6 +217,7 @@ static void reload(hub_t *hub)
     }
     state_reconfigure(hub->state, n);
     auth_reconfigure(hub->auth);
+    if (hub->alerts) alerts_reconfigure(hub->alerts);
     live_reconfigure(hub->live);
     cfg_free(old);
     fprintf(stderr, "citywall-hub: config reloaded from %s (%d halls)\n", hub->cfg_path,

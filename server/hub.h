@@ -22,6 +22,7 @@
 
 struct live;
 struct auth;
+struct alerts;
 
 /* Latency histogram with fixed log-spaced buckets (ms), for /metrics. */
 #define HUB_HIST_BUCKETS 14
@@ -70,6 +71,7 @@ typedef struct hub {
     store_t *store;
     struct live *live;
     struct auth *auth;
+    struct alerts *alerts; /* alerting (alerts.h); NULL until created */
     struct lws_context *lws;
     struct lws_vhost *vhost;
     char epoch[32];

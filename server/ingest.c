@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "event.h"
 #include "live.h"
 
@@ -56,7 +57,7 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, bool single_ok, i
                           char *err, size_t errlen)
 {
     const cfg_t *cfg = hub->cfg;
-    const cfg_token *tok = &cfg->tokens[token];
+    const cfg_token *tok = token >= 0 ? &cfg->tokens[token] : NULL; /* NULL: an operator */
     json_t *arr;
     if (json_is_array(root)) {
         arr = json_incref(root);
@@ -81,7 +82,7 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, bool single_ok, i
     ingest_ctx *c = calloc(1, sizeof(*c));
     if (!job || !c) goto oom;
     job->kind = STORE_JOB_EVENTS;
-    job->token = strdup(tok->name);
+    job->token = strdup(tok ? tok->name : "operator");
     job->items = calloc(n ? n : 1, sizeof(store_item));
     c->evs = calloc(n ? n : 1, sizeof(ev_event));
     c->counts = calloc(n ? n : 1, sizeof(bool));
@@ -107,7 +108,7 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, bool single_ok, i
         bool ok = json_is_object(obj);
         if (!ok) snprintf(msg, sizeof(msg), "event must be a JSON object");
         if (ok && ev_parse(cfg, obj, ev, msg, sizeof(msg)) < 0) ok = false;
-        if (ok && !cfg_token_may_write(tok, ev->hall)) {
+        if (ok && tok && !cfg_token_may_write(tok, ev->hall)) {
             snprintf(msg, sizeof(msg), "hall %s not allowed for this token", ev->hall_id);
             ok = false;
             it->kind = STORE_ITEM_REJECT;
@@ -129,7 +130,7 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, bool single_ok, i
             it->reason = strdup(msg);
             c->errors[i] = strdup(msg);
             int hi = h ? cfg_hall_index(cfg, h) : -1;
-            c->counts[i] = hi >= 0 && seq > 0 && f && cfg_token_may_write(tok, hi);
+            c->counts[i] = hi >= 0 && seq > 0 && f && (!tok || cfg_token_may_write(tok, hi));
             continue;
         }
         if (ev->at_ms > now) {
@@ -188,6 +189,7 @@ void ingest_apply(hub_t *hub, store_job *job)
             ev.at_ms = it->at_ms;
         }
         state_apply(hub->state, &ev, it->recv_ms);
+        if (hub->alerts) alerts_on_event(hub->alerts, &ev);
         if (it->event_id > hub->last_applied_id) hub->last_applied_id = it->event_id;
         hub->applied_since_snapshot++;
     }

@@ -15,7 +15,8 @@
 #include "hub.h"
 
 /* Build the store job for `root` (an array of events, or one event object when `single_ok`).
- * token: index into hub->cfg->tokens. On a whole-request problem returns NULL, sets *status
+ * token: index into hub->cfg->tokens, or -1 for an operator's event made by the hub itself (any
+ * hall; e.g. a case moved through the REST API). On a whole-request problem returns NULL, sets *status
  * (400/413) and a message in err. The job owns `root` (one reference is taken). */
 store_job *ingest_prepare(hub_t *hub, int token, json_t *root, bool single_ok, int *status,
                           char *err, size_t errlen);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "mergepatch.h"
 
 #define LIVE_RING_CAP 1024
@@ -14,7 +15,7 @@
 #define LIVE_STUCK_MS 30000
 #define LIVE_CLOSE_TOO_SLOW 4008
 
-enum { DOC_CITY, DOC_HALL };
+enum { DOC_CITY, DOC_HALL, DOC_ALERTS };
 
 typedef struct frame {
     unsigned char *buf; /* LWS_PRE headroom + payload */
@@ -141,11 +142,14 @@ static json_t *doc_build(live_t *L, live_doc *d)
     state_view sv;
     doc_view(d, &sv);
     if (d->kind == DOC_CITY) return state_city(L->hub->state, &sv);
+    if (d->kind == DOC_ALERTS)
+        return L->hub->alerts ? alerts_doc(L->hub->alerts, d->mask, d->names) : json_object();
     return state_hall(L->hub->state, d->hall, &sv);
 }
 
 static uint64_t doc_version(live_t *L, const live_doc *d)
 {
+    if (d->kind == DOC_ALERTS) return L->hub->alerts ? alerts_version(L->hub->alerts) : 0;
     return d->kind == DOC_CITY ? state_city_version(L->hub->state)
                                : state_hall_version(L->hub->state, d->hall);
 }
@@ -230,7 +234,7 @@ static void view_key(char *out, size_t n, int kind, int hall, const auth_who *wh
         snprintf(out, n, "hall/%s|names=%d", cfg->halls[hall].id, who->names);
         return;
     }
-    int o = snprintf(out, n, "city|names=%d|", who->names);
+    int o = snprintf(out, n, "%s|names=%d|", kind == DOC_ALERTS ? "alerts" : "city", who->names);
     if (!who->halls) {
         snprintf(out + o, n - o, "all");
         return;
@@ -254,9 +258,11 @@ static live_doc *doc_get(live_t *L, int kind, int hall, const auth_who *who)
     snprintf(d->key, sizeof(d->key), "%s", key);
     if (kind == DOC_CITY)
         snprintf(d->topic, sizeof(d->topic), "city");
+    else if (kind == DOC_ALERTS)
+        snprintf(d->topic, sizeof(d->topic), "alerts");
     else
         snprintf(d->topic, sizeof(d->topic), "hall/%s", cfg->halls[hall].id);
-    if (kind == DOC_CITY && who->halls) {
+    if ((kind == DOC_CITY || kind == DOC_ALERTS) && who->halls) {
         d->mask = calloc(cfg->nhalls ? cfg->nhalls : 1, sizeof(bool));
         if (!d->mask) {
             free(d);
@@ -353,6 +359,11 @@ static int parse_topic(live_t *L, const char *t, int *kind, int *hall)
 {
     if (strcmp(t, "city") == 0) {
         *kind = DOC_CITY;
+        *hall = -1;
+        return 0;
+    }
+    if (strcmp(t, "alerts") == 0) {
+        *kind = DOC_ALERTS;
         *hall = -1;
         return 0;
     }
@@ -671,6 +682,7 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
     live_t *L = lws_container_of(sul, live_t, sul_tick);
     hub_t *hub = L->hub;
     state_advance(hub->state, hub_now(hub));
+    if (hub->alerts) alerts_tick(hub->alerts);
     publish_due(L, false);
     int64_t ms = cwt_mono_ms(), t = now_us();
     for (live_client *c = L->clients, *next; c; c = next) {
@@ -792,7 +804,7 @@ int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         unsigned char *nb = realloc(c->rx, c->rxlen + len + 1);
         if (!nb) return -1;
         c->rx = nb;
-        memcpy(c->rx + c->rxlen, in, len);
+        if (len) memcpy(c->rx + c->rxlen, in, len);
         c->rxlen += len;
         if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return 0;
         handle_message(L, c, (const char *)c->rx, c->rxlen);
@@ -898,7 +910,7 @@ void live_reconfigure(live_t *L)
     L->docs = NULL;
     for (live_client *c = L->clients; c; c = c->next) {
         for (int i = 0; i < c->nsubs; i++) {
-            int kind, hall;
+            int kind = DOC_CITY, hall = -1;
             parse_topic(L, c->subs[i].doc_topic_tmp, &kind, &hall);
             live_doc *d = doc_get(L, kind, hall, &c->who);
             if (!d) {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "alerts.h"
 #include "auth.h"
 #include "http.h"
 #include "hub.h"
@@ -257,9 +258,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "citywall-hub: store: %s\n", err);
         return 1;
     }
-    int64_t floor_ms;
-    if (store_meta_get_int(hub.store, "now_ms", &floor_ms) == 1)
-        cwt_clock_floor(&hub.clock, floor_ms); /* the clock never runs backwards */
+    /* the clock never runs backwards: not before the last saved time, nor before the newest
+     * event's receipt (which may be younger than the last save) */
+    int64_t floor_ms = 0, last_recv = store_last_recv_ms(hub.store);
+    if (store_meta_get_int(hub.store, "now_ms", &floor_ms) != 1) floor_ms = 0;
+    if (last_recv > floor_ms) floor_ms = last_recv;
+    if (floor_ms) cwt_clock_floor(&hub.clock, floor_ms);
     unsigned char rnd[6];
     randombytes_buf(rnd, sizeof(rnd));
     hub.epoch[0] = 'e';
@@ -281,6 +285,11 @@ int main(int argc, char **argv)
     state_advance(hub.state, hub_now(&hub));
     load_closures(&hub);
     auth_load_sessions(hub.auth);
+    hub.alerts = alerts_create(&hub);
+    if (!hub.alerts) {
+        fprintf(stderr, "citywall-hub: out of memory (alerts)\n");
+        return 1;
+    }
 
     struct lws_protocols protocols[] = {
         {"http", http_callback, http_pss_size(), 0, 0, NULL, 0},
@@ -314,6 +323,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "citywall-hub: cannot start the store thread\n");
         return 1;
     }
+    if (alerts_start(hub.alerts) < 0)
+        fprintf(stderr, "citywall-hub: warning: the webhook sender did not start\n");
     pthread_t sigt;
     pthread_create(&sigt, NULL, signal_thread, &hub);
     pthread_detach(sigt);
@@ -360,6 +371,8 @@ int main(int argc, char **argv)
     }
     lws_context_destroy(hub.lws);
     hub.lws = NULL;
+    alerts_destroy(hub.alerts); /* its last writes go in before the store closes */
+    hub.alerts = NULL;
     store_close(hub.store);
     live_destroy(hub.live);
     auth_destroy(hub.auth);

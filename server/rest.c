@@ -8,6 +8,7 @@
 
 #include "http.h"
 #include "live.h"
+#include "pii.h"
 
 #define PAGE_DEFAULT 500
 #define PAGE_MAX 5000
@@ -98,6 +99,38 @@ static int int_arg(http_req *rq, http_resp *rs, const char *name, int64_t lo, in
     }
     *out = x;
     return 1;
+}
+
+/* Review comments in stored bodies (SPEC §8): masked for every role that may see them, dropped
+ * for the others; the raw text only for admin with raw=1 (audited by the caller). Steals body. */
+static json_t *redact(json_t *body, const auth_who *who, bool raw)
+{
+    json_t *data = json_object_get(body, "data");
+    json_t *c = json_object_get(data, "comment");
+    if (!json_is_string(c) || raw) return body;
+    if (!who->names) {
+        json_object_del(data, "comment");
+    } else {
+        char *m = pii_mask(json_string_value(c));
+        if (m) json_object_set_new(data, "comment", json_string(m));
+        else json_object_del(data, "comment");
+        free(m);
+    }
+    return body;
+}
+
+/* ?raw=1: only admin accounts, and every such read is audited. -1 when refused (resp set). */
+static int raw_arg(http_req *rq, http_resp *rs, bool *raw)
+{
+    char b[8];
+    const char *v = http_arg(rq, "raw", b, sizeof(b));
+    *raw = v && strcmp(v, "1") == 0;
+    if (*raw && (rq->who.kind != AUTH_ACCOUNT || rq->who.role != CFG_ROLE_ADMIN)) {
+        http_error(rs, 403, "raw=1 (unmasked personal data) is for admin accounts");
+        return -1;
+    }
+    if (*raw) hub_audit(rq->hub, rq->who.user, "read_raw", rq->path);
+    return 0;
 }
 
 static json_t *hall_registry(hub_t *hub, int h, const auth_who *who)
@@ -302,6 +335,8 @@ static int h_events(http_req *rq, http_resp *rs, const char *arg)
         return 0;
     }
     int64_t from = INT64_MIN, to = INT64_MAX, after = 0, limit = PAGE_DEFAULT;
+    bool raw;
+    if (raw_arg(rq, rs, &raw) < 0) return 0;
     if (time_arg(rq, rs, "from", &from) < 0 || time_arg(rq, rs, "to", &to) < 0 ||
         int_arg(rq, rs, "after", 0, INT64_MAX, &after) < 0 ||
         int_arg(rq, rs, "limit", 1, PAGE_MAX, &limit) < 0)
@@ -332,7 +367,8 @@ static int h_events(http_req *rq, http_resp *rs, const char *arg)
         const char *h = (const char *)sqlite3_column_text(st, 1);
         if (hidx < 0 && rq->who.halls && !auth_may_see(&rq->who, cfg_hall_index(rq->hub->cfg, h)))
             continue;
-        json_t *body = json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL);
+        json_t *body = redact(json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL),
+                              &rq->who, raw);
         json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:I,s:s,s:o*}", "id", (json_int_t)id,
                                              "hall", h, "feed", sqlite3_column_text(st, 2), "seq",
                                              (json_int_t)sqlite3_column_int64(st, 3), "received",
@@ -352,6 +388,8 @@ static int h_quarantine(http_req *rq, http_resp *rs, const char *arg)
     (void)arg;
     if (!can_read(rq, rs)) return 0;
     int64_t after = 0, limit = PAGE_DEFAULT;
+    bool raw;
+    if (raw_arg(rq, rs, &raw) < 0) return 0;
     if (int_arg(rq, rs, "after", 0, INT64_MAX, &after) < 0 ||
         int_arg(rq, rs, "limit", 1, PAGE_MAX, &limit) < 0)
         return 0;
@@ -387,7 +425,15 @@ static int h_quarantine(http_req *rq, http_resp *rs, const char *arg)
             json_object_set_new(o, "seq", json_integer(sqlite3_column_int64(st, 5)));
         const char *body = (const char *)sqlite3_column_text(st, 8);
         json_t *b = body ? json_loads(body, JSON_DECODE_ANY, NULL) : NULL;
-        json_object_set_new(o, "body", b ? b : json_string(body ? body : ""));
+        if (b)
+            json_object_set_new(o, "body", redact(b, &rq->who, raw));
+        else if (raw)
+            json_object_set_new(o, "body", json_string(body ? body : ""));
+        else { /* not JSON: shown only masked, as text */
+            char *m = pii_mask(body ? body : "");
+            json_object_set_new(o, "body", json_string(m ? m : ""));
+            free(m);
+        }
         json_array_append_new(arr, o);
     }
     sqlite3_finalize(st);

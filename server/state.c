@@ -16,7 +16,11 @@
  *    again (serving), so a suspended ticket never holds a window.
  *  - here: the 60-min windows (sl_60m, ewt_s) hold the records with at in (now-60min, now].
  *  - Events move business time forward to their `at` (never backwards); an `at` on a later
- *    day rolls the day over first.
+ *    day rolls the day over first. recv_ms is not used.
+ *  - here: state_hall_closed() answers for closures only (opening hours are cfg_hall_open);
+ *    a hall under a closure shows status closed and windows_planned 0.
+ *  - here: stats.applied counts every event of the current day handed in (bad transitions
+ *    and ignored re-sent reviews included); closed cases are dropped at the next rollover.
  */
 #include "state_internal.h"
 
@@ -841,8 +845,8 @@ static void apply_review(state_t *st, int h, const ev_event *ev)
     r.level = ev->level;
     r.at_ms = ev->at_ms;
     r.channel = ev->channel;
-    r.window = ev->window >= 0 && ev->window < ch->nwindows ? strdup(ch->windows[ev->window].id)
-                                                            : NULL;
+    r.window =
+        ev->window >= 0 && ev->window < ch->nwindows ? strdup(ch->windows[ev->window].id) : NULL;
     r.staff = dup_or_null(ev->staff);
     r.comment = ev->comment ? pii_mask(ev->comment) : NULL;
     r.real_name = ev->real_name;
@@ -990,6 +994,11 @@ static bool tick_hall(state_t *st, int h)
     int od = state_hall_overdue(st, h);
     if (od != hs->overdue) {
         hs->overdue = od;
+        changed = true;
+    }
+    bool closed = strcmp(state_hall_status(st, h), "closed") == 0;
+    if (closed != hs->was_closed) {
+        hs->was_closed = closed;
         changed = true;
     }
     return changed;

@@ -75,6 +75,76 @@ typedef struct state_stats {
 } state_stats;
 void state_get_stats(const state_t *st, state_stats *out);
 
+/* ---- for the alert rules (state_query.c) ------------------------------------------------ */
+
+/* What the alerts module says about a hall; it decides the hall's `status` (SPEC §4) over
+ * closed/ok: offline (R15 firing), alert (P1/P2 firing), warn (P3/P4 firing). */
+enum state_alert_status {
+    STATE_ALERT_NONE,
+    STATE_ALERT_WARN,
+    STATE_ALERT_ALERT,
+    STATE_ALERT_OFFLINE
+};
+/* Set hall h's alert status; bumps the hall's version when it changed. */
+void state_set_alert_status(state_t *st, int hall, int status);
+
+#define STATE_QUERY_TOP 3
+typedef struct state_qticket {
+    const char *id; /* borrowed: valid until the next state change */
+    int64_t entered_ms;
+} state_qticket;
+
+/* Live figures of one biz type of a hall. */
+typedef struct state_qbiz {
+    int64_t waiting, over_sla;
+    int64_t staffed;        /* staffed windows (open or serving) that serve the biz */
+    int64_t sl_n, sl_ok;    /* calls in the last 60 min, and those with W <= SLA */
+    int64_t max_wait_ms;    /* -1 when none waits */
+    state_qticket top[STATE_QUERY_TOP]; /* the longest-waiting tickets, longest first */
+    int ntop;
+} state_qbiz;
+/* Fill out[cfg hall nbiz] for hall h at the state's now. */
+void state_query_biz(state_t *st, int hall, state_qbiz *out);
+
+enum state_win_status { STATE_WIN_CLOSED, STATE_WIN_OPEN, STATE_WIN_SERVING, STATE_WIN_PAUSED };
+typedef struct state_qwindow {
+    int status;         /* enum state_win_status */
+    int64_t since_ms;   /* -1 before the first change */
+    int reason;         /* enum ev_pause_reason while paused, else -1 */
+    const char *staff;  /* borrowed, NULL when none */
+    const char *ticket; /* the ticket it serves (borrowed), NULL */
+    int ticket_biz;     /* -1 */
+    int64_t ticket_start_ms; /* service start (started, else the call), -1 */
+    int ticket_recalls;
+    int64_t calls, no_show, served; /* today */
+} state_qwindow;
+/* Window w of hall h; 0, or -1 when out of range. */
+int state_query_window(const state_t *st, int hall, int w, state_qwindow *out);
+/* Camera c of hall h: *status enum ev_cam_status and since (-1 before any status); 0 / -1. */
+int state_query_camera(const state_t *st, int hall, int c, int *status, int64_t *since_ms);
+/* `at` of the latest event of hall h (-1 before any). */
+int64_t state_query_last_event(const state_t *st, int hall);
+/* Today's review counts of hall h (upheld appeals excluded): reviews and good ones. */
+void state_query_reviews(const state_t *st, int hall, int64_t *n, int64_t *good);
+
+typedef struct state_qcase {
+    const char *review; /* borrowed */
+    int level;
+    int64_t at_ms;
+    int state; /* enum ev_case_state */
+    bool real_name, contacted, upheld, overdue;
+    int64_t contact_deadline_ms; /* -1 when none */
+    int64_t rectify_deadline_ms;
+} state_qcase;
+/* Calls fn for every bad-review case hall h holds (open ones, and today's closed ones). */
+void state_query_cases(const state_t *st, int hall, void (*fn)(void *ud, const state_qcase *c),
+                       void *ud);
+/* The case of review `review` in hall h: 0 and *out, or -1 when the hall holds none. */
+int state_query_case(const state_t *st, int hall, const char *review, state_qcase *out);
+/* Calls fn(ud, biz, S) for every ticket of hall h finished today with a known service time. */
+void state_query_services(const state_t *st, int hall, void (*fn)(void *ud, int biz, int64_t s_ms),
+                          void *ud);
+
 /* Whole-state serialisation for fast restart: state_save returns a new reference holding
  * everything needed to continue the day; state_load replaces the state with it (0 on
  * success, -1 if it does not fit the config, leaving an empty state for the saved day). */

@@ -39,6 +39,10 @@ static void set_day(json_t *o, int date)
 
 const char *state_hall_status(const state_t *st, int h)
 {
+    static const char *const alert_names[] = {NULL, "warn", "alert", "offline"};
+    int as = st->halls[h].alert_status;
+    if (as > STATE_ALERT_NONE && as <= STATE_ALERT_OFFLINE)
+        return alert_names[as];
     if (state_hall_closed(st, h, st->now_ms))
         return "closed";
     cwt_local l;
@@ -174,8 +178,8 @@ static json_t *cameras_doc(state_t *st, int h, bool urls)
         json_t *co = json_object();
         set_str(co, "name", cc->name);
         set_str(co, "area", cfg_area_name(cc->area));
-        set_str(co, "status", sc->status == EV_CAM_UNKNOWN ? "unknown"
-                                                           : ev_cam_status_name(sc->status));
+        set_str(co, "status",
+                sc->status == EV_CAM_UNKNOWN ? "unknown" : ev_cam_status_name(sc->status));
         set_time(co, "since", sc->since_ms);
         if (urls) {
             set_str(co, "main", sc->main_url ? sc->main_url : cc->main_url);

@@ -47,15 +47,15 @@ enum state_wstatus { SW_CLOSED, SW_OPEN, SW_SERVING, SW_PAUSED };
 
 typedef struct state_ticket {
     char *id;
-    int biz;    /* the queue it is in (or was last in) */
-    int st;     /* enum state_tstate */
-    int window; /* window of its last call / start / resume, -1 */
-    int channel, priority;   /* from ticket.issued, -1 when unknown */
-    int64_t issued_ms;       /* -1 when never seen issued */
-    int64_t entered_ms;      /* entry into its current wait */
-    int64_t called_ms;       /* last call of the current service, -1 */
-    int64_t started_ms;      /* ticket.started of the current service, -1 */
-    int64_t ended_ms;        /* finished / no-show / voided, -1 */
+    int biz;               /* the queue it is in (or was last in) */
+    int st;                /* enum state_tstate */
+    int window;            /* window of its last call / start / resume, -1 */
+    int channel, priority; /* from ticket.issued, -1 when unknown */
+    int64_t issued_ms;     /* -1 when never seen issued */
+    int64_t entered_ms;    /* entry into its current wait */
+    int64_t called_ms;     /* last call of the current service, -1 */
+    int64_t started_ms;    /* ticket.started of the current service, -1 */
+    int64_t ended_ms;      /* finished / no-show / voided, -1 */
     int recalls;
     bool unknown;     /* first seen through another event than ticket.issued */
     bool entry_known; /* entered_ms is the real entry (not a guess) */
@@ -84,8 +84,8 @@ typedef struct state_biz {
 } state_biz;
 
 typedef struct state_window {
-    int status;   /* enum state_wstatus */
-    char *staff;  /* NULL when none */
+    int status;  /* enum state_wstatus */
+    char *staff; /* NULL when none */
     state_ticket *ticket;
     int64_t since_ms; /* -1 before the first change */
     int reason;       /* enum ev_pause_reason while paused, else -1 */
@@ -111,9 +111,9 @@ typedef struct state_review {
 typedef struct state_case {
     char *review;
     int level;
-    int date;       /* business date of the review */
-    int64_t at_ms;  /* the review's at */
-    int state;      /* enum ev_case_state; appeal_rejected is kept as rectifying */
+    int date;      /* business date of the review */
+    int64_t at_ms; /* the review's at */
+    int state;     /* enum ev_case_state; appeal_rejected is kept as rectifying */
     bool real_name, contacted, upheld;
     int64_t contact_deadline_ms; /* -1 when none (not real-name) */
     int64_t rectify_deadline_ms;
@@ -145,6 +145,8 @@ typedef struct state_hs {
     state_closure *closures;
     int nclosures;
     int64_t last_event_ms; /* -1 before the first event */
+    bool was_closed;       /* status at the last tick (to bump when it flips) */
+    int alert_status;      /* enum state_alert_status, set by the alerts module */
     uint64_t ver;
 } state_hs;
 

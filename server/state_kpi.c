@@ -160,7 +160,8 @@ void state_agg_hall(state_t *st, int h, state_agg *a)
     }
     cwt_local l;
     cwt_to_local(now, &l);
-    a->w_planned += cfg_hall_planned(st->cfg, ch, l.date, l.weekday, l.minute);
+    if (!state_hall_closed(st, h, now))
+        a->w_planned += cfg_hall_planned(st->cfg, ch, l.date, l.weekday, l.minute);
 
     a->rv_n += hs->rv_n;
     a->rv_good += hs->rv_good;

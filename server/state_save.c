@@ -5,7 +5,7 @@
  * in the config); state_reconfigure() saves, swaps the config and loads leniently, dropping
  * what no longer exists (tickets of a removed biz, a removed window's figures, ...).
  *
- * Format (version 1): {"format":1,"day","now","ver","last_sec","last_min","stats":{...},
+ * Format (version 2): {"format":2,"day","now","ver","last_sec","last_min","stats":{...},
  * "halls":{"<id>":{"ver","last_event","n":{counters},"tickets":[[...]],"biz":{"<id>":{...,
  * "calls":[[at,w,ok,ticket]],"fins":[[at,s]]}},"windows":{...},"cameras":{...},
  * "review_ids":[...],"last":[...],"cases":[...],"closures":[[from,to,reason?]]}}}.
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FORMAT 1
+#define FORMAT 2
 
 static const char *const ticket_state_names[] = {"waiting",  "serving", "suspended",
                                                  "finished", "no_show", "voided"};
@@ -37,17 +37,34 @@ static void put_str(json_t *o, const char *k, const char *s)
 /* A ticket as a flat array (cheaper than an object at 100k+ tickets):
  * [id, biz, state, window|"", channel, priority, issued, entered, called, started, ended,
  *  recalls, flags (1 unknown, 2 entry_known), visit biz|"", visit call, visit W] */
-enum { TK_ID, TK_BIZ, TK_ST, TK_WIN, TK_CH, TK_PR, TK_ISSUED, TK_ENTERED, TK_CALLED,
-       TK_STARTED, TK_ENDED, TK_RECALLS, TK_FLAGS, TK_VBIZ, TK_VCALL, TK_VW, TK__N };
+enum {
+    TK_ID,
+    TK_BIZ,
+    TK_ST,
+    TK_WIN,
+    TK_CH,
+    TK_PR,
+    TK_ISSUED,
+    TK_ENTERED,
+    TK_CALLED,
+    TK_STARTED,
+    TK_ENDED,
+    TK_RECALLS,
+    TK_FLAGS,
+    TK_VBIZ,
+    TK_VCALL,
+    TK_VW,
+    TK__N
+};
 
 static json_t *save_ticket(const cfg_hall *ch, const state_ticket *t)
 {
     bool visit = t->has_visit && t->visit_biz >= 0;
     return json_pack("[ssssIIIIIIIIIsII]", t->id, ch->biz[t->biz].id, ticket_state_names[t->st],
-                     t->window >= 0 ? ch->windows[t->window].id : "",
-                     (json_int_t)t->channel, (json_int_t)t->priority, (json_int_t)t->issued_ms,
-                     (json_int_t)t->entered_ms, (json_int_t)t->called_ms,
-                     (json_int_t)t->started_ms, (json_int_t)t->ended_ms, (json_int_t)t->recalls,
+                     t->window >= 0 ? ch->windows[t->window].id : "", (json_int_t)t->channel,
+                     (json_int_t)t->priority, (json_int_t)t->issued_ms, (json_int_t)t->entered_ms,
+                     (json_int_t)t->called_ms, (json_int_t)t->started_ms, (json_int_t)t->ended_ms,
+                     (json_int_t)t->recalls,
                      (json_int_t)((t->unknown ? 1 : 0) | (t->entry_known ? 2 : 0)),
                      visit ? ch->biz[t->visit_biz].id : "", (json_int_t)t->visit_call_ms,
                      (json_int_t)t->visit_w_ms);
@@ -61,8 +78,8 @@ static json_t *save_recs(const state_recs *rs, bool calls)
         if (!r->valid)
             continue;
         if (calls)
-            json_array_append_new(a, json_pack("[IIbs]", (json_int_t)r->at_ms,
-                                               (json_int_t)r->v_ms, r->ok, r->t->id));
+            json_array_append_new(
+                a, json_pack("[IIbs]", (json_int_t)r->at_ms, (json_int_t)r->v_ms, r->ok, r->t->id));
         else
             json_array_append_new(a, json_pack("[II]", (json_int_t)r->at_ms, (json_int_t)r->v_ms));
     }
@@ -76,15 +93,15 @@ static json_t *save_hall(state_t *st, int h)
     json_t *o = json_object();
     put_int(o, "ver", (int64_t)hs->ver);
     put_int(o, "last_event", hs->last_event_ms);
-    json_object_set_new(
-        o, "n",
-        json_pack("{sIsIsIsIsIsIsIsIsIsIsIsI}", "issued", (json_int_t)hs->issued, "finished",
-                  (json_int_t)hs->finished, "no_show", (json_int_t)hs->no_show, "visits",
-                  (json_int_t)hs->visits, "wait_sum", (json_int_t)hs->wait_sum_ms, "svc_n",
-                  (json_int_t)hs->svc_n, "svc_sum", (json_int_t)hs->svc_sum_ms, "rv_n",
-                  (json_int_t)hs->rv_n, "rv_good", (json_int_t)hs->rv_good, "rv_sat",
-                  (json_int_t)hs->rv_sat, "rv_bad", (json_int_t)hs->rv_bad, "rv_sum",
-                  (json_int_t)hs->rv_level_sum));
+    json_object_set_new(o, "n",
+                        json_pack("{sIsIsIsIsIsIsIsIsIsIsIsI}", "issued", (json_int_t)hs->issued,
+                                  "finished", (json_int_t)hs->finished, "no_show",
+                                  (json_int_t)hs->no_show, "visits", (json_int_t)hs->visits,
+                                  "wait_sum", (json_int_t)hs->wait_sum_ms, "svc_n",
+                                  (json_int_t)hs->svc_n, "svc_sum", (json_int_t)hs->svc_sum_ms,
+                                  "rv_n", (json_int_t)hs->rv_n, "rv_good", (json_int_t)hs->rv_good,
+                                  "rv_sat", (json_int_t)hs->rv_sat, "rv_bad",
+                                  (json_int_t)hs->rv_bad, "rv_sum", (json_int_t)hs->rv_level_sum));
 
     json_t *tickets = json_array();
     for (uint32_t i = 0; i < hs->tickets.cap; i++)
@@ -250,11 +267,11 @@ static int state_index(const char *name)
 }
 
 /* An index looked up by id: -1 when unknown (an error when strict). */
-#define LOOKUP_OR(var, expr, strict)                                                           \
-    do {                                                                                       \
-        (var) = (expr);                                                                        \
-        if ((var) < 0 && (strict))                                                             \
-            return -1;                                                                         \
+#define LOOKUP_OR(var, expr, strict)                                                               \
+    do {                                                                                           \
+        (var) = (expr);                                                                            \
+        if ((var) < 0 && (strict))                                                                 \
+            return -1;                                                                             \
     } while (0)
 
 static int64_t tk_int(json_t *a, int i)
@@ -308,12 +325,12 @@ static int load_ticket(state_t *st, int h, json_t *a, bool strict)
     return state_ticket_enter(hs, t, s);
 }
 
-static int load_recs(state_t *st, state_hs *hs, state_recs *rs, json_t *a, bool calls,
-                     bool strict)
+static int load_recs(state_t *st, state_hs *hs, state_recs *rs, json_t *a, bool calls, bool strict)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(a, i, e) {
+    json_array_foreach(a, i, e)
+    {
         int64_t at = json_integer_value(json_array_get(e, 0));
         int64_t v = json_integer_value(json_array_get(e, 1));
         state_ticket *t = NULL;
@@ -357,12 +374,14 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
     hs->rv_bad = get_int(n, "rv_bad", 0);
     hs->rv_level_sum = get_int(n, "rv_sum", 0);
 
-    json_array_foreach(json_object_get(o, "tickets"), i, v) {
+    json_array_foreach(json_object_get(o, "tickets"), i, v)
+    {
         if (load_ticket(st, h, v, strict) < 0)
             return -1;
     }
 
-    json_object_foreach(json_object_get(o, "biz"), key, v) {
+    json_object_foreach(json_object_get(o, "biz"), key, v)
+    {
         int b;
         LOOKUP_OR(b, cfg_biz_index(ch, key), strict);
         if (b < 0)
@@ -376,7 +395,8 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
             return -1;
     }
 
-    json_object_foreach(json_object_get(o, "windows"), key, v) {
+    json_object_foreach(json_object_get(o, "windows"), key, v)
+    {
         int w;
         LOOKUP_OR(w, cfg_window_index(ch, key), strict);
         if (w < 0)
@@ -398,7 +418,8 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
         sw->calls = get_int(v, "calls", 0);
     }
 
-    json_object_foreach(json_object_get(o, "cameras"), key, v) {
+    json_object_foreach(json_object_get(o, "cameras"), key, v)
+    {
         int c;
         LOOKUP_OR(c, cfg_camera_index(ch, key), strict);
         if (c < 0)
@@ -409,7 +430,8 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
         hs->cam[c].sub_url = dup_str(get_str(v, "sub"));
     }
 
-    json_array_foreach(json_object_get(o, "review_ids"), i, v) {
+    json_array_foreach(json_object_get(o, "review_ids"), i, v)
+    {
         char *id = dup_str(json_string_value(v));
         if (!id || state_map_put(&hs->review_ids, id, id) < 0) {
             free(id);
@@ -417,7 +439,8 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
         }
     }
 
-    json_array_foreach(json_object_get(o, "last"), i, v) {
+    json_array_foreach(json_object_get(o, "last"), i, v)
+    {
         if (hs->nlast >= STATE_LAST_REVIEWS || !get_str(v, "id"))
             break;
         state_review *r = &hs->last[hs->nlast++];
@@ -432,7 +455,8 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
         r->upheld = get_bool(v, "upheld");
     }
 
-    json_array_foreach(json_object_get(o, "cases"), i, v) {
+    json_array_foreach(json_object_get(o, "cases"), i, v)
+    {
         const char *rid = get_str(v, "review");
         if (!rid || state_map_get(&hs->cases_map, rid))
             return -1;
@@ -458,7 +482,8 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
     }
     hs->overdue = state_hall_overdue(st, h);
 
-    json_array_foreach(json_object_get(o, "closures"), i, v) {
+    json_array_foreach(json_object_get(o, "closures"), i, v)
+    {
         state_closure *nc = realloc(hs->closures, (size_t)(hs->nclosures + 1) * sizeof *nc);
         if (!nc)
             return -1;
@@ -509,7 +534,8 @@ static int load(state_t *st, json_t *saved, bool strict)
 
     const char *key;
     json_t *v;
-    json_object_foreach(json_object_get(saved, "halls"), key, v) {
+    json_object_foreach(json_object_get(saved, "halls"), key, v)
+    {
         int h = cfg_hall_index(st->cfg, key);
         if (h < 0) {
             if (strict)

@@ -35,7 +35,25 @@ static const char *SCHEMA =
     " user TEXT, action TEXT NOT NULL, detail TEXT);"
     "CREATE TABLE IF NOT EXISTS closures(id INTEGER PRIMARY KEY, hall TEXT NOT NULL,"
     " from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL, reason TEXT, user TEXT,"
-    " created_ms INTEGER NOT NULL);";
+    " created_ms INTEGER NOT NULL);"
+    /* alerting (server/alerts*.c, notify.c) */
+    "CREATE TABLE IF NOT EXISTS alerts(id TEXT PRIMARY KEY, rule TEXT NOT NULL, hall TEXT,"
+    " state TEXT NOT NULL, severity TEXT NOT NULL, body TEXT NOT NULL,"
+    " updated_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS alert_history(id INTEGER PRIMARY KEY, alert TEXT NOT NULL,"
+    " at_ms INTEGER NOT NULL, real_ms INTEGER NOT NULL, kind TEXT NOT NULL, state TEXT,"
+    " severity TEXT, user TEXT, detail TEXT);"
+    "CREATE INDEX IF NOT EXISTS alert_history_alert ON alert_history(alert, id);"
+    "CREATE TABLE IF NOT EXISTS silences(id TEXT PRIMARY KEY, body TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, expired_ms INTEGER) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, receiver TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, payload TEXT NOT NULL, sent_ms INTEGER,"
+    " attempts INTEGER NOT NULL DEFAULT 0, dropped INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(receiver, id) WHERE sent_ms IS NULL;"
+    "CREATE TABLE IF NOT EXISTS alert_reviews(hall TEXT NOT NULL, review TEXT NOT NULL,"
+    " at_ms INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY(hall, review)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS alert_days(hall TEXT NOT NULL, day INTEGER NOT NULL,"
+    " body TEXT NOT NULL, PRIMARY KEY(hall, day)) WITHOUT ROWID;";
 
 struct store {
     char *path;
@@ -586,6 +604,18 @@ int64_t store_last_event_id(store_t *s)
     if (sqlite3_step(st) == SQLITE_ROW) id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return id;
+}
+
+int64_t store_last_recv_ms(store_t *s)
+{
+    sqlite3_stmt *st;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(s->rdb, "SELECT recv_ms FROM events ORDER BY id DESC LIMIT 1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
 }
 
 int store_meta_get_int(store_t *s, const char *key, int64_t *out)

@@ -120,6 +120,8 @@ typedef int (*store_event_fn)(void *ud, int64_t id, const char *body, int64_t at
 int64_t store_replay(store_t *s, int64_t after_id, int64_t min_at_ms, store_event_fn fn, void *ud);
 /* Highest event rowid (0 when empty). */
 int64_t store_last_event_id(store_t *s);
+/* Business receive time of the newest stored event (0 when none). */
+int64_t store_last_recv_ms(store_t *s);
 /* meta key/value (service thread, read connection). Returns 1 and *out when found. */
 int store_meta_get_int(store_t *s, const char *key, int64_t *out);
 

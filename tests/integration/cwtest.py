@@ -363,6 +363,14 @@ class Hub:
         self._cookies = {}
         return self.start(ready_timeout, clock=clock)
 
+    def sanitized(self):
+        """True when the hub runs with AddressSanitizer (its RSS then says little)."""
+        try:
+            with open("/proc/%d/maps" % self.proc.pid) as f:
+                return "libasan" in f.read()
+        except OSError:
+            return False
+
     def rss_kb(self):
         with open("/proc/%d/status" % self.proc.pid) as f:
             for line in f:
@@ -380,14 +388,31 @@ class Hub:
     def stderr_tail(self, n=4000):
         return self._stderr_bytes()[-n:].decode("utf-8", "replace")
 
+    def sanitizer_reports(self):
+        """Sanitizer reports (ASan, UBSan, LSan) in any of this hub's stderr logs."""
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.tmp, "hub-*.stderr"))):
+            with open(path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                i = text.find(marker)
+                if i >= 0:
+                    out.append("%s: %s" % (os.path.basename(path), text[max(0, i - 200):i + 3000]))
+        return out
+
     def close(self):
+        """Kill the hub and remove its temp dir; raises AssertionError if a sanitizer
+        reported anything in its logs."""
         self.kill9()
         if self in _live_hubs:
             _live_hubs.remove(self)
-        if os.environ.get("CW_KEEP_TMP") != "1":
+        reports = self.sanitizer_reports()
+        if os.environ.get("CW_KEEP_TMP") != "1" and not reports:
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:
             log("kept", self.tmp)
+        if reports:
+            raise AssertionError("sanitizer reports from the hub:\n" + "\n".join(reports))
 
     # -- URLs
 
@@ -418,7 +443,7 @@ class Hub:
         r = self.request("POST", path, body=obj, token=token, cookie=cookie)
         return r.status, r.json
 
-    def post_events(self, token, events, feed_ok=True):
+    def post_events(self, token, events):
         """POST /api/v1/events; returns (status, json)."""
         r = self.request("POST", "/api/v1/events", body=events, token=token, timeout=60)
         return r.status, r.json
@@ -497,7 +522,8 @@ class Hub:
             if nxt is None:
                 nxt = event_cursor(page[-1])
             if nxt == after:
-                break
+                raise AssertionError("GET %s: the page cursor did not advance (next=%r)" %
+                                     (q, nxt))
             after = nxt
         return out
 
@@ -514,6 +540,36 @@ def allowed_origin(hub):
     except OSError:
         pass
     return hub.origin
+
+
+def write_config(hub, edits=()):
+    """Copy config/demo.yaml into the hub's temp dir with `edits` applied (a list of
+    (old, new) text replacements, each of which must match exactly once) and point the hub at
+    it (before hub.start()). Returns the path."""
+    with open(DEMO_CONFIG, encoding="utf-8") as f:
+        text = f.read()
+    for old, new in edits:
+        n = text.count(old)
+        if n != 1:
+            raise AssertionError("config edit %r matches %d times" % (old, n))
+        text = text.replace(old, new)
+    path = os.path.join(hub.tmp, "config.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    hub.config = path
+    return path
+
+
+def hub_with_config(edits, **kw):
+    """A started Hub running an edited copy of the demo config."""
+    h = Hub(start=False, **kw)
+    try:
+        write_config(h, edits)
+        h.start()
+    except BaseException:
+        h.close()
+        raise
+    return h
 
 
 def unwrap_snapshot(body):
@@ -612,7 +668,7 @@ class LiveClient:
         opts = {"subprotocols": [LIVE_PROTO], "timeout": timeout}
         if self.cookie is not None:
             opts["cookie"] = self.cookie
-            opts["origin"] = self.origin or allowed_origin(self.hub)  # a browser sends one
+            opts["origin"] = self.origin or self.hub.origin  # a page the hub served
         elif self.origin is not None:
             opts["origin"] = self.origin
         else:
@@ -636,7 +692,7 @@ class LiveClient:
     def _reader(self):
         try:
             while True:
-                opcode, data = self.ws.recv_data(control_frame=False)
+                opcode, data = ws_read(self.ws)
                 t = time.monotonic()
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
                     code = None
@@ -695,7 +751,7 @@ class LiveClient:
             while True:
                 try:
                     v = pred(self)
-                except (KeyError, TypeError, IndexError, AttributeError):
+                except (KeyError, TypeError, IndexError, AttributeError, AssertionError):
                     v = None
                 if v:
                     return v
@@ -709,7 +765,7 @@ class LiveClient:
                     self.cond.wait(min(left, 0.05))
                     try:
                         v = pred(self)
-                    except (KeyError, TypeError, IndexError, AttributeError):
+                    except (KeyError, TypeError, IndexError, AttributeError, AssertionError):
                         v = None
                     if v:
                         return v
@@ -773,10 +829,39 @@ def ingest_ws(hub, token=TOKEN_ALL_HALLS, timeout=10, **opts):
                                        **opts)
 
 
+def ws_read(ws):
+    """(opcode, bytes) of the next data or close frame of a websocket-client socket. Unlike
+    recv_data(), a close frame is returned even when answering it fails (a peer that closed the
+    TCP connection right after its close frame); pings are answered."""
+    A = websocket.ABNF
+    while True:
+        frame = ws.recv_frame()
+        if frame is None:
+            raise websocket.WebSocketConnectionClosedException("no frame")
+        op = frame.opcode
+        if op in (A.OPCODE_TEXT, A.OPCODE_BINARY, A.OPCODE_CONT):
+            ws.cont_frame.validate(frame)
+            ws.cont_frame.add(frame)
+            if ws.cont_frame.is_fire(frame):
+                opcode, fr = ws.cont_frame.extract(frame)
+                return opcode, fr.data
+        elif op == A.OPCODE_CLOSE:
+            try:
+                ws.send_close()
+            except (OSError, websocket.WebSocketException):
+                pass
+            return op, frame.data
+        elif op == A.OPCODE_PING:
+            try:
+                ws.pong(frame.data)
+            except (OSError, websocket.WebSocketException):
+                pass
+
+
 def ws_recv(ws, timeout=5):
     """One message from a websocket-client socket: ('text', obj) or ('close', code)."""
     ws.settimeout(timeout)
-    opcode, data = ws.recv_data()
+    opcode, data = ws_read(ws)
     if opcode == websocket.ABNF.OPCODE_CLOSE:
         return "close", (int.from_bytes(data[:2], "big") if len(data) >= 2 else None)
     return "text", json.loads(data.decode("utf-8"))

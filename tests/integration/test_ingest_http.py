@@ -11,7 +11,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cwtest  # noqa: E402
-from cwtest import ev, TOKEN_ALL_HALLS, TOKEN_LH03, TOKEN_WALL  # noqa: E402
+from cwtest import ev, TOKEN_ALL_HALLS, TOKEN_LH03  # noqa: E402
 
 hub = None
 LH03 = None       # GET /halls/LH-03
@@ -380,6 +380,73 @@ class TestGaps(unittest.TestCase):
         self.assertEqual((body["accepted"], body["duplicates"], body["acked"]),
                          (0, 5, {"LH-07": 5}), body)
         self.assertEqual(hub.hall("LH-07")["kpi"]["issued"], before + 5)
+
+
+class TestEnvelopeEdges(unittest.TestCase):
+    def test_seq_range(self):
+        top = 2 ** 53 - 1
+        st, body = hub.post_events(TOKEN_ALL_HALLS, [
+            ev("LH-03", top, "hall.heartbeat", "08:50", feed="seqmax"),
+            ev("LH-03", top + 1, "hall.heartbeat", "08:50", feed="seqover"),
+            ev("LH-03", -1, "hall.heartbeat", "08:50", feed="seqneg"),
+            dict(ev("LH-03", 1, "hall.heartbeat", "08:50", feed="seqfrac"), seq=1.5),
+            dict(ev("LH-03", 1, "hall.heartbeat", "08:50", feed="seqstr"), seq="1"),
+        ])
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["accepted"], 1, body)
+        self.assertEqual(body["acked"], {"LH-03/seqmax": top}, body)
+        self.assertEqual(sorted(r["index"] for r in body["rejected"]), [1, 2, 3, 4], body)
+        for r in body["rejected"]:
+            self.assertIn("seq", r["error"], r)
+
+    def test_unknown_fields_kept_and_ignored(self):
+        e = issued("LH-03", 1, "U001", "08:51", feed="extra")
+        e["data"]["queue_position"] = 7
+        e["gateway_version"] = "2.3.1"
+        st, body = hub.post_events(TOKEN_ALL_HALLS, [e])
+        self.assertEqual((st, body["accepted"]), (200, 1), body)
+        stored = [cwtest.stored_event(x) for x in hub.all_events("LH-03")
+                  if cwtest.stored_event(x).get("feed") == "extra"]
+        self.assertEqual(len(stored), 1)
+        self.assertEqual(stored[0]["data"]["queue_position"], 7)
+        self.assertEqual(stored[0]["gateway_version"], "2.3.1")
+
+    def test_at_offsets(self):
+        # the same instant written in UTC and in +08:00 is the same business time
+        a = issued("LH-03", 1, "Z001", "08:52", feed="tz")
+        a["at"] = "2026-11-23T00:52:00Z"
+        b = issued("LH-03", 2, "Z002", "08:52", feed="tz")
+        b["at"] = "2026-11-23T08:52:00+08:00"
+        c = issued("LH-03", 3, "Z003", "08:52", feed="tz")
+        c["at"] = "2026-11-23 08:52:00"  # no offset: rejected
+        st, body = hub.post_events(TOKEN_ALL_HALLS, [a, b, c])
+        self.assertEqual(body["accepted"], 2, body)
+        self.assertEqual([r["index"] for r in body["rejected"]], [2], body)
+        self.assertIn("at", body["rejected"][0]["error"])
+
+
+class TestRateLimit(unittest.TestCase):
+    def test_429_over_rate(self):
+        h = cwtest.hub_with_config([("ingest_rate_per_token: 0",
+                                     "ingest_rate_per_token: 100")])
+        try:
+            b = cwtest.hall_biz(h.hall("LH-03"))[0]["id"]
+            statuses, accepted = [], 0
+            for k in range(10):  # 1,000 events at once against 100 events/s
+                batch = [issued("LH-03", 100 * k + i, "L%04d" % (100 * k + i), "08:00",
+                                biz=b) for i in range(1, 101)]
+                r = h.request("POST", "/api/v1/events", body=batch, token=TOKEN_ALL_HALLS)
+                statuses.append(r.status)
+                if r.status == 200:
+                    accepted += r.json["accepted"]
+                else:
+                    self.assertEqual(r.status, 429, r)
+                    self.assertIn("error", r.json)
+            self.assertIn(429, statuses)
+            self.assertEqual(len(h.all_events("LH-03")), accepted,
+                             "a 429 batch must store nothing")
+        finally:
+            h.close()
 
 
 if __name__ == "__main__":

@@ -162,5 +162,33 @@ class TestIngestWSAuth(unittest.TestCase):
         self._refused(cwtest.TOKEN_WALL)
 
 
+class TestIngestWSRate(unittest.TestCase):
+    def test_rate_limit_closes_1008(self):
+        h = cwtest.hub_with_config([("ingest_rate_per_token: 0", "ingest_rate_per_token: 100")])
+        try:
+            ws = cwtest.ingest_ws(h)
+            b = cwtest.hall_biz(h.hall("LH-03"))[0]["id"]
+            code = None
+            try:
+                for k in range(10):  # 1,000 events at once against 100 events/s
+                    try:
+                        ws.send(json.dumps([issued(100 * k + i, "R%04d" % (100 * k + i),
+                                                   feed="wsrate", biz=b)
+                                            for i in range(1, 101)]))
+                    except (BrokenPipeError, ConnectionResetError):
+                        break  # closed by the hub: its close frame is waiting to be read
+                while code is None:
+                    kind, m = cwtest.ws_recv(ws, 5)
+                    if kind == "close":
+                        code = m
+            except (websocket.WebSocketConnectionClosedException, ConnectionError) as e:
+                self.fail("dropped without a close frame: %r" % e)
+            finally:
+                ws.close(timeout=1)
+            self.assertEqual(code, 1008)
+        finally:
+            h.close()
+
+
 if __name__ == "__main__":
     cwtest.main()

@@ -4,12 +4,11 @@ comments next to the events."""
 
 import os
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cwtest  # noqa: E402
-from cwtest import ev, Range, ZeroOrAbsent, TOKEN_ALL_HALLS, TOKEN_WALL  # noqa: E402
+from cwtest import ev, Range, ZeroOrAbsent, TOKEN_WALL  # noqa: E402
 
 
 class TestMorningLH03(unittest.TestCase):

@@ -5,7 +5,6 @@ import json
 import os
 import statistics
 import sys
-import threading
 import time
 import unittest
 
@@ -63,11 +62,10 @@ class TestHandshake(unittest.TestCase):
             self.assertTrue(hello["epoch"])
             self.assertIn("user", hello)
             self.assertEqual(c.ws.subprotocol, cwtest.LIVE_PROTO)
-            c.subscribe(["city", "hall/LH-03", "alerts"])
+            c.subscribe(["city", "hall/LH-03"])
             city = c.wait_snapshot("city")
             hall = c.wait_snapshot("hall/LH-03")
-            alerts = c.wait_snapshot("alerts")
-            for m in (city, hall, alerts):
+            for m in (city, hall):
                 self.assertEqual(m["epoch"], hello["epoch"])
                 self.assertIsInstance(m["rev"], int)
                 self.assertIsInstance(m["data"], dict)
@@ -79,6 +77,16 @@ class TestHandshake(unittest.TestCase):
                 self.assertIn(k, hall["data"])
             c.send({"op": "ping"})
             c.wait_op("pong")
+        finally:
+            c.close()
+
+    def test_alerts_topic(self):
+        c = wall_client()
+        try:
+            c.subscribe(["alerts"])
+            m = c.wait_snapshot("alerts")
+            self.assertIsInstance(m["data"], dict)
+            self.assertEqual(c.errors, [])
         finally:
             c.close()
 
@@ -258,6 +266,7 @@ class TestLatencyAndPacing(unittest.TestCase):
         issued = lambda c: c.state["city"]["halls"][hall]["kpi"].get("issued", 0)  # noqa: E731
         with c.cond:
             n0 = issued(c)
+        t_post = time.monotonic()
         f.send([f.issued()])
         t_ack = time.monotonic()
 
@@ -272,18 +281,22 @@ class TestLatencyAndPacing(unittest.TestCase):
                     if st["halls"][hall]["kpi"].get("issued", 0) >= n0 + 1:
                         t_seen = t
                         break
-        return t_seen - t_ack
+        return t_seen - t_ack, t_seen - t_post
 
     def test_lone_event_latency(self):
         c = wall_client(["city"])
         f = cwtest.Feeder(hub, "LH-06", feed="lat")
         try:
-            samples = []
+            samples, posts = [], []
             for _ in range(7):
                 time.sleep(0.12)  # a quiet tick before each lone event (leading edge)
-                samples.append(self._latency(c, f, "LH-06"))
+                a, p = self._latency(c, f, "LH-06")
+                samples.append(a)
+                posts.append(p)
             ms = [round(s * 1000, 1) for s in samples]
             cwtest.log("lone event ack -> client state (ms):", ms)
+            cwtest.log("lone event POST sent -> client state (ms):",
+                       [round(s * 1000, 1) for s in posts])
             self.assertLessEqual(statistics.median(samples), 0.05, ms)
             self.assertLessEqual(max(samples), 0.1, ms)
         finally:
@@ -346,7 +359,9 @@ class TestLatencyAndPacing(unittest.TestCase):
             self.assertLess(max(lat), 0.2, lat_ms)
             rss1 = hub.rss_kb()
             cwtest.log("hub RSS %d -> %d kB" % (rss0, rss1))
-            self.assertLess(rss1 - rss0, 64 * 1024, "hub memory grew by %d kB" % (rss1 - rss0))
+            if not hub.sanitized():  # ASan's quarantine keeps freed memory resident
+                self.assertLess(rss1 - rss0, 64 * 1024, "hub memory grew by %d kB" %
+                                (rss1 - rss0))
             if cwtest.SLOW:
                 # the hub closes a client that accepted no bytes for 30 s
                 def gone():

@@ -3,8 +3,10 @@ after kill -9, nothing is applied twice on resend, the state after restart equal
 before, SIGTERM exits 0 and closes clients with 1001, sessions survive a restart, the business
 clock never runs backwards."""
 
+import json
 import os
 import random
+import subprocess
 import sys
 import threading
 import time
@@ -90,68 +92,78 @@ class TestKillRestart(unittest.TestCase):
         self.assertEqual(steady_kpi(hub.hall("LH-03")["kpi"]), steady_kpi(before))
 
     def test_2_kill9_while_streaming(self):
+        """Three rounds: a gateway streams batches and resends from its last ack; the hub is
+        killed at a random moment and restarted each round."""
         hub = self.hub
         halls = sorted(self.bizs)
-        sent = {h: [] for h in halls}     # every event sent, acked or not
+        events = {h: [] for h in halls}   # every event generated, events[h][seq - 1]
         acked = {h: 0 for h in halls}
-        state = {"batches": 0, "error": None}
-        stop = threading.Event()
 
-        def stream():
-            seq = {h: 0 for h in halls}
-            try:
-                while not stop.is_set():
-                    batch = []
-                    for h in halls:
-                        for _ in range(60):
-                            seq[h] += 1
-                            s = seq[h]
-                            if s % 10 == 0:
-                                e = ev(h, s, "hall.heartbeat", "08:45")
-                            else:
-                                e = ev(h, s, "ticket.issued", "08:45", ticket="S%06d" % s,
-                                       biz=self.bizs[h], channel="online", priority="normal")
-                            batch.append(e)
-                            sent[h].append(e)
-                    st, body = hub.post_events(TOKEN_ALL_HALLS, batch)
-                    if st != 200 or body.get("rejected"):
-                        state["error"] = (st, body)
-                        return
-                    for k, v in body["acked"].items():
-                        acked[k] = max(acked[k], v)
-                    state["batches"] += 1
-            except Exception as e:  # the hub died under us: expected
-                state["died"] = repr(e)
+        def make(h, s):
+            if s % 10 == 0:
+                return ev(h, s, "hall.heartbeat", "08:45")
+            return ev(h, s, "ticket.issued", "08:45", ticket="S%06d" % s, biz=self.bizs[h],
+                      channel="online", priority="normal")
 
-        th = threading.Thread(target=stream)
-        th.start()
-        cwtest.wait_until(lambda: state["batches"] >= 3 or state["error"], 10,
-                          what="three acked batches")
-        time.sleep(random.uniform(0.0, 0.8))  # a random moment, not a wait for a condition
-        hub.kill9()
-        stop.set()
-        th.join(15)
-        self.assertIsNone(state["error"])
-        cwtest.log("killed after %d acked batches; acked %r; sent %r" %
-                   (state["batches"], acked, {h: len(v) for h, v in sent.items()}))
-        t = hub.restart(kill=False)
-        cwtest.log("restart to ready after kill -9 mid-stream: %.3f s" % t)
+        def check_store(label):
+            stored = {}
+            for h in halls:
+                seqs = [cwtest.stored_event(e)["seq"] for e in hub.all_events(h)]
+                dup = [s for s, n in Counter(seqs).items() if n > 1]
+                self.assertEqual(dup, [], "%s %s: seqs stored more than once" % (label, h))
+                missing = set(range(1, acked[h] + 1)) - set(seqs)
+                self.assertEqual(sorted(missing)[:10], [], "%s %s: acked events lost (%d)" %
+                                 (label, h, len(missing)))
+                self.assertLessEqual(max(seqs), len(events[h]))
+                stored[h] = set(seqs)
+                n_issued = sum(1 for s in seqs if s % 10 != 0)
+                self.assertEqual(hub.hall(h)["kpi"].get("issued", 0), n_issued,
+                                 "%s %s: issued != stored ticket.issued events" % (label, h))
+            return stored
 
-        stored = {}
-        for h in halls:
-            seqs = [cwtest.stored_event(e)["seq"] for e in hub.all_events(h)]
-            dup = [s for s, n in Counter(seqs).items() if n > 1]
-            self.assertEqual(dup, [], "%s: seqs stored more than once" % h)
-            missing = set(range(1, acked[h] + 1)) - set(seqs)
-            self.assertEqual(sorted(missing)[:10], [], "%s: acked events lost (%d)" %
-                             (h, len(missing)))
-            self.assertLessEqual(max(seqs), len(sent[h]))
-            stored[h] = set(seqs)
-            n_issued = sum(1 for s in seqs if s % 10 != 0)
-            self.assertEqual(hub.hall(h)["kpi"].get("issued", 0), n_issued, h)
+        for rnd in range(3):
+            state = {"batches": 0, "error": None}
+            stop = threading.Event()
 
+            def stream():
+                pos = dict(acked)  # resend from the last ack
+                try:
+                    while not stop.is_set():
+                        batch = []
+                        for h in halls:
+                            for s in range(pos[h] + 1, pos[h] + 61):
+                                if s > len(events[h]):
+                                    events[h].append(make(h, s))
+                                batch.append(events[h][s - 1])
+                            pos[h] += 60
+                        st, body = hub.post_events(TOKEN_ALL_HALLS, batch)
+                        if st != 200 or body.get("rejected"):
+                            state["error"] = (st, body)
+                            return
+                        for k, v in body["acked"].items():
+                            acked[k] = max(acked[k], v)
+                        state["batches"] += 1
+                except Exception as e:  # the hub died under us: expected
+                    state["died"] = repr(e)
+
+            th = threading.Thread(target=stream)
+            th.start()
+            cwtest.wait_until(lambda: state["batches"] >= 3 or state["error"], 10,
+                              what="three acked batches")
+            time.sleep(random.uniform(0.0, 0.5))  # a random moment, not a wait for a condition
+            hub.kill9()
+            stop.set()
+            th.join(15)
+            self.assertIsNone(state["error"])
+            t = hub.restart(kill=False)
+            cwtest.log("round %d: killed after %d acked batches; acked %r, generated %r; "
+                       "restart to ready %.3f s" % (rnd, state["batches"], acked,
+                                                    {h: len(v) for h, v in events.items()}, t))
+            check_store("round %d" % rnd)
+
+        stored = check_store("final")
         # resend everything: what was stored is a duplicate, the rest is applied once
-        allsent = [e for h in halls for e in sent[h]]
+        allsent = [e for h in halls for e in events[h]]
         n_stored = sum(len(v) for v in stored.values())
         dups = acc = 0
         for i in range(0, len(allsent), 3000):
@@ -163,10 +175,13 @@ class TestKillRestart(unittest.TestCase):
         self.assertEqual((dups, acc), (n_stored, len(allsent) - n_stored))
         for h in halls:
             self.assertEqual(hub.hall(h)["kpi"]["issued"],
-                             sum(1 for e in sent[h] if e["type"] == "ticket.issued"))
-        # and once more: all duplicates
+                             sum(1 for e in events[h] if e["type"] == "ticket.issued"))
+        # and once more: all duplicates, nothing applied twice
         st, body = hub.post_events(TOKEN_ALL_HALLS, allsent[:3000])
         self.assertEqual((body["accepted"], body["duplicates"]), (0, min(3000, len(allsent))))
+        for h in halls:
+            self.assertEqual(hub.hall(h)["kpi"]["issued"],
+                             sum(1 for e in events[h] if e["type"] == "ticket.issued"))
 
 
 class TestSignalsAndSessions(unittest.TestCase):
@@ -212,6 +227,105 @@ class TestSignalsAndSessions(unittest.TestCase):
             self.assertEqual(kpi["issued"], 1)
             self.assertGreaterEqual(kpi["max_wait_live_s"], 1800)
             self.assertEqual(hub.snapshot()["day"], "2026-11-23")
+        finally:
+            hub.close()
+
+
+def config_copy(hub, edit=None):
+    return cwtest.write_config(hub, edit or ())
+
+
+def rewrite(path, edits):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    for old, new in edits:
+        assert text.count(old) == 1, (old, text.count(old))
+        text = text.replace(old, new)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+class TestReload(unittest.TestCase):
+    NAME = "name: 江南街道便民服务中心"
+
+    def test_sighup_reload_and_refusal(self):
+        hub = cwtest.Hub(start=False)
+        try:
+            path = config_copy(hub)
+            hub.start()
+            f = cwtest.Feeder(hub, "LH-03")
+            f.send([f.issued(), f.issued()])
+            lc = cwtest.LiveClient(hub, token=TOKEN_WALL)
+            lc.subscribe(["hall/LH-03"])
+            lc.wait_snapshot("hall/LH-03")
+            # a valid change: LH-03 renamed
+            rewrite(path, [(self.NAME, self.NAME + "（新址）")])
+            hub.hup()
+            cwtest.wait_until(lambda: hub.hall("LH-03")["name"] == "江南街道便民服务中心（新址）", 5,
+                              what="the reloaded name in GET /halls/LH-03")
+            lc.wait_for(lambda c: c.state["hall/LH-03"]["name"] == "江南街道便民服务中心（新址）", 5,
+                        "the reloaded name on the live client")
+            self.assertFalse(lc.closed, "clients stay connected across a reload")
+            self.assertEqual(hub.hall("LH-03")["kpi"]["issued"], 2, "state kept across reload")
+            # a broken change: refused, the running config kept, errors logged with file:line
+            rewrite(path, [("level: town\n    parent: LH-00\n    location: {lat: 28.832",
+                            "level: metropolis\n    parent: LH-00\n    location: {lat: 28.832")])
+            hub.hup()
+            cwtest.wait_until(lambda: "metropolis" in hub.stderr_tail(20000), 5,
+                              what="the config error in the log")
+            log = hub.stderr_tail(20000)
+            self.assertRegex(log, r"config\.yaml:\d+:.*level")
+            self.assertTrue(hub.alive())
+            info = hub.hall("LH-03")
+            self.assertEqual((info["name"], info["level"]), ("江南街道便民服务中心（新址）", "town"))
+            f.send([f.issued()])
+            self.assertEqual(hub.hall("LH-03")["kpi"]["issued"], 3)
+            self.assertFalse(lc.closed)
+            st, audit = hub.admin_get("/api/v1/audit")
+            self.assertIn("reload", json.dumps(audit), "config reloads are audited")
+            lc.close()
+        finally:
+            hub.close()
+
+
+class TestCli(unittest.TestCase):
+    def run_hub(self, *args):
+        p = subprocess.run([cwtest.HUB_BIN] + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=20)
+        return p.returncode, p.stdout.decode("utf-8", "replace"), \
+            p.stderr.decode("utf-8", "replace")
+
+    def test_help_version_usage(self):
+        rc, out, err = self.run_hub("--help")
+        self.assertEqual(rc, 0)
+        self.assertIn("--config", out + err)
+        rc, out, err = self.run_hub("--version")
+        self.assertEqual(rc, 0)
+        self.assertRegex(out + err, r"\d+\.\d+")
+        rc, out, err = self.run_hub("--no-such-option")
+        self.assertEqual(rc, 2)
+        rc, out, err = self.run_hub("--config", cwtest.DEMO_CONFIG, "--clock", "yesterday")
+        self.assertEqual(rc, 2, err)
+
+    def test_check_config(self):
+        rc, out, err = self.run_hub("--config", cwtest.DEMO_CONFIG, "--check-config")
+        self.assertEqual(rc, 0, err)
+        hub = cwtest.Hub(start=False)
+        try:
+            path = config_copy(hub, [("{id: LH-03-CAM-Q01, name: 等候区, area: waiting}",
+                                      "{id: LH-03-CAM-Q01, name: 等候区, area: roof}")])
+            with open(path, encoding="utf-8") as f:
+                line = [i + 1 for i, t in enumerate(f) if "area: roof" in t][0]
+            rc, out, err = self.run_hub("--config", path, "--check-config")
+            self.assertIn(rc, (1, 2), err)
+            self.assertIn("%s:%d:" % (path, line), err)
+            self.assertIn("area", err)
+            # the hub itself refuses to start on it
+            rc, out, err = self.run_hub("--config", path, "--db", hub.db, "--listen",
+                                        "127.0.0.1:%d" % cwtest.free_port())
+            self.assertIn(rc, (1, 2), err)
         finally:
             hub.close()
 

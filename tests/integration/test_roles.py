@@ -37,6 +37,14 @@ def setUpModule():
         ev("LH-05", 1, "ticket.issued", "08:31", ticket="R1", biz=b5, channel="kiosk",
            priority="normal"),
     ])
+    # a rejected review (level 9) with the same PII: its body goes to quarantine
+    st, body = hub.post_events(TOKEN_ALL_HALLS, [
+        ev("LH-03", 6, "review.submitted", "08:41", review="RV-PII2", level=9,
+           channel="evaluator", real_name=True, comment=COMMENT)])
+    assert st == 200 and len(body["rejected"]) == 1, body
+    st, body = hub.post_events(TOKEN_ALL_HALLS, [
+        ev("LH-05", 2, "ticket.called", "08:41", ticket="R1", window="NOPE")])
+    assert st == 200 and len(body["rejected"]) == 1, body
 
 
 def tearDownModule():
@@ -83,22 +91,29 @@ class TestLogin(unittest.TestCase):
         self.assertEqual(st, 401)
 
     def test_logout_invalidates_cookie(self):
-        c = hub.login("city")
-        self.assertEqual(hub.get("/api/v1/snapshot", cookie=c)[0], 200)
-        r = hub.request("POST", "/api/v1/logout", cookie=c)
-        self.assertIn(r.status, (200, 204), r)
-        st, body = hub.get("/api/v1/snapshot", cookie=c)
-        self.assertEqual(st, 401, body)
-        # and the live socket does not accept it either
-        lc = cwtest.LiveClient(hub, cookie=c)
+        h = cwtest.Hub()  # its own hub: sessions end here
         try:
-            err = lc.wait_for(lambda c: c.errors or (c.closed and ["closed"]), 7,
-                              "refusal of a logged-out session")
-            self.assertIsNone(lc.hello)
-            if err != ["closed"]:
-                self.assertIn(err[0]["code"], ("auth_required", "auth_failed"))
+            c = h.login("city")
+            other = h.login("city")  # a second session of the same user
+            self.assertEqual(h.get("/api/v1/snapshot", cookie=c)[0], 200)
+            r = h.request("POST", "/api/v1/logout", cookie=c)
+            self.assertIn(r.status, (200, 204), r)
+            st, body = h.get("/api/v1/snapshot", cookie=c)
+            self.assertEqual(st, 401, body)
+            self.assertEqual(h.get("/api/v1/snapshot", cookie=other)[0], 200,
+                             "logout ends that session only")
+            # and the live socket does not accept it either
+            lc = cwtest.LiveClient(h, cookie=c)
+            try:
+                err = lc.wait_for(lambda c: c.errors or (c.closed and ["closed"]), 7,
+                                  "refusal of a logged-out session")
+                self.assertIsNone(lc.hello)
+                if err != ["closed"]:
+                    self.assertIn(err[0]["code"], ("auth_required", "auth_failed"))
+            finally:
+                lc.close()
         finally:
-            lc.close()
+            h.close()
 
     def test_hall_token_cannot_read(self):
         st, _ = hub.get("/api/v1/snapshot", token=TOKEN_ALL_HALLS)
@@ -129,6 +144,15 @@ class TestHallManager(unittest.TestCase):
         self.assertEqual([h["id"] for h in cwtest.as_list(body, "halls")], ["LH-03"])
         st, body = hub.get("/api/v1/events?hall=LH-05", cookie=c)
         self.assertEqual(st, 403, body)
+
+    def test_quarantine_only_own_hall(self):
+        st, body = hub.get("/api/v1/quarantine", cookie=hub.cookie("lh03"))
+        self.assertEqual(st, 200, body)
+        halls = {q.get("hall") for q in cwtest.as_list(body, "quarantine")}
+        self.assertEqual(halls, {"LH-03"})
+        st, body = hub.admin_get("/api/v1/quarantine")
+        halls = {q.get("hall") for q in cwtest.as_list(body, "quarantine")}
+        self.assertEqual(halls, {"LH-03", "LH-05"})
 
     def test_live_other_hall_forbidden(self):
         lc = cwtest.LiveClient(hub, cookie=hub.cookie("lh03"))
@@ -168,6 +192,8 @@ class TestPrivacy(unittest.TestCase):
             self.assertEqual([r["level"] for r in revs], [2])
         finally:
             lc.close()
+
+    def test_wall_rest_reviews(self):
         st, body = hub.get("/api/v1/reviews?hall=LH-03", token=TOKEN_WALL)
         self.assertEqual(st, 200, body)
         self.assertNotIn(STAFF_NAME, dump(body))
@@ -191,7 +217,33 @@ class TestPrivacy(unittest.TestCase):
         self.assertNotIn(IDNO, text)
         self.assertEqual(comments[0], COMMENT.replace(PHONE, PHONE_MASKED)
                          .replace(IDNO, IDNO_MASKED))
-        # REST: the same masking
+
+    def test_no_raw_pii_in_rest(self):
+        """Masked in every REST response; only admin may read the raw text, each read
+        audited (SPEC §8)."""
+        paths = ("/api/v1/events?hall=LH-03", "/api/v1/snapshot", "/api/v1/halls/LH-03",
+                 "/api/v1/quarantine", "/api/v1/cases", "/api/v1/alerts?state=all",
+                 "/api/v1/reviews?hall=LH-03")
+        leaks = []
+        for who in ("wall", "city", "lh03"):
+            for path in paths:
+                if who == "wall":
+                    st, body = hub.get(path, token=TOKEN_WALL)
+                else:
+                    st, body = hub.get(path, cookie=hub.cookie(who))
+                if st == 200 and (PHONE in dump(body) or IDNO in dump(body)):
+                    leaks.append("%s %s" % (who, path))
+        for path in paths:
+            st, body = hub.admin_get(path)
+            if st == 200 and (PHONE in dump(body) or IDNO in dump(body)):
+                st, audit = hub.admin_get("/api/v1/audit")
+                if not [a for a in cwtest.as_list(audit, "audit")
+                        if a.get("action") not in ("login", "logout")
+                        and ("RV-PII" in dump(a) or path.split("?")[0] in dump(a))]:
+                    leaks.append("admin %s (raw, not audited)" % path)
+        self.assertFalse(leaks, "raw phone / ID numbers in REST answers: %s" % leaks)
+
+    def test_admin_rest_reviews_masked(self):
         for path in ("/api/v1/reviews?hall=LH-03", "/api/v1/reviews?hall=LH-03&bad=1"):
             st, body = hub.admin_get(path)
             self.assertEqual(st, 200, body)
@@ -200,13 +252,6 @@ class TestPrivacy(unittest.TestCase):
             self.assertIn(IDNO_MASKED, t, path)
             self.assertNotIn(PHONE, t, path)
             self.assertNotIn(IDNO, t, path)
-        # no raw PII in any list endpoint either
-        for path in ("/api/v1/events?hall=LH-03", "/api/v1/snapshot", "/api/v1/cases",
-                     "/api/v1/alerts?state=all"):
-            st, body = hub.admin_get(path)
-            if st == 200:
-                self.assertNotIn(PHONE, dump(body), path)
-                self.assertNotIn(IDNO, dump(body), path)
 
     def test_city_account_sees_names(self):
         st, body = hub.get("/api/v1/reviews?hall=LH-03", cookie=hub.cookie("city"))
@@ -238,12 +283,31 @@ class TestOrigin(unittest.TestCase):
         finally:
             ws.close(timeout=1)
 
-    def test_allowed_origin_accepted(self):
-        lc = cwtest.LiveClient(hub, cookie=hub.cookie("admin"))
+    def test_allowed_origins_accepted(self):
+        # the hub's own origin, and one from server.allowed_origins in the config
+        for origin in (hub.origin, cwtest.allowed_origin(hub)):
+            lc = cwtest.LiveClient(hub, cookie=hub.cookie("admin"), origin=origin)
+            try:
+                self.assertEqual(lc.wait_hello()["user"], "admin", origin)
+            finally:
+                lc.close()
+
+
+class TestLockout(unittest.TestCase):
+    def test_login_lockout(self):
+        h = cwtest.Hub()
         try:
-            self.assertEqual(lc.wait_hello()["user"], "admin")
+            for _ in range(5):
+                r = h.request("POST", "/api/v1/login", body={"user": "city", "password": "x"})
+                self.assertEqual(r.status, 401, r)
+            r = h.request("POST", "/api/v1/login", body={"user": "city", "password": "city"})
+            self.assertIn(r.status, (401, 429), "locked out after 5 failures: %r" % r)
+            self.assertIsNone(cwtest.session_cookie(r))
+            self.assertIn("error", r.json)
+            st, audit = h.admin_get("/api/v1/audit")
+            self.assertIn("city", json.dumps(audit))
         finally:
-            lc.close()
+            h.close()
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@
  * day at LH-00 (volume, nothing outside opening hours, the lunch dip), the ordering
  * invariants every hall must keep (seq 1, 2, 3 ..., `at` never decreasing, a ticket issued
  * before anything else names it), the mid-day start, --halls independence, and the
- * scripted scenarios. 2026-11-23 is a Monday and a working day.
+ * scripted scenarios. 2026-11-23 is a Monday and a working day. Last, the gateway's resend
+ * queue against a scripted HTTP peer on loopback: what an ack covers is dropped, a rejected
+ * event is dropped once, a failure keeps everything and backs off, a refused token is fatal.
  *
- * The sim is not a library in the build, so its model sources are compiled into this test.
+ * The sim is not a library in the build, so its sources are compiled into this test.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,11 +18,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "../../tools/sim/sim_gateway.c"
 #include "../../tools/sim/sim_model.c"
 #include "../../tools/sim/sim_scenario.c"
 #include "../../tools/sim/sim_text.c"
@@ -99,17 +109,14 @@ static char *serialize(const sim_event *ev)
 
 static bool same_events(const sim_evbuf *a, const sim_evbuf *b)
 {
-    if (a->n != b->n)
-        return false;
+    if (a->n != b->n) return false;
     for (size_t i = 0; i < a->n; i++) {
         char *x = serialize(&a->v[i]), *y = serialize(&b->v[i]);
         bool eq = strcmp(x, y) == 0;
-        if (!eq)
-            fprintf(stderr, "event %zu differs:\n  %s\n  %s\n", i, x, y);
+        if (!eq) fprintf(stderr, "event %zu differs:\n  %s\n  %s\n", i, x, y);
         free(x);
         free(y);
-        if (!eq)
-            return false;
+        if (!eq) return false;
     }
     return true;
 }
@@ -130,8 +137,8 @@ static int count(const sim_evbuf *b, int hall, ev_type type, int64_t from, int64
 {
     int n = 0;
     for (size_t i = 0; i < b->n; i++)
-        if ((hall < 0 || b->v[i].hall == hall) && b->v[i].type == type &&
-            b->v[i].at_ms >= from && b->v[i].at_ms < to)
+        if ((hall < 0 || b->v[i].hall == hall) && b->v[i].type == type && b->v[i].at_ms >= from &&
+            b->v[i].at_ms < to)
             n++;
     return n;
 }
@@ -161,8 +168,7 @@ static void check_invariants(const sim_evbuf *b)
         }
         json_decref(wire);
         const char *ticket = str(ev, "ticket");
-        if (!ticket || ev->type == EV_REVIEW_SUBMITTED)
-            continue;
+        if (!ticket || ev->type == EV_REVIEW_SUBMITTED) continue;
         cwt_local loc;
         cwt_to_local(ev->at_ms, &loc);
         char key[96];
@@ -222,8 +228,7 @@ static void test_working_day(void **state)
     assert_true(lunch < peak);
     for (int h = 0; h < demo_cfg->nhalls; h++) {
         int n = count(&b, h, EV_TICKET_ISSUED, day, end);
-        if (h != h0)
-            assert_in_range(n, 40, 400); /* towns: 80-300 on a normal Monday, +-noise */
+        if (h != h0) assert_in_range(n, 40, 400); /* towns: 80-300 on a normal Monday, +-noise */
         /* every window that opened closed again by the end of the day */
         assert_int_equal(count(&b, h, EV_WINDOW_OPENED, day, end),
                          count(&b, h, EV_WINDOW_CLOSED, day, end));
@@ -308,10 +313,8 @@ static void test_scenario_bad_review(void **state)
     int h3 = hall_of("LH-03"), found = 0;
     for (size_t i = 0; i < b.n; i++) {
         const sim_event *ev = &b.v[i];
-        if (ev->hall != h3 || ev->type != EV_REVIEW_SUBMITTED)
-            continue;
-        if (json_integer_value(json_object_get(ev->data, "level")) != 1)
-            continue;
+        if (ev->hall != h3 || ev->type != EV_REVIEW_SUBMITTED) continue;
+        if (json_integer_value(json_object_get(ev->data, "level")) != 1) continue;
         found++;
         assert_true(json_is_true(json_object_get(ev->data, "real_name")));
         const char *c = str(ev, "comment");
@@ -345,8 +348,7 @@ static void test_scenario_silent_hall(void **state)
     assert_true(before > 0);
     check_invariants(&b);
     for (int h = 0; h < demo_cfg->nhalls; h++) {
-        if (h == h5)
-            continue;
+        if (h == h5) continue;
         int64_t last = 0;
         for (size_t i = 0; i < b.n; i++)
             if (b.v[i].hall == h && b.v[i].at_ms > last) {
@@ -406,14 +408,221 @@ static void test_night_start(void **state)
     sim_evbuf_free(&b);
 }
 
+/* ---- the gateway against a scripted peer ---- */
+
+#define PEER_MAX 8
+
+/* A one-connection-at-a-time HTTP/1.1 peer that answers request i with status[i], reply[i]
+ * and keeps each request body. */
+typedef struct peer {
+    int lfd, port;
+    pthread_t th;
+    int status[PEER_MAX];
+    const char *reply[PEER_MAX];
+    int nreplies;
+    char *body[PEER_MAX];
+    int nreq; /* written by the peer thread; read after peer_stop */
+} peer;
+
+/* Read one request on fd into p->body[p->nreq]; 0, or -1 at EOF or after 5 s of silence. */
+static int peer_read_request(peer *p, int fd)
+{
+    char buf[65536];
+    size_t n = 0;
+    char *end = NULL;
+    while (!end) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (n == sizeof buf - 1 || poll(&pf, 1, 5000) <= 0) return -1;
+        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+        if (r <= 0) return -1;
+        n += (size_t)r;
+        buf[n] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+    }
+    size_t len = 0;
+    for (char *l = strstr(buf, "\r\n"); l && l < end; l = strstr(l + 2, "\r\n"))
+        if (strncasecmp(l + 2, "Content-Length:", 15) == 0) len = strtoul(l + 17, NULL, 10);
+    size_t have = n - (size_t)(end + 4 - buf);
+    char *body = malloc(len + 1);
+    if (!body) return -1;
+    memcpy(body, end + 4, have < len ? have : len);
+    while (have < len) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        ssize_t r = poll(&pf, 1, 5000) > 0 ? read(fd, body + have, len - have) : -1;
+        if (r <= 0) {
+            free(body);
+            return -1;
+        }
+        have += (size_t)r;
+    }
+    body[len] = '\0';
+    p->body[p->nreq] = body;
+    return 0;
+}
+
+static void *peer_main(void *arg)
+{
+    peer *p = arg;
+    while (p->nreq < p->nreplies) {
+        struct pollfd pf = {.fd = p->lfd, .events = POLLIN};
+        if (poll(&pf, 1, 5000) <= 0) break;
+        int fd = accept(p->lfd, NULL, NULL);
+        if (fd < 0) break;
+        while (p->nreq < p->nreplies && peer_read_request(p, fd) == 0) {
+            char head[256];
+            const char *rep = p->reply[p->nreq];
+            int hl = snprintf(head, sizeof head,
+                              "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+                              "Content-Length: %zu\r\n\r\n",
+                              p->status[p->nreq], strlen(rep));
+            p->nreq++;
+            if (write(fd, head, (size_t)hl) != hl ||
+                write(fd, rep, strlen(rep)) != (ssize_t)strlen(rep))
+                break;
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static void peer_start(peer *p)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    p->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(p->lfd >= 0);
+    assert_int_equal(bind(p->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(p->lfd, 4), 0);
+    assert_int_equal(getsockname(p->lfd, (struct sockaddr *)&a, &al), 0);
+    p->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&p->th, NULL, peer_main, p), 0);
+}
+
+static void peer_stop(peer *p)
+{
+    pthread_join(p->th, NULL);
+    close(p->lfd);
+}
+
+static void peer_free(peer *p)
+{
+    for (int i = 0; i < p->nreq; i++)
+        free(p->body[i]);
+}
+
+static void push_event(sim_evbuf *b, int hall, int64_t seq)
+{
+    sim_event ev = {.hall = hall,
+                    .seq = seq,
+                    .at_ms = ts(T_MON_0845) + seq * 1000,
+                    .type = EV_HALL_HEARTBEAT,
+                    .data = json_object()};
+    assert_int_equal(evbuf_push(b, &ev), 0);
+}
+
+/* The seqs of the events of a request body, as "LH-00:3,LH-03:1". */
+static void body_seqs(const char *body, char *out, size_t len)
+{
+    json_t *a = json_loads(body, 0, NULL);
+    assert_true(json_is_array(a));
+    size_t i;
+    json_t *v;
+    out[0] = '\0';
+    json_array_foreach(a, i, v)
+    {
+        size_t n = strlen(out);
+        snprintf(out + n, len - n, "%s%s:%lld", i ? "," : "",
+                 json_string_value(json_object_get(v, "hall")),
+                 (long long)json_integer_value(json_object_get(v, "seq")));
+        assert_string_equal(json_string_value(json_object_get(v, "feed")), "f");
+    }
+    json_decref(a);
+}
+
+static void test_gateway_resend(void **state)
+{
+    (void)state;
+    int h0 = hall_of("LH-00"), h3 = hall_of("LH-03");
+    peer p = {.nreplies = 4,
+              .status = {200, 503, 200, 401},
+              .reply = {"{\"accepted\":3,\"duplicates\":0,\"rejected\":[{\"index\":3,"
+                        "\"error\":\"hall.heartbeat: test\"}],\"acked\":{\"LH-00/f\":2,"
+                        "\"LH-03/f\":1,\"LH-00/other\":9}}",
+                        "{\"error\":\"store unavailable\"}",
+                        "{\"accepted\":1,\"duplicates\":0,\"rejected\":[],"
+                        "\"acked\":{\"LH-00/f\":3}}",
+                        "{\"error\":\"missing or unknown hall token\"}"}};
+    peer_start(&p);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", p.port);
+    sim_gw_opts o = {.hub = url, .token = "tok", .feed = "f"};
+    sim_gw *g = sim_gw_create(demo_cfg, &o);
+    assert_non_null(g);
+    sim_evbuf b = {0};
+    push_event(&b, h0, 1);
+    push_event(&b, h0, 2);
+    push_event(&b, h0, 3);
+    push_event(&b, h3, 1);
+    assert_int_equal(sim_gw_enqueue(g, &b), 0);
+    assert_int_equal(b.n, 0);
+
+    /* request 1 acks LH-00 up to 2 and rejects LH-03 seq 1 (index 3); request 2, with what
+     * is left, fails with 503: everything unacked is kept and a backoff starts */
+    int64_t now = cwt_mono_ms();
+    assert_int_equal(sim_gw_flush(g, now, 10), 1);
+    sim_gw_stats st;
+    sim_gw_get_stats(g, &st);
+    assert_int_equal(st.queued_total, 4);
+    assert_int_equal(st.acked, 3);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(st.queued, 1);
+    assert_int_equal(st.requests, 2);
+    assert_int_equal(st.errors, 1);
+    assert_int_equal(st.sent, 5);
+    int64_t retry = sim_gw_retry_at(g);
+    assert_in_range(retry - now, 500, 1500);
+    /* before the backoff ends nothing is tried */
+    assert_int_equal(sim_gw_flush(g, retry - 1, 10), 1);
+    sim_gw_get_stats(g, &st);
+    assert_int_equal(st.requests, 2);
+    /* then the tail is sent again and acknowledged */
+    assert_int_equal(sim_gw_flush(g, retry, 10), 0);
+    sim_gw_get_stats(g, &st);
+    assert_int_equal(st.queued, 0);
+    assert_int_equal(st.acked, 4);
+    assert_int_equal(st.requests, 3);
+    assert_int_equal(sim_gw_retry_at(g), 0);
+    /* a refused token is fatal */
+    push_event(&b, h0, 4);
+    assert_int_equal(sim_gw_enqueue(g, &b), 0);
+    assert_int_equal(sim_gw_flush(g, cwt_mono_ms(), 10), -1);
+    sim_gw_get_stats(g, &st);
+    assert_int_equal(st.queued, 1);
+    sim_gw_destroy(g);
+    peer_stop(&p);
+
+    assert_int_equal(p.nreq, 4);
+    char seqs[256];
+    body_seqs(p.body[0], seqs, sizeof seqs);
+    assert_string_equal(seqs, "LH-00:1,LH-00:2,LH-00:3,LH-03:1");
+    body_seqs(p.body[1], seqs, sizeof seqs);
+    assert_string_equal(seqs, "LH-00:3");
+    body_seqs(p.body[2], seqs, sizeof seqs);
+    assert_string_equal(seqs, "LH-00:3");
+    body_seqs(p.body[3], seqs, sizeof seqs);
+    assert_string_equal(seqs, "LH-00:4");
+    peer_free(&p);
+    sim_evbuf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_determinism),      cmocka_unit_test(test_working_day),
-        cmocka_unit_test(test_mid_day_start),    cmocka_unit_test(test_hall_subset),
+        cmocka_unit_test(test_determinism),         cmocka_unit_test(test_working_day),
+        cmocka_unit_test(test_mid_day_start),       cmocka_unit_test(test_hall_subset),
         cmocka_unit_test(test_scenario_bad_review), cmocka_unit_test(test_scenario_silent_hall),
-        cmocka_unit_test(test_scenario_quiet),   cmocka_unit_test(test_scenario_surge),
-        cmocka_unit_test(test_night_start),
+        cmocka_unit_test(test_scenario_quiet),      cmocka_unit_test(test_scenario_surge),
+        cmocka_unit_test(test_night_start),         cmocka_unit_test(test_gateway_resend),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -45,8 +45,9 @@ static cfg_camera cam0[] = {
      .sub_url = "rtsp://cfg/sub1"},
     {.id = "CAM-00-2", .name = "等候区", .area = CFG_AREA_WAITING},
 };
-static cfg_staff staff0[] = {
-    {.id = "W1001", .name = "张三"}, {.id = "W1002", .name = "李四"}, {.id = "W1003", .name = "王五"}};
+static cfg_staff staff0[] = {{.id = "W1001", .name = "张三"},
+                             {.id = "W1002", .name = "李四"},
+                             {.id = "W1003", .name = "王五"}};
 static cfg_staffing plan0[] = {{.days_mask = 0x1f, .from_min = 540, .to_min = 720, .windows = 2}};
 
 static cfg_biz biz1[] = {{.id = "A", .name = "社保", .category = "social-security", .sla_s = 1800}};
@@ -341,8 +342,8 @@ static void run_monday(state_t *st)
     check_hall_kpi_real(st, 0, "sl_60m", 0.75);
     {
         json_t *d = state_hall(st, 0, NULL);
-        assert_true(json_real_value(json_object_get(
-                        json_object_get(json_object_get(d, "biz"), "A"), "sl_60m")) == 0.6667);
+        assert_true(json_real_value(json_object_get(json_object_get(json_object_get(d, "biz"), "A"),
+                                                    "sl_60m")) == 0.6667);
         json_decref(d);
     }
     tk(st, EV_TICKET_STARTED, 0, "A003", A02, NULL, "09:41:00");
@@ -581,7 +582,8 @@ static void test_views(void **unused)
     assert_null(json_object_get(a01, "staff_name"));
     json_t *r;
     size_t i;
-    json_array_foreach(json_object_get(d, "reviews"), i, r) assert_null(json_object_get(r, "comment"));
+    json_array_foreach(json_object_get(d, "reviews"), i, r)
+        assert_null(json_object_get(r, "comment"));
     assert_int_equal(json_array_size(json_object_get(d, "reviews")), 5);
     json_t *cam = json_object_get(json_object_get(d, "cameras"), "CAM-00-1");
     assert_null(json_object_get(cam, "main"));
@@ -710,6 +712,16 @@ static void test_status_and_closure(void **unused)
     assert_false(state_hall_closed(st, 1, TD("2026-11-24", "10:30:00")));
     state_advance(st, TD("2026-11-24", "10:30:00"));
     assert_string_equal(status_at(st, 0), "closed");
+    assert_string_equal(status_at(st, 1), "ok");
+    check_hall_kpi_int(st, 0, "windows_planned", 0); /* closed: nobody planned (else 2) */
+    check_hall_kpi_int(st, 1, "windows_planned", 1);
+    /* a closure ending off the minute flips the status (and the version) at that second */
+    state_add_closure(st, 1, TD("2026-11-24", "10:30:10"), TD("2026-11-24", "10:30:20"), NULL);
+    state_advance(st, TD("2026-11-24", "10:30:15"));
+    assert_string_equal(status_at(st, 1), "closed");
+    uint64_t v1 = state_hall_version(st, 1);
+    state_advance(st, TD("2026-11-24", "10:30:20"));
+    assert_true(state_hall_version(st, 1) > v1);
     assert_string_equal(status_at(st, 1), "ok");
     state_advance(st, TD("2026-11-24", "12:30:00")); /* lunch counts as open */
     assert_string_equal(status_at(st, 0), "ok");
@@ -882,7 +894,7 @@ static void test_unknown_and_bad(void **unused)
     tk(st, EV_TICKET_CALLED, 0, "Z2", A01, NULL, "09:11:00");   /* W = 600, now known */
     tk(st, EV_TICKET_RECALLED, 0, "Z3", A01, NULL, "09:12:00"); /* serving */
     issue(st, 0, "Q1", A, "09:13:00");
-    tk(st, EV_TICKET_FINISHED, 0, "Q1", A01, NULL, "09:14:00"); /* waiting -> finished: bad */
+    tk(st, EV_TICKET_FINISHED, 0, "Q1", A01, NULL, "09:14:00");  /* waiting -> finished: bad */
     tk(st, EV_TICKET_SUSPENDED, 0, "Q1", A01, NULL, "09:14:00"); /* bad */
     state_stats s;
     state_get_stats(st, &s);
@@ -907,11 +919,16 @@ int main(void)
     if (cwt_set_timezone("Asia/Shanghai") < 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_monday_hall),       cmocka_unit_test(test_monday_city),
-        cmocka_unit_test(test_views),             cmocka_unit_test(test_rollover_and_cases),
-        cmocka_unit_test(test_deadline_calendar), cmocka_unit_test(test_status_and_closure),
-        cmocka_unit_test(test_save_load),         cmocka_unit_test(test_versions),
-        cmocka_unit_test(test_reconfigure),       cmocka_unit_test(test_unknown_and_bad),
+        cmocka_unit_test(test_monday_hall),
+        cmocka_unit_test(test_monday_city),
+        cmocka_unit_test(test_views),
+        cmocka_unit_test(test_rollover_and_cases),
+        cmocka_unit_test(test_deadline_calendar),
+        cmocka_unit_test(test_status_and_closure),
+        cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_versions),
+        cmocka_unit_test(test_reconfigure),
+        cmocka_unit_test(test_unknown_and_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

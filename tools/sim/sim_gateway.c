@@ -13,6 +13,7 @@
 
 #define BACKOFF_FIRST_MS 500
 #define BACKOFF_MAX_MS 10000
+#define REJECTS_LOGGED 20 /* rejections logged one by one; later ones are only counted */
 
 typedef struct gw_item {
     int64_t seq;
@@ -63,8 +64,7 @@ static size_t gw_on_reply(char *ptr, size_t size, size_t nmemb, void *user)
     if (g->reply_len + n + 1 > g->reply_cap) {
         size_t cap = (g->reply_len + n + 1) * 2;
         char *r = realloc(g->reply, cap);
-        if (!r)
-            return 0;
+        if (!r) return 0;
         g->reply = r;
         g->reply_cap = cap;
     }
@@ -77,8 +77,7 @@ static size_t gw_on_reply(char *ptr, size_t size, size_t nmemb, void *user)
 sim_gw *sim_gw_create(const cfg_t *cfg, const sim_gw_opts *o)
 {
     sim_gw *g = calloc(1, sizeof *g);
-    if (!g)
-        return NULL;
+    if (!g) return NULL;
     g->cfg = cfg;
     g->max_events = o->max_events > 0 ? o->max_events : 2000;
     g->max_bytes = o->max_bytes > 0 ? o->max_bytes : 2u << 20;
@@ -96,18 +95,14 @@ sim_gw *sim_gw_create(const cfg_t *cfg, const sim_gw_opts *o)
     g->feed = strdup(o->feed);
     g->nq = cfg->nhalls;
     g->q = calloc((size_t)(cfg->nhalls > 0 ? cfg->nhalls : 1), sizeof *g->q);
-    if (!g->feed || !g->q)
-        goto fail;
+    if (!g->feed || !g->q) goto fail;
     g->curl = curl_easy_init();
-    if (!g->curl)
-        goto fail;
+    if (!g->curl) goto fail;
     static const char *const extra[] = {"Content-Type: application/json", "Expect:"};
     g->headers = curl_slist_append(NULL, g->auth_header);
-    if (!g->headers)
-        goto fail;
+    if (!g->headers) goto fail;
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
-        if (!curl_slist_append(g->headers, extra[i]))
-            goto fail;
+        if (!curl_slist_append(g->headers, extra[i])) goto fail;
     curl_easy_setopt(g->curl, CURLOPT_URL, g->url);
     curl_easy_setopt(g->curl, CURLOPT_HTTPHEADER, g->headers);
     curl_easy_setopt(g->curl, CURLOPT_POST, 1L);
@@ -126,10 +121,8 @@ fail:
 
 void sim_gw_destroy(sim_gw *g)
 {
-    if (!g)
-        return;
-    if (g->curl)
-        curl_easy_cleanup(g->curl);
+    if (!g) return;
+    if (g->curl) curl_easy_cleanup(g->curl);
     curl_slist_free_all(g->headers);
     if (g->q)
         for (int h = 0; h < g->nq; h++) {
@@ -158,8 +151,7 @@ static int queue_push(gw_queue *q, const gw_item *it)
         if (q->n == q->cap) {
             size_t cap = q->cap ? q->cap * 2 : 256;
             gw_item *v = realloc(q->v, cap * sizeof *v);
-            if (!v)
-                return -1;
+            if (!v) return -1;
             q->v = v;
             q->cap = cap;
         }
@@ -172,13 +164,11 @@ static int queue_push(gw_queue *q, const gw_item *it)
 static void queue_trim(gw_queue *q, int64_t acked, uint64_t *count)
 {
     while (q->head < q->n && (q->v[q->head].seq <= acked || !q->v[q->head].json)) {
-        if (q->v[q->head].json)
-            (*count)++;
+        if (q->v[q->head].json) (*count)++;
         free(q->v[q->head].json);
         q->head++;
     }
-    if (q->head == q->n)
-        q->head = q->n = 0;
+    if (q->head == q->n) q->head = q->n = 0;
 }
 
 int sim_gw_enqueue(sim_gw *g, sim_evbuf *evs)
@@ -206,8 +196,7 @@ static int body_append(sim_gw *g, const char *s, size_t n)
     if (g->body_len + n + 1 > g->body_cap) {
         size_t cap = (g->body_len + n + 1) * 2;
         char *b = realloc(g->body, cap);
-        if (!b)
-            return -1;
+        if (!b) return -1;
         g->body = b;
         g->body_cap = cap;
     }
@@ -222,22 +211,19 @@ static int build_request(sim_gw *g)
 {
     g->body_len = 0;
     g->nrefs = 0;
-    if (body_append(g, "[", 1) < 0)
-        return -1;
+    if (body_append(g, "[", 1) < 0) return -1;
     for (int h = 0; h < g->nq; h++) {
         gw_queue *q = &g->q[h];
         for (size_t i = q->head; i < q->n; i++) {
             gw_item *it = &q->v[i];
-            if (!it->json)
-                continue;
+            if (!it->json) continue;
             if ((int)g->nrefs >= g->max_events ||
                 (g->nrefs > 0 && g->body_len + it->len + 2 > g->max_bytes))
                 goto done;
             if (g->nrefs == g->caprefs) {
                 size_t cap = g->caprefs ? g->caprefs * 2 : 1024;
                 gw_ref *r = realloc(g->refs, cap * sizeof *r);
-                if (!r)
-                    return -1;
+                if (!r) return -1;
                 g->refs = r;
                 g->caprefs = cap;
             }
@@ -248,8 +234,7 @@ static int build_request(sim_gw *g)
         }
     }
 done:
-    if (body_append(g, "]", 1) < 0)
-        return -1;
+    if (body_append(g, "]", 1) < 0) return -1;
     return (int)g->nrefs;
 }
 
@@ -258,11 +243,10 @@ static void backoff(sim_gw *g, const char *why)
     int64_t now = cwt_mono_ms();
     g->st.errors++;
     g->backoff_ms = g->backoff_ms ? g->backoff_ms * 2 : BACKOFF_FIRST_MS;
-    if (g->backoff_ms > BACKOFF_MAX_MS)
-        g->backoff_ms = BACKOFF_MAX_MS;
+    if (g->backoff_ms > BACKOFF_MAX_MS) g->backoff_ms = BACKOFF_MAX_MS;
     g->retry_at = now + g->backoff_ms;
-    fprintf(stderr, "citywall-sim: POST %s: %s; %zu events kept, retrying in %.1f s\n", g->url,
-            why, g->st.queued, (double)g->backoff_ms / 1000);
+    fprintf(stderr, "citywall-sim: POST %s: %s; %zu events kept, retrying in %.1f s\n", g->url, why,
+            g->st.queued, (double)g->backoff_ms / 1000);
 }
 
 /* Mark the event (hall, seq) handled out of order. */
@@ -271,10 +255,13 @@ static void drop_item(sim_gw *g, int hall, int64_t seq, const char *error)
     gw_queue *q = &g->q[hall];
     for (size_t i = q->head; i < q->n; i++) {
         gw_item *it = &q->v[i];
-        if (it->seq != seq || !it->json)
-            continue;
-        fprintf(stderr, "citywall-sim: hub rejected %s seq %lld (%s): %s\n",
-                g->cfg->halls[hall].id, (long long)seq, ev_type_name(it->type), error);
+        if (it->seq != seq || !it->json) continue;
+        if (g->st.rejected < REJECTS_LOGGED)
+            fprintf(stderr, "citywall-sim: hub rejected %s seq %lld (%s): %s\n",
+                    g->cfg->halls[hall].id, (long long)seq, ev_type_name(it->type), error);
+        else if (g->st.rejected == REJECTS_LOGGED)
+            fprintf(stderr, "citywall-sim: more rejections are only counted (the hub's "
+                            "GET /api/v1/quarantine lists them)\n");
         free(it->json);
         it->json = NULL;
         g->st.rejected++;
@@ -308,13 +295,11 @@ static int apply_reply(sim_gw *g)
     json_object_foreach(acked, key, v)
     {
         const char *slash = strchr(key, '/');
-        if (!slash || strcmp(slash + 1, g->feed) != 0 || !json_is_integer(v))
-            continue;
+        if (!slash || strcmp(slash + 1, g->feed) != 0 || !json_is_integer(v)) continue;
         char hall_id[128];
         snprintf(hall_id, sizeof hall_id, "%.*s", (int)(slash - key), key);
         int h = cfg_hall_index(g->cfg, hall_id);
-        if (h < 0 || h >= g->nq)
-            continue;
+        if (h < 0 || h >= g->nq) continue;
         queue_trim(&g->q[h], json_integer_value(v), &g->st.acked);
     }
     json_decref(r);
@@ -328,20 +313,17 @@ static size_t queued_now(const sim_gw *g)
     size_t n = 0;
     for (int h = 0; h < g->nq; h++)
         for (size_t i = g->q[h].head; i < g->q[h].n; i++)
-            if (g->q[h].v[i].json)
-                n++;
+            if (g->q[h].v[i].json) n++;
     return n;
 }
 
 int sim_gw_flush(sim_gw *g, int64_t now, int max_requests)
 {
-    if (g->retry_at && now < g->retry_at)
-        return 1;
+    if (g->retry_at && now < g->retry_at) return 1;
     g->retry_at = 0;
     for (int r = 0; r < max_requests; r++) {
         g->st.queued = queued_now(g);
-        if (g->st.queued == 0)
-            return 0;
+        if (g->st.queued == 0) return 0;
         int n = build_request(g);
         if (n < 0) {
             fprintf(stderr, "citywall-sim: out of memory building a request\n");
@@ -361,8 +343,8 @@ int sim_gw_flush(sim_gw *g, int64_t now, int max_requests)
         curl_easy_getinfo(g->curl, CURLINFO_RESPONSE_CODE, &status);
         if (status == 401 || status == 403) {
             g->st.errors++;
-            fprintf(stderr, "citywall-sim: the hub refused the token (HTTP %ld): %.200s\n",
-                    status, g->reply ? g->reply : "");
+            fprintf(stderr, "citywall-sim: the hub refused the token (HTTP %ld): %.200s\n", status,
+                    g->reply ? g->reply : "");
             return -1;
         }
         if (status == 413 && g->max_events > 1) {

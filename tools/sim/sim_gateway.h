@@ -3,10 +3,11 @@
  * Events wait in one queue per hall, in seq order, until the hub acknowledges them.
  * sim_gw_flush() POSTs what is queued (JSON array bodies, one request may hold many halls)
  * over one keep-alive libcurl connection, reads `acked` per "HALL/FEED" key and drops what
- * it covers, drops (after logging them once) the events the hub rejected, and keeps
- * everything else for the next flush: after a failure the whole unacknowledged tail is sent
- * again, so nothing is lost and nothing is sent twice except as a resend. Failures back off
- * from 0.5 s, doubling up to 10 s.
+ * it covers, drops the events the hub rejected (they are handled: quarantined; the first 20
+ * are logged with the reason, as they mean a sim bug or a token that may not write a hall),
+ * and keeps everything else for the next flush: after a failure the whole unacknowledged
+ * tail is sent again, so nothing is lost and nothing is sent twice except as a resend.
+ * Failures back off from 0.5 s, doubling up to 10 s.
  *
  * Thread: one thread at a time.
  */

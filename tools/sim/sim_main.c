@@ -42,21 +42,24 @@ static void usage(FILE *f)
             "Simulates the demo city's halls (tickets, windows, reviews, cameras) and sends\n"
             "their events to a citywall hub like a hall gateway does.\n"
             "\n"
-            "  --hub URL            hub base URL, e.g. http://127.0.0.1:8080\n"
-            "  --token TOKEN        hall token allowed to write the simulated halls\n"
-            "  --config FILE        city configuration (default config/demo.yaml)\n"
-            "  --clock START[@SPEED] business clock start (RFC 3339) and speed (default: real "
-            "time)\n"
-            "  --seed S             random seed (default 1); same seed and clock, same events\n"
-            "  --duration SEC       stop after SEC real seconds (default 0: run until stopped)\n"
-            "  --scenario NAME      %s (default normal)\n"
-            "  --halls ID,ID,...    simulate only these halls (default all)\n"
-            "  --batch-ms MS        send a batch every MS real milliseconds (default 200)\n"
-            "  --rtsp-port P        serve the cameras over RTSP (not built in this version)\n"
-            "  --dump               print the events as JSON lines on stdout instead of sending\n"
-            "                       (--hub and --token are then not needed)\n"
-            "  --help, --version\n",
-            sim_scenario_names());
+            "  --hub URL              hub base URL, e.g. http://127.0.0.1:8080\n"
+            "  --token TOKEN          hall token allowed to write the simulated halls\n"
+            "  --config FILE          city configuration (default config/demo.yaml)\n"
+            "  --clock START[@SPEED]  business clock: start (RFC 3339) and speed\n"
+            "                         (default: real time)\n"
+            "  --seed S               random seed (default 1): same seed and clock, same events\n"
+            "  --duration SEC         stop after SEC real seconds (default 0: until stopped)\n"
+            "  --scenario NAME        default normal, see below\n"
+            "  --halls ID,ID,...      simulate only these halls (default all)\n"
+            "  --batch-ms MS          send a batch every MS real milliseconds (default 200)\n"
+            "  --rtsp-port P          serve the cameras over RTSP (not built in this version)\n"
+            "  --dump                 print the events as JSON lines on stdout instead of\n"
+            "                         sending them (--hub and --token are then not needed)\n"
+            "  --help, --version\n"
+            "\n"
+            "Scenarios:\n");
+    for (int i = 0; sim_scenario_at(i); i++)
+        fprintf(f, "  %-12s %s\n", sim_scenario_at(i)->name, sim_scenario_at(i)->summary);
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -71,8 +74,7 @@ static int bad_usage(const char *fmt, const char *arg)
 static int parse_halls(const cfg_t *cfg, const char *list, bool *mask, char *bad, size_t badlen)
 {
     char *copy = strdup(list);
-    if (!copy)
-        return -1;
+    if (!copy) return -1;
     int rc = 0;
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -92,8 +94,7 @@ static int parse_halls(const cfg_t *cfg, const char *list, bool *mask, char *bad
 
 static void sleep_ms(int64_t ms)
 {
-    if (ms <= 0)
-        return;
+    if (ms <= 0) return;
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
 }
@@ -145,8 +146,21 @@ int main(int argc, char **argv)
     double duration_s = 0;
     long batch_ms = 200;
     bool dump = false, curl_ready = false;
-    enum { O_HUB = 1, O_TOKEN, O_CONFIG, O_CLOCK, O_SEED, O_DURATION, O_RTSP, O_SCENARIO,
-           O_HALLS, O_BATCH, O_DUMP, O_HELP, O_VERSION };
+    enum {
+        O_HUB = 1,
+        O_TOKEN,
+        O_CONFIG,
+        O_CLOCK,
+        O_SEED,
+        O_DURATION,
+        O_RTSP,
+        O_SCENARIO,
+        O_HALLS,
+        O_BATCH,
+        O_DUMP,
+        O_HELP,
+        O_VERSION
+    };
     static const struct option opts[] = {
         {"hub", required_argument, NULL, O_HUB},
         {"token", required_argument, NULL, O_TOKEN},
@@ -221,12 +235,9 @@ int main(int argc, char **argv)
             return bad_usage("unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        return bad_usage("unexpected argument '%s'", argv[optind]);
-    if (!dump && !hub)
-        return bad_usage("--hub is required%s", "");
-    if (!dump && !token)
-        return bad_usage("--token is required%s", "");
+    if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
+    if (!dump && !hub) return bad_usage("--hub is required%s", "");
+    if (!dump && !token) return bad_usage("--token is required%s", "");
     if (hub && strncmp(hub, "http://", 7) != 0 && strncmp(hub, "https://", 8) != 0)
         return bad_usage("--hub: '%s' is not an http:// or https:// URL", hub);
     const sim_scenario *sc = sim_scenario_find(scenario_name);
@@ -266,8 +277,7 @@ int main(int argc, char **argv)
     if (halls_arg) {
         char bad[128] = "";
         mask = calloc((size_t)(cfg->nhalls > 0 ? cfg->nhalls : 1), sizeof *mask);
-        if (!mask)
-            goto out;
+        if (!mask) goto out;
         if (parse_halls(cfg, halls_arg, mask, bad, sizeof bad) < 0) {
             fprintf(stderr, "citywall-sim: --halls: unknown hall '%s' in %s\n", bad, config);
             rc = 2;
@@ -291,15 +301,14 @@ int main(int argc, char **argv)
     /* heartbeats: 30 s of real time, but never more than 2 business minutes apart so that
      * a fast clock does not make quiet halls look silent (R15 waits 5 business minutes) */
     double hb = 30000.0 * clk.speed;
-    if (hb > 120000)
-        hb = 120000;
+    if (hb > 120000) hb = 120000;
     sim_model_opts mo = {.seed = seed,
                          .scenario = sc,
-                         .start_ms = cwt_clock_now(&clk),
+                         .start_ms = clock_spec ? clk.start_ms : cwt_clock_now(&clk),
                          .heartbeat_ms = (int64_t)hb,
                          .halls = mask,
                          .rtsp_base = "rtsp://127.0.0.1:8554",
-                         .run_tag = tag};
+                         .run_tag = dump ? "" : tag};
     model = sim_model_create(cfg, &mo);
     if (!model) {
         fprintf(stderr, "citywall-sim: cannot create the traffic model (out of memory)\n");
@@ -334,10 +343,15 @@ int main(int argc, char **argv)
                 "%s%s\n",
                 CW_VERSION, sc->name, (unsigned long long)seed, at, clk.speed,
                 dump ? "printing events" : "sending to ", dump ? "" : hub);
-        if (!dump)
-            fprintf(stderr, "citywall-sim: feed %s\n", feed);
+        if (!dump) fprintf(stderr, "citywall-sim: feed %s\n", feed);
     }
 
+    /* the business clock starts now, at START exactly: setup time does not shift the traffic,
+     * so the same seed and --clock give the same events */
+    if (clock_spec)
+        clk.anchor_mono_ms = cwt_mono_ms();
+    else
+        cwt_clock_real(&clk);
     int64_t t0 = cwt_mono_ms();
     int64_t next_send = t0, next_log = t0 + SUMMARY_EVERY_MS;
     bool by_signal = false;
@@ -347,8 +361,7 @@ int main(int argc, char **argv)
             by_signal = true;
             break;
         }
-        if (duration_s > 0 && now - t0 >= (int64_t)(duration_s * 1000))
-            break;
+        if (duration_s > 0 && now - t0 >= (int64_t)(duration_s * 1000)) break;
         if (now >= next_send) {
             next_send = now + batch_ms;
             if (sim_model_advance(model, cwt_clock_now(&clk), &buf) < 0) {
@@ -363,8 +376,7 @@ int main(int argc, char **argv)
             } else {
                 if (sim_gw_enqueue(gw, &buf) < 0)
                     fprintf(stderr, "citywall-sim: events lost: out of memory\n");
-                if (sim_gw_flush(gw, now, 20) < 0)
-                    goto out;
+                if (sim_gw_flush(gw, now, 20) < 0) goto out;
             }
         }
         if (now >= next_log) {
@@ -378,11 +390,9 @@ int main(int argc, char **argv)
     }
 
     /* last batch and flush: keep trying for a few seconds */
-    if (sim_model_advance(model, cwt_clock_now(&clk), &buf) < 0)
-        goto out;
+    if (sim_model_advance(model, cwt_clock_now(&clk), &buf) < 0) goto out;
     if (dump) {
-        if (dump_events(cfg, &buf) < 0)
-            goto out;
+        if (dump_events(cfg, &buf) < 0) goto out;
         log_summary(&clk, model, NULL);
         rc = 0;
         goto out;
@@ -393,18 +403,15 @@ int main(int argc, char **argv)
     for (;;) {
         int64_t now = cwt_mono_ms();
         int f = sim_gw_flush(gw, now, 50);
-        if (f < 0)
-            goto out;
+        if (f < 0) goto out;
         sim_gw_get_stats(gw, &gs);
-        if (gs.queued == 0 || now >= deadline)
-            break;
+        if (gs.queued == 0 || now >= deadline) break;
         int64_t retry = sim_gw_retry_at(gw);
         sleep_ms((retry > now ? retry : now + 50) - now);
     }
     log_summary(&clk, model, gw);
     if (gs.queued > 0) {
-        fprintf(stderr, "citywall-sim: %zu events were not acknowledged by the hub\n",
-                gs.queued);
+        fprintf(stderr, "citywall-sim: %zu events were not acknowledged by the hub\n", gs.queued);
         rc = by_signal ? 0 : 1;
     } else {
         rc = 0;
@@ -413,8 +420,7 @@ out:
     sim_evbuf_free(&buf);
     sim_gw_destroy(gw);
     sim_model_destroy(model);
-    if (curl_ready)
-        curl_global_cleanup();
+    if (curl_ready) curl_global_cleanup();
     free(mask);
     cfg_free(cfg);
     return rc;

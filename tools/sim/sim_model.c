@@ -30,12 +30,12 @@
 #define HOUR_MS 3600000LL
 
 #define SERVICE_SIGMA 0.5
-#define TARGET_LOAD 0.55       /* expected window utilisation at profile 1.0 */
-#define KIOSK_STOP_MIN 15      /* kiosks stop issuing this long before closing */
-#define OVERTIME_MIN 30        /* windows serve the remaining queue this long after closing */
-#define BREAK_MEAN_MIN 150.0   /* mean time between short breaks of one window */
-#define FLAP_MEAN_H 24.0       /* mean time between camera flaps of one hall */
-#define INIT_QUEUE_MIN 6.0     /* a mid-day start finds this many minutes of arrivals waiting */
+#define TARGET_LOAD 0.6      /* expected window utilisation over the open hours */
+#define KIOSK_STOP_MIN 15    /* kiosks stop issuing this long before closing */
+#define OVERTIME_MIN 30      /* windows serve the remaining queue this long after closing */
+#define BREAK_MEAN_MIN 150.0 /* mean time between short breaks of one window */
+#define FLAP_MEAN_H 24.0     /* mean time between camera flaps of one hall */
+#define INIT_QUEUE_MIN 6.0   /* a mid-day start finds this many minutes of arrivals waiting */
 #define REVIEW_SHARE 0.6
 
 enum sim_wstate { WS_CLOSED, WS_IDLE, WS_SERVING, WS_PAUSED };
@@ -204,8 +204,7 @@ static int evbuf_push(sim_evbuf *b, const sim_event *ev)
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 256;
         sim_event *v = realloc(b->v, cap * sizeof *v);
-        if (!v)
-            return -1;
+        if (!v) return -1;
         b->v = v;
         b->cap = cap;
     }
@@ -234,15 +233,13 @@ static void schedule(sim_model *m, int64_t t, int hall, int kind, int a, uint32_
         m->heap = h;
         m->capheap = cap;
     }
-    if (t < m->now_ms)
-        t = m->now_ms;
-    sim_action act = {.t = t, .order = m->order++, .hall = hall, .kind = kind, .a = a,
-                      .gen = gen, .rv = rv};
+    if (t < m->now_ms) t = m->now_ms;
+    sim_action act = {
+        .t = t, .order = m->order++, .hall = hall, .kind = kind, .a = a, .gen = gen, .rv = rv};
     size_t i = m->nheap++;
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (!action_before(&act, &m->heap[parent]))
-            break;
+        if (!action_before(&act, &m->heap[parent])) break;
         m->heap[i] = m->heap[parent];
         i = parent;
     }
@@ -256,17 +253,13 @@ static sim_action heap_pop(sim_model *m)
     size_t i = 0, n = m->nheap;
     for (;;) {
         size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && action_before(&m->heap[c + 1], &m->heap[c]))
-            c++;
-        if (!action_before(&m->heap[c], &last))
-            break;
+        if (c >= n) break;
+        if (c + 1 < n && action_before(&m->heap[c + 1], &m->heap[c])) c++;
+        if (!action_before(&m->heap[c], &last)) break;
         m->heap[i] = m->heap[c];
         i = c;
     }
-    if (n > 0)
-        m->heap[i] = last;
+    if (n > 0) m->heap[i] = last;
     return top;
 }
 
@@ -290,8 +283,7 @@ static void emit(sim_model *m, sim_hall *h, int64_t at, ev_type type, json_t *da
         return;
     }
     m->stats.events++;
-    if (!h->silent)
-        h->last_emit_ms = at;
+    if (!h->silent) h->last_emit_ms = at;
 }
 
 static const char *staff_id(const sim_hall *h, const sim_win *w)
@@ -313,8 +305,7 @@ static void hall_day_hours(const sim_model *m, const sim_hall *h, const cwt_loca
 {
     cfg_span sp = cfg_hall_hours(m->cfg, h->cfg, loc->date, loc->weekday);
     *open_ms = *close_ms = *lunch_from = *lunch_to = loc->day_start_ms;
-    if (sp.to_min <= sp.from_min)
-        return;
+    if (sp.to_min <= sp.from_min) return;
     *open_ms = loc->day_start_ms + sp.from_min * MIN_MS;
     *close_ms = loc->day_start_ms + sp.to_min * MIN_MS;
     int lf = -1, lt = -1;
@@ -353,10 +344,8 @@ static int64_t shift_into_hours(sim_model *m, sim_hall *h, int64_t t)
         cwt_to_local(day + 12 * HOUR_MS, &d);
         hall_day_hours(m, h, &d, &o, &c, &lf, &lt);
         if (c > o) {
-            if (t >= o && t < c)
-                return t;
-            if (t < o)
-                return o + (int64_t)sim_rng_range(&h->rng, 0, 30 * MIN_MS);
+            if (t >= o && t < c) return t;
+            if (t < o) return o + (int64_t)sim_rng_range(&h->rng, 0, 30 * MIN_MS);
         }
         day = next_day_start(day);
     }
@@ -366,21 +355,16 @@ static int64_t shift_into_hours(sim_model *m, sim_hall *h, int64_t t)
 /* Arrival-rate profile over the day (1.0 = base), SPEC-independent demo shape. */
 static double profile_at(const sim_hall *h, int64_t t)
 {
-    if (t < h->open_ms || t >= h->kiosk_stop_ms)
-        return 0.0;
+    if (t < h->open_ms || t >= h->kiosk_stop_ms) return 0.0;
     double min = (double)(t - h->day_start_ms) / MIN_MS;
     if (h->lunch_to_ms > h->lunch_from_ms) {
-        if (t >= h->lunch_from_ms && t < h->lunch_to_ms)
-            return 0.3;
+        if (t >= h->lunch_from_ms && t < h->lunch_to_ms) return 0.3;
     } else if (min >= 12 * 60 && min < 13 * 60 + 30) {
         return 0.45;
     }
-    if (min >= 9 * 60 && min < 10 * 60 + 30)
-        return 1.8;
-    if (min >= 14 * 60 && min < 15 * 60 + 30)
-        return 1.3;
-    if (t < h->open_ms + 30 * MIN_MS)
-        return 0.9;
+    if (min >= 9 * 60 && min < 10 * 60 + 30) return 1.8;
+    if (min >= 14 * 60 && min < 15 * 60 + 30) return 1.3;
+    if (t < h->open_ms + 30 * MIN_MS) return 0.9;
     return 1.0;
 }
 
@@ -415,13 +399,10 @@ static double daily_target(const sim_hall *h)
     static const double lo[] = {1500, 400, 80, 20};
     static const double hi[] = {2500, 1500, 300, 100};
     int lv = h->cfg->level;
-    if (lv < 0 || lv > 3)
-        lv = CFG_LEVEL_TOWN;
+    if (lv < 0 || lv > 3) lv = CFG_LEVEL_TOWN;
     double n = per_window[lv] * h->cfg->nwindows;
-    if (n < lo[lv])
-        n = lo[lv];
-    if (n > hi[lv])
-        n = hi[lv];
+    if (n < lo[lv]) n = lo[lv];
+    if (n > hi[lv]) n = hi[lv];
     return n;
 }
 
@@ -431,13 +412,13 @@ static double category_median_s(const cfg_biz *b)
     static const struct {
         const char *cat;
         double min;
-    } tab[] = {{"social-security", 6},   {"household", 8},        {"enterprise", 12},
-               {"tax", 9},               {"real-estate", 11},     {"medical-insurance", 5},
-               {"provident-fund", 7},    {"transport", 7},        {"civil-affairs", 8}};
+    } tab[] = {
+        {"social-security", 6}, {"household", 8},         {"enterprise", 12},    {"tax", 9},
+        {"real-estate", 11},    {"medical-insurance", 5}, {"provident-fund", 7}, {"transport", 7},
+        {"civil-affairs", 8}};
     double min = 7;
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
-        if (b->category && strcmp(b->category, tab[i].cat) == 0)
-            min = tab[i].min;
+        if (b->category && strcmp(b->category, tab[i].cat) == 0) min = tab[i].min;
     /* a stable +-15 % per biz id so that two biz of one category differ */
     double f = 0.85 + 0.3 * (double)(sim_hash_str(b->id) % 1000) / 1000.0;
     return min * 60 * f;
@@ -447,8 +428,7 @@ static bool win_serves(const sim_hall *h, int w, int biz)
 {
     const cfg_window *cw = &h->cfg->windows[w];
     for (int i = 0; i < cw->nbiz; i++)
-        if (cw->biz[i] == biz)
-            return true;
+        if (cw->biz[i] == biz) return true;
     return false;
 }
 
@@ -460,8 +440,7 @@ static int waiting_for_window(const sim_hall *h, int w)
     for (int i = 0; i < h->nwaiting; i++) {
         int ti = h->waiting[i];
         const sim_ticket *t = &h->tickets[ti];
-        if (!win_serves(h, w, t->biz))
-            continue;
+        if (!win_serves(h, w, t->biz)) continue;
         if (best < 0) {
             best = ti;
             continue;
@@ -506,12 +485,9 @@ static void wake_windows(sim_model *m, sim_hall *h, int biz, int64_t t)
 {
     for (int w = 0; w < h->nwin; w++) {
         sim_win *win = &h->win[w];
-        if (win->state != WS_IDLE || win->call_pending)
-            continue;
-        if (biz >= 0 && !win_serves(h, w, biz))
-            continue;
-        if (biz < 0 && waiting_for_window(h, w) < 0)
-            continue;
+        if (win->state != WS_IDLE || win->call_pending) continue;
+        if (biz >= 0 && !win_serves(h, w, biz)) continue;
+        if (biz < 0 && waiting_for_window(h, w) < 0) continue;
         win->call_pending = true;
         schedule(m, t + dawdle_ms(h), h->index, A_WIN_CALL, w, win->gen, NULL);
     }
@@ -521,23 +497,19 @@ static int pick_biz(sim_hall *h)
 {
     double u = sim_rng_unit(&h->rng) * h->weight_sum;
     for (int b = 0; b < h->cfg->nbiz; b++) {
-        if (h->biz_weight[b] <= 0)
-            continue;
-        if (u < h->biz_weight[b])
-            return b;
+        if (h->biz_weight[b] <= 0) continue;
+        if (u < h->biz_weight[b]) return b;
         u -= h->biz_weight[b];
     }
     for (int b = h->cfg->nbiz - 1; b >= 0; b--)
-        if (h->biz_weight[b] > 0)
-            return b;
+        if (h->biz_weight[b] > 0) return b;
     return -1;
 }
 
 static void issue_ticket(sim_model *m, sim_hall *h, int64_t t)
 {
     int biz = pick_biz(h);
-    if (biz < 0)
-        return;
+    if (biz < 0) return;
     if (h->ntickets == h->captickets) {
         int cap = h->captickets ? h->captickets * 2 : 256;
         sim_ticket *v = realloc(h->tickets, (size_t)cap * sizeof *v);
@@ -559,7 +531,8 @@ static void issue_ticket(sim_model *m, sim_hall *h, int64_t t)
     memset(tk, 0, sizeof *tk);
     tk->biz = biz;
     tk->entry_ms = t;
-    snprintf(tk->id, sizeof tk->id, "%.8s%03d", h->cfg->biz[biz].id, ++h->biz_counter[biz]);
+    snprintf(tk->id, sizeof tk->id, "%.8s%03d", h->cfg->biz[biz].id,
+             (++h->biz_counter[biz]) % 100000); /* at most 5 digits: fits the id */
 
     double u = sim_rng_unit(&h->rng);
     int channel = u < 0.52   ? EV_CH_KIOSK
@@ -576,13 +549,13 @@ static void issue_ticket(sim_model *m, sim_hall *h, int64_t t)
                : priority == EV_PRIO_APPOINTMENT                    ? 1
                                                                     : 2;
     emit(m, h, t, EV_TICKET_ISSUED,
-         json_pack("{s:s, s:s, s:s, s:s}", "ticket", tk->id, "biz", h->cfg->biz[biz].id,
-                   "channel", ev_channel_name(channel), "priority", ev_priority_name(priority)));
+         json_pack("{s:s, s:s, s:s, s:s}", "ticket", tk->id, "biz", h->cfg->biz[biz].id, "channel",
+                   ev_channel_name(channel), "priority", ev_priority_name(priority)));
     m->stats.issued++;
     waiting_add(m, h, ti);
     if (sim_rng_chance(&h->rng, 0.005))
-        schedule(m, t + (int64_t)sim_rng_range(&h->rng, 10 * MIN_MS, 40 * MIN_MS), h->index,
-                 A_VOID, ti, h->day_gen, NULL);
+        schedule(m, t + (int64_t)sim_rng_range(&h->rng, 10 * MIN_MS, 40 * MIN_MS), h->index, A_VOID,
+                 ti, h->day_gen, NULL);
     wake_windows(m, h, biz, t);
 }
 
@@ -597,27 +570,21 @@ static double max_rate(const sim_hall *h)
 static void restart_arrivals(sim_model *m, sim_hall *h, int64_t t)
 {
     h->arrival_gen++;
-    if (!m->sc->traffic || h->base_per_min <= 0 || h->kiosk_stop_ms <= h->open_ms)
-        return;
-    if (t >= h->kiosk_stop_ms)
-        return;
-    if (t < h->open_ms)
-        t = h->open_ms;
+    if (!m->sc->traffic || h->base_per_min <= 0 || h->kiosk_stop_ms <= h->open_ms) return;
+    if (t >= h->kiosk_stop_ms) return;
+    if (t < h->open_ms) t = h->open_ms;
     double gap_min = sim_rng_exp(&h->rng, 1.0 / max_rate(h));
     schedule(m, t + (int64_t)(gap_min * MIN_MS), h->index, A_ARRIVAL, 0, h->arrival_gen, NULL);
 }
 
 static void on_arrival(sim_model *m, sim_hall *h, const sim_action *a)
 {
-    if (a->gen != h->arrival_gen || a->t >= h->kiosk_stop_ms)
-        return;
+    if (a->gen != h->arrival_gen || a->t >= h->kiosk_stop_ms) return;
     double lmax = max_rate(h);
     double rate = h->base_per_min * profile_at(h, a->t) * h->scripted_surge * h->incident_surge;
-    if (sim_rng_unit(&h->rng) * lmax < rate)
-        issue_ticket(m, h, a->t);
+    if (sim_rng_unit(&h->rng) * lmax < rate) issue_ticket(m, h, a->t);
     double gap_min = sim_rng_exp(&h->rng, 1.0 / lmax);
-    schedule(m, a->t + (int64_t)(gap_min * MIN_MS), h->index, A_ARRIVAL, 0, h->arrival_gen,
-             NULL);
+    schedule(m, a->t + (int64_t)(gap_min * MIN_MS), h->index, A_ARRIVAL, 0, h->arrival_gen, NULL);
 }
 
 /* ---- windows ---- */
@@ -631,8 +598,7 @@ static void schedule_break(sim_model *m, sim_hall *h, int w, int64_t t)
 static void win_open(sim_model *m, sim_hall *h, int w, int64_t t)
 {
     sim_win *win = &h->win[w];
-    if (win->state != WS_CLOSED)
-        return;
+    if (win->state != WS_CLOSED) return;
     win->state = WS_IDLE;
     win->gen++;
     win->ticket = -1;
@@ -648,8 +614,7 @@ static void win_open(sim_model *m, sim_hall *h, int w, int64_t t)
 static void win_close(sim_model *m, sim_hall *h, int w, int64_t t)
 {
     sim_win *win = &h->win[w];
-    if (win->state == WS_CLOSED)
-        return;
+    if (win->state == WS_CLOSED) return;
     win->state = WS_CLOSED;
     win->gen++;
     win->call_pending = win->lunch_pending = win->break_pending = false;
@@ -740,13 +705,11 @@ static void on_call(sim_model *m, sim_hall *h, const sim_action *a)
 {
     int w = a->a;
     sim_win *win = &h->win[w];
-    if (a->gen != win->gen || win->state != WS_IDLE)
-        return;
+    if (a->gen != win->gen || win->state != WS_IDLE) return;
     win->call_pending = false;
     int ti = waiting_for_window(h, w);
     if (ti < 0) {
-        if (h->closing)
-            win_close(m, h, w, a->t);
+        if (h->closing) win_close(m, h, w, a->t);
         return;
     }
     sim_ticket *tk = &h->tickets[ti];
@@ -768,10 +731,8 @@ static void on_call(sim_model *m, sim_hall *h, const sim_action *a)
         win->recalls_left = sim_rng_chance(r, 0.10) ? 1 + sim_rng_chance(r, 0.2) : 0;
     win->send_start = sim_rng_chance(r, 0.85);
     double s = sim_rng_lognormal(r, h->service_median_s[tk->biz], SERVICE_SIGMA);
-    if (s < 45)
-        s = 45;
-    if (s > 75 * 60)
-        s = 75 * 60;
+    if (s < 45) s = 45;
+    if (s > 75 * 60) s = 75 * 60;
     win->service_ms = (int64_t)(s * SEC_MS);
     double u = sim_rng_unit(r);
     win->transfer = u < 0.02 && h->cfg->nbiz > 1;
@@ -794,8 +755,7 @@ static void on_step(sim_model *m, sim_hall *h, const sim_action *a)
 {
     int w = a->a;
     sim_win *win = &h->win[w];
-    if (a->gen != win->gen || win->ticket < 0)
-        return;
+    if (a->gen != win->gen || win->ticket < 0) return;
     sim_ticket *tk = &h->tickets[win->ticket];
     const char *wid = win_id(h, w);
     int64_t t = a->t;
@@ -848,8 +808,7 @@ static void on_step(sim_model *m, sim_hall *h, const sim_action *a)
         return;
     case STEP_TRANSFER: {
         int to = sim_rng_int(&h->rng, h->cfg->nbiz - 1);
-        if (to >= tk->biz)
-            to++;
+        if (to >= tk->biz) to++;
         if (h->biz_windows[to] <= 0) {
             step_after(m, h, w, t, STEP_FINISH, win->service_ms / 2);
             return;
@@ -867,16 +826,13 @@ static void on_step(sim_model *m, sim_hall *h, const sim_action *a)
     case STEP_FINISH: {
         char case_id[48] = "";
         if (win->result == EV_RES_DONE && sim_rng_chance(&h->rng, 0.7))
-            snprintf(case_id, sizeof case_id, "%s-%d-%05d", h->cfg->id, h->date,
-                     ++h->case_counter);
+            snprintf(case_id, sizeof case_id, "%s-%d-%05d", h->cfg->id, h->date, ++h->case_counter);
         json_t *data = json_pack("{s:s, s:s, s:s}", "ticket", tk->id, "window", wid, "result",
                                  ev_result_name(win->result));
-        if (data && case_id[0])
-            json_object_set_new(data, "case", json_string(case_id));
+        if (data && case_id[0]) json_object_set_new(data, "case", json_string(case_id));
         emit(m, h, t, EV_TICKET_FINISHED, data);
         tk->state = TS_DONE;
-        if (sim_rng_chance(&h->rng, REVIEW_SHARE))
-            finish_review(m, h, w, tk, t, case_id);
+        if (sim_rng_chance(&h->rng, REVIEW_SHARE)) finish_review(m, h, w, tk, t, case_id);
         win_after_service(m, h, w, t);
         return;
     }
@@ -904,8 +860,7 @@ static void finish_review(sim_model *m, sim_hall *h, int w, const sim_ticket *tk
 {
     sim_rng *r = &h->rng;
     sim_review *rv = review_new(m, h);
-    if (!rv)
-        return;
+    if (!rv) return;
     double u = sim_rng_unit(r);
     rv->level = u < 0.70 ? 5 : u < 0.85 ? 4 : u < 0.97 ? 3 : u < 0.99 ? 2 : 1;
     u = sim_rng_unit(r);
@@ -935,26 +890,20 @@ static void finish_review(sim_model *m, sim_hall *h, int w, const sim_ticket *tk
     }
     sim_text_comment(r, rv->level, term, category, with_phone ? phone : NULL, rv->comment,
                      sizeof rv->comment);
-    int64_t delay = rv->channel == EV_RCH_EVALUATOR ? rand_ms(h, 5, 40)
-                                                   : rand_ms(h, 5 * 60, 120 * 60);
+    int64_t delay =
+        rv->channel == EV_RCH_EVALUATOR ? rand_ms(h, 5, 40) : rand_ms(h, 5 * 60, 120 * 60);
     schedule(m, t + delay, h->index, A_REVIEW, 0, 0, rv);
 }
 
 static void send_review(sim_model *m, sim_hall *h, sim_review *rv, int64_t t)
 {
-    json_t *d = json_pack("{s:s, s:i, s:s, s:b}", "review", rv->id, "level", rv->level,
-                          "channel", ev_review_channel_name(rv->channel), "real_name",
-                          rv->real_name);
-    if (d && rv->window >= 0)
-        json_object_set_new(d, "window", json_string(win_id(h, rv->window)));
-    if (d && rv->staff[0])
-        json_object_set_new(d, "staff", json_string(rv->staff));
-    if (d && rv->ticket[0])
-        json_object_set_new(d, "ticket", json_string(rv->ticket));
-    if (d && rv->case_id[0])
-        json_object_set_new(d, "case", json_string(rv->case_id));
-    if (d && rv->comment[0])
-        json_object_set_new(d, "comment", json_string(rv->comment));
+    json_t *d = json_pack("{s:s, s:i, s:s, s:b}", "review", rv->id, "level", rv->level, "channel",
+                          ev_review_channel_name(rv->channel), "real_name", rv->real_name);
+    if (d && rv->window >= 0) json_object_set_new(d, "window", json_string(win_id(h, rv->window)));
+    if (d && rv->staff[0]) json_object_set_new(d, "staff", json_string(rv->staff));
+    if (d && rv->ticket[0]) json_object_set_new(d, "ticket", json_string(rv->ticket));
+    if (d && rv->case_id[0]) json_object_set_new(d, "case", json_string(rv->case_id));
+    if (d && rv->comment[0]) json_object_set_new(d, "comment", json_string(rv->comment));
     emit(m, h, t, EV_REVIEW_SUBMITTED, d);
     m->stats.reviews++;
     if (rv->level <= 2) {
@@ -974,8 +923,8 @@ static void on_case(sim_model *m, sim_hall *h, const sim_action *a)
     int st = rv->case_state;
     emit(m, h, a->t, EV_REVIEW_CASE,
          json_pack("{s:s, s:s, s:s}", "review", rv->id, "state", ev_case_state_name(st), "note",
-                   st == EV_CASE_APPEALED        ? "窗口申诉：群众诉求超出办理范围"
-                   : st == EV_CASE_APPEAL_UPHELD ? "申诉成立，差评不计入"
+                   st == EV_CASE_APPEALED          ? "窗口申诉：群众诉求超出办理范围"
+                   : st == EV_CASE_APPEAL_UPHELD   ? "申诉成立，差评不计入"
                    : st == EV_CASE_APPEAL_REJECTED ? "申诉不成立，继续整改"
                                                    : sim_text_case_note(&h->rng, st)));
     int next = -1;
@@ -1009,8 +958,8 @@ static void on_case(sim_model *m, sim_hall *h, const sim_action *a)
         return;
     }
     rv->case_state = next;
-    int64_t at = shift_into_hours(m, h, a->t + (int64_t)(sim_rng_range(&h->rng, lo_min, hi_min) *
-                                                         MIN_MS));
+    int64_t at =
+        shift_into_hours(m, h, a->t + (int64_t)(sim_rng_range(&h->rng, lo_min, hi_min) * MIN_MS));
     schedule(m, at, h->index, A_CASE, 0, 0, rv);
 }
 
@@ -1018,20 +967,16 @@ static void on_case(sim_model *m, sim_hall *h, const sim_action *a)
 static void on_script_bad_review(sim_model *m, sim_hall *h, int64_t t)
 {
     sim_review *rv = review_new(m, h);
-    if (!rv)
-        return;
+    if (!rv) return;
     int w = -1;
     for (int i = 0; i < h->nwin && w < 0; i++)
-        if (h->win[i].state != WS_CLOSED)
-            w = i;
-    if (w < 0 && h->nwin > 0)
-        w = 0;
+        if (h->win[i].state != WS_CLOSED) w = i;
+    if (w < 0 && h->nwin > 0) w = 0;
     rv->level = 1;
     rv->channel = EV_RCH_EVALUATOR;
     rv->real_name = true;
     rv->window = w;
-    if (w >= 0)
-        snprintf(rv->staff, sizeof rv->staff, "%s", staff_id(h, &h->win[w]));
+    if (w >= 0) snprintf(rv->staff, sizeof rv->staff, "%s", staff_id(h, &h->win[w]));
     char phone[16];
     sim_text_phone(&h->rng, phone);
     sim_text_comment(&h->rng, 1, "跳楼", "人身安全", phone, rv->comment, sizeof rv->comment);
@@ -1057,8 +1002,7 @@ static void camera_status(sim_model *m, sim_hall *h, int c, int status, int64_t 
 
 static void schedule_flap(sim_model *m, sim_hall *h, int64_t t)
 {
-    if (h->cfg->ncameras == 0)
-        return;
+    if (h->cfg->ncameras == 0) return;
     double gap = sim_rng_exp(&h->rng, FLAP_MEAN_H * 60);
     schedule(m, t + (int64_t)(gap * MIN_MS), h->index, A_CAM_FLAP, 0, 0, NULL);
 }
@@ -1094,8 +1038,7 @@ static int roster_pick(const sim_hall *h, bool add)
     for (int w = 0; w < h->nwin; w++) {
         const sim_win *win = &h->win[w];
         bool on = win->rostered && !win->leave;
-        if (on == add || h->cfg->windows[w].nbiz == 0)
-            continue;
+        if (on == add || h->cfg->windows[w].nbiz == 0) continue;
         double v = roster_value(h, w, !add);
         if (best < 0 || (add ? v > bv : v <= bv)) {
             best = w;
@@ -1110,8 +1053,7 @@ static int rostered_count(const sim_hall *h)
 {
     int n = 0;
     for (int w = 0; w < h->nwin; w++)
-        if (h->win[w].rostered && !h->win[w].leave)
-            n++;
+        if (h->win[w].rostered && !h->win[w].leave) n++;
     return n;
 }
 
@@ -1141,8 +1083,7 @@ static void plan_day(sim_model *m, sim_hall *h, int64_t t)
     h->hard_close_ms = h->close_ms + OVERTIME_MIN * MIN_MS;
     h->base_per_min = 0;
     schedule(m, next_day_start(loc.day_start_ms), h->index, A_DAY_BEGIN, 0, 0, NULL);
-    if (h->close_ms <= h->open_ms || !m->sc->traffic || h->nwin == 0 || h->weight_sum <= 0)
-        return;
+    if (h->close_ms <= h->open_ms || !m->sc->traffic || h->nwin == 0 || h->weight_sum <= 0) return;
 
     /* demand */
     double day_factor = sim_rng_range(r, 0.9, 1.1) * (loc.weekday == 0 ? 1.1 : 1.0);
@@ -1151,13 +1092,14 @@ static void plan_day(sim_model *m, sim_hall *h, int64_t t)
     /* roster */
     int planned = cfg_hall_planned(m->cfg, h->cfg, loc.date, loc.weekday,
                                    (int)((h->open_ms - loc.day_start_ms) / MIN_MS) + 60);
-    if (planned <= 0 || planned > h->nwin)
-        planned = h->nwin;
+    if (planned <= 0 || planned > h->nwin) planned = h->nwin;
+    /* a weekend service (LH-00's Saturday morning) sees demand in proportion to its staffing */
+    if (!cfg_is_workday(m->cfg, loc.date, loc.weekday))
+        h->base_per_min *= (double)planned / h->nwin;
     bool bad_morning = sim_rng_chance(r, 0.15);
     for (int k = 0; k < planned; k++) {
         int w = roster_pick(h, true);
-        if (w < 0)
-            break;
+        if (w < 0) break;
         sim_win *win = &h->win[w];
         win->rostered = true;
         win->staff = w % h->nstaff;
@@ -1165,26 +1107,31 @@ static void plan_day(sim_model *m, sim_hall *h, int64_t t)
         bool late = sim_rng_chance(r, bad_morning ? 0.3 : 0.05);
         int64_t open_at = late ? h->open_ms + (int64_t)(sim_rng_range(r, 12, 45) * MIN_MS)
                                : h->open_ms + (int64_t)(sim_rng_range(r, -5, 3) * MIN_MS);
-        if (open_at < h->close_ms)
-            schedule(m, open_at, h->index, A_WIN_OPEN, w, h->day_gen, NULL);
+        if (open_at < h->close_ms) schedule(m, open_at, h->index, A_WIN_OPEN, w, h->day_gen, NULL);
     }
+    /* the day's demand per biz follows the capacity rostered for it (see hall_init) */
+    double wsum = 0;
+    for (int b = 0; b < h->cfg->nbiz; b++) {
+        double cap = 0;
+        for (int w = 0; w < h->nwin; w++)
+            if (h->win[w].rostered && win_serves(h, w, b)) cap += 1.0 / h->cfg->windows[w].nbiz;
+        h->biz_weight[b] = cap / category_median_s(&h->cfg->biz[b]);
+        wsum += h->biz_weight[b];
+    }
+    if (wsum > 0) h->weight_sum = wsum;
     /* 午间不打烊: most days every biz keeps a window open over lunch */
     for (int b = 0; b < h->cfg->nbiz; b++) {
         int cand = 0, keep = -1;
         bool covered = false;
         for (int w = 0; w < h->nwin && !covered; w++) {
-            if (!h->win[w].rostered || !win_serves(h, w, b))
-                continue;
+            if (!h->win[w].rostered || !win_serves(h, w, b)) continue;
             covered = !h->win[w].luncher;
-            if (sim_rng_int(r, ++cand) == 0)
-                keep = w;
+            if (sim_rng_int(r, ++cand) == 0) keep = w;
         }
-        if (!covered && keep >= 0 && sim_rng_chance(r, 0.8))
-            h->win[keep].luncher = false;
+        if (!covered && keep >= 0 && sim_rng_chance(r, 0.8)) h->win[keep].luncher = false;
     }
     for (int w = 0; w < h->nwin && h->lunch_to_ms > h->lunch_from_ms; w++) {
-        if (!h->win[w].rostered || !h->win[w].luncher)
-            continue;
+        if (!h->win[w].rostered || !h->win[w].luncher) continue;
         int64_t ls = h->lunch_from_ms + (int64_t)(sim_rng_range(r, -2, 10) * MIN_MS);
         int64_t le = h->lunch_to_ms + (int64_t)(sim_rng_range(r, -8, 4) * MIN_MS);
         if (le > t) {
@@ -1205,41 +1152,40 @@ static void plan_day(sim_model *m, sim_hall *h, int64_t t)
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
         int p = cfg_hall_planned(m->cfg, h->cfg, loc.date, loc.weekday,
                                  (int)((probes[i] - loc.day_start_ms) / MIN_MS));
-        if (p > 0 && p < fewest)
-            fewest = p;
+        if (p > 0 && p < fewest) fewest = p;
     }
+    double prof = 0;
+    int nmin = 0;
+    for (int64_t x = h->open_ms; x < h->kiosk_stop_ms; x += MIN_MS, nmin++)
+        prof += profile_at(h, x);
+    prof = nmin > 0 && prof > nmin ? prof / nmin : 1.0; /* the day's mean demand, >= 1 */
     double overhead_s = 40;
-    double budget_s = TARGET_LOAD * fewest / h->base_per_min * 60;
+    double budget_s = TARGET_LOAD * fewest / (h->base_per_min * prof) * 60;
     if (mean_s + overhead_s > budget_s) {
         double k = (budget_s - overhead_s) / mean_s;
-        if (k < 0.2)
-            k = 0.2;
+        if (k < 0.2) k = 0.2;
         for (int b = 0; b < h->cfg->nbiz; b++)
             h->service_median_s[b] *= k;
     }
 
     /* the day's fixed points */
-    if (h->close_ms > t)
-        schedule(m, h->close_ms, h->index, A_CLOSE, 0, h->day_gen, NULL);
+    if (h->close_ms > t) schedule(m, h->close_ms, h->index, A_CLOSE, 0, h->day_gen, NULL);
     if (h->hard_close_ms > t)
         schedule(m, h->hard_close_ms, h->index, A_HARD_CLOSE, 0, h->day_gen, NULL);
     for (int64_t rt = h->open_ms + 30 * MIN_MS; rt < h->close_ms - 30 * MIN_MS; rt += 30 * MIN_MS)
-        if (rt > t)
-            schedule(m, rt, h->index, A_ROSTER, 0, h->day_gen, NULL);
+        if (rt > t) schedule(m, rt, h->index, A_ROSTER, 0, h->day_gen, NULL);
 
     /* incidents */
     if (m->sc->incidents) {
         if (sim_rng_chance(r, 0.25)) {
-            int64_t at = (int64_t)sim_rng_range(r, (double)h->open_ms,
-                                                (double)(h->close_ms - 10 * MIN_MS));
-            if (at > t)
-                schedule(m, at, h->index, A_SILENCE_BEGIN, 0, 0, NULL);
+            int64_t at =
+                (int64_t)sim_rng_range(r, (double)h->open_ms, (double)(h->close_ms - 10 * MIN_MS));
+            if (at > t) schedule(m, at, h->index, A_SILENCE_BEGIN, 0, 0, NULL);
         }
         if (sim_rng_chance(r, 0.2)) {
-            int64_t at = (int64_t)sim_rng_range(r, (double)h->open_ms,
-                                                (double)(h->close_ms - 60 * MIN_MS));
-            if (at > t)
-                schedule(m, at, h->index, A_SURGE_BEGIN, 0, h->day_gen, NULL);
+            int64_t at =
+                (int64_t)sim_rng_range(r, (double)h->open_ms, (double)(h->close_ms - 60 * MIN_MS));
+            if (at > t) schedule(m, at, h->index, A_SURGE_BEGIN, 0, h->day_gen, NULL);
         }
     }
 
@@ -1252,8 +1198,7 @@ static void plan_day(sim_model *m, sim_hall *h, int64_t t)
  * at t too (schedule() moves past times to now): every catch-up event carries at = t. */
 static void catch_up(sim_model *m, sim_hall *h, int64_t t)
 {
-    if (h->base_per_min <= 0 || t <= h->open_ms || t >= h->kiosk_stop_ms)
-        return;
+    if (h->base_per_min <= 0 || t <= h->open_ms || t >= h->kiosk_stop_ms) return;
     double expect = h->base_per_min * profile_at(h, t) * h->scripted_surge * INIT_QUEUE_MIN;
     int n = sim_rng_poisson(&h->rng, expect);
     for (int i = 0; i < n; i++)
@@ -1263,16 +1208,13 @@ static void catch_up(sim_model *m, sim_hall *h, int64_t t)
 static void on_roster(sim_model *m, sim_hall *h, int64_t t)
 {
     int min = (int)((t - h->day_start_ms) / MIN_MS);
-    if (!cfg_hall_open(m->cfg, h->cfg, h->date, h->weekday, min))
-        return;
+    if (!cfg_hall_open(m->cfg, h->cfg, h->date, h->weekday, min)) return;
     int want = cfg_hall_planned(m->cfg, h->cfg, h->date, h->weekday, min);
-    if (want <= 0 || want > h->nwin)
-        want = h->nwin;
+    if (want <= 0 || want > h->nwin) want = h->nwin;
     int have = rostered_count(h);
     while (have < want) {
         int w = roster_pick(h, true);
-        if (w < 0)
-            break;
+        if (w < 0) break;
         sim_win *win = &h->win[w];
         win->rostered = true;
         win->leave = false;
@@ -1283,8 +1225,7 @@ static void on_roster(sim_model *m, sim_hall *h, int64_t t)
     }
     while (have > want) {
         int w = roster_pick(h, false);
-        if (w < 0)
-            break;
+        if (w < 0) break;
         sim_win *win = &h->win[w];
         have--;
         if (win->state == WS_SERVING) {
@@ -1312,14 +1253,13 @@ static void on_hard_close(sim_model *m, sim_hall *h, int64_t t)
 {
     for (int i = h->nwaiting - 1; i >= 0; i--) {
         sim_ticket *tk = &h->tickets[h->waiting[i]];
-        emit(m, h, t, EV_TICKET_VOIDED, json_pack("{s:s, s:s}", "ticket", tk->id, "reason",
-                                                  "closing"));
+        emit(m, h, t, EV_TICKET_VOIDED,
+             json_pack("{s:s, s:s}", "ticket", tk->id, "reason", "closing"));
         tk->state = TS_DONE;
     }
     h->nwaiting = 0;
     for (int w = 0; w < h->nwin; w++)
-        if (h->win[w].state != WS_SERVING)
-            win_close(m, h, w, t);
+        if (h->win[w].state != WS_SERVING) win_close(m, h, w, t);
 }
 
 /* ---- running actions ---- */
@@ -1329,8 +1269,7 @@ static void on_heartbeat(sim_model *m, sim_hall *h, int64_t t)
     if (!h->silent && !h->silent_drop && t - h->last_emit_ms >= m->heartbeat_ms)
         emit(m, h, t, EV_HALL_HEARTBEAT, json_object());
     int64_t next = h->last_emit_ms + m->heartbeat_ms;
-    if (h->silent || next <= t)
-        next = t + m->heartbeat_ms;
+    if (h->silent || next <= t) next = t + m->heartbeat_ms;
     schedule(m, next, h->index, A_HEARTBEAT, 0, 0, NULL);
 }
 
@@ -1371,16 +1310,14 @@ static void run_action(sim_model *m, sim_action *a)
         on_step(m, h, a);
         break;
     case A_LUNCH_START:
-        if (a->gen != h->day_gen || h->closing)
-            break;
+        if (a->gen != h->day_gen || h->closing) break;
         if (win->state == WS_IDLE)
             win_pause(m, h, a->a, t, EV_PAUSE_LUNCH);
         else if (win->state == WS_SERVING || win->state == WS_PAUSED)
             win->lunch_pending = true;
         break;
     case A_LUNCH_END:
-        if (a->gen != h->day_gen)
-            break;
+        if (a->gen != h->day_gen) break;
         win->lunch_pending = false;
         if (win->state == WS_PAUSED && win->on_lunch) {
             if (sim_rng_chance(&h->rng, 0.15) && h->nstaff > h->nwin) {
@@ -1394,8 +1331,7 @@ static void run_action(sim_model *m, sim_action *a)
         }
         break;
     case A_BREAK:
-        if (a->gen != win->break_gen || win->state == WS_CLOSED || h->closing)
-            break;
+        if (a->gen != win->break_gen || win->state == WS_CLOSED || h->closing) break;
         if (win->state == WS_IDLE)
             win_take_break(m, h, a->a, t);
         else if (win->state == WS_SERVING)
@@ -1404,8 +1340,7 @@ static void run_action(sim_model *m, sim_action *a)
             schedule_break(m, h, a->a, t);
         break;
     case A_BREAK_END:
-        if (a->gen != win->gen || win->state != WS_PAUSED)
-            break;
+        if (a->gen != win->gen || win->state != WS_PAUSED) break;
         if (win->lunch_pending) {
             win->lunch_pending = false;
             win_resume(m, h, a->a, t);
@@ -1416,16 +1351,13 @@ static void run_action(sim_model *m, sim_action *a)
         }
         break;
     case A_CLOSE:
-        if (a->gen == h->day_gen)
-            on_close(m, h, t);
+        if (a->gen == h->day_gen) on_close(m, h, t);
         break;
     case A_HARD_CLOSE:
-        if (a->gen == h->day_gen)
-            on_hard_close(m, h, t);
+        if (a->gen == h->day_gen) on_hard_close(m, h, t);
         break;
     case A_ROSTER:
-        if (a->gen == h->day_gen && !h->closing)
-            on_roster(m, h, t);
+        if (a->gen == h->day_gen && !h->closing) on_roster(m, h, t);
         break;
     case A_VOID:
         if (a->gen == h->day_gen && h->tickets[a->a].state == TS_WAITING) {
@@ -1474,15 +1406,13 @@ static void run_action(sim_model *m, sim_action *a)
         release_held(m, h);
         break;
     case A_SURGE_BEGIN:
-        if (a->gen != h->day_gen || h->closing)
-            break;
+        if (a->gen != h->day_gen || h->closing) break;
         h->incident_surge = 3.0;
         restart_arrivals(m, h, t);
         schedule(m, t + 20 * MIN_MS, h->index, A_SURGE_END, 0, h->day_gen, NULL);
         break;
     case A_SURGE_END:
-        if (a->gen != h->day_gen)
-            break;
+        if (a->gen != h->day_gen) break;
         h->incident_surge = 1.0;
         restart_arrivals(m, h, t);
         break;
@@ -1520,8 +1450,8 @@ static int hall_init(sim_model *m, sim_hall *h, int index, const sim_model_opts 
     h->cam_status = calloc((size_t)(ch->ncameras > 0 ? ch->ncameras : 1), sizeof *h->cam_status);
     h->nstaff = ch->nstaff > h->nwin + 3 ? ch->nstaff : h->nwin + 3;
     h->staff = calloc((size_t)h->nstaff, sizeof *h->staff);
-    if (!h->biz_windows || !h->biz_weight || !h->service_median_s || !h->biz_counter || !h->win || !h->cam_status ||
-        !h->staff)
+    if (!h->biz_windows || !h->biz_weight || !h->service_median_s || !h->biz_counter || !h->win ||
+        !h->cam_status || !h->staff)
         return -1;
     for (int i = 0; i < h->nstaff; i++) {
         if (i < ch->nstaff) {
@@ -1531,15 +1461,13 @@ static int hall_init(sim_model *m, sim_hall *h, int index, const sim_model_opts 
             snprintf(id, sizeof id, "W%02d%02d", index % 100, i + 1);
             h->staff[i] = strdup(id);
         }
-        if (!h->staff[i])
-            return -1;
+        if (!h->staff[i]) return -1;
     }
     for (int w = 0; w < h->nwin; w++) {
         h->win[w].ticket = -1;
         for (int i = 0; i < ch->windows[w].nbiz; i++) {
             int b = ch->windows[w].biz[i];
-            if (b >= 0 && b < ch->nbiz)
-                h->biz_windows[b] += 1.0 / ch->windows[w].nbiz;
+            if (b >= 0 && b < ch->nbiz) h->biz_windows[b] += 1.0 / ch->windows[w].nbiz;
         }
     }
     for (int b = 0; b < ch->nbiz; b++) {
@@ -1571,8 +1499,7 @@ static void hall_free(sim_hall *h)
 sim_model *sim_model_create(const cfg_t *cfg, const sim_model_opts *o)
 {
     sim_model *m = calloc(1, sizeof *m);
-    if (!m)
-        return NULL;
+    if (!m) return NULL;
     m->cfg = cfg;
     m->sc = o->scenario ? o->scenario : sim_scenario_find("normal");
     m->start_ms = o->start_ms;
@@ -1583,20 +1510,16 @@ sim_model *sim_model_create(const cfg_t *cfg, const sim_model_opts *o)
     snprintf(m->run_tag, sizeof m->run_tag, "%s", o->run_tag ? o->run_tag : "");
     m->nhalls = cfg->nhalls;
     m->halls = calloc((size_t)(cfg->nhalls > 0 ? cfg->nhalls : 1), sizeof *m->halls);
-    if (!m->halls)
-        goto fail;
+    if (!m->halls) goto fail;
     for (int i = 0; i < cfg->nhalls; i++)
-        if (hall_init(m, &m->halls[i], i, o) < 0)
-            goto fail;
+        if (hall_init(m, &m->halls[i], i, o) < 0) goto fail;
     for (int i = 0; i < cfg->nhalls; i++) {
         sim_hall *h = &m->halls[i];
-        if (!h->active)
-            continue;
+        if (!h->active) continue;
         const char *id = h->cfg->id;
         if (m->sc->surge_hall && strcmp(m->sc->surge_hall, id) == 0)
             h->scripted_surge = m->sc->surge_factor;
-        if (m->sc->cameras)
-            schedule(m, o->start_ms, i, A_CAM_INIT, 0, 0, NULL);
+        if (m->sc->cameras) schedule(m, o->start_ms, i, A_CAM_INIT, 0, 0, NULL);
         schedule(m, o->start_ms, i, A_DAY_BEGIN, 0, 0, NULL);
         schedule(m, o->start_ms + m->heartbeat_ms, i, A_HEARTBEAT, 0, 0, NULL);
         if (m->sc->silent_hall && strcmp(m->sc->silent_hall, id) == 0)
@@ -1605,8 +1528,7 @@ sim_model *sim_model_create(const cfg_t *cfg, const sim_model_opts *o)
             schedule(m, o->start_ms + m->sc->bad_review_after_ms, i, A_SCRIPT_BAD_REVIEW, 0, 0,
                      NULL);
     }
-    if (m->failed)
-        goto fail;
+    if (m->failed) goto fail;
     return m;
 fail:
     sim_model_destroy(m);
@@ -1615,8 +1537,7 @@ fail:
 
 void sim_model_destroy(sim_model *m)
 {
-    if (!m)
-        return;
+    if (!m) return;
     for (size_t i = 0; i < m->nheap; i++)
         free(m->heap[i].rv);
     free(m->heap);
@@ -1630,21 +1551,17 @@ void sim_model_destroy(sim_model *m)
 
 int sim_model_advance(sim_model *m, int64_t to_ms, sim_evbuf *out)
 {
-    if (m->failed)
-        return -1;
+    if (m->failed) return -1;
     while (m->nheap > 0 && m->heap[0].t <= to_ms && !m->failed) {
         sim_action a = heap_pop(m);
         m->now_ms = a.t;
         bool first_day = a.kind == A_DAY_BEGIN && a.t == m->start_ms;
         run_action(m, &a);
         free(a.rv);
-        if (first_day)
-            catch_up(m, &m->halls[a.hall], a.t);
+        if (first_day) catch_up(m, &m->halls[a.hall], a.t);
     }
-    if (to_ms > m->now_ms)
-        m->now_ms = to_ms;
-    if (m->failed)
-        return -1;
+    if (to_ms > m->now_ms) m->now_ms = to_ms;
+    if (m->failed) return -1;
     size_t n = m->pending.n;
     for (size_t i = 0; i < n; i++)
         if (evbuf_push(out, &m->pending.v[i]) < 0) {

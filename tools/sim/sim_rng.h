@@ -101,8 +101,7 @@ static inline double sim_rng_lognormal(sim_rng *r, double median, double sigma)
 /* Poisson with mean lambda (Knuth for small means, normal approximation above 30). */
 static inline int sim_rng_poisson(sim_rng *r, double lambda)
 {
-    if (lambda <= 0)
-        return 0;
+    if (lambda <= 0) return 0;
     if (lambda > 30) {
         double v = lambda + sqrt(lambda) * sim_rng_normal(r) + 0.5;
         return v < 0 ? 0 : (int)v;

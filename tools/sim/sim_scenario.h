@@ -30,6 +30,8 @@ typedef struct sim_scenario {
 
 /* The scenario called `name`, or NULL when there is none. The result is static. */
 const sim_scenario *sim_scenario_find(const char *name);
+/* The i-th scenario (from 0), NULL past the last: for listing them. */
+const sim_scenario *sim_scenario_at(int i);
 /* "normal, surge, ..." for usage messages (static). */
 const char *sim_scenario_names(void);
 

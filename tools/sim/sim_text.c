@@ -9,14 +9,10 @@
 #define SIM_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const sim_good[] = {
-    "办事效率很高，工作人员很耐心",
-    "一次就办好了，点赞",
-    "窗口服务态度很好，讲解很清楚",
-    "材料准备一次性告知，不用来回跑",
-    "取号到办结不到二十分钟，很满意",
-    "工作人员主动帮忙填表，谢谢",
-    "大厅环境好，引导员很热情",
-    "线上预约后直接办理，很方便",
+    "办事效率很高，工作人员很耐心",   "一次就办好了，点赞",
+    "窗口服务态度很好，讲解很清楚",   "材料准备一次性告知，不用来回跑",
+    "取号到办结不到二十分钟，很满意", "工作人员主动帮忙填表，谢谢",
+    "大厅环境好，引导员很热情",       "线上预约后直接办理，很方便",
 };
 
 static const char *const sim_fair[] = {
@@ -40,12 +36,10 @@ static const char *const sim_bad[] = {
 /* Templates that carry a lexicon term (%s), by lexicon category; the last one fits any. */
 static const char *sim_term_template(sim_rng *r, const char *category)
 {
-    if (category && strcmp(category, "人身安全") == 0)
-        return "跑了好几趟都没办成，真是被逼得想%s";
+    if (category && strcmp(category, "人身安全") == 0) return "跑了好几趟都没办成，真是被逼得想%s";
     if (category && strcmp(category, "作风") == 0)
         return sim_rng_chance(r, 0.5) ? "窗口人员%s，请领导管一管" : "办事太难了，%s，必须给个说法";
-    if (category && strcmp(category, "群体性") == 0)
-        return "小区好多人都是这个情况，大家说要%s";
+    if (category && strcmp(category, "群体性") == 0) return "小区好多人都是这个情况，大家说要%s";
     return "反映的问题涉及“%s”，一直没人处理，请尽快回复";
 }
 
@@ -61,14 +55,11 @@ int sim_text_comment(sim_rng *r, int level, const char *term, const char *catego
             base = sim_bad[sim_rng_int(r, SIM_NELEM(sim_bad))];
         }
     } else if (level == 3) {
-        if (sim_rng_chance(r, 0.6))
-            base = sim_fair[sim_rng_int(r, SIM_NELEM(sim_fair))];
+        if (sim_rng_chance(r, 0.6)) base = sim_fair[sim_rng_int(r, SIM_NELEM(sim_fair))];
     } else {
-        if (sim_rng_chance(r, 0.25))
-            base = sim_good[sim_rng_int(r, SIM_NELEM(sim_good))];
+        if (sim_rng_chance(r, 0.25)) base = sim_good[sim_rng_int(r, SIM_NELEM(sim_good))];
     }
-    if (base)
-        snprintf(out, len, "%s", base);
+    if (base) snprintf(out, len, "%s", base);
     if (phone && out[0]) {
         size_t n = strlen(out);
         snprintf(out + n, len - n, "，请回电%s", phone);
@@ -83,9 +74,8 @@ const char *sim_text_case_note(sim_rng *r, int state)
     static const char *const assigned[] = {"已分派至窗口所属科室负责人", "已转业务科室核查"};
     static const char *const contacted[] = {"已电话联系当事人，了解诉求",
                                             "已回访当事人，说明办理要求"};
-    static const char *const rectifying[] = {"整改中：加强窗口业务培训",
-                                             "整改中：调整午间窗口值守安排",
-                                             "整改中：一次性告知清单上墙"};
+    static const char *const rectifying[] = {
+        "整改中：加强窗口业务培训", "整改中：调整午间窗口值守安排", "整改中：一次性告知清单上墙"};
     static const char *const closed[] = {"已办结，当事人表示认可", "整改完成，已回访"};
     switch (state) {
     case EV_CASE_ASSIGNED:

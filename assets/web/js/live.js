@@ -1,0 +1,255 @@
+// live: the /live WebSocket client (SPEC §4, subprotocol citywall-live.v1).
+//
+// One connection per page. Views watch topics ("city", "hall/LH-03", "alerts"); the client
+// subscribes to what is watched, keeps each topic's state (snapshot + RFC 7396 merge-patch
+// deltas), and calls the watchers after every change. When the connection drops it reconnects
+// with exponential backoff (0.5 s doubling to 10 s, with jitter) and resumes every topic with
+// {"since": {"epoch", "rev"}} so that only missed changes come back.
+//
+// Freshness: a topic's state is known current at the instant of its last message, and at every
+// pong after it (the hub handles a connection's messages in order, so a pong means every earlier
+// change has been sent). The page pings every 5 s; no traffic for 15 s counts as a dead
+// connection. ageS(topic) is the seconds since the state was last known current.
+
+export function mergePatch(target, patch) {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+const PROTO = 'citywall-live.v1';
+const PING_MS = 5000;
+const DEAD_MS = 15000;
+
+export class Live {
+  constructor({ token = null, url = null } = {}) {
+    this.token = token;
+    this.url = url || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/live`;
+    this.topics = new Map();
+    this.ws = null;
+    this.hello = null;
+    this.state = 'connecting';
+    this.attempt = 0;
+    this.downSince = null;
+    this.lastRx = 0;
+    this.lastPing = 0;
+    this.statusFns = new Set();
+    this.authFns = new Set();
+    this.helloFns = new Set();
+    this.stopped = false;
+    this.retryTimer = null;
+    this.watchdog = setInterval(() => this._tick(), 1000);
+    this.stats = { messages: 0, deltas: 0, snapshots: 0, reconnects: 0, recovered: 0 };
+  }
+
+  start() {
+    this._connect();
+    return this;
+  }
+
+  stop() {
+    this.stopped = true;
+    clearInterval(this.watchdog);
+    clearTimeout(this.retryTimer);
+    if (this.ws) this.ws.close(1000);
+  }
+
+  onStatus(fn) { this.statusFns.add(fn); fn(this.status()); return () => this.statusFns.delete(fn); }
+  onAuthError(fn) { this.authFns.add(fn); return () => this.authFns.delete(fn); }
+  onHello(fn) { this.helloFns.add(fn); return () => this.helloFns.delete(fn); }
+
+  status() {
+    return { state: this.state, attempt: this.attempt, downSince: this.downSince, hello: this.hello };
+  }
+
+  // Watch a topic: fn(topic) after every change ({name, data, rev, error}). Returns the unwatch
+  // function; the topic is unsubscribed when nobody watches it any more.
+  watch(name, fn) {
+    let tp = this.topics.get(name);
+    if (!tp) {
+      tp = { name, data: null, rev: 0, epoch: null, error: null, fresh: 0, fns: new Set(), subscribed: false };
+      this.topics.set(name, tp);
+      this._subscribe(tp);
+    }
+    tp.fns.add(fn);
+    if (tp.data !== null || tp.error) queueMicrotask(() => { if (tp.fns.has(fn)) fn(tp); });
+    return () => {
+      tp.fns.delete(fn);
+      if (tp.fns.size === 0) {
+        this.topics.delete(name);
+        if (tp.subscribed) this._send({ op: 'unsubscribe', topics: [name] });
+      }
+    };
+  }
+
+  topic(name) { return this.topics.get(name) || null; }
+
+  // Seconds since the topic's state was last known current (Infinity when never).
+  ageS(name) {
+    const tp = this.topics.get(name);
+    if (!tp || !tp.fresh) return Infinity;
+    return (performance.now() - tp.fresh) / 1000;
+  }
+
+  _status() {
+    const s = this.status();
+    for (const fn of this.statusFns) fn(s);
+  }
+
+  _send(msg) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify(msg));
+      return true;
+    }
+    return false;
+  }
+
+  _subscribe(tp) {
+    if (!this.hello) return;
+    const msg = { op: 'subscribe', topics: [tp.name] };
+    if (tp.data !== null && tp.epoch && tp.rev) msg.since = { epoch: tp.epoch, rev: tp.rev };
+    tp.error = null;
+    tp.subscribed = this._send(msg);
+  }
+
+  _connect() {
+    if (this.stopped) return;
+    this.hello = null;
+    let ws;
+    try {
+      ws = new WebSocket(this.url, PROTO);
+    } catch (e) {
+      this._closed();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      this.lastRx = performance.now();
+      if (this.token) ws.send(JSON.stringify({ op: 'auth', token: this.token }));
+    };
+    ws.onmessage = (ev) => {
+      if (ws !== this.ws) return;
+      this.lastRx = performance.now();
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      this._handle(msg);
+    };
+    ws.onclose = (ev) => {
+      if (ws !== this.ws) return;
+      this.ws = null;
+      if (ev.code === 1008 || ev.code === 4001) for (const fn of this.authFns) fn({ code: 'closed_' + ev.code });
+      this._closed();
+    };
+    ws.onerror = () => { /* onclose follows */ };
+  }
+
+  _closed() {
+    for (const tp of this.topics.values()) tp.subscribed = false;
+    this.hello = null;
+    if (this.downSince === null) this.downSince = performance.now();
+    this.state = this.attempt === 0 && !this.everLive ? 'connecting' : 'down';
+    this.attempt++;
+    this._status();
+    if (this.stopped) return;
+    const base = Math.min(10000, 500 * 2 ** Math.min(this.attempt - 1, 5));
+    const delay = base * (1 + Math.random() * 0.3);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => { this.stats.reconnects++; this._connect(); }, delay);
+  }
+
+  _tick() {
+    const now = performance.now();
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      if (now - this.lastRx > DEAD_MS) {
+        const ws = this.ws;
+        this.ws = null;
+        try { ws.close(4000, 'no traffic'); } catch (e) { /* already closing */ }
+        this._closed();
+        return;
+      }
+      if (this.hello && now - this.lastPing >= PING_MS) {
+        this.lastPing = now;
+        this._send({ op: 'ping' });
+      }
+    }
+  }
+
+  _handle(msg) {
+    this.stats.messages++;
+    const now = performance.now();
+    switch (msg.op) {
+      case 'hello':
+        this.hello = msg;
+        this.state = 'live';
+        this.everLive = true;
+        this.attempt = 0;
+        this.downSince = null;
+        for (const fn of this.helloFns) fn(msg);
+        for (const tp of this.topics.values()) this._subscribe(tp);
+        this._status();
+        break;
+      case 'pong':
+        for (const tp of this.topics.values()) if (tp.data !== null && tp.subscribed) tp.fresh = now;
+        break;
+      case 'snapshot':
+      case 'delta': {
+        const tp = this.topics.get(msg.topic);
+        if (!tp) break;
+        if (msg.op === 'snapshot') {
+          this.stats.snapshots++;
+          tp.data = msg.data || {};
+        } else {
+          this.stats.deltas++;
+          tp.data = mergePatch(tp.data || {}, msg.data || {});
+        }
+        tp.rev = msg.rev;
+        if (msg.epoch) tp.epoch = msg.epoch;
+        else if (this.hello) tp.epoch = this.hello.epoch;
+        tp.error = null;
+        tp.fresh = now;
+        this._notify(tp);
+        break;
+      }
+      case 'recovered': {
+        const tp = this.topics.get(msg.topic);
+        if (!tp) break;
+        this.stats.recovered++;
+        if (typeof msg.rev === 'number' && msg.rev > tp.rev) tp.rev = msg.rev;
+        tp.fresh = now;
+        this._notify(tp);
+        break;
+      }
+      case 'error': {
+        const code = msg.code || 'error';
+        if (code === 'auth_required' || code === 'auth_failed') {
+          for (const fn of this.authFns) fn(msg);
+          break;
+        }
+        let name = msg.topic;
+        if (!name) {
+          const m = /'([^']+)'/.exec(msg.message || '');
+          if (m) name = m[1];
+        }
+        const tp = name && this.topics.get(name);
+        if (tp) {
+          tp.error = code;
+          tp.subscribed = false;
+          this._notify(tp);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  _notify(tp) {
+    for (const fn of [...tp.fns]) {
+      try { fn(tp); } catch (e) { setTimeout(() => { throw e; }); }
+    }
+  }
+}

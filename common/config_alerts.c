@@ -1,0 +1,350 @@
+/* config_alerts: the `alerts` section of the configuration (SPEC §6, §9) -- the rule table
+ * with every rule's parameters and defaults, the YAML parser of the section, and the lookup
+ * that resolves a parameter for a hall and biz type.
+ *
+ * Format (docs/config.md):
+ *   alerts:
+ *     group_wait_s: 10
+ *     startup_grace_s: 10
+ *     external_url: http://wall.example:8080
+ *     rules:  {R1: {p3_min: 30, p2_min: 60, for: 0, keep_firing_for: 2m}, R13: {enabled: false}}
+ *     biz:    {G: {R1: {p3_min: 20}}}                      # a biz type id, in every hall
+ *     halls:  {LH-00: {rules: {R8: {ratio: 0.9}}, biz: {A: {R1: {p3_min: 45}}}}}
+ * A parameter resolves to the most specific level that sets it: (hall, biz), hall, biz type,
+ * city (`rules`), then the built-in default of the table below.
+ */
+#include "config_load.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOWN (CFG_RULE_NPARAMS - CFG_P_FIRST)
+
+typedef struct rule_spec {
+    const char *name;
+    double for_s, keep_s;
+    const char *params[NOWN + 1];
+    double defaults[NOWN];
+    double max[NOWN];
+} rule_spec;
+
+/* SPEC §6 defaults: `for` 0 for event rules and rules whose condition is already a duration,
+ * 2 min for the others; keep_firing_for 2 min, except the event rules R10 and R12, which
+ * resolve by their own condition (case closed, or 24 h). */
+static const rule_spec specs[CFG_NRULES] = {
+    [CFG_R1] = {"R1", 0, 120, {"p3_min", "p2_min"}, {30, 60}, {1e6, 1e6}},
+    [CFG_R2] = {"R2", 120, 120, {"over_sla", "share", "share_min_waiting"}, {5, 0.2, 10},
+                {1e6, 1, 1e6}},
+    [CFG_R3] = {"R3", 120, 120, {"per_window"}, {10}, {1e6}},
+    [CFG_R4] = {"R4", 120, 120, {"sl_below", "min_calls"}, {0.8, 20}, {1, 1e6}},
+    [CFG_R5] = {"R5", 0, 120, {"floor_min", "factor", "history_days"}, {30, 3, 30},
+                {1e6, 1000, 366}},
+    [CFG_R6] = {"R6", 0, 120, {"p3_min", "p2_min"}, {15, 30}, {1e6, 1e6}},
+    [CFG_R7] = {"R7", 0, 120, {"idle_min"}, {5}, {1e6}},
+    [CFG_R8] = {"R8", 120, 120, {"ratio", "after_open_min"}, {0.8, 10}, {1, 1440}},
+    [CFG_R9] = {"R9", 120, 120, {"recalls", "no_show_ratio", "min_calls"}, {3, 0.2, 10},
+                {1e6, 1, 1e6}},
+    [CFG_R10] = {"R10", 0, 0, {"resolve_after_h"}, {24}, {24 * 366}},
+    [CFG_R11] = {"R11", 0, 120, {NULL}, {0}, {0}},
+    [CFG_R12] = {"R12", 0, 0, {"per_staff", "per_window", "per_item", "item_days",
+                               "resolve_after_h"},
+                 {2, 2, 3, 7, 24}, {1e6, 1e6, 1e6, 366, 24 * 366}},
+    [CFG_R13] = {"R13", 120, 120, {"drop", "min_reviews", "recent_days", "base_days"},
+                 {0.02, 100, 7, 30}, {1, 1e9, 366, 366}},
+    [CFG_R14] = {"R14", 0, 120, {"down_s", "hall_share"}, {60, 0.2}, {1e6, 1}},
+    [CFG_R15] = {"R15", 0, 120, {"silent_min"}, {5}, {1e6}},
+    [CFG_H1] = {"H1", 0, 120, {"disk_free"}, {0.10}, {1}},
+    [CFG_H2] = {"H2", 0, 120, {"outbox_age_min"}, {5}, {1e6}},
+    [CFG_H3] = {"H3", 0, 120, {"quarantine_per_min"}, {100}, {1e9}},
+    [CFG_H4] = {"H4", 0, 120, {"skew_min"}, {5}, {1e6}},
+};
+
+const char *cfg_rule_name(int rule)
+{
+    return rule >= 0 && rule < CFG_NRULES ? specs[rule].name : "?";
+}
+
+int cfg_rule_index(const char *name)
+{
+    for (int r = 0; name && r < CFG_NRULES; r++)
+        if (strcmp(specs[r].name, name) == 0) return r;
+    return -1;
+}
+
+const char *cfg_rule_param_name(int rule, int p)
+{
+    static const char *const common[CFG_P_FIRST] = {"enabled", "for", "keep_firing_for"};
+    if (rule < 0 || rule >= CFG_NRULES || p < 0 || p >= CFG_RULE_NPARAMS) return NULL;
+    if (p < CFG_P_FIRST) return common[p];
+    return specs[rule].params[p - CFG_P_FIRST];
+}
+
+double cfg_rule_param_default(int rule, int p)
+{
+    if (rule < 0 || rule >= CFG_NRULES || p < 0 || p >= CFG_RULE_NPARAMS) return 0;
+    switch (p) {
+    case CFG_P_ENABLED: return 1;
+    case CFG_P_FOR_S: return specs[rule].for_s;
+    case CFG_P_KEEP_S: return specs[rule].keep_s;
+    default: return specs[rule].defaults[p - CFG_P_FIRST];
+    }
+}
+
+static const cfg_rule_params *scope_rule(const cfg_t *cfg, int hall, const char *biz, int rule)
+{
+    for (int i = 0; i < cfg->alerts.nscopes; i++) {
+        const cfg_alert_scope *s = &cfg->alerts.scopes[i];
+        if (s->hall != hall) continue;
+        if ((s->biz == NULL) != (biz == NULL)) continue;
+        if (biz && strcmp(s->biz, biz) != 0) continue;
+        return &s->rules[rule];
+    }
+    return NULL;
+}
+
+double cfg_alert_param(const cfg_t *cfg, int rule, int hall, const char *biz, int p)
+{
+    if (rule < 0 || rule >= CFG_NRULES || p < 0 || p >= CFG_RULE_NPARAMS) return 0;
+    const cfg_rule_params *levels[4] = {NULL, NULL, NULL, &cfg->alerts.rules[rule]};
+    if (hall >= 0 && biz) levels[0] = scope_rule(cfg, hall, biz, rule);
+    if (hall >= 0) levels[1] = scope_rule(cfg, hall, NULL, rule);
+    if (biz) levels[2] = scope_rule(cfg, -1, biz, rule);
+    for (int i = 0; i < 4; i++)
+        if (levels[i] && (levels[i]->set & (1u << p))) return levels[i]->v[p];
+    return cfg_rule_param_default(rule, p);
+}
+
+/* ---- parsing ---------------------------------------------------------------------------- */
+
+/* A duration: integer seconds, or a number with a unit "90s", "2m", "1.5h"; -1 when not. */
+static double parse_duration(const char *s, size_t len)
+{
+    char buf[48], *end;
+    if (len == 0 || len >= sizeof buf) return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    double x = strtod(buf, &end);
+    if (end == buf || x < 0 || x != x) return -1;
+    double mult = 1;
+    if (*end == 's') mult = 1, end++;
+    else if (*end == 'm') mult = 60, end++;
+    else if (*end == 'h') mult = 3600, end++;
+    if (*end) return -1;
+    return x * mult;
+}
+
+static void parse_params(cfgl *L, struct fy_node *map, int mline, const char *base, int rule,
+                         cfg_rule_params *out)
+{
+    if (!cfgl_want_map(L, map, mline, base)) return;
+    const char *keys[CFG_RULE_NPARAMS + 1];
+    int nk = 0;
+    for (int p = 0; p < CFG_RULE_NPARAMS; p++) {
+        const char *n = cfg_rule_param_name(rule, p);
+        if (!n) break;
+        keys[nk++] = n;
+    }
+    keys[nk] = NULL;
+    cfgl_check_keys(L, map, base, keys);
+    for (int p = 0; p < nk; p++) {
+        int line;
+        struct fy_node *v = cfgl_get(map, keys[p], mline, &line);
+        if (!v) continue;
+        char path[CFGL_PATHN];
+        cfgl_path_key(path, base, keys[p]);
+        double x = 0;
+        if (p == CFG_P_ENABLED) {
+            if (cfgl_scalar_is(v, "true"))
+                x = 1;
+            else if (!cfgl_scalar_is(v, "false")) {
+                cfgl_error(L, line, path, "expected true or false");
+                continue;
+            }
+        } else if (p == CFG_P_FOR_S || p == CFG_P_KEEP_S) {
+            size_t len;
+            const char *s = cfgl_want_scalar(L, v, line, path, &len);
+            if (!s) continue;
+            x = parse_duration(s, len);
+            if (x < 0 || x > 366 * 86400.0) {
+                cfgl_error(L, line, path,
+                           "expected a duration (seconds, or a number with s, m or h), got '%.*s'",
+                           (int)(len < 40 ? len : 40), s);
+                continue;
+            }
+        } else if (cfgl_double(L, v, line, path, 0, specs[rule].max[p - CFG_P_FIRST], &x) < 0) {
+            continue;
+        }
+        out->v[p] = x;
+        out->set |= 1u << p;
+    }
+}
+
+/* A mapping rule name -> parameters into rules[]. */
+static void parse_rules(cfgl *L, struct fy_node *map, int mline, const char *base,
+                        cfg_rule_params *rules)
+{
+    if (!cfgl_want_map(L, map, mline, base)) return;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(map, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        int kline = cfgl_line_or(k, mline), vline = cfgl_line_or(v, kline);
+        size_t len = 0;
+        const char *ks = fy_node_get_type(k) == FYNT_SCALAR ? fy_node_get_scalar(k, &len) : NULL;
+        char name[16], path[CFGL_PATHN];
+        snprintf(name, sizeof name, "%.*s", (int)(len < 15 ? len : 15), ks ? ks : "");
+        cfgl_path_key(path, base, ks && len < 15 ? name : "?");
+        int r = ks && len < 15 ? cfg_rule_index(name) : -1;
+        if (r < 0) {
+            cfgl_error(L, kline, path, "unknown rule (expected R1..R15 or H1..H4)");
+            continue;
+        }
+        if (cfgl_is_null(v)) {
+            cfgl_error(L, kline, path, "expected a mapping of parameters");
+            continue;
+        }
+        parse_params(L, v, vline, path, r, &rules[r]);
+    }
+}
+
+static cfg_alert_scope *add_scope(cfgl *L, int hall, const char *biz, size_t blen)
+{
+    cfg_alerts *a = &L->cfg->alerts;
+    cfg_alert_scope *ns = realloc(a->scopes, (size_t)(a->nscopes + 1) * sizeof *ns);
+    if (!ns) {
+        L->oom = true;
+        return NULL;
+    }
+    a->scopes = ns;
+    cfg_alert_scope *s = &ns[a->nscopes];
+    memset(s, 0, sizeof *s);
+    s->hall = hall;
+    if (biz && !(s->biz = cfgl_strndup(L, biz, blen))) return NULL;
+    a->nscopes++;
+    return s;
+}
+
+static bool any_hall_has_biz(const cfg_t *c, const char *id)
+{
+    for (int h = 0; h < c->nhalls; h++)
+        if (cfg_biz_index(&c->halls[h], id) >= 0) return true;
+    return false;
+}
+
+/* biz: {ID: {RULE: {...}}} for hall index `hall` (-1 = every hall). */
+static void parse_biz(cfgl *L, struct fy_node *map, int mline, const char *base, int hall)
+{
+    if (!cfgl_want_map(L, map, mline, base)) return;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(map, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        int kline = cfgl_line_or(k, mline), vline = cfgl_line_or(v, kline);
+        size_t len = 0;
+        const char *ks = fy_node_get_type(k) == FYNT_SCALAR ? fy_node_get_scalar(k, &len) : NULL;
+        char id[CFGL_ID_MAX + 1], path[CFGL_PATHN];
+        snprintf(id, sizeof id, "%.*s", (int)(len <= CFGL_ID_MAX ? len : CFGL_ID_MAX),
+                 ks ? ks : "");
+        cfgl_path_key(path, base, id);
+        bool known = ks && len <= CFGL_ID_MAX &&
+                     (hall >= 0 ? cfg_biz_index(&L->cfg->halls[hall], id) >= 0
+                                : any_hall_has_biz(L->cfg, id));
+        if (!known) {
+            if (hall >= 0)
+                cfgl_error(L, kline, path, "unknown biz '%s' for hall %s", id,
+                           L->cfg->halls[hall].id);
+            else
+                cfgl_error(L, kline, path, "no hall has biz type '%s'", id);
+            continue;
+        }
+        if (cfgl_is_null(v)) {
+            cfgl_error(L, kline, path, "expected a mapping of rules");
+            continue;
+        }
+        cfg_alert_scope *s = add_scope(L, hall, id, strlen(id));
+        if (s) parse_rules(L, v, vline, path, s->rules);
+    }
+}
+
+static void parse_halls(cfgl *L, struct fy_node *map, int mline)
+{
+    static const char *const keys[] = {"rules", "biz", NULL};
+    if (!cfgl_want_map(L, map, mline, "alerts.halls")) return;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(map, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        int kline = cfgl_line_or(k, mline), vline = cfgl_line_or(v, kline), line;
+        size_t len = 0;
+        const char *ks = fy_node_get_type(k) == FYNT_SCALAR ? fy_node_get_scalar(k, &len) : NULL;
+        char id[CFGL_ID_MAX + 1], path[CFGL_PATHN], f[CFGL_PATHN];
+        snprintf(id, sizeof id, "%.*s", (int)(len <= CFGL_ID_MAX ? len : CFGL_ID_MAX),
+                 ks ? ks : "");
+        cfgl_path_key(path, "alerts.halls", id);
+        int h = ks && len <= CFGL_ID_MAX ? cfg_hall_index(L->cfg, id) : -1;
+        if (h < 0) {
+            cfgl_error(L, kline, path, "unknown hall '%s'", id);
+            continue;
+        }
+        if (cfgl_is_null(v) || !cfgl_want_map(L, v, vline, path)) {
+            if (cfgl_is_null(v)) cfgl_error(L, kline, path, "expected {rules, biz}");
+            continue;
+        }
+        cfgl_check_keys(L, v, path, keys);
+        struct fy_node *r = cfgl_get(v, "rules", vline, &line);
+        if (r) {
+            cfg_alert_scope *s = add_scope(L, h, NULL, 0);
+            cfgl_path_key(f, path, "rules");
+            if (s) parse_rules(L, r, line, f, s->rules);
+        }
+        struct fy_node *b = cfgl_get(v, "biz", vline, &line);
+        if (b) {
+            cfgl_path_key(f, path, "biz");
+            parse_biz(L, b, line, f, h);
+        }
+    }
+}
+
+void cfgl_parse_alerts(cfgl *L, struct fy_node *map, int mline)
+{
+    static const char *const keys[] = {"group_wait_s", "startup_grace_s", "external_url",
+                                       "rules",        "biz",             "halls",
+                                       NULL};
+    static const char *const http[] = {"http://", "https://", NULL};
+    cfg_alerts *a = &L->cfg->alerts;
+    if (!cfgl_want_map(L, map, mline, "alerts")) return;
+    cfgl_check_keys(L, map, "alerts", keys);
+    cfgl_opt_int32(L, map, mline, "alerts", "group_wait_s", 0, 3600, &a->group_wait_s);
+    cfgl_opt_int32(L, map, mline, "alerts", "startup_grace_s", 0, 3600, &a->startup_grace_s);
+    int line;
+    struct fy_node *v = cfgl_get(map, "external_url", mline, &line);
+    if (v) {
+        char *u = cfgl_str(L, v, line, "alerts.external_url");
+        if (u && !cfgl_url_ok(u, http)) {
+            cfgl_error(L, line, "alerts.external_url", "bad URL '%s' (expected http[s]://...)", u);
+            free(u);
+            u = NULL;
+        }
+        a->external_url = u;
+    }
+    if ((v = cfgl_get(map, "rules", mline, &line))) parse_rules(L, v, line, "alerts.rules", a->rules);
+    if ((v = cfgl_get(map, "biz", mline, &line))) parse_biz(L, v, line, "alerts.biz", -1);
+    if ((v = cfgl_get(map, "halls", mline, &line))) parse_halls(L, v, line);
+}
+
+void cfg_alerts_defaults(cfg_alerts *a)
+{
+    memset(a, 0, sizeof *a);
+    a->group_wait_s = 10;
+    a->startup_grace_s = 10;
+}
+
+void cfg_alerts_free(cfg_alerts *a)
+{
+    for (int i = 0; i < a->nscopes; i++)
+        free(a->scopes[i].biz);
+    free(a->scopes);
+    free(a->external_url);
+    memset(a, 0, sizeof *a);
+}

@@ -1,0 +1,220 @@
+/* alerts_internal: the data structures behind alerts.h, shared by alerts.c (lifecycle,
+ * storage, suppression, documents, notifications), alert_rules.c (the rules) and
+ * alert_data.c (bad-review records and daily figures). Not for other modules.
+ *
+ * Invariants:
+ *  1. a->v holds every known alert (pending, firing, resolved within the last 24 h), sorted by
+ *     id; each alert is owned by the array.
+ *  2. An alert's `notified` is what its receivers were last sent (or will be sent: the outbox
+ *     row is queued before the mark); it changes only in a group flush.
+ *  3. a->rv holds the recorded bad reviews and sensitive comments of the last
+ *     AL_REVIEW_DAYS days, oldest first; each is owned by the array.
+ *  4. a->hh[i].days are sorted by date, one entry per date.
+ */
+#ifndef CW_ALERTS_INTERNAL_H
+#define CW_ALERTS_INTERNAL_H
+
+#include "alerts.h"
+#include "lexicon.h"
+#include "notify.h"
+
+#include <regex.h>
+
+#define AL_ID_MAX 192
+#define AL_TEXT_MAX 600
+#define AL_REVIEW_DAYS 40        /* bad-review records kept in memory (R10, R12) */
+#define AL_DAYS_KEPT 40          /* daily figures kept in memory (R5, R13) */
+#define AL_HBUCKETS 64           /* service-time histogram buckets (R5) */
+#define AL_RESOLVED_KEEP_MS (24LL * 3600 * 1000)
+
+enum al_state { AL_PENDING, AL_FIRING, AL_RESOLVED };
+enum al_notified { AL_N_NONE, AL_N_FIRING, AL_N_RESOLVED };
+
+typedef struct alert {
+    char *id;
+    int rule;       /* enum cfg_rule */
+    char *hall;     /* hall id; NULL for the hub's own alerts */
+    int hall_idx;   /* index in the current config, -1 */
+    int state;      /* enum al_state */
+    int severity;   /* 1..4 (P1..P4) */
+    json_t *labels; /* string -> string, including alertname, severity, hall, scope ids */
+    json_t *scope;  /* {"kind", ids...} */
+    json_t *evidence, *evidence_priv; /* priv: staff names, comments (names views only) */
+    char *summary_zh, *summary_en;
+    int64_t pending_ms, started_ms, resolved_ms, false_since_ms; /* business, -1 */
+    char *ack_by, *ack_note;
+    int64_t ack_ms;       /* business, -1 */
+    bool silenced, inhibited, was_silenced;
+    char *silence_id;     /* the silence that matches now (NULL) */
+    int notified;         /* enum al_notified */
+    int notified_sev;
+    bool seen;            /* reported true in the current evaluation */
+} alert;
+
+/* A condition a rule found true now. Ownership of the json members passes to al_report. */
+typedef struct al_cond {
+    int rule;
+    int hall; /* hall index, -1 for hub alerts */
+    int severity;
+    char id[AL_ID_MAX];
+    json_t *labels;   /* scope labels (biz, window, ...) */
+    json_t *scope;    /* {"kind":...} */
+    json_t *evidence; /* may be NULL */
+    json_t *evidence_priv;
+    char zh[AL_TEXT_MAX], en[AL_TEXT_MAX];
+} al_cond;
+
+/* A recorded bad review (level <= 2) or sensitive comment. */
+typedef struct al_review {
+    char *hall, *review;
+    int64_t at_ms;
+    int date;
+    int level, channel;
+    char *window, *staff, *item, *comment; /* comment already masked */
+    bool real_name;
+    char *term, *category; /* lexicon hit, NULL when none */
+    int weight;
+    int case_state; /* enum ev_case_state; -1 when the review opened no case */
+} al_review;
+
+/* Daily figures of one hall (R5 service times, R13 review counts). */
+typedef struct al_day {
+    int date;
+    int64_t rv_n, rv_good;
+    int nbiz;
+    char **biz;                   /* biz ids (owned) */
+    uint32_t (*hist)[AL_HBUCKETS]; /* per biz */
+    bool dirty;                   /* not yet written to the store */
+} al_day;
+
+typedef struct al_median {
+    char *biz;
+    double median_s; /* -1 when no finished ticket in the history */
+    int64_t n;
+} al_median;
+
+typedef struct al_hallhist {
+    char *hall;
+    al_day *days;
+    int ndays, capdays;
+    al_median *med; /* per biz, recomputed with today's figures */
+    int nmed;
+} al_hallhist;
+
+typedef struct al_matcher {
+    char *name, *value;
+    bool regex, equal;
+    regex_t re;
+    bool compiled;
+} al_matcher;
+
+enum al_days { AL_DAYS_ANY, AL_DAYS_WORKDAYS, AL_DAYS_MASK };
+
+typedef struct al_silence {
+    char *id;
+    al_matcher *m;
+    int nm;
+    int64_t starts_ms, ends_ms; /* business; -1 = open-ended on that side */
+    bool recurring;
+    int days;       /* enum al_days */
+    uint8_t mask;   /* AL_DAYS_MASK: bit 0 = Monday */
+    int from_min, to_min;
+    char *created_by, *comment, *hall; /* hall: the value of its `hall` matcher, NULL */
+    int64_t created_real_ms, expired_real_ms; /* expired: -1 while not expired */
+    json_t *body; /* as returned by the API */
+} al_silence;
+
+typedef struct al_group {
+    char *key;              /* hall id, "" for the hub's own alerts */
+    int64_t dirty_since_ms; /* real (monotonic) ms of the first change not yet sent; -1 */
+} al_group;
+
+struct alerts {
+    hub_t *hub;
+    alert **v;
+    int n, cap;
+    al_review **rv;
+    int nrv, caprv;
+    al_hallhist *hh;
+    int nhh;
+    al_silence **sil;
+    int nsil;
+    al_group *groups;
+    int ngroups;
+    lexicon_t *lex;
+    notify_t *notify;
+    void (*sink)(void *ud, store_job *j);
+    void *sink_ud;
+    uint64_t ver;
+    int64_t now_ms, real_ms; /* business and real (monotonic) now of the evaluation */
+    bool dirty;             /* events applied since the last evaluation */
+    int64_t last_eval_sec;  /* business second of the last evaluation */
+    int64_t started_real_ms;
+    int64_t last_fig_min;   /* business minute of the last daily-figure refresh */
+    int64_t last_persist_real_ms, last_retention_real_ms;
+    int64_t *op_seq;        /* per cfg hall: last operator seq handed out */
+    int nop_seq;
+    /* H1/H3 sampling (real time) */
+    int64_t last_h_real_ms;
+    uint64_t quar_samples[7];
+    int nquar;
+    bool disk_low;
+    double disk_free;
+    alerts_stats stats;
+};
+
+/* ---- alerts.c ---- */
+/* The alert with this id, or NULL. */
+alert *al_find(alerts_t *a, const char *id);
+/* Report a condition true now (takes the json members of c). */
+void al_report(alerts_t *a, al_cond *c);
+/* Start a condition: id, rule, hall, severity; scope {"kind": kind} with the hall id, labels
+ * with the hall. */
+void al_cond_init(alerts_t *a, al_cond *c, int rule, int hall, int severity, const char *kind);
+/* Queue a store job (the sink; freed when there is none). */
+void al_store(alerts_t *a, store_job *j);
+/* Hand a malloc'd string to a job as its next text argument (no copy). */
+void al_arg_take(store_job *j, char *s);
+
+/* Rule titles (zh, en). */
+const char *al_rule_title(int rule, bool zh);
+
+/* ---- alert_silence.c ---- */
+/* Is silence s in effect at business now_ms (not expired, inside its window and recurrence)? */
+bool al_silence_active(alerts_t *a, const al_silence *s, int64_t now_ms);
+/* Do all of s's matchers match these labels (a missing label reads as "")? */
+bool al_silence_matches(const al_silence *s, json_t *labels);
+void al_silences_load(alerts_t *a);
+/* Forget silences expired more than a day ago (memory). */
+void al_silences_retention(alerts_t *a, int64_t real_wall_ms);
+void al_silences_free(alerts_t *a);
+
+/* ---- alert_rules.c ---- */
+/* Evaluate every rule at business now_ms (the state's now), reporting true conditions. */
+void al_rules_eval(alerts_t *a, int64_t now_ms, int64_t real_ms);
+
+/* ---- alert_data.c ---- */
+/* Record a bad review / sensitive comment from an event (ingest); case moves update it. */
+void al_data_on_event(alerts_t *a, const ev_event *ev);
+/* Load records and daily figures from the store (start). */
+void al_data_load(alerts_t *a);
+/* Refresh today's figures from the state once per business minute (and on a new day);
+ * write changed days every 10 s of real time, or now when force. */
+void al_data_refresh(alerts_t *a, int64_t now_ms, int64_t real_ms, bool force);
+/* Drop records and days older than kept (memory); delete old rows (store). */
+void al_data_retention(alerts_t *a, int64_t now_ms);
+void al_data_free(alerts_t *a);
+al_review *al_data_review(alerts_t *a, const char *hall, const char *review);
+json_t *al_data_review_json(const al_review *r, bool names);
+/* The hall's per-hall figures (NULL when none). */
+al_hallhist *al_data_hall(alerts_t *a, const char *hall);
+/* Median service time (s) of biz `biz` of hall over its history, -1 when unknown. */
+double al_data_median(alerts_t *a, const char *hall, const char *biz);
+/* Review counts of hall over [date - days_back_to, date - days_back_from] (calendar days,
+ * both ends inclusive; 0 = date itself). */
+void al_data_reviews(alerts_t *a, const char *hall, int date, int from_back, int to_back,
+                     int64_t *n, int64_t *good);
+/* yyyymmdd plus `days` (may be negative). */
+int al_date_add(int date, int days);
+
+#endif

@@ -1,0 +1,144 @@
+"""citywall-bench against a real hub (SPEC §1, §10): each mode runs for ~2 s and ends with one
+JSON line whose keys and values agree with what the hub itself counted.
+
+- ingest over HTTP and over WS: every event the bench reports as acknowledged is one the hub
+  counts in citywall_events_accepted_total (the hub's counter moves by exactly `events`),
+  full batches only (events = batches x --batch), nothing rejected;
+- fanout: every subscribed client shows every published ticket (deliveries = events x
+  clients), and the hall's `issued` KPI moved by exactly `events`;
+- the command line: --help / --version exit 0, bad usage exits 2.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cwtest  # noqa: E402
+
+BENCH_BIN = os.path.join(cwtest.BUILD_DIR, "citywall-bench")
+HUB = None
+
+
+def setUpModule():
+    global HUB
+    HUB = cwtest.Hub()
+
+
+def tearDownModule():
+    if HUB:
+        HUB.close()
+
+
+def bench(*args, timeout=120):
+    """Run citywall-bench; returns (exit code, stdout lines, stderr)."""
+    if not os.path.exists(BENCH_BIN):
+        raise AssertionError("citywall-bench not found at %s (set CW_BUILD_DIR)" % BENCH_BIN)
+    p = subprocess.run([BENCH_BIN] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       stdin=subprocess.DEVNULL, timeout=timeout, cwd=cwtest.SOURCE_DIR)
+    return (p.returncode, p.stdout.decode("utf-8", "replace").splitlines(),
+            p.stderr.decode("utf-8", "replace"))
+
+
+def run_mode(*args):
+    """Run a measuring mode against HUB; returns the last stdout line as JSON."""
+    rc, out, err = bench(*args, "--hub", HUB.http_url, "--config", cwtest.DEMO_CONFIG,
+                         "--clock", HUB.clock, "--hub-pid", str(HUB.proc.pid))
+    if rc != 0 or not out:
+        raise AssertionError("citywall-bench %s: exit %d\nstdout:\n%s\nstderr:\n%s" %
+                             (" ".join(args), rc, "\n".join(out), err[-3000:]))
+    try:
+        res = json.loads(out[-1])
+    except ValueError:
+        raise AssertionError("last line is not JSON: %r" % out[-1])
+    if len(out) < 3:
+        raise AssertionError("expected a result table before the JSON line, got %r" % out)
+    return res
+
+
+def accepted_total():
+    return HUB.metrics()["citywall_events_accepted_total"]
+
+
+class TestBenchUsage(unittest.TestCase):
+    def test_help_and_version(self):
+        rc, out, _ = bench("--help")
+        self.assertEqual(rc, 0)
+        self.assertTrue(out[0].startswith("usage: citywall-bench"), out[:1])
+        rc, out, _ = bench("--version")
+        self.assertEqual((rc, out[0].split()[0]), (0, "citywall-bench"))
+
+    def test_bad_usage_exits_2(self):
+        url = "http://127.0.0.1:1"
+        for args in ([], ["ingest"], ["bogus", "--hub", url], ["ingest", "--hub", "ftp://x"],
+                     ["ingest", "--hub", url, "--transport", "udp"],
+                     ["ingest", "--hub", url, "--batch", "0"],
+                     ["ingest", "--hub", url, "--duration", "x"],
+                     ["fanout", "--hub", url, "--transport", "ws"],
+                     ["ingest", "--hub", url, "--nope"]):
+            rc, _, err = bench(*args)
+            self.assertEqual(rc, 2, "%r: exit %d, stderr %s" % (args, rc, err))
+            self.assertIn("citywall-bench:", err)
+
+    def test_unreachable_hub_exits_1(self):
+        rc, _, err = bench("ingest", "--hub", "http://127.0.0.1:%d" % cwtest.free_port(),
+                           "--config", cwtest.DEMO_CONFIG, "--duration", "1")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("readyz", err)
+
+
+class TestBenchIngest(unittest.TestCase):
+    def check_ingest(self, res, transport, clients, batch):
+        for k in ("mode", "transport", "events_per_s", "p50_ms", "p99_ms", "events", "batches"):
+            self.assertIn(k, res)
+        self.assertEqual((res["mode"], res["transport"], res["clients"], res["batch"]),
+                         ("ingest", transport, clients, batch))
+        self.assertGreater(res["events"], 0)
+        self.assertEqual(res["events"], res["batches"] * batch, res)  # full batches only
+        self.assertGreater(res["events_per_s"], 0)
+        self.assertAlmostEqual(res["events_per_s"], res["events"] / res["duration_s"],
+                               delta=res["events_per_s"] * 0.01 + 1)
+        self.assertTrue(0 < res["p50_ms"] <= res["p99_ms"] <= res["max_ms"], res)
+        self.assertEqual((res["rejected"], res["errors"]), (0, 0), res)
+        self.assertGreater(res["hub_cpu_pct"], 0)
+        self.assertGreater(res["hub_rss_mb"], 1)
+
+    def test_http(self):
+        before = accepted_total()
+        # 2 streams x 60,000 events in batches of 500: every batch is full
+        res = run_mode("ingest", "--duration", "2", "--clients", "2", "--batch", "500",
+                       "--events", "120000", "--seed", "3")
+        self.check_ingest(res, "http", 2, 500)
+        self.assertEqual(accepted_total() - before, res["events"])
+
+    def test_ws(self):
+        before = accepted_total()
+        res = run_mode("ingest", "--transport", "ws", "--duration", "2", "--clients", "1",
+                       "--batch", "500", "--events", "60000", "--halls", "5")
+        self.check_ingest(res, "ws", 1, 500)
+        self.assertEqual(accepted_total() - before, res["events"])
+
+
+class TestBenchFanout(unittest.TestCase):
+    def test_fanout(self):
+        issued0 = HUB.hall("LH-07")["kpi"].get("issued", 0)
+        res = run_mode("fanout", "--duration", "2", "--clients", "20", "--rate", "100",
+                       "--hall", "LH-07")
+        for k in ("mode", "clients", "deliveries_per_s", "p50_ms", "p99_ms", "max_ms"):
+            self.assertIn(k, res)
+        self.assertEqual((res["mode"], res["clients"]), ("fanout", 20))
+        # 100 events/s for 2 s: one due at t=0, then one every 10 ms
+        self.assertTrue(150 <= res["events"] <= 201, res)
+        self.assertEqual(res["deliveries"], res["events"] * 20)
+        self.assertEqual(res["undelivered"], 0)
+        self.assertGreater(res["deliveries_per_s"], 0)
+        self.assertTrue(0 <= res["p50_ms"] <= res["p99_ms"] <= res["max_ms"], res)
+        self.assertEqual(res["errors"], 0)
+        self.assertIn("hub_rss_mb", res)
+        self.assertEqual(HUB.hall("LH-07")["kpi"]["issued"] - issued0, res["events"])
+
+
+if __name__ == "__main__":
+    cwtest.main()

@@ -1,0 +1,654 @@
+/* bench_fanout: the fan-out benchmark (SPEC §1, §4, §10) -- ingest ack to "the client's state
+ * shows it", for N /live clients at once.
+ *
+ * Clients. N WebSocket connections (subprotocol citywall-live.v1) in one libwebsockets
+ * service thread, opened at most CONNECT_WINDOW at a time. Each sends
+ * {"op":"auth","token":T} and {"op":"subscribe","topics":["city"]} and keeps its own copy
+ * of the topic: the snapshot, then every delta applied as an RFC 7396 merge patch (mp_apply)
+ * to its own JSON document, from its own received bytes. Since the hub sends the same bytes
+ * to every client in step, the parse of the last message is memoised (keyed by its bytes);
+ * applying it is still done per client, on each client's own copy.
+ *
+ * Publisher. Once every client has its snapshot, a thread POSTs `ticket.issued` events for
+ * one hall (--hall) at --rate events/s (all events due at a moment go in one request, which
+ * waits for its answer), and records, for the k-th event, the time its ack arrived. With
+ * base = the hall's kpi.issued in the snapshot, event k is in a client's state exactly when
+ * the state shows halls[hall].kpi.issued >= base + k. After every message a client applies,
+ * the counts it newly shows are deliveries at that instant; latency = that instant - ack(k).
+ * A state that shows a count before the publisher has read its ack (the hub writes the
+ * delta and the answer in the same pass) is a delivery with latency 0 ("before ack").
+ * This needs no other writer to that hall during the run.
+ *
+ * After --duration the publisher stops; clients get up to GRACE_US to show the last count,
+ * and what they still miss is reported as undelivered.
+ *
+ * Threads: the lws service thread (clients, run state) and the publisher thread; they share
+ * only ack_us[] (written before acked_n is published with release order) and the atomics.
+ */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "bench_gen.h"
+#include "bench_stats.h"
+#include "mergepatch.h"
+
+#define CONNECT_WINDOW 200 /* handshakes in progress at once */
+#define CONNECT_RETRIES 3
+#define READY_WAIT_US 60000000LL /* every client subscribed within this */
+#define GRACE_US 5000000LL       /* after the publisher stops */
+#define TICK_US 5000             /* the run's timer */
+#define MAX_PER_REQUEST 5000
+
+enum fo_phase { FO_IDLE, FO_CONNECTING, FO_OPEN, FO_READY, FO_DEAD };
+
+typedef struct fo_client {
+    int idx;
+    struct lws *wsi;
+    enum fo_phase phase;
+    int sent; /* control messages written: 0 none, 1 auth, 2 auth + subscribe */
+    int retries;
+    json_t *state; /* the city topic as this client has it; owned */
+    int64_t seen;  /* deliveries recorded: counts 1..seen */
+    char *rx;
+    size_t rx_len, rx_cap;
+} fo_client;
+
+typedef struct fo_run {
+    const bench_opts *o;
+    fo_client *c;
+    int n;
+    struct lws_context *ctx;
+    lws_sorted_usec_list_t sul;
+    const char *hall_id;
+    int biz; /* the publisher's biz type (index into the hall's biz) */
+    char feed[64];
+    char tag[8];
+    char subscribe[160];
+    char auth[512];
+
+    int connecting, open, ready, dead;
+    int64_t ready_deadline_us;
+    bool measuring, publishing, finished, failed, closing;
+    int64_t base;
+    char fail_msg[512];
+
+    /* shared with the publisher */
+    int64_t *ack_us; /* [k] = when the ack for event k arrived; k from 1 */
+    int64_t cap;     /* ack_us holds 0..cap */
+    _Atomic int64_t acked_n, sent_n;
+    atomic_bool pub_done;
+    bool pub_rt; /* the publisher runs at real-time priority */
+    int64_t pub_t0_us, pub_t1_us;
+    char pub_err[512];
+    uint64_t pub_requests;
+    pthread_t pub;
+
+    int64_t grace_until_us;
+    bench_lat lat;
+    uint64_t deliveries, early, foreign, msgs, snapshots, deltas, errors, closed_mid;
+    int64_t last_delivery_us, next_sample_us;
+    char *memo_bytes; /* the last message parsed, and its parse (owned): clients get the same */
+    size_t memo_len;  /* bytes, and parsing is a pure function of them */
+    json_t *memo;
+    bench_proc proc;
+    struct rusage ru0;
+    int64_t ru0_us;
+} fo_run;
+
+static void fo_fail(fo_run *r, const char *fmt, const char *a, const char *b)
+{
+    if (r->failed) return;
+    r->failed = true;
+    snprintf(r->fail_msg, sizeof r->fail_msg, fmt, a, b);
+}
+
+/* ---- publisher thread -------------------------------------------------------------------- */
+
+typedef struct pub_resp {
+    char *p;
+    size_t n, cap;
+} pub_resp;
+
+static size_t pub_body(char *p, size_t size, size_t nmemb, void *arg)
+{
+    pub_resp *b = arg;
+    size_t n = size * nmemb;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q) return 0;
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+    return n;
+}
+
+static void *publisher(void *arg)
+{
+    fo_run *r = arg;
+    const bench_opts *o = r->o;
+    const cfg_t *cfg = o->cfg;
+    char url[1024], auth[512];
+    snprintf(url, sizeof url, "%s/api/v1/events", o->hub);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", o->ingest_token);
+    struct curl_slist *hdrs = curl_slist_append(NULL, auth);
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    CURL *e = curl_easy_init();
+    char *body = malloc((size_t)MAX_PER_REQUEST * 320 + 16);
+    pub_resp resp = {0};
+    int hall = cfg_hall_index(cfg, r->hall_id);
+    const char *biz = cfg->halls[hall].biz[r->biz].id;
+    if (!e || !hdrs || !body) {
+        snprintf(r->pub_err, sizeof r->pub_err, "publisher: out of memory");
+        goto out;
+    }
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, pub_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &resp);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 30000L);
+    char key[160];
+    snprintf(key, sizeof key, "%s/%s", r->hall_id, r->feed);
+    int64_t t0 = bench_now_us(), end = t0 + (int64_t)(o->duration_s * 1e6);
+    r->pub_t0_us = t0;
+    int64_t sent = 0;
+    for (;;) {
+        int64_t now = bench_now_us();
+        if (now >= end) break;
+        int64_t due = (int64_t)((double)(now - t0) * o->rate / 1e6) + 1;
+        if (due > r->cap) due = r->cap;
+        if (due <= sent) {
+            int64_t next = t0 + (int64_t)((double)sent * 1e6 / o->rate);
+            if (due >= r->cap || next >= end) break;
+            if (next > now) {
+                int64_t us = next - now;
+                struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+                nanosleep(&ts, NULL);
+            }
+            continue;
+        }
+        if (due - sent > MAX_PER_REQUEST) due = sent + MAX_PER_REQUEST;
+        char at[40];
+        cwt_format_local(cwt_clock_now(&o->clock), at);
+        size_t len = 0;
+        body[len++] = '[';
+        for (int64_t k = sent + 1; k <= due; k++)
+            len += (size_t)sprintf(body + len,
+                                   "%s{\"hall\":\"%s\",\"feed\":\"%s\",\"seq\":%lld,"
+                                   "\"type\":\"ticket.issued\",\"at\":\"%s\",\"data\":{"
+                                   "\"ticket\":\"P%lld.%s\",\"biz\":\"%s\",\"channel\":"
+                                   "\"kiosk\",\"priority\":\"normal\"}}",
+                                   k > sent + 1 ? "," : "", r->hall_id, r->feed, (long long)k, at,
+                                   (long long)k, r->tag, biz);
+        body[len++] = ']';
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        resp.n = 0;
+        atomic_store_explicit(&r->sent_n, due, memory_order_release);
+        CURLcode rc = curl_easy_perform(e);
+        int64_t t_ack = bench_now_us();
+        long status = 0;
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+        r->pub_requests++;
+        json_t *reply = resp.p ? json_loadb(resp.p, resp.n, 0, NULL) : NULL;
+        json_t *acked = json_object_get(json_object_get(reply, "acked"), key);
+        size_t nrej = json_array_size(json_object_get(reply, "rejected"));
+        if (rc != CURLE_OK || status != 200 || nrej || !json_is_integer(acked) ||
+            json_integer_value(acked) < due) {
+            snprintf(r->pub_err, sizeof r->pub_err,
+                     "publisher: POST /api/v1/events: %s, HTTP %ld, answer %.300s",
+                     rc != CURLE_OK ? curl_easy_strerror(rc) : "ok", status,
+                     resp.p && resp.n ? resp.p : "");
+            json_decref(reply);
+            break;
+        }
+        json_decref(reply);
+        for (int64_t k = sent + 1; k <= due; k++)
+            r->ack_us[k] = t_ack;
+        atomic_store_explicit(&r->acked_n, due, memory_order_release);
+        sent = due;
+    }
+    r->pub_t1_us = bench_now_us();
+out:
+    free(resp.p);
+    free(body);
+    if (e) curl_easy_cleanup(e);
+    curl_slist_free_all(hdrs);
+    atomic_store_explicit(&r->pub_done, true, memory_order_release);
+    lws_cancel_service(r->ctx);
+    return NULL;
+}
+
+/* ---- clients ----------------------------------------------------------------------------- */
+
+static int64_t shown_issued(const fo_run *r, const fo_client *c)
+{
+    json_t *kpi =
+        json_object_get(json_object_get(json_object_get(c->state, "halls"), r->hall_id), "kpi");
+    json_t *v = json_object_get(kpi, "issued");
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+static void record(fo_run *r, fo_client *c, int64_t now)
+{
+    if (!r->measuring || !c->state) return;
+    int64_t shown = shown_issued(r, c) - r->base;
+    if (shown <= c->seen) return;
+    int64_t acked = atomic_load_explicit(&r->acked_n, memory_order_acquire);
+    int64_t sent = atomic_load_explicit(&r->sent_n, memory_order_acquire);
+    for (int64_t k = c->seen + 1; k <= shown; k++) {
+        if (k > sent) {
+            r->foreign += (uint64_t)(shown - k + 1);
+            break;
+        }
+        if (k <= acked) {
+            bench_lat_add(&r->lat, now - r->ack_us[k]);
+        } else {
+            bench_lat_add(&r->lat, 0);
+            r->early++;
+        }
+        r->deliveries++;
+    }
+    c->seen = shown;
+    r->last_delivery_us = now;
+}
+
+static void on_message(fo_run *r, fo_client *c)
+{
+    int64_t now = bench_now_us();
+    r->msgs++;
+    json_t *msg;
+    if (r->memo && c->rx_len == r->memo_len && !memcmp(c->rx, r->memo_bytes, c->rx_len)) {
+        msg = json_incref(r->memo);
+    } else {
+        msg = json_loadb(c->rx, c->rx_len, 0, NULL);
+        char *copy = msg ? malloc(c->rx_len + 1) : NULL;
+        if (copy) {
+            memcpy(copy, c->rx, c->rx_len);
+            free(r->memo_bytes);
+            json_decref(r->memo);
+            r->memo_bytes = copy;
+            r->memo_len = c->rx_len;
+            r->memo = json_incref(msg);
+        }
+    }
+    const char *op = json_string_value(json_object_get(msg, "op"));
+    json_t *data = json_object_get(msg, "data");
+    if (!op) {
+        r->errors++;
+    } else if (!strcmp(op, "snapshot") && json_is_object(data)) {
+        r->snapshots++;
+        json_decref(c->state);
+        c->state = json_deep_copy(data);
+        if (c->phase != FO_READY) {
+            c->phase = FO_READY;
+            r->ready++;
+        }
+        record(r, c, now);
+    } else if (!strcmp(op, "delta")) {
+        r->deltas++;
+        if (!c->state) {
+            r->errors++;
+        } else {
+            c->state = mp_apply(c->state, data);
+            record(r, c, now);
+        }
+    } else if (!strcmp(op, "error")) {
+        if (r->errors++ < 3) fprintf(stderr, "citywall-bench: client %d: %.300s\n", c->idx, c->rx);
+    }
+    json_decref(msg);
+}
+
+static void connect_one(fo_run *r, fo_client *c)
+{
+    const bench_opts *o = r->o;
+    char host[300];
+    snprintf(host, sizeof host, "%s:%d", o->host, o->port);
+    struct lws_client_connect_info ci;
+    memset(&ci, 0, sizeof ci);
+    ci.context = r->ctx;
+    ci.address = o->host;
+    ci.port = o->port;
+    ci.path = "/live";
+    ci.host = host;
+    ci.protocol = "citywall-live.v1";
+    ci.userdata = c;
+    ci.pwsi = &c->wsi;
+    c->phase = FO_CONNECTING;
+    c->sent = 0;
+    r->connecting++;
+    if (!lws_client_connect_via_info(&ci)) {
+        /* the connection error callback has run (or will not): account it here */
+        if (c->phase == FO_CONNECTING) {
+            c->phase = FO_DEAD;
+            r->connecting--;
+            r->dead++;
+        }
+    }
+}
+
+static void client_lost(fo_run *r, fo_client *c, const char *why)
+{
+    if (r->closing) return;
+    if (c->phase == FO_CONNECTING) r->connecting--;
+    if (c->phase == FO_READY) r->ready--;
+    if (c->phase == FO_OPEN || c->phase == FO_READY) r->open--;
+    bool was_ready = c->phase == FO_READY;
+    json_decref(c->state);
+    c->state = NULL;
+    c->wsi = NULL;
+    if (!was_ready && c->retries++ < CONNECT_RETRIES && !r->measuring) {
+        c->phase = FO_IDLE; /* reconnect from the timer */
+        return;
+    }
+    c->phase = FO_DEAD;
+    r->dead++;
+    if (was_ready) r->closed_mid++;
+    if (r->dead <= 3) fprintf(stderr, "citywall-bench: client %d lost: %s\n", c->idx, why);
+}
+
+static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len)
+{
+    fo_client *c = user;
+    fo_run *r = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        r->connecting--;
+        r->open++;
+        c->phase = FO_OPEN;
+        lws_callback_on_writable(wsi);
+        break;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        if (c) client_lost(r, c, in ? (const char *)in : "connection error");
+        break;
+    case LWS_CALLBACK_CLIENT_WRITEABLE: {
+        unsigned char buf[LWS_PRE + 600];
+        const char *m = c->sent == 0 ? r->auth : c->sent == 1 ? r->subscribe : NULL;
+        if (!m) break;
+        size_t n = strlen(m);
+        memcpy(buf + LWS_PRE, m, n);
+        if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n) return -1;
+        if (++c->sent < 2) lws_callback_on_writable(wsi);
+        break;
+    }
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        if (lws_is_first_fragment(wsi)) c->rx_len = 0;
+        if (c->rx_len + len + 1 > c->rx_cap) {
+            size_t cap = c->rx_cap ? c->rx_cap : 1024;
+            while (cap < c->rx_len + len + 1)
+                cap *= 2;
+            char *q = realloc(c->rx, cap);
+            if (!q) return -1;
+            c->rx = q;
+            c->rx_cap = cap;
+        }
+        memcpy(c->rx + c->rx_len, in, len);
+        c->rx_len += len;
+        c->rx[c->rx_len] = '\0';
+        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) on_message(r, c);
+        break;
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        client_lost(r, c, "closed by the hub");
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* ---- the run ----------------------------------------------------------------------------- */
+
+static bool all_caught_up(fo_run *r)
+{
+    int64_t acked = atomic_load_explicit(&r->acked_n, memory_order_acquire);
+    for (int i = 0; i < r->n; i++)
+        if (r->c[i].phase == FO_READY && r->c[i].seen < acked) return false;
+    return true;
+}
+
+static void start_measuring(fo_run *r)
+{
+    fo_client *first = NULL;
+    for (int i = 0; i < r->n && !first; i++)
+        if (r->c[i].phase == FO_READY) first = &r->c[i];
+    if (!first) {
+        fo_fail(r, "no /live client got a snapshot%s%s", "", "");
+        return;
+    }
+    /* the hub must count the publisher's tickets today: compare business days */
+    const char *day = json_string_value(json_object_get(first->state, "day"));
+    char now[40];
+    cwt_format_local(cwt_clock_now(&r->o->clock), now);
+    if (day && strncmp(day, now, 10) != 0) {
+        fo_fail(r,
+                "the hub's business day is %s but the bench's clock says %.10s: give the "
+                "bench the hub's --clock",
+                day, now);
+        return;
+    }
+    r->base = shown_issued(r, first);
+    for (int i = 0; i < r->n; i++)
+        if (r->c[i].phase == FO_READY) r->c[i].seen = shown_issued(r, &r->c[i]) - r->base;
+    r->measuring = true;
+    getrusage(RUSAGE_SELF, &r->ru0);
+    r->ru0_us = bench_now_us();
+    bench_proc_begin(&r->proc, r->o->hub_pid);
+    if (pthread_create(&r->pub, NULL, publisher, r) != 0) {
+        fo_fail(r, "cannot start the publisher thread%s%s", "", "");
+        r->measuring = false;
+        return;
+    }
+    r->publishing = true;
+    /* The publisher stands for a gateway on another machine: its ack time must not wait for
+     * a core that the clients and the hub keep busy. It sleeps between requests. */
+    struct sched_param sp = {.sched_priority = 1};
+    r->pub_rt = pthread_setschedparam(r->pub, SCHED_FIFO, &sp) == 0;
+}
+
+static void tick(lws_sorted_usec_list_t *sul)
+{
+    fo_run *r = lws_container_of(sul, fo_run, sul);
+    int64_t now = bench_now_us();
+    if (!r->measuring && !r->failed) {
+        for (int i = 0; i < r->n && r->connecting < CONNECT_WINDOW; i++)
+            if (r->c[i].phase == FO_IDLE) connect_one(r, &r->c[i]);
+        int pending = 0;
+        for (int i = 0; i < r->n; i++)
+            pending += r->c[i].phase != FO_READY && r->c[i].phase != FO_DEAD;
+        if (pending == 0 || now > r->ready_deadline_us) {
+            if (r->ready < r->n)
+                fprintf(stderr,
+                        "citywall-bench: %d of %d clients subscribed; measuring with "
+                        "those\n",
+                        r->ready, r->n);
+            start_measuring(r);
+        }
+    }
+    if (r->publishing && atomic_load_explicit(&r->pub_done, memory_order_acquire)) {
+        if (!r->grace_until_us) {
+            r->grace_until_us = now + GRACE_US;
+            bench_proc_end(&r->proc);
+        }
+        if (all_caught_up(r) || now >= r->grace_until_us) r->finished = true;
+    }
+    if (r->failed && !r->publishing) r->finished = true;
+    if (r->measuring && now >= r->next_sample_us) {
+        bench_proc_sample(&r->proc);
+        r->next_sample_us = now + 1000000;
+    }
+    if (!r->finished) lws_sul_schedule(r->ctx, 0, &r->sul, tick, TICK_US);
+}
+
+static void report(fo_run *r)
+{
+    const bench_opts *o = r->o;
+    bench_lat_sum ls;
+    bench_lat_summarise(&r->lat, &ls);
+    int64_t acked = atomic_load(&r->acked_n);
+    double pub_s = r->pub_t1_us > r->pub_t0_us ? (r->pub_t1_us - r->pub_t0_us) / 1e6 : 0;
+    double span =
+        r->last_delivery_us > r->pub_t0_us ? (r->last_delivery_us - r->pub_t0_us) / 1e6 : 0;
+    double dps = span > 0 ? (double)r->deliveries / span : 0;
+    uint64_t expected = (uint64_t)acked * (uint64_t)r->ready;
+    uint64_t undelivered = expected > r->deliveries ? expected - r->deliveries : 0;
+    struct rusage ru1;
+    getrusage(RUSAGE_SELF, &ru1);
+    double self_s = (double)(ru1.ru_utime.tv_sec - r->ru0.ru_utime.tv_sec) +
+                    (double)(ru1.ru_stime.tv_sec - r->ru0.ru_stime.tv_sec) +
+                    (double)(ru1.ru_utime.tv_usec - r->ru0.ru_utime.tv_usec) / 1e6 +
+                    (double)(ru1.ru_stime.tv_usec - r->ru0.ru_stime.tv_usec) / 1e6;
+    double self_wall = (bench_now_us() - r->ru0_us) / 1e6;
+
+    printf("citywall-bench fanout: %d /live clients on `city`%s, publisher %.0f events/s to %s "
+           "for %.1f s, hub %s\n",
+           r->n, o->max_hz ? " (max_hz set)" : "", o->rate, r->hall_id, o->duration_s, o->hub);
+    printf("  clients           %d subscribed, %d lost or never connected, %llu closed mid-run\n",
+           r->ready, r->dead, (unsigned long long)r->closed_mid);
+    printf("  events            %lld acked in %.2f s (%llu requests; publisher at %s priority)\n",
+           (long long)acked, pub_s, (unsigned long long)r->pub_requests,
+           r->pub_rt ? "real-time" : "normal");
+    printf("  deliveries        %llu of %llu (client x event), undelivered %llu, %.0f /s\n",
+           (unsigned long long)r->deliveries, (unsigned long long)expected,
+           (unsigned long long)undelivered, dps);
+    printf("  latency           ack -> client state: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, "
+           "max %.2f ms, mean %.2f ms\n",
+           ls.p50_ms, ls.p90_ms, ls.p99_ms, ls.max_ms, ls.mean_ms);
+    printf("                    (%llu shown before the publisher had read its ack: counted "
+           "as 0 ms)\n",
+           (unsigned long long)r->early);
+    printf("  messages          %llu (%llu snapshots, %llu deltas), %llu errors\n",
+           (unsigned long long)r->msgs, (unsigned long long)r->snapshots,
+           (unsigned long long)r->deltas, (unsigned long long)r->errors);
+    if (r->foreign)
+        printf("  WARNING           %llu counts not from the publisher: another writer to %s\n",
+               (unsigned long long)r->foreign, r->hall_id);
+    if (o->hub_pid)
+        printf(
+            "  hub               pid %d: cpu %.0f %% (100 = one core), rss %.1f MiB (max %.1f)%s\n",
+            o->hub_pid, r->proc.cpu_pct, r->proc.rss_mb, r->proc.rss_mb_max,
+            r->proc.ok ? "" : " [could not read /proc]");
+    printf("  bench itself      cpu %.0f %%\n", self_wall > 0 ? 100.0 * self_s / self_wall : 0);
+    if (r->pub_err[0]) printf("  FAILED            %s\n", r->pub_err);
+    if (r->failed) printf("  FAILED            %s\n", r->fail_msg);
+
+    json_t *j = json_object();
+    json_object_set_new(j, "mode", json_string("fanout"));
+    json_object_set_new(j, "clients", json_integer(r->ready));
+    json_object_set_new(j, "deliveries_per_s", bench_real(dps, 0.1));
+    json_object_set_new(j, "p50_ms", bench_real(ls.p50_ms, 0.001));
+    json_object_set_new(j, "p99_ms", bench_real(ls.p99_ms, 0.001));
+    json_object_set_new(j, "max_ms", bench_real(ls.max_ms, 0.001));
+    json_object_set_new(j, "events", json_integer(acked));
+    json_object_set_new(j, "deliveries", json_integer((json_int_t)r->deliveries));
+    json_object_set_new(j, "undelivered", json_integer((json_int_t)undelivered));
+    json_object_set_new(j, "rate", bench_real(o->rate, 0.1));
+    json_object_set_new(j, "errors", json_integer((json_int_t)(r->errors + r->closed_mid)));
+    if (o->max_hz) json_object_set_new(j, "max_hz", json_integer(o->max_hz));
+    if (o->hub_pid && r->proc.ok) {
+        json_object_set_new(j, "hub_cpu_pct", bench_real(r->proc.cpu_pct, 0.1));
+        json_object_set_new(j, "hub_rss_mb", bench_real(r->proc.rss_mb_max, 0.1));
+    }
+    if (r->failed || r->pub_err[0])
+        json_object_set_new(j, "error", json_string(r->failed ? r->fail_msg : r->pub_err));
+    bench_print_json(j);
+}
+
+int bench_fanout_run(const bench_opts *o)
+{
+    const cfg_t *cfg = o->cfg;
+    int hall = o->hall ? cfg_hall_index(cfg, o->hall) : 0;
+    if (hall < 0 || cfg->nhalls == 0 || cfg->halls[hall].nbiz == 0) {
+        fprintf(stderr, "citywall-bench: --hall: no hall '%s' with a biz type in %s\n",
+                o->hall ? o->hall : "(first)", cfg->path);
+        return 2;
+    }
+    fo_run r;
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    r.n = o->clients;
+    r.hall_id = cfg->halls[hall].id;
+    r.biz = 0;
+    snprintf(r.feed, sizeof r.feed, "bench-%ld-pub", (long)getpid());
+    bench_gen_run_tag(r.tag);
+    snprintf(r.auth, sizeof r.auth, "{\"op\":\"auth\",\"token\":\"%s\"}", o->token);
+    if (o->max_hz)
+        snprintf(r.subscribe, sizeof r.subscribe,
+                 "{\"op\":\"subscribe\",\"topics\":[\"city\"],\"max_hz\":%d}", o->max_hz);
+    else
+        snprintf(r.subscribe, sizeof r.subscribe, "{\"op\":\"subscribe\",\"topics\":[\"city\"]}");
+    r.cap = (int64_t)(o->rate * o->duration_s * 1.1) + 1000;
+    r.ack_us = calloc((size_t)r.cap + 1, sizeof *r.ack_us);
+    r.c = calloc((size_t)r.n, sizeof *r.c);
+    int rc = 1;
+    if (!r.ack_us || !r.c) {
+        fprintf(stderr, "citywall-bench: out of memory\n");
+        goto out;
+    }
+    for (int i = 0; i < r.n; i++)
+        r.c[i].idx = i;
+    struct lws_protocols protocols[] = {{"citywall-live.v1", live_callback, 0, 16384, 0, NULL, 0},
+                                        {NULL, NULL, 0, 0, 0, NULL, 0}};
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.user = &r;
+    info.timeout_secs = 30;
+    info.fd_limit_per_thread = (unsigned int)r.n + 64;
+    lws_set_log_level(LLL_ERR, NULL);
+    r.ctx = lws_create_context(&info);
+    if (!r.ctx) {
+        fprintf(stderr, "citywall-bench: cannot create the WebSocket client context\n");
+        goto out;
+    }
+    fprintf(stderr, "citywall-bench: opening %d /live clients...\n", r.n);
+    int64_t t_open = bench_now_us();
+    r.ready_deadline_us = t_open + READY_WAIT_US;
+    lws_sul_schedule(r.ctx, 0, &r.sul, tick, 1);
+    while (!r.finished)
+        if (lws_service(r.ctx, 0) < 0) break;
+    if (r.publishing) pthread_join(r.pub, NULL);
+    fprintf(stderr, "citywall-bench: clients were subscribed %.1f s after the start\n",
+            r.measuring ? (r.pub_t0_us - t_open) / 1e6 : -1.0);
+    if (r.measuring)
+        report(&r);
+    else
+        fprintf(stderr, "citywall-bench: %s\n", r.fail_msg);
+    rc = (r.failed || r.pub_err[0] || r.ready < r.n || r.closed_mid || r.foreign ||
+          atomic_load(&r.acked_n) == 0)
+             ? 1
+             : 0;
+out:
+    r.closing = true;
+    if (r.ctx) lws_context_destroy(r.ctx);
+    for (int i = 0; r.c && i < r.n; i++) {
+        json_decref(r.c[i].state);
+        free(r.c[i].rx);
+    }
+    free(r.c);
+    free(r.ack_us);
+    free(r.memo_bytes);
+    json_decref(r.memo);
+    bench_lat_free(&r.lat);
+    return rc;
+}
