@@ -927,9 +927,7 @@ alerts_t *alerts_create(hub_t *hub)
     a->last_persist_real_ms = a->started_real_ms;
     a->now_ms = state_now(hub->state);
     a->lex = lexicon_create(hub->cfg->lexicon, hub->cfg->nlexicon);
-    a->nop_seq = hub->cfg->nhalls;
-    a->op_seq = calloc(a->nop_seq > 0 ? (size_t)a->nop_seq : 1, sizeof *a->op_seq);
-    if (!a->lex || !a->op_seq) goto fail;
+    if (!a->lex) goto fail;
     if (hub->store) {
         const char *db = sqlite3_db_filename(store_reader(hub->store), "main");
         if (!(a->notify = notify_create(db ? db : "", hub_wake, hub))) goto fail;
@@ -949,12 +947,19 @@ int alerts_start(alerts_t *a)
     return a->notify ? notify_start(a->notify) : 0;
 }
 
+void alerts_stop(alerts_t *a)
+{
+    if (!a || !a->notify) return;
+    notify_stop(a->notify);
+    take_sent(a);
+}
+
 void alerts_destroy(alerts_t *a)
 {
     if (!a) return;
     if (a->hub->state) al_data_refresh(a, state_now(a->hub->state), cwt_mono_ms(), true);
+    alerts_stop(a);
     notify_destroy(a->notify);
-    take_sent(a); /* nothing: the notifier is gone; kept for symmetry of ownership */
     for (int i = 0; i < a->n; i++) alert_free(a->v[i]);
     free(a->v);
     al_data_free(a);
@@ -962,7 +967,8 @@ void alerts_destroy(alerts_t *a)
     for (int i = 0; i < a->ngroups; i++) free(a->groups[i].key);
     free(a->groups);
     lexicon_destroy(a->lex);
-    free(a->op_seq);
+    for (int i = 0; i < a->nops; i++) free(a->ops[i].hall);
+    free(a->ops);
     free(a);
 }
 
@@ -977,12 +983,6 @@ void alerts_reconfigure(alerts_t *a)
     if (lx) {
         lexicon_destroy(a->lex);
         a->lex = lx;
-    }
-    int64_t *ops = calloc(cfg->nhalls > 0 ? (size_t)cfg->nhalls : 1, sizeof *ops);
-    if (ops) {
-        free(a->op_seq);
-        a->op_seq = ops;
-        a->nop_seq = cfg->nhalls;
     }
     set_receivers(a);
     a->last_fig_min = INT64_MIN;
@@ -1070,18 +1070,30 @@ int alerts_ack(alerts_t *a, const char *id, const char *user, const char *note,
 
 int64_t alerts_next_operator_seq(alerts_t *a, int hall)
 {
-    if (hall < 0 || hall >= a->nop_seq) return 1;
-    if (a->op_seq[hall] == 0 && a->hub->store) {
+    if (hall < 0 || hall >= a->hub->cfg->nhalls) return 1;
+    const char *id = a->hub->cfg->halls[hall].id;
+    al_opseq *o = NULL;
+    for (int i = 0; i < a->nops && !o; i++)
+        if (strcmp(a->ops[i].hall, id) == 0) o = &a->ops[i];
+    if (!o) {
+        al_opseq *n = realloc(a->ops, (size_t)(a->nops + 1) * sizeof *n);
+        if (!n) return 1;
+        a->ops = n;
+        o = &n[a->nops];
+        if (!(o->hall = strdup(id))) return 1;
+        o->seq = 0;
+        a->nops++;
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(store_reader(a->hub->store),
+        if (a->hub->store &&
+            sqlite3_prepare_v2(store_reader(a->hub->store),
                                "SELECT hwm FROM feeds WHERE hall = ? AND feed = 'operator'", -1,
                                &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, a->hub->cfg->halls[hall].id, -1, SQLITE_STATIC);
-            if (sqlite3_step(st) == SQLITE_ROW) a->op_seq[hall] = sqlite3_column_int64(st, 0);
+            sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_ROW) o->seq = sqlite3_column_int64(st, 0);
             sqlite3_finalize(st);
         }
     }
-    return ++a->op_seq[hall];
+    return ++o->seq;
 }
 
 void alerts_get_stats(alerts_t *a, alerts_stats *out)

@@ -47,7 +47,10 @@ typedef struct alerts alerts_t;
 alerts_t *alerts_create(hub_t *hub);
 /* Start the webhook sender thread (after the store's writer has started). 0 or -1. */
 int alerts_start(alerts_t *a);
-/* Write what is pending (daily figures), stop the sender thread, free everything. */
+/* Stop the webhook sender thread and queue the marks of what it delivered (shutdown, before
+ * the lws context goes: the sender wakes the service thread through it). */
+void alerts_stop(alerts_t *a);
+/* Write what is pending (daily figures, delivery marks), stop the sender, free everything. */
 void alerts_destroy(alerts_t *a);
 /* The config was reloaded (hub->cfg swapped): hall indexes, lexicon and receivers follow. */
 void alerts_reconfigure(alerts_t *a);

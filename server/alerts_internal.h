@@ -124,6 +124,11 @@ typedef struct al_silence {
     json_t *body; /* as returned by the API */
 } al_silence;
 
+typedef struct al_opseq {
+    char *hall;
+    int64_t seq;
+} al_opseq;
+
 typedef struct al_group {
     char *key;              /* hall id, "" for the hub's own alerts */
     int64_t dirty_since_ms; /* real (monotonic) ms of the first change not yet sent; -1 */
@@ -152,8 +157,8 @@ struct alerts {
     int64_t started_real_ms;
     int64_t last_fig_min;   /* business minute of the last daily-figure refresh */
     int64_t last_persist_real_ms, last_retention_real_ms;
-    int64_t *op_seq;        /* per cfg hall: last operator seq handed out */
-    int nop_seq;
+    al_opseq *ops;          /* per hall id: last operator seq handed out */
+    int nops;
     /* H1/H3 sampling (real time) */
     int64_t last_h_real_ms;
     uint64_t quar_samples[7];

@@ -458,6 +458,7 @@ void http_deliver_login(hub_t *hub, auth_login_result *res)
 typedef struct ingest_pss {
     uint64_t conn_id;
     struct lws *wsi;
+    struct ingest_pss *next, *prev; /* all open /ingest connections (for SIGTERM) */
     int token;
     bool closing;
     int close_code;
@@ -468,6 +469,10 @@ typedef struct ingest_pss {
     int nout, capout;
     int inflight;
 } ingest_pss;
+
+static ingest_pss *ingest_conns;
+static int n_ingest_conns;
+static bool ingest_stopping;
 
 size_t ingest_ws_pss_size(void)
 {
@@ -540,13 +545,23 @@ void ingest_ws_deliver(hub_t *hub, store_job *job)
     p->inflight--;
     if (job->rc < 0) {
         ws_queue(p, json_pack("{s:s}", "error", job->err));
-        return;
+    } else {
+        json_t *msgs = ingest_ws_messages(hub, job);
+        size_t i;
+        json_t *m;
+        json_array_foreach(msgs, i, m) ws_queue(p, json_incref(m));
+        json_decref(msgs);
     }
-    json_t *msgs = ingest_ws_messages(hub, job);
-    size_t i;
-    json_t *m;
-    json_array_foreach(msgs, i, m) ws_queue(p, json_incref(m));
-    json_decref(msgs);
+    if (ingest_stopping && !p->inflight && !p->closing)
+        ws_close(p, LWS_CLOSE_STATUS_GOINGAWAY, "hub is stopping");
+}
+
+int ingest_ws_shutdown(void)
+{
+    ingest_stopping = true;
+    for (ingest_pss *p = ingest_conns; p; p = p->next)
+        if (!p->inflight && !p->closing) ws_close(p, LWS_CLOSE_STATUS_GOINGAWAY, "hub is stopping");
+    return n_ingest_conns;
 }
 
 int ingest_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -559,6 +574,14 @@ int ingest_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     case LWS_CALLBACK_ESTABLISHED: {
         p->wsi = wsi;
         p->conn_id = hub_conn_register(p);
+        p->next = ingest_conns;
+        if (ingest_conns) ingest_conns->prev = p;
+        ingest_conns = p;
+        n_ingest_conns++;
+        if (ingest_stopping) {
+            ws_close(p, LWS_CLOSE_STATUS_GOINGAWAY, "hub is stopping");
+            return 0;
+        }
         char hdr[1024];
         p->token = -1;
         if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
@@ -622,7 +645,15 @@ int ingest_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         }
         return 0;
     case LWS_CALLBACK_CLOSED:
-        if (p->conn_id) hub_conn_unregister(p->conn_id);
+        if (p->conn_id) {
+            hub_conn_unregister(p->conn_id);
+            if (p->prev)
+                p->prev->next = p->next;
+            else
+                ingest_conns = p->next;
+            if (p->next) p->next->prev = p->prev;
+            n_ingest_conns--;
+        }
         p->conn_id = 0;
         for (int i = 0; i < p->nout; i++) free(p->out[i]);
         free(p->out);

@@ -57,6 +57,9 @@ size_t ingest_ws_pss_size(void);
 void http_deliver_job(hub_t *hub, store_job *job);
 void http_deliver_login(hub_t *hub, auth_login_result *res);
 void ingest_ws_deliver(hub_t *hub, store_job *job);
+/* SIGTERM: close every /ingest connection with 1001 once its batches are answered. Returns the
+ * number still open. */
+int ingest_ws_shutdown(void);
 
 /* REST API (rest.c): handle a synchronous request; returns 0 when resp is filled. */
 int rest_handle(http_req *rq, http_resp *resp);

@@ -289,19 +289,27 @@ static int replay_one(void *ud, int64_t id, const char *body, int64_t at_ms, int
 int64_t ingest_recover(hub_t *hub)
 {
     int64_t snap_id = 0;
-    char *body = NULL;
-    int found = store_load_snapshot(hub->store, &snap_id, &body);
+    unsigned char *body = NULL;
+    size_t len = 0;
+    bool binary = false;
+    int found = store_load_snapshot(hub->store, &snap_id, &body, &len, &binary);
     if (found < 0) return -1;
     if (found == 1) {
-        json_t *saved = json_loads(body, 0, NULL);
+        int rc = -1;
+        if (binary) {
+            rc = state_load_bin(hub->state, body, len);
+        } else {
+            json_t *saved = json_loadb((const char *)body, len, 0, NULL);
+            rc = saved ? state_load(hub->state, saved) : -1;
+            json_decref(saved);
+        }
         free(body);
-        if (saved && state_load(hub->state, saved) == 0) {
+        if (rc == 0) {
             hub->last_applied_id = snap_id;
         } else {
             snap_id = 0;
             fprintf(stderr, "citywall-hub: warning: state snapshot unusable, replaying today\n");
         }
-        json_decref(saved);
     }
     /* Only today's events matter for the state: the business day starts at local midnight. */
     cwt_local lt;

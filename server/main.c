@@ -2,6 +2,7 @@
  * signals (SIGTERM: drain and exit 0; SIGHUP: reload the config). */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -277,7 +278,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "citywall-hub: out of memory\n");
         return 1;
     }
+    int64_t t_open = cwt_mono_ms();
     int64_t replayed = ingest_recover(&hub);
+    int64_t t_recover = cwt_mono_ms();
     if (replayed < 0) {
         fprintf(stderr, "citywall-hub: store: cannot read events for recovery\n");
         return 1;
@@ -290,6 +293,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "citywall-hub: out of memory (alerts)\n");
         return 1;
     }
+    fprintf(stderr,
+            "citywall-hub: startup: store open %lld ms, state recovery %lld ms (%lld events "
+            "replayed), alerts and the rest %lld ms\n",
+            (long long)(t_open - t0), (long long)(t_recover - t_open), (long long)replayed,
+            (long long)(cwt_mono_ms() - t_recover));
 
     struct lws_protocols protocols[] = {
         {"http", http_callback, http_pss_size(), 0, 0, NULL, 0},
@@ -328,11 +336,12 @@ int main(int argc, char **argv)
     pthread_t sigt;
     pthread_create(&sigt, NULL, signal_thread, &hub);
     pthread_detach(sigt);
-    if (replayed > 1000) hub_save_snapshot(&hub); /* the next restart starts from here */
     hub_start_housekeeping(&hub);
     live_start(hub.live);
     hub.ready = true;
     hub.ready_ms = cwt_mono_ms() - t0;
+    malloc_trim(0); /* give back what decoding the snapshot and the replay used */
+    if (replayed > 10000) hub_save_snapshot(&hub); /* the next restart starts from here */
     if (hub.cfg->demo_credentials)
         fprintf(stderr, "citywall-hub: WARNING: demo credentials are in use (see %s); never "
                         "use them in production\n", config);
@@ -350,10 +359,12 @@ int main(int argc, char **argv)
             if (!drain_start) drain_start = cwt_mono_ms();
             live_stats ls;
             live_get_stats(hub.live, &ls);
-            bool drained = store_inflight(hub.store) == 0 && ls.clients == 0;
+            bool drained = store_inflight(hub.store) == 0 && ls.clients == 0 &&
+                           ingest_ws_shutdown() == 0;
             if (drained || cwt_mono_ms() - drain_start > DRAIN_MAX_MS) break;
         }
     }
+    alerts_stop(hub.alerts); /* the webhook sender wakes through hub.lws: stop it first */
     hub_save_snapshot(&hub);
     /* wait for the last snapshot to commit */
     while (store_inflight(hub.store) > 0) {

@@ -7,6 +7,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "alerts.h"
 #include "http.h"
 #include "live.h"
 
@@ -200,6 +201,29 @@ char *metrics_render(hub_t *hub, size_t *len)
             gauge(&b, "citywall_disk_free_ratio", "free share of the store's file system",
                   vfs.f_blocks ? (double)vfs.f_bavail / (double)vfs.f_blocks : 0);
         }
+    }
+    if (hub->alerts) {
+        alerts_stats as;
+        alerts_get_stats(hub->alerts, &as);
+        gauge(&b, "citywall_alerts_firing", "alerts firing (silenced and inhibited included)",
+              as.firing);
+        gauge(&b, "citywall_alerts_pending", "alerts pending (condition true, `for` not over)",
+              as.pending);
+        gauge(&b, "citywall_alerts_silenced", "firing alerts silenced", as.silenced);
+        gauge(&b, "citywall_alerts_inhibited", "firing alerts inhibited (silent hall)",
+              as.inhibited);
+        gauge(&b, "citywall_silences", "silences not expired", as.silences);
+        counter(&b, "citywall_alert_transitions_total", "alert state changes stored",
+                as.transitions);
+        counter(&b, "citywall_alert_notifications_total", "group notifications queued",
+                as.notifications);
+        gauge(&b, "citywall_webhook_outbox_age_seconds",
+              "age of the oldest undelivered webhook notification (0 when none waits)",
+              as.outbox_oldest_age_ms > 0 ? (double)as.outbox_oldest_age_ms / 1000.0 : 0);
+        counter(&b, "citywall_webhook_sent_total", "webhook notifications delivered",
+                as.webhook_sent);
+        counter(&b, "citywall_webhook_failures_total", "failed webhook attempts",
+                as.webhook_failures);
     }
     *len = b.len;
     return b.s;

@@ -343,16 +343,21 @@ int notify_start(notify_t *n)
     return 0;
 }
 
+void notify_stop(notify_t *n)
+{
+    if (!n || !n->started) return;
+    pthread_mutex_lock(&n->lock);
+    n->stop = true;
+    pthread_cond_signal(&n->cond);
+    pthread_mutex_unlock(&n->lock);
+    pthread_join(n->thread, NULL);
+    n->started = false;
+}
+
 void notify_destroy(notify_t *n)
 {
     if (!n) return;
-    if (n->started) {
-        pthread_mutex_lock(&n->lock);
-        n->stop = true;
-        pthread_cond_signal(&n->cond);
-        pthread_mutex_unlock(&n->lock);
-        pthread_join(n->thread, NULL);
-    }
+    notify_stop(n);
     for (int k = 0; k < n->nrx; k++) {
         free(n->rx[k].url);
         if (n->rx[k].curl) curl_easy_cleanup(n->rx[k].curl);

@@ -32,7 +32,10 @@ typedef struct notify notify_t;
 notify_t *notify_create(const char *db_path, void (*wake)(void *ud), void *ud);
 /* Start the sender thread. 0, or -1 when it cannot start. */
 int notify_start(notify_t *n);
-/* Stop the sender (an attempt in flight finishes, bounded by its timeouts) and free. */
+/* Stop the sender thread (an attempt in flight finishes, bounded by its timeouts); what it
+ * delivered stays available to notify_take_sent. Idempotent. */
+void notify_stop(notify_t *n);
+/* Stop (if still running) and free. */
 void notify_destroy(notify_t *n);
 
 /* The receivers to deliver to (copied); rows of other receivers wait untouched. */

@@ -8,6 +8,7 @@
 
 #include "http.h"
 #include "live.h"
+#include "rest_alerts.h"
 #include "pii.h"
 
 #define PAGE_DEFAULT 500
@@ -691,6 +692,16 @@ static const route routes[] = {
     {LWSHUMETH_GET, "/api/v1/recommend", h_recommend, false},
     {LWSHUMETH_GET, "/api/v1/audit", h_audit, false},
     {LWSHUMETH_POST, "/api/v1/admin/backup", h_backup, false},
+    {LWSHUMETH_GET, "/api/v1/alerts", rest_alerts_list, false},
+    {LWSHUMETH_GET, "/api/v1/alerts/*", rest_alerts_one, false},
+    {LWSHUMETH_POST, "/api/v1/alerts/*/ack", rest_alerts_ack, false},
+    {LWSHUMETH_GET, "/api/v1/silences", rest_silences_list, false},
+    {LWSHUMETH_POST, "/api/v1/silences", rest_silences_add, false},
+    {LWSHUMETH_DELETE, "/api/v1/silences", rest_silences_expire, false},
+    {LWSHUMETH_DELETE, "/api/v1/silences/*", rest_silences_expire, false},
+    {LWSHUMETH_GET, "/api/v1/reviews", rest_reviews, false},
+    {LWSHUMETH_GET, "/api/v1/cases", rest_cases, false},
+    {LWSHUMETH_POST, "/api/v1/cases/*", rest_case_move, false},
     /* answered elsewhere; listed so that a wrong method gets 405 */
     {LWSHUMETH_POST, "/api/v1/events", NULL, false},
     {LWSHUMETH_POST, "/api/v1/login", NULL, true},

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -150,5 +151,14 @@ void state_query_services(const state_t *st, int hall, void (*fn)(void *ud, int 
  * success, -1 if it does not fit the config, leaving an empty state for the saved day). */
 json_t *state_save(state_t *st);
 int state_load(state_t *st, json_t *saved);
+
+/* The same as a compact binary image (the hub's snapshots; layout in state_bin.c).
+ * state_save_bin sets *buf to a new malloc'd image of *len bytes that the caller frees;
+ * 0, or -1 when out of memory. state_load_bin replaces the state with an image: 0, or -1
+ * when the image is malformed, truncated, corrupt (checksum), of another format version,
+ * or does not fit the config -- leaving an empty state (for the image's day when its
+ * header could be read). The image is untrusted input; buf is only read. */
+int state_save_bin(state_t *st, unsigned char **buf, size_t *len);
+int state_load_bin(state_t *st, const unsigned char *buf, size_t len);
 
 #endif

@@ -1,6 +1,6 @@
 /* state_internal: the data structures behind state.h, shared by state.c (events, time, day
- * rollover), state_kpi.c (formulas), state_doc.c (topic documents) and state_save.c
- * (serialisation). Not for other modules.
+ * rollover), state_kpi.c (formulas), state_doc.c (topic documents), state_save.c and
+ * state_bin.c (serialisation). Not for other modules.
  *
  * Invariants (per hall):
  *  1. `tickets` holds every ticket of the current business day, keyed by its string; each
@@ -214,6 +214,12 @@ void state_biz_figs(state_t *st, int h, state_bizfig *out);
 int state_hall_overdue(const state_t *st, int h);
 int64_t state_round_div(int64_t num_ms, int64_t den); /* round(num / den / 1000) */
 double state_round4(double x);
+
+/* --- state_save.c, state_bin.c --- */
+/* Replace the halls with empty ones for st->cfg. 0 or -1. */
+int state_reset_halls(state_t *st);
+/* state_load_bin, lenient: what the config no longer has is dropped instead of refused. */
+int state_reload_bin(state_t *st, const unsigned char *buf, size_t len);
 
 /* --- state_doc.c --- */
 /* "closed" or "ok" for hall h at now. */

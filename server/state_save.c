@@ -1,9 +1,10 @@
-/* state_save: whole-state serialisation (fast restart) and config reload.
+/* state_save: whole-state serialisation as JSON (tests, debugging) and config reload.
  *
  * The saved document names halls, biz types, windows and cameras by id, so it survives a
  * config whose arrays are ordered differently. state_load() is strict (every id must exist
- * in the config); state_reconfigure() saves, swaps the config and loads leniently, dropping
- * what no longer exists (tickets of a removed biz, a removed window's figures, ...).
+ * in the config). state_reconfigure() goes through the binary image of state_bin.c instead:
+ * it saves, swaps the config and loads leniently, dropping what no longer exists (tickets of
+ * a removed biz, a removed window's figures, ...).
  *
  * Format (version 2): {"format":2,"day","now","ver","last_sec","last_min","stats":{...},
  * "halls":{"<id>":{"ver","last_event","n":{counters},"tickets":[[...]],"biz":{"<id>":{...,
@@ -496,8 +497,7 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
     return 0;
 }
 
-/* Replace the halls with empty ones for st->cfg. */
-static int reset_halls(state_t *st)
+int state_reset_halls(state_t *st)
 {
     for (int h = 0; h < st->nhalls; h++)
         state_hall_free(&st->halls[h]);
@@ -515,7 +515,7 @@ static int reset_halls(state_t *st)
 
 static int load(state_t *st, json_t *saved, bool strict)
 {
-    if (reset_halls(st) < 0)
+    if (state_reset_halls(st) < 0)
         return -1;
     if (!json_is_object(saved) || get_int(saved, "format", 0) != FORMAT)
         goto fail;
@@ -549,7 +549,7 @@ static int load(state_t *st, json_t *saved, bool strict)
         state_bump(st, h);
     return 0;
 fail:
-    reset_halls(st);
+    state_reset_halls(st);
     for (int h = 0; h < st->nhalls; h++)
         state_bump(st, h);
     return -1;
@@ -562,13 +562,17 @@ int state_load(state_t *st, json_t *saved)
 
 int state_reconfigure(state_t *st, const cfg_t *cfg)
 {
-    json_t *saved = state_save(st);
+    unsigned char *img = NULL;
+    size_t len = 0;
+    int rc = state_save_bin(st, &img, &len);
     st->cfg = cfg;
-    if (!saved || load(st, saved, false) < 0) {
-        reset_halls(st);
+    if (rc == 0) {
+        state_reload_bin(st, img, len);
+    } else {
+        state_reset_halls(st);
         for (int h = 0; h < st->nhalls; h++)
             state_bump(st, h);
     }
-    json_decref(saved);
+    free(img);
     return 0;
 }

@@ -308,10 +308,14 @@ static int run_sql(store_t *s, store_job *job)
     int rc = sqlite3_prepare_v2(s->wdb, job->sql, -1, &st, NULL);
     if (rc != SQLITE_OK) return rc;
     for (int i = 0; i < job->nargs; i++) {
-        if (job->args[i].is_text)
-            bind_text(st, i + 1, job->args[i].text);
+        store_arg *a = &job->args[i];
+        if (a->json && !a->text) a->text = json_dumps(a->json, JSON_COMPACT);
+        if (a->blob)
+            sqlite3_bind_blob64(st, i + 1, a->blob, a->blob_len, SQLITE_STATIC);
+        else if (a->is_text)
+            bind_text(st, i + 1, a->text);
         else
-            sqlite3_bind_int64(st, i + 1, job->args[i].i);
+            sqlite3_bind_int64(st, i + 1, a->i);
     }
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
@@ -531,6 +535,22 @@ void store_job_arg_text(store_job *j, const char *v)
     j->args[j->nargs++].text = v ? strdup(v) : NULL;
 }
 
+void store_job_arg_blob(store_job *j, unsigned char *buf, size_t len)
+{
+    if (j->nargs >= STORE_SQL_MAX_ARGS) abort();
+    j->args[j->nargs].is_text = false;
+    j->args[j->nargs].blob = buf;
+    j->args[j->nargs++].blob_len = len;
+}
+
+void store_job_arg_json(store_job *j, json_t *v)
+{
+    if (j->nargs >= STORE_SQL_MAX_ARGS) abort();
+    j->args[j->nargs].is_text = true;
+    j->args[j->nargs].text = NULL;
+    j->args[j->nargs++].json = v;
+}
+
 void store_job_free(store_job *j)
 {
     if (!j) return;
@@ -546,7 +566,11 @@ void store_job_free(store_job *j)
     free(j->items);
     free(j->token);
     free(j->sql);
-    for (int i = 0; i < j->nargs; i++) free(j->args[i].text);
+    for (int i = 0; i < j->nargs; i++) {
+        free(j->args[i].text);
+        free(j->args[i].blob);
+        json_decref(j->args[i].json);
+    }
     free(j);
 }
 
@@ -557,7 +581,8 @@ sqlite3 *store_reader(store_t *s)
     return s->rdb;
 }
 
-int store_load_snapshot(store_t *s, int64_t *event_id, char **body)
+int store_load_snapshot(store_t *s, int64_t *event_id, unsigned char **body, size_t *len,
+                        bool *binary)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->rdb, "SELECT event_id, body FROM snapshots WHERE id = 1", -1, &st,
@@ -566,8 +591,17 @@ int store_load_snapshot(store_t *s, int64_t *event_id, char **body)
     int found = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
         *event_id = sqlite3_column_int64(st, 0);
-        *body = strdup((const char *)sqlite3_column_text(st, 1));
-        found = *body ? 1 : -1;
+        *binary = sqlite3_column_type(st, 1) == SQLITE_BLOB;
+        const void *p = *binary ? sqlite3_column_blob(st, 1) : sqlite3_column_text(st, 1);
+        *len = (size_t)sqlite3_column_bytes(st, 1);
+        *body = malloc(*len + 1);
+        if (*body) {
+            if (*len) memcpy(*body, p, *len);
+            (*body)[*len] = 0;
+            found = 1;
+        } else {
+            found = -1;
+        }
     }
     sqlite3_finalize(st);
     return found;

@@ -61,7 +61,10 @@ enum store_job_kind { STORE_JOB_EVENTS, STORE_JOB_SQL };
 typedef struct store_arg {
     bool is_text;
     int64_t i;
-    char *text; /* owned */
+    char *text;   /* owned */
+    json_t *json; /* owned; encoded to text on the writer thread (must not be shared) */
+    unsigned char *blob; /* owned; bound as a BLOB when set */
+    size_t blob_len;
 } store_arg;
 
 typedef struct store_job {
@@ -105,14 +108,20 @@ int store_inflight(store_t *s);
 store_job *store_job_new_sql(const char *sql);
 void store_job_arg_int(store_job *j, int64_t v);
 void store_job_arg_text(store_job *j, const char *v); /* copied; NULL binds SQL NULL */
+/* Bytes bound as a BLOB; the buffer is stolen (freed with the job). */
+void store_job_arg_blob(store_job *j, unsigned char *buf, size_t len);
+/* A JSON document, encoded (compact) on the writer thread so that a large document costs the
+ * submitter nothing; the reference is stolen and no other thread may touch the tree after. */
+void store_job_arg_json(store_job *j, json_t *v);
 void store_job_free(store_job *j);
 
 /* The service thread's read connection. */
 sqlite3 *store_reader(store_t *s);
 
-/* Last committed state snapshot (body malloc'd, caller frees). Returns 1 if found, 0 if none,
- * -1 on error. */
-int store_load_snapshot(store_t *s, int64_t *event_id, char **body);
+/* Last committed state snapshot: its bytes (malloc'd and NUL-terminated, caller frees), length,
+ * and whether it is binary (a BLOB) or JSON text. Returns 1 if found, 0 if none, -1 on error. */
+int store_load_snapshot(store_t *s, int64_t *event_id, unsigned char **body, size_t *len,
+                        bool *binary);
 /* Call fn for every stored event with id > after_id and at_ms >= min_at_ms, in id order.
  * fn returns 0 to continue. Returns the number of events visited, -1 on error. */
 typedef int (*store_event_fn)(void *ud, int64_t id, const char *body, int64_t at_ms,

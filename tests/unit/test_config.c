@@ -455,6 +455,83 @@ static void test_names(void **state)
     assert_string_equal(cfg_area_name(99), "unknown");
 }
 
+/* ---- the alerts section ---- */
+
+static void test_alerts_section(void **state)
+{
+    (void)state;
+    /* without a section: the SPEC §6 defaults */
+    cfg_t *c = load_ok("tests/unit/fixtures/config/valid.yaml");
+    assert_int_equal(c->alerts.group_wait_s, 10);
+    assert_int_equal(c->alerts.startup_grace_s, 10);
+    assert_null(c->alerts.external_url);
+    assert_int_equal(c->alerts.nscopes, 0);
+    assert_true(cfg_alert_param(c, CFG_R1, 0, "A", CFG_P_FIRST) == 30);     /* p3_min */
+    assert_true(cfg_alert_param(c, CFG_R1, 0, "A", CFG_P_FIRST + 1) == 60); /* p2_min */
+    assert_true(cfg_alert_param(c, CFG_R1, 0, "A", CFG_P_FOR_S) == 0);
+    assert_true(cfg_alert_param(c, CFG_R1, 0, "A", CFG_P_KEEP_S) == 120);
+    assert_true(cfg_alert_param(c, CFG_R2, 0, NULL, CFG_P_FOR_S) == 120);
+    assert_true(cfg_alert_param(c, CFG_R10, 0, NULL, CFG_P_KEEP_S) == 0);
+    assert_true(cfg_alert_param(c, CFG_R15, 0, NULL, CFG_P_FIRST) == 5);
+    assert_true(cfg_alert_param(c, CFG_R13, 0, NULL, CFG_P_ENABLED) == 1);
+    assert_string_equal(cfg_rule_name(CFG_R12), "R12");
+    assert_string_equal(cfg_rule_name(CFG_H2), "H2");
+    assert_int_equal(cfg_rule_index("R15"), CFG_R15);
+    assert_int_equal(cfg_rule_index("R16"), -1);
+    assert_string_equal(cfg_rule_param_name(CFG_R4, CFG_P_FIRST + 1), "min_calls");
+    assert_string_equal(cfg_rule_param_name(CFG_R4, CFG_P_KEEP_S), "keep_firing_for");
+    assert_null(cfg_rule_param_name(CFG_R4, CFG_P_FIRST + 2));
+    cfg_free(c);
+
+    c = load_ok("tests/unit/fixtures/config/alerts.yaml");
+    int h0 = hall(c, "H0"), h1 = hall(c, "H1");
+    assert_int_equal(c->alerts.group_wait_s, 5);
+    assert_int_equal(c->alerts.startup_grace_s, 0);
+    assert_string_equal(c->alerts.external_url, "https://wall.example.org");
+    /* R1 p3_min: city 20; biz type B 15; hall H1 has none of its own at hall level; (H1, A) 40 */
+    assert_true(cfg_alert_param(c, CFG_R1, h0, "A", CFG_P_FIRST) == 20);
+    assert_true(cfg_alert_param(c, CFG_R1, h0, "B", CFG_P_FIRST) == 15);
+    assert_true(cfg_alert_param(c, CFG_R1, h1, "A", CFG_P_FIRST) == 40);
+    /* R1 p2_min: city 45, hall H1 50 (also for its biz A, which sets only p3_min) */
+    assert_true(cfg_alert_param(c, CFG_R1, h0, "A", CFG_P_FIRST + 1) == 45);
+    assert_true(cfg_alert_param(c, CFG_R1, h1, "A", CFG_P_FIRST + 1) == 50);
+    assert_true(cfg_alert_param(c, CFG_R1, h1, NULL, CFG_P_FIRST + 1) == 50);
+    /* keep_firing_for: 3m = 180 s; R2 for 90s and share 0.25 */
+    assert_true(cfg_alert_param(c, CFG_R1, h0, "A", CFG_P_KEEP_S) == 180);
+    assert_true(cfg_alert_param(c, CFG_R2, h0, NULL, CFG_P_FOR_S) == 90);
+    assert_true(cfg_alert_param(c, CFG_R2, h0, NULL, CFG_P_FIRST + 1) == 0.25);
+    assert_true(cfg_alert_param(c, CFG_R2, h0, NULL, CFG_P_FIRST) == 5); /* default */
+    /* R8 at H1: ratio 0.5, for 0; elsewhere 0.8 and 120 s */
+    assert_true(cfg_alert_param(c, CFG_R8, h1, NULL, CFG_P_FIRST) == 0.5);
+    assert_true(cfg_alert_param(c, CFG_R8, h1, NULL, CFG_P_FOR_S) == 0);
+    assert_true(cfg_alert_param(c, CFG_R8, h0, NULL, CFG_P_FIRST) == 0.8);
+    assert_true(cfg_alert_param(c, CFG_R8, h0, NULL, CFG_P_FOR_S) == 120);
+    assert_true(cfg_alert_param(c, CFG_R13, h0, NULL, CFG_P_ENABLED) == 0);
+    assert_true(cfg_alert_param(c, CFG_H2, -1, NULL, CFG_P_FIRST) == 1.5);
+    cfg_free(c);
+}
+
+static void test_err_alerts(void **state)
+{
+    (void)state;
+    static const char *const want[] = {
+        ":13: alerts.group_wait_s: -1 out of range 0..3600",
+        ":14: alerts.colour: unknown key",
+        ":16: alerts.rules.R99: unknown rule (expected R1..R15 or H1..H4)",
+        ":17: alerts.rules.R1.p4_min: unknown key",
+        ":17: alerts.rules.R1.p3_min: expected a number, got 'abc'",
+        ":18: alerts.rules.R2.share: 1.5 out of range 0..1",
+        ":19: alerts.rules.R3.for: expected a duration (seconds, or a number with s, m or h), "
+        "got '2 weeks'",
+        ":20: alerts.rules.R4.enabled: expected true or false",
+        ":22: alerts.biz.Z: no hall has biz type 'Z'",
+        ":24: alerts.halls.H9: unknown hall 'H9'",
+        ":26: alerts.halls.H0.biz.Q: unknown biz 'Q' for hall H0",
+        NULL,
+    };
+    expect_errors("err_alerts.yaml", want);
+}
+
 /* ---- broken fixtures ---- */
 
 static void test_err_unknown_key(void **state)
@@ -564,6 +641,8 @@ int main(void)
         cmocka_unit_test(test_valid_defaults),
         cmocka_unit_test(test_valid_hours),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_alerts_section),
+        cmocka_unit_test(test_err_alerts),
         cmocka_unit_test(test_err_unknown_key),
         cmocka_unit_test(test_err_missing),
         cmocka_unit_test(test_err_category),

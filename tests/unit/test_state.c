@@ -828,6 +828,273 @@ static void test_save_load(void **unused)
     state_destroy(st);
 }
 
+/* ---------------------------------------------------------------- binary image */
+
+/* state_save() of a and b, less the version counters (a load bumps every hall), as sorted
+ * compact text: equal texts mean every ticket, record and review id in the same order. */
+static void expect_same_save(state_t *a, state_t *b)
+{
+    json_t *doc[2] = {state_save(a), state_save(b)};
+    char *text[2];
+    for (int i = 0; i < 2; i++) {
+        const char *key;
+        json_t *ho;
+        assert_non_null(doc[i]);
+        json_object_del(doc[i], "ver");
+        json_object_foreach(json_object_get(doc[i], "halls"), key, ho)
+            json_object_del(ho, "ver");
+        text[i] = json_dumps(doc[i], JSON_SORT_KEYS | JSON_COMPACT);
+        assert_non_null(text[i]);
+        json_decref(doc[i]);
+    }
+    assert_string_equal(text[0], text[1]);
+    free(text[0]);
+    free(text[1]);
+}
+
+/* The image's trailing checksum, recomputed (FNV-1a 64 of every byte before it, LE). */
+static void reseal(unsigned char *img, size_t len)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < len - 8; i++) {
+        h ^= img[i];
+        h *= 1099511628211ull;
+    }
+    for (int k = 0; k < 8; k++)
+        img[len - 8 + k] = (unsigned char)(h >> (8 * k));
+}
+
+/* Image offsets: magic + version 8, now 8, day 4, then ver (8); last_sec 8, last_min 8,
+ * stats 32, then nhalls (u32); each hall: id (u32 length, bytes, NUL), body length (u64),
+ * body starting with the hall's ver (u64). */
+#define IMG_VER 20
+#define IMG_NHALLS 76
+
+static uint64_t le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int k = n - 1; k >= 0; k--)
+        v = v << 8 | p[k];
+    return v;
+}
+
+/* Zero the version counters and the checksum of an image. */
+static void zero_versions(unsigned char *img, size_t len)
+{
+    size_t p = IMG_NHALLS + 4;
+    memset(img + IMG_VER, 0, 8);
+    for (uint64_t h = 0, nh = le(img + IMG_NHALLS, 4); h < nh; h++) {
+        p += 4 + le(img + p, 4) + 1;
+        uint64_t body = le(img + p, 8);
+        p += 8;
+        assert_true(p + body <= len - 8);
+        memset(img + p, 0, 8);
+        p += body;
+    }
+    assert_int_equal(p, len - 8);
+    memset(img + len - 8, 0, 8);
+}
+
+/* A state that refused an image holds no ticket of it. */
+static void expect_empty(state_t *st)
+{
+    state_stats s;
+    state_get_stats(st, &s);
+    assert_int_equal(s.tickets, 0);
+    assert_int_equal(s.applied, 0);
+    check_hall_kpi_int(st, 0, "issued", 0);
+    check_hall_kpi_int(st, 1, "issued", 0);
+}
+
+static void test_bin_round_trip(void **unused)
+{
+    (void)unused;
+    state_t *st = monday();
+    state_add_closure(st, 1, TD("2026-11-23", "15:00:00"), TD("2026-11-23", "16:00:00"), "drill");
+    unsigned char *img = NULL;
+    size_t len = 0;
+    assert_int_equal(state_save_bin(st, &img, &len), 0);
+    assert_non_null(img);
+    assert_memory_equal(img, "CWSB\x01\x00\x00\x00", 8); /* magic, version 1 (LE) */
+
+    state_t *st2 = state_create(&cfg, T("07:00:00"));
+    assert_int_equal(state_load_bin(st2, img, len), 0);
+    free(img);
+    assert_int_equal(state_now(st2), T("10:39:30"));
+    assert_int_equal(state_day(st2), 20261123);
+    state_stats s1, s2;
+    state_get_stats(st, &s1);
+    state_get_stats(st2, &s2);
+    assert_memory_equal(&s1, &s2, sizeof s1);
+    assert_int_equal(s2.tickets, 12); /* hall 0: A001-A006, B001-B003, X009; hall 1: 2 */
+    assert_true(state_city_version(st2) > state_city_version(st));
+    expect_same_docs(st, st2);
+    expect_same_save(st, st2);
+
+    /* the same next events as in test_save_load, on both */
+    state_t *both[2] = {st, st2};
+    for (int i = 0; i < 2; i++) {
+        state_t *x = both[i];
+        tk(x, EV_TICKET_CALLED, 0, "A006", A01, NULL, "10:41:00");
+        tk(x, EV_TICKET_CALLED, 0, "A003", A02, NULL, "10:42:00");
+        winev(x, EV_WINDOW_RESUMED, 0, A02, NULL, -1, "10:43:00");
+        tk(x, EV_TICKET_CALLED, 0, "B003", A02, NULL, "10:44:00");
+        noshow(x, 0, "B003", A02, EV_NOSHOW_RECYCLE, "10:45:00");
+        tk(x, EV_TICKET_CALLED, 0, "B003", A02, NULL, "10:50:00");
+        review(x, 0, "R6", 1, EV_RCH_WEB, A02, NULL, NULL, false, T("10:51:00"));
+        issue(x, 1, "A003", 0, "10:52:00");
+        state_advance(x, T("15:30:00"));
+    }
+    expect_same_docs(st, st2);
+    expect_same_save(st, st2);
+    /* W: 13020 + 4260 (A006) + (10:50-09:35 = 4500, B003) = 21780 / 9 = 2420 */
+    check_hall_kpi_int(st2, 0, "avg_wait_s", 2420);
+    /* R1-R4 and R6 count: 5 reviews, bad R4 and R6; cases R4 and R6 open */
+    check_hall_kpi_int(st2, 0, "reviews", 5);
+    check_hall_kpi_int(st2, 0, "bad_cases_open", 2);
+    check_hall_kpi_int(st2, 1, "issued", 3);
+    assert_string_equal(status_at(st2, 1), "closed"); /* the closure came through */
+
+    /* a second generation: the reloaded state saves the same image bytes but the versions
+     * (same map layouts, waiting lists and record lists) */
+    unsigned char *i1 = NULL, *i2 = NULL;
+    size_t l1 = 0, l2 = 0;
+    assert_int_equal(state_save_bin(st, &i1, &l1), 0);
+    assert_int_equal(state_save_bin(st2, &i2, &l2), 0);
+    assert_int_equal(l1, l2);
+    state_t *st3 = state_create(&cfg, T("07:00:00"));
+    assert_int_equal(state_load_bin(st3, i2, l2), 0);
+    zero_versions(i1, l1);
+    zero_versions(i2, l2);
+    assert_memory_equal(i1, i2, l1);
+    expect_same_docs(st, st3);
+    expect_same_save(st, st3);
+    free(i1);
+    free(i2);
+    state_destroy(st3);
+    state_destroy(st2);
+    state_destroy(st);
+}
+
+static void test_bin_refused(void **unused)
+{
+    (void)unused;
+    state_t *st = monday();
+    unsigned char *img = NULL;
+    size_t len = 0;
+    assert_int_equal(state_save_bin(st, &img, &len), 0);
+    state_destroy(st);
+    st = state_create(&cfg, T("07:00:00"));
+    unsigned char *copy = malloc(len);
+    assert_non_null(copy);
+
+    /* the untouched image, resealed, still loads (reseal computes the real checksum) */
+    memcpy(copy, img, len);
+    reseal(copy, len);
+    assert_memory_equal(copy, img, len);
+    assert_int_equal(state_load_bin(st, copy, len), 0);
+    check_hall_kpi_int(st, 0, "issued", 9);
+
+    /* every truncation (a torn write) */
+    for (size_t n = 0; n < len; n++) {
+        assert_int_equal(state_load_bin(st, img, n), -1);
+        expect_empty(st);
+    }
+    assert_int_equal(state_load_bin(st, NULL, 0), -1);
+
+    /* every flipped byte */
+    for (size_t i = 0; i < len; i++) {
+        memcpy(copy, img, len);
+        copy[i] ^= 0x20;
+        assert_int_equal(state_load_bin(st, copy, len), -1);
+        expect_empty(st);
+    }
+
+    /* another format version, with a valid checksum */
+    memcpy(copy, img, len);
+    copy[4] = 2;
+    reseal(copy, len);
+    assert_int_equal(state_load_bin(st, copy, len), -1);
+    expect_empty(st);
+
+    /* a hall count beyond the halls present, with a valid checksum; the image's day stays */
+    memcpy(copy, img, len);
+    assert_int_equal(copy[IMG_NHALLS], 2);
+    copy[IMG_NHALLS] = 3;
+    reseal(copy, len);
+    assert_int_equal(state_load_bin(st, copy, len), -1);
+    expect_empty(st);
+    assert_int_equal(state_now(st), T("10:39:30"));
+
+    /* an image that does not fit the config (LH-01 unknown): an empty state for its day */
+    static cfg_t one;
+    one = cfg;
+    one.nhalls = 1;
+    state_t *st1 = state_create(&one, T("07:00:00"));
+    assert_int_equal(state_load_bin(st1, img, len), -1);
+    assert_int_equal(state_now(st1), T("10:39:30"));
+    check_hall_kpi_int(st1, 0, "issued", 0);
+    state_destroy(st1);
+
+    /* any byte changed under a valid checksum: refused or loaded, never half-loaded (and,
+     * under ASan, no read outside the image and no leak) */
+    int refused = 0;
+    for (size_t i = 8; i < len - 8; i++) {
+        memcpy(copy, img, len);
+        copy[i] ^= 0xff;
+        reseal(copy, len);
+        int rc = state_load_bin(st, copy, len);
+        assert_true(rc == 0 || rc == -1);
+        if (rc < 0) {
+            expect_empty(st);
+            refused++;
+        }
+    }
+    assert_true(refused > 0);
+    free(copy);
+    free(img);
+    state_destroy(st);
+}
+
+/* A reload into a config that lost biz B and window B01 of hall 0 drops their state:
+ * B002 (finished in B) and B003 (waiting in B) go; B001 was transferred to A and stays.
+ * Hall counters are kept as they were (issued 9), live figures follow the tickets left:
+ * waiting A006 only, serving A004 at A01. */
+static void test_reconfigure_drops(void **unused)
+{
+    (void)unused;
+    state_t *st = monday();
+    static int a02_biz[] = {0};
+    static cfg_window win_a[2];
+    static cfg_hall h2[2];
+    static cfg_t cfg2;
+    win_a[0] = win0[0];
+    win_a[1] = win0[1];
+    win_a[1].biz = a02_biz;
+    win_a[1].nbiz = 1;
+    h2[0] = halls[0];
+    h2[0].nbiz = 1;
+    h2[0].windows = win_a;
+    h2[0].nwindows = 2;
+    h2[1] = halls[1];
+    cfg2 = cfg;
+    cfg2.halls = h2;
+    assert_int_equal(state_reconfigure(st, &cfg2), 0);
+    state_stats s;
+    state_get_stats(st, &s);
+    assert_int_equal(s.tickets, 10);
+    check_hall_kpi_int(st, 0, "issued", 9);
+    check_hall_kpi_int(st, 0, "waiting", 1);
+    check_hall_kpi_int(st, 0, "serving", 1);
+    json_t *d = state_hall(st, 0, NULL);
+    assert_null(json_object_get(json_object_get(d, "windows"), "B01"));
+    assert_string_equal(walk(d, "windows", "A01", "status"), "serving");
+    json_decref(d);
+    tk(st, EV_TICKET_CALLED, 0, "A006", A02, NULL, "10:41:00");
+    check_hall_kpi_int(st, 0, "waiting", 0);
+    state_destroy(st);
+}
+
 static void test_versions(void **unused)
 {
     (void)unused;
@@ -926,6 +1193,9 @@ int main(void)
         cmocka_unit_test(test_deadline_calendar),
         cmocka_unit_test(test_status_and_closure),
         cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_bin_round_trip),
+        cmocka_unit_test(test_bin_refused),
+        cmocka_unit_test(test_reconfigure_drops),
         cmocka_unit_test(test_versions),
         cmocka_unit_test(test_reconfigure),
         cmocka_unit_test(test_unknown_and_bad),

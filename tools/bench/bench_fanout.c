@@ -27,6 +27,7 @@
  */
 #include <curl/curl.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <libwebsockets.h>
 #include <pthread.h>
 #include <sched.h>
@@ -50,7 +51,8 @@
 #define TICK_US 5000             /* the run's timer */
 #define MAX_PER_REQUEST 5000
 
-enum fo_phase { FO_IDLE, FO_CONNECTING, FO_OPEN, FO_READY, FO_DEAD };
+/* FO_LATE: got its snapshot after the measurement started, so it is left out of it */
+enum fo_phase { FO_IDLE, FO_CONNECTING, FO_OPEN, FO_READY, FO_LATE, FO_DEAD };
 
 typedef struct fo_client {
     int idx;
@@ -77,7 +79,7 @@ typedef struct fo_run {
     char subscribe[160];
     char auth[512];
 
-    int connecting, open, ready, dead;
+    int connecting, open, ready, late, dead;
     int64_t ready_deadline_us;
     bool measuring, publishing, finished, failed, closing;
     int64_t base;
@@ -106,11 +108,14 @@ typedef struct fo_run {
     int64_t ru0_us;
 } fo_run;
 
-static void fo_fail(fo_run *r, const char *fmt, const char *a, const char *b)
+__attribute__((format(printf, 2, 3))) static void fo_fail(fo_run *r, const char *fmt, ...)
 {
     if (r->failed) return;
     r->failed = true;
-    snprintf(r->fail_msg, sizeof r->fail_msg, fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->fail_msg, sizeof r->fail_msg, fmt, ap);
+    va_end(ap);
 }
 
 /* ---- publisher thread -------------------------------------------------------------------- */
@@ -250,7 +255,7 @@ static int64_t shown_issued(const fo_run *r, const fo_client *c)
 
 static void record(fo_run *r, fo_client *c, int64_t now)
 {
-    if (!r->measuring || !c->state) return;
+    if (!r->measuring || !c->state || c->phase != FO_READY) return;
     int64_t shown = shown_issued(r, c) - r->base;
     if (shown <= c->seen) return;
     int64_t acked = atomic_load_explicit(&r->acked_n, memory_order_acquire);
@@ -299,7 +304,10 @@ static void on_message(fo_run *r, fo_client *c)
         r->snapshots++;
         json_decref(c->state);
         c->state = json_deep_copy(data);
-        if (c->phase != FO_READY) {
+        if (c->phase == FO_OPEN && r->measuring) {
+            c->phase = FO_LATE;
+            r->late++;
+        } else if (c->phase == FO_OPEN) {
             c->phase = FO_READY;
             r->ready++;
         }
@@ -351,7 +359,8 @@ static void client_lost(fo_run *r, fo_client *c, const char *why)
     if (r->closing) return;
     if (c->phase == FO_CONNECTING) r->connecting--;
     if (c->phase == FO_READY) r->ready--;
-    if (c->phase == FO_OPEN || c->phase == FO_READY) r->open--;
+    if (c->phase == FO_LATE) r->late--;
+    if (c->phase == FO_OPEN || c->phase == FO_READY || c->phase == FO_LATE) r->open--;
     bool was_ready = c->phase == FO_READY;
     json_decref(c->state);
     c->state = NULL;
@@ -432,7 +441,7 @@ static void start_measuring(fo_run *r)
     for (int i = 0; i < r->n && !first; i++)
         if (r->c[i].phase == FO_READY) first = &r->c[i];
     if (!first) {
-        fo_fail(r, "no /live client got a snapshot%s%s", "", "");
+        fo_fail(r, "no /live client got a snapshot");
         return;
     }
     /* the hub must count the publisher's tickets today: compare business days */
@@ -454,7 +463,7 @@ static void start_measuring(fo_run *r)
     r->ru0_us = bench_now_us();
     bench_proc_begin(&r->proc, r->o->hub_pid);
     if (pthread_create(&r->pub, NULL, publisher, r) != 0) {
-        fo_fail(r, "cannot start the publisher thread%s%s", "", "");
+        fo_fail(r, "cannot start the publisher thread");
         r->measuring = false;
         return;
     }
@@ -522,8 +531,9 @@ static void report(fo_run *r)
     printf("citywall-bench fanout: %d /live clients on `city`%s, publisher %.0f events/s to %s "
            "for %.1f s, hub %s\n",
            r->n, o->max_hz ? " (max_hz set)" : "", o->rate, r->hall_id, o->duration_s, o->hub);
-    printf("  clients           %d subscribed, %d lost or never connected, %llu closed mid-run\n",
-           r->ready, r->dead, (unsigned long long)r->closed_mid);
+    printf("  clients           %d subscribed, %d subscribed too late to measure, %d lost or "
+           "never connected, %llu closed mid-run\n",
+           r->ready, r->late, r->dead, (unsigned long long)r->closed_mid);
     printf("  events            %lld acked in %.2f s (%llu requests; publisher at %s priority)\n",
            (long long)acked, pub_s, (unsigned long long)r->pub_requests,
            r->pub_rt ? "real-time" : "normal");
@@ -628,8 +638,9 @@ int bench_fanout_run(const bench_opts *o)
     while (!r.finished)
         if (lws_service(r.ctx, 0) < 0) break;
     if (r.publishing) pthread_join(r.pub, NULL);
-    fprintf(stderr, "citywall-bench: clients were subscribed %.1f s after the start\n",
-            r.measuring ? (r.pub_t0_us - t_open) / 1e6 : -1.0);
+    if (r.measuring)
+        fprintf(stderr, "citywall-bench: clients were subscribed %.1f s after the start\n",
+                (r.pub_t0_us - t_open) / 1e6);
     if (r.measuring)
         report(&r);
     else

@@ -18,6 +18,7 @@
  */
 #include <curl/curl.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +61,7 @@ typedef struct ing_run {
     int64_t t0_us, stop_us, last_ack_us;
     bench_lat lat;
     uint64_t acked, accepted, duplicates, rejected, batches, errors, ack_short;
-    bool fatal, exhausted, done;
+    bool fatal, exhausted, done, closing;
     char fatal_msg[512];
     int inflight;
     int64_t exhausted_us, next_sample_us;
@@ -71,11 +72,14 @@ typedef struct ing_run {
     struct lws_context *ctx;
 } ing_run;
 
-static void fail_run(ing_run *r, const char *fmt, const char *a, const char *b)
+__attribute__((format(printf, 2, 3))) static void fail_run(ing_run *r, const char *fmt, ...)
 {
     if (r->fatal) return;
     r->fatal = true;
-    snprintf(r->fatal_msg, sizeof r->fatal_msg, fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->fatal_msg, sizeof r->fatal_msg, fmt, ap);
+    va_end(ap);
 }
 
 /* True when `acked` (an object keyed "HALL/FEED") covers every hall of batch b. */
@@ -153,7 +157,7 @@ static int http_send(ing_run *r, CURLM *m, ing_client *c)
     c->retry_us = 0;
     c->sent_us = bench_now_us();
     if (curl_multi_add_handle(m, c->e) != CURLM_OK) {
-        fail_run(r, "libcurl refused a request%s%s", "", "");
+        fail_run(r, "libcurl refused a request");
         return -1;
     }
     r->inflight++;
@@ -174,9 +178,7 @@ static void http_done(ing_run *r, ing_client *c, CURLcode res)
         return;
     }
     if (status != 200) {
-        char st[24];
-        snprintf(st, sizeof st, "%ld", status);
-        fail_run(r, "POST /api/v1/events answered %s: %.400s", st, c->resp ? c->resp : "");
+        fail_run(r, "POST /api/v1/events answered %ld: %.400s", status, c->resp ? c->resp : "");
         c->cur = NULL;
         return;
     }
@@ -185,8 +187,7 @@ static void http_done(ing_run *r, ing_client *c, CURLcode res)
     if (!json_is_integer(json_object_get(reply, "accepted")) ||
         !json_is_integer(json_object_get(reply, "duplicates"))) {
         r->errors++;
-        fail_run(r, "unexpected answer to POST /api/v1/events: %.400s%s", c->resp ? c->resp : "",
-                 "");
+        fail_run(r, "unexpected answer to POST /api/v1/events: %.400s", c->resp ? c->resp : "");
         json_decref(reply);
         c->cur = NULL;
         return;
@@ -252,7 +253,9 @@ static int run_http(ing_run *r)
             ing_client *c = &r->c[i];
             if (c->cur && c->retry_us) {
                 if (now > r->stop_us + RETRY_WINDOW_US) {
-                    c->cur = NULL; /* give up: the batch stays unacknowledged */
+                    fail_run(r, "client %d: a batch was still unacknowledged %d s after the run",
+                             c->idx, RETRY_WINDOW_US / 1000000);
+                    c->cur = NULL;
                     continue;
                 }
                 waiting = true;
@@ -319,7 +322,7 @@ static void ws_tick(lws_sorted_usec_list_t *sul)
     ing_run *r = lws_container_of(sul, ing_run, sul);
     int64_t now = bench_now_us();
     if (r->t0_us && now > r->stop_us + ACK_WAIT_US) {
-        fail_run(r, "no answer from WS /ingest within 30 s after the run%s%s", "", "");
+        fail_run(r, "no answer from WS /ingest within 30 s after the run");
         r->done = true;
     }
     if (r->t0_us && ws_all_done(r, now)) r->done = true;
@@ -384,8 +387,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         break;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         c->closed = true;
-        fail_run(r, "cannot open WS /ingest: %s%s", in ? (const char *)in : "connection failed",
-                 "");
+        fail_run(r, "cannot open WS /ingest: %s", in ? (const char *)in : "connection failed");
         r->done = true;
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE: {
@@ -398,7 +400,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         c->sent_us = bench_now_us();
         int n = lws_write(wsi, c->cur->buf + LWS_PRE, c->cur->len, LWS_WRITE_TEXT);
         if (n < (int)c->cur->len) {
-            fail_run(r, "WS /ingest: write failed%s%s", "", "");
+            fail_run(r, "WS /ingest: write failed");
             return -1;
         }
         break;
@@ -423,19 +425,16 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (len >= 2) {
             const unsigned char *b = in;
-            char code[16];
-            snprintf(code, sizeof code, "%d", (b[0] << 8) | b[1]);
             if (c->cur || bench_now_us() < r->stop_us)
-                fail_run(r, "the hub closed WS /ingest with %s %.200s", code,
-                         len > 2 ? (const char *)in + 2 : "");
+                fail_run(r, "the hub closed WS /ingest with %d %.*s", (b[0] << 8) | b[1],
+                         (int)(len > 202 ? 200 : len - 2), (const char *)in + 2);
         }
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
         c->closed = true;
-        if (c->cur) {
-            r->errors++;
-            c->cur = NULL;
-        }
+        if (!r->closing && (c->cur || bench_now_us() < r->stop_us))
+            fail_run(r, "client %d: the hub closed WS /ingest during the run", c->idx);
+        c->cur = NULL;
         if (ws_all_done(r, bench_now_us())) r->done = true;
         break;
     default:
@@ -472,7 +471,7 @@ static int run_ws(ing_run *r)
         ci.userdata = &r->c[i];
         ci.pwsi = &r->c[i].wsi;
         if (!lws_client_connect_via_info(&ci)) {
-            fail_run(r, "cannot open WS /ingest on %s%s", host, "");
+            fail_run(r, "cannot open WS /ingest on %s", host);
             break;
         }
     }
@@ -496,6 +495,7 @@ static int run_ws(ing_run *r)
             if (lws_service(r->ctx, 0) < 0) break;
         bench_proc_end(&r->proc);
     }
+    r->closing = true;
     lws_context_destroy(r->ctx);
     r->ctx = NULL;
     for (int i = 0; i < r->n; i++)
@@ -544,7 +544,7 @@ static void report(ing_run *r, const bench_stream *st, double gen_s)
             "  hub               pid %d: cpu %.0f %% (100 = one core), rss %.1f MiB (max %.1f)%s\n",
             o->hub_pid, r->proc.cpu_pct, r->proc.rss_mb, r->proc.rss_mb_max,
             r->proc.ok ? "" : " [could not read /proc]");
-    printf("  errors            %llu (retried requests), %llu answers not covering their batch\n",
+    printf("  errors            %llu requests retried, %llu answers not covering their batch\n",
            (unsigned long long)r->errors, (unsigned long long)r->ack_short);
     if (r->exhausted && o->events)
         printf("  note              a client had sent all its pre-generated events %.1f s into "
@@ -646,7 +646,7 @@ int bench_ingest_run(const bench_opts *o)
         report(&r, st, gen_s);
     else
         fprintf(stderr, "citywall-bench: %s\n", r.fatal_msg);
-    rc = (r.fatal || r.ack_short || r.rejected || !r.t0_us) ? 1 : 0;
+    rc = (r.fatal || r.ack_short || r.rejected || !r.t0_us || !r.acked) ? 1 : 0;
 out:
     if (st)
         for (int i = 0; i < n; i++)

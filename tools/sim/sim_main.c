@@ -18,6 +18,9 @@
 #include "sim_gateway.h"
 #include "sim_model.h"
 #include "sim_scenario.h"
+#ifdef CW_SIM_RTSP
+#include "sim_rtsp.h"
+#endif
 
 #ifndef CW_VERSION
 #define CW_VERSION "dev"
@@ -52,12 +55,22 @@ static void usage(FILE *f)
             "  --scenario NAME        default normal, see below\n"
             "  --halls ID,ID,...      simulate only these halls (default all)\n"
             "  --batch-ms MS          send a batch every MS real milliseconds (default 200)\n"
-            "  --rtsp-port P          serve the cameras over RTSP (not built in this version)\n"
+            "  --rtsp-port P          serve the cameras over RTSP on 127.0.0.1:P\n"
+            "                         (rtsp://127.0.0.1:P/<camera>/main|sub)%s\n"
+            "  --rtsp-control PATH    read 'stop CAM-ID' / 'start CAM-ID' lines from PATH\n"
+            "                         (a FIFO, created if absent; '-' = stdin)\n"
+            "  --rtsp-outage CAM@T+D  stop camera CAM T real seconds after the start for D s\n"
             "  --dump                 print the events as JSON lines on stdout instead of\n"
             "                         sending them (--hub and --token are then not needed)\n"
             "  --help, --version\n"
             "\n"
-            "Scenarios:\n");
+            "Scenarios:\n",
+#ifdef CW_SIM_RTSP
+            ""
+#else
+            "\n                         (not built in this version)"
+#endif
+    );
     for (int i = 0; sim_scenario_at(i); i++)
         fprintf(f, "  %-12s %s\n", sim_scenario_at(i)->name, sim_scenario_at(i)->summary);
 }
@@ -122,10 +135,10 @@ static void log_summary(const cwt_clock *clk, const sim_model *m, const sim_gw *
             (unsigned long long)ms.reviews);
 }
 
-static int dump_events(const cfg_t *cfg, sim_evbuf *buf)
+static int dump_events(const cfg_t *cfg, sim_evbuf *buf, const char *feed)
 {
     for (size_t i = 0; i < buf->n; i++) {
-        json_t *o = sim_event_json(cfg, &buf->v[i], NULL);
+        json_t *o = sim_event_json(cfg, &buf->v[i], feed);
         if (!o || json_dumpf(o, stdout, JSON_COMPACT) < 0) {
             json_decref(o);
             sim_evbuf_clear(buf);
@@ -145,6 +158,8 @@ int main(int argc, char **argv)
     uint64_t seed = 1;
     double duration_s = 0;
     long batch_ms = 200;
+    int rtsp_port = 0;
+    const char *rtsp_control = NULL, *rtsp_outage = NULL;
     bool dump = false, curl_ready = false;
     enum {
         O_HUB = 1,
@@ -154,6 +169,8 @@ int main(int argc, char **argv)
         O_SEED,
         O_DURATION,
         O_RTSP,
+        O_RTSP_CONTROL,
+        O_RTSP_OUTAGE,
         O_SCENARIO,
         O_HALLS,
         O_BATCH,
@@ -169,6 +186,8 @@ int main(int argc, char **argv)
         {"seed", required_argument, NULL, O_SEED},
         {"duration", required_argument, NULL, O_DURATION},
         {"rtsp-port", required_argument, NULL, O_RTSP},
+        {"rtsp-control", required_argument, NULL, O_RTSP_CONTROL},
+        {"rtsp-outage", required_argument, NULL, O_RTSP_OUTAGE},
         {"scenario", required_argument, NULL, O_SCENARIO},
         {"halls", required_argument, NULL, O_HALLS},
         {"batch-ms", required_argument, NULL, O_BATCH},
@@ -207,7 +226,30 @@ int main(int argc, char **argv)
                 return bad_usage("--duration: '%s' is not a number of seconds >= 0", optarg);
             break;
         case O_RTSP:
+#ifndef CW_SIM_RTSP
             return bad_usage("--rtsp-port%s: RTSP cameras are not built in this version", "");
+#else
+            errno = 0;
+            rtsp_port = (int)strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || rtsp_port < 1 || rtsp_port > 65535)
+                return bad_usage("--rtsp-port: '%s' is not a port number from 1 to 65535", optarg);
+            break;
+#endif
+        case O_RTSP_CONTROL:
+            rtsp_control = optarg;
+            break;
+        case O_RTSP_OUTAGE:
+#ifdef CW_SIM_RTSP
+        {
+            char cam[128];
+            double after_s, for_s;
+            if (sim_rtsp_parse_outage(optarg, cam, sizeof cam, &after_s, &for_s) < 0)
+                return bad_usage("--rtsp-outage: '%s' is not CAM-ID@AFTER+FOR (seconds, FOR > 0)",
+                                 optarg);
+        }
+#endif
+            rtsp_outage = optarg;
+            break;
         case O_SCENARIO:
             scenario_name = optarg;
             break;
@@ -236,6 +278,8 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
+    if ((rtsp_control || rtsp_outage) && !rtsp_port)
+        return bad_usage("%s needs --rtsp-port", rtsp_control ? "--rtsp-control" : "--rtsp-outage");
     if (!dump && !hub) return bad_usage("--hub is required%s", "");
     if (!dump && !token) return bad_usage("--token is required%s", "");
     if (hub && strncmp(hub, "http://", 7) != 0 && strncmp(hub, "https://", 8) != 0)
@@ -260,8 +304,13 @@ int main(int argc, char **argv)
     char *errors = NULL;
     bool *mask = NULL;
     sim_model *model = NULL;
-    sim_gw *gw = NULL;
-    sim_evbuf buf = {0};
+    sim_gw *gw = NULL, *camgw = NULL;
+    sim_evbuf buf = {0}, cambuf = {0};
+#ifdef CW_SIM_RTSP
+    sim_rtsp *rtsp = NULL;
+#endif
+    char rtsp_base[64] = "rtsp://127.0.0.1:8554";
+    if (rtsp_port) snprintf(rtsp_base, sizeof rtsp_base, "rtsp://127.0.0.1:%d", rtsp_port);
     cfg_t *cfg = cfg_load(config, &errors);
     if (!cfg) {
         fprintf(stderr, "citywall-sim: %s: the configuration has errors:\n%s", config,
@@ -307,7 +356,7 @@ int main(int argc, char **argv)
                          .start_ms = clock_spec ? clk.start_ms : cwt_clock_now(&clk),
                          .heartbeat_ms = (int64_t)hb,
                          .halls = mask,
-                         .rtsp_base = "rtsp://127.0.0.1:8554",
+                         .rtsp_base = rtsp_base,
                          .run_tag = dump ? "" : tag};
     model = sim_model_create(cfg, &mo);
     if (!model) {
@@ -326,7 +375,26 @@ int main(int argc, char **argv)
             fprintf(stderr, "citywall-sim: cannot set up the HTTP client\n");
             goto out;
         }
+        if (rtsp_port) {
+            /* hand-made camera changes come from the camera gateway: its own feed */
+            char camfeed[48];
+            snprintf(camfeed, sizeof camfeed, "%s-cam", feed);
+            sim_gw_opts cgo = {.hub = hub, .token = token, .feed = camfeed};
+            camgw = sim_gw_create(cfg, &cgo);
+            if (!camgw) {
+                fprintf(stderr, "citywall-sim: cannot set up the HTTP client\n");
+                goto out;
+            }
+        }
     }
+#ifdef CW_SIM_RTSP
+    if (rtsp_port) {
+        sim_rtsp_opts ro = {
+            .port = rtsp_port, .halls = mask, .control = rtsp_control, .outage = rtsp_outage};
+        rtsp = sim_rtsp_start(cfg, &ro);
+        if (!rtsp) goto out;
+    }
+#endif
 
     struct sigaction sa = {0};
     sa.sa_handler = sim_on_signal;
@@ -364,12 +432,20 @@ int main(int argc, char **argv)
         if (duration_s > 0 && now - t0 >= (int64_t)(duration_s * 1000)) break;
         if (now >= next_send) {
             next_send = now + batch_ms;
-            if (sim_model_advance(model, cwt_clock_now(&clk), &buf) < 0) {
+            int64_t bnow = cwt_clock_now(&clk);
+            if (sim_model_advance(model, bnow, &buf) < 0) {
                 fprintf(stderr, "citywall-sim: the traffic model ran out of memory\n");
                 goto out;
             }
+#ifdef CW_SIM_RTSP
+            if (rtsp) {
+                sim_rtsp_model_events(rtsp, &buf);
+                if (sim_rtsp_take_events(rtsp, bnow, &cambuf) < 0)
+                    fprintf(stderr, "citywall-sim: camera events lost: out of memory\n");
+            }
+#endif
             if (dump) {
-                if (dump_events(cfg, &buf) < 0) {
+                if (dump_events(cfg, &buf, NULL) < 0 || dump_events(cfg, &cambuf, "cam") < 0) {
                     fprintf(stderr, "citywall-sim: writing events to stdout failed\n");
                     goto out;
                 }
@@ -377,6 +453,11 @@ int main(int argc, char **argv)
                 if (sim_gw_enqueue(gw, &buf) < 0)
                     fprintf(stderr, "citywall-sim: events lost: out of memory\n");
                 if (sim_gw_flush(gw, now, 20) < 0) goto out;
+                if (camgw) {
+                    if (sim_gw_enqueue(camgw, &cambuf) < 0)
+                        fprintf(stderr, "citywall-sim: camera events lost: out of memory\n");
+                    if (sim_gw_flush(camgw, now, 5) < 0) goto out;
+                }
             }
         }
         if (now >= next_log) {
@@ -391,33 +472,48 @@ int main(int argc, char **argv)
 
     /* last batch and flush: keep trying for a few seconds */
     if (sim_model_advance(model, cwt_clock_now(&clk), &buf) < 0) goto out;
+#ifdef CW_SIM_RTSP
+    if (rtsp) {
+        sim_rtsp_model_events(rtsp, &buf);
+        sim_rtsp_take_events(rtsp, cwt_clock_now(&clk), &cambuf);
+    }
+#endif
     if (dump) {
-        if (dump_events(cfg, &buf) < 0) goto out;
+        if (dump_events(cfg, &buf, NULL) < 0 || dump_events(cfg, &cambuf, "cam") < 0) goto out;
         log_summary(&clk, model, NULL);
         rc = 0;
         goto out;
     }
     sim_gw_enqueue(gw, &buf);
+    if (camgw) sim_gw_enqueue(camgw, &cambuf);
     int64_t deadline = cwt_mono_ms() + FINAL_FLUSH_MS;
-    sim_gw_stats gs;
+    sim_gw_stats gs, cgs = {0};
     for (;;) {
         int64_t now = cwt_mono_ms();
         int f = sim_gw_flush(gw, now, 50);
         if (f < 0) goto out;
+        if (camgw && sim_gw_flush(camgw, now, 5) < 0) goto out;
         sim_gw_get_stats(gw, &gs);
-        if (gs.queued == 0 || now >= deadline) break;
+        if (camgw) sim_gw_get_stats(camgw, &cgs);
+        if ((gs.queued == 0 && cgs.queued == 0) || now >= deadline) break;
         int64_t retry = sim_gw_retry_at(gw);
         sleep_ms((retry > now ? retry : now + 50) - now);
     }
     log_summary(&clk, model, gw);
-    if (gs.queued > 0) {
-        fprintf(stderr, "citywall-sim: %zu events were not acknowledged by the hub\n", gs.queued);
+    if (gs.queued + cgs.queued > 0) {
+        fprintf(stderr, "citywall-sim: %zu events were not acknowledged by the hub\n",
+                gs.queued + cgs.queued);
         rc = by_signal ? 0 : 1;
     } else {
         rc = 0;
     }
 out:
+#ifdef CW_SIM_RTSP
+    sim_rtsp_stop(rtsp);
+#endif
     sim_evbuf_free(&buf);
+    sim_evbuf_free(&cambuf);
+    sim_gw_destroy(camgw);
     sim_gw_destroy(gw);
     sim_model_destroy(model);
     if (curl_ready) curl_global_cleanup();

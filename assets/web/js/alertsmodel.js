@@ -26,6 +26,20 @@ function pickAck(a) {
   return { by: a.acked_by || '', at: a.acked_at || '', note: a.ack_note || '' };
 }
 
+function pickTitle(a) {
+  const tt = a.title;
+  if (tt && typeof tt === 'object') return tt[getLang()] || tt.zh || tt.en || '';
+  return typeof tt === 'string' ? tt : '';
+}
+
+// "window A05", "camera LH-03-CAM-W01 · 窗口区": the scope's ids other than the hall.
+function scopeText(scope) {
+  if (!scope) return '';
+  if (typeof scope === 'string') return scope;
+  const parts = Object.entries(scope).filter(([k, v]) => k !== 'hall' && k !== 'kind' && (typeof v === 'string' || typeof v === 'number'));
+  return parts.map(([k, v]) => `${k} ${v}`).join(' · ');
+}
+
 export function normAlert(a, id) {
   if (!a || typeof a !== 'object') return null;
   const labels = a.labels || {};
@@ -33,9 +47,11 @@ export function normAlert(a, id) {
   return {
     id: a.id || id || a.fingerprint || '',
     rule: a.rule || labels.alertname || '',
+    title: pickTitle(a),
     severity: a.severity || labels.severity || 'P4',
     hall: a.hall || labels.hall || scope.hall || '',
-    scope: typeof a.scope === 'string' ? a.scope : (scope.kind || scope.type || Object.entries(scope).filter(([k]) => k !== 'hall').map(([k, v]) => `${k} ${v}`).join(' · ')),
+    scope: scopeText(a.scope),
+    scopeKind: scope.kind || '',
     labels,
     summary: pickSummary(a),
     started: a.started || a.startsAt || a.started_at || a.since || a.at || '',
@@ -95,4 +111,17 @@ export function ruleName(id) {
   const r = RULES[id];
   if (!r) return id || '';
   return getLang() === 'en' ? r[1] : r[0];
+}
+
+// The summary without the hall's name in front (for lists that show the hall in a column);
+// compact also drops review ids (long, and shown in the alert centre).
+export function alertText(a, hall, compact = false) {
+  let s = a.summary || a.title || a.rule || '';
+  if (compact) s = s.replace(/\s*\bRV-[A-Za-z0-9-]+/g, '');
+  if (hall) {
+    for (const p of [hall.name, hall.id]) {
+      if (p && s.startsWith(p)) { s = s.slice(p.length).replace(/^[\s:：,，]+/, ''); break; }
+    }
+  }
+  return s;
 }

@@ -182,34 +182,65 @@ export function geoLayers({ silent = true, top = 8, bottom = 8, left = 12, right
 }
 
 // Place point labels so that none overlaps another label or marker and each stays in the box.
-// pts: [{x, y, r, w, h}] in pixels (marker centre and radius, label size). Returns [{dx, dy}]
-// (label centre relative to the marker centre; far: placed away from the marker, so it wants a
-// leader line), trying near positions first, farther ones after.
+// pts: [{x, y, r, or?, w, h, prio}] in pixels (marker centre, the clearance its own label keeps,
+// the radius other labels avoid (default r), label size). Returns
+// [{dx, dy, far}]: the label centre relative to the marker centre; far: set apart from its marker,
+// so it wants a leader line (which then crosses no other marker or label). Crowded points are
+// placed first; near positions win over far ones, right over left over above/below.
 export function placeLabels(pts, box) {
   const placed = [];
-  const overlaps = (a, b) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
-  const markers = pts.map((p) => ({ x0: p.x - p.r, x1: p.x + p.r, y0: p.y - p.r, y1: p.y + p.r }));
-  const order = pts.map((p, i) => i).sort((a, b) => (pts[b].prio || 0) - (pts[a].prio || 0));
+  const inter = (a, b) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+  const orad = (q) => q.or ?? q.r;
+  const rectDist = (r, x, y) => Math.hypot(Math.max(r.x0 - x, 0, x - r.x1), Math.max(r.y0 - y, 0, y - r.y1));
+  const crowd = pts.map((p) => pts.filter((q) => q !== p && Math.hypot(q.x - p.x, q.y - p.y) < 90).length);
+  const order = pts.map((p, i) => i).sort((a, b) => crowd[b] - crowd[a] || (pts[b].prio || 0) - (pts[a].prio || 0));
+  // Candidate centres around a marker at clearance k (label edge or corner k px from the centre):
+  // [dx, dy, preference], beside, diagonal, above/below, and shifted variants.
+  const cands = (p, k) => {
+    const w2 = p.w / 2, h2 = p.h / 2, d = k * 0.72;
+    return [
+      [k + w2, 0, 0], [k + w2, -h2, 1], [k + w2, h2, 1],
+      [-(k + w2), 0, 2], [-(k + w2), -h2, 3], [-(k + w2), h2, 3],
+      [d + w2, -(d + h2), 3.5], [d + w2, d + h2, 3.5],
+      [w2 - p.r, -(k + h2), 4], [w2 - p.r, k + h2, 4],
+      [0, -(k + h2), 4.5], [0, k + h2, 4.5],
+      [-(d + w2), -(d + h2), 5], [-(d + w2), d + h2, 5],
+      [-(w2 - p.r), -(k + h2), 5.5], [-(w2 - p.r), k + h2, 5.5],
+    ];
+  };
+  const segHits = (x0, y0, x1, y1, i) => {
+    for (let t = 0.15; t <= 1; t += 0.05) {
+      const x = x0 + (x1 - x0) * t, y = y0 + (y1 - y0) * t;
+      if (pts.some((q, j) => j !== i && Math.hypot(q.x - x, q.y - y) < orad(q) + 1)) return true;
+      if (placed.some((r) => x > r.x0 && x < r.x1 && y > r.y0 && y < r.y1)) return true;
+    }
+    return false;
+  };
   const out = new Array(pts.length);
   for (const i of order) {
     const p = pts[i];
-    const g = 4;
-    const cands = [];
-    for (const k of [1, 2.2, 3.6]) {
-      const rx = p.r + g * k + p.w / 2 + (k - 1) * 6, ry = p.r + g * k + p.h / 2 + (k - 1) * 6;
-      for (const c of [[rx, 0], [-rx, 0], [0, -ry], [0, ry], [rx * 0.8, -ry * 0.85], [rx * 0.8, ry * 0.85], [-rx * 0.8, -ry * 0.85], [-rx * 0.8, ry * 0.85]]) cands.push([c[0], c[1], k > 1]);
-    }
     let best = null;
-    for (const [dx, dy, far] of cands) {
-      const r = { x0: p.x + dx - p.w / 2, x1: p.x + dx + p.w / 2, y0: p.y + dy - p.h / 2, y1: p.y + dy + p.h / 2 };
-      if (box && (r.x0 < box.x0 || r.x1 > box.x1 || r.y0 < box.y0 || r.y1 > box.y1)) continue;
-      if (placed.some((q) => overlaps(q, r))) continue;
-      if (markers.some((m, j) => j !== i && overlaps(m, r))) continue;
-      best = { dx, dy, r, far };
-      break;
+    for (const ring of [0, 1, 2, 3]) {
+      const k = p.r + 4 + ring * 16;
+      for (const [dx, dy, pref] of cands(p, k)) {
+        const r = { x0: p.x + dx - p.w / 2, x1: p.x + dx + p.w / 2, y0: p.y + dy - p.h / 2, y1: p.y + dy + p.h / 2 };
+        if (box && (r.x0 < box.x0 || r.x1 > box.x1 || r.y0 < box.y0 || r.y1 > box.y1)) continue;
+        if (placed.some((q) => inter(q, r))) continue;
+        if (pts.some((q, j) => j !== i && inter({ x0: q.x - orad(q), x1: q.x + orad(q), y0: q.y - orad(q), y1: q.y + orad(q) }, r))) continue;
+        const far = ring > 0;
+        if (far) {
+          const nx = Math.max(r.x0, Math.min(p.x, r.x1)), ny = Math.max(r.y0, Math.min(p.y, r.y1));
+          if (segHits(p.x, p.y, nx, ny, i)) continue;
+        }
+        // A label nearer to another marker than to its own reads as that marker's label.
+        const own = rectDist(r, p.x, p.y);
+        const misread = pts.some((q, j) => j !== i && rectDist(r, q.x, q.y) < own + 2);
+        const score = ring * 10 + pref + (misread ? 25 : 0);
+        if (!best || score < best.score) best = { dx, dy, r, far, score };
+      }
     }
     if (!best) {
-      const dx = p.r + g + p.w / 2;
+      const dx = p.r + 4 + p.w / 2;
       best = { dx, dy: 0, far: false, r: { x0: p.x + dx - p.w / 2, x1: p.x + dx + p.w / 2, y0: p.y - p.h / 2, y1: p.y + p.h / 2 } };
     }
     placed.push(best.r);

@@ -63,6 +63,15 @@ export function ageText(sec) {
   return t('age.h', { n: Math.floor(s / 3600) });
 }
 
+// A short age ("15 秒前", "3 分钟前") for the STALE badge.
+export function ageShort(sec) {
+  const s = Math.max(0, Math.floor(sec));
+  const en = getLang() === 'en';
+  if (s < 60) return en ? `${s} s ago` : `${s} 秒前`;
+  if (s < 3600) return en ? `${Math.floor(s / 60)} min ago` : `${Math.floor(s / 60)} 分钟前`;
+  return en ? `${Math.floor(s / 3600)} h ago` : `${Math.floor(s / 3600)} 小时前`;
+}
+
 export function parseTime(s) {
   if (!s) return NaN;
   const v = Date.parse(s);

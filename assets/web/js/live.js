@@ -9,7 +9,8 @@
 // Freshness: a topic's state is known current at the instant of its last message, and at every
 // pong after it (the hub handles a connection's messages in order, so a pong means every earlier
 // change has been sent). The page pings every 5 s; no traffic for 15 s counts as a dead
-// connection. ageS(topic) is the seconds since the state was last known current.
+// connection, and so does a ping left unanswered for 5 s. ageS(topic) is the seconds since the
+// state was last known current.
 
 export function mergePatch(target, patch) {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
@@ -23,6 +24,7 @@ export function mergePatch(target, patch) {
 
 const PROTO = 'citywall-live.v1';
 const PING_MS = 5000;
+const PONG_MS = 5000;
 const DEAD_MS = 15000;
 
 export class Live {
@@ -40,6 +42,8 @@ export class Live {
     this.statusFns = new Set();
     this.authFns = new Set();
     this.helloFns = new Set();
+    this.anyFns = new Set();
+    this.pingOut = 0;
     this.stopped = false;
     this.retryTimer = null;
     this.watchdog = setInterval(() => this._tick(), 1000);
@@ -61,6 +65,8 @@ export class Live {
   onStatus(fn) { this.statusFns.add(fn); fn(this.status()); return () => this.statusFns.delete(fn); }
   onAuthError(fn) { this.authFns.add(fn); return () => this.authFns.delete(fn); }
   onHello(fn) { this.helloFns.add(fn); return () => this.helloFns.delete(fn); }
+  // fn() after any topic changed (e.g. to refresh age badges).
+  onAny(fn) { this.anyFns.add(fn); return () => this.anyFns.delete(fn); }
 
   status() {
     return { state: this.state, attempt: this.attempt, downSince: this.downSince, hello: this.hello };
@@ -148,6 +154,7 @@ export class Live {
   }
 
   _closed() {
+    this.pingOut = 0;
     for (const tp of this.topics.values()) tp.subscribed = false;
     this.hello = null;
     if (this.downSince === null) this.downSince = performance.now();
@@ -164,7 +171,7 @@ export class Live {
   _tick() {
     const now = performance.now();
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
-      if (now - this.lastRx > DEAD_MS) {
+      if (now - this.lastRx > DEAD_MS || (this.pingOut && now - this.pingOut > PONG_MS)) {
         const ws = this.ws;
         this.ws = null;
         try { ws.close(4000, 'no traffic'); } catch (e) { /* already closing */ }
@@ -173,6 +180,7 @@ export class Live {
       }
       if (this.hello && now - this.lastPing >= PING_MS) {
         this.lastPing = now;
+        if (!this.pingOut) this.pingOut = now;
         this._send({ op: 'ping' });
       }
     }
@@ -193,6 +201,7 @@ export class Live {
         this._status();
         break;
       case 'pong':
+        this.pingOut = 0;
         for (const tp of this.topics.values()) if (tp.data !== null && tp.subscribed) tp.fresh = now;
         break;
       case 'snapshot':
@@ -248,7 +257,7 @@ export class Live {
   }
 
   _notify(tp) {
-    for (const fn of [...tp.fns]) {
+    for (const fn of [...tp.fns, ...this.anyFns]) {
       try { fn(tp); } catch (e) { setTimeout(() => { throw e; }); }
     }
   }

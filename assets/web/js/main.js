@@ -8,10 +8,10 @@
 import { t, setLang, getLang } from './i18n.js';
 import * as api from './api.js';
 import { Live } from './live.js';
-import { setLive, refreshAges, setText } from './ui.js';
+import { setLive, refreshAges, setText, throttle } from './ui.js';
 import { echartsReady, setRenderScale } from './charts.js';
 import { startClock, bizNow, fromHello } from './clock.js';
-import { esc, shortHall, ageText } from './fmt.js';
+import { esc, shortHall, ageShort } from './fmt.js';
 import { alertsFromTopic, sevRank } from './alertsmodel.js';
 import { renderLogin } from './views/login.js';
 import * as cityView from './views/city.js';
@@ -131,6 +131,7 @@ async function startApp(me) {
   ctx.live = live;
   setLive(live);
   live.onHello(fromHello);
+  live.onAny(throttle(() => refreshAges(app), 250));
   live.onAuthError(async () => {
     try { await api.get('/api/v1/me', { quiet401: true }); } catch (e) { if (e.status === 401) showLogin(); }
   });
@@ -225,7 +226,8 @@ function updateBanner() {
   if (!b || !live) return;
   const down = live.state !== 'live' && live.everLive;
   b.hidden = !down;
-  if (down) setText(b, t('stale.banner', { n: live.attempt, age: ageText(live.ageS('city')).replace(/^[^0-9]*/, '') }), false);
+  const a = live.ageS('city');
+  if (down) setText(b, t('stale.banner', { n: live.attempt, age: Number.isFinite(a) ? ageShort(a).replace(/前$| ago$/, '') : '—' }), false);
 }
 
 function tick() {

@@ -3,7 +3,7 @@
 // data ages ("更新于 N 秒前") that one ticker refreshes every second.
 
 import { t } from './i18n.js';
-import { ageText, esc } from './fmt.js';
+import { ageText, ageShort, esc } from './fmt.js';
 
 // ---- data ages ----------------------------------------------------------------------------
 
@@ -38,7 +38,7 @@ export function refreshAges(root = document) {
     const live = !key.startsWith('rest:');
     const stale = Number.isFinite(a) ? (a > max || (live && down)) : (live && down);
     const txt = Number.isFinite(a) ? ageText(a) : t('age.none');
-    const s = stale ? t('age.stale', { age: txt }) : txt;
+    const s = stale ? t('age.stale', { age: Number.isFinite(a) ? ageShort(a) : t('age.none') }) : txt;
     if (el.textContent !== s) el.textContent = s;
     el.classList.toggle('stale', !!stale);
   }
@@ -75,7 +75,10 @@ export function setText(el, s, flash = true) {
   const first = el.textContent === '' || el.dataset.init !== '1';
   el.textContent = s;
   el.dataset.init = '1';
-  if (flash && !first) {
+  // Flash a changed value, at most once every 5 s per element (a busy city changes constantly).
+  const now = performance.now();
+  if (flash && !first && !(now - (el.__flashAt || -1e9) < 5000)) {
+    el.__flashAt = now;
     el.classList.remove('flash');
     void el.offsetWidth;
     el.classList.add('flash');
@@ -109,8 +112,10 @@ export function kpiStrip(container, items, ageKey) {
   container.innerHTML = items.map((it) =>
     `<div class="kpi" data-kpi-card="${it.key}">` +
     `<div class="kpi-v"><span class="num" data-kpi="${it.key}"></span><span class="unit"></span></div>` +
-    `<div class="kpi-l">${esc(it.label)}</div><div class="kpi-s"></div></div>`).join('') +
-    (ageKey ? `<span class="age kpis-age" data-age="${esc(ageKey)}"></span>` : '');
+    `<div class="kpi-l">${esc(it.label)}</div><div class="kpi-s"></div></div>`).join('');
+  // The strip's age sits in the sub-line of its first card (今日取号 has no sub-line of its own).
+  const ageCard = ageKey ? items[0].key : null;
+  if (ageKey) container.querySelector('.kpi-s').innerHTML = `<span class="age kpis-age" data-age="${esc(ageKey)}"></span>`;
   const cards = {};
   for (const it of items) {
     const c = container.querySelector(`[data-kpi-card="${it.key}"]`);
@@ -122,7 +127,7 @@ export function kpiStrip(container, items, ageKey) {
       const k = cards[it.key];
       setText(k.num, v.value ?? '—');
       setText(k.unit, v.unit || '', false);
-      setText(k.sub, v.sub || '', false);
+      if (it.key !== ageCard) setText(k.sub, v.sub || '', false);
       k.c.dataset.tone = v.tone || '';
     }
   };

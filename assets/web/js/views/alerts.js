@@ -7,7 +7,7 @@ import { t } from '../i18n.js';
 import { get, post, del, asList } from '../api.js';
 import { esc, shortHall, mdhm, dur, rfc3339, parseTime } from '../fmt.js';
 import { panel, setHTML, emptyState, touch, dialog } from '../ui.js';
-import { alertsFromRest, ruleName, RULES } from '../alertsmodel.js';
+import { alertsFromRest, ruleName, RULES, alertText } from '../alertsmodel.js';
 import { bizAgeS, bizNow } from '../clock.js';
 
 let tab = 'active';
@@ -55,9 +55,9 @@ export function mount(root, ctx) {
     const end = a.resolved && st === 'resolved' ? parseTime(a.resolved) : NaN;
     const len = Number.isFinite(end) ? (end - parseTime(a.started)) / 1000 : bizAgeS(a.started);
     return `<tr data-alert-id="${esc(a.id)}"><td><span class="sevb ${esc(a.severity)}">${esc(a.severity)}</span></td>` +
-      `<td>${esc(a.rule)} <span class="dimc">${esc(ruleName(a.rule))}</span></td>` +
-      `<td>${esc(h ? shortHall(h.name) : a.hall || '—')}</td>` +
-      `<td class="sum">${esc(a.summary || '')}${a.scope ? `<div class="dimc">${esc(a.scope)}</div>` : ''}</td>` +
+      `<td class="rule">${esc(a.rule)} <span class="dimc">${esc(a.title || ruleName(a.rule))}</span></td>` +
+      `<td>${esc(h ? shortHall(h.name) : a.hall || t('alerts.hub'))}</td>` +
+      `<td class="sum">${esc(alertText(a, h))}${a.scope ? `<div class="dimc">${esc(a.scope)}</div>` : ''}</td>` +
       `<td class="dimc">${esc(mdhm(a.started))}</td><td class="num">${esc(dur(len))}</td>` +
       `<td><span class="stt ${esc(st)}">${esc(t('alerts.' + st) === 'alerts.' + st ? st : t('alerts.' + st))}</span></td>` +
       `<td>${ackCell(a)}</td>` +
@@ -115,39 +115,59 @@ export function mount(root, ctx) {
 
   const renderForm = () => {
     if (ctx.alerts.available === false) { setHTML(pNew.body, emptyState(t('alerts.unavailable'))); return; }
-    if (pNew.body.querySelector('form')) return;
-    const now = Number.isFinite(bizNow()) ? bizNow() : Date.now();
-    pNew.body.innerHTML = `<form class="form">` +
-      `<label>${esc(t('alerts.silence.hall'))}</label>${sel('hall', hallOpts)}` +
-      `<label>${esc(t('alerts.silence.rule'))}</label>${sel('rule', ruleOpts)}` +
-      `<label>${esc(t('alerts.silence.from'))}</label><input name="from" type="datetime-local" value="${localInput(now)}">` +
-      `<label>${esc(t('alerts.silence.to'))}</label><input name="to" type="datetime-local" value="${localInput(now + 2 * 3600000)}">` +
-      `<label>${esc(t('alerts.silence.comment'))}</label><input name="comment" maxlength="200">` +
-      `<div class="form-err"></div><button class="btn primary" type="submit">${esc(t('alerts.silence.create'))}</button></form>`;
-    const form = pNew.body.querySelector('form');
-    form.onsubmit = async (e) => {
-      e.preventDefault();
+    let form = pNew.body.querySelector('form');
+    if (!form) {
+      pNew.body.innerHTML = `<form class="form">` +
+        `<label>${esc(t('alerts.silence.hall'))}</label>${sel('hall', hallOpts)}` +
+        `<label>${esc(t('alerts.silence.rule'))}</label>${sel('rule', ruleOpts)}` +
+        `<label>${esc(t('alerts.silence.repeat'))}</label>${sel('repeat', [['', t('alerts.silence.once')], ['workdays', t('alerts.silence.workdays')], ['all', t('alerts.silence.daily')]])}` +
+        `<label data-once>${esc(t('alerts.silence.from'))}</label><input data-once name="from" type="datetime-local">` +
+        `<label data-once>${esc(t('alerts.silence.to'))}</label><input data-once name="to" type="datetime-local">` +
+        `<label data-rec hidden>${esc(t('alerts.silence.hours'))}</label><div data-rec hidden class="ctl"><input name="tfrom" type="time" value="12:00"><span>—</span><input name="tto" type="time" value="13:30"></div>` +
+        `<label>${esc(t('alerts.silence.comment'))}</label><input name="comment" maxlength="200">` +
+        `<div class="form-err"></div><button class="btn primary" type="submit">${esc(t('alerts.silence.create'))}</button></form>`;
+      form = pNew.body.querySelector('form');
       const f = form.elements;
-      const matchers = [];
-      if (f.hall.value) matchers.push({ name: 'hall', value: f.hall.value, isRegex: false, isEqual: true });
-      if (f.rule.value) matchers.push({ name: 'alertname', value: f.rule.value, isRegex: false, isEqual: true });
-      const startsAt = f.from.value + ':00+08:00', endsAt = f.to.value + ':00+08:00';
-      try {
-        await post('/api/v1/silences', { matchers, startsAt, endsAt, comment: f.comment.value, createdBy: ctx.me.user });
-        form.querySelector('.form-err').textContent = '';
-        f.comment.value = '';
-        loadSilences();
-      } catch (err) {
-        form.querySelector('.form-err').textContent = t('alerts.silence.failed', { e: err.message });
-      }
-    };
+      f.from.addEventListener('input', () => { f.from.dataset.touched = '1'; });
+      f.to.addEventListener('input', () => { f.to.dataset.touched = '1'; });
+      f.repeat.addEventListener('change', () => {
+        const rec = !!f.repeat.value;
+        for (const el of form.querySelectorAll('[data-once]')) el.hidden = rec;
+        for (const el of form.querySelectorAll('[data-rec]')) el.hidden = !rec;
+      });
+      form.onsubmit = async (e) => {
+        e.preventDefault();
+        const matchers = [];
+        if (f.hall.value) matchers.push({ name: 'hall', value: f.hall.value, isRegex: false, isEqual: true });
+        if (f.rule.value) matchers.push({ name: 'alertname', value: f.rule.value, isRegex: false, isEqual: true });
+        if (!matchers.length) matchers.push({ name: 'alertname', value: '.+', isRegex: true, isEqual: true });
+        const body = { matchers, comment: f.comment.value };
+        if (f.repeat.value) body.recurrence = { days: f.repeat.value, from: f.tfrom.value, to: f.tto.value };
+        else { body.startsAt = f.from.value + ':00+08:00'; body.endsAt = f.to.value + ':00+08:00'; }
+        try {
+          await post('/api/v1/silences', body);
+          form.querySelector('.form-err').textContent = '';
+          f.comment.value = '';
+          loadSilences();
+        } catch (err) {
+          form.querySelector('.form-err').textContent = t('alerts.silence.failed', { e: err.message });
+        }
+      };
+    }
+    // Default window: business now to now + 2 h, until the user edits it.
+    const now = bizNow();
+    if (Number.isFinite(now)) {
+      const f = form.elements;
+      if (!f.from.dataset.touched) f.from.value = localInput(now);
+      if (!f.to.dataset.touched) f.to.value = localInput(now + 2 * 3600000);
+    }
   };
 
   const silText = (s) => {
     const ms = s.matchers || [];
     const parts = ms.map((m) => {
       if (m.name === 'hall') { const h = ctx.hallById.get(m.value); return h ? shortHall(h.name) : m.value; }
-      if (m.name === 'alertname') return `${m.value} ${ruleName(m.value)}`;
+      if (m.name === 'alertname') return m.isRegex && m.value === '.+' ? t('alerts.silence.any') : `${m.value} ${ruleName(m.value)}`;
       return `${m.name}${m.isEqual === false ? '!=' : '='}${m.value}`;
     });
     return parts.length ? parts.join(' · ') : t('alerts.silence.any');
@@ -159,11 +179,16 @@ export function mount(root, ctx) {
     if (!silences.length) { setHTML(pSil.body, emptyState(t('alerts.silence.none'))); return; }
     setHTML(pSil.body, silences.map((s) => {
       const from = s.startsAt || s.starts_at || s.from, to = s.endsAt || s.ends_at || s.to;
-      const rec = s.recurring || s.recurrence;
-      return `<div class="sil"><div class="sil-m"><b>${esc(silText(s))}</b>` +
-        `<small>${esc(mdhm(from))} → ${esc(mdhm(to))}${rec ? ' · ' + esc(typeof rec === 'string' ? rec : JSON.stringify(rec)) : ''}</small>` +
+      const rec = s.recurrence || s.recurring;
+      const st = (s.status && s.status.state) || '';
+      const when = rec && typeof rec === 'object'
+        ? `${t(rec.days === 'workdays' ? 'alerts.silence.workdays' : rec.days === 'all' ? 'alerts.silence.daily' : 'alerts.silence.days', { d: rec.days })} ${rec.from}–${rec.to}`
+        : `${from ? mdhm(from) : ''} → ${to ? mdhm(to) : ''}`;
+      return `<div class="sil${st === 'expired' ? ' expired' : ''}"><div class="sil-m"><b>${esc(silText(s))}</b>` +
+        `${st ? `<span class="stt${st === 'active' ? ' silenced' : ''}">${esc(t('alerts.silence.' + st))}</span>` : ''}` +
+        `<small>${esc(when)}</small>` +
         `<small>${esc(s.comment || '')}${s.createdBy || s.created_by ? ' · ' + esc(s.createdBy || s.created_by) : ''}</small></div>` +
-        `<button class="btn small danger" data-del="${esc(s.id)}">${esc(t('alerts.silence.delete'))}</button></div>`;
+        (st === 'expired' ? '' : `<button class="btn small danger" data-del="${esc(s.id)}">${esc(t('alerts.silence.delete'))}</button>`) + `</div>`;
     }).join(''));
   };
 

@@ -34,7 +34,9 @@ function normCase(c) {
     state: pick(c, 'state', 'status') || 'assigned',
     contactDue: pick(c, 'contact_due', 'contact_deadline', 'deadlines.contact', 'due.contact'),
     rectifyDue: pick(c, 'rectify_due', 'rectify_deadline', 'deadlines.rectify', 'due.rectify'),
-    contacted: pick(c, 'contacted_at'),
+    contacted: !!(c.contacted || pick(c, 'contacted_at')),
+    overdue: !!c.overdue,
+    sensitive: c.sensitive || null,
     note: pick(c, 'note') || '',
   };
 }
@@ -74,6 +76,12 @@ export function mount(root, ctx) {
     return `<span class="due ${cls}">${esc(mdhm(iso))}<br><small>${esc(txt)}</small></span>`;
   };
 
+  const sens = (x) => {
+    if (!x) return '';
+    const term = typeof x === 'string' ? x : [x.category, x.term].filter(Boolean).join(' · ');
+    return term ? ` <span class="tag sens">${esc(t('cases.sensitive'))} ${esc(term)}</span>` : '';
+  };
+
   const renderTable = () => {
     if (unavailable || ctx.alerts.available === false) { setHTML(pT.body, emptyState(t('cases.unavailable'), t('alerts.unavailable.sub'))); return; }
     if (!cases) { setHTML(pT.body, emptyState(t('age.none'))); return; }
@@ -84,7 +92,7 @@ export function mount(root, ctx) {
       const contacted = closed || !!c.contacted || ['contacted', 'rectifying'].includes(c.state);
       return `<tr><td class="dimc">${esc(c.id)}<br><small>${esc(mdhm(c.at))}</small></td><td>${esc(h ? shortHall(h.name) : c.hall)}</td>` +
         `<td class="bad">${c.level ? '★'.repeat(c.level) : '—'}</td>` +
-        `<td class="cm">${esc(c.comment || '—')}<div class="dimc">${esc([c.window, c.staff].filter(Boolean).join(' · '))}</div></td>` +
+        `<td class="cm">${esc(c.comment || '—')}${sens(c.sensitive)}<div class="dimc">${esc([c.window, c.staff].filter(Boolean).join(' · '))}</div></td>` +
         `<td>${c.real_name ? esc(t('yes')) : esc(t('no'))}</td>` +
         `<td><span class="stt">${esc(t('case.' + c.state))}</span></td>` +
         `<td>${c.real_name ? due(c.contactDue, contacted) : '<span class="dimc">—</span>'}</td>` +
@@ -118,11 +126,8 @@ export function mount(root, ctx) {
     if (ctx.alerts.available !== true) { renderTable(); return; }
     try {
       const q = filter === 'all' ? 'all' : filter;
-      cases = asList(await get('/api/v1/cases?state=' + q), 'cases', 'items').map(normCase);
-      if (filter === 'overdue') {
-        const now = bizNow();
-        cases = cases.filter((c) => [c.contactDue, c.rectifyDue].some((d) => parseTime(d) < now) || c.overdue);
-      }
+      cases = asList(await get('/api/v1/cases?state=' + q), 'cases', 'items').map(normCase)
+        .sort((x, y) => Number(y.overdue) - Number(x.overdue) || String(y.at).localeCompare(String(x.at)));
       unavailable = false;
       touch('rest:cases');
     } catch (e) {

@@ -4,12 +4,13 @@
 // Data: the `city` topic (and `alerts`); the trend refetches history every 60 s.
 
 import { t } from '../i18n.js';
-import { get } from '../api.js';
-import { esc, int, pct, minutes, clock, has, shortHall, parseTime, dur } from '../fmt.js';
-import { panel, kpiStrip, perFrame, throttle, setHTML, touch, ring, emptyState, statusDot } from '../ui.js';
-import { makeChart, disposeChart, loadMap, geoLayers, placeLabels, textWidth, baseOption, timeAxis, valueAxis, C, STATUS_COLOR, FONT } from '../charts.js';
+import { esc, int, pct, minutes, clock, has, shortHall, dur } from '../fmt.js';
+import { panel, kpiStrip, perFrame, throttle, setHTML, ring, emptyState, statusDot } from '../ui.js';
+import { makeChart, disposeChart, loadMap, geoLayers, placeLabels, textWidth, baseOption, C, STATUS_COLOR, FONT } from '../charts.js';
 import { stripItems, stripValues } from '../kpis.js';
-import { bizNow, bizAgeS } from '../clock.js';
+import { alertText } from '../alertsmodel.js';
+import { makeTrend } from '../trend.js';
+import { bizAgeS } from '../clock.js';
 
 const SORTS = {
   waiting: (k) => k.waiting ?? -1,
@@ -55,16 +56,13 @@ export function mount(root, ctx) {
   });
 
   pTrend.body.innerHTML = `<div class="chart trend-chart"></div>`;
-  const trendChart = makeChart(pTrend.body.querySelector('.trend-chart'));
-  let hist = [];
-  let histDay = null;
+  const trend = makeTrend(pTrend.body.querySelector('.trend-chart'), ctx.me.role === 'hall' ? ctx.me.halls : null);
 
   let data = null;
 
   const renderText = () => {
     if (!data) return;
     const k = data.kpi || {};
-    updKpis(stripValues(k));
     renderRanking();
     renderQuality(k);
     renderLegend();
@@ -112,7 +110,14 @@ export function mount(root, ctx) {
       `<span class="lg">${statusDot(s)}${esc(t('status.' + s))}<b>${counts[s] || 0}</b></span>`).join(''));
   };
 
-  const radius = (w) => Math.min(20, 6 + 2.1 * Math.sqrt(Math.max(0, w || 0)));
+  const radius = (w) => Math.min(16, 5 + 1.9 * Math.sqrt(Math.max(0, w || 0)));
+
+  // Label places depend on the geometry only (reserved room for a 3-digit count and the largest
+  // marker), so labels stay put while the numbers change; recomputed when the chart's size does.
+  let placeKey = '';
+  let place = [];
+  const NAME_FONT = `13px ${FONT}`, NUM_FONT = `bold 14px ${FONT}`;
+  const labelW = (name) => textWidth(name, NAME_FONT) + textWidth('888', NUM_FONT) + 6 + 12;
 
   const renderMap = () => {
     if (!mapReady || !data) return;
@@ -124,19 +129,22 @@ export function mount(root, ctx) {
     }
     if (!geoSet) { geoSet = true; mapChart.setOption({ ...baseOption(), tooltip: { trigger: 'item' }, geo: geoLayers({ silent: true, top: 14, bottom: 34 }), series: [] }); }
     const W = mapChart.getWidth(), H = mapChart.getHeight();
-    const nameFont = `13px ${FONT}`, numFont = `bold 14px ${FONT}`;
-    const pts = items.map(({ id, h, reg }) => {
-      const [x, y] = mapChart.convertToPixel({ geoIndex: 0 }, [reg.lng, reg.lat]);
-      const w = (h.kpi && h.kpi.waiting) || 0;
-      const name = shortHall(h.name);
-      const lw = textWidth(name, nameFont) + textWidth(String(w), numFont) + 6 + 12;
-      return { x, y, r: radius(w) + 2, w: lw, h: 22, prio: id === 'LH-00' ? 100 : w };
-    });
-    const place = placeLabels(pts, { x0: 2, y0: 2, x1: W - 2, y1: H - 30 });
+    const key = `${W}x${H}:${items.map((it) => it.id).join(',')}`;
+    if (key !== placeKey) {
+      placeKey = key;
+      const pts = items.map(({ id, h, reg }) => {
+        const [x, y] = mapChart.convertToPixel({ geoIndex: 0 }, [reg.lng, reg.lat]);
+        return { x, y, r: 17, or: 11, w: labelW(shortHall(h.name)), h: 22, prio: id === 'LH-00' ? 100 : 0 };
+      });
+      place = placeLabels(pts, { x0: 2, y0: 2, x1: W - 2, y1: H - 30 });
+      for (let i = 0; i < place.length; i++) place[i].w = pts[i].w;
+    }
     const series = [{
       type: 'scatter',
       coordinateSystem: 'geo',
       geoIndex: 0,
+      zlevel: 1, // markers and labels on their own canvas: the map layer (with its glow) never repaints
+      animation: false,
       z: 6,
       data: items.map(({ id, h, reg }, i) => {
         const w = (h.kpi && h.kpi.waiting) || 0;
@@ -165,9 +173,13 @@ export function mount(root, ctx) {
       labelLayout: (p) => {
         const q = place[p.dataIndex];
         if (!q) return {};
-        return { x: p.rect.x + p.rect.width / 2 + q.dx, y: p.rect.y + p.rect.height / 2 + q.dy, align: 'center', verticalAlign: 'middle' };
+        // Anchor the edge that faces the marker, so a shorter count keeps the label in place.
+        const cx = p.rect.x + p.rect.width / 2 + q.dx, cy = p.rect.y + p.rect.height / 2 + q.dy;
+        if (q.dx > q.w / 2) return { x: cx - q.w / 2, y: cy, align: 'left', verticalAlign: 'middle' };
+        if (q.dx < -q.w / 2) return { x: cx + q.w / 2, y: cy, align: 'right', verticalAlign: 'middle' };
+        return { x: cx, y: cy, align: 'center', verticalAlign: 'middle' };
       },
-      labelLine: { show: true, smooth: false, lineStyle: { color: 'rgba(150,200,255,0.55)', width: 1 } },
+      labelLine: { show: true, smooth: false, lineStyle: { color: 'rgba(170,215,255,0.75)', width: 1.2 } },
       tooltip: {
         formatter: (p) => {
           const it = items[p.dataIndex];
@@ -180,98 +192,23 @@ export function mount(root, ctx) {
         },
       },
     }, {
-      type: 'effectScatter',
+      // A static halo around halls in alert or warning (no per-frame ripple: a wall runs all day).
+      type: 'scatter',
       coordinateSystem: 'geo',
       geoIndex: 0,
+      zlevel: 1,
       z: 5,
       silent: true,
-      rippleEffect: { scale: 3, brushType: 'stroke', period: 3 },
-      data: items.filter((it) => it.h.status === 'alert' || it.h.status === 'warn').map(({ id, h, reg }) => ({
-        name: id, value: [reg.lng, reg.lat], symbolSize: radius((h.kpi && h.kpi.waiting) || 0) * 2,
-        itemStyle: { color: STATUS_COLOR[h.status] },
-      })),
+      animation: false,
+      data: items.filter((it) => it.h.status === 'alert' || it.h.status === 'warn').map(({ id, h, reg }) => {
+        const color = STATUS_COLOR[h.status];
+        return {
+          name: id, value: [reg.lng, reg.lat], symbolSize: radius((h.kpi && h.kpi.waiting) || 0) * 2 + 14,
+          itemStyle: { color: h.status === 'alert' ? 'rgba(255,77,79,0.22)' : 'rgba(255,176,32,0.22)', borderColor: color, borderWidth: 1.5, shadowBlur: 12, shadowColor: color },
+        };
+      }),
     }];
     mapChart.setOption({ series }, { replaceMerge: ['series'] });
-  };
-
-  const loadTrend = async () => {
-    if (!data || !data.day) return;
-    const day = data.day;
-    try {
-      const halls = ctx.me.role === 'hall' ? ctx.me.halls : [null];
-      const docs = await Promise.all(halls.map((h) => get(`/api/v1/history?from=${day}&step=300${h ? '&hall=' + encodeURIComponent(h) : ''}`)));
-      const byT = new Map();
-      for (const d of docs) {
-        for (const p of (d && d.series) || []) {
-          const t0 = parseTime(p.t);
-          const acc = byT.get(t0) || { t: t0, kpi: {} };
-          for (const key of ['waiting', 'serving', 'issued']) if (has(p.kpi && p.kpi[key])) acc.kpi[key] = (acc.kpi[key] || 0) + p.kpi[key];
-          byT.set(t0, acc);
-        }
-      }
-      hist = [...byT.values()].sort((a, b) => a.t - b.t);
-      histDay = day;
-      touch('rest:trend');
-      renderTrend();
-    } catch (e) {
-      hist = [];
-    }
-  };
-
-  const renderTrend = () => {
-    if (!data) return;
-    const day = data.day;
-    if (histDay && histDay !== day) { loadTrend(); return; }
-    const k = data.kpi || {};
-    const now = bizNow();
-    const pts = hist.slice();
-    if (Number.isFinite(now) && (!pts.length || now > pts[pts.length - 1].t)) pts.push({ t: now, kpi: k, live: true });
-    const dayStart = parseTime(`${day}T00:00:00+08:00`);
-    const xMin = dayStart + 8 * 3600000;
-    let xMax = dayStart + 18 * 3600000;
-    if (Number.isFinite(now) && now > xMax - 1800000) xMax = Math.ceil((now + 1800000) / 3600000) * 3600000;
-    const shown = pts.filter((p) => p.t >= xMin);
-    const BUCKET = 30 * 60000;
-    const bars = [];
-    const issuedAt = (tt) => {
-      let v = 0;
-      for (const p of pts) { if (p.t <= tt && has(p.kpi.issued)) v = p.kpi.issued; else if (p.t > tt) break; }
-      return v;
-    };
-    const last = pts.length ? pts[pts.length - 1].t : xMin;
-    for (let b = xMin; b < last; b += BUCKET) {
-      const end = Math.min(b + BUCKET, last);
-      bars.push([b + BUCKET / 2, Math.max(0, issuedAt(end) - issuedAt(b))]);
-    }
-    const opt = baseOption();
-    trendChart.setOption({
-      ...opt,
-      legend: { ...opt.legend, data: [t('trend.waiting'), t('trend.serving'), t('trend.issued', { n: 30 })] },
-      grid: { left: 6, right: 12, top: 36, bottom: 4, containLabel: true },
-      xAxis: timeAxis(xMin, xMax),
-      yAxis: valueAxis(),
-      series: [
-        {
-          name: t('trend.issued', { n: 30 }), type: 'bar', data: bars, barWidth: '55%', barMaxWidth: 14, z: 1,
-          itemStyle: { color: { type: 'linear', x: 0, y: 0, x2: 0, y2: 1, colorStops: [{ offset: 0, color: 'rgba(167,139,250,0.85)' }, { offset: 1, color: 'rgba(167,139,250,0.15)' }] }, borderRadius: [2, 2, 0, 0] },
-        },
-        {
-          name: t('trend.waiting'), type: 'line', showSymbol: false, smooth: 0.25, z: 3,
-          data: shown.map((p) => [p.t, p.kpi.waiting ?? null]),
-          lineStyle: { width: 2.2, color: C.cyan },
-          itemStyle: { color: C.cyan },
-          areaStyle: { color: { type: 'linear', x: 0, y: 0, x2: 0, y2: 1, colorStops: [{ offset: 0, color: 'rgba(58,209,255,0.35)' }, { offset: 1, color: 'rgba(58,209,255,0.02)' }] } },
-          endLabel: { show: true, color: C.cyan, fontSize: 13, fontWeight: 'bold', formatter: (p) => int(p.value[1]) },
-        },
-        {
-          name: t('trend.serving'), type: 'line', showSymbol: false, smooth: 0.25, z: 2,
-          data: shown.map((p) => [p.t, p.kpi.serving ?? null]),
-          lineStyle: { width: 2, color: C.green },
-          itemStyle: { color: C.green },
-          endLabel: { show: true, color: C.green, fontSize: 13, fontWeight: 'bold', formatter: (p) => int(p.value[1]) },
-        },
-      ],
-    }, { notMerge: true });
   };
 
   const renderAlerts = (a) => {
@@ -283,38 +220,39 @@ export function mount(root, ctx) {
       html = `<ul class="alist">` + a.list.slice(0, 30).map((x) => {
         const h = ctx.hallById.get(x.hall);
         return `<li class="al sev-${esc(x.severity)}" data-alert="${esc(x.id)}"><span class="sev">${esc(x.severity)}</span>` +
-          `<span class="al-hall">${esc(h ? shortHall(h.name) : x.hall)}</span><span class="al-sum">${esc(x.summary || x.rule)}</span>` +
+          `<span class="al-hall">${esc(h ? shortHall(h.name) : x.hall || t('alerts.hub'))}</span><span class="al-sum">${esc(alertText(x, h, true))}</span>` +
           `<span class="al-age">${dur(bizAgeS(x.started))}</span></li>`;
       }).join('') + `</ul>`;
     }
     setHTML(pAlerts.body, html);
   };
 
-  const kickText = perFrame(renderText);
-  const kickCharts = throttle(() => { renderMap(); renderTrend(); }, 1000);
-  const kick = () => { kickText(); kickCharts(); };
+  let alive = true;
+  // The KPI strip follows every change (next frame); tables at most 4 times a second and charts
+  // once a second (each: the first change after a quiet spell at once).
+  const kickKpis = perFrame(() => { if (alive && data) updKpis(stripValues(data.kpi || {})); });
+  const kickText = throttle(() => { if (alive) renderText(); }, 250);
+  const kickCharts = throttle(() => { if (alive) { renderMap(); trend.render(data.day, data.kpi); } }, 1000);
+  const kick = () => { kickKpis(); kickText(); kickCharts(); };
 
   const unwatch = ctx.live.watch('city', (tp) => {
     if (!tp.data) return;
-    const first = !data;
     data = tp.data;
     kick();
-    if (first) loadTrend();
   });
   const unAlerts = ctx.onAlerts(renderAlerts);
-  loadMap().then(() => { mapReady = true; renderMap(); }).catch(() => {
+  loadMap().then(() => { if (alive) { mapReady = true; renderMap(); } }).catch(() => {
     pMap.body.querySelector('.map-chart').innerHTML = emptyState(t('err.load', { e: 'map' }));
   });
-  const trendTimer = setInterval(loadTrend, 60000);
 
   return {
     tick() { renderAlerts(ctx.alerts); },
     unmount() {
+      alive = false;
       unwatch();
       unAlerts();
-      clearInterval(trendTimer);
       disposeChart(mapChart);
-      disposeChart(trendChart);
+      trend.dispose();
     },
   };
 }

@@ -5,9 +5,12 @@
 
 import { t, catName } from '../i18n.js';
 import { esc, int, pct, minutes, clock, has, shortHall, hhmm, dur } from '../fmt.js';
-import { panel, kpiStrip, perFrame, setHTML, emptyState, statusDot } from '../ui.js';
+import { panel, kpiStrip, perFrame, throttle, setHTML, emptyState, statusDot } from '../ui.js';
 import { stripItems, stripValues } from '../kpis.js';
 import { bizAgeS } from '../clock.js';
+import { alertText } from '../alertsmodel.js';
+import { makeTrend } from '../trend.js';
+import { makeChart, disposeChart, baseOption, valueAxis, C } from '../charts.js';
 
 const WIN_ORDER = { serving: 0, open: 1, paused: 2, closed: 3 };
 
@@ -26,17 +29,64 @@ export function mount(root, ctx, hallId) {
   const topic = 'hall/' + hallId;
 
   if (!reg) {
+    // Not in this user's hall list (GET /api/v1/halls is scoped by the hub): nothing to show.
+    root.querySelector('.kpis-row').hidden = true;
     root.querySelector('.hall-grid').innerHTML = emptyState(t('hall.forbidden'), hallId);
+    return {};
   }
 
   const updKpis = kpiStrip(root.querySelector('.kpis-row'), stripItems(), topic);
   const pQ = panel({ title: t('panel.queues'), age: topic, cls: 'p-queues' });
   const pCam = panel({ title: t('panel.cameras'), age: topic, cls: 'p-cams' });
+  const pTrend = panel({ title: t('panel.trend'), age: topic, cls: 'p-htrend' });
+  pTrend.body.innerHTML = '<div class="chart"></div>';
   const pWin = panel({ title: t('panel.windows'), age: topic, cls: 'p-wins', tools: '<div class="wins-sum"></div>' });
+  const pPerf = panel({ title: t('panel.win_perf'), age: topic, cls: 'p-perf' });
+  pPerf.body.innerHTML = '<div class="chart"></div>';
   const pRv = panel({ title: t('panel.reviews'), age: topic, cls: 'p-reviews' });
   const pAl = panel({ title: t('panel.hall_alerts'), age: 'alerts', ageMax: 30, cls: 'p-halerts' });
-  root.querySelector('.col-l').append(pQ.el, pCam.el);
+  root.querySelector('.col-l').append(pQ.el, pTrend.el, pCam.el);
+  const trend = makeTrend(pTrend.body.querySelector('.chart'), [hallId], 'rest:trend-' + hallId);
+  const kickTrend = throttle(() => { if (data && !err) { trend.render(data.day, data.kpi); renderPerf(); } }, 1000);
   root.querySelector('.col-c').append(pWin.el);
+  // Small halls: the windows grid leaves room for each window's output today.
+  const sparse = reg.windows.length <= 16;
+  if (sparse) root.querySelector('.col-c').append(pPerf.el);
+  root.querySelector('.col-c').classList.toggle('with-perf', sparse);
+  const perfChart = sparse ? makeChart(pPerf.body.querySelector('.chart')) : null;
+  const renderPerf = () => {
+    if (!perfChart || !data) return;
+    const wins = data.windows || {};
+    const ids = reg.windows.map((w) => w.id).filter((id) => wins[id]);
+    const served = ids.map((id) => (wins[id].kpi && wins[id].kpi.served) || 0);
+    const avg = ids.map((id) => { const v = wins[id].kpi && wins[id].kpi.avg_service_s; return has(v) ? Math.round(v / 6) / 10 : null; });
+    const opt = baseOption();
+    const axisX = (gi, show) => ({
+      type: 'category', gridIndex: gi, data: ids, axisTick: { show: false },
+      axisLine: { lineStyle: { color: C.faint } }, axisLabel: { show, color: C.text, fontSize: 13, fontWeight: 'bold' },
+    });
+    perfChart.setOption({
+      ...opt,
+      animation: false,
+      tooltip: { ...opt.tooltip, trigger: 'axis', axisPointer: { type: 'shadow' } },
+      legend: { ...opt.legend, data: [t('perf.served'), t('perf.avg_service')] },
+      grid: [{ left: 8, right: 12, top: 34, height: '40%', containLabel: true }, { left: 8, right: 12, bottom: 4, height: '30%', containLabel: true }],
+      xAxis: [axisX(0, false), axisX(1, true)],
+      yAxis: [valueAxis({ gridIndex: 0, splitNumber: 3 }), valueAxis({ gridIndex: 1, splitNumber: 2, minInterval: 0 })],
+      series: [
+        {
+          name: t('perf.served'), type: 'bar', xAxisIndex: 0, yAxisIndex: 0, data: served, barMaxWidth: 34,
+          label: { show: true, position: 'top', color: '#fff', fontSize: 13 },
+          itemStyle: { borderRadius: [3, 3, 0, 0], color: { type: 'linear', x: 0, y: 0, x2: 0, y2: 1, colorStops: [{ offset: 0, color: '#3ad1ff' }, { offset: 1, color: 'rgba(59,130,246,0.25)' }] } },
+        },
+        {
+          name: t('perf.avg_service'), type: 'bar', xAxisIndex: 1, yAxisIndex: 1, data: avg, barMaxWidth: 34,
+          label: { show: true, position: 'top', color: C.text, fontSize: 12, formatter: (p) => (p.value == null ? '' : p.value.toFixed(1)) },
+          itemStyle: { borderRadius: [3, 3, 0, 0], color: { type: 'linear', x: 0, y: 0, x2: 0, y2: 1, colorStops: [{ offset: 0, color: '#a78bfa' }, { offset: 1, color: 'rgba(167,139,250,0.2)' }] } },
+        },
+      ],
+    }, { notMerge: true });
+  };
   root.querySelector('.col-r').append(pRv.el, pAl.el);
 
   let data = null;
@@ -69,30 +119,40 @@ export function mount(root, ctx, hallId) {
         `<td class="num">${minutes(b.avg_wait_s)}</td>` +
         `<td class="num">${int(b.issued)}</td></tr>`;
     }).join('');
-    setHTML(pQ.body, `<table class="tbl queues"><thead><tr><th>${esc(t('col.biz'))}</th><th class="num">${esc(t('col.waiting'))}</th>` +
+    setHTML(pQ.body, `<table class="tbl queues${order.length > 5 ? ' many' : ''}"><thead><tr><th>${esc(t('col.biz'))}</th><th class="num">${esc(t('col.waiting'))}</th>` +
       `<th class="num">${esc(t('col.longest'))}</th><th class="num">${esc(t('col.ewt'))}</th><th class="num">${esc(t('col.sl'))}</th>` +
       `<th class="num">${esc(t('col.avg_wait'))}<small>${esc(t('unit.min'))}</small></th><th class="num">${esc(t('col.issued'))}</th></tr></thead><tbody>${rows}</tbody></table>`);
   };
 
+  // The windows grid: one element per window, kept across renders; a tile's DOM is touched only
+  // when its content changed.
+  let tileIds = '';
   const renderWindows = () => {
     const wins = data.windows || {};
     const ids = reg ? reg.windows.map((w) => w.id).filter((id) => wins[id]) : Object.keys(wins);
     for (const id of Object.keys(wins)) if (!ids.includes(id)) ids.push(id);
+    if (ids.join(',') !== tileIds) {
+      tileIds = ids.join(',');
+      const density = ids.length > 24 ? ' dense' : ids.length <= 12 ? ' sparse' : '';
+      pWin.body.innerHTML = `<div class="wins${density}">` + ids.map((id) => `<div class="win" data-window="${esc(id)}"></div>`).join('') + `</div>`;
+    }
     const counts = { serving: 0, open: 0, paused: 0, closed: 0 };
-    const tiles = ids.map((id) => {
+    for (const id of ids) {
       const w = wins[id];
       const st = w.status || 'closed';
       counts[st] = (counts[st] || 0) + 1;
       const age = bizAgeS(w.since);
       const long = st === 'serving' ? age > 1800 : st === 'paused' ? age > 900 : false;
       const staff = w.staff_name || w.staff;
-      return `<div class="win w-${esc(st)}" data-window="${esc(id)}"><div class="win-h"><b>${esc(id)}</b><span class="win-st">${esc(t('win.' + st))}${w.reason ? ' · ' + esc(t('reason.' + w.reason) === 'reason.' + w.reason ? w.reason : t('reason.' + w.reason)) : ''}</span></div>` +
+      const reason = w.reason ? (t('reason.' + w.reason) === 'reason.' + w.reason ? w.reason : t('reason.' + w.reason)) : '';
+      const el = pWin.body.querySelector(`[data-window="${CSS.escape(id)}"]`);
+      const cls = `win w-${st}`;
+      if (el.className !== cls) el.className = cls;
+      setHTML(el, `<div class="win-h"><b>${esc(id)}</b><span class="win-st">${esc(t('win.' + st))}${reason ? ' · ' + esc(reason) : ''}</span></div>` +
         `<div class="win-staff">${staff ? esc(staff) + (w.staff_name && w.staff ? `<small>${esc(w.staff)}</small>` : '') : '&nbsp;'}</div>` +
         `<div class="win-t">${w.ticket ? esc(w.ticket) : t('win.noticket')}</div>` +
-        `<div class="win-f"><span class="${long ? 'long' : ''}">${st === 'closed' ? '' : clock(age)}</span><span>${esc(t('win.served', { n: int((w.kpi && w.kpi.served) || 0) }))}</span></div></div>`;
-    }).join('');
-    const dense = ids.length > 24;
-    setHTML(pWin.body, `<div class="wins${dense ? ' dense' : ''}">${tiles}</div>`);
+        `<div class="win-f"><span class="${long ? 'long' : ''}">${st === 'closed' ? '' : clock(age)}</span><span>${esc(t('win.served', { n: int((w.kpi && w.kpi.served) || 0) }))}</span></div>`);
+    }
     setHTML(pWin.tools.querySelector('.wins-sum'), ['serving', 'open', 'paused', 'closed'].map((s) => `<span>${esc(t('win.' + s))}<b>${counts[s] || 0}</b></span>`).join(''));
   };
 
@@ -131,8 +191,8 @@ export function mount(root, ctx, hallId) {
     else {
       const mine = a.list.filter((x) => x.hall === hallId);
       html = !mine.length ? emptyState(t('alerts.none')) : `<ul class="alist">` + mine.map((x) =>
-        `<li class="al sev-${esc(x.severity)}"><span class="sev">${esc(x.severity)}</span><span class="al-hall">${esc(x.rule)}</span>` +
-        `<span class="al-sum">${esc(x.summary)}</span><span class="al-age">${dur(bizAgeS(x.started))}</span></li>`).join('') + `</ul>`;
+        `<li class="al sev-${esc(x.severity)}"><span class="sev">${esc(x.severity)}</span><span class="al-hall">${esc(x.title || x.rule)}</span>` +
+        `<span class="al-sum">${esc(alertText(x, reg, true))}</span><span class="al-age">${dur(bizAgeS(x.started))}</span></li>`).join('') + `</ul>`;
     }
     setHTML(pAl.body, html);
   };
@@ -145,24 +205,27 @@ export function mount(root, ctx, hallId) {
       return;
     }
     if (!data) return;
-    updKpis(stripValues(data.kpi));
     renderBar();
     renderQueues();
     renderWindows();
     renderCams();
     renderReviews();
   };
-  const kick = perFrame(render);
+  // The KPI strip follows every change (next frame); the rest at most 4 times a second.
+  const kickKpis = perFrame(() => { if (data && !err) updKpis(stripValues(data.kpi)); });
+  const kickRest = throttle(render, 250);
+  const kick = () => { kickKpis(); kickRest(); };
 
   const unwatch = ctx.live.watch(topic, (tp) => {
     err = tp.error;
     if (tp.data) data = tp.data;
     kick();
+    kickTrend();
   });
   const unAlerts = ctx.onAlerts(renderAlerts);
 
   return {
     tick() { if (data && !err) { renderBar(); renderWindows(); renderCams(); renderAlerts(ctx.alerts); } },
-    unmount() { unwatch(); unAlerts(); },
+    unmount() { unwatch(); unAlerts(); trend.dispose(); if (perfChart) disposeChart(perfChart); },
   };
 }

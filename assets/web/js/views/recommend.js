@@ -127,8 +127,8 @@ export function mount(root, ctx) {
           tooltip: { formatter: (p) => esc(shortHall((ctx.hallById.get(p.data.name) || {}).name)) },
         },
         {
-          type: 'lines', coordinateSystem: 'geo', geoIndex: 0, z: 4, silent: true,
-          effect: { show: true, period: 3, symbol: 'arrow', symbolSize: 7, trailLength: 0 },
+          type: 'lines', coordinateSystem: 'geo', geoIndex: 0, zlevel: 1, z: 4, silent: true,
+          symbol: ['none', 'arrow'], symbolSize: 9,
           lineStyle: { width: 2, opacity: 0.8, curveness: 0.2 },
           data: origin ? top.map((r, i) => {
             const h = ctx.hallById.get(r.hall);
@@ -136,10 +136,9 @@ export function mount(root, ctx) {
           }).filter(Boolean) : [],
         },
         {
-          type: 'effectScatter', coordinateSystem: 'geo', geoIndex: 0, z: 6, silent: true,
-          rippleEffect: { scale: 3.5, brushType: 'stroke' },
+          type: 'scatter', coordinateSystem: 'geo', geoIndex: 0, zlevel: 1, z: 6, silent: true,
           data: origin ? [{
-            name: 'origin', value: origin, symbolSize: 12, itemStyle: { color: C.amber },
+            name: 'origin', value: origin, symbol: 'pin', symbolSize: 30, symbolOffset: [0, '-40%'], itemStyle: { color: C.amber, shadowBlur: 10, shadowColor: C.amber },
             label: { show: true, formatter: t('rec.origin'), color: C.amber, fontFamily: FONT, fontWeight: 'bold', fontSize: 13, backgroundColor: 'rgba(4,18,52,0.85)', padding: [3, 6], borderRadius: 3 },
           }] : [],
           labelLayout: layout(origin ? place[place.length - 1] : null),
@@ -165,6 +164,7 @@ export function mount(root, ctx) {
     renderList();
     renderMap();
     if (!sel.category || !has(sel.lat)) return;
+    if (seq < 0) return;
     const my = ++seq;
     try {
       const doc = await get(`/api/v1/recommend?lat=${sel.lat.toFixed(5)}&lng=${sel.lng.toFixed(5)}&category=${encodeURIComponent(sel.category)}`);
@@ -180,11 +180,11 @@ export function mount(root, ctx) {
   };
 
   hint();
-  loadMap().then(() => { mapReady = true; renderMap(); }).catch(() => {});
+  loadMap().then(() => { if (seq >= 0) { mapReady = true; renderMap(); } }).catch(() => {});
   load();
   timer = setInterval(load, 15000);
 
   return {
-    unmount() { seq++; clearInterval(timer); disposeChart(chart); },
+    unmount() { seq = -1e9; mapReady = false; clearInterval(timer); disposeChart(chart); },
   };
 }

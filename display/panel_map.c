@@ -1,0 +1,431 @@
+/* panel_map: the city map -- the 临海 outline from the GeoJSON (stencil-filled, glowing
+ * border, graticule), every hall as a marker coloured by its status (pulsing while it alerts),
+ * labels placed so they overlap neither markers, nor each other, nor a screen seam, and a
+ * legend with the count of halls per status.
+ *
+ * Projection: equirectangular around the outline's middle latitude (x = lng * cos(lat0)),
+ * fitted into the content area above the legend. Each marker's canvas position is also
+ * written to the text dump as {"panel":"map","marker":ID,"status":..,"x":..,"y":..,"r":..}.
+ *
+ * Options: geojson: a path under assets/ or absolute (default map/linhai.geojson). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scene.h"
+
+typedef struct ring {
+    double *ll; /* lng, lat pairs */
+    int n;
+} ring;
+
+typedef struct map_priv {
+    ring *rings;
+    int nrings;
+    double min_lng, max_lng, min_lat, max_lat, k;
+    /* projection: x = ox + (lng - min_lng) * k * sc, y = oy + (max_lat - lat) * sc */
+    double ox, oy, sc;
+    bool built;
+    draw_mesh *fill, *border, *glow;
+    float legend_h;
+} map_priv;
+
+static void free_rings(map_priv *m)
+{
+    for (int i = 0; i < m->nrings; i++)
+        free(m->rings[i].ll);
+    free(m->rings);
+    m->rings = NULL;
+    m->nrings = 0;
+}
+
+static int add_ring(map_priv *m, json_t *coords)
+{
+    size_t n = json_array_size(coords);
+    if (n < 3) return 0;
+    ring *nr = realloc(m->rings, sizeof(ring) * (size_t)(m->nrings + 1));
+    if (!nr) return -1;
+    m->rings = nr;
+    ring *r = &m->rings[m->nrings];
+    r->ll = malloc(sizeof(double) * 2 * n);
+    if (!r->ll) return -1;
+    r->n = 0;
+    size_t i;
+    json_t *pt;
+    json_array_foreach(coords, i, pt)
+    {
+        json_t *x = json_array_get(pt, 0), *y = json_array_get(pt, 1);
+        if (!json_is_number(x) || !json_is_number(y)) continue;
+        double lng = json_number_value(x), lat = json_number_value(y);
+        r->ll[2 * r->n] = lng;
+        r->ll[2 * r->n + 1] = lat;
+        r->n++;
+        if (lng < m->min_lng) m->min_lng = lng;
+        if (lng > m->max_lng) m->max_lng = lng;
+        if (lat < m->min_lat) m->min_lat = lat;
+        if (lat > m->max_lat) m->max_lat = lat;
+    }
+    m->nrings++;
+    return 0;
+}
+
+static int load_geojson(map_priv *m, const char *path, char *err, size_t errn)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) {
+        snprintf(err, errn, "geojson: %s:%d: %s", path, je.line, je.text);
+        return -1;
+    }
+    m->min_lng = m->min_lat = 1e9;
+    m->max_lng = m->max_lat = -1e9;
+    json_t *features = json_object_get(root, "features");
+    size_t i;
+    json_t *ft;
+    int rc = 0;
+    json_array_foreach(features, i, ft)
+    {
+        json_t *g = json_object_get(ft, "geometry");
+        const char *type = json_string_value(json_object_get(g, "type"));
+        json_t *c = json_object_get(g, "coordinates");
+        if (!type) continue;
+        if (!strcmp(type, "Polygon")) {
+            size_t k;
+            json_t *r;
+            json_array_foreach(c, k, r)
+                if (add_ring(m, r) < 0) rc = -1;
+        } else if (!strcmp(type, "MultiPolygon")) {
+            size_t k, q;
+            json_t *poly, *r;
+            json_array_foreach(c, k, poly)
+                json_array_foreach(poly, q, r)
+                    if (add_ring(m, r) < 0) rc = -1;
+        }
+    }
+    json_decref(root);
+    if (rc < 0 || m->nrings == 0) {
+        snprintf(err, errn, "geojson: %s: no Polygon or MultiPolygon geometry", path);
+        return -1;
+    }
+    m->k = cos((m->min_lat + m->max_lat) / 2 * M_PI / 180.0);
+    return 0;
+}
+
+static int map_create(panel *p, char *err, size_t errn)
+{
+    map_priv *m = calloc(1, sizeof *m);
+    if (!m) return -1;
+    p->priv = m;
+    json_t *g = json_object_get(p->lp->opts, "geojson");
+    if (g && !json_is_string(g)) {
+        snprintf(err, errn, "geojson: must be a path");
+        return -1;
+    }
+    char path[2048];
+    scene_asset_path(g ? json_string_value(g) : "map/linhai.geojson", path, sizeof path);
+    return load_geojson(m, path, err, errn);
+}
+
+static void map_destroy(panel *p)
+{
+    map_priv *m = p->priv;
+    if (!m) return;
+    free_rings(m);
+    draw_mesh_destroy(m->fill);
+    draw_mesh_destroy(m->border);
+    draw_mesh_destroy(m->glow);
+    free(m);
+}
+
+static void project(const map_priv *m, double lng, double lat, float *x, float *y)
+{
+    *x = (float)(m->ox + (lng - m->min_lng) * m->k * m->sc);
+    *y = (float)(m->oy + (m->max_lat - lat) * m->sc);
+}
+
+/* Line segments as triangles (6 vertices each) with the AA line mode. */
+static draw_mesh *line_mesh(const map_priv *m, float w, uint32_t c)
+{
+    int total = 0;
+    for (int i = 0; i < m->nrings; i++)
+        total += m->rings[i].n;
+    draw_vertex *v = malloc(sizeof(draw_vertex) * (size_t)total * 6);
+    if (!v) return NULL;
+    int nv = 0;
+    float hw = w / 2, e = hw + 1;
+    for (int i = 0; i < m->nrings; i++) {
+        const ring *r = &m->rings[i];
+        for (int j = 0; j < r->n; j++) {
+            int k = (j + 1) % r->n;
+            float x0, y0, x1, y1;
+            project(m, r->ll[2 * j], r->ll[2 * j + 1], &x0, &y0);
+            project(m, r->ll[2 * k], r->ll[2 * k + 1], &x1, &y1);
+            float dx = x1 - x0, dy = y1 - y0, len = sqrtf(dx * dx + dy * dy);
+            if (len < 1e-3f) continue;
+            float nx = -dy / len * e, ny = dx / len * e;
+            draw_vertex a = draw_vert(x0 + nx, y0 + ny, 0, e, c, DRAW_LINE, hw, 0, 0);
+            draw_vertex b = draw_vert(x1 + nx, y1 + ny, 0, e, c, DRAW_LINE, hw, 0, 0);
+            draw_vertex cc = draw_vert(x1 - nx, y1 - ny, 0, -e, c, DRAW_LINE, hw, 0, 0);
+            draw_vertex dd = draw_vert(x0 - nx, y0 - ny, 0, -e, c, DRAW_LINE, hw, 0, 0);
+            v[nv++] = a;
+            v[nv++] = b;
+            v[nv++] = cc;
+            v[nv++] = a;
+            v[nv++] = cc;
+            v[nv++] = dd;
+        }
+    }
+    int first = 0;
+    draw_mesh *mesh = draw_mesh_create(v, nv, GL_TRIANGLES, &first, &nv, 1);
+    free(v);
+    return mesh;
+}
+
+static void build(panel *p, scene_frame *f)
+{
+    map_priv *m = p->priv;
+    float s = f->s;
+    m->legend_h = roundf(30 * s);
+    float pad = roundf(18 * s);
+    double aw = p->c.w - 2 * pad, ah = p->c.h - m->legend_h - 2 * pad;
+    double gw = (m->max_lng - m->min_lng) * m->k, gh = m->max_lat - m->min_lat;
+    m->sc = fmin(aw / gw, ah / gh);
+    m->ox = p->c.x + pad + (aw - gw * m->sc) / 2;
+    m->oy = p->c.y + pad + (ah - gh * m->sc) / 2;
+
+    int total = 0;
+    for (int i = 0; i < m->nrings; i++)
+        total += m->rings[i].n;
+    draw_vertex *v = malloc(sizeof(draw_vertex) * (size_t)total);
+    int *first = malloc(sizeof(int) * (size_t)m->nrings), *count = malloc(sizeof(int) * (size_t)m->nrings);
+    if (v && first && count) {
+        int nv = 0;
+        for (int i = 0; i < m->nrings; i++) {
+            first[i] = nv;
+            for (int j = 0; j < m->rings[i].n; j++) {
+                float x, y;
+                project(m, m->rings[i].ll[2 * j], m->rings[i].ll[2 * j + 1], &x, &y);
+                v[nv++] = draw_vert(x, y, 0, 0, DRAW_RGBA(255, 255, 255, 255), DRAW_SOLID, 0, 0, 0);
+            }
+            count[i] = m->rings[i].n;
+        }
+        m->fill = draw_mesh_create(v, nv, GL_TRIANGLE_FAN, first, count, m->nrings);
+    }
+    free(v);
+    free(first);
+    free(count);
+    m->glow = line_mesh(m, fmaxf(6, 7 * s), DRAW_RGBA(63, 208, 255, 46));
+    m->border = line_mesh(m, fmaxf(1.5f, 1.6f * s), DRAW_RGBA(110, 210, 255, 235));
+    m->built = true;
+}
+
+typedef struct box {
+    float x0, y0, x1, y1;
+} box;
+
+static bool overlaps(box a, box b)
+{
+    return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+}
+
+static int prio(const model_hall *h)
+{
+    if (!strcmp(h->level, "city")) return 0;
+    if (h->status == MODEL_ST_ALERT || h->status == MODEL_ST_OFFLINE) return 1;
+    if (h->status == MODEL_ST_WARN) return 2;
+    return 3;
+}
+
+static void map_static(panel *p, scene_frame *f)
+{
+    map_priv *m = p->priv;
+    draw_t *d = f->d;
+    if (!m->built) build(p, f);
+    draw_clip(d, p->c.x, p->c.y, p->c.w, p->c.h);
+    /* graticule every 0.1 degree */
+    for (double lng = ceil(m->min_lng * 10) / 10; lng <= m->max_lng; lng += 0.1) {
+        float x0, y0, x1, y1;
+        project(m, lng, m->max_lat + 0.05, &x0, &y0);
+        project(m, lng, m->min_lat - 0.05, &x1, &y1);
+        draw_line(d, x0, y0, x1, y1, 1, COL_GRID);
+    }
+    for (double lat = ceil(m->min_lat * 10) / 10; lat <= m->max_lat; lat += 0.1) {
+        float x0, y0, x1, y1;
+        project(m, m->min_lng - 0.1, lat, &x0, &y0);
+        project(m, m->max_lng + 0.1, lat, &x1, &y1);
+        draw_line(d, x0, y0, x1, y1, 1, COL_GRID);
+    }
+    float bx0, by0, bx1, by1;
+    project(m, m->min_lng, m->max_lat, &bx0, &by0);
+    project(m, m->max_lng, m->min_lat, &bx1, &by1);
+    if (m->fill) {
+        draw_stencil_begin(d);
+        draw_mesh_draw(d, m->fill);
+        draw_stencil_cover(d);
+        draw_rect_vgrad(d, bx0 - 2, by0 - 2, bx1 - bx0 + 4, by1 - by0 + 4,
+                        DRAW_RGBA(20, 78, 150, 235), DRAW_RGBA(12, 48, 104, 235));
+        draw_stencil_end(d);
+    }
+    if (m->glow) draw_mesh_draw(d, m->glow);
+    if (m->border) draw_mesh_draw(d, m->border);
+    draw_clip_off(d);
+}
+
+static void map_draw(panel *p, scene_frame *f)
+{
+    map_priv *m = p->priv;
+    draw_t *d = f->d;
+    float s = f->s;
+    if (!m->built) build(p, f);
+    draw_clip(d, p->c.x, p->c.y, p->c.w, p->c.h);
+
+    /* markers */
+    model *md = f->m;
+    int order[MODEL_MAX_HALLS], n = 0;
+    float mx[MODEL_MAX_HALLS], my[MODEL_MAX_HALLS], mr[MODEL_MAX_HALLS];
+    for (int i = 0; i < md->nhalls; i++) {
+        model_hall *h = &md->halls[i];
+        if (!h->located) continue;
+        project(m, h->lng, h->lat, &mx[i], &my[i]);
+        mr[i] = roundf((strcmp(h->level, "city") ? 6 : 8) * s);
+        order[n++] = i;
+    }
+    for (int a = 0; a < n; a++) /* label priority: centre, alerting, then by id */
+        for (int b = a + 1; b < n; b++)
+            if (prio(&md->halls[order[b]]) < prio(&md->halls[order[a]])) {
+                int t = order[a];
+                order[a] = order[b];
+                order[b] = t;
+            }
+    for (int k = 0; k < n; k++) {
+        int i = order[k];
+        model_hall *h = &md->halls[i];
+        uint32_t c = scene_status_color(h->status);
+        draw_glow(d, mx[i], my[i], mr[i] * 2.8f, draw_fade(c, 0.45f));
+        if (h->status == MODEL_ST_ALERT || h->status == MODEL_ST_OFFLINE) {
+            for (int q = 0; q < 2; q++) {
+                double ph = fmod(f->anim_s * 0.7 + q * 0.5, 1.0);
+                float rr = mr[i] + (float)ph * 26 * s;
+                draw_ring(d, mx[i], my[i], rr, fmaxf(1.5f, 2 * s),
+                          draw_fade(c, (float)(1.0 - ph) * 0.9f));
+            }
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        int i = order[k];
+        model_hall *h = &md->halls[i];
+        uint32_t c = scene_status_color(h->status);
+        draw_disc(d, mx[i], my[i], mr[i] + fmaxf(1.5f, 1.5f * s), DRAW_RGBA(255, 255, 255, 230));
+        draw_disc(d, mx[i], my[i], mr[i], c);
+        text_dump_add(f->t, json_pack("{s:s,s:s,s:s,s:f,s:f,s:f}", "panel", "map", "marker", h->id,
+                                      "status", model_status_name(h->status), "x", (double)mx[i],
+                                      "y", (double)my[i], "r", (double)mr[i]));
+    }
+
+    /* labels: 8 places around the marker, then farther with a leader line */
+    box placed[MODEL_MAX_HALLS * 2];
+    int np = 0;
+    for (int k = 0; k < n; k++) {
+        int i = order[k];
+        float rr = mr[i] + 3 * s;
+        placed[np++] = (box){mx[i] - rr, my[i] - rr, mx[i] + rr, my[i] + rr};
+    }
+    float legend_y = p->c.y + p->c.h - m->legend_h;
+    box legend = {p->c.x, legend_y, p->c.x + p->c.w, p->c.y + p->c.h};
+    const float bounds[4] = {p->c.x + 2, p->c.y + 2, p->c.x + p->c.w - 2, legend_y};
+    for (int k = 0; k < n; k++) {
+        int i = order[k];
+        model_hall *h = &md->halls[i];
+        bool strong = prio(h) <= 1;
+        int style = strong ? TEXT_BOLD : TEXT_REGULAR;
+        float ts = roundf((strong ? 14 : 13) * s);
+        float tw = text_width(f->t, style, ts, 0, h->short_name);
+        float bw = tw + roundf(8 * s), bh = ts + roundf(4 * s);
+        float gap = mr[i] + roundf(5 * s);
+        static const float dirs[8][2] = {{1, 0},  {-1, 0},  {0, -1}, {0, 1},
+                                         {1, -1}, {1, 1},   {-1, -1}, {-1, 1}};
+        bool ok = false, far = false;
+        box b = {0, 0, 0, 0};
+        for (int ringi = 0; ringi < 3 && !ok; ringi++) {
+            float dist = gap * (ringi == 0 ? 1.0f : ringi == 1 ? 2.6f : 4.2f);
+            for (int q = 0; q < 8 && !ok; q++) {
+                float dx = dirs[q][0], dy = dirs[q][1];
+                float cx = mx[i] + dx * dist, cy = my[i] + dy * dist;
+                float x0 = dx > 0 ? cx : dx < 0 ? cx - bw : cx - bw / 2;
+                float y0 = dy > 0 ? cy : dy < 0 ? cy - bh : cy - bh / 2;
+                if (dx == 0) y0 = dy > 0 ? cy : cy - bh;
+                layout_avoid_seams(p->l, &x0, &y0, bw, bh, bounds);
+                b = (box){x0, y0, x0 + bw, y0 + bh};
+                if (b.x0 < bounds[0] || b.y0 < bounds[1] || b.x1 > bounds[2] || b.y1 > bounds[3])
+                    continue;
+                if (layout_crosses_seam(p->l, 0, b.x0, bw) || layout_crosses_seam(p->l, 1, b.y0, bh))
+                    continue;
+                bool clash = overlaps(b, legend);
+                for (int z = 0; z < np && !clash; z++)
+                    clash = overlaps(b, placed[z]);
+                if (!clash) {
+                    ok = true;
+                    far = ringi > 0;
+                }
+            }
+        }
+        if (!ok) continue; /* no room: the marker stays, unlabeled */
+        placed[np++] = b;
+        uint32_t tc = strong && h->status >= MODEL_ST_WARN ? scene_status_color(h->status)
+                                                           : DRAW_RGBA(220, 234, 255, 255);
+        if (far) {
+            float lx = fminf(fmaxf(mx[i], b.x0), b.x1), ly = fminf(fmaxf(my[i], b.y0), b.y1);
+            draw_line(d, mx[i], my[i], lx, ly, fmaxf(1, s), DRAW_RGBA(160, 200, 240, 160));
+        }
+        draw_rrect(d, b.x0, b.y0, bw, bh, 3 * s, DRAW_RGBA(4, 16, 38, 170), 0, 0);
+        text_draw(f->t, style, ts, b.x0 + roundf(4 * s), b.y0 + bh / 2, TEXT_MIDDLE, tc,
+                  h->short_name);
+    }
+    draw_clip_off(d);
+
+    /* legend */
+    static const int sts[] = {MODEL_ST_OK, MODEL_ST_WARN, MODEL_ST_ALERT, MODEL_ST_OFFLINE,
+                              MODEL_ST_CLOSED};
+    float x = p->c.x + roundf(6 * s), ly = legend_y + m->legend_h / 2;
+    for (size_t q = 0; q < sizeof sts / sizeof sts[0]; q++) {
+        int cnt = 0;
+        for (int i = 0; i < md->nhalls; i++)
+            if (md->halls[i].status == sts[q]) cnt++;
+        draw_disc(d, x + 6 * s, ly, 5 * s, scene_status_color(sts[q]));
+        char buf[48];
+        snprintf(buf, sizeof buf, "%s %d", scene_status_label(sts[q]), cnt);
+        x += 16 * s + text_draw(f->t, TEXT_REGULAR, roundf(13 * s), x + 15 * s, ly, TEXT_MIDDLE,
+                                COL_TEXT_DIM, buf) + roundf(14 * s);
+    }
+    char tot[64];
+    snprintf(tot, sizeof tot, "全市服务中心 %d 个", md->nhalls);
+    text_draw(f->t, TEXT_REGULAR, roundf(13 * s), p->c.x + p->c.w - 6 * s, ly,
+              TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_FAINT, tot);
+}
+
+static int64_t map_data_ms(panel *p, scene_frame *f)
+{
+    (void)p;
+    return f->m->city_rx_ms;
+}
+
+static bool map_animating(panel *p, scene_frame *f)
+{
+    (void)p;
+    for (int i = 0; i < f->m->nhalls; i++)
+        if (f->m->halls[i].status == MODEL_ST_ALERT || f->m->halls[i].status == MODEL_ST_OFFLINE)
+            return true;
+    return false;
+}
+
+const panel_ops panel_map_ops = {
+    .type = "map",
+    .default_title = "全市服务中心分布",
+    .create = map_create,
+    .draw_static = map_static,
+    .draw = map_draw,
+    .destroy = map_destroy,
+    .data_ms = map_data_ms,
+    .animating = map_animating,
+};

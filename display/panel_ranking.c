@@ -1,0 +1,225 @@
+/* panel_ranking: every hall ranked by one metric at a time -- 服务水平 (sl_60m, higher first),
+ * 平均等候 (avg_wait_s, lower first), 好评率 (good_rate, higher first) -- switching every
+ * rotate_s seconds. All three columns are shown; the ranked one is highlighted and drawn as a
+ * bar. Halls without the metric (no calls or reviews yet) rank last with "—".
+ *
+ * Options: rotate_s: 5..300 (default 12); metrics: [sl_60m, avg_wait_s, good_rate] (order and
+ * subset). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scene.h"
+
+typedef struct metric {
+    const char *key, *label, *sort_label;
+    bool lower_better;
+} metric;
+
+static const metric metrics[] = {
+    {"sl_60m", "服务水平", "按服务水平", false},
+    {"avg_wait_s", "平均等候", "按平均等候", true},
+    {"good_rate", "好评率", "按好评率", false},
+};
+
+typedef struct rank_priv {
+    int order[3], n;
+    int rotate_s;
+} rank_priv;
+
+static int rank_create(panel *p, char *err, size_t errn)
+{
+    rank_priv *r = calloc(1, sizeof *r);
+    if (!r) return -1;
+    p->priv = r;
+    r->rotate_s = 12;
+    json_t *o = p->lp->opts, *v;
+    if ((v = json_object_get(o, "rotate_s"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 5 || json_integer_value(v) > 300) {
+            snprintf(err, errn, "rotate_s: must be an integer from 5 to 300");
+            return -1;
+        }
+        r->rotate_s = (int)json_integer_value(v);
+    }
+    json_t *ms = json_object_get(o, "metrics");
+    if (!ms) {
+        r->n = 3;
+        for (int i = 0; i < 3; i++)
+            r->order[i] = i;
+        return 0;
+    }
+    size_t i;
+    json_array_foreach(ms, i, v)
+    {
+        int k = -1;
+        for (int q = 0; q < 3; q++)
+            if (json_is_string(v) && !strcmp(json_string_value(v), metrics[q].key)) k = q;
+        if (k < 0 || r->n >= 3) {
+            snprintf(err, errn, "metrics[%zu]: one of sl_60m, avg_wait_s, good_rate", i);
+            return -1;
+        }
+        r->order[r->n++] = k;
+    }
+    if (r->n == 0) {
+        snprintf(err, errn, "metrics: at least one of sl_60m, avg_wait_s, good_rate");
+        return -1;
+    }
+    return 0;
+}
+
+static void rank_destroy(panel *p)
+{
+    free(p->priv);
+}
+
+typedef struct row {
+    int hall;
+    bool have;
+    double v;
+} row;
+
+static const metric *sort_metric;
+
+static int cmp_row(const void *a, const void *b)
+{
+    const row *x = a, *y = b;
+    if (x->have != y->have) return x->have ? -1 : 1;
+    if (x->have && x->v != y->v) {
+        bool less = x->v < y->v;
+        return (less == sort_metric->lower_better) ? -1 : 1;
+    }
+    return x->hall - y->hall;
+}
+
+static void value_text(int mi, model *m, int hall, char *out, size_t n, double *v, bool *have)
+{
+    *have = model_kpi(m, hall, metrics[mi].key, v);
+    if (!*have) {
+        snprintf(out, n, "—");
+        return;
+    }
+    if (metrics[mi].lower_better) {
+        const char *u;
+        char t[32];
+        fmt_wait(*v, t, sizeof t, &u);
+        snprintf(out, n, "%.20s%s", t, u);
+    } else {
+        char t[32];
+        fmt_rate(*v, t, sizeof t);
+        snprintf(out, n, "%.20s%%", t);
+    }
+}
+
+static void rank_draw(panel *p, scene_frame *f)
+{
+    rank_priv *r = p->priv;
+    model *m = f->m;
+    draw_t *d = f->d;
+    float s = f->s;
+    int active = r->order[(int)(f->real_ms / 1000 / r->rotate_s) % r->n];
+    sort_metric = &metrics[active];
+    row rows[MODEL_MAX_HALLS];
+    int n = 0;
+    for (int i = 0; i < m->nhalls; i++) {
+        rows[n].hall = i;
+        rows[n].have = model_kpi(m, i, metrics[active].key, &rows[n].v);
+        n++;
+    }
+    qsort(rows, (size_t)n, sizeof rows[0], cmp_row);
+    double maxv = 0;
+    for (int i = 0; i < n; i++)
+        if (rows[i].have && rows[i].v > maxv) maxv = rows[i].v;
+
+    float x = p->c.x, y = p->c.y, w = p->c.w;
+    float hh = roundf(26 * s);
+    float rank_w = roundf(40 * s), name_w = w - rank_w - 3 * roundf(82 * s);
+    float col_w = roundf(82 * s);
+    /* header row: the sort order caption and the three columns */
+    char cap[64];
+    snprintf(cap, sizeof cap, "%s排序", metrics[active].sort_label);
+    text_draw(f->t, TEXT_REGULAR, roundf(13 * s), x + 2 * s, y + hh / 2, TEXT_MIDDLE, COL_ACCENT, cap);
+    for (int q = 0; q < 3; q++) {
+        float cx = x + rank_w + name_w + col_w * (float)q + col_w / 2;
+        bool on = q == active;
+        if (on)
+            draw_rrect(d, cx - col_w / 2 + 2 * s, y + 2 * s, col_w - 4 * s, hh - 4 * s, 3 * s,
+                       DRAW_RGBA(63, 208, 255, 50), draw_fade(COL_ACCENT, 0.8f), fmaxf(1, s));
+        text_draw(f->t, on ? TEXT_BOLD : TEXT_REGULAR, roundf(13 * s), cx, y + hh / 2,
+                  TEXT_CENTER | TEXT_MIDDLE, on ? COL_TEXT : COL_TEXT_DIM, metrics[q].label);
+    }
+    y += hh + roundf(4 * s);
+    float avail = p->c.y + p->c.h - y;
+    int shown = n;
+    float rh = n ? avail / (float)n : 0;
+    float minh = roundf(20 * s);
+    if (rh < minh) {
+        shown = (int)(avail / minh);
+        if (shown > n) shown = n;
+        rh = minh;
+    }
+    if (rh > 44 * s) rh = roundf(44 * s);
+    float fs = roundf(fminf(rh * 0.56f, 16 * s));
+    for (int i = 0; i < shown; i++) {
+        const row *rw = &rows[i];
+        model_hall *h = &m->halls[rw->hall];
+        float ry = y + rh * (float)i, cy = ry + rh / 2;
+        if (i % 2 == 0) draw_rect(d, x, ry, w, rh, DRAW_RGBA(20, 60, 110, 46));
+        uint32_t badge = i == 0   ? DRAW_RGBA(255, 196, 64, 255)
+                         : i == 1 ? DRAW_RGBA(200, 214, 232, 255)
+                         : i == 2 ? DRAW_RGBA(222, 140, 80, 255)
+                                  : DRAW_RGBA(40, 82, 140, 255);
+        float bs = roundf(fminf(rh - 6 * s, 22 * s));
+        draw_rrect(d, x + 6 * s, cy - bs / 2, bs + 6 * s, bs, 3 * s, badge, 0, 0);
+        char num[8];
+        snprintf(num, sizeof num, "%d", i + 1);
+        text_draw(f->t, TEXT_BOLD, roundf(bs * 0.68f), x + 9 * s + bs / 2, cy,
+                  TEXT_CENTER | TEXT_MIDDLE | TEXT_TNUM,
+                  i < 3 ? DRAW_RGBA(10, 20, 40, 255) : COL_TEXT, num);
+        float nx = x + rank_w + 4 * s;
+        draw_disc(d, nx + 4 * s, cy, 3.5f * s, scene_status_color(h->status));
+        text_draw_fit(f->t, TEXT_REGULAR, fs, nx + 13 * s, cy, name_w - 16 * s, TEXT_MIDDLE,
+                      COL_TEXT, h->short_name);
+        for (int q = 0; q < 3; q++) {
+            char vt[32];
+            double v;
+            bool have;
+            value_text(q, m, rw->hall, vt, sizeof vt, &v, &have);
+            float cx = x + rank_w + name_w + col_w * (float)q;
+            bool on = q == active;
+            if (on && have && maxv > 0) {
+                float frac = (float)(v / maxv);
+                if (frac > 1) frac = 1;
+                float bw = (col_w - 8 * s) * frac;
+                uint32_t bc = metrics[q].lower_better ? DRAW_RGBA(255, 184, 0, 150)
+                                                      : DRAW_RGBA(63, 208, 255, 130);
+                draw_rect_hgrad(d, cx + 4 * s, cy - rh * 0.32f, bw, rh * 0.64f,
+                                draw_fade(bc, 0.25f), bc);
+            }
+            text_draw(f->t, on ? TEXT_BOLD : TEXT_REGULAR, fs, cx + col_w - 8 * s, cy,
+                      TEXT_RIGHT | TEXT_MIDDLE | TEXT_TNUM,
+                      have ? (on ? COL_TEXT : COL_TEXT_DIM) : COL_TEXT_FAINT, vt);
+        }
+    }
+    if (shown < n) {
+        char more[48];
+        snprintf(more, sizeof more, "另有 %d 个未显示", n - shown);
+        text_draw(f->t, TEXT_REGULAR, roundf(12 * s), x + w, p->c.y + p->c.h,
+                  TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_FAINT, more);
+    }
+}
+
+static int64_t rank_data_ms(panel *p, scene_frame *f)
+{
+    (void)p;
+    return f->m->city_rx_ms;
+}
+
+const panel_ops panel_ranking_ops = {
+    .type = "ranking",
+    .default_title = "服务中心排行",
+    .create = rank_create,
+    .draw = rank_draw,
+    .destroy = rank_destroy,
+    .data_ms = rank_data_ms,
+};

@@ -1,0 +1,326 @@
+/* scene: panels of a layout, their frames and shared formats; see scene.h. */
+#include "scene.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef CW_SOURCE_DIR
+#define CW_SOURCE_DIR "."
+#endif
+
+struct scene {
+    const layout *l;
+    panel *panels[LAYOUT_MAX_PANELS];
+    int n;
+};
+
+static const panel_ops *const all_ops[] = {&panel_header_ops, &panel_kpi_ops,    &panel_map_ops,
+                                           &panel_ranking_ops, &panel_trend_ops, &panel_alerts_ops,
+                                           &panel_clock_ops,  &panel_cameras_ops};
+
+scene *scene_create(const layout *l, void (*wake)(void *ud), void *ud, char *err, size_t errn)
+{
+    scene *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errn, "out of memory");
+        return NULL;
+    }
+    s->l = l;
+    size_t used = 0;
+    err[0] = 0;
+    for (int i = 0; i < l->npanels; i++) {
+        const layout_panel *lp = &l->panels[i];
+        const panel_ops *ops = NULL;
+        for (size_t k = 0; k < sizeof all_ops / sizeof all_ops[0]; k++)
+            if (!strcmp(all_ops[k]->type, lp->type)) ops = all_ops[k];
+        if (!ops) continue;
+        panel *p = calloc(1, sizeof *p);
+        if (!p) goto fail;
+        p->ops = ops;
+        p->lp = lp;
+        p->l = l;
+        p->r = lp->r;
+        p->wake = wake;
+        p->wake_ud = ud;
+        snprintf(p->title, sizeof p->title, "%s",
+                 lp->title ? lp->title : ops->default_title ? ops->default_title : "");
+        float sc = l->scale;
+        if (ops->default_title) {
+            float pad = roundf(12 * sc), bar = roundf(38 * sc);
+            p->c = (layout_rect){p->r.x + pad, p->r.y + bar + roundf(6 * sc), p->r.w - 2 * pad,
+                                 p->r.h - bar - roundf(6 * sc) - pad};
+        } else {
+            p->c = p->r;
+        }
+        s->panels[s->n++] = p;
+        char perr[400] = "";
+        if (ops->create && ops->create(p, perr, sizeof perr) < 0) {
+            if (used < errn)
+                used += (size_t)snprintf(err + used, errn - used, "%s:%d: panels[%d].%s\n",
+                                         l->path, lp->line, i, perr);
+        }
+    }
+    if (err[0]) goto fail;
+    return s;
+fail:
+    if (!err[0]) snprintf(err, errn, "out of memory");
+    scene_destroy(s);
+    return NULL;
+}
+
+void scene_destroy(scene *s)
+{
+    if (!s) return;
+    for (int i = 0; i < s->n; i++) {
+        panel *p = s->panels[i];
+        if (p->ops->destroy) p->ops->destroy(p);
+        free(p);
+    }
+    free(s);
+}
+
+static void corner(draw_t *d, float x, float y, float dx, float dy, float len, float th,
+                   uint32_t c)
+{
+    draw_rect(d, dx > 0 ? x : x - len, dy > 0 ? y : y - th, len, th, c);
+    draw_rect(d, dx > 0 ? x : x - th, dy > 0 ? y : y - len, th, len, c);
+}
+
+static void frame_static(panel *p, scene_frame *f)
+{
+    draw_t *d = f->d;
+    float s = f->s, x = p->r.x, y = p->r.y, w = p->r.w, h = p->r.h;
+    draw_rect_vgrad(d, x, y, w, h, COL_PANEL_TOP, COL_PANEL_BOT);
+    draw_frame(d, x, y, w, h, fmaxf(1, roundf(s)), COL_BORDER);
+    float len = roundf(16 * s), th = fmaxf(2, roundf(2 * s));
+    uint32_t ac = COL_ACCENT;
+    corner(d, x, y, 1, 1, len, th, ac);
+    corner(d, x + w, y, -1, 1, len, th, ac);
+    corner(d, x, y + h, 1, -1, len, th, ac);
+    corner(d, x + w, y + h, -1, -1, len, th, ac);
+
+    float bar = roundf(38 * s), cy = y + bar / 2 + roundf(2 * s);
+    draw_rect_hgrad(d, x + th, y + th, w * 0.6f, bar - th, DRAW_RGBA(40, 120, 200, 70),
+                    DRAW_RGBA(40, 120, 200, 0));
+    draw_rect(d, x + roundf(12 * s), cy - roundf(9 * s), roundf(4 * s), roundf(18 * s), ac);
+    draw_rect_hgrad(d, x + th, y + bar, w - 2 * th, fmaxf(1, roundf(s)), draw_fade(ac, 0.55f),
+                    draw_fade(ac, 0.0f));
+    text_draw(f->t, TEXT_BOLD, 19 * s, x + roundf(24 * s), cy, TEXT_MIDDLE, COL_TEXT, p->title);
+}
+
+static void frame_live(panel *p, scene_frame *f)
+{
+    float s = f->s, x = p->r.x, y = p->r.y, w = p->r.w;
+    float bar = roundf(38 * s), cy = y + bar / 2 + roundf(2 * s);
+    if (!p->ops->data_ms) return;
+    int64_t at = p->ops->data_ms(p, f);
+    float rx = x + w - roundf(14 * s);
+    char age[64], buf[96];
+    if (f->stale) {
+        int64_t since = at ? f->real_ms - at : -1;
+        if (since >= 0) fmt_ago(since, age, sizeof age);
+        snprintf(buf, sizeof buf, "%s", since >= 0 ? age : "无数据");
+        float tw = text_draw(f->t, TEXT_REGULAR, 13 * s, rx, cy, TEXT_RIGHT | TEXT_MIDDLE,
+                             COL_STALE, buf);
+        scene_pill(f, rx - tw - roundf(8 * s), cy - roundf(10 * s), roundf(20 * s), COL_STALE,
+                   DRAW_RGBA(255, 255, 255, 255), "STALE", TEXT_RIGHT);
+    } else if (at) {
+        fmt_ago(f->real_ms - at, age, sizeof age);
+        snprintf(buf, sizeof buf, "更新于 %s", age);
+        text_draw(f->t, TEXT_REGULAR, 13 * s, rx, cy, TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_FAINT,
+                  buf);
+    } else {
+        text_draw(f->t, TEXT_REGULAR, 13 * s, rx, cy, TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_FAINT,
+                  "等待数据");
+    }
+}
+
+void scene_draw_static(scene *s, scene_frame *f)
+{
+    text_static_clear(f->t);
+    text_set_static(f->t, true);
+    for (int i = 0; i < s->n; i++) {
+        panel *p = s->panels[i];
+        text_set_panel(f->t, p->ops->type);
+        if (p->ops->default_title) frame_static(p, f);
+        if (p->ops->draw_static) p->ops->draw_static(p, f);
+        draw_flush(f->d);
+    }
+    text_set_panel(f->t, NULL);
+    text_set_static(f->t, false);
+}
+
+void scene_draw(scene *s, scene_frame *f)
+{
+    const char *only = getenv("CW_ONLY");
+    for (int i = 0; i < s->n; i++) {
+        panel *p = s->panels[i];
+        if (only && !strstr(only, p->ops->type)) continue;
+        text_set_panel(f->t, p->ops->type);
+        if (p->ops->default_title) frame_live(p, f);
+        if (p->ops->draw) p->ops->draw(p, f);
+        draw_flush(f->d);
+    }
+    text_set_panel(f->t, NULL);
+}
+
+bool scene_animating(scene *s, scene_frame *f)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->panels[i]->ops->animating && s->panels[i]->ops->animating(s->panels[i], f))
+            return true;
+    return false;
+}
+
+bool scene_ready(scene *s)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->panels[i]->ops->ready && !s->panels[i]->ops->ready(s->panels[i])) return false;
+    return true;
+}
+
+json_t *scene_camera_report(scene *s)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < s->n; i++)
+        if (s->panels[i]->ops->report) s->panels[i]->ops->report(s->panels[i], o);
+    return o;
+}
+
+uint32_t scene_status_color(int st)
+{
+    switch (st) {
+    case MODEL_ST_OK: return COL_OK;
+    case MODEL_ST_WARN: return COL_WARN;
+    case MODEL_ST_ALERT: return COL_ALERT;
+    case MODEL_ST_OFFLINE: return COL_OFFLINE;
+    case MODEL_ST_CLOSED: return COL_CLOSED;
+    default: return DRAW_RGBA(100, 116, 140, 255);
+    }
+}
+
+const char *scene_status_label(int st)
+{
+    switch (st) {
+    case MODEL_ST_OK: return "正常";
+    case MODEL_ST_WARN: return "预警";
+    case MODEL_ST_ALERT: return "告警";
+    case MODEL_ST_OFFLINE: return "离线";
+    case MODEL_ST_CLOSED: return "休息";
+    default: return "未知";
+    }
+}
+
+uint32_t scene_severity_color(int sev)
+{
+    switch (sev) {
+    case 1: return DRAW_RGBA(255, 56, 96, 255);
+    case 2: return DRAW_RGBA(255, 112, 67, 255);
+    case 3: return COL_WARN;
+    case 4: return DRAW_RGBA(64, 158, 255, 255);
+    default: return COL_OFFLINE;
+    }
+}
+
+void fmt_count(double v, char *out, size_t n)
+{
+    long long x = llround(v);
+    if (llabs(x) < 10000) {
+        snprintf(out, n, "%lld", x);
+        return;
+    }
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%lld", llabs(x));
+    size_t len = strlen(tmp), o = 0;
+    char buf[48];
+    if (x < 0) buf[o++] = '-';
+    for (size_t i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0) buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = 0;
+    snprintf(out, n, "%s", buf);
+}
+
+void fmt_wait(double seconds, char *val, size_t n, const char **unit)
+{
+    if (seconds < 60) {
+        snprintf(val, n, "%d", (int)lround(seconds));
+        *unit = "秒";
+    } else if (seconds < 6000) {
+        snprintf(val, n, "%.1f", seconds / 60.0);
+        *unit = "分";
+    } else {
+        snprintf(val, n, "%d", (int)lround(seconds / 60.0));
+        *unit = "分";
+    }
+}
+
+void fmt_rate(double r, char *val, size_t n)
+{
+    double p = r * 100.0;
+    if (p >= 99.95 && r < 1.0) p = 99.9; /* never show 100.0 for less than all */
+    snprintf(val, n, "%.1f", p);
+}
+
+void fmt_ago(int64_t ms, char *out, size_t n)
+{
+    if (ms < 0) ms = 0;
+    int64_t s = ms / 1000;
+    if (s < 60) snprintf(out, n, "%lld秒前", (long long)s);
+    else if (s < 3600) snprintf(out, n, "%lld分钟前", (long long)(s / 60));
+    else if (s < 86400) snprintf(out, n, "%lld小时前", (long long)(s / 3600));
+    else snprintf(out, n, "%lld天前", (long long)(s / 86400));
+}
+
+void fmt_duration(int64_t ms, char *out, size_t n)
+{
+    if (ms < 0) ms = 0;
+    int64_t s = ms / 1000;
+    if (s < 60) snprintf(out, n, "%lld秒", (long long)s);
+    else if (s < 3600) snprintf(out, n, "%lld分%02lld秒", (long long)(s / 60), (long long)(s % 60));
+    else snprintf(out, n, "%lld时%02lld分", (long long)(s / 3600), (long long)(s % 3600 / 60));
+}
+
+float scene_pill(scene_frame *f, float x, float y, float h, uint32_t bg, uint32_t fg,
+                 const char *text, int flags)
+{
+    float size = roundf(h * 0.68f);
+    float tw = text_width(f->t, TEXT_BOLD, size, 0, text);
+    float w = roundf(tw + h * 0.8f);
+    if ((flags & TEXT_HALIGN) == TEXT_RIGHT) x -= w;
+    else if ((flags & TEXT_HALIGN) == TEXT_CENTER) x -= w / 2;
+    draw_rrect(f->d, x, y, w, h, h / 2, bg, 0, 0);
+    text_draw(f->t, TEXT_BOLD, size, x + w / 2, y + h / 2, TEXT_CENTER | TEXT_MIDDLE, fg, text);
+    return w;
+}
+
+const char *scene_asset_path(const char *rel, char *out, size_t n)
+{
+    const char *env = getenv("CW_ASSET_DIR");
+    if (rel[0] == '/') {
+        snprintf(out, n, "%s", rel);
+        return out;
+    }
+    if (env && *env) {
+        snprintf(out, n, "%s/%s", env, rel);
+        return out;
+    }
+    char exe[2048];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k > 0) {
+        exe[k] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+        static const char *up[] = {"/../assets/", "/../../assets/"};
+        for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
+            snprintf(out, n, "%s%s%s", exe, up[i], rel);
+            if (access(out, R_OK) == 0) return out;
+        }
+    }
+    snprintf(out, n, "%s/assets/%s", CW_SOURCE_DIR, rel);
+    return out;
+}

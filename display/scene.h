@@ -1,0 +1,130 @@
+/* scene: the wall's picture -- the panels of a layout, their common frame (title, "updated N s
+ * ago", STALE), the theme, and the number formats every panel shares.
+ *
+ * A panel is a type (panel_ops) plus its place in the layout. What does not change -- the
+ * background, every panel's frame and title, the static parts of its content -- is drawn once
+ * into a static layer (scene_draw_static); each frame copies that layer and draws on it, per
+ * panel, the age of the data it shows (real seconds since the hub last sent it), a STALE badge
+ * while the hub is unreachable, then the panel's live content (scene_draw). Text drawn by a
+ * panel is recorded under the panel's type for --text-dump.
+ *
+ * Thread: render thread only.
+ */
+#ifndef CW_SCENE_H
+#define CW_SCENE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "draw.h"
+#include "layout.h"
+#include "model.h"
+#include "text.h"
+
+/* Theme (dark command-centre blue). */
+#define COL_BG DRAW_RGBA(3, 10, 26, 255)
+#define COL_PANEL_TOP DRAW_RGBA(10, 30, 64, 236)
+#define COL_PANEL_BOT DRAW_RGBA(6, 19, 44, 236)
+#define COL_BORDER DRAW_RGBA(33, 92, 160, 210)
+#define COL_ACCENT DRAW_RGBA(63, 208, 255, 255)
+#define COL_TEXT DRAW_RGBA(226, 238, 255, 255)
+#define COL_TEXT_DIM DRAW_RGBA(143, 168, 206, 255)
+#define COL_TEXT_FAINT DRAW_RGBA(92, 116, 152, 255)
+#define COL_GRID DRAW_RGBA(60, 100, 150, 70)
+#define COL_NUM DRAW_RGBA(96, 228, 255, 255)
+#define COL_OK DRAW_RGBA(46, 229, 157, 255)
+#define COL_WARN DRAW_RGBA(255, 184, 0, 255)
+#define COL_ALERT DRAW_RGBA(255, 77, 79, 255)
+#define COL_OFFLINE DRAW_RGBA(126, 138, 158, 255)
+#define COL_CLOSED DRAW_RGBA(74, 110, 168, 255)
+#define COL_ISSUED DRAW_RGBA(255, 196, 64, 255)
+#define COL_STALE DRAW_RGBA(255, 77, 79, 255)
+
+typedef struct scene scene;
+
+/* One frame's shared inputs. */
+typedef struct scene_frame {
+    draw_t *d;
+    text_t *t;
+    model *m;
+    const layout *l;
+    int64_t real_ms; /* cwt_real_ms() */
+    int64_t now_ms;  /* business now (model_now) */
+    double anim_s;   /* monotonic seconds, for animation */
+    float s;         /* UI scale (layout) */
+    bool stale;      /* the hub is unreachable */
+} scene_frame;
+
+typedef struct panel panel;
+
+typedef struct panel_ops {
+    const char *type;
+    const char *default_title; /* NULL: no frame or title bar (the panel draws everything) */
+    /* Validate the layout options and set up; on error write "FIELD: problem" to err. */
+    int (*create)(panel *p, char *err, size_t errn);
+    /* What never changes (backgrounds, labels, the map's outline): drawn once into the static
+     * layer, which every frame starts from. */
+    void (*draw_static)(panel *p, scene_frame *f);
+    void (*draw)(panel *p, scene_frame *f);
+    void (*destroy)(panel *p);
+    /* Real ms the panel's data last arrived (for its age); 0: none yet. NULL: no age. */
+    int64_t (*data_ms)(panel *p, scene_frame *f);
+    /* The panel needs frames without new data (animations, video). */
+    bool (*animating)(panel *p, scene_frame *f);
+    /* Every visible online camera tile has its first frame (screenshot). */
+    bool (*ready)(panel *p);
+    /* Add "camera id": "ok"|"no_signal" for every open tile. */
+    void (*report)(panel *p, json_t *cameras);
+} panel_ops;
+
+struct panel {
+    const panel_ops *ops;
+    const layout_panel *lp;
+    const layout *l;
+    layout_rect r; /* the whole panel */
+    layout_rect c; /* the content area (inside the frame, below the title) */
+    char title[160];
+    void *priv;
+    void (*wake)(void *ud); /* wakes the render loop (video frames) */
+    void *wake_ud;
+};
+
+extern const panel_ops panel_header_ops, panel_kpi_ops, panel_map_ops, panel_ranking_ops,
+    panel_trend_ops, panel_alerts_ops, panel_clock_ops, panel_cameras_ops;
+
+/* Build the panels of l. NULL with "FILE:LINE: panels[i].FIELD: problem" lines in err. */
+scene *scene_create(const layout *l, void (*wake)(void *ud), void *ud, char *err, size_t errn);
+void scene_destroy(scene *s);
+/* Draw the static layer (into the current framebuffer, cleared by the caller). */
+void scene_draw_static(scene *s, scene_frame *f);
+/* Draw one frame's live content over a copy of the static layer. */
+void scene_draw(scene *s, scene_frame *f);
+bool scene_animating(scene *s, scene_frame *f);
+bool scene_ready(scene *s);
+/* Per-camera tile states of every camera panel: {"LH-00-CAM-W01": "ok", ...}. */
+json_t *scene_camera_report(scene *s);
+
+/* ---- shared helpers ---- */
+
+uint32_t scene_status_color(int status);
+const char *scene_status_label(int status); /* 正常, 预警, 告警, 离线, 休息, 未知 */
+uint32_t scene_severity_color(int sev);     /* 1..4 */
+
+/* Number formats (value and unit separately, for a big number with a small unit). */
+void fmt_count(double v, char *out, size_t n);            /* 1234 -> "1234", 12345 -> "12,345" */
+void fmt_wait(double seconds, char *val, size_t n, const char **unit); /* 43 -> "43" 秒; 576 -> "9.6" 分 */
+void fmt_rate(double r, char *val, size_t n);             /* 0.8571 -> "85.7" (unit %) */
+void fmt_ago(int64_t ms, char *out, size_t n);            /* 12 s -> "12秒前" */
+void fmt_duration(int64_t ms, char *out, size_t n);       /* 754 s -> "12分34秒" */
+
+/* Path of a file under assets/ (rel, e.g. "map/linhai.geojson"): $CW_ASSET_DIR, else
+ * <exe>/../assets or <exe>/../../assets when it exists there, else the source tree's. */
+const char *scene_asset_path(const char *rel, char *out, size_t n);
+
+/* A small rounded pill with text; returns its width. */
+float scene_pill(scene_frame *f, float x, float y, float h, uint32_t bg, uint32_t fg,
+                 const char *text, int flags);
+
+#endif
