@@ -133,7 +133,10 @@ static bool num_in(json_t *v, double lo, double hi, double *out)
     return true;
 }
 
-static void check_keys(lctx *c, json_t *o, int line, const char *where,
+static int line_of_key(struct fy_node *map, const char *key, int fallback);
+
+/* "unknown key" for every key of o (the JSON of map) not in keys, at the key's own line */
+static void check_keys(lctx *c, json_t *o, struct fy_node *map, int line, const char *where,
                        const char *const *keys)
 {
     const char *k;
@@ -146,7 +149,7 @@ static void check_keys(lctx *c, json_t *o, int line, const char *where,
         if (!ok) {
             char f[128];
             snprintf(f, sizeof f, "%s%s%s", where, *where ? "." : "", k);
-            err(c, line, f, "unknown key");
+            err(c, line_of_key(map, k, line), f, "unknown key");
         }
     }
 }
@@ -245,15 +248,16 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
     l->path = strdup(path);
     l->scale = 1;
     l->fps = 60;
+    l->anim_fps = 30;
     struct fy_node *root = fy_document_root(doc);
     if (!root || !fy_node_is_mapping(root)) {
         err(c, 1, "(layout)", "the file must be a mapping (screens, panels, ...)");
         return l;
     }
     json_t *o = to_json(root);
-    static const char *const top[] = {"title", "screens", "canvas", "scale", "fps", "panels",
-                                      NULL};
-    check_keys(c, o, node_line(root), "", top);
+    static const char *const top[] = {"title", "screens", "canvas", "scale", "fps", "anim_fps",
+                                      "panels", NULL};
+    check_keys(c, o, root, node_line(root), "", top);
     json_t *title = json_object_get(o, "title");
     if (title && !json_is_string(title))
         err(c, line_of_key(root, "title", 1), "title", "must be a string");
@@ -270,7 +274,7 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
         static const char *const sk[] = {"cols", "rows", "width", "height", "bezel_x", "bezel_y",
                                          NULL};
         sl = node_line(sn) ? node_line(sn) : sl;
-        check_keys(c, s, sl, "screens", sk);
+        check_keys(c, s, sn, sl, "screens", sk);
         int_field(c, s, sl, "screens", "cols", 1, 16, true, &l->cols);
         int_field(c, s, sl, "screens", "rows", 1, 16, true, &l->rows);
         int_field(c, s, sl, "screens", "width", 64, 16384, true, &l->screen_w);
@@ -287,7 +291,8 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
         if (!json_is_object(cv)) {
             err(c, cl, "canvas", "must be {width, height}");
         } else {
-            check_keys(c, cv, cl, "canvas", ck);
+            check_keys(c, cv, fy_node_mapping_lookup_by_string(root, "canvas", FY_NT), cl, "canvas",
+                       ck);
             int_field(c, cv, cl, "canvas", "width", 1, 65536, true, &w);
             int_field(c, cv, cl, "canvas", "height", 1, 65536, true, &h);
             if (w && h && (w != l->canvas_w || h != l->canvas_h))
@@ -305,6 +310,9 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
     else if (sc)
         l->scale = (float)d;
     int_field(c, o, line_of_key(root, "fps", 1), "", "fps", 1, 240, false, &l->fps);
+    int_field(c, o, line_of_key(root, "anim_fps", 1), "", "anim_fps", 1, 240, false,
+              &l->anim_fps);
+    if (l->anim_fps > l->fps) l->anim_fps = l->fps;
 
     struct fy_node *pn = fy_node_mapping_lookup_by_string(root, "panels", FY_NT);
     if (!pn || !fy_node_is_sequence(pn)) {
@@ -383,7 +391,7 @@ static layout *load(const char *text, const char *path, char **errors)
                 snprintf(msg, sizeof msg, "%s", m);
                 char *nl = strchr(msg, '\n');
                 if (nl) *nl = 0;
-                err(&c, line, "(yaml)", "%s", msg);
+                err(&c, line, "(yaml)", "%s", strncmp(msg, "error: ", 7) ? msg : msg + 7);
             } else {
                 err(&c, 1, "(yaml)", "%s", colon ? colon + 2 : "not valid YAML");
             }

@@ -53,7 +53,8 @@ typedef struct layout {
     int bezel_x, bezel_y;
     int canvas_w, canvas_h;
     float scale; /* UI scale: 1 at 1080p */
-    int fps;     /* frame rate cap */
+    int fps;      /* frame rate cap */
+    int anim_fps; /* frame rate when only animations and video move */
     layout_panel panels[LAYOUT_MAX_PANELS];
     int npanels;
 } layout;

@@ -35,6 +35,7 @@
 #include "hubclient.h"
 #include "layout.h"
 #include "model.h"
+#include "present.h"
 #include "scene.h"
 #include "screenshot.h"
 #include "text.h"
@@ -207,6 +208,18 @@ static int write_dump(text_t *t, const char *path)
     return rc;
 }
 
+typedef struct damage_ctx {
+    present_t *pr;
+    float x0, y0; /* the viewport's canvas origin */
+} damage_ctx;
+
+static void on_damage(void *ud, float x, float y, float w, float h, bool opaque)
+{
+    damage_ctx *dc = ud;
+    if (opaque) present_damage_opaque(dc->pr, x - dc->x0, y - dc->y0, w, h);
+    else present_damage(dc->pr, x - dc->x0, y - dc->y0, w, h);
+}
+
 static SDL_GLContext make_context(SDL_Window *w)
 {
     SDL_GLContext ctx = SDL_GL_CreateContext(w);
@@ -321,7 +334,7 @@ int main(int argc, char **argv)
     hubclient *hc = NULL;
     model m;
     model_init(&m);
-    gl_fbo canvas = {0}, output = {0}, layer = {0};
+    gl_fbo canvas = {0}, output = {0}, layer = {0}, base = {0};
     bool layer_ok = false;
     double *ft = calloc(FT_RING, sizeof(double));
     rc = 1;
@@ -343,7 +356,9 @@ int main(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    if (gl_fbo_resize(&layer, (int)vp.w, (int)vp.h) < 0) goto out;
+    if (gl_fbo_resize(&layer, (int)vp.w, (int)vp.h) < 0 ||
+        gl_fbo_resize(&base, (int)vp.w, (int)vp.h) < 0)
+        goto out;
     bool direct = !o.screenshot && nreg == 1 && (int)vp.w == out_w && (int)vp.h == out_h &&
                   ww == out_w && wh == out_h;
     if (!direct) {
@@ -360,7 +375,19 @@ int main(int argc, char **argv)
 
     hub_update up;
     memset(&up, 0, sizeof up);
-    int64_t t0 = mono_us(), next_frame = t0, last_report = t0, last_dump = t0;
+    /* direct mode: repaint only what changed when the driver tells the back buffer's age */
+    present_t pr;
+    present_init(&pr, (float)out_w, (float)out_h);
+    damage_ctx dctx = {&pr, vp.x, vp.y};
+    const char *vdrv = SDL_GetCurrentVideoDriver();
+    bool glx = vdrv && !strcmp(vdrv, "x11");
+    bool subcopy = direct && glx && present_can_copy() && !getenv("CW_NO_SUBCOPY");
+    bool full_next = true;
+    uint64_t partial_frames = 0;
+    if (subcopy) fprintf(stderr, "citywall-wall: software GL: presenting changed rectangles "
+                                 "(GLX_MESA_copy_sub_buffer)\n");
+    int64_t t0 = mono_us(), next_frame = t0, last_report = t0, last_dump = t0, last_frame = 0;
+    int64_t anim_us = 1000000 / L->anim_fps;
     int64_t frame_us = 1000000 / (o.screenshot ? 60 : L->fps);
     int64_t last_second = -1;
     int frames = 0, ftn = 0, ftpos = 0;
@@ -382,10 +409,19 @@ int main(int argc, char **argv)
         animating = scene_animating(sc, &fr);
         int64_t sec = fr.real_ms / 1000;
         bool tick = sec != last_second;
-        bool want = o.screenshot || dirty || animating || tick;
+        /* a new state or a new second: as soon as the frame cap allows; only something moving
+         * (pulses, video): at the animation rate */
+        bool want = o.screenshot || dirty || tick;
+        int64_t due = next_frame;
+        if (!want && animating) {
+            want = true;
+            if (last_frame + anim_us > due) due = last_frame + anim_us;
+        }
         int64_t wait_us;
-        if (want) wait_us = next_frame > now ? next_frame - now : 0;
+        if (want) wait_us = due > now ? due - now : 0;
         else wait_us = (sec + 1) * 1000000 - fr.real_ms * 1000;
+        if (!o.screenshot && wait_us > (sec + 1) * 1000000 - fr.real_ms * 1000)
+            wait_us = (sec + 1) * 1000000 - fr.real_ms * 1000; /* the clock's next second */
         if (wait_us > 0) {
             SDL_Event e;
             if (SDL_WaitEventTimeout(&e, (int)((wait_us + 999) / 1000))) {
@@ -394,7 +430,7 @@ int main(int argc, char **argv)
                     else if (e.type == SDL_KEYDOWN &&
                              (e.key.keysym.sym == SDLK_ESCAPE || e.key.keysym.sym == SDLK_q))
                         running = false;
-                    else if (e.type == SDL_WINDOWEVENT) dirty = true;
+                    else if (e.type == SDL_WINDOWEVENT) dirty = full_next = true;
                 } while (SDL_PollEvent(&e));
             }
             atomic_store(&wake_pending, false);
@@ -412,11 +448,15 @@ int main(int argc, char **argv)
         fr.real_ms = cwt_real_ms();
         fr.now_ms = model_now(&m);
         fr.stale = !m.connected;
+        fr.exact = o.screenshot != NULL;
         model_sample_trend(&m);
 
         /* ---- a frame ---- */
         int64_t f0 = mono_us();
         text_frame_begin(t);
+        present_begin(&pr);
+        fr.damage = on_damage;
+        fr.damage_ud = &dctx;
         glDisable(GL_SCISSOR_TEST);
         if (!layer_ok) {
             /* the static layer: drawn once, copied at the start of every frame */
@@ -428,16 +468,34 @@ int main(int argc, char **argv)
             draw_begin(d, vp.x, vp.y, (int)vp.w, (int)vp.h);
             scene_draw_static(sc, &fr);
             draw_flush(d);
+            glBindFramebuffer(GL_READ_FRAMEBUFFER, layer.fbo);
+            glBindFramebuffer(GL_DRAW_FRAMEBUFFER, base.fbo);
+            glBlitFramebuffer(0, 0, (int)vp.w, (int)vp.h, 0, 0, (int)vp.w, (int)vp.h,
+                              GL_COLOR_BUFFER_BIT, GL_NEAREST);
             layer_ok = true;
         }
+        scene_draw_cached(sc, &fr, base.fbo, layer.fbo, vp);
         GLuint target = direct ? 0 : canvas.fbo;
-        glBindFramebuffer(GL_READ_FRAMEBUFFER, layer.fbo);
+        glBindFramebuffer(GL_READ_FRAMEBUFFER, base.fbo);
         glBindFramebuffer(GL_DRAW_FRAMEBUFFER, target);
-        glBlitFramebuffer(0, 0, (int)vp.w, (int)vp.h, 0, 0, (int)vp.w, (int)vp.h,
-                          GL_COLOR_BUFFER_BIT, GL_NEAREST);
+        present_rect rects[PRESENT_MAX_RECTS];
+        int age = subcopy ? 1 : direct ? present_buffer_age(glx) : 0;
+        int nrect = full_next ? -1 : present_plan(&pr, age, true, rects, PRESENT_MAX_RECTS);
+        if (nrect < 0) {
+            glBlitFramebuffer(0, 0, (int)vp.w, (int)vp.h, 0, 0, (int)vp.w, (int)vp.h,
+                              GL_COLOR_BUFFER_BIT, GL_NEAREST);
+        } else {
+            partial_frames++;
+            for (int i = 0; i < nrect; i++) {
+                int x0 = (int)rects[i].x, x1 = (int)(rects[i].x + rects[i].w);
+                int y1 = (int)vp.h - (int)rects[i].y, y0 = y1 - (int)rects[i].h;
+                glBlitFramebuffer(x0, y0, x1, y1, x0, y0, x1, y1, GL_COLOR_BUFFER_BIT,
+                                  GL_NEAREST);
+            }
+        }
         glBindFramebuffer(GL_FRAMEBUFFER, target);
         draw_begin(d, vp.x, vp.y, (int)vp.w, (int)vp.h);
-        scene_draw(sc, &fr);
+        scene_draw_anim(sc, &fr);
         draw_flush(d);
         GLuint outfb = 0;
         if (!direct) {
@@ -468,8 +526,17 @@ int main(int argc, char **argv)
                                   k == 1.0 ? GL_NEAREST : GL_LINEAR);
             }
         }
-        if (!o.screenshot) SDL_GL_SwapWindow(win);
-        else glFinish();
+        if (subcopy) {
+            /* what changed in the back buffer: the copies above and this frame's overlays */
+            int n = full_next ? -1 : present_plan(&pr, 1, false, rects, PRESENT_MAX_RECTS);
+            present_copy(rects, n, out_w, out_h);
+            glFinish();
+        } else if (!o.screenshot) {
+            SDL_GL_SwapWindow(win);
+        } else {
+            glFinish();
+        }
+        full_next = false;
         int64_t f1 = mono_us();
         double ms = (double)(f1 - f0) / 1000.0;
         ft[ftpos] = ms;
@@ -481,6 +548,7 @@ int main(int argc, char **argv)
         last_second = fr.real_ms / 1000;
         next_frame += frame_us;
         if (next_frame < f1 - frame_us) next_frame = f1; /* fell behind: don't catch up */
+        last_frame = f0;
         if (f1 - fps_t0 >= 2000000) {
             fps = (double)(frames_total - fps_frames0) * 1e6 / (double)(f1 - fps_t0);
             fps_t0 = f1;
@@ -512,7 +580,7 @@ int main(int argc, char **argv)
 
         if (o.screenshot && frames >= o.frames) {
             if (!shot_deadline) shot_deadline = f1 + SHOT_WAIT_MS * 1000;
-            bool waiting_data = !m.city && m.failures == 0;
+            bool waiting_data = (!m.city || !m.registry) && m.failures == 0;
             bool waiting_cams = !scene_ready(sc);
             if ((!waiting_data && !waiting_cams) || f1 >= shot_deadline) {
                 if (waiting_cams)
@@ -534,9 +602,11 @@ int main(int argc, char **argv)
             double el = (double)(mono_us() - t0) / 1e6;
             uint64_t calls, quads;
             draw_stats(d, &calls, &quads);
-            printf("citywall-wall stats: %.1f draw calls and %.0f quads per frame\n",
+            printf("citywall-wall stats: %.1f draw calls and %.0f quads per frame, %llu of %llu "
+                   "frames repainted only what changed\n",
                    (double)calls / (double)(frames_total ? frames_total : 1),
-                   (double)quads / (double)(frames_total ? frames_total : 1));
+                   (double)quads / (double)(frames_total ? frames_total : 1),
+                   (unsigned long long)partial_frames, (unsigned long long)frames_total);
             printf("citywall-wall stats: %llu frames in %.1f s (%.1f fps), frame time p50 %.2f ms, "
                    "p90 %.2f ms, p99 %.2f ms, max %.2f ms (last %d frames)\n",
                    (unsigned long long)frames_total, el, el > 0 ? (double)frames_total / el : 0,
@@ -554,6 +624,7 @@ out:
     gl_fbo_destroy(&canvas);
     gl_fbo_destroy(&output);
     gl_fbo_destroy(&layer);
+    gl_fbo_destroy(&base);
     model_free(&m);
     free(ft);
     SDL_GL_DeleteContext(ctx);

@@ -109,6 +109,7 @@ static int64_t alerts_data_ms(panel *p, scene_frame *f)
 
 const panel_ops panel_alerts_ops = {
     .type = "alerts",
+    .refresh_ms = 500,
     .default_title = "实时告警",
     .draw = alerts_draw,
     .data_ms = alerts_data_ms,

@@ -34,6 +34,17 @@ typedef struct stream {
     bool wanted;
 } stream;
 
+/* What a tile showed when last drawn: it is drawn again only when this changes (a new video
+ * frame, another camera or state, the NO SIGNAL age's second). */
+typedef struct shown {
+    bool valid;
+    int id;
+    const void *v;
+    int state;
+    int64_t frame_ts, age_s;
+    char alert[128];
+} shown;
+
 typedef struct cam_priv {
     int cols, rows;
     int hero[4];
@@ -46,6 +57,9 @@ typedef struct cam_priv {
     GLint u_scale, u_offset, u_y, u_u, u_v, u_alpha;
     bool video_ok;
     model *m; /* for the ready callback */
+    int neligible, slots; /* as of the last overlay */
+    int arrangement;      /* hero pinned | no camera, as last drawn */
+    shown shown[1 + TOUR_MAX]; /* [0] the hero, [1 + k] the k-th tile */
 } cam_priv;
 
 static int video_users;
@@ -275,8 +289,9 @@ static void tile(panel *p, scene_frame *f, int id, bool hero, float x, float y, 
     float s = f->s;
     model *m = f->m;
     const model_camera *mc = cam_of(c, m, id);
-    draw_rect(d, x, y, w, h, DRAW_RGBA(2, 8, 20, 255));
     stream *st = mc ? find_stream(c, mc->id, hero) : NULL;
+    bool playing = st && video_state(st->v) == VIDEO_PLAYING && video_update(st->v);
+    if (!playing) draw_rect(d, x, y, w, h, DRAW_RGBA(2, 8, 20, 255)); /* video covers it */
     float fs = roundf(fminf(13 * s, h * 0.12f));
     if (!mc) {
         draw_frame(d, x, y, w, h, 1, DRAW_RGBA(30, 70, 120, 160));
@@ -285,11 +300,8 @@ static void tile(panel *p, scene_frame *f, int id, bool hero, float x, float y, 
         return;
     }
     int state = st ? video_state(st->v) : VIDEO_NO_SIGNAL;
-    bool live = false;
-    if (st && state == VIDEO_PLAYING) {
-        live = video_update(st->v);
-        if (live) draw_video(p, f, st, x, y, w, h);
-    }
+    bool live = playing;
+    if (live) draw_video(p, f, st, x, y, w, h);
     if (!live) {
         char age[48] = "", buf[96];
         int64_t a = st ? video_last_frame_age_ms(st->v) : -1;
@@ -316,11 +328,11 @@ static void tile(panel *p, scene_frame *f, int id, bool hero, float x, float y, 
     float ch = roundf(fs * 1.7f);
     draw_rect_vgrad(d, x, y + h - ch, w, ch, DRAW_RGBA(0, 0, 0, 0), DRAW_RGBA(0, 0, 0, 200));
     char cap[200];
-    snprintf(cap, sizeof cap, "%s · %s", m->halls[mc->hall].short_name, mc->name);
+    snprintf(cap, sizeof cap, "%s · %s", mc->name, m->halls[mc->hall].short_name);
     float dotx = x + w - 8 * s;
     draw_disc(d, dotx, y + h - ch / 2, 3.5f * s, live ? COL_OK : COL_ALERT);
-    text_draw_fit(f->t, TEXT_REGULAR, fs, x + 6 * s, y + h - ch / 2, w - 22 * s, TEXT_MIDDLE,
-                  COL_TEXT, cap);
+    text_draw_fit(f->t, TEXT_REGULAR, fs, x + 6 * s, y + h - ch / 2, w - 22 * s,
+                  TEXT_MIDDLE | TEXT_CUT, COL_TEXT, cap);
     draw_frame(d, x, y, w, h, 1, DRAW_RGBA(40, 90, 150, 200));
 }
 
@@ -330,8 +342,7 @@ static void hero_overlay(panel *p, scene_frame *f, float x, float y, float w, fl
     model *m = f->m;
     float s = f->s;
     const model_camera *mc = cam_of(c, m, c->tour.hero);
-    float pulse = 0.5f + 0.5f * (float)fabs(sin(f->anim_s * 3.0));
-    draw_frame(f->d, x, y, w, h, fmaxf(2, 3 * s), draw_fade(COL_ALERT, 0.5f + 0.5f * pulse));
+    draw_frame(f->d, x, y, w, h, fmaxf(2, 3 * s), COL_ALERT);
     const char *title = NULL;
     for (int i = 0; i < m->nalerts; i++)
         if (!strcmp(m->alert_list[i].id, c->tour.hero_alert)) {
@@ -339,9 +350,10 @@ static void hero_overlay(panel *p, scene_frame *f, float x, float y, float w, fl
             title = json_string_value(json_object_get(t, "zh"));
         }
     char buf[256];
-    snprintf(buf, sizeof buf, "告警联动 · %s", title ? title : c->tour.hero_alert);
+    snprintf(buf, sizeof buf, "告警联动 · %s · %s", mc ? m->halls[mc->hall].short_name : "",
+             title ? title : c->tour.hero_alert);
     float bh = roundf(24 * s);
-    draw_rect(f->d, x, y, w, bh, DRAW_RGBA(120, 16, 24, 210));
+    draw_rect(f->d, x, y, w, bh, DRAW_RGBA(120, 16, 24, 240));
     text_draw_fit(f->t, TEXT_BOLD, roundf(14 * s), x + 8 * s, y + bh / 2, w - 16 * s, TEXT_MIDDLE,
                   COL_TEXT, buf);
     if (!mc) return;
@@ -365,13 +377,37 @@ static void hero_overlay(panel *p, scene_frame *f, float x, float y, float w, fl
     }
     if (line[0]) {
         float ky = y + bh;
-        draw_rect(f->d, x, ky, w, bh, DRAW_RGBA(0, 0, 0, 150));
+        draw_rect(f->d, x, ky, w, bh, DRAW_RGBA(2, 10, 24, 230));
         text_draw_fit(f->t, TEXT_REGULAR, roundf(13 * s), x + 8 * s, ky + bh / 2, w - 16 * s,
                       TEXT_MIDDLE | TEXT_TNUM, COL_NUM, line);
     }
 }
 
-static void cam_draw(panel *p, scene_frame *f)
+static void tile_if_changed(panel *p, scene_frame *f, shown *sh, int id, bool hero, float x,
+                            float y, float w, float h)
+{
+    cam_priv *c = p->priv;
+    const model_camera *mc = cam_of(c, f->m, id);
+    stream *st = mc ? find_stream(c, mc->id, hero) : NULL;
+    shown now = {.valid = true, .id = id, .v = st ? (const void *)st->v : NULL};
+    now.state = st ? video_state(st->v) : -1;
+    int64_t age = st ? video_last_frame_age_ms(st->v) : -1;
+    now.frame_ts = age >= 0 ? cwt_mono_ms() - age : -1;
+    now.age_s = now.state == VIDEO_PLAYING || age < 0 ? -1 : age / 1000;
+    if (hero) snprintf(now.alert, sizeof now.alert, "%s", c->tour.hero_alert);
+    /* a frame time that moved by a millisecond or two is the same frame (clock rounding) */
+    bool same_frame = sh->frame_ts == now.frame_ts ||
+                      (sh->frame_ts >= 0 && now.frame_ts >= 0 && llabs(sh->frame_ts - now.frame_ts) <= 2);
+    if (sh->valid && sh->id == now.id && sh->v == now.v && sh->state == now.state && same_frame &&
+        sh->age_s == now.age_s && !strcmp(sh->alert, now.alert))
+        return;
+    *sh = now;
+    tile(p, f, id, hero, x, y, w, h);
+    if (hero) hero_overlay(p, f, x, y, w, h);
+    scene_damage_opaque(f, x, y, w, h);
+}
+
+static void cam_anim(panel *p, scene_frame *f)
 {
     cam_priv *c = p->priv;
     model *m = f->m;
@@ -401,6 +437,8 @@ static void cam_draw(panel *p, scene_frame *f)
     ready_ctx rc = {c, m};
     tour_step(&c->tour, elig, ne, slots, now, stream_ready, &rc);
     pinned = c->has_hero && c->tour.hero >= 0;
+    c->neligible = ne;
+    c->slots = slots;
 
     for (int i = 0; i < MAX_STREAMS; i++)
         c->streams[i].wanted = false;
@@ -419,9 +457,19 @@ static void cam_draw(panel *p, scene_frame *f)
     float xs[16], ys[16], gap = roundf(6 * s);
     layout_cells(p->l, 0, p->c.x, p->c.w, c->cols, gap, xs);
     layout_cells(p->l, 1, p->c.y, p->c.h, c->rows, gap, ys);
+    /* the grid's arrangement changed (hero pinned or released, cameras gone): the content
+     * area goes back to the base, and every tile is drawn again */
+    int arrangement = (pinned ? 1 : 0) | (ne == 0 ? 2 : 0);
+    if (arrangement != c->arrangement) {
+        c->arrangement = arrangement;
+        scene_damage(f, p->c.x, p->c.y, p->c.w, p->c.h);
+        memset(c->shown, 0, sizeof c->shown);
+    }
     if (ne == 0 && !pinned) {
-        text_draw(f->t, TEXT_REGULAR, roundf(16 * s), p->c.x + p->c.w / 2, p->c.y + p->c.h / 2,
+        float ts = roundf(16 * s);
+        text_draw(f->t, TEXT_REGULAR, ts, p->c.x + p->c.w / 2, p->c.y + p->c.h / 2,
                   TEXT_CENTER | TEXT_MIDDLE, COL_TEXT_FAINT, "暂无在线摄像头");
+        scene_damage(f, p->c.x, p->c.y + p->c.h / 2 - ts, p->c.w, 2 * ts);
         return;
     }
     int k = 0;
@@ -431,17 +479,25 @@ static void cam_draw(panel *p, scene_frame *f)
                            r >= c->hero[1] && r < c->hero[1] + c->hero[3];
             if (in_hero) continue;
             int id = k < c->tour.ncur ? c->tour.cur[k] : -1;
+            tile_if_changed(p, f, &c->shown[1 + k], id, false, xs[2 * q], ys[2 * r],
+                            xs[2 * q + 1], ys[2 * r + 1]);
             k++;
-            tile(p, f, id, false, xs[2 * q], ys[2 * r], xs[2 * q + 1], ys[2 * r + 1]);
         }
     if (pinned) {
         int q0 = c->hero[0], r0 = c->hero[1], q1 = q0 + c->hero[2] - 1, r1 = r0 + c->hero[3] - 1;
         float x = xs[2 * q0], y = ys[2 * r0];
         float w = xs[2 * q1] + xs[2 * q1 + 1] - x, h = ys[2 * r1] + ys[2 * r1 + 1] - y;
-        tile(p, f, c->tour.hero, true, x, y, w, h);
-        hero_overlay(p, f, x, y, w, h);
+        tile_if_changed(p, f, &c->shown[0], c->tour.hero, true, x, y, w, h);
     }
-    /* tour status next to the title */
+}
+
+/* the tour's state next to the title (cached: it changes by the second) */
+static void cam_draw(panel *p, scene_frame *f)
+{
+    cam_priv *c = p->priv;
+    float s = f->s;
+    int64_t now = f->real_ms;
+    int ne = c->neligible, slots = c->slots;
     char buf[96];
     if (ne > slots) {
         int64_t left = c->tour.switch_at - now;
@@ -503,8 +559,10 @@ static void cam_report(panel *p, json_t *out)
 const panel_ops panel_cameras_ops = {
     .type = "cameras",
     .default_title = "大厅监控",
+    .cached_title_only = true,
     .create = cam_create,
     .draw = cam_draw,
+    .draw_anim = cam_anim,
     .destroy = cam_destroy,
     .data_ms = cam_data_ms,
     .animating = cam_animating,

@@ -67,6 +67,7 @@ static void header_draw(panel *p, scene_frame *f)
     draw_t *d = f->d;
     float s = f->s, x = p->r.x, y = p->r.y, w = p->r.w;
     float ph = p->r.h - 6 * s;
+    (void)d;
 
     /* left: connection state and city summary */
     float lx = x + 20 * s, cy = y + ph / 2;
@@ -80,9 +81,6 @@ static void header_draw(panel *p, scene_frame *f)
         snprintf(buf, sizeof buf, "与中枢断开 %s · 画面保持最后状态", age);
         text_draw(f->t, TEXT_BOLD, 15 * s, lx + pw2 + 10 * s, cy, TEXT_MIDDLE, COL_STALE, buf);
     } else {
-        float pulse = 0.55f + 0.45f * (float)fabs(sin(f->anim_s * 2.0));
-        draw_glow(d, lx + 7 * s, cy, 12 * s, draw_fade(COL_OK, 0.5f * pulse));
-        draw_disc(d, lx + 7 * s, cy, 5 * s, COL_OK);
         float tx = lx + 20 * s;
         tx += text_draw(f->t, TEXT_BOLD, 15 * s, tx, cy, TEXT_MIDDLE, COL_OK, "LIVE 实时");
         double on, tot;
@@ -116,6 +114,18 @@ static void header_draw(panel *p, scene_frame *f)
     }
 }
 
+/* the LIVE dot breathes */
+static void header_anim(panel *p, scene_frame *f)
+{
+    if (f->stale) return;
+    float s = f->s, ph = p->r.h - 6 * s;
+    float lx = p->r.x + 20 * s, cy = p->r.y + ph / 2;
+    float pulse = 0.55f + 0.45f * (float)fabs(sin(f->anim_s * 2.0));
+    draw_glow(f->d, lx + 7 * s, cy, 12 * s, draw_fade(COL_OK, 0.6f * pulse));
+    draw_disc(f->d, lx + 7 * s, cy, 5 * s, COL_OK);
+    scene_damage(f, lx + 7 * s - 13 * s, cy - 13 * s, 26 * s, 26 * s);
+}
+
 static bool header_animating(panel *p, scene_frame *f)
 {
     (void)p;
@@ -126,6 +136,7 @@ const panel_ops panel_header_ops = {
     .type = "header",
     .draw_static = header_static,
     .draw = header_draw,
+    .draw_anim = header_anim,
     .animating = header_animating,
 };
 

@@ -250,6 +250,7 @@ static int64_t kpi_data_ms(panel *p, scene_frame *f)
 
 const panel_ops panel_kpi_ops = {
     .type = "kpi",
+    .refresh_ms = 0,
     .create = kpi_create,
     .draw_static = kpi_static,
     .draw = kpi_draw,

@@ -29,6 +29,10 @@ typedef struct map_priv {
     bool built;
     draw_mesh *fill, *border, *glow;
     float legend_h;
+    /* markers as last drawn, for the pulses */
+    int npulse;
+    float px[MODEL_MAX_HALLS], py[MODEL_MAX_HALLS], pr[MODEL_MAX_HALLS];
+    uint32_t pc[MODEL_MAX_HALLS];
 } map_priv;
 
 static void free_rings(map_priv *m)
@@ -289,6 +293,12 @@ static void map_draw(panel *p, scene_frame *f)
         if (!h->located) continue;
         project(m, h->lng, h->lat, &mx[i], &my[i]);
         mr[i] = roundf((strcmp(h->level, "city") ? 6 : 8) * s);
+        /* a marker under a bezel would be invisible: move it just clear of the seam */
+        float bx = mx[i] - mr[i] - 2, by = my[i] - mr[i] - 2, bs = 2 * mr[i] + 4;
+        const float lim[4] = {p->c.x, p->c.y, p->c.x + p->c.w, p->c.y + p->c.h};
+        layout_avoid_seams(p->l, &bx, &by, bs, bs, lim);
+        mx[i] = bx + mr[i] + 2;
+        my[i] = by + mr[i] + 2;
         order[n++] = i;
     }
     for (int a = 0; a < n; a++) /* label priority: centre, alerting, then by id */
@@ -298,18 +308,18 @@ static void map_draw(panel *p, scene_frame *f)
                 order[a] = order[b];
                 order[b] = t;
             }
+    m->npulse = 0;
     for (int k = 0; k < n; k++) {
         int i = order[k];
         model_hall *h = &md->halls[i];
         uint32_t c = scene_status_color(h->status);
         draw_glow(d, mx[i], my[i], mr[i] * 2.8f, draw_fade(c, 0.45f));
         if (h->status == MODEL_ST_ALERT || h->status == MODEL_ST_OFFLINE) {
-            for (int q = 0; q < 2; q++) {
-                double ph = fmod(f->anim_s * 0.7 + q * 0.5, 1.0);
-                float rr = mr[i] + (float)ph * 26 * s;
-                draw_ring(d, mx[i], my[i], rr, fmaxf(1.5f, 2 * s),
-                          draw_fade(c, (float)(1.0 - ph) * 0.9f));
-            }
+            m->px[m->npulse] = mx[i];
+            m->py[m->npulse] = my[i];
+            m->pr[m->npulse] = mr[i];
+            m->pc[m->npulse] = c;
+            m->npulse++;
         }
     }
     for (int k = 0; k < n; k++) {
@@ -404,6 +414,23 @@ static void map_draw(panel *p, scene_frame *f)
               TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_FAINT, tot);
 }
 
+/* rings spreading from the markers of halls that alert */
+static void map_anim(panel *p, scene_frame *f)
+{
+    map_priv *m = p->priv;
+    if (!m->npulse) return;
+    draw_clip(f->d, p->c.x, p->c.y, p->c.w, p->c.h);
+    for (int i = 0; i < m->npulse; i++)
+        for (int q = 0; q < 2; q++) {
+            double ph = fmod(f->anim_s * 0.7 + q * 0.5, 1.0);
+            float rr = m->pr[i] + 3 * f->s + (float)ph * 24 * f->s;
+            draw_ring(f->d, m->px[i], m->py[i], rr, fmaxf(1.5f, 2 * f->s),
+                      draw_fade(m->pc[i], (float)(1.0 - ph) * 0.9f));
+            scene_damage(f, m->px[i] - rr - 2, m->py[i] - rr - 2, 2 * rr + 4, 2 * rr + 4);
+        }
+    draw_clip_off(f->d);
+}
+
 static int64_t map_data_ms(panel *p, scene_frame *f)
 {
     (void)p;
@@ -412,19 +439,18 @@ static int64_t map_data_ms(panel *p, scene_frame *f)
 
 static bool map_animating(panel *p, scene_frame *f)
 {
-    (void)p;
-    for (int i = 0; i < f->m->nhalls; i++)
-        if (f->m->halls[i].status == MODEL_ST_ALERT || f->m->halls[i].status == MODEL_ST_OFFLINE)
-            return true;
-    return false;
+    (void)f;
+    return ((map_priv *)p->priv)->npulse > 0;
 }
 
 const panel_ops panel_map_ops = {
     .type = "map",
     .default_title = "全市服务中心分布",
     .create = map_create,
+    .refresh_ms = 1000,
     .draw_static = map_static,
     .draw = map_draw,
+    .draw_anim = map_anim,
     .destroy = map_destroy,
     .data_ms = map_data_ms,
     .animating = map_animating,

@@ -133,8 +133,8 @@ static void rank_draw(panel *p, scene_frame *f)
 
     float x = p->c.x, y = p->c.y, w = p->c.w;
     float hh = roundf(26 * s);
-    float rank_w = roundf(40 * s), name_w = w - rank_w - 3 * roundf(82 * s);
-    float col_w = roundf(82 * s);
+    float rank_w = roundf(38 * s), col_w = roundf(fmaxf(68 * s, w * 0.16f));
+    float name_w = w - rank_w - 3 * col_w;
     /* header row: the sort order caption and the three columns */
     char cap[64];
     snprintf(cap, sizeof cap, "%s排序", metrics[active].sort_label);
@@ -158,20 +158,23 @@ static void rank_draw(panel *p, scene_frame *f)
         if (shown > n) shown = n;
         rh = minh;
     }
-    if (rh > 44 * s) rh = roundf(44 * s);
-    float fs = roundf(fminf(rh * 0.56f, 16 * s));
+    if (rh > 64 * s) rh = roundf(64 * s);
+    float fs = roundf(fminf(rh * 0.52f, 16 * s + (rh - 40 * s) * 0.25f));
+    /* rows stay off screen seams (a wall of several screens) */
+    float ys[2 * MODEL_MAX_HALLS];
+    layout_cells(p->l, 1, y, rh * (float)shown, shown, 0, ys);
     for (int i = 0; i < shown; i++) {
         const row *rw = &rows[i];
         model_hall *h = &m->halls[rw->hall];
-        float ry = y + rh * (float)i, cy = ry + rh / 2;
-        if (i % 2 == 0) draw_rect(d, x, ry, w, rh, DRAW_RGBA(20, 60, 110, 46));
+        float ry = ys[2 * i], cy = ry + ys[2 * i + 1] / 2;
+        if (i % 2 == 0) draw_rect(d, x, ry, w, ys[2 * i + 1], DRAW_RGBA(20, 60, 110, 46));
         uint32_t badge = i == 0   ? DRAW_RGBA(255, 196, 64, 255)
                          : i == 1 ? DRAW_RGBA(200, 214, 232, 255)
                          : i == 2 ? DRAW_RGBA(222, 140, 80, 255)
                                   : DRAW_RGBA(40, 82, 140, 255);
         float bs = roundf(fminf(rh - 6 * s, 22 * s));
         draw_rrect(d, x + 6 * s, cy - bs / 2, bs + 6 * s, bs, 3 * s, badge, 0, 0);
-        char num[8];
+        char num[16];
         snprintf(num, sizeof num, "%d", i + 1);
         text_draw(f->t, TEXT_BOLD, roundf(bs * 0.68f), x + 9 * s + bs / 2, cy,
                   TEXT_CENTER | TEXT_MIDDLE | TEXT_TNUM,
@@ -217,6 +220,7 @@ static int64_t rank_data_ms(panel *p, scene_frame *f)
 
 const panel_ops panel_ranking_ops = {
     .type = "ranking",
+    .refresh_ms = 1000,
     .default_title = "服务中心排行",
     .create = rank_create,
     .draw = rank_draw,

@@ -96,16 +96,14 @@ static void trend_draw(panel *p, scene_frame *f)
     float lx = p->c.x + p->c.w, ly = p->c.y + roundf(10 * s);
     char buf[64];
     double cur;
-    snprintf(buf, sizeof buf, "今日取号");
-    lx -= text_draw(f->t, TEXT_REGULAR, fs, lx, ly, TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_DIM, buf);
+    lx -= text_draw(f->t, TEXT_REGULAR, fs, lx, ly, TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_DIM,
+                    "今日取号");
     draw_line(d, lx - 26 * s, ly, lx - 8 * s, ly, 2.5f * s, COL_ISSUED);
     lx -= roundf(40 * s);
     lx -= text_draw(f->t, TEXT_REGULAR, fs, lx, ly, TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_DIM,
                     "当前等候");
     draw_line(d, lx - 26 * s, ly, lx - 8 * s, ly, 2.5f * s, COL_ACCENT);
     text_draw(f->t, TEXT_REGULAR, fs, p->c.x, ly, TEXT_MIDDLE, COL_ACCENT, "人");
-    text_draw(f->t, TEXT_REGULAR, fs, p->c.x + p->c.w - roundf(200 * s), ly, TEXT_MIDDLE,
-              COL_TEXT_FAINT, "");
 
     /* grid and axes */
     for (int k = 0; k <= nt; k++) {
@@ -187,6 +185,7 @@ static int64_t trend_data_ms(panel *p, scene_frame *f)
 
 const panel_ops panel_trend_ops = {
     .type = "trend",
+    .refresh_ms = 2000,
     .default_title = "今日趋势",
     .create = trend_create,
     .draw = trend_draw,

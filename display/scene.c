@@ -138,30 +138,79 @@ static void frame_live(panel *p, scene_frame *f)
     }
 }
 
+#define GROUP_STATIC 0
+#define GROUP_CACHED(i) (1 + (i))
+#define GROUP_ANIM(i) (1 + LAYOUT_MAX_PANELS + (i))
+
 void scene_draw_static(scene *s, scene_frame *f)
 {
-    text_static_clear(f->t);
-    text_set_static(f->t, true);
+    text_dump_clear(f->t, GROUP_STATIC);
+    text_dump_group(f->t, GROUP_STATIC);
     for (int i = 0; i < s->n; i++) {
         panel *p = s->panels[i];
         text_set_panel(f->t, p->ops->type);
         if (p->ops->default_title) frame_static(p, f);
         if (p->ops->draw_static) p->ops->draw_static(p, f);
         draw_flush(f->d);
+        p->valid = false;
     }
     text_set_panel(f->t, NULL);
-    text_set_static(f->t, false);
 }
 
-void scene_draw(scene *s, scene_frame *f)
+int scene_draw_cached(scene *s, scene_frame *f, GLuint base, GLuint layer, layout_rect vp)
 {
-    const char *only = getenv("CW_ONLY");
+    int n = 0;
+    uint64_t key = f->m->version * 4 + (uint64_t)(f->real_ms / 1000) * 2654435761u * 4 +
+                   (f->stale ? 1 : 0);
     for (int i = 0; i < s->n; i++) {
         panel *p = s->panels[i];
-        if (only && !strstr(only, p->ops->type)) continue;
+        if (!p->ops->draw && !(p->ops->default_title && p->ops->data_ms)) continue;
+        if (p->valid && p->key == key) continue;
+        /* throttled, unless STALE or the first data would show late */
+        bool empty = !f->m->city || !f->m->registry;
+        if (p->valid && !f->exact && p->drawn_stale == f->stale && !p->drawn_empty &&
+            f->real_ms - p->drawn_ms < p->ops->refresh_ms)
+            continue;
+        p->drawn_stale = f->stale;
+        p->drawn_empty = empty;
+        /* the panel's part of the viewport, in framebuffer pixels (GL rows go up) */
+        float x0 = fmaxf(p->r.x, vp.x), y0 = fmaxf(p->r.y, vp.y);
+        float x1 = fminf(p->r.x + p->r.w, vp.x + vp.w), y1 = fminf(p->r.y + p->r.h, vp.y + vp.h);
+        p->valid = true;
+        p->key = key;
+        p->drawn_ms = f->real_ms;
+        if (x1 <= x0 || y1 <= y0) continue;
+        int fx0 = (int)floorf(x0 - vp.x), fx1 = (int)ceilf(x1 - vp.x);
+        int fy0 = (int)floorf(vp.h - (y1 - vp.y)), fy1 = (int)ceilf(vp.h - (y0 - vp.y));
+        glBindFramebuffer(GL_READ_FRAMEBUFFER, layer);
+        glBindFramebuffer(GL_DRAW_FRAMEBUFFER, base);
+        glBlitFramebuffer(fx0, fy0, fx1, fy1, fx0, fy0, fx1, fy1, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+        glBindFramebuffer(GL_FRAMEBUFFER, base);
+        draw_begin(f->d, vp.x, vp.y, (int)vp.w, (int)vp.h);
+        draw_clip(f->d, p->r.x, p->r.y, p->r.w, p->r.h);
+        text_dump_clear(f->t, GROUP_CACHED(i));
+        text_dump_group(f->t, GROUP_CACHED(i));
         text_set_panel(f->t, p->ops->type);
         if (p->ops->default_title) frame_live(p, f);
         if (p->ops->draw) p->ops->draw(p, f);
+        draw_clip_off(f->d);
+        if (p->ops->cached_title_only) scene_damage(f, p->r.x, p->r.y, p->r.w, p->c.y - p->r.y);
+        else scene_damage(f, p->r.x, p->r.y, p->r.w, p->r.h);
+        n++;
+    }
+    text_set_panel(f->t, NULL);
+    return n;
+}
+
+void scene_draw_anim(scene *s, scene_frame *f)
+{
+    for (int i = 0; i < s->n; i++) {
+        panel *p = s->panels[i];
+        if (!p->ops->draw_anim) continue;
+        text_dump_clear(f->t, GROUP_ANIM(i));
+        text_dump_group(f->t, GROUP_ANIM(i));
+        text_set_panel(f->t, p->ops->type);
+        p->ops->draw_anim(p, f);
         draw_flush(f->d);
     }
     text_set_panel(f->t, NULL);
@@ -188,6 +237,16 @@ json_t *scene_camera_report(scene *s)
     for (int i = 0; i < s->n; i++)
         if (s->panels[i]->ops->report) s->panels[i]->ops->report(s->panels[i], o);
     return o;
+}
+
+void scene_damage(scene_frame *f, float x, float y, float w, float h)
+{
+    if (f->damage) f->damage(f->damage_ud, x, y, w, h, false);
+}
+
+void scene_damage_opaque(scene_frame *f, float x, float y, float w, float h)
+{
+    if (f->damage) f->damage(f->damage_ud, x, y, w, h, true);
 }
 
 uint32_t scene_status_color(int st)

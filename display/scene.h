@@ -1,12 +1,18 @@
 /* scene: the wall's picture -- the panels of a layout, their common frame (title, "updated N s
  * ago", STALE), the theme, and the number formats every panel shares.
  *
- * A panel is a type (panel_ops) plus its place in the layout. What does not change -- the
- * background, every panel's frame and title, the static parts of its content -- is drawn once
- * into a static layer (scene_draw_static); each frame copies that layer and draws on it, per
- * panel, the age of the data it shows (real seconds since the hub last sent it), a STALE badge
- * while the hub is unreachable, then the panel's live content (scene_draw). Text drawn by a
- * panel is recorded under the panel's type for --text-dump.
+ * A panel is a type (panel_ops) plus its place in the layout. Its picture has three layers,
+ * redrawn as often as they change (a software rasteriser cannot afford redrawing everything
+ * at 60 Hz):
+ *  - static (draw_static): background, frame, title, fixed labels, the map outline -- drawn
+ *    once into the static layer;
+ *  - cached (draw): the data -- drawn over the panel's part of the static layer into the base
+ *    picture when the model changed or the second turned (ages, clock), at most every
+ *    refresh_ms; the scene adds the age of the data ("更新于 N秒前", real seconds since the
+ *    hub last sent it) or a STALE badge while the hub is unreachable;
+ *  - overlay (draw_anim): what moves every frame (video tiles, pulses) -- drawn over a copy of
+ *    the base picture.
+ * Text is recorded for --text-dump per layer and panel (group), under the panel's type.
  *
  * Thread: render thread only.
  */
@@ -55,6 +61,10 @@ typedef struct scene_frame {
     double anim_s;   /* monotonic seconds, for animation */
     float s;         /* UI scale (layout) */
     bool stale;      /* the hub is unreachable */
+    bool exact;      /* redraw cached layers on every change, refresh_ms ignored (screenshots) */
+    /* told what changes on screen: each redrawn panel, each overlay (canvas pixels) */
+    void (*damage)(void *ud, float x, float y, float w, float h, bool opaque);
+    void *damage_ud;
 } scene_frame;
 
 typedef struct panel panel;
@@ -64,10 +74,11 @@ typedef struct panel_ops {
     const char *default_title; /* NULL: no frame or title bar (the panel draws everything) */
     /* Validate the layout options and set up; on error write "FIELD: problem" to err. */
     int (*create)(panel *p, char *err, size_t errn);
-    /* What never changes (backgrounds, labels, the map's outline): drawn once into the static
-     * layer, which every frame starts from. */
-    void (*draw_static)(panel *p, scene_frame *f);
+    void (*draw_static)(panel *p, scene_frame *f); /* see above; each may be NULL */
     void (*draw)(panel *p, scene_frame *f);
+    void (*draw_anim)(panel *p, scene_frame *f);
+    int refresh_ms; /* least time between two redraws of the cached layer (0: at once) */
+    bool cached_title_only; /* the cached layer draws only in the title bar */
     void (*destroy)(panel *p);
     /* Real ms the panel's data last arrived (for its age); 0: none yet. NULL: no age. */
     int64_t (*data_ms)(panel *p, scene_frame *f);
@@ -89,6 +100,10 @@ struct panel {
     void *priv;
     void (*wake)(void *ud); /* wakes the render loop (video frames) */
     void *wake_ud;
+    uint64_t key;     /* what the cached layer shows (model version, second, stale) */
+    int64_t drawn_ms; /* when it was drawn (real ms) */
+    bool valid;
+    bool drawn_stale, drawn_empty; /* it showed STALE / no data yet: redraw without delay */
 };
 
 extern const panel_ops panel_header_ops, panel_kpi_ops, panel_map_ops, panel_ranking_ops,
@@ -97,10 +112,15 @@ extern const panel_ops panel_header_ops, panel_kpi_ops, panel_map_ops, panel_ran
 /* Build the panels of l. NULL with "FILE:LINE: panels[i].FIELD: problem" lines in err. */
 scene *scene_create(const layout *l, void (*wake)(void *ud), void *ud, char *err, size_t errn);
 void scene_destroy(scene *s);
-/* Draw the static layer (into the current framebuffer, cleared by the caller). */
+/* Draw the static layer (into the current framebuffer, cleared by the caller); the cached
+ * layers are then all out of date. */
 void scene_draw_static(scene *s, scene_frame *f);
-/* Draw one frame's live content over a copy of the static layer. */
-void scene_draw(scene *s, scene_frame *f);
+/* Bring the base picture (FBO base, the viewport's size) up to date: each panel whose cached
+ * layer is out of date gets its part of the static layer (FBO layer) back and is drawn over
+ * it. Returns the number of panels redrawn. */
+int scene_draw_cached(scene *s, scene_frame *f, GLuint base, GLuint layer, layout_rect vp);
+/* Draw the overlays (into the current framebuffer). */
+void scene_draw_anim(scene *s, scene_frame *f);
 bool scene_animating(scene *s, scene_frame *f);
 bool scene_ready(scene *s);
 /* Per-camera tile states of every camera panel: {"LH-00-CAM-W01": "ok", ...}. */
@@ -122,6 +142,12 @@ void fmt_duration(int64_t ms, char *out, size_t n);       /* 754 s -> "12分34�
 /* Path of a file under assets/ (rel, e.g. "map/linhai.geojson"): $CW_ASSET_DIR, else
  * <exe>/../assets or <exe>/../../assets when it exists there, else the source tree's. */
 const char *scene_asset_path(const char *rel, char *out, size_t n);
+
+/* An overlay (draw_anim) covers this canvas rectangle this frame. */
+void scene_damage(scene_frame *f, float x, float y, float w, float h);
+/* An opaque overlay (a video tile) paints all of it: nothing under it needs restoring. A
+ * panel that stops painting such a rectangle reports it with scene_damage() that frame. */
+void scene_damage_opaque(scene_frame *f, float x, float y, float w, float h);
 
 /* A small rounded pill with text; returns its width. */
 float scene_pill(scene_frame *f, float x, float y, float h, uint32_t bg, uint32_t fg,

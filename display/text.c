@@ -60,11 +60,10 @@ typedef struct font_style {
     int ft_size; /* the pixel size FT is set to */
 } font_style;
 
-typedef struct dump_item {
-    const char *panel;
-    char *text;
-    float x, y, w, h, size;
-} dump_item;
+typedef struct dump_ent {
+    int group;
+    json_t *o;
+} dump_ent;
 
 struct text {
     draw_t *d;
@@ -81,12 +80,9 @@ struct text {
     int resets;
     const char *panel;
     bool dump;
-    dump_item *items;
-    int nitems, capitems;
-    dump_item *sitems; /* static layer */
-    int nsitems, capsitems;
-    bool in_static;
-    json_t *extra;
+    dump_ent *ents; /* what is on screen, by group (static layer, panel caches, overlays) */
+    int nents, capents;
+    int group;
     hb_buffer_t *buf;
     uint8_t *scratch;
     size_t scratch_n;
@@ -171,8 +167,7 @@ text_t *text_create(draw_t *d, const char *regular, const char *bold, int face_i
     t->d = d;
     t->glyphs = calloc(GLYPH_SLOTS, sizeof(glyph));
     t->buf = hb_buffer_create();
-    t->extra = json_array();
-    if (!t->glyphs || !t->extra) {
+    if (!t->glyphs) {
         snprintf(err, errn, "text: out of memory");
         goto fail;
     }
@@ -208,23 +203,46 @@ static void runs_clear(text_t *t)
     t->nruns = 0;
 }
 
-static void items_clear(text_t *t)
+static void dump_push(text_t *t, json_t *o)
 {
-    for (int i = 0; i < t->nitems; i++)
-        free(t->items[i].text);
-    t->nitems = 0;
-    json_array_clear(t->extra);
+    if (!o) return;
+    if (t->nents == t->capents) {
+        int nc = t->capents ? t->capents * 2 : 512;
+        dump_ent *n = realloc(t->ents, sizeof(*n) * (size_t)nc);
+        if (!n) {
+            json_decref(o);
+            return;
+        }
+        t->ents = n;
+        t->capents = nc;
+    }
+    t->ents[t->nents].group = t->group;
+    t->ents[t->nents].o = o;
+    t->nents++;
+}
+
+void text_dump_clear(text_t *t, int group)
+{
+    int k = 0;
+    for (int i = 0; i < t->nents; i++) {
+        if (t->ents[i].group == group) json_decref(t->ents[i].o);
+        else t->ents[k++] = t->ents[i];
+    }
+    t->nents = k;
+}
+
+void text_dump_group(text_t *t, int group)
+{
+    t->group = group;
 }
 
 void text_destroy(text_t *t)
 {
     if (!t) return;
     runs_clear(t);
-    items_clear(t);
-    text_static_clear(t);
-    free(t->items);
-    free(t->sitems);
-    json_decref(t->extra);
+    for (int i = 0; i < t->nents; i++)
+        json_decref(t->ents[i].o);
+    free(t->ents);
     for (int s = 0; s < TEXT_NSTYLES; s++)
         style_close(&t->st[s]);
     if (t->lib) FT_Done_FreeType(t->lib);
@@ -443,38 +461,9 @@ float text_width(text_t *t, int style, float size, int flags, const char *s)
 
 static void record(text_t *t, const char *s, float x, float y, float w, float size)
 {
-    dump_item **items = t->in_static ? &t->sitems : &t->items;
-    int *n = t->in_static ? &t->nsitems : &t->nitems;
-    int *cap = t->in_static ? &t->capsitems : &t->capitems;
-    if (*n == *cap) {
-        int nc = *cap ? *cap * 2 : 256;
-        dump_item *ni = realloc(*items, sizeof(*ni) * (size_t)nc);
-        if (!ni) return;
-        *items = ni;
-        *cap = nc;
-    }
-    dump_item *it = &(*items)[*n];
-    it->text = strdup(s);
-    if (!it->text) return;
-    it->panel = t->panel ? t->panel : "";
-    it->x = x;
-    it->y = y;
-    it->w = w;
-    it->h = size;
-    it->size = size;
-    (*n)++;
-}
-
-void text_set_static(text_t *t, bool on)
-{
-    t->in_static = on;
-}
-
-void text_static_clear(text_t *t)
-{
-    for (int i = 0; i < t->nsitems; i++)
-        free(t->sitems[i].text);
-    t->nsitems = 0;
+    dump_push(t, json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:f}", "panel", t->panel ? t->panel : "",
+                           "text", s, "x", (double)x, "y", (double)y, "w", (double)roundf(w),
+                           "h", (double)size, "size", (double)size));
 }
 
 float text_draw(text_t *t, int style, float size, float x, float y, int flags, uint32_t color,
@@ -511,8 +500,8 @@ float text_draw_fit(text_t *t, int style, float size, float x, float y, float ma
     if (!s || !*s) return 0;
     float w = text_width(t, style, size, flags, s);
     if (w <= maxw) return text_draw(t, style, size, x, y, flags, color, s);
-    float small = size * 0.8f;
-    if (w * small / size <= maxw) {
+    float small = flags & TEXT_CUT ? size : size * 0.8f;
+    if (!(flags & TEXT_CUT) && w * small / size <= maxw) {
         float fs = floorf(size * maxw / w);
         if (fs < small) fs = small;
         if ((flags & TEXT_MIDDLE) == 0) y += (size - fs) / 2;
@@ -546,7 +535,6 @@ void text_set_panel(text_t *t, const char *panel)
 void text_frame_begin(text_t *t)
 {
     t->frame++;
-    items_clear(t);
     if (t->nruns > RUN_MAX / 2 && t->frame % 60 == 0) {
         for (int b = 0; b < RUN_BUCKETS; b++) {
             run **pp = &t->runs[b];
@@ -573,30 +561,22 @@ void text_dump_enable(text_t *t, bool on)
 
 void text_dump_add(text_t *t, json_t *obj)
 {
-    if (t->dump && obj) json_array_append_new(t->extra, obj);
+    if (t->dump) dump_push(t, obj);
     else json_decref(obj);
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+    const dump_ent *x = a, *y = b;
+    if (x->group != y->group) return x->group < y->group ? -1 : 1;
+    return x < y ? -1 : x > y;
 }
 
 int text_dump_write(text_t *t, FILE *f)
 {
-    for (int i = 0; i < t->nsitems + t->nitems; i++) {
-        dump_item *it = i < t->nsitems ? &t->sitems[i] : &t->items[i - t->nsitems];
-        json_t *o = json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:f}", "panel", it->panel, "text",
-                              it->text, "x", (double)it->x, "y", (double)it->y, "w",
-                              (double)roundf(it->w), "h", (double)it->h, "size",
-                              (double)it->size);
-        if (!o) continue;
-        char *line = json_dumps(o, JSON_COMPACT);
-        json_decref(o);
-        if (!line) return -1;
-        fprintf(f, "%s\n", line);
-        free(line);
-    }
-    size_t i;
-    json_t *o;
-    json_array_foreach(t->extra, i, o)
-    {
-        char *line = json_dumps(o, JSON_COMPACT);
+    qsort(t->ents, (size_t)t->nents, sizeof t->ents[0], cmp_ent);
+    for (int i = 0; i < t->nents; i++) {
+        char *line = json_dumps(t->ents[i].o, JSON_COMPACT);
         if (!line) return -1;
         fprintf(f, "%s\n", line);
         free(line);

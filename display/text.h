@@ -8,9 +8,12 @@
  * Geometry: a line of size S occupies [y, y + S) -- its em box, baseline at y + 0.88 S (Noto
  * Sans CJK's typographic ascender). Glyph origins are snapped to whole canvas pixels.
  *
- * Text dump: while recording is on (text_dump_enable), every text_draw of a frame is kept as
- * {panel, text, x, y, w, h, size} (canvas pixels, x/y the top-left of the line box) until the
- * next text_frame_begin(); text_dump_write() writes them as JSON lines.
+ * Text dump: while recording is on (text_dump_enable), every text_draw is kept as
+ * {panel, text, x, y, w, h, size} (canvas pixels, x/y the top-left of the line box) in the
+ * current group. The caller clears a group when it redraws what that group drew (the wall
+ * redraws the static layer, each panel's cached picture and the per-frame overlays at
+ * different times), so the items kept are exactly the text on screen; text_dump_write()
+ * writes them as JSON lines, by group.
  *
  * Thread: render thread only.
  */
@@ -36,7 +39,8 @@ enum {
     TEXT_RIGHT = 2,
     TEXT_HALIGN = 3,
     TEXT_MIDDLE = 4, /* y is the vertical centre of the em box, not its top */
-    TEXT_TNUM = 8    /* tabular figures (digits of equal width) */
+    TEXT_TNUM = 8,   /* tabular figures (digits of equal width) */
+    TEXT_CUT = 16    /* text_draw_fit: cut with "…" without shrinking first */
 };
 
 #define TEXT_ASCENT 0.88f
@@ -65,16 +69,15 @@ float text_width(text_t *t, int style, float size, int flags, const char *s);
 
 /* The panel name recorded with the text drawn from now on (a static string). */
 void text_set_panel(text_t *t, const char *panel);
-/* While on, recorded items belong to the static layer (drawn once, shown every frame): they
- * are kept until text_static_clear() and written with every frame's dump. */
-void text_set_static(text_t *t, bool on);
-void text_static_clear(text_t *t);
-/* Frame boundaries: resets the dump list (not the static items), ages the caches. */
+/* The group recorded items go to, and forgetting a group's items. */
+void text_dump_group(text_t *t, int group);
+void text_dump_clear(text_t *t, int group);
+/* Frame boundary: ages the caches. */
 void text_frame_begin(text_t *t);
 void text_dump_enable(text_t *t, bool on);
 /* Write the recorded items as JSON lines; 0 or -1. */
 int text_dump_write(text_t *t, FILE *f);
-/* Extra JSON line objects (e.g. map markers) recorded with the frame; the object is stolen. */
+/* An extra JSON line (e.g. a map marker) in the current group; the object is stolen. */
 void text_dump_add(text_t *t, json_t *obj);
 
 typedef struct text_stats {

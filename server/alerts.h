@@ -58,8 +58,9 @@ void alerts_reconfigure(alerts_t *a);
 /* An accepted event was applied to the state (ingest_apply): bad reviews and sensitive
  * comments are recorded, case moves noted, and the next tick evaluates. */
 void alerts_on_event(alerts_t *a, const ev_event *ev);
-/* The live tick: evaluate when the business second moved or events were applied, take the
- * sender's results, flush notification groups whose group wait has passed. */
+/* The live tick: evaluate when the business second moved or events were applied (at most
+ * every 100 ms of real time), take the sender's results, flush notification groups whose
+ * group wait has passed. */
 void alerts_tick(alerts_t *a);
 /* Evaluate now (business now_ms, real monotonic real_ms): the core of alerts_tick, public
  * for tests. */

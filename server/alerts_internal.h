@@ -154,6 +154,7 @@ struct alerts {
     int64_t now_ms, real_ms; /* business and real (monotonic) now of the evaluation */
     bool dirty;             /* events applied since the last evaluation */
     int64_t last_eval_sec;  /* business second of the last evaluation */
+    int64_t last_eval_real_ms; /* real (monotonic) time of the last evaluation by the tick */
     int64_t started_real_ms;
     int64_t last_fig_min;   /* business minute of the last daily-figure refresh */
     int64_t last_persist_real_ms, last_retention_real_ms;

@@ -436,9 +436,14 @@ auth_login_result *auth_take_logins(auth_t *a)
     auth_login_result *r = a->r_head;
     a->r_head = a->r_tail = NULL;
     pthread_mutex_unlock(&a->lock);
-    /* bookkeeping on the service thread: sessions and failure counters */
+    /* bookkeeping on the service thread: sessions and failure counters. A successful login is
+     * answered only once its session row is committed (it comes back as a HUB_OWNER_LOGIN
+     * job); failures are returned for an answer now. */
     const cfg_t *cfg = a->hub->cfg;
-    for (auth_login_result *x = r; x; x = x->next) {
+    auth_login_result *now_head = NULL, **now_tail = &now_head;
+    for (auth_login_result *x = r, *next; x; x = next) {
+        next = x->next;
+        x->next = NULL;
         if (x->ok) {
             char hash[65];
             hash_hex(x->cookie, hash);
@@ -450,7 +455,10 @@ auth_login_result *auth_take_logins(auth_t *a)
             store_job_arg_text(j, x->user);
             store_job_arg_int(j, now);
             store_job_arg_int(j, now);
-            hub_store_fire(a->hub, j);
+            j->owner_kind = HUB_OWNER_LOGIN;
+            j->owner_id = x->conn_id;
+            j->ctx = x;
+            store_submit(a->hub->store, j);
             a->hub->m.login_ok++;
             hub_audit(a->hub, x->user, "login", NULL);
             /* clear failures of this user from any peer */
@@ -469,7 +477,9 @@ auth_login_result *auth_take_logins(auth_t *a)
             snprintf(detail, sizeof(detail), "failed from %s", x->cookie);
             hub_audit(a->hub, x->user, "login_failed", detail);
             x->cookie[0] = 0;
+            *now_tail = x;
+            now_tail = &x->next;
         }
     }
-    return r;
+    return now_head;
 }

@@ -447,6 +447,8 @@ void http_deliver_login(hub_t *hub, auth_login_result *res)
                  "cw_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d", res->cookie,
                  hub->cfg->session_absolute_s);
         http_json(&p->resp, 200, json_pack("{s:s,s:s}", "user", res->user, "role", res->role));
+    } else if (res->status == 503) {
+        http_error(&p->resp, 503, "store unavailable: the session could not be saved");
     } else {
         http_error(&p->resp, 401, "wrong user or password");
     }

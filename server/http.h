@@ -61,6 +61,8 @@ void ingest_ws_deliver(hub_t *hub, store_job *job);
  * number still open. */
 int ingest_ws_shutdown(void);
 
+/* May this request read (an account, or a wall token)? Otherwise fills resp with 401/403. */
+bool rest_can_read(http_req *rq, http_resp *rs);
 /* REST API (rest.c): handle a synchronous request; returns 0 when resp is filled. */
 int rest_handle(http_req *rq, http_resp *resp);
 /* Prometheus text (metrics.c), malloc'd. */

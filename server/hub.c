@@ -248,6 +248,16 @@ void hub_service_wakeup(hub_t *hub)
             ingest_job_free(j);
         } else {
             if (j->rc < 0) fprintf(stderr, "citywall-hub: store write failed: %s\n", j->err);
+            if (j->owner_kind == HUB_OWNER_LOGIN && j->ctx) {
+                auth_login_result *r = j->ctx;
+                if (j->rc < 0) { /* the session is not durable: no cookie */
+                    r->ok = false;
+                    r->status = 503;
+                }
+                http_deliver_login(hub, r);
+                free(r);
+                j->ctx = NULL;
+            }
             store_job_free(j);
         }
     }

@@ -106,7 +106,7 @@ void hub_conn_unregister(uint64_t id);
 void *hub_conn_lookup(uint64_t id);
 
 /* Owners of store jobs (store_job.owner_kind). */
-enum hub_owner { HUB_OWNER_NONE, HUB_OWNER_HTTP, HUB_OWNER_WS_INGEST };
+enum hub_owner { HUB_OWNER_NONE, HUB_OWNER_HTTP, HUB_OWNER_WS_INGEST, HUB_OWNER_LOGIN };
 
 /* Durable side-writes that need no answer (sessions, audit, roll-ups, closures, meta). */
 void hub_store_fire(hub_t *hub, store_job *job);

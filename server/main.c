@@ -374,6 +374,7 @@ int main(int argc, char **argv)
                 ingest_apply(&hub, j);
                 ingest_job_free(j);
             } else {
+                if (j->owner_kind == HUB_OWNER_LOGIN) free(j->ctx); /* nobody to answer now */
                 store_job_free(j);
             }
         }

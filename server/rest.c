@@ -23,7 +23,7 @@ typedef struct route {
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-static bool can_read(http_req *rq, http_resp *rs)
+bool rest_can_read(http_req *rq, http_resp *rs)
 {
     if (!rq->authed) {
         http_error(rs, 401, "authentication required (session cookie or Bearer token)");
@@ -214,7 +214,7 @@ static int h_logout(http_req *rq, http_resp *rs, const char *arg)
 static int h_me(http_req *rq, http_resp *rs, const char *arg)
 {
     (void)arg;
-    if (!can_read(rq, rs)) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
     json_t *halls = json_array();
     for (int i = 0; i < rq->hub->cfg->nhalls; i++)
         if (auth_may_see(&rq->who, i)) json_array_append_new(halls, json_string(rq->hub->cfg->halls[i].id));
@@ -227,7 +227,7 @@ static int h_me(http_req *rq, http_resp *rs, const char *arg)
 static int h_halls(http_req *rq, http_resp *rs, const char *arg)
 {
     (void)arg;
-    if (!can_read(rq, rs)) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
     json_t *arr = json_array();
     for (int h = 0; h < rq->hub->cfg->nhalls; h++)
         if (auth_may_see(&rq->who, h)) json_array_append_new(arr, hall_registry(rq->hub, h, &rq->who));
@@ -237,7 +237,7 @@ static int h_halls(http_req *rq, http_resp *rs, const char *arg)
 
 static int h_hall(http_req *rq, http_resp *rs, const char *id)
 {
-    if (!can_read(rq, rs)) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
     int h = hall_arg(rq, rs, id);
     if (h >= 0) http_json(rs, 200, hall_registry(rq->hub, h, &rq->who));
     return 0;
@@ -246,7 +246,7 @@ static int h_hall(http_req *rq, http_resp *rs, const char *id)
 static int h_snapshot(http_req *rq, http_resp *rs, const char *arg)
 {
     (void)arg;
-    if (!can_read(rq, rs)) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
     state_view v = view_of(&rq->who);
     json_t *doc = state_city(rq->hub->state, &v);
     http_json(rs, 200, doc);
@@ -256,7 +256,7 @@ static int h_snapshot(http_req *rq, http_resp *rs, const char *arg)
 static int h_history(http_req *rq, http_resp *rs, const char *arg)
 {
     (void)arg;
-    if (!can_read(rq, rs)) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
     char hbuf[64];
     const char *hall = http_arg(rq, "hall", hbuf, sizeof(hbuf));
     if (hall && *hall) {
@@ -325,7 +325,7 @@ static int h_history(http_req *rq, http_resp *rs, const char *arg)
 static int h_events(http_req *rq, http_resp *rs, const char *arg)
 {
     (void)arg;
-    if (!can_read(rq, rs)) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
     char hbuf[64], tbuf[64];
     const char *hall = http_arg(rq, "hall", hbuf, sizeof(hbuf));
     const char *type = http_arg(rq, "type", tbuf, sizeof(tbuf));
@@ -387,7 +387,7 @@ static int h_events(http_req *rq, http_resp *rs, const char *arg)
 static int h_quarantine(http_req *rq, http_resp *rs, const char *arg)
 {
     (void)arg;
-    if (!can_read(rq, rs)) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
     int64_t after = 0, limit = PAGE_DEFAULT;
     bool raw;
     if (raw_arg(rq, rs, &raw) < 0) return 0;
@@ -447,14 +447,14 @@ static int h_quarantine(http_req *rq, http_resp *rs, const char *arg)
 static int h_clients(http_req *rq, http_resp *rs, const char *arg)
 {
     (void)arg;
-    if (!can_read(rq, rs)) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
     http_json(rs, 200, json_pack("{s:o}", "clients", live_clients_json(rq->hub->live, &rq->who)));
     return 0;
 }
 
 static int h_closure_post(http_req *rq, http_resp *rs, const char *id)
 {
-    if (!can_read(rq, rs)) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
     if (!is_operator(&rq->who)) {
         http_error(rs, 403, "closures need an admin, city or hall account");
         return 0;
@@ -521,7 +521,7 @@ static int rec_cmp(const void *a, const void *b)
 static int h_recommend(http_req *rq, http_resp *rs, const char *arg)
 {
     (void)arg;
-    if (!can_read(rq, rs)) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
     char la[32], ln[32], cb[64];
     const char *lat_s = http_arg(rq, "lat", la, sizeof(la));
     const char *lng_s = http_arg(rq, "lng", ln, sizeof(ln));
@@ -590,7 +590,7 @@ static int h_recommend(http_req *rq, http_resp *rs, const char *arg)
 static int h_audit(http_req *rq, http_resp *rs, const char *arg)
 {
     (void)arg;
-    if (!can_read(rq, rs)) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
     if (rq->who.kind != AUTH_ACCOUNT || rq->who.role != CFG_ROLE_ADMIN) {
         http_error(rs, 403, "the audit log is for admin accounts");
         return 0;
@@ -646,7 +646,7 @@ static void *backup_main(void *arg)
 static int h_backup(http_req *rq, http_resp *rs, const char *arg)
 {
     (void)arg;
-    if (!can_read(rq, rs)) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
     if (rq->who.kind != AUTH_ACCOUNT || rq->who.role != CFG_ROLE_ADMIN) {
         http_error(rs, 403, "backups are for admin accounts");
         return 0;

@@ -28,22 +28,10 @@
 #define PAGE_DEFAULT 500
 #define PAGE_MAX 5000
 
-static bool authed(http_req *rq, http_resp *rs)
-{
-    if (!rq->authed) {
-        http_error(rs, 401, "authentication required (session cookie or Bearer token)");
-        return false;
-    }
-    if (rq->who.kind == AUTH_TOKEN && rq->who.role == CFG_ROLE_HALL) {
-        http_error(rs, 403, "hall tokens only write events");
-        return false;
-    }
-    return true;
-}
 
 static bool operator_(http_req *rq, http_resp *rs, const char *what)
 {
-    if (!authed(rq, rs)) return false;
+    if (!rest_can_read(rq, rs)) return false;
     const auth_who *w = &rq->who;
     if (w->kind == AUTH_ACCOUNT &&
         (w->role == CFG_ROLE_ADMIN || w->role == CFG_ROLE_CITY || w->role == CFG_ROLE_HALL))
@@ -95,7 +83,7 @@ int rest_alerts_list(http_req *rq, http_resp *rs, const char *arg)
 {
     (void)arg;
     alerts_t *a;
-    if (!authed(rq, rs) || !(a = mod(rq, rs))) return 0;
+    if (!rest_can_read(rq, rs) || !(a = mod(rq, rs))) return 0;
     char sb[32], ib[200];
     const char *state = http_arg(rq, "state", sb, sizeof sb);
     int filter = state && *state ? alerts_filter_from_name(state) : ALERTS_ALL;
@@ -126,7 +114,7 @@ int rest_alerts_list(http_req *rq, http_resp *rs, const char *arg)
 int rest_alerts_one(http_req *rq, http_resp *rs, const char *id)
 {
     alerts_t *a;
-    if (!authed(rq, rs) || !(a = mod(rq, rs))) return 0;
+    if (!rest_can_read(rq, rs) || !(a = mod(rq, rs))) return 0;
     json_t *al = alerts_get(a, id, rq->who.halls, rq->who.names);
     if (!al)
         http_error(rs, 404, "no alert '%s'", id);
@@ -171,7 +159,7 @@ int rest_silences_list(http_req *rq, http_resp *rs, const char *arg)
 {
     (void)arg;
     alerts_t *a;
-    if (!authed(rq, rs) || !(a = mod(rq, rs))) return 0;
+    if (!rest_can_read(rq, rs) || !(a = mod(rq, rs))) return 0;
     http_json(rs, 200, json_pack("{s:o}", "silences", alerts_silences(a, rq->who.halls)));
     return 0;
 }
@@ -271,7 +259,7 @@ static int bad_reviews(http_req *rq, http_resp *rs, int only)
 int rest_reviews(http_req *rq, http_resp *rs, const char *arg)
 {
     (void)arg;
-    if (!authed(rq, rs)) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
     int h = hall_q(rq, rs, "hall");
     if (h == -2) return 0;
     if (want_bad(rq)) return bad_reviews(rq, rs, h);
@@ -390,7 +378,7 @@ static void case_add(void *ud, const state_qcase *c)
 int rest_cases(http_req *rq, http_resp *rs, const char *arg)
 {
     (void)arg;
-    if (!authed(rq, rs)) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
     int only = hall_q(rq, rs, "hall");
     if (only == -2) return 0;
     char fb[32];

@@ -59,8 +59,11 @@ class TestQueueRules(Base):
                      self.s.ev("LH-00", "ticket.called", NOW, ticket="A002", window="A02")])
         a = at.wait_alert(hub, "R1:LH-00:A", "resolved", timeout=10)
         self.assertIn("resolved", a)
-        kinds = [k for k in at.history(hub, "R1:LH-00:A") if k != "notified"]
-        self.assertEqual(kinds, ["pending", "firing", "severity", "resolved"])
+        # the history rows are written behind the answer (group commit): poll for them
+        want = ["pending", "firing", "severity", "resolved"]
+        kinds = lambda: [k for k in at.history(hub, "R1:LH-00:A") if k != "notified"]
+        cwtest.wait_until(lambda: kinds() == want, 5, what="history %r (have %r)" %
+                          (want, kinds()))
 
     def test_r2_many_over_sla(self):
         """R2: >= 5 waiting over their SLA: pending, firing after `for` (2 min), P2, with the

@@ -13,7 +13,7 @@ import { bizNow } from './clock.js';
 const BUCKET = 30 * 60000;
 
 // A trend chart in el for halls (ids; null = the whole city). Returns {render(day, kpi), dispose()}:
-// render with the topic's day and current kpi (cheap; call it at most about once a second).
+// render with the topic's day and current kpi (cheap; call it at most a few times a second).
 export function makeTrend(el, halls, restKey = 'rest:trend') {
   const chart = makeChart(el);
   let hist = [];
@@ -88,12 +88,14 @@ export function makeTrend(el, halls, restKey = 'rest:trend') {
           lineStyle: { width: 2.2, color: C.cyan }, itemStyle: { color: C.cyan },
           areaStyle: { color: { type: 'linear', x: 0, y: 0, x2: 0, y2: 1, colorStops: [{ offset: 0, color: 'rgba(58,209,255,0.35)' }, { offset: 1, color: 'rgba(58,209,255,0.02)' }] } },
           endLabel: { show: true, color: C.cyan, fontSize: 13, fontWeight: 'bold', formatter: (p) => int(p.value[1]) },
+          labelLayout: { moveOverlap: 'shiftY' },
         },
         {
           name: t('trend.serving'), type: 'line', showSymbol: false, smooth: 0.25, z: 2,
           data: shown.map((p) => [p.t, p.kpi.serving ?? null]),
           lineStyle: { width: 2, color: C.green }, itemStyle: { color: C.green },
           endLabel: { show: true, color: C.green, fontSize: 13, fontWeight: 'bold', formatter: (p) => int(p.value[1]) },
+          labelLayout: { moveOverlap: 'shiftY' },
         },
       ],
     }, { notMerge: true });

@@ -62,9 +62,7 @@ export function mount(root, ctx) {
 
   const renderText = () => {
     if (!data) return;
-    const k = data.kpi || {};
     renderRanking();
-    renderQuality(k);
     renderLegend();
   };
 
@@ -228,12 +226,21 @@ export function mount(root, ctx) {
   };
 
   let alive = true;
-  // The KPI strip follows every change (next frame); tables at most 4 times a second and charts
-  // once a second (each: the first change after a quiet spell at once).
-  const kickKpis = perFrame(() => { if (alive && data) updKpis(stripValues(data.kpi || {})); });
-  const kickText = throttle(() => { if (alive) renderText(); }, 250);
-  const kickCharts = throttle(() => { if (alive) { renderMap(); trend.render(data.day, data.kpi); } }, 1000);
-  const kick = () => { kickKpis(); kickText(); kickCharts(); };
+  // The KPI strip and the rings (the same numbers) follow every change in the same frame; the
+  // per-hall parts (ranking, map, legend) and the trend together at most twice a second (the
+  // first change after a quiet spell at once), so they never disagree with each other.
+  const kickKpis = perFrame(() => {
+    if (!alive || !data) return;
+    updKpis(stripValues(data.kpi || {}));
+    renderQuality(data.kpi || {});
+  });
+  const kickRest = throttle(() => {
+    if (!alive || !data) return;
+    renderText();
+    renderMap();
+    trend.render(data.day, data.kpi);
+  }, 500);
+  const kick = () => { kickKpis(); kickRest(); };
 
   const unwatch = ctx.live.watch('city', (tp) => {
     if (!tp.data) return;

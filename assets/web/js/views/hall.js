@@ -47,7 +47,7 @@ export function mount(root, ctx, hallId) {
   const pAl = panel({ title: t('panel.hall_alerts'), age: 'alerts', ageMax: 30, cls: 'p-halerts' });
   root.querySelector('.col-l').append(pQ.el, pTrend.el, pCam.el);
   const trend = makeTrend(pTrend.body.querySelector('.chart'), [hallId], 'rest:trend-' + hallId);
-  const kickTrend = throttle(() => { if (data && !err) { trend.render(data.day, data.kpi); renderPerf(); } }, 1000);
+  const kickTrend = throttle(() => { if (alive && data && !err) { trend.render(data.day, data.kpi); renderPerf(); } }, 1000);
   root.querySelector('.col-c').append(pWin.el);
   // Small halls: the windows grid leaves room for each window's output today.
   const sparse = reg.windows.length <= 16;
@@ -146,6 +146,7 @@ export function mount(root, ctx, hallId) {
       const staff = w.staff_name || w.staff;
       const reason = w.reason ? (t('reason.' + w.reason) === 'reason.' + w.reason ? w.reason : t('reason.' + w.reason)) : '';
       const el = pWin.body.querySelector(`[data-window="${CSS.escape(id)}"]`);
+      if (!el) continue;
       const cls = `win w-${st}`;
       if (el.className !== cls) el.className = cls;
       setHTML(el, `<div class="win-h"><b>${esc(id)}</b><span class="win-st">${esc(t('win.' + st))}${reason ? ' · ' + esc(reason) : ''}</span></div>` +
@@ -197,7 +198,9 @@ export function mount(root, ctx, hallId) {
     setHTML(pAl.body, html);
   };
 
+  let alive = true;
   const render = () => {
+    if (!alive) return;
     if (err) {
       const msg = err === 'forbidden' ? t('hall.forbidden') : err === 'unknown_topic' ? t('hall.unknown') : err;
       root.querySelector('.hall-grid').innerHTML = emptyState(msg, hallId);
@@ -212,7 +215,7 @@ export function mount(root, ctx, hallId) {
     renderReviews();
   };
   // The KPI strip follows every change (next frame); the rest at most 4 times a second.
-  const kickKpis = perFrame(() => { if (data && !err) updKpis(stripValues(data.kpi)); });
+  const kickKpis = perFrame(() => { if (alive && data && !err) updKpis(stripValues(data.kpi)); });
   const kickRest = throttle(render, 250);
   const kick = () => { kickKpis(); kickRest(); };
 
@@ -225,7 +228,7 @@ export function mount(root, ctx, hallId) {
   const unAlerts = ctx.onAlerts(renderAlerts);
 
   return {
-    tick() { if (data && !err) { renderBar(); renderWindows(); renderCams(); renderAlerts(ctx.alerts); } },
-    unmount() { unwatch(); unAlerts(); trend.dispose(); if (perfChart) disposeChart(perfChart); },
+    tick() { if (alive && data && !err) { renderBar(); renderWindows(); renderCams(); renderAlerts(ctx.alerts); } },
+    unmount() { alive = false; unwatch(); unAlerts(); trend.dispose(); if (perfChart) disposeChart(perfChart); },
   };
 }
