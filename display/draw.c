@@ -311,7 +311,10 @@ draw_vertex draw_vert(float x, float y, float u, float v, uint32_t c, int mode, 
     draw_vertex o;
     memset(&o, 0, sizeof o);
     put(&o, x, y, u, v, c);
-    params(&o, mode, p1, p2, p3, 0);
+    o.p[0] = (float)mode;
+    o.p[1] = p1;
+    o.p[2] = p2;
+    o.p[3] = p3;
     return o;
 }
 
@@ -355,14 +358,12 @@ void draw_frame(draw_t *d, float x, float y, float w, float h, float lw, uint32_
 static void rrect_quad(draw_t *d, float x, float y, float w, float h, float r, uint32_t c,
                        float bw)
 {
-    float hw = w / 2, hh = h / 2, cx = x + hw, cy = y + hh;
+    float hw = w / 2, hh = h / 2;
     draw_vertex *v = quad_cls(d, P_SHAPE, 0);
     put(v + 0, x - 1, y - 1, -hw - 1, -hh - 1, c);
     put(v + 1, x + w + 1, y - 1, hw + 1, -hh - 1, c);
     put(v + 2, x + w + 1, y + h + 1, hw + 1, hh + 1, c);
     put(v + 3, x - 1, y + h + 1, -hw - 1, hh + 1, c);
-    (void)cx;
-    (void)cy;
     params(v, DRAW_RRECT, hw, hh, r, bw);
 }
 

@@ -754,14 +754,14 @@ void hubclient_stop(hubclient *hc)
     for (int i = 0; i < MAX_JOBS; i++)
         job_release(&hc->jobs[i]);
     clear_out(hc);
-    hub_update_clear(&hc->pub);
+    hubclient_update_clear(&hc->pub);
     free(hc->report);
     free(hc->rx);
     pthread_mutex_destroy(&hc->lock);
     free(hc);
 }
 
-void hub_update_clear(hub_update *u)
+void hubclient_update_clear(hub_update *u)
 {
     json_decref(u->city);
     json_decref(u->alerts);
@@ -776,7 +776,7 @@ bool hubclient_take(hubclient *hc, hub_update *u)
     pthread_mutex_lock(&hc->lock);
     bool changed = hc->changed;
     hc->changed = false;
-    hub_update_clear(u);
+    hubclient_update_clear(u);
     *u = hc->pub;
     hc->pub.city = hc->pub.alerts = hc->pub.halls = hc->pub.registry = hc->pub.history = NULL;
     pthread_mutex_unlock(&hc->lock);

@@ -73,7 +73,7 @@ void hubclient_stop(hubclient *hc);
  * changed since the previous call. */
 bool hubclient_take(hubclient *hc, hub_update *u);
 /* Release the references in *u and zero them (status fields are kept). */
-void hub_update_clear(hub_update *u);
+void hubclient_update_clear(hub_update *u);
 
 /* Send {"op":"report",...} (a JSON object text, copied) once connected; a newer report
  * replaces one not yet sent. */

@@ -53,7 +53,7 @@
 #define FT_RING 8192
 
 typedef struct opts {
-    const char *hub, *token, *layout, *viewport, *screenshot, *text_dump;
+    const char *hub, *token, *layout, *viewport, *screenshot, *text_dump, *present_log;
     int frames;
     int display;
     bool stats, windowed;
@@ -87,7 +87,9 @@ static void usage(FILE *f)
             "  --text-dump FILE     write the last frame's text items as JSON lines\n"
             "  --stats              print frame time percentiles at exit\n"
             "  --display N          the display to go fullscreen on (default 0)\n"
-            "  --windowed           a normal window instead of fullscreen\n");
+            "  --windowed           a normal window instead of fullscreen\n"
+            "  --present-log FILE   a JSON line {t_ms, rev, issued} each time a frame showing a\n"
+            "                       new city state has been presented (event-to-glass)\n");
 }
 
 static int parse_args(int argc, char **argv, opts *o)
@@ -98,6 +100,7 @@ static int parse_args(int argc, char **argv, opts *o)
         {"screenshot", required_argument, 0, 'S'}, {"frames", required_argument, 0, 'F'},
         {"text-dump", required_argument, 0, 'D'},  {"stats", no_argument, 0, 's'},
         {"display", required_argument, 0, 'd'},    {"windowed", no_argument, 0, 'w'},
+        {"present-log", required_argument, 0, 'P'},
         {"help", no_argument, 0, 'h'},             {"version", no_argument, 0, 'v'},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
@@ -113,6 +116,7 @@ static int parse_args(int argc, char **argv, opts *o)
         case 'V': o->viewport = optarg; break;
         case 'S': o->screenshot = optarg; break;
         case 'D': o->text_dump = optarg; break;
+        case 'P': o->present_log = optarg; break;
         case 's': o->stats = true; break;
         case 'w': o->windowed = true; break;
         case 'F':
@@ -337,8 +341,15 @@ int main(int argc, char **argv)
     gl_fbo canvas = {0}, output = {0}, layer = {0}, base = {0};
     bool layer_ok = false;
     double *ft = calloc(FT_RING, sizeof(double));
+    FILE *plog = NULL;
+    uint64_t logged_rev = 0;
     rc = 1;
     if (!ft) goto out;
+    if (o.present_log && !(plog = fopen(o.present_log, "w"))) {
+        fprintf(stderr, "citywall-wall: --present-log %s: cannot write\n", o.present_log);
+        rc = 2;
+        goto out;
+    }
     d = draw_create(err, sizeof err);
     if (!d) {
         fprintf(stderr, "citywall-wall: %s\n", err);
@@ -494,6 +505,7 @@ int main(int argc, char **argv)
             }
         }
         glBindFramebuffer(GL_FRAMEBUFFER, target);
+        fr.full = nrect < 0 || age != 1; /* older buffers: tiles may be out of date */
         draw_begin(d, vp.x, vp.y, (int)vp.w, (int)vp.h);
         scene_draw_anim(sc, &fr);
         draw_flush(d);
@@ -537,6 +549,14 @@ int main(int argc, char **argv)
             glFinish();
         }
         full_next = false;
+        if (plog && m.city_rev != logged_rev) {
+            double issued = -1;
+            model_kpi(&m, -1, "issued", &issued);
+            fprintf(plog, "{\"t_ms\":%lld,\"rev\":%llu,\"issued\":%.0f}\n",
+                    (long long)cwt_real_ms(), (unsigned long long)m.city_rev, issued);
+            fflush(plog);
+            logged_rev = m.city_rev;
+        }
         int64_t f1 = mono_us();
         double ms = (double)(f1 - f0) / 1000.0;
         ft[ftpos] = ms;
@@ -615,7 +635,7 @@ int main(int argc, char **argv)
             free(tmp);
         }
     }
-    hub_update_clear(&up);
+    hubclient_update_clear(&up);
 out:
     if (hc) hubclient_stop(hc);
     scene_destroy(sc);
@@ -627,6 +647,7 @@ out:
     gl_fbo_destroy(&base);
     model_free(&m);
     free(ft);
+    if (plog) fclose(plog);
     SDL_GL_DeleteContext(ctx);
     SDL_DestroyWindow(win);
     SDL_Quit();

@@ -444,9 +444,15 @@ static void cam_anim(panel *p, scene_frame *f)
         c->streams[i].wanted = false;
     for (int i = 0; i < c->tour.ncur; i++)
         want(p, c, m, c->tour.cur[i], false);
-    if (c->tour.preroll)
-        for (int i = 0; i < c->tour.nnext; i++)
+    if (c->tour.preroll) {
+        /* the next group opens one stream after another over the first two thirds of the
+         * pre-roll, not all at once: starting 16 pipelines together stalls a small machine */
+        int64_t since = now - (c->tour.switch_at - c->tour.preroll_ms);
+        int64_t span = c->tour.preroll_ms * 2 / 3;
+        int allow = span > 0 ? (int)(since * c->tour.nnext / span) + 1 : c->tour.nnext;
+        for (int i = 0; i < c->tour.nnext && i < allow; i++)
             want(p, c, m, c->tour.next[i], false);
+    }
     if (pinned) want(p, c, m, c->tour.hero, true);
     for (int i = 0; i < MAX_STREAMS; i++)
         if (c->streams[i].v && !c->streams[i].wanted) {
@@ -460,6 +466,7 @@ static void cam_anim(panel *p, scene_frame *f)
     /* the grid's arrangement changed (hero pinned or released, cameras gone): the content
      * area goes back to the base, and every tile is drawn again */
     int arrangement = (pinned ? 1 : 0) | (ne == 0 ? 2 : 0);
+    if (f->full) memset(c->shown, 0, sizeof c->shown); /* the tiles were painted over */
     if (arrangement != c->arrangement) {
         c->arrangement = arrangement;
         scene_damage(f, p->c.x, p->c.y, p->c.w, p->c.h);
@@ -526,18 +533,16 @@ static bool cam_animating(panel *p, scene_frame *f)
     return c->tour.hero >= 0;
 }
 
+/* Every visible tile of an online camera has had a frame (offline cameras never will). */
 static bool cam_ready(panel *p)
 {
     cam_priv *c = p->priv;
     if (!c->m) return true;
-    for (int i = 0; i < c->tour.ncur; i++) {
-        const model_camera *mc = cam_of(c, c->m, c->tour.cur[i]);
-        stream *s = mc ? find_stream(c, mc->id, false) : NULL;
-        if (s && video_last_frame_age_ms(s->v) < 0) return false;
-    }
-    if (c->tour.hero >= 0) {
-        const model_camera *mc = cam_of(c, c->m, c->tour.hero);
-        stream *s = mc ? find_stream(c, mc->id, true) : NULL;
+    for (int i = -1; i < c->tour.ncur; i++) {
+        int id = i < 0 ? c->tour.hero : c->tour.cur[i];
+        const model_camera *mc = id >= 0 ? cam_of(c, c->m, id) : NULL;
+        if (!mc || mc->status != MODEL_CAM_ONLINE) continue;
+        stream *s = find_stream(c, mc->id, i < 0);
         if (s && video_last_frame_age_ms(s->v) < 0) return false;
     }
     return true;

@@ -284,66 +284,6 @@ uint32_t scene_severity_color(int sev)
     }
 }
 
-void fmt_count(double v, char *out, size_t n)
-{
-    long long x = llround(v);
-    if (llabs(x) < 10000) {
-        snprintf(out, n, "%lld", x);
-        return;
-    }
-    char tmp[32];
-    snprintf(tmp, sizeof tmp, "%lld", llabs(x));
-    size_t len = strlen(tmp), o = 0;
-    char buf[48];
-    if (x < 0) buf[o++] = '-';
-    for (size_t i = 0; i < len; i++) {
-        if (i > 0 && (len - i) % 3 == 0) buf[o++] = ',';
-        buf[o++] = tmp[i];
-    }
-    buf[o] = 0;
-    snprintf(out, n, "%s", buf);
-}
-
-void fmt_wait(double seconds, char *val, size_t n, const char **unit)
-{
-    if (seconds < 60) {
-        snprintf(val, n, "%d", (int)lround(seconds));
-        *unit = "秒";
-    } else if (seconds < 6000) {
-        snprintf(val, n, "%.1f", seconds / 60.0);
-        *unit = "分";
-    } else {
-        snprintf(val, n, "%d", (int)lround(seconds / 60.0));
-        *unit = "分";
-    }
-}
-
-void fmt_rate(double r, char *val, size_t n)
-{
-    double p = r * 100.0;
-    if (p >= 99.95 && r < 1.0) p = 99.9; /* never show 100.0 for less than all */
-    snprintf(val, n, "%.1f", p);
-}
-
-void fmt_ago(int64_t ms, char *out, size_t n)
-{
-    if (ms < 0) ms = 0;
-    int64_t s = ms / 1000;
-    if (s < 60) snprintf(out, n, "%lld秒前", (long long)s);
-    else if (s < 3600) snprintf(out, n, "%lld分钟前", (long long)(s / 60));
-    else if (s < 86400) snprintf(out, n, "%lld小时前", (long long)(s / 3600));
-    else snprintf(out, n, "%lld天前", (long long)(s / 86400));
-}
-
-void fmt_duration(int64_t ms, char *out, size_t n)
-{
-    if (ms < 0) ms = 0;
-    int64_t s = ms / 1000;
-    if (s < 60) snprintf(out, n, "%lld秒", (long long)s);
-    else if (s < 3600) snprintf(out, n, "%lld分%02lld秒", (long long)(s / 60), (long long)(s % 60));
-    else snprintf(out, n, "%lld时%02lld分", (long long)(s / 3600), (long long)(s % 3600 / 60));
-}
-
 float scene_pill(scene_frame *f, float x, float y, float h, uint32_t bg, uint32_t fg,
                  const char *text, int flags)
 {

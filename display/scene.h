@@ -13,6 +13,7 @@
  *  - overlay (draw_anim): what moves every frame (video tiles, pulses) -- drawn over a copy of
  *    the base picture.
  * Text is recorded for --text-dump per layer and panel (group), under the panel's type.
+ * Number formats shared by the panels are in fmt.h.
  *
  * Thread: render thread only.
  */
@@ -25,6 +26,7 @@
 #include <jansson.h>
 
 #include "draw.h"
+#include "fmt.h"
 #include "layout.h"
 #include "model.h"
 #include "text.h"
@@ -62,6 +64,7 @@ typedef struct scene_frame {
     float s;         /* UI scale (layout) */
     bool stale;      /* the hub is unreachable */
     bool exact;      /* redraw cached layers on every change, refresh_ms ignored (screenshots) */
+    bool full;       /* the target was copied whole from the base: every overlay is drawn */
     /* told what changes on screen: each redrawn panel, each overlay (canvas pixels) */
     void (*damage)(void *ud, float x, float y, float w, float h, bool opaque);
     void *damage_ud;
@@ -131,13 +134,6 @@ json_t *scene_camera_report(scene *s);
 uint32_t scene_status_color(int status);
 const char *scene_status_label(int status); /* 正常, 预警, 告警, 离线, 休息, 未知 */
 uint32_t scene_severity_color(int sev);     /* 1..4 */
-
-/* Number formats (value and unit separately, for a big number with a small unit). */
-void fmt_count(double v, char *out, size_t n);            /* 1234 -> "1234", 12345 -> "12,345" */
-void fmt_wait(double seconds, char *val, size_t n, const char **unit); /* 43 -> "43" 秒; 576 -> "9.6" 分 */
-void fmt_rate(double r, char *val, size_t n);             /* 0.8571 -> "85.7" (unit %) */
-void fmt_ago(int64_t ms, char *out, size_t n);            /* 12 s -> "12秒前" */
-void fmt_duration(int64_t ms, char *out, size_t n);       /* 754 s -> "12分34秒" */
 
 /* Path of a file under assets/ (rel, e.g. "map/linhai.geojson"): $CW_ASSET_DIR, else
  * <exe>/../assets or <exe>/../../assets when it exists there, else the source tree's. */

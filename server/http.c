@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 
 #include "ingest.h"
 #include "live.h"
@@ -348,6 +350,154 @@ static int dispatch(hub_t *hub, struct lws *wsi, http_pss *p)
     return 0;
 }
 
+/* Connections per peer address (SPEC §8). The filter callback admits or refuses an accepted
+ * socket; the wsi lws creates right after it takes a reference to its address's counter
+ * (opaque user data) and gives it back when lws destroys it. Service thread only. */
+typedef struct conn_addr {
+    unsigned char key[16]; /* IPv6, or IPv4-mapped */
+    int count;
+} conn_addr;
+
+static conn_addr **ca_tab;
+static size_t ca_cap, ca_used;
+static conn_addr *ca_pending; /* admitted by the filter, not yet bound to its wsi */
+
+static size_t ca_hash(const unsigned char *k, size_t cap)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (int i = 0; i < 16; i++) h = (h ^ k[i]) * 1099511628211ULL;
+    return (size_t)h & (cap - 1);
+}
+
+static int ca_grow(void)
+{
+    size_t nc = ca_cap ? ca_cap * 2 : 256;
+    conn_addr **nt = calloc(nc, sizeof(*nt));
+    if (!nt) return -1;
+    size_t used = 0;
+    for (size_t i = 0; i < ca_cap; i++) {
+        conn_addr *a = ca_tab[i];
+        if (!a) continue;
+        if (a->count == 0 && a != ca_pending) {
+            free(a); /* no connection holds it */
+            continue;
+        }
+        size_t k = ca_hash(a->key, nc);
+        while (nt[k]) k = (k + 1) & (nc - 1);
+        nt[k] = a;
+        used++;
+    }
+    free(ca_tab);
+    ca_tab = nt;
+    ca_cap = nc;
+    ca_used = used;
+    return 0;
+}
+
+static conn_addr *ca_get(const unsigned char *key)
+{
+    if ((ca_used + 1) * 2 > ca_cap && ca_grow() < 0) return NULL;
+    size_t k = ca_hash(key, ca_cap);
+    while (ca_tab[k]) {
+        if (!memcmp(ca_tab[k]->key, key, 16)) return ca_tab[k];
+        k = (k + 1) & (ca_cap - 1);
+    }
+    conn_addr *a = calloc(1, sizeof(*a));
+    if (!a) return NULL;
+    memcpy(a->key, key, 16);
+    ca_tab[k] = a;
+    ca_used++;
+    return a;
+}
+
+/* wsi -> its address's counter: open addressing, backward-shift deletion */
+typedef struct conn_wsi {
+    const struct lws *wsi;
+    conn_addr *addr;
+} conn_wsi;
+
+static conn_wsi *cw_tab;
+static size_t cw_cap, cw_used;
+
+static size_t cw_hash(const struct lws *wsi, size_t cap)
+{
+    return (size_t)(((uint64_t)(uintptr_t)wsi * 11400714819323198485ULL) >> 20) & (cap - 1);
+}
+
+static int cw_bind(const struct lws *wsi, conn_addr *a)
+{
+    if ((cw_used + 1) * 2 > cw_cap) {
+        size_t nc = cw_cap ? cw_cap * 2 : 1024;
+        conn_wsi *nt = calloc(nc, sizeof(*nt));
+        if (!nt) return -1;
+        for (size_t i = 0; i < cw_cap; i++) {
+            if (!cw_tab[i].wsi) continue;
+            size_t k = cw_hash(cw_tab[i].wsi, nc);
+            while (nt[k].wsi) k = (k + 1) & (nc - 1);
+            nt[k] = cw_tab[i];
+        }
+        free(cw_tab);
+        cw_tab = nt;
+        cw_cap = nc;
+    }
+    size_t k = cw_hash(wsi, cw_cap);
+    while (cw_tab[k].wsi && cw_tab[k].wsi != wsi) k = (k + 1) & (cw_cap - 1);
+    if (!cw_tab[k].wsi) cw_used++;
+    cw_tab[k].wsi = wsi;
+    cw_tab[k].addr = a;
+    return 0;
+}
+
+static conn_addr *cw_unbind(const struct lws *wsi)
+{
+    if (!cw_cap) return NULL;
+    size_t k = cw_hash(wsi, cw_cap);
+    while (cw_tab[k].wsi && cw_tab[k].wsi != wsi) k = (k + 1) & (cw_cap - 1);
+    if (!cw_tab[k].wsi) return NULL;
+    conn_addr *a = cw_tab[k].addr;
+    cw_tab[k].wsi = NULL;
+    cw_used--;
+    size_t hole = k;
+    for (size_t j = (k + 1) & (cw_cap - 1); cw_tab[j].wsi; j = (j + 1) & (cw_cap - 1)) {
+        size_t home = cw_hash(cw_tab[j].wsi, cw_cap);
+        /* move j into the hole when its home is not cyclically in (hole, j] */
+        if (((j - home) & (cw_cap - 1)) >= ((j - hole) & (cw_cap - 1))) {
+            cw_tab[hole] = cw_tab[j];
+            cw_tab[j].wsi = NULL;
+            hole = j;
+        }
+    }
+    return a;
+}
+
+/* 0: admit the connection; -1: refuse it (over the per-address limit) */
+static int conn_admit(hub_t *hub, const struct lws_filter_network_conn_args *fa)
+{
+    unsigned char key[16] = {0};
+    const struct sockaddr *sa = (const struct sockaddr *)&fa->cli_addr;
+    if (sa->sa_family == AF_INET) {
+        key[10] = key[11] = 0xff;
+        memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+    } else {
+        return 0;
+    }
+    conn_addr *a = ca_get(key);
+    if (!a) return -1;
+    if (a->count >= hub->cfg->limits.max_conns_per_addr) {
+        if (hub->m.limit_conns++ % 1000 == 0)
+            fprintf(stderr, "citywall-hub: connection refused: over %d connections from one "
+                    "address (citywall_limit_conns_total %llu)\n",
+                    hub->cfg->limits.max_conns_per_addr,
+                    (unsigned long long)hub->m.limit_conns);
+        ca_pending = NULL;
+        return -1;
+    }
+    ca_pending = a;
+    return 0;
+}
+
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                   size_t len)
 {
@@ -358,6 +508,17 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         if (hub) hub_service_wakeup(hub);
         return 0;
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        return hub && user ? conn_admit(hub, user) : 0;
+    case LWS_CALLBACK_WSI_CREATE:
+        if (ca_pending && cw_bind(wsi, ca_pending) == 0) ca_pending->count++;
+        ca_pending = NULL;
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY: {
+        conn_addr *a = cw_unbind(wsi);
+        if (a) a->count--;
+        return 0;
+    }
     case LWS_CALLBACK_HTTP: {
         pss_reset(p);
         p->wsi = wsi;
@@ -444,8 +605,8 @@ void http_deliver_login(hub_t *hub, auth_login_result *res)
     if (!p || !p->parked) return;
     if (res->ok) {
         snprintf(p->resp.set_cookie, sizeof(p->resp.set_cookie),
-                 "cw_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d", res->cookie,
-                 hub->cfg->session_absolute_s);
+                 "cw_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", res->cookie,
+                 hub->cfg->session_absolute_s, hub->cfg->tls_cert ? "; Secure" : "");
         http_json(&p->resp, 200, json_pack("{s:s,s:s}", "user", res->user, "role", res->role));
     } else if (res->status == 503) {
         http_error(&p->resp, 503, "store unavailable: the session could not be saved");

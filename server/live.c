@@ -851,7 +851,8 @@ live_t *live_create(hub_t *hub)
 void live_destroy(live_t *L)
 {
     if (!L) return;
-    if (L->started) lws_sul_cancel(&L->sul_tick);
+    /* after lws_context_destroy (hub->lws NULL) the sul's list is gone with the context */
+    if (L->started && L->hub->lws) lws_sul_cancel(&L->sul_tick);
     for (live_doc *d = L->docs, *n; d; d = n) {
         n = d->next;
         doc_free(d);

@@ -188,6 +188,8 @@ char *metrics_render(hub_t *hub, size_t *len)
             m->limit_1009);
     counter(&b, "citywall_limit_1008_total", "WebSocket policy closes (auth, origin, rate)",
             m->limit_1008);
+    counter(&b, "citywall_limit_conns_total",
+            "connections refused: over the limit per peer address", m->limit_conns);
     counter(&b, "citywall_logins_total", "successful logins", m->login_ok);
     counter(&b, "citywall_login_failures_total", "failed logins", m->login_failed);
     counter(&b, "citywall_login_lockouts_total", "logins refused by lockout", m->login_locked);

@@ -202,7 +202,15 @@ static int step_reset(sqlite3_stmt *st)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rc;
 }
 
-static int quarantine_item(store_t *s, const store_job *job, const store_item *it,
+/* The compact JSON of an item, made here on the writer thread (ingest leaves it NULL so the
+ * service thread does not pay for it); NULL only when out of memory. */
+static const char *item_body(store_item *it)
+{
+    if (!it->body && it->obj) it->body = json_dumps(it->obj, JSON_COMPACT | JSON_ENCODE_ANY);
+    return it->body;
+}
+
+static int quarantine_item(store_t *s, const store_job *job, store_item *it,
                            const char *kind, const char *reason)
 {
     sqlite3_bind_int64(s->ins_quar, 1, it->recv_ms);
@@ -215,7 +223,8 @@ static int quarantine_item(store_t *s, const store_job *job, const store_item *i
         sqlite3_bind_null(s->ins_quar, 5);
     bind_text(s->ins_quar, 6, kind);
     bind_text(s->ins_quar, 7, reason);
-    bind_text(s->ins_quar, 8, it->body ? it->body : "");
+    const char *body = item_body(it);
+    bind_text(s->ins_quar, 8, body ? body : "");
     return step_reset(s->ins_quar);
 }
 
@@ -251,6 +260,7 @@ static int write_event(store_t *s, store_job *job, store_item *it)
         if (rc) return rc;
     }
     if (!feedindex_seen(s->idx, feed_id, it->seq)) {
+        if (!item_body(it)) return SQLITE_NOMEM;
         sqlite3_bind_int64(s->ins_event, 1, feed_id);
         sqlite3_bind_int64(s->ins_event, 2, it->seq);
         bind_text(s->ins_event, 3, it->hall);

@@ -47,7 +47,7 @@ typedef struct store_item {
     char *type;        /* owned, may be NULL for rejects */
     int64_t at_ms;
     int64_t recv_ms;
-    char *body;        /* the event as received, compact JSON (owned) */
+    char *body;        /* the event as compact JSON (owned); NULL: the writer makes it from obj */
     json_t *obj;       /* the event (one reference owned by the item; read-only on the writer) */
     char *reason;      /* reject reason (owned) */
     /* out */
