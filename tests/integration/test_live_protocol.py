@@ -112,7 +112,10 @@ class TestHandshake(unittest.TestCase):
     def test_hall_token_is_not_a_live_credential(self):
         c = cwtest.LiveClient(hub, token=cwtest.TOKEN_ALL_HALLS)
         try:
-            c.subscribe(["city"])
+            try:
+                c.subscribe(["city"])
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the hub may already have closed the refused connection (1008)
             err = c.wait_error()
             self.assertIn(err["code"], ("auth_failed", "forbidden"), err)
             self.assertFalse(c.ops("city"))

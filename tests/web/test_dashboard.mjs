@@ -153,7 +153,7 @@ test('a wall token sees staff ids, never names', async () => {
     const { page } = b;
     await page.goto(hub.base + '/?kiosk=1&playlist=hall/LH-03:600#token=demo-wall');
     await page.waitForSelector('[data-window="A01"] .win-staff');
-    await waitUntil(async () => (await text(page, '[data-window="A01"] .win-staff')) === 'W2031', 5000, 'A01 staff id on the wall');
+    await waitUntil(async () => (await text(page, '[data-window="A01"] .win-staff')) === 'W2031', 15000, 'A01 staff id on the wall');
     const all = await text(page, '.v-hall');
     assert(!all.includes('程琳'), 'no staff name anywhere for the wall');
     noErrors(b, 'wall kiosk');
