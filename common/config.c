@@ -238,7 +238,7 @@ static void parse_city(cfgl *L, struct fy_node *map, int mline)
             cfgl_dates(L, d, l2, "city.calendar.holidays", &cal->holidays, &cal->nholidays);
         if ((d = cfgl_get(v, "workdays", line, &l2)))
             cfgl_dates(L, d, l2, "city.calendar.workdays", &cal->workdays, &cal->nworkdays);
-        for (int i = 0; i < cal->nworkdays; i++)
+        for (int i = 0; cal->nholidays && i < cal->nworkdays; i++) /* bsearch: no NULL base */
             if (bsearch(&cal->workdays[i], cal->holidays, (size_t)cal->nholidays, sizeof(int),
                         cfgl_cmp_int)) {
                 char buf[11];
