@@ -225,4 +225,7 @@ int state_reload_bin(state_t *st, const unsigned char *buf, size_t len);
 /* "closed" or "ok" for hall h at now. */
 const char *state_hall_status(const state_t *st, int h);
 
+/* Staffed windows (open or serving) of hall h that serve biz b (state_kpi.c). */
+int64_t state_staffed_for(const state_t *st, int h, int b);
+
 #endif

@@ -267,7 +267,7 @@ json_t *state_agg_json(const state_agg *a)
 }
 
 /* Staffed windows (open or serving) of hall h that serve biz b. */
-static int64_t staffed_for(const state_t *st, int h, int b)
+int64_t state_staffed_for(const state_t *st, int h, int b)
 {
     const cfg_hall *ch = &st->cfg->halls[h];
     const state_hs *hs = &st->halls[h];
@@ -320,7 +320,7 @@ void state_biz_figs(state_t *st, int h, state_bizfig *out)
         state_recs_prune(&hs->biz[b].calls, now);
         f->sl_n = hs->biz[b].calls.wn;
         f->sl_ok = hs->biz[b].calls.wok;
-        f->staffed = staffed_for(st, h, b);
+        f->staffed = state_staffed_for(st, h, b);
         f->ewt_s = ewt_of(st, h, b, f->waiting, f->staffed);
     }
 }
@@ -329,5 +329,5 @@ int64_t state_biz_ewt(state_t *st, int hall, int b)
 {
     if (hall < 0 || hall >= st->nhalls || b < 0 || b >= st->halls[hall].nbiz)
         return -1;
-    return ewt_of(st, hall, b, st->halls[hall].biz[b].waiting, staffed_for(st, hall, b));
+    return ewt_of(st, hall, b, st->halls[hall].biz[b].waiting, state_staffed_for(st, hall, b));
 }

@@ -23,24 +23,6 @@ void state_set_alert_status(state_t *st, int hall, int status)
     state_bump(st, hall);
 }
 
-static int64_t staffed_for(const state_t *st, int h, int b)
-{
-    const cfg_hall *ch = &st->cfg->halls[h];
-    const state_hs *hs = &st->halls[h];
-    int64_t n = 0;
-    for (int w = 0; w < hs->nwin && w < ch->nwindows; w++) {
-        int s = hs->win[w].status;
-        if (s != SW_OPEN && s != SW_SERVING)
-            continue;
-        for (int i = 0; i < ch->windows[w].nbiz; i++)
-            if (ch->windows[w].biz[i] == b) {
-                n++;
-                break;
-            }
-    }
-    return n;
-}
-
 void state_query_biz(state_t *st, int hall, state_qbiz *out)
 {
     if (!hall_ok(st, hall))
@@ -85,7 +67,7 @@ void state_query_biz(state_t *st, int hall, state_qbiz *out)
         state_recs_prune(&hs->biz[b].calls, now);
         out[b].sl_n = hs->biz[b].calls.wn;
         out[b].sl_ok = hs->biz[b].calls.wok;
-        out[b].staffed = staffed_for(st, hall, b);
+        out[b].staffed = state_staffed_for(st, hall, b);
     }
 }
 
