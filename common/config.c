@@ -17,6 +17,7 @@
 #include "config_load.h"
 
 #include "cwtime.h"
+#include "event.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -662,6 +663,24 @@ static cfg_t *cfg_new(const char *path)
     return c;
 }
 
+#define CFG_MAX_FILE_BYTES (16 * 1024 * 1024)
+
+/* 0 when text is valid UTF-8 without NUL or control characters other than tab, CR and LF;
+ * else the 1-based line of the first offending byte. */
+static int text_utf8_bad_line(const char *text, size_t n)
+{
+    int line = 1;
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || text[i] == '\n') {
+            if (!ev_utf8_valid(text + start, i - start, true)) return line;
+            line++;
+            start = i + 1;
+        }
+    }
+    return 0;
+}
+
 cfg_t *cfg_load(const char *path, char **errors)
 {
     cfgl L = {.file = path};
@@ -685,7 +704,28 @@ cfg_t *cfg_load(const char *path, char **errors)
         cfgl_error(&L, 1, "file", "not a regular file");
         goto fail;
     }
-    fclose(fp);
+    /* The file must be UTF-8 text before libfyaml sees it: Debian's libfyaml 0.7.12 loops
+     * forever on invalid UTF-8 inside a % directive (found by tests/fuzz/fuzz_config.c). */
+    if (st.st_size > CFG_MAX_FILE_BYTES) {
+        fclose(fp);
+        cfgl_error(&L, 1, "file", "larger than %d bytes", CFG_MAX_FILE_BYTES);
+        goto fail;
+    }
+    {
+        size_t n = (size_t)st.st_size;
+        char *text = malloc(n ? n : 1);
+        size_t got = text ? fread(text, 1, n, fp) : 0;
+        fclose(fp);
+        if (!text) goto oom;
+        int bad_line = got == n ? text_utf8_bad_line(text, n) : 1;
+        free(text);
+        if (bad_line) {
+            cfgl_error(&L, bad_line, "file",
+                       got == n ? "not UTF-8 text (invalid byte sequence or control character)"
+                                : "cannot read the whole file");
+            goto fail;
+        }
+    }
 
     struct fy_diag_cfg dc;
     fy_diag_cfg_default(&dc);
