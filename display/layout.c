@@ -1,6 +1,8 @@
 /* layout: wall layout files (libfyaml) and the viewport / bezel / seam arithmetic. */
 #include "layout.h"
 
+#include "config_load.h" /* cfgl_node_line: a YAML node's line, shared with the config loader */
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -43,35 +45,6 @@ static void err(lctx *c, int line, const char *field, const char *fmt, ...)
     free(line_text);
 }
 
-static int node_line(struct fy_node *n)
-{
-    if (!n) return 0;
-    void *it = NULL;
-    switch (fy_node_get_type(n)) {
-    case FYNT_SCALAR: {
-        struct fy_token *t = fy_node_get_scalar_token(n);
-        const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-        return m ? m->line + 1 : 0;
-    }
-    case FYNT_MAPPING: {
-        struct fy_node_pair *p;
-        while ((p = fy_node_mapping_iterate(n, &it))) {
-            int l = node_line(fy_node_pair_key(p));
-            if (l) return l;
-        }
-        return 0;
-    }
-    case FYNT_SEQUENCE: {
-        struct fy_node *ch;
-        while ((ch = fy_node_sequence_iterate(n, &it))) {
-            int l = node_line(ch);
-            if (l) return l;
-        }
-        return 0;
-    }
-    }
-    return 0;
-}
 
 /* YAML -> JSON: plain scalars that read as numbers / booleans / null become those. */
 static json_t *to_json(struct fy_node *n)
@@ -175,7 +148,7 @@ static void int_field(lctx *c, json_t *o, int line, const char *where, const cha
 static int line_of_key(struct fy_node *map, const char *key, int fallback)
 {
     struct fy_node *v = map ? fy_node_mapping_lookup_by_string(map, key, FY_NT) : NULL;
-    int l = node_line(v);
+    int l = cfgl_node_line(v);
     return l ? l : fallback;
 }
 
@@ -190,7 +163,7 @@ static void parse_panel(lctx *c, layout *l, struct fy_node *pn, int idx)
 {
     char where[32];
     snprintf(where, sizeof where, "panels[%d]", idx);
-    int line = node_line(pn);
+    int line = cfgl_node_line(pn);
     if (!fy_node_is_mapping(pn)) {
         err(c, line, where, "must be a mapping with type and rect");
         return;
@@ -257,7 +230,7 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
     json_t *o = to_json(root);
     static const char *const top[] = {"title", "screens", "canvas", "scale", "fps", "anim_fps",
                                       "panels", NULL};
-    check_keys(c, o, root, node_line(root), "", top);
+    check_keys(c, o, root, cfgl_node_line(root), "", top);
     json_t *title = json_object_get(o, "title");
     if (title && !json_is_string(title))
         err(c, line_of_key(root, "title", 1), "title", "must be a string");
@@ -273,7 +246,7 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
     } else {
         static const char *const sk[] = {"cols", "rows", "width", "height", "bezel_x", "bezel_y",
                                          NULL};
-        sl = node_line(sn) ? node_line(sn) : sl;
+        sl = cfgl_node_line(sn) ? cfgl_node_line(sn) : sl;
         check_keys(c, s, sn, sl, "screens", sk);
         int_field(c, s, sl, "screens", "cols", 1, 16, true, &l->cols);
         int_field(c, s, sl, "screens", "rows", 1, 16, true, &l->rows);
@@ -323,7 +296,7 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
         int i = 0;
         while ((ch = fy_node_sequence_iterate(pn, &it))) {
             if (l->npanels >= LAYOUT_MAX_PANELS) {
-                err(c, node_line(ch), "panels", "at most %d panels", LAYOUT_MAX_PANELS);
+                err(c, cfgl_node_line(ch), "panels", "at most %d panels", LAYOUT_MAX_PANELS);
                 break;
             }
             parse_panel(c, l, ch, i++);
