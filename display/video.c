@@ -173,7 +173,11 @@ static GstBusSyncReply on_bus(GstBus *bus, GstMessage *msg, gpointer ud)
     default:
         break;
     }
-    return GST_BUS_DROP; /* nobody pops the bus: keep it empty */
+    /* nobody pops the bus: keep it empty. A sync handler that drops a message owns it
+     * (GstBusSyncHandler's contract); each message holds a reference on its source, so a
+     * message left alive here keeps the whole pipeline, its sockets and its bus alive. */
+    gst_message_unref(msg);
+    return GST_BUS_DROP;
 }
 
 static gboolean on_select_stream(GstElement *src, guint num, GstCaps *caps, gpointer ud)
@@ -455,7 +459,9 @@ int video_init(void)
         }
         gst_object_unref(f);
     }
-    vw.teardown = g_thread_pool_new(teardown_job, NULL, -1, FALSE, NULL);
+    /* at most 4 teardowns at once: a tour switching 16 tiles queues the rest, and a dead
+     * camera's teardown (bounded by rtspsrc's teardown-timeout) delays only the queue */
+    vw.teardown = g_thread_pool_new(teardown_job, NULL, 4, FALSE, NULL);
     if (!vw.teardown) return -1;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

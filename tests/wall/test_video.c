@@ -13,6 +13,7 @@
  * Needs citywall-sim built with gst-rtsp-server (CW_BUILD_DIR) and the demo config
  * (CW_SOURCE_DIR).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -440,6 +441,74 @@ static double sim_cpu_window(int ms)
     return 100 * (s1 - s0) / ((now_ms_f() - w0) / 1000);
 }
 
+static int fd_count(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n - 1; /* the directory's own fd */
+}
+
+/* 25 rounds of 4 tiles opened, playing and closed (100 pipelines built and torn down): the
+ * process's file descriptors and threads come back to where they were (the teardown is
+ * asynchronous, so wait for it with a deadline). A leaked pipeline keeps its bus's poll fds
+ * and rtspsrc's sockets open, which months of 轮巡 tours would turn into thousands. */
+static void test_open_close_releases_everything(void **state)
+{
+    (void)state;
+    static const char *cams[4] = {"LH-00-CAM-W02", "LH-01-CAM-W01", "LH-02-CAM-W01",
+                                  "LH-03-CAM-W01"};
+    /* one warm-up round: plugins load, pools and the teardown threads start */
+    int fds0 = -1, threads0 = -1;
+    for (int round = 0; round < 26; round++) {
+        video_t *v[4];
+        for (int i = 0; i < 4; i++) {
+            char url[256];
+            sub_url(url, sizeof url, cams[i]);
+            v[i] = video_open(url, on_wake, NULL);
+            assert_non_null(v[i]);
+        }
+        for (int i = 0; i < 4; i++)
+            assert_true(wait_for(v[i], has_frame, 15000) >= 0);
+        for (int i = 0; i < 4; i++)
+            video_close(v[i]);
+        if (round == 0) {
+            /* the warm-up's teardowns finish: the count stops falling */
+            int64_t deadline = now_ms() + 10000;
+            int prev = fd_count();
+            for (;;) {
+                pause_ms(300);
+                int now = fd_count();
+                if (now == prev || now_ms() > deadline) break;
+                prev = now;
+            }
+            fds0 = fd_count();
+            threads0 = proc_threads();
+        }
+    }
+    int64_t t0 = now_ms(), deadline = t0 + 10000;
+    int fds = fd_count();
+    while (fds > fds0 + 2 && now_ms() < deadline) {
+        pause_ms(50);
+        fds = fd_count();
+    }
+    /* idle pool threads (GStreamer's task pool, the teardown pool) retire on their own */
+    deadline = now_ms() + 30000;
+    int threads = proc_threads();
+    while (threads > threads0 + 4 && now_ms() < deadline) {
+        pause_ms(100);
+        threads = proc_threads();
+    }
+    printf("[video] 100 tiles opened and closed: fds %d -> %d, threads %d -> %d (settled %.1f s "
+           "after the last close)\n",
+           fds0, fds, threads0, threads, (double)(now_ms() - t0) / 1000);
+    assert_true(fds <= fds0 + 2);
+    assert_true(threads <= threads0 + 4);
+}
+
 /* 16 sub-stream tiles of 16 cameras play together; what they cost. */
 static void test_sixteen_tiles(void **state)
 {
@@ -606,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_unreachable_and_unknown),
         cmocka_unit_test(test_gl_upload),
         cmocka_unit_test(test_sixteen_tiles),
+        cmocka_unit_test(test_open_close_releases_everything),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
