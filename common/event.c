@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "cwtime.h"
+#include "utf8.h"
 
 static const char *const type_names[EV__COUNT] = {
     "ticket.issued",   "ticket.called",  "ticket.recalled",    "ticket.started",
@@ -112,29 +113,8 @@ static int utf8_scan(const char *str, size_t len, bool allow_newlines)
             i++;
             continue;
         }
-        size_t n;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 3;
-            if (c == 0xE0)
-                lo = 0xA0;
-            else if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 4;
-            if (c == 0xF0)
-                lo = 0x90;
-            else if (c == 0xF4)
-                hi = 0x8F;
-        } else {
-            return U8_INVALID;
-        }
-        if (len - i < n || s[i + 1] < lo || s[i + 1] > hi) return U8_INVALID;
-        for (size_t k = 2; k < n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return U8_INVALID;
-        }
+        size_t n = utf8_seq(s + i, len - i);
+        if (!n) return U8_INVALID;
         if (c == 0xC2 && s[i + 1] <= 0x9F) control = 1; /* C1: U+0080..U+009F */
         i += n;
     }

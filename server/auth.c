@@ -236,6 +236,24 @@ static session *session_add(auth_t *a, const char *hash, const char *user, int64
     return s;
 }
 
+static failure *failure_get(auth_t *a, const char *user, const char *peer, bool create);
+
+/* Failed-login counters and lockouts are kept in the store too, so that a restart doesn't end
+ * a lockout (SPEC §8). Rows are keyed as the in-memory key is: user and peer, 64 bytes each. */
+static void failure_save(auth_t *a, const char *user, const char *peer, const failure *f)
+{
+    char u[65], p[65];
+    snprintf(u, sizeof(u), "%.64s", user);
+    snprintf(p, sizeof(p), "%.64s", peer);
+    store_job *j = store_job_new_sql("INSERT OR REPLACE INTO login_failures(user, peer, count,"
+                                     " locked_until_ms) VALUES(?,?,?,?)");
+    store_job_arg_text(j, u);
+    store_job_arg_text(j, p);
+    store_job_arg_int(j, f->count);
+    store_job_arg_int(j, f->locked_until_ms);
+    hub_store_fire(a->hub, j);
+}
+
 int auth_load_sessions(auth_t *a)
 {
     sqlite3_stmt *st;
@@ -248,6 +266,25 @@ int auth_load_sessions(auth_t *a)
                     (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
                     sqlite3_column_int64(st, 3));
     sqlite3_finalize(st);
+    int64_t now = cwt_real_ms();
+    if (sqlite3_prepare_v2(store_reader(a->hub->store),
+                           "SELECT user, peer, count, locked_until_ms FROM login_failures"
+                           " WHERE count > 0 OR locked_until_ms > ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, now);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        failure *f = failure_get(a, (const char *)sqlite3_column_text(st, 0),
+                                 (const char *)sqlite3_column_text(st, 1), true);
+        if (!f) continue;
+        f->count = sqlite3_column_int(st, 2);
+        f->locked_until_ms = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_finalize(st);
+    store_job *j = store_job_new_sql(
+        "DELETE FROM login_failures WHERE count = 0 AND locked_until_ms <= ?");
+    store_job_arg_int(j, now);
+    hub_store_fire(a->hub, j);
     return 0;
 }
 
@@ -466,6 +503,11 @@ auth_login_result *auth_take_logins(auth_t *a)
                 if (strncmp(a->failures[i].key, x->user, strlen(x->user)) == 0 &&
                     a->failures[i].key[strlen(x->user)] == '|')
                     a->failures[i].count = 0;
+            char u[65];
+            snprintf(u, sizeof(u), "%.64s", x->user);
+            store_job *fj = store_job_new_sql("UPDATE login_failures SET count = 0 WHERE user = ?");
+            store_job_arg_text(fj, u);
+            hub_store_fire(a->hub, fj);
         } else {
             a->hub->m.login_failed++;
             failure *f = failure_get(a, x->user, x->cookie, true);
@@ -473,6 +515,7 @@ auth_login_result *auth_take_logins(auth_t *a)
                 f->locked_until_ms = cwt_real_ms() + (int64_t)cfg->limits.login_lockout_s * 1000;
                 f->count = 0;
             }
+            if (f) failure_save(a, x->user, x->cookie, f);
             char detail[160];
             snprintf(detail, sizeof(detail), "failed from %s", x->cookie);
             hub_audit(a->hub, x->user, "login_failed", detail);

@@ -33,7 +33,7 @@ auth_t *auth_create(hub_t *hub);
 void auth_destroy(auth_t *a);
 /* The config was reloaded: rebuild per-account hall masks. */
 void auth_reconfigure(auth_t *a);
-/* Load stored sessions (at start). */
+/* Load stored sessions and failed-login counters (at start). */
 int auth_load_sessions(auth_t *a);
 
 /* From "Bearer X": a wall token (read) or hall token (write); 0 on success. */

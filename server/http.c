@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 
 #include "ingest.h"
+#include "utf8.h"
 #include "live.h"
 
 #define HTTP_SMALL_BODY (64 * 1024) /* every body but an ingest batch */
@@ -60,6 +61,7 @@ void http_error(http_resp *r, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    utf8_scrub(msg); /* cut mid-character, or quoting a client's bytes */
     http_json(r, status, json_pack("{s:s}", "error", msg));
 }
 
@@ -94,6 +96,40 @@ static void respond(struct lws *wsi, http_pss *p)
     lws_callback_on_writable(wsi);
 }
 
+/* Adds the security headers of every answer (SPEC §8) at *q: a Content-Security-Policy that
+ * allows only the hub's own scripts, styles, images and connections (inline style attributes
+ * stay allowed: the dashboard sets widths and colours in its markup; no inline script), plus
+ * nosniff, no referrer and no framing. Returns 0, or -1 when they don't fit before end. */
+static int add_security_headers(struct lws *wsi, unsigned char **q, unsigned char *end)
+{
+    char host[200], ws[420] = "";
+    int hl = lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST);
+    bool host_ok = hl > 0;
+    for (int i = 0; i < hl && host_ok; i++)
+        host_ok = (host[i] >= 'a' && host[i] <= 'z') || (host[i] >= 'A' && host[i] <= 'Z') ||
+                  (host[i] >= '0' && host[i] <= '9') || strchr(".-:[]", host[i]);
+    if (host_ok) /* 'self' covers ws(s) of the same host only in CSP Level 3 browsers */
+        snprintf(ws, sizeof(ws), " ws://%s wss://%s", host, host);
+    char csp[700];
+    int n = snprintf(csp, sizeof(csp),
+                     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                     "img-src 'self' data:; connect-src 'self'%s; object-src 'none'; "
+                     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+                     ws);
+    static const char *const fixed[][2] = {{"x-content-type-options:", "nosniff"},
+                                           {"referrer-policy:", "no-referrer"},
+                                           {"x-frame-options:", "DENY"}};
+    if (lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
+                                    (const unsigned char *)csp, n, q, end))
+        return -1;
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)fixed[i][0],
+                                        (const unsigned char *)fixed[i][1],
+                                        (int)strlen(fixed[i][1]), q, end))
+            return -1;
+    return 0;
+}
+
 static int write_response(hub_t *hub, struct lws *wsi, http_pss *p)
 {
     if (!p->headers_sent) {
@@ -118,6 +154,7 @@ static int write_response(hub_t *hub, struct lws *wsi, http_pss *p)
                                         (const unsigned char *)nocache, sizeof(nocache) - 1, &q,
                                         end))
             return -1;
+        if (add_security_headers(wsi, &q, end)) return -1;
         if (lws_finalize_write_http_header(wsi, start, &q, end)) return -1;
         p->headers_sent = true;
         if (p->resp.len) {
@@ -185,7 +222,13 @@ static int serve_static(struct lws *wsi, const char *path, int *rc)
         snprintf(full, sizeof(full), "%s/assets/web%s", CW_SOURCE_DIR, rel);
     struct stat st;
     if (stat(full, &st) < 0 || !S_ISREG(st.st_mode)) return 0;
-    int n = lws_serve_http_file(wsi, full, mime_of(full), NULL, 0);
+    unsigned char hdrs[1024], *q = hdrs; /* encoded by lws: h1 text or h2 HPACK */
+    if (add_security_headers(wsi, &q, hdrs + sizeof(hdrs) - 1)) {
+        *rc = -1;
+        return 1;
+    }
+    *q = 0; /* lws looks for a cache-control in it with strstr */
+    int n = lws_serve_http_file(wsi, full, mime_of(full), (const char *)hdrs, (int)(q - hdrs));
     *rc = (n < 0 || (n > 0 && lws_http_transaction_completed(wsi))) ? -1 : 0;
     return 1;
 }
@@ -616,6 +659,76 @@ void http_deliver_login(hub_t *hub, auth_login_result *res)
     respond(p->wsi, p);
 }
 
+/* ---- WebSocket Origin check ------------------------------------------------------------- */
+
+static const char *const ws_path_names[HTTP_WS_NPATHS] = {"/live", "/ingest"};
+static uint64_t ws_origin_refused[HTTP_WS_NPATHS];
+
+const char *http_ws_path_name(int path)
+{
+    return path >= 0 && path < HTTP_WS_NPATHS ? ws_path_names[path] : "?";
+}
+
+uint64_t http_ws_origin_refused(int path)
+{
+    return path >= 0 && path < HTTP_WS_NPATHS ? ws_origin_refused[path] : 0;
+}
+
+static bool origin_matches(const hub_t *hub, struct lws *wsi, const char *origin)
+{
+    const cfg_t *cfg = hub->cfg;
+    for (int i = 0; i < cfg->norigins; i++)
+        if (strcmp(origin, cfg->origins[i]) == 0) return true;
+    char host[256], self[300];
+    if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0) return false;
+    snprintf(self, sizeof(self), "http://%s", host);
+    if (strcmp(origin, self) == 0) return true;
+    snprintf(self, sizeof(self), "https://%s", host);
+    return strcmp(origin, self) == 0;
+}
+
+int http_ws_origin_check(hub_t *hub, struct lws *wsi, int path)
+{
+    char origin[256];
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0) return 0; /* not a browser */
+    /* an Origin longer than the buffer is never an allowed one */
+    if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0) origin[0] = 0;
+    else if (origin_matches(hub, wsi, origin)) return 0;
+    uint64_t n = ++ws_origin_refused[path];
+    char shown[80];
+    size_t k = 0;
+    for (const char *c = origin[0] ? origin : "(over 255 bytes)"; *c && k < sizeof(shown) - 1;
+         c++)
+        shown[k++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
+    shown[k] = 0;
+    if (n % 1000 == 1)
+        fprintf(stderr, "citywall-hub: WebSocket %s refused: Origin %s is not an allowed origin "
+                "(citywall_ws_origin_refused_total{path=\"%s\"} %llu)\n",
+                http_ws_path_name(path), shown, http_ws_path_name(path), (unsigned long long)n);
+    char msg[160];
+    snprintf(msg, sizeof(msg), "origin %s is not allowed for %s", shown, http_ws_path_name(path));
+    json_t *o = json_pack("{s:s}", "error", msg);
+    char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (body) {
+        char head[160];
+        int hl = snprintf(head, sizeof(head),
+                          "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\n"
+                          "content-length: %zu\r\nconnection: close\r\n\r\n", strlen(body));
+        size_t bl = strlen(body), len = (size_t)hl + bl;
+        unsigned char *buf = malloc(LWS_PRE + len);
+        if (buf) {
+            memcpy(buf + LWS_PRE, head, (size_t)hl);
+            memcpy(buf + LWS_PRE + hl, body, bl);
+            /* the wsi has the ws role already; lws sends LWS_WRITE_HTTP bytes as they are */
+            (void)lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP);
+            free(buf);
+        }
+        free(body);
+    }
+    return -1;
+}
+
 /* ---- /ingest WebSocket ------------------------------------------------------------------ */
 
 typedef struct ingest_pss {
@@ -734,6 +847,8 @@ int ingest_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     hub_t *hub = vh ? lws_get_vhost_user(vh) : NULL;
     ingest_pss *p = user;
     switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return hub && http_ws_origin_check(hub, wsi, HTTP_WS_INGEST) < 0 ? 1 : 0;
     case LWS_CALLBACK_ESTABLISHED: {
         p->wsi = wsi;
         p->conn_id = hub_conn_register(p);

@@ -46,6 +46,21 @@ void http_error(http_resp *r, int status, const char *fmt, ...)
 /* Query argument by name ("hall"); NULL when absent. buf holds the decoded value. */
 const char *http_arg(const http_req *rq, const char *name, char *buf, int len);
 
+/* WebSocket paths whose handshakes are checked for their Origin. */
+enum { HTTP_WS_LIVE, HTTP_WS_INGEST, HTTP_WS_NPATHS };
+
+/* Origin rule for a WebSocket handshake (SPEC §8), called from
+ * LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION of path (HTTP_WS_*). No Origin header: not a browser
+ * (gateway, wall, tool), allowed. Otherwise the Origin must equal one of
+ * server.allowed_origins or the hub's own origin, http[s]:// + the Host it was reached by.
+ * Returns 0 to allow. On refusal it writes a 403 answer with a message, counts it
+ * (http_ws_origin_refused), logs it and returns -1; the callback must then return nonzero. */
+int http_ws_origin_check(hub_t *hub, struct lws *wsi, int path);
+/* Handshakes on path (HTTP_WS_*) refused for their Origin since the hub started. */
+uint64_t http_ws_origin_refused(int path);
+/* "/live" or "/ingest" for HTTP_WS_*. */
+const char *http_ws_path_name(int path);
+
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                   size_t len);
 size_t http_pss_size(void);
@@ -63,6 +78,12 @@ int ingest_ws_shutdown(void);
 
 /* May this request read (an account, or a wall token)? Otherwise fills resp with 401/403. */
 bool rest_can_read(http_req *rq, http_resp *rs);
+/* The configured hall `id` the caller may see: its index, or -1 after answering 404 or 403. */
+int rest_hall_arg(http_req *rq, http_resp *rs, const char *id);
+/* Query argument `name` as an integer from lo to hi: 1 and *out set, 0 when absent (out
+ * untouched), -1 after answering 400 with a message naming the argument. */
+int rest_int_arg(http_req *rq, http_resp *rs, const char *name, int64_t lo, int64_t hi,
+                 int64_t *out);
 /* REST API (rest.c): handle a synchronous request; returns 0 when resp is filled. */
 int rest_handle(http_req *rq, http_resp *resp);
 /* Prometheus text (metrics.c), malloc'd. */

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "live_msg.h"
+#include "http.h"
 #include "mergepatch.h"
 
 #define LIVE_RING_CAP 1024
@@ -14,8 +16,9 @@
 #define LIVE_AUTH_TIMEOUT_MS 5000
 #define LIVE_STUCK_MS 30000
 #define LIVE_CLOSE_TOO_SLOW 4008
+#define LIVE_TOO_SLOW_GRACE_S 5 /* judged too slow: this long for the socket to take the 4008 */
 
-enum { DOC_CITY, DOC_HALL, DOC_ALERTS };
+enum { DOC_CITY = LIVEMSG_CITY, DOC_HALL = LIVEMSG_HALL, DOC_ALERTS = LIVEMSG_ALERTS };
 
 typedef struct frame {
     unsigned char *buf; /* LWS_PRE headroom + payload */
@@ -35,7 +38,7 @@ typedef struct live_doc {
     bool names;
     bool *mask; /* city docs of hall accounts: which halls (owned); NULL = all */
     char key[512];
-    char topic[48];
+    char topic[LIVEMSG_TOPIC_MAX + 1];
     json_t *doc;
     uint64_t rev;
     uint64_t built_version;
@@ -57,7 +60,7 @@ typedef struct live_sub {
     bool recovering;
     int max_hz;
     int64_t last_sent_us;
-    char doc_topic_tmp[48]; /* used only while rebinding after a reload */
+    char doc_topic_tmp[LIVEMSG_TOPIC_MAX + 1]; /* used only while rebinding after a reload */
 } live_sub;
 
 typedef struct live_client {
@@ -72,6 +75,7 @@ typedef struct live_client {
     int nsubs, capsubs;
     frame *ctl;
     int nctl, capctl;
+    size_t ctl_bytes; /* payload bytes in ctl, at most limits.client_buffer_bytes */
     unsigned char *rx;
     size_t rxlen;
     bool rx_overflow;
@@ -87,6 +91,7 @@ struct live {
     uint64_t rev;
     int64_t unpublished_ack_us;
     lws_sorted_usec_list_t sul_tick;
+    lws_sorted_usec_list_t sul_defer; /* the earliest deferred doc's publish time */
     bool started;
 };
 
@@ -282,8 +287,27 @@ static void client_want_write(live_client *c)
     if (c->wsi) lws_callback_on_writable(c->wsi);
 }
 
+/* Too slow (SPEC §4): nothing more is queued for c, and it is closed with 4008 too_slow as
+ * soon as its socket takes the close frame, or dropped LIVE_TOO_SLOW_GRACE_S later. */
+static void client_too_slow(hub_t *hub, live_client *c)
+{
+    hub->m.live_too_slow++;
+    for (int i = 0; i < c->nctl; i++) frame_free(&c->ctl[i]);
+    c->nctl = 0;
+    c->ctl_bytes = 0;
+    c->closing = true;
+    c->close_code = LIVE_CLOSE_TOO_SLOW;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LIVE_TOO_SLOW_GRACE_S);
+    client_want_write(c);
+}
+
 static void client_ctl(live_client *c, json_t *msg)
 {
+    hub_t *hub = lws_get_vhost_user(lws_get_vhost(c->wsi));
+    if (c->closing && c->close_code == LIVE_CLOSE_TOO_SLOW) {
+        json_decref(msg);
+        return;
+    }
     if (c->nctl == c->capctl) {
         int nc = c->capctl ? c->capctl * 2 : 4;
         frame *nf = realloc(c->ctl, sizeof(*nf) * nc);
@@ -296,6 +320,12 @@ static void client_ctl(live_client *c, json_t *msg)
     }
     c->ctl[c->nctl++] = frame_from_json(msg);
     json_decref(msg);
+    c->ctl_bytes += c->ctl[c->nctl - 1].len;
+    /* replies the client doesn't read (pongs, errors) are capped like any queued bytes */
+    if (c->ctl_bytes > (size_t)hub->cfg->limits.client_buffer) {
+        client_too_slow(hub, c);
+        return;
+    }
     client_want_write(c);
 }
 
@@ -357,70 +387,23 @@ static uint64_t resume_base(live_doc *d, uint64_t since)
 
 static int parse_topic(live_t *L, const char *t, int *kind, int *hall)
 {
-    if (strcmp(t, "city") == 0) {
-        *kind = DOC_CITY;
-        *hall = -1;
-        return 0;
-    }
-    if (strcmp(t, "alerts") == 0) {
-        *kind = DOC_ALERTS;
-        *hall = -1;
-        return 0;
-    }
-    if (strncmp(t, "hall/", 5) == 0) {
-        int h = cfg_hall_index(L->hub->cfg, t + 5);
-        if (h < 0) return -1;
-        *kind = DOC_HALL;
-        *hall = h;
-        return 0;
-    }
-    return -1;
+    return livemsg_topic_parse(L->hub->cfg, t, kind, hall);
 }
 
-static void op_subscribe(live_t *L, live_client *c, json_t *msg)
+static void op_subscribe(live_t *L, live_client *c, const livemsg *msg)
 {
-    json_t *topics = json_object_get(msg, "topics");
-    if (!json_is_array(topics)) {
-        client_error(c, "bad_request", "subscribe: topics must be an array of strings");
-        return;
-    }
-    json_t *since = json_object_get(msg, "since");
-    const char *since_epoch = NULL;
-    uint64_t since_rev = 0;
-    if (since) {
-        json_t *e = json_object_get(since, "epoch"), *r = json_object_get(since, "rev");
-        if (!json_is_string(e) || !json_is_integer(r) || json_integer_value(r) < 0) {
-            client_error(c, "bad_request", "subscribe: since must be {\"epoch\":string,\"rev\":integer}");
-            return;
-        }
-        since_epoch = json_string_value(e);
-        since_rev = (uint64_t)json_integer_value(r);
-    }
-    int max_hz = 0;
-    json_t *hz = json_object_get(msg, "max_hz");
-    if (hz) {
-        if (!json_is_number(hz) || json_number_value(hz) <= 0) {
-            client_error(c, "bad_request", "subscribe: max_hz must be a positive number");
-            return;
-        }
-        max_hz = (int)json_number_value(hz);
-        if (max_hz < 1) max_hz = 1;
-    }
-    bool resume = since_epoch && strcmp(since_epoch, L->hub->epoch) == 0;
-    size_t i;
-    json_t *t;
-    json_array_foreach(topics, i, t)
-    {
-        const char *name = json_string_value(t);
-        int kind, hall;
+    bool resume = msg->has_since && strcmp(msg->since_epoch, L->hub->epoch) == 0;
+    for (size_t i = 0; i < msg->ntopics; i++) {
+        const livemsg_topic *t = &msg->topics[i];
+        int kind = t->kind, hall = t->hall;
         char m[160];
-        if (!name || parse_topic(L, name, &kind, &hall) < 0) {
-            snprintf(m, sizeof(m), "unknown topic '%s'", name ? name : "(not a string)");
+        if (kind == LIVEMSG_NOTOPIC) {
+            livemsg_topic_error(t, m, sizeof(m));
             client_error(c, "unknown_topic", m);
             continue;
         }
         if (kind == DOC_HALL && !auth_may_see(&c->who, hall)) {
-            snprintf(m, sizeof(m), "topic '%s' is not visible to %s", name, c->who.user);
+            livemsg_format(m, sizeof(m), "topic '%s' is not visible to %s", t->name, c->who.user);
             client_error(c, "forbidden", m);
             continue;
         }
@@ -441,11 +424,11 @@ static void op_subscribe(live_t *L, live_client *c, json_t *msg)
             s->doc = d;
             d->nsubs++;
         }
-        s->max_hz = max_hz;
+        s->max_hz = msg->max_hz;
         s->recovering = false;
         s->need_snapshot = true;
         if (resume) {
-            uint64_t base = resume_base(d, since_rev);
+            uint64_t base = resume_base(d, msg->since_rev);
             if (base) {
                 s->sent_rev = base;
                 s->need_snapshot = false;
@@ -456,26 +439,18 @@ static void op_subscribe(live_t *L, live_client *c, json_t *msg)
     client_want_write(c);
 }
 
-static void op_unsubscribe(live_client *c, json_t *msg)
+static void op_unsubscribe(live_client *c, const livemsg *msg)
 {
-    json_t *topics = json_object_get(msg, "topics");
-    size_t i;
-    json_t *t;
-    if (!json_is_array(topics)) {
-        client_error(c, "bad_request", "unsubscribe: topics must be an array of strings");
-        return;
-    }
-    json_array_foreach(topics, i, t)
-    {
-        const char *name = json_string_value(t);
+    for (size_t i = 0; i < msg->ntopics; i++) {
+        const char *name = msg->topics[i].name;
         for (int k = 0; name && k < c->nsubs; k++)
             if (strcmp(c->subs[k].doc->topic, name) == 0) client_drop_sub(c, k--);
     }
 }
 
-static void op_auth(live_t *L, live_client *c, json_t *msg)
+static void op_auth(live_t *L, live_client *c, const livemsg *msg)
 {
-    const char *tok = json_string_value(json_object_get(msg, "token"));
+    const char *tok = msg->token;
     if (c->authed) {
         client_error(c, "bad_request", "already authenticated");
         return;
@@ -492,37 +467,28 @@ static void op_auth(live_t *L, live_client *c, json_t *msg)
 
 static void handle_message(live_t *L, live_client *c, const char *text, size_t len)
 {
-    json_error_t jerr;
-    json_t *msg = json_loadb(text, len, 0, &jerr);
-    const char *op = msg ? json_string_value(json_object_get(msg, "op")) : NULL;
-    if (!op) {
-        char m[200];
-        if (!msg)
-            snprintf(m, sizeof(m), "not JSON: %s at line %d column %d", jerr.text, jerr.line,
-                     jerr.column);
-        else
-            snprintf(m, sizeof(m), "message must be an object with a string \"op\"");
-        client_error(c, "bad_request", m);
-    } else if (strcmp(op, "auth") == 0) {
-        op_auth(L, c, msg);
+    livemsg msg;
+    livemsg_parse(L->hub->cfg, text, len, &msg);
+    if (msg.op == LIVEMSG_INVALID) {
+        client_error(c, msg.code, msg.message);
+    } else if (msg.op == LIVEMSG_AUTH) {
+        op_auth(L, c, &msg);
     } else if (!c->authed) {
         client_error(c, "auth_required", "send {\"op\":\"auth\",\"token\":...} first");
-    } else if (strcmp(op, "subscribe") == 0) {
-        op_subscribe(L, c, msg);
-    } else if (strcmp(op, "unsubscribe") == 0) {
-        op_unsubscribe(c, msg);
-    } else if (strcmp(op, "ping") == 0) {
+    } else if (msg.code) {
+        client_error(c, msg.code, msg.message);
+    } else if (msg.op == LIVEMSG_SUBSCRIBE) {
+        op_subscribe(L, c, &msg);
+    } else if (msg.op == LIVEMSG_UNSUBSCRIBE) {
+        op_unsubscribe(c, &msg);
+    } else if (msg.op == LIVEMSG_PING) {
         client_ctl(c, json_pack("{s:s}", "op", "pong"));
-    } else if (strcmp(op, "report") == 0) {
+    } else if (msg.op == LIVEMSG_REPORT) {
         json_decref(c->report);
-        c->report = json_incref(msg);
+        c->report = json_incref(msg.json);
         json_object_set_new(c->report, "received_ms", json_integer(cwt_real_ms()));
-    } else {
-        char m[160];
-        snprintf(m, sizeof(m), "unknown op '%.64s'", op);
-        client_error(c, "bad_request", m);
     }
-    json_decref(msg);
+    livemsg_free(&msg);
 }
 
 /* ---- writing ---------------------------------------------------------------------------- */
@@ -630,6 +596,7 @@ static int client_writeable(live_t *L, live_client *c)
         frame f = c->ctl[0];
         memmove(c->ctl, c->ctl + 1, sizeof(frame) * (c->nctl - 1));
         c->nctl--;
+        c->ctl_bytes -= f.len;
         int rc = write_frame(L, c, &f);
         frame_free(&f);
         if (rc < 0) return -1;
@@ -637,7 +604,9 @@ static int client_writeable(live_t *L, live_client *c)
         return 0;
     }
     if (c->closing) {
-        lws_close_reason(c->wsi, c->close_code, NULL, 0);
+        bool slow = c->close_code == LIVE_CLOSE_TOO_SLOW;
+        lws_close_reason(c->wsi, c->close_code, (unsigned char *)(slow ? "too_slow" : NULL),
+                         slow ? 8 : 0);
         return -1;
     }
     /* The pending subscription with the lowest target rev: a connection sees revs in order,
@@ -661,20 +630,39 @@ static int client_writeable(live_t *L, live_client *c)
 
 /* ---- tick ------------------------------------------------------------------------------- */
 
+static void defer_cb(lws_sorted_usec_list_t *sul);
+
+/* Publish every doc whose state moved and whose last publish is at least a tick old. A doc
+ * that moved sooner is published exactly one tick after its last publish (sul_defer), not at
+ * the next periodic tick, whose phase is unrelated and could add most of a second tick. */
 static void publish_due(live_t *L, bool force_all)
 {
     int64_t t = now_us();
     int64_t tick = (int64_t)L->hub->cfg->tick_ms * 1000;
-    bool any_deferred = false;
+    int64_t first_due = 0;
     for (live_doc *d = L->docs; d; d = d->next) {
         if (!d->nsubs) continue;
         if (!force_all && t - d->last_pub_us < tick) {
-            if (d->built && doc_version(L, d) != d->built_version) any_deferred = true;
+            if (d->built && doc_version(L, d) != d->built_version) {
+                int64_t due = d->last_pub_us + tick;
+                if (!first_due || due < first_due) first_due = due;
+            }
             continue;
         }
         doc_refresh(L, d);
     }
-    if (!any_deferred) L->unpublished_ack_us = 0;
+    if (!first_due) {
+        L->unpublished_ack_us = 0;
+    } else if (L->started) {
+        lws_sul_schedule(L->hub->lws, 0, &L->sul_defer, defer_cb,
+                         (lws_usec_t)(first_due > t ? first_due - t : 0));
+    }
+}
+
+static void defer_cb(lws_sorted_usec_list_t *sul)
+{
+    live_t *L = lws_container_of(sul, live_t, sul_defer);
+    publish_due(L, false);
 }
 
 static void tick_cb(lws_sorted_usec_list_t *sul)
@@ -700,9 +688,11 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
         }
         if (ms - c->last_writable_ms > LIVE_STUCK_MS) {
             /* accepted no bytes for 30 s: closed, 4008 too_slow if it can still be sent */
-            hub->m.live_too_slow++;
-            lws_close_reason(c->wsi, LIVE_CLOSE_TOO_SLOW, (unsigned char *)"too_slow", 8);
-            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            if (c->closing && c->close_code == LIVE_CLOSE_TOO_SLOW) continue; /* judged */
+            if (c->closing) /* its close frame never went out either */
+                lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            else
+                client_too_slow(hub, c);
             c->last_writable_ms = ms;
             continue;
         }
@@ -724,7 +714,7 @@ void live_start(live_t *L)
 
 void live_changed(live_t *L)
 {
-    publish_due(L, false); /* leading edge; later changes go out at the next tick */
+    publish_due(L, false); /* leading edge; later changes go out one tick after it */
 }
 
 void live_note_ack(live_t *L, int64_t mono_us)
@@ -733,25 +723,6 @@ void live_note_ack(live_t *L, int64_t mono_us)
 }
 
 /* ---- lws protocol ----------------------------------------------------------------------- */
-
-static bool origin_allowed(hub_t *hub, struct lws *wsi)
-{
-    char origin[256], host[256];
-    if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
-        return true; /* not a browser: no Origin header */
-    const cfg_t *cfg = hub->cfg;
-    for (int i = 0; i < cfg->norigins; i++)
-        if (strcmp(origin, cfg->origins[i]) == 0) return true;
-    /* the hub's own origin (the Host it was reached by) is always allowed */
-    if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) > 0) {
-        char self[300];
-        snprintf(self, sizeof(self), "http://%s", host);
-        if (strcmp(origin, self) == 0) return true;
-        snprintf(self, sizeof(self), "https://%s", host);
-        if (strcmp(origin, self) == 0) return true;
-    }
-    return false;
-}
 
 int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                   size_t len)
@@ -762,11 +733,8 @@ int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     live_t *L = hub ? hub->live : NULL;
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        if (!origin_allowed(hub, wsi)) {
-            hub->m.limit_1008++;
-            return 1; /* refused, whatever the credentials */
-        }
-        return 0;
+        /* refused (403), whatever the credentials */
+        return hub && http_ws_origin_check(hub, wsi, HTTP_WS_LIVE) < 0 ? 1 : 0;
     case LWS_CALLBACK_ESTABLISHED: {
         live_client *c = calloc(1, sizeof(*c));
         if (!c) return -1;
@@ -852,7 +820,10 @@ void live_destroy(live_t *L)
 {
     if (!L) return;
     /* after lws_context_destroy (hub->lws NULL) the sul's list is gone with the context */
-    if (L->started && L->hub->lws) lws_sul_cancel(&L->sul_tick);
+    if (L->started && L->hub->lws) {
+        lws_sul_cancel(&L->sul_tick);
+        lws_sul_cancel(&L->sul_defer);
+    }
     for (live_doc *d = L->docs, *n; d; d = n) {
         n = d->next;
         doc_free(d);
@@ -876,7 +847,7 @@ void live_reconfigure(live_t *L)
      * under the new config; clients get a snapshot (a new config is a new picture). */
     for (live_client *c = L->clients; c; c = c->next) {
         auth_refresh(L->hub->auth, &c->who);
-        char (*topics)[48] = c->nsubs ? malloc(sizeof(*topics) * c->nsubs) : NULL;
+        char (*topics)[LIVEMSG_TOPIC_MAX + 1] = c->nsubs ? malloc(sizeof(*topics) * c->nsubs) : NULL;
         int *hz = c->nsubs ? malloc(sizeof(int) * c->nsubs) : NULL;
         int n = 0;
         for (int i = 0; topics && hz && i < c->nsubs; i++) {
@@ -898,7 +869,8 @@ void live_reconfigure(live_t *L)
             c->subs[c->nsubs].recovering = false;
             c->subs[c->nsubs].last_sent_us = 0;
             /* doc is bound below, once the old docs are gone */
-            snprintf(c->subs[c->nsubs].doc_topic_tmp, 48, "%s", topics[i]);
+            snprintf(c->subs[c->nsubs].doc_topic_tmp, sizeof(c->subs[c->nsubs].doc_topic_tmp), "%s",
+                     topics[i]);
             c->nsubs++;
         }
         free(topics);
@@ -937,7 +909,7 @@ json_t *live_clients_json(live_t *L, const auth_who *who)
     json_t *arr = json_array();
     int64_t ms = cwt_mono_ms();
     for (live_client *c = L->clients; c; c = c->next) {
-        if (!c->authed) continue;
+        if (!c->authed || c->closing) continue; /* on its way out */
         if (who->halls) { /* a hall manager sees the clients watching only its halls */
             bool ok = c->who.halls != NULL;
             for (int i = 0; ok && i < L->hub->cfg->nhalls; i++)

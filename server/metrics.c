@@ -186,8 +186,13 @@ char *metrics_render(hub_t *hub, size_t *len)
     counter(&b, "citywall_limit_429_total", "requests over a rate limit", m->limit_429);
     counter(&b, "citywall_limit_1009_total", "WebSocket messages over the size limit",
             m->limit_1009);
-    counter(&b, "citywall_limit_1008_total", "WebSocket policy closes (auth, origin, rate)",
+    counter(&b, "citywall_limit_1008_total", "WebSocket policy closes (auth, rate)",
             m->limit_1008);
+    put(&b, "# HELP citywall_ws_origin_refused_total WebSocket handshakes refused (403) for "
+            "their Origin\n# TYPE citywall_ws_origin_refused_total counter\n");
+    for (int i = 0; i < HTTP_WS_NPATHS; i++)
+        put(&b, "citywall_ws_origin_refused_total{path=\"%s\"} %llu\n", http_ws_path_name(i),
+            (unsigned long long)http_ws_origin_refused(i));
     counter(&b, "citywall_limit_conns_total",
             "connections refused: over the limit per peer address", m->limit_conns);
     counter(&b, "citywall_logins_total", "successful logins", m->login_ok);

@@ -10,16 +10,17 @@
 #include "live.h"
 #include "rest_alerts.h"
 #include "pii.h"
+#include "route.h"
 
 #define PAGE_DEFAULT 500
 #define PAGE_MAX 5000
 
-typedef struct route {
-    int method;
-    const char *pattern; /* "*" matches one path segment */
-    int (*fn)(http_req *rq, http_resp *rs, const char *arg);
-    bool public_; /* no authentication needed */
-} route;
+typedef int (*rest_handler)(http_req *rq, http_resp *rs, const char *arg);
+
+_Static_assert((int)ROUTE_GET == LWSHUMETH_GET && (int)ROUTE_POST == LWSHUMETH_POST &&
+                   (int)ROUTE_OPTIONS == LWSHUMETH_OPTIONS && (int)ROUTE_PUT == LWSHUMETH_PUT &&
+                   (int)ROUTE_PATCH == LWSHUMETH_PATCH && (int)ROUTE_DELETE == LWSHUMETH_DELETE,
+               "route_method numbers are lws's");
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -48,11 +49,12 @@ static state_view view_of(const auth_who *w)
     return v;
 }
 
-static int hall_arg(http_req *rq, http_resp *rs, const char *id)
+int rest_hall_arg(http_req *rq, http_resp *rs, const char *id)
 {
-    int h = cfg_hall_index(rq->hub->cfg, id);
+    char err[256];
+    int h = route_hall(rq->hub->cfg, id, err, sizeof(err));
     if (h < 0) {
-        http_error(rs, 404, "unknown hall '%s'", id);
+        http_error(rs, 404, "%s", err);
         return -1;
     }
     if (!auth_may_see(&rq->who, h)) {
@@ -65,41 +67,19 @@ static int hall_arg(http_req *rq, http_resp *rs, const char *id)
 /* A time argument: RFC 3339, or a date "2026-11-23" (its local midnight). */
 static int time_arg(http_req *rq, http_resp *rs, const char *name, int64_t *out)
 {
-    char buf[64];
-    const char *v = http_arg(rq, name, buf, sizeof(buf));
-    if (!v) return 0;
-    if (cwt_parse_rfc3339(v, out, NULL) == 0) return 1;
-    int d = cwt_parse_date(v);
-    if (d > 0) {
-        int64_t noon_guess;
-        char s[40];
-        snprintf(s, sizeof(s), "%.10sT12:00:00Z", v);
-        if (cwt_parse_rfc3339(s, &noon_guess, NULL) == 0) {
-            cwt_local lt;
-            cwt_to_local(noon_guess, &lt);
-            *out = lt.day_start_ms;
-            return 1;
-        }
-    }
-    http_error(rs, 400, "%s: '%s' is not an RFC 3339 time or a date YYYY-MM-DD", name, v);
-    return -1;
+    char buf[64], err[256];
+    int rc = route_time(name, http_arg(rq, name, buf, sizeof(buf)), out, err, sizeof(err));
+    if (rc < 0) http_error(rs, 400, "%s", err);
+    return rc;
 }
 
-static int int_arg(http_req *rq, http_resp *rs, const char *name, int64_t lo, int64_t hi,
-                   int64_t *out)
+int rest_int_arg(http_req *rq, http_resp *rs, const char *name, int64_t lo, int64_t hi,
+                 int64_t *out)
 {
-    char buf[32];
-    const char *v = http_arg(rq, name, buf, sizeof(buf));
-    if (!v) return 0;
-    char *end;
-    long long x = strtoll(v, &end, 10);
-    if (!*v || *end || x < lo || x > hi) {
-        http_error(rs, 400, "%s: '%s' must be an integer from %lld to %lld", name, v,
-                   (long long)lo, (long long)hi);
-        return -1;
-    }
-    *out = x;
-    return 1;
+    char buf[32], err[256];
+    int rc = route_int(name, http_arg(rq, name, buf, sizeof(buf)), lo, hi, out, err, sizeof(err));
+    if (rc < 0) http_error(rs, 400, "%s", err);
+    return rc;
 }
 
 /* Review comments in stored bodies (SPEC §8): masked for every role that may see them, dropped
@@ -124,8 +104,7 @@ static json_t *redact(json_t *body, const auth_who *who, bool raw)
 static int raw_arg(http_req *rq, http_resp *rs, bool *raw)
 {
     char b[8];
-    const char *v = http_arg(rq, "raw", b, sizeof(b));
-    *raw = v && strcmp(v, "1") == 0;
+    *raw = route_flag(http_arg(rq, "raw", b, sizeof(b)));
     if (*raw && (rq->who.kind != AUTH_ACCOUNT || rq->who.role != CFG_ROLE_ADMIN)) {
         http_error(rs, 403, "raw=1 (unmasked personal data) is for admin accounts");
         return -1;
@@ -238,7 +217,7 @@ static int h_halls(http_req *rq, http_resp *rs, const char *arg)
 static int h_hall(http_req *rq, http_resp *rs, const char *id)
 {
     if (!rest_can_read(rq, rs)) return 0;
-    int h = hall_arg(rq, rs, id);
+    int h = rest_hall_arg(rq, rs, id);
     if (h >= 0) http_json(rs, 200, hall_registry(rq->hub, h, &rq->who));
     return 0;
 }
@@ -260,7 +239,7 @@ static int h_history(http_req *rq, http_resp *rs, const char *arg)
     char hbuf[64];
     const char *hall = http_arg(rq, "hall", hbuf, sizeof(hbuf));
     if (hall && *hall) {
-        if (hall_arg(rq, rs, hall) < 0) return 0;
+        if (rest_hall_arg(rq, rs, hall) < 0) return 0;
     } else if (rq->who.halls) {
         http_error(rs, 403, "hall=: a hall account must name one of its halls");
         return 0;
@@ -272,7 +251,7 @@ static int h_history(http_req *rq, http_resp *rs, const char *arg)
     cwt_to_local(now, &lt);
     from = lt.day_start_ms;
     if (time_arg(rq, rs, "from", &from) < 0 || time_arg(rq, rs, "to", &to) < 0 ||
-        int_arg(rq, rs, "step", 60, 86400 * 31, &step) < 0)
+        rest_int_arg(rq, rs, "step", 60, 86400 * 31, &step) < 0)
         return 0;
     if (to < from) {
         http_error(rs, 400, "to is before from");
@@ -330,7 +309,7 @@ static int h_events(http_req *rq, http_resp *rs, const char *arg)
     const char *hall = http_arg(rq, "hall", hbuf, sizeof(hbuf));
     const char *type = http_arg(rq, "type", tbuf, sizeof(tbuf));
     int hidx = -1;
-    if (hall && *hall && (hidx = hall_arg(rq, rs, hall)) < 0) return 0;
+    if (hall && *hall && (hidx = rest_hall_arg(rq, rs, hall)) < 0) return 0;
     if (type && ev_type_from_name(type) < 0) {
         http_error(rs, 400, "type: unknown event type '%s'", type);
         return 0;
@@ -339,8 +318,8 @@ static int h_events(http_req *rq, http_resp *rs, const char *arg)
     bool raw;
     if (raw_arg(rq, rs, &raw) < 0) return 0;
     if (time_arg(rq, rs, "from", &from) < 0 || time_arg(rq, rs, "to", &to) < 0 ||
-        int_arg(rq, rs, "after", 0, INT64_MAX, &after) < 0 ||
-        int_arg(rq, rs, "limit", 1, PAGE_MAX, &limit) < 0)
+        rest_int_arg(rq, rs, "after", 0, INT64_MAX, &after) < 0 ||
+        rest_int_arg(rq, rs, "limit", 1, PAGE_MAX, &limit) < 0)
         return 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(store_reader(rq->hub->store),
@@ -391,8 +370,8 @@ static int h_quarantine(http_req *rq, http_resp *rs, const char *arg)
     int64_t after = 0, limit = PAGE_DEFAULT;
     bool raw;
     if (raw_arg(rq, rs, &raw) < 0) return 0;
-    if (int_arg(rq, rs, "after", 0, INT64_MAX, &after) < 0 ||
-        int_arg(rq, rs, "limit", 1, PAGE_MAX, &limit) < 0)
+    if (rest_int_arg(rq, rs, "after", 0, INT64_MAX, &after) < 0 ||
+        rest_int_arg(rq, rs, "limit", 1, PAGE_MAX, &limit) < 0)
         return 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(store_reader(rq->hub->store),
@@ -459,7 +438,7 @@ static int h_closure_post(http_req *rq, http_resp *rs, const char *id)
         http_error(rs, 403, "closures need an admin, city or hall account");
         return 0;
     }
-    int h = hall_arg(rq, rs, id);
+    int h = rest_hall_arg(rq, rs, id);
     if (h < 0) return 0;
     json_t *b = json_loadb(rq->body ? rq->body : "", rq->body_len, 0, NULL);
     const char *from_s = json_string_value(json_object_get(b, "from"));
@@ -596,8 +575,8 @@ static int h_audit(http_req *rq, http_resp *rs, const char *arg)
         return 0;
     }
     int64_t after = 0, limit = PAGE_DEFAULT;
-    if (int_arg(rq, rs, "after", 0, INT64_MAX, &after) < 0 ||
-        int_arg(rq, rs, "limit", 1, PAGE_MAX, &limit) < 0)
+    if (rest_int_arg(rq, rs, "after", 0, INT64_MAX, &after) < 0 ||
+        rest_int_arg(rq, rs, "limit", 1, PAGE_MAX, &limit) < 0)
         return 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(store_reader(rq->hub->store),
@@ -676,88 +655,48 @@ static int h_backup(http_req *rq, http_resp *rs, const char *arg)
     return 0;
 }
 
-static const route routes[] = {
-    {LWSHUMETH_GET, "/healthz", h_healthz, true},
-    {LWSHUMETH_GET, "/readyz", h_readyz, true},
-    {LWSHUMETH_POST, "/api/v1/logout", h_logout, true},
-    {LWSHUMETH_GET, "/api/v1/me", h_me, false},
-    {LWSHUMETH_GET, "/api/v1/halls", h_halls, false},
-    {LWSHUMETH_GET, "/api/v1/halls/*", h_hall, false},
-    {LWSHUMETH_POST, "/api/v1/halls/*/closure", h_closure_post, false},
-    {LWSHUMETH_GET, "/api/v1/snapshot", h_snapshot, false},
-    {LWSHUMETH_GET, "/api/v1/history", h_history, false},
-    {LWSHUMETH_GET, "/api/v1/events", h_events, false},
-    {LWSHUMETH_GET, "/api/v1/quarantine", h_quarantine, false},
-    {LWSHUMETH_GET, "/api/v1/clients", h_clients, false},
-    {LWSHUMETH_GET, "/api/v1/recommend", h_recommend, false},
-    {LWSHUMETH_GET, "/api/v1/audit", h_audit, false},
-    {LWSHUMETH_POST, "/api/v1/admin/backup", h_backup, false},
-    {LWSHUMETH_GET, "/api/v1/alerts", rest_alerts_list, false},
-    {LWSHUMETH_GET, "/api/v1/alerts/*", rest_alerts_one, false},
-    {LWSHUMETH_POST, "/api/v1/alerts/*/ack", rest_alerts_ack, false},
-    {LWSHUMETH_GET, "/api/v1/silences", rest_silences_list, false},
-    {LWSHUMETH_POST, "/api/v1/silences", rest_silences_add, false},
-    {LWSHUMETH_DELETE, "/api/v1/silences", rest_silences_expire, false},
-    {LWSHUMETH_DELETE, "/api/v1/silences/*", rest_silences_expire, false},
-    {LWSHUMETH_GET, "/api/v1/reviews", rest_reviews, false},
-    {LWSHUMETH_GET, "/api/v1/cases", rest_cases, false},
-    {LWSHUMETH_POST, "/api/v1/cases/*", rest_case_move, false},
-    /* answered elsewhere; listed so that a wrong method gets 405 */
-    {LWSHUMETH_POST, "/api/v1/events", NULL, false},
-    {LWSHUMETH_POST, "/api/v1/login", NULL, true},
-    {LWSHUMETH_GET, "/metrics", NULL, true},
+static const rest_handler handlers[ROUTE_COUNT] = {
+    [ROUTE_HEALTHZ] = h_healthz,
+    [ROUTE_READYZ] = h_readyz,
+    [ROUTE_LOGOUT] = h_logout,
+    [ROUTE_ME] = h_me,
+    [ROUTE_HALLS] = h_halls,
+    [ROUTE_HALL] = h_hall,
+    [ROUTE_CLOSURE] = h_closure_post,
+    [ROUTE_SNAPSHOT] = h_snapshot,
+    [ROUTE_HISTORY] = h_history,
+    [ROUTE_EVENTS] = h_events,
+    [ROUTE_QUARANTINE] = h_quarantine,
+    [ROUTE_CLIENTS] = h_clients,
+    [ROUTE_RECOMMEND] = h_recommend,
+    [ROUTE_AUDIT] = h_audit,
+    [ROUTE_BACKUP] = h_backup,
+    [ROUTE_ALERTS] = rest_alerts_list,
+    [ROUTE_ALERT] = rest_alerts_one,
+    [ROUTE_ALERT_ACK] = rest_alerts_ack,
+    [ROUTE_SILENCES] = rest_silences_list,
+    [ROUTE_SILENCE_ADD] = rest_silences_add,
+    [ROUTE_SILENCES_EXPIRE] = rest_silences_expire,
+    [ROUTE_SILENCE_EXPIRE] = rest_silences_expire,
+    [ROUTE_REVIEWS] = rest_reviews,
+    [ROUTE_CASES] = rest_cases,
+    [ROUTE_CASE_MOVE] = rest_case_move,
+    /* ROUTE_INGEST, ROUTE_LOGIN, ROUTE_METRICS: answered in http.c */
 };
-
-/* Match a route pattern against path; a "*" segment matches one path segment, copied to seg. */
-static bool match(const char *pattern, const char *path, char *seg, size_t n)
-{
-    seg[0] = 0;
-    while (*pattern && *path) {
-        if (*pattern == '*') {
-            size_t k = strcspn(path, "/");
-            if (k == 0 || k >= n) return false;
-            memcpy(seg, path, k);
-            seg[k] = 0;
-            path += k;
-            pattern++;
-            continue;
-        }
-        if (*pattern++ != *path++) return false;
-    }
-    return !*pattern && !*path;
-}
-
-static const char *method_name(int m)
-{
-    static const char *names[] = {"GET", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"};
-    return m >= 0 && m <= LWSHUMETH_DELETE ? names[m] : "?";
-}
 
 int rest_handle(http_req *rq, http_resp *rs)
 {
-    char seg[128];
-    char allow[64] = "";
-    bool path_known = false;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (!match(routes[i].pattern, rq->path, seg, sizeof(seg))) continue;
-        path_known = true;
-        if (routes[i].method != rq->method) {
-            size_t o = strlen(allow);
-            snprintf(allow + o, sizeof(allow) - o, "%s%s", o ? ", " : "",
-                     method_name(routes[i].method));
-            continue;
-        }
-        if (!routes[i].fn) continue;
-        return routes[i].fn(rq, rs, seg);
-    }
-    if (path_known && allow[0]) {
-        snprintf(rs->allow, sizeof(rs->allow), "%s", allow);
-        http_error(rs, 405, "%s not allowed on %s (allowed: %s)", method_name(rq->method),
-                   rq->path, allow);
+    route_result r;
+    route_find(rq->method, rq->path, &r);
+    if (r.id >= 0 && handlers[r.id]) return handlers[r.id](rq, rs, r.seg);
+    if (r.path_known && r.allow[0]) {
+        snprintf(rs->allow, sizeof(rs->allow), "%s", r.allow);
+        http_error(rs, 405, "%s not allowed on %s (allowed: %s)", route_method_name(rq->method),
+                   route_text(rq->path), r.allow);
         return 0;
     }
     if (strncmp(rq->path, "/api/", 5) == 0) {
-        http_error(rs, 404, "no such API endpoint: %s", rq->path);
+        http_error(rs, 404, "no such API endpoint: %s", route_text(rq->path));
         return 0;
     }
     return -1; /* not an API path: static files */

@@ -53,16 +53,8 @@ static int hall_q(http_req *rq, http_resp *rs, const char *name)
     char buf[80];
     const char *v = http_arg(rq, name, buf, sizeof buf);
     if (!v || !*v) return -1;
-    int h = cfg_hall_index(rq->hub->cfg, v);
-    if (h < 0) {
-        http_error(rs, 404, "unknown hall '%s'", v);
-        return -2;
-    }
-    if (!auth_may_see(&rq->who, h)) {
-        http_error(rs, 403, "hall %s is not visible to %s", v, rq->who.user);
-        return -2;
-    }
-    return h;
+    int h = rest_hall_arg(rq, rs, v);
+    return h < 0 ? -2 : h;
 }
 
 static json_t *body_json(http_req *rq, http_resp *rs)
@@ -263,15 +255,10 @@ int rest_reviews(http_req *rq, http_resp *rs, const char *arg)
     int h = hall_q(rq, rs, "hall");
     if (h == -2) return 0;
     if (want_bad(rq)) return bad_reviews(rq, rs, h);
-    char ab[32], lb[32];
-    const char *after_s = http_arg(rq, "after", ab, sizeof ab);
-    const char *limit_s = http_arg(rq, "limit", lb, sizeof lb);
-    long long after = after_s ? strtoll(after_s, NULL, 10) : 0;
-    long long limit = limit_s ? strtoll(limit_s, NULL, 10) : PAGE_DEFAULT;
-    if (after < 0 || limit < 1 || limit > PAGE_MAX) {
-        http_error(rs, 400, "after must be >= 0 and limit from 1 to %d", PAGE_MAX);
+    int64_t after = 0, limit = PAGE_DEFAULT;
+    if (rest_int_arg(rq, rs, "after", 0, INT64_MAX, &after) < 0 ||
+        rest_int_arg(rq, rs, "limit", 1, PAGE_MAX, &limit) < 0)
         return 0;
-    }
     sqlite3 *db = store_reader(rq->hub->store);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,

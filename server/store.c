@@ -31,6 +31,9 @@ static const char *SCHEMA =
     " kpi TEXT NOT NULL, PRIMARY KEY(hall, minute_ms)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS sessions(id_hash TEXT PRIMARY KEY, user TEXT NOT NULL,"
     " created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS login_failures(user TEXT NOT NULL, peer TEXT NOT NULL,"
+    " count INTEGER NOT NULL, locked_until_ms INTEGER NOT NULL, PRIMARY KEY(user, peer))"
+    " WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
     " user TEXT, action TEXT NOT NULL, detail TEXT);"
     "CREATE TABLE IF NOT EXISTS closures(id INTEGER PRIMARY KEY, hall TEXT NOT NULL,"
@@ -358,6 +361,19 @@ static int persist_index(store_t *s)
     return 0;
 }
 
+/* The errno behind the writer's last I/O failure (sqlite's, the WAL file's or the db file's),
+ * 0 when unknown. */
+static int last_errno(sqlite3 *db)
+{
+    int e = sqlite3_system_errno(db);
+    sqlite3_file *f = NULL;
+    if (!e && sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) == SQLITE_OK &&
+        f && f->pMethods)
+        f->pMethods->xFileControl(f, SQLITE_FCNTL_LAST_ERRNO, &e);
+    if (!e) sqlite3_file_control(db, "main", SQLITE_FCNTL_LAST_ERRNO, &e);
+    return e;
+}
+
 static void run_transaction(store_t *s, store_job *jobs)
 {
     int64_t t0 = cwt_mono_ms();
@@ -402,18 +418,26 @@ static void run_transaction(store_t *s, store_job *jobs)
         atomic_fetch_add(&s->n_conflicts, conf);
         atomic_fetch_add(&s->n_quar, quar);
         atomic_store(&s->last_commit_us, us);
-        atomic_store(&s->healthy, true);
+        if (!atomic_exchange(&s->healthy, true))
+            fprintf(stderr, "citywall-hub: store: writes succeed again\n");
         atomic_store(&s->gap_seqs, feedindex_missing(s->idx));
         atomic_store(&s->nfeeds, feedindex_count(s->idx));
         return;
     }
     /* Invariant 2: nothing of this transaction happened. */
     char msg[160];
-    snprintf(msg, sizeof(msg), "store unavailable (%s: %s)", where, sqlite3_errstr(rc));
+    int prim = rc & 0xff, sys_errno = last_errno(s->wdb);
+    if (sys_errno && (prim == SQLITE_IOERR || prim == SQLITE_FULL || prim == SQLITE_READONLY ||
+                      prim == SQLITE_CANTOPEN)) /* name the cause: EROFS, ENOSPC, EIO ... */
+        snprintf(msg, sizeof(msg), "store unavailable (%s: %s: %s)", where, sqlite3_errstr(rc),
+                 strerror(sys_errno));
+    else
+        snprintf(msg, sizeof(msg), "store unavailable (%s: %s)", where, sqlite3_errstr(rc));
     sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL, NULL);
     feedindex_rollback(s->idx);
     atomic_fetch_add(&s->n_failures, 1);
-    atomic_store(&s->healthy, false);
+    if (atomic_exchange(&s->healthy, false)) /* once per outage, not per batch */
+        fprintf(stderr, "citywall-hub: store: writes failing, ingest answers 503: %s\n", msg);
     for (store_job *j = jobs; j; j = j->next) {
         j->rc = -1;
         snprintf(j->err, sizeof(j->err), "%s", msg);

@@ -57,7 +57,7 @@ def slow(fn):
 def _find_build_dir():
     env = os.environ.get("CW_BUILD_DIR")
     if env:
-        return env
+        return os.path.abspath(env)
     default = os.path.join(SOURCE_DIR, "build")
     if os.path.exists(os.path.join(default, "citywall-hub")):
         return default
