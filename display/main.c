@@ -20,6 +20,7 @@
 #include <SDL.h>
 #include <epoxy/gl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -51,9 +52,11 @@
 #define REPORT_MS 10000
 #define DUMP_MS 1000
 #define FT_RING 8192
+#define STATUS_MS 1000
 
 typedef struct opts {
     const char *hub, *token, *layout, *viewport, *screenshot, *text_dump, *present_log;
+    const char *status_log;
     int frames;
     int display;
     bool stats, windowed;
@@ -88,8 +91,11 @@ static void usage(FILE *f)
             "  --stats              print frame time percentiles at exit\n"
             "  --display N          the display to go fullscreen on (default 0)\n"
             "  --windowed           a normal window instead of fullscreen\n"
-            "  --present-log FILE   a JSON line {t_ms, rev, issued} each time a frame showing a\n"
-            "                       new city state has been presented (event-to-glass)\n");
+            "  --status-log FILE    a JSON line {t_ms, frames, ft_ms, cameras} when a camera\n"
+            "                       stream's state changes, and every second\n"
+            "  --present-log FILE   a JSON line {t_ms, mono_us, frame, rev, issued} each time a\n"
+            "                       frame showing a new city state has been presented\n"
+            "                       (event-to-glass)\n");
 }
 
 static int parse_args(int argc, char **argv, opts *o)
@@ -101,6 +107,7 @@ static int parse_args(int argc, char **argv, opts *o)
         {"text-dump", required_argument, 0, 'D'},  {"stats", no_argument, 0, 's'},
         {"display", required_argument, 0, 'd'},    {"windowed", no_argument, 0, 'w'},
         {"present-log", required_argument, 0, 'P'},
+        {"status-log", required_argument, 0, 'G'},
         {"help", no_argument, 0, 'h'},             {"version", no_argument, 0, 'v'},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
@@ -117,6 +124,7 @@ static int parse_args(int argc, char **argv, opts *o)
         case 'S': o->screenshot = optarg; break;
         case 'D': o->text_dump = optarg; break;
         case 'P': o->present_log = optarg; break;
+        case 'G': o->status_log = optarg; break;
         case 's': o->stats = true; break;
         case 'w': o->windowed = true; break;
         case 'F':
@@ -212,6 +220,42 @@ static int write_dump(text_t *t, const char *path)
     return rc;
 }
 
+/* --status-log: every frame time not yet written, and the camera streams' states (the fleet
+ * report's {camera: ok|no_signal}) as last written. */
+typedef struct status_log {
+    FILE *f;
+    json_t *ft, *cams;
+    int64_t last_us;
+} status_log;
+
+/* After each presented frame (final: at exit): a line when a camera's state changed or a
+ * second has passed since the last one. */
+static void status_log_frame(status_log *sl, scene *sc, double ms, uint64_t frames,
+                             int64_t now_us, bool final)
+{
+    if (!final) json_array_append_new(sl->ft, json_real(round(ms * 100) / 100));
+    json_t *cams = scene_camera_report(sc);
+    if (!cams) return;
+    if (!final && sl->cams && json_equal(cams, sl->cams) &&
+        now_us - sl->last_us < STATUS_MS * 1000) {
+        json_decref(cams);
+        return;
+    }
+    json_t *line = json_pack("{s:I,s:I,s:O,s:O}", "t_ms", (json_int_t)cwt_real_ms(), "frames",
+                             (json_int_t)frames, "ft_ms", sl->ft, "cameras", cams);
+    char *txt = line ? json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+    if (txt) {
+        fprintf(sl->f, "%s\n", txt);
+        fflush(sl->f);
+    }
+    free(txt);
+    json_decref(line);
+    json_array_clear(sl->ft);
+    json_decref(sl->cams);
+    sl->cams = cams;
+    sl->last_us = now_us;
+}
+
 typedef struct damage_ctx {
     present_t *pr;
     float x0, y0; /* the viewport's canvas origin */
@@ -232,6 +276,13 @@ static SDL_GLContext make_context(SDL_Window *w)
 
 int main(int argc, char **argv)
 {
+#ifdef M_ARENA_MAX
+    /* Decoded frames are allocated on GStreamer's streaming threads, which a tour starts and
+     * ends all day, and freed on the render thread; with glibc's default of 8 arenas per core
+     * the wall's RSS crept up ~10 MB a minute (341 -> 433 MB in 10 min with 16 touring
+     * tiles), with 2 it levels off (scripts/wall-soak, docs/wall.md). */
+    mallopt(M_ARENA_MAX, 2);
+#endif
     opts o;
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;
@@ -343,8 +394,14 @@ int main(int argc, char **argv)
     double *ft = calloc(FT_RING, sizeof(double));
     FILE *plog = NULL;
     uint64_t logged_rev = 0;
+    status_log sl = {0};
     rc = 1;
     if (!ft) goto out;
+    if (o.status_log && (!(sl.ft = json_array()) || !(sl.f = fopen(o.status_log, "w")))) {
+        fprintf(stderr, "citywall-wall: --status-log %s: cannot write\n", o.status_log);
+        rc = 2;
+        goto out;
+    }
     if (o.present_log && !(plog = fopen(o.present_log, "w"))) {
         fprintf(stderr, "citywall-wall: --present-log %s: cannot write\n", o.present_log);
         rc = 2;
@@ -552,8 +609,11 @@ int main(int argc, char **argv)
         if (plog && m.city_rev != logged_rev) {
             double issued = -1;
             model_kpi(&m, -1, "issued", &issued);
-            fprintf(plog, "{\"t_ms\":%lld,\"rev\":%llu,\"issued\":%.0f}\n",
-                    (long long)cwt_real_ms(), (unsigned long long)m.city_rev, issued);
+            fprintf(plog,
+                    "{\"t_ms\":%lld,\"mono_us\":%lld,\"frame\":%llu,\"rev\":%llu,"
+                    "\"issued\":%.0f}\n",
+                    (long long)cwt_real_ms(), (long long)mono_us(),
+                    (unsigned long long)frames_total + 1, (unsigned long long)m.city_rev, issued);
             fflush(plog);
             logged_rev = m.city_rev;
         }
@@ -575,6 +635,7 @@ int main(int argc, char **argv)
             fps_frames0 = frames_total;
         }
 
+        if (sl.f) status_log_frame(&sl, sc, ms, frames_total, f1, false);
         if (o.text_dump && f1 - last_dump >= DUMP_MS * 1000) {
             write_dump(t, o.text_dump);
             last_dump = f1;
@@ -613,6 +674,7 @@ int main(int argc, char **argv)
         }
     }
     if (o.text_dump && write_dump(t, o.text_dump) < 0) rc = 1;
+    if (sl.f) status_log_frame(&sl, sc, 0, frames_total, mono_us(), true);
     if (o.stats) {
         int n = ftn;
         double *tmp = malloc(sizeof(double) * (size_t)(n ? n : 1));
@@ -648,6 +710,9 @@ out:
     model_free(&m);
     free(ft);
     if (plog) fclose(plog);
+    if (sl.f) fclose(sl.f);
+    json_decref(sl.ft);
+    json_decref(sl.cams);
     SDL_GL_DeleteContext(ctx);
     SDL_DestroyWindow(win);
     SDL_Quit();

@@ -50,6 +50,7 @@ typedef struct cam_priv {
     int hero[4];
     bool has_hero;
     tour tour;
+    char hero_title[160]; /* the pinning alert's title, kept after the alert resolves */
     stream streams[MAX_STREAMS];
     char *ids[MAX_IDS]; /* interned camera ids: tour numbers index this */
     int nids;
@@ -316,7 +317,8 @@ static void tile(panel *p, scene_frame *f, int id, bool hero, float x, float y, 
                       COL_ALERT, "NO SIGNAL");
             if (a >= 0) {
                 fmt_ago(a, age, sizeof age);
-                snprintf(buf, sizeof buf, "最后画面 %s", age);
+                snprintf(buf, sizeof buf, "%s%s最后画面 %s", why ? why : "", why ? " · " : "",
+                         age);
             } else {
                 snprintf(buf, sizeof buf, "%s", why ? why : st ? "无画面" : "无视频地址");
             }
@@ -343,15 +345,13 @@ static void hero_overlay(panel *p, scene_frame *f, float x, float y, float w, fl
     float s = f->s;
     const model_camera *mc = cam_of(c, m, c->tour.hero);
     draw_frame(f->d, x, y, w, h, fmaxf(2, 3 * s), COL_ALERT);
-    const char *title = NULL;
-    for (int i = 0; i < m->nalerts; i++)
-        if (!strcmp(m->alert_list[i].id, c->tour.hero_alert)) {
-            json_t *t = json_object_get(m->alert_list[i].a, "title");
-            title = json_string_value(json_object_get(t, "zh"));
-        }
+    bool active = false;
+    for (int i = 0; i < m->nalerts && !active; i++)
+        active = !strcmp(m->alert_list[i].id, c->tour.hero_alert);
     char buf[256];
-    snprintf(buf, sizeof buf, "告警联动 · %s · %s", mc ? m->halls[mc->hall].short_name : "",
-             title ? title : c->tour.hero_alert);
+    /* the pin outlives a short alert: say that it has cleared rather than drop the reason */
+    snprintf(buf, sizeof buf, "告警联动 · %s · %s%s", mc ? m->halls[mc->hall].short_name : "",
+             c->hero_title, active ? "" : " · 已恢复");
     float bh = roundf(24 * s);
     draw_rect(f->d, x, y, w, bh, DRAW_RGBA(120, 16, 24, 240));
     text_draw_fit(f->t, TEXT_BOLD, roundf(14 * s), x + 8 * s, y + bh / 2, w - 16 * s, TEXT_MIDDLE,
@@ -407,6 +407,14 @@ static void tile_if_changed(panel *p, scene_frame *f, shown *sh, int id, bool he
     scene_damage_opaque(f, x, y, w, h);
 }
 
+static bool on_screen(const tour *t, int id)
+{
+    if (t->hero == id) return true;
+    for (int i = 0; i < t->ncur; i++)
+        if (t->cur[i] == id) return true;
+    return false;
+}
+
 static void cam_anim(panel *p, scene_frame *f)
 {
     cam_priv *c = p->priv;
@@ -415,20 +423,27 @@ static void cam_anim(panel *p, scene_frame *f)
     int64_t now = f->real_ms;
     c->m = m;
 
-    /* eligible cameras: online with a stream URL */
+    /* eligible cameras: online with a stream URL, and a camera on screen that went offline:
+     * it keeps its tile (NO SIGNAL · 摄像头离线 with the age of its last frame) until the
+     * tour moves on, so an operator sees the loss instead of a camera silently leaving; in
+     * a grid without rotation that is until it comes back */
     int elig[MODEL_MAX_CAMS], ne = 0;
     for (int i = 0; i < m->ncams; i++) {
         const model_camera *mc = &m->cams[i];
-        if (mc->status == MODEL_CAM_ONLINE && (mc->sub_url[0] || mc->main_url[0])) {
-            int id = intern(c, mc->id);
-            if (id >= 0) elig[ne++] = id;
-        }
+        if (!mc->sub_url[0] && !mc->main_url[0]) continue;
+        int id = intern(c, mc->id);
+        if (id < 0) continue;
+        if (mc->status == MODEL_CAM_ONLINE || on_screen(&c->tour, id)) elig[ne++] = id;
     }
     if (c->has_hero) {
         for (int i = 0; i < m->nalerts; i++) {
             model_alert *a = &m->alert_list[i];
             if (a->silenced || a->camera < 0) continue;
-            tour_pin(&c->tour, intern(c, m->cams[a->camera].id), a->id, now);
+            if (tour_pin(&c->tour, intern(c, m->cams[a->camera].id), a->id, now)) {
+                json_t *t = json_object_get(a->a, "title");
+                const char *zh = json_string_value(json_object_get(t, "zh"));
+                snprintf(c->hero_title, sizeof c->hero_title, "%s", zh ? zh : a->id);
+            }
         }
     }
     bool pinned = c->has_hero && c->tour.hero >= 0;

@@ -7,7 +7,9 @@
  * in advance (tour.next) so its streams can be opened `preroll_ms` before the switch; the
  * switch waits (at most TOUR_SWITCH_GRACE_MS) until every pre-rolled tile has a frame, so the
  * change on the wall takes at most that long. A camera that stops being eligible leaves at
- * once; with no more cameras than slots there is no rotation.
+ * once (the camera panel keeps an on-screen camera that goes offline eligible until the tour
+ * moves on, so its tile shows NO SIGNAL); with no more cameras than slots there is no
+ * rotation.
  *
  * Hero: tour_pin() pins a camera (for an alert that names a window or a camera) for pin_ms;
  * each alert id pins once. When the pin ends the next alert waiting for the hero (if any)
