@@ -6,11 +6,15 @@ JSON line whose keys and values agree with what the hub itself counted.
   full batches only (events = batches x --batch), nothing rejected;
 - fanout: every subscribed client shows every published ticket (deliveries = events x
   clients), and the hall's `issued` KPI moved by exactly `events`;
+- glass (~3 s, under xvfb-run with the build's citywall-wall; skipped when either is missing):
+  every published ticket was presented by the wall (samples = events, unshown 0), the hall's
+  `issued` KPI moved by exactly `events`, and the wall presented frames;
 - the command line: --help / --version exit 0, bad usage exits 2.
 """
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import unittest
@@ -19,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cwtest  # noqa: E402
 
 BENCH_BIN = os.path.join(cwtest.BUILD_DIR, "citywall-bench")
+WALL_BIN = os.path.join(cwtest.BUILD_DIR, "citywall-wall")
 HUB = None
 
 
@@ -32,20 +37,21 @@ def tearDownModule():
         HUB.close()
 
 
-def bench(*args, timeout=120):
-    """Run citywall-bench; returns (exit code, stdout lines, stderr)."""
+def bench(*args, timeout=120, prefix=()):
+    """Run citywall-bench (after `prefix`, e.g. xvfb-run); returns (exit code, stdout lines,
+    stderr)."""
     if not os.path.exists(BENCH_BIN):
         raise AssertionError("citywall-bench not found at %s (set CW_BUILD_DIR)" % BENCH_BIN)
-    p = subprocess.run([BENCH_BIN] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    p = subprocess.run(list(prefix) + [BENCH_BIN] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        stdin=subprocess.DEVNULL, timeout=timeout, cwd=cwtest.SOURCE_DIR)
     return (p.returncode, p.stdout.decode("utf-8", "replace").splitlines(),
             p.stderr.decode("utf-8", "replace"))
 
 
-def run_mode(*args):
+def run_mode(*args, prefix=()):
     """Run a measuring mode against HUB; returns the last stdout line as JSON."""
     rc, out, err = bench(*args, "--hub", HUB.http_url, "--config", cwtest.DEMO_CONFIG,
-                         "--clock", HUB.clock, "--hub-pid", str(HUB.proc.pid))
+                         "--clock", HUB.clock, "--hub-pid", str(HUB.proc.pid), prefix=prefix)
     if rc != 0 or not out:
         raise AssertionError("citywall-bench %s: exit %d\nstdout:\n%s\nstderr:\n%s" %
                              (" ".join(args), rc, "\n".join(out), err[-3000:]))
@@ -77,6 +83,8 @@ class TestBenchUsage(unittest.TestCase):
                      ["ingest", "--hub", url, "--batch", "0"],
                      ["ingest", "--hub", url, "--duration", "x"],
                      ["fanout", "--hub", url, "--transport", "ws"],
+                     ["glass", "--hub", url],  # no --wall-bin
+                     ["ingest", "--hub", url, "--wall-bin", "/bin/true"],
                      ["ingest", "--hub", url, "--nope"]):
             rc, _, err = bench(*args)
             self.assertEqual(rc, 2, "%r: exit %d, stderr %s" % (args, rc, err))
@@ -138,6 +146,32 @@ class TestBenchFanout(unittest.TestCase):
         self.assertEqual(res["errors"], 0)
         self.assertIn("hub_rss_mb", res)
         self.assertEqual(HUB.hall("LH-07")["kpi"]["issued"] - issued0, res["events"])
+
+
+class TestBenchGlass(unittest.TestCase):
+    def test_glass(self):
+        if not shutil.which("xvfb-run"):
+            self.skipTest("xvfb-run is not installed (apt-get install xvfb)")
+        if not os.access(WALL_BIN, os.X_OK):
+            self.skipTest("no citywall-wall in %s (SDL2/GStreamer missing at configure time?)"
+                          % cwtest.BUILD_DIR)
+        issued0 = HUB.hall("LH-06")["kpi"].get("issued", 0)
+        res = run_mode("glass", "--wall-bin", WALL_BIN, "--duration", "3", "--rate", "20",
+                       "--hall", "LH-06",
+                       prefix=("xvfb-run", "-a", "-s", "-screen 0 1920x1080x24"))
+        for k in ("mode", "samples", "p50_ms", "p99_ms", "max_ms", "events", "frames", "fps"):
+            self.assertIn(k, res)
+        self.assertEqual(res["mode"], "glass")
+        # 20 events/s for 3 s: one due at t=0, then one every 50 ms
+        self.assertTrue(45 <= res["events"] <= 61, res)
+        self.assertEqual((res["samples"], res["unshown"], res["errors"]),
+                         (res["events"], 0, 0), res)
+        self.assertTrue(0 < res["p50_ms"] <= res["p99_ms"] <= res["max_ms"], res)
+        self.assertGreater(res["frames"], 0)
+        self.assertGreater(res["fps"], 0)
+        self.assertTrue(0 < res["states"] <= res["frames"] + 1, res)
+        self.assertGreater(res["wall_rss_mb"], 1)
+        self.assertEqual(HUB.hall("LH-06")["kpi"]["issued"] - issued0, res["events"])
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
  *
  * Each client has one connection and its own pre-generated stream (bench_gen). Like a hall
  * gateway it sends one batch, waits for the hub's answer, checks that the answer's `acked`
- * covers the highest seq of every hall in the batch, then sends the next. Latency is per
+ * covers the highest seq of every hall in the batch, then sends the next. Over WebSocket a
+ * gateway may keep --window batches on the wire (the hub handles a connection's messages in
+ * order and answers each), so the hub parses the next batch while the last one commits. Latency is per
  * batch: from handing the request to the transport to having the whole answer. Events count
  * as acknowledged only from answers that cover their batch: over HTTP `accepted` +
  * `duplicates`, over WebSocket the batch less the events the hub reported as rejected.
@@ -42,12 +44,15 @@ typedef struct ing_client {
     bench_batch *cur; /* in flight, or waiting for a retry */
     int64_t sent_us;
     int64_t retry_us; /* 0 = not waiting for a retry */
-    int rejected_now; /* ws: errors received for cur */
+    int rejected_now; /* ws: errors received for the oldest batch not answered yet */
     /* http */
     CURL *e;
     char *resp;
     size_t resp_len, resp_cap;
-    /* ws */
+    /* ws: batches sent and not answered yet, oldest first (at most o->window) */
+    size_t wq[BENCH_MAX_WINDOW];
+    int64_t wq_sent[BENCH_MAX_WINDOW];
+    int wq_head, wq_n;
     struct lws *wsi;
     char *rx;
     size_t rx_len, rx_cap;
@@ -310,7 +315,7 @@ static bool ws_all_done(ing_run *r, int64_t now)
     for (int i = 0; i < r->n; i++) {
         ing_client *c = &r->c[i];
         if (c->closed) continue;
-        if (c->cur) return false;
+        if (c->wq_n) return false;
         if (!c->established && now < r->stop_us) return false;
         if (now < r->stop_us && c->next < c->s->nbatches) return false;
     }
@@ -339,9 +344,10 @@ static void ws_message(ing_run *r, ing_client *c)
     json_t *msg = json_loadb(c->rx, c->rx_len, 0, NULL);
     json_t *ack = json_object_get(msg, "ack");
     if (json_is_object(ack)) {
-        if (c->cur) {
-            if (acks_cover(r, c, c->cur, ack)) {
-                r->acked += (uint64_t)(c->cur->nev - c->rejected_now);
+        if (c->wq_n) {
+            const bench_batch *b = &c->s->batches[c->wq[c->wq_head]];
+            if (acks_cover(r, c, b, ack)) {
+                r->acked += (uint64_t)(b->nev - c->rejected_now);
             } else {
                 r->ack_short++;
                 if (r->ack_short == 1)
@@ -351,7 +357,11 @@ static void ws_message(ing_run *r, ing_client *c)
                             c->idx, c->rx);
             }
             c->rejected_now = 0;
-            batch_done(r, c, now);
+            bench_lat_add(&r->lat, now - c->wq_sent[c->wq_head]);
+            r->batches++;
+            r->last_ack_us = now;
+            c->wq_head = (c->wq_head + 1) % BENCH_MAX_WINDOW;
+            c->wq_n--;
             lws_callback_on_writable(c->wsi);
         }
     } else if (json_object_get(msg, "error")) {
@@ -391,18 +401,21 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         r->done = true;
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE: {
-        if (c->cur || !r->t0_us) break;
+        if (c->wq_n >= r->o->window || !r->t0_us) break;
         int64_t now = bench_now_us();
-        c->cur = next_batch(r, c, now);
-        if (!c->cur) break;
-        stamp(r, c->cur);
-        c->rejected_now = 0;
-        c->sent_us = bench_now_us();
-        int n = lws_write(wsi, c->cur->buf + LWS_PRE, c->cur->len, LWS_WRITE_TEXT);
-        if (n < (int)c->cur->len) {
+        bench_batch *b = next_batch(r, c, now);
+        if (!b) break;
+        stamp(r, b);
+        int k = (c->wq_head + c->wq_n) % BENCH_MAX_WINDOW;
+        c->wq[k] = c->next++;
+        c->wq_sent[k] = bench_now_us();
+        c->wq_n++;
+        int n = lws_write(wsi, b->buf + LWS_PRE, b->len, LWS_WRITE_TEXT);
+        if (n < (int)b->len) {
             fail_run(r, "WS /ingest: write failed");
             return -1;
         }
+        if (c->wq_n < r->o->window) lws_callback_on_writable(wsi);
         break;
     }
     case LWS_CALLBACK_CLIENT_RECEIVE: {
@@ -425,16 +438,16 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (len >= 2) {
             const unsigned char *b = in;
-            if (c->cur || bench_now_us() < r->stop_us)
+            if (c->wq_n || bench_now_us() < r->stop_us)
                 fail_run(r, "the hub closed WS /ingest with %d %.*s", (b[0] << 8) | b[1],
                          (int)(len > 202 ? 200 : len - 2), (const char *)in + 2);
         }
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
         c->closed = true;
-        if (!r->closing && (c->cur || bench_now_us() < r->stop_us))
+        if (!r->closing && (c->wq_n || bench_now_us() < r->stop_us))
             fail_run(r, "client %d: the hub closed WS /ingest during the run", c->idx);
-        c->cur = NULL;
+        c->wq_n = 0;
         if (ws_all_done(r, bench_now_us())) r->done = true;
         break;
     default:
@@ -567,6 +580,7 @@ static void report(ing_run *r, const bench_stream *st, double gen_s)
     json_object_set_new(j, "transport", json_string(o->ws ? "ws" : "http"));
     json_object_set_new(j, "clients", json_integer(r->n));
     json_object_set_new(j, "batch", json_integer(o->batch));
+    if (o->ws) json_object_set_new(j, "window", json_integer(o->window));
     json_object_set_new(j, "events_per_s", bench_real(eps, 0.1));
     json_object_set_new(j, "p50_ms", bench_real(ls.p50_ms, 0.001));
     json_object_set_new(j, "p99_ms", bench_real(ls.p99_ms, 0.001));

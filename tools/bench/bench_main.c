@@ -1,6 +1,6 @@
 /* citywall-bench: load generator and latency meter for the hub (SPEC §1, §10) -- command line.
  *
- * citywall-bench {ingest|fanout} --hub URL [options]: parses the options, raises the open
+ * citywall-bench {ingest|fanout|glass} --hub URL [options]: parses the options, raises the open
  * file limit to its hard limit (thousands of sockets), loads the city config (hall, biz and
  * window ids for valid events), checks that the hub answers GET /readyz, and runs the mode.
  * The mode prints a table and, as the last line of stdout, one JSON object.
@@ -25,7 +25,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: citywall-bench {ingest|fanout} --hub URL [options]\n"
+            "usage: citywall-bench {ingest|fanout|glass} --hub URL [options]\n"
             "\n"
             "Measures a citywall hub. Prints a result table, then one JSON line (the last line).\n"
             "\n"
@@ -33,24 +33,31 @@ static void usage(FILE *f)
             "           pre-generated before the clock starts\n"
             "  fanout   N /live clients on `city`, each keeping its own state; latency from a\n"
             "           publisher's ingest ack to the moment each client's state shows the event\n"
+            "  glass    event-to-glass: starts --wall-bin on $DISPLAY (e.g. under xvfb-run) with\n"
+            "           --present-log; latency from a publisher's ingest ack to the first frame\n"
+            "           the wall presents showing the event\n"
             "\n"
             "  --hub URL            hub base URL, e.g. http://127.0.0.1:8080\n"
             "  --token T            ingest: hall token (default demo-hall);\n"
-            "                       fanout: /live token (default demo-wall)\n"
+            "                       fanout, glass: /live token (default demo-wall)\n"
             "  --ingest-token T     fanout: the publisher's hall token (default demo-hall)\n"
             "  --duration SEC       measured time (default 10)\n"
             "  --clients N          connections (default: ingest 4, fanout 200)\n"
             "  --batch N            ingest: events per batch, 1..5000 (default 1000)\n"
+            "  --window N           ingest over ws: batches on the wire before their answers,\n"
+            "                       1..8 (default 1: wait for each answer)\n"
             "  --transport http|ws  ingest: POST /api/v1/events or WS /ingest (default http)\n"
             "  --halls N            ingest: simulate only the first N halls (default all)\n"
             "  --events N           ingest: events to pre-generate (default: duration x 250,000\n"
             "                       over HTTP, x 100,000 per WS client); the run ends early when\n"
             "                       they are all acknowledged\n"
             "  --seed S             ingest: traffic model seed, client i uses S+i (default 1)\n"
-            "  --rate R             fanout: publisher events/s (default 200)\n"
-            "  --hall ID            fanout: hall the publisher writes (default the first);\n"
+            "  --rate R             fanout, glass: publisher events/s (default 200; glass 20)\n"
+            "  --hall ID            fanout, glass: hall the publisher writes (default the first);\n"
             "                       nothing else may write that hall during the run\n"
             "  --max-hz N           fanout: ask for at most N deltas/s per client\n"
+            "  --wall-bin PATH      glass: the citywall-wall binary to start (required)\n"
+            "  --layout FILE        glass: the wall's layout (default: the wall's own default)\n"
             "  --hub-pid PID        sample the hub's CPU and RSS from /proc/PID\n"
             "  --config FILE        city configuration (default config/demo.yaml)\n"
             "  --clock START[@SPEED] business clock of the events' `at`, to match a hub started\n"
@@ -161,8 +168,8 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.duration_s = 10;
     o.batch = 1000;
+    o.window = 1;
     o.seed = 1;
-    o.rate = 200;
     const char *config = "config/demo.yaml", *clock_spec = NULL, *transport = "http";
     long v;
     enum {
@@ -172,6 +179,7 @@ int main(int argc, char **argv)
         O_DURATION,
         O_CLIENTS,
         O_BATCH,
+        O_WINDOW,
         O_TRANSPORT,
         O_HALLS,
         O_SEED,
@@ -182,6 +190,8 @@ int main(int argc, char **argv)
         O_EVENTS,
         O_CONFIG,
         O_CLOCK,
+        O_WALLBIN,
+        O_LAYOUT,
         O_HELP,
         O_VERSION
     };
@@ -192,6 +202,7 @@ int main(int argc, char **argv)
         {"duration", required_argument, NULL, O_DURATION},
         {"clients", required_argument, NULL, O_CLIENTS},
         {"batch", required_argument, NULL, O_BATCH},
+        {"window", required_argument, NULL, O_WINDOW},
         {"transport", required_argument, NULL, O_TRANSPORT},
         {"halls", required_argument, NULL, O_HALLS},
         {"seed", required_argument, NULL, O_SEED},
@@ -202,6 +213,8 @@ int main(int argc, char **argv)
         {"events", required_argument, NULL, O_EVENTS},
         {"config", required_argument, NULL, O_CONFIG},
         {"clock", required_argument, NULL, O_CLOCK},
+        {"wall-bin", required_argument, NULL, O_WALLBIN},
+        {"layout", required_argument, NULL, O_LAYOUT},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -233,6 +246,11 @@ int main(int argc, char **argv)
             if (parse_long(optarg, 1, 5000, &v) < 0)
                 return bad_usage("--batch: '%s' is not a number from 1 to 5000", optarg);
             o.batch = (int)v;
+            break;
+        case O_WINDOW:
+            if (parse_long(optarg, 1, BENCH_MAX_WINDOW, &v) < 0)
+                return bad_usage("--window: '%s' is not a number from 1 to 8", optarg);
+            o.window = (int)v;
             break;
         case O_TRANSPORT:
             transport = optarg;
@@ -282,6 +300,12 @@ int main(int argc, char **argv)
         case O_CLOCK:
             clock_spec = optarg;
             break;
+        case O_WALLBIN:
+            o.wall_bin = optarg;
+            break;
+        case O_LAYOUT:
+            o.layout = optarg;
+            break;
         case O_HELP:
             usage(stdout);
             return 0;
@@ -294,21 +318,23 @@ int main(int argc, char **argv)
             return bad_usage("unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind >= argc) return bad_usage("a mode is required: ingest or fanout%s", "");
+    if (optind >= argc) return bad_usage("a mode is required: ingest, fanout or glass%s", "");
     const char *mode = argv[optind];
     if (optind + 1 < argc) return bad_usage("unexpected argument '%s'", argv[optind + 1]);
-    bool fanout = !strcmp(mode, "fanout");
-    if (!fanout && strcmp(mode, "ingest")) {
-        if (!strcmp(mode, "glass"))
-            return bad_usage("glass: the event-to-glass mode is not built in this version%s", "");
-        return bad_usage("unknown mode '%s' (ingest or fanout)", mode);
-    }
+    bool fanout = !strcmp(mode, "fanout"), glass = !strcmp(mode, "glass");
+    if (!fanout && !glass && strcmp(mode, "ingest"))
+        return bad_usage("unknown mode '%s' (ingest, fanout or glass)", mode);
     if (!o.hub) return bad_usage("--hub is required%s", "");
     if (parse_hub(&o, o.hub) < 0)
         return bad_usage("--hub: '%s' is not http://HOST[:PORT] (https is not supported)", o.hub);
-    if (fanout && o.ws) return bad_usage("--transport %s applies to ingest only", transport);
-    if (!o.clients) o.clients = fanout ? 200 : 4;
-    if (!o.token) o.token = fanout ? "demo-wall" : "demo-hall";
+    if ((fanout || glass) && o.ws)
+        return bad_usage("--transport %s applies to ingest only", transport);
+    if (glass && !o.wall_bin) return bad_usage("glass: --wall-bin PATH is required%s", "");
+    if (!glass && (o.wall_bin || o.layout))
+        return bad_usage("--wall-bin and --layout apply to glass only%s", "");
+    if (!o.rate) o.rate = glass ? 20 : 200;
+    if (!o.clients) o.clients = fanout ? 200 : glass ? 1 : 4;
+    if (!o.token) o.token = (fanout || glass) ? "demo-wall" : "demo-hall";
     if (!o.ingest_token) o.ingest_token = "demo-hall";
     if (strlen(o.token) > 400 || strlen(o.ingest_token) > 400 || strchr(o.token, '"') ||
         strchr(o.token, '\\'))
@@ -348,7 +374,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "citywall-bench: libcurl failed to initialise\n");
         goto out;
     }
-    if (hub_ready(o.hub) == 0) rc = fanout ? bench_fanout_run(&o) : bench_ingest_run(&o);
+    if (hub_ready(o.hub) == 0)
+        rc = fanout ? bench_fanout_run(&o) : glass ? bench_glass_run(&o) : bench_ingest_run(&o);
     curl_global_cleanup();
 out:
     cfg_free(cfg);

@@ -1,0 +1,62 @@
+/* bench_pub: the steady-rate `ticket.issued` publisher shared by the fanout and glass modes.
+ *
+ * A thread POSTs `ticket.issued` events for one hall and biz type at o->rate events/s for
+ * o->duration_s over HTTP (o->ingest_token): all events due at a moment go in one request,
+ * which waits for its answer, and the k-th event's ack time (bench_now_us) is recorded when
+ * the answer arrives. Event k (from 1) has seq k on its own feed and ticket "P<k>.<tag>", so
+ * with `base` = the hall's kpi.issued before the start, event k is in a state exactly when
+ * that state shows issued >= base + k (no other writer to the hall during the run).
+ *
+ * It runs at SCHED_FIFO priority when allowed: it stands for a gateway on another machine,
+ * so its ack times must not wait for a core that the hub and the clients keep busy (it sleeps
+ * between requests).
+ *
+ * Threads: the publisher thread writes ack_us[k] before it publishes acked_n (release);
+ * readers load acked_n (acquire) and then may read ack_us[1..acked_n]. Everything else in
+ * the struct is the owner's until bench_pub_start and after bench_pub_join.
+ */
+#ifndef CW_BENCH_PUB_H
+#define CW_BENCH_PUB_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bench.h"
+
+typedef struct bench_pub {
+    const bench_opts *o; /* borrowed */
+    const char *hall_id; /* borrowed from o->cfg */
+    const char *biz_id;  /* borrowed from o->cfg */
+    char feed[64];
+    char tag[8];
+    void (*on_done)(void *ud); /* called on the publisher thread when it stops; may be NULL */
+    void *on_done_ud;
+
+    int64_t *ack_us; /* [k] = when the ack of event k arrived, k from 1; owned */
+    int64_t cap;     /* ack_us holds 0..cap */
+    _Atomic int64_t acked_n, sent_n;
+    atomic_bool done;
+    bool rt;              /* ran at real-time priority */
+    int64_t t0_us, t1_us; /* first request, stop */
+    uint64_t requests;
+    char err[512]; /* set when it stopped on an error */
+    pthread_t thread;
+    bool started;
+} bench_pub;
+
+/* Prepare a publisher for hall index `hall` and its biz type `biz` of o->cfg, with feed
+ * "bench-<pid>-<suffix>" and a fresh run tag. Returns 0, or -1 when out of memory. */
+int bench_pub_init(bench_pub *p, const bench_opts *o, int hall, int biz, const char *suffix);
+
+/* Start the thread. Returns 0, or -1 when it cannot be started. */
+int bench_pub_start(bench_pub *p);
+
+/* Wait for the thread (no-op if it was never started). */
+void bench_pub_join(bench_pub *p);
+
+/* Release what bench_pub_init allocated (after bench_pub_join). */
+void bench_pub_free(bench_pub *p);
+
+#endif
