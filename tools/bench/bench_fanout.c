@@ -6,14 +6,8 @@
  * {"op":"auth","token":T} and {"op":"subscribe","topics":["city"]} and keeps its own copy
  * of the topic: the snapshot, then every delta applied as an RFC 7396 merge patch (mp_apply)
  * to its own JSON document, from its own received bytes. Since the hub sends the same bytes
- * to every client in step, the parse of the last message is memoised (keyed by its bytes),
- * and so is the result of applying it: a client's state is an immutable JSON value, and the
- * transition (state before, message) -> state after is computed once (on a deep copy) and
- * shared by every client that makes the same transition (FO_TMEMO recent ones, keyed by the
- * identities of both, which the memo keeps alive). Each client still moves its own state
- * from its own received bytes; what is shared is only the identical result, as a persistent
- * data structure would. Without it, 10,000 clients applying 10 deltas/s each on one core
- * were the bottleneck of the 10,000-client run (p99 3.2 s), not the hub.
+ * to every client in step, the parse of the last message is memoised (keyed by its bytes);
+ * applying it is still done per client, on each client's own copy.
  *
  * Publisher. Once every client has its snapshot, a bench_pub thread POSTs `ticket.issued`
  * events for one hall (--hall) at --rate events/s and records, for the k-th event, the time
@@ -53,7 +47,6 @@
 #define READY_WAIT_US 60000000LL /* every client subscribed within this */
 #define GRACE_US 5000000LL       /* after the publisher stops */
 #define TICK_US 5000             /* the run's timer */
-#define FO_TMEMO 16              /* recent state transitions shared by the clients */
 
 /* FO_LATE: got its snapshot after the measurement started, so it is left out of it */
 enum fo_phase { FO_IDLE, FO_CONNECTING, FO_OPEN, FO_READY, FO_LATE, FO_DEAD };
@@ -95,11 +88,6 @@ typedef struct fo_run {
     char *memo_bytes; /* the last message parsed, and its parse (owned): clients get the same */
     size_t memo_len;  /* bytes, and parsing is a pure function of them */
     json_t *memo;
-    struct {
-        json_t *before, *msg, *after; /* references held by the memo */
-    } tmemo[FO_TMEMO];
-    int tmemo_next;
-    uint64_t tmemo_hits, tmemo_misses;
     bench_proc proc;
     struct rusage ru0;
     int64_t ru0_us;
@@ -155,29 +143,6 @@ static void record(fo_run *r, fo_client *c, int64_t now)
     r->last_delivery_us = now;
 }
 
-/* The state after applying delta `msg` (its patch `data`) to `before`: a new reference.
- * `before` is never modified (other clients may hold it). */
-static json_t *transition(fo_run *r, json_t *before, json_t *msg, json_t *data)
-{
-    for (int i = 0; i < FO_TMEMO; i++)
-        if (r->tmemo[i].before == before && r->tmemo[i].msg == msg) {
-            r->tmemo_hits++;
-            return json_incref(r->tmemo[i].after);
-        }
-    r->tmemo_misses++;
-    json_t *after = mp_apply(json_deep_copy(before), data);
-    if (!after) return NULL;
-    int k = r->tmemo_next;
-    r->tmemo_next = (k + 1) % FO_TMEMO;
-    json_decref(r->tmemo[k].before);
-    json_decref(r->tmemo[k].msg);
-    json_decref(r->tmemo[k].after);
-    r->tmemo[k].before = json_incref(before);
-    r->tmemo[k].msg = json_incref(msg);
-    r->tmemo[k].after = json_incref(after);
-    return after;
-}
-
 static void on_message(fo_run *r, fo_client *c)
 {
     int64_t now = bench_now_us();
@@ -204,7 +169,7 @@ static void on_message(fo_run *r, fo_client *c)
     } else if (!strcmp(op, "snapshot") && json_is_object(data)) {
         r->snapshots++;
         json_decref(c->state);
-        c->state = json_incref(data); /* immutable from here on: deltas make new values */
+        c->state = json_deep_copy(data);
         if (c->phase == FO_OPEN && r->measuring) {
             c->phase = FO_LATE;
             r->late++;
@@ -218,10 +183,7 @@ static void on_message(fo_run *r, fo_client *c)
         if (!c->state) {
             r->errors++;
         } else {
-            json_t *after = transition(r, c->state, msg, data);
-            json_decref(c->state);
-            c->state = after;
-            if (!after) r->errors++;
+            c->state = mp_apply(c->state, data);
             record(r, c, now);
         }
     } else if (!strcmp(op, "error")) {
@@ -558,11 +520,6 @@ out:
     bench_pub_free(&r.pub);
     free(r.memo_bytes);
     json_decref(r.memo);
-    for (int i = 0; i < FO_TMEMO; i++) {
-        json_decref(r.tmemo[i].before);
-        json_decref(r.tmemo[i].msg);
-        json_decref(r.tmemo[i].after);
-    }
     bench_lat_free(&r.lat);
     return rc;
 }
