@@ -149,6 +149,21 @@ class Gateway:
                     pass
 
 
+def batch_poster(tc, hub, stream, acked, batch):
+    """A gateway's next-batch step for the store-fault tests: POST the `batch` events after
+    acked[stream.key]; on 200 nothing may be rejected and the ack moves on. Returns
+    post() -> (status, body)."""
+    def post():
+        lo = acked[stream.key] + 1
+        evs = [stream.event(s) for s in range(lo, lo + batch)]
+        code, body = hub.post_events(cwtest.TOKEN_ALL_HALLS, evs)
+        if code == 200:
+            tc.assertEqual(body.get("rejected", []), [])
+            acked[stream.key] = max(acked[stream.key], body["acked"][stream.key])
+        return code, body
+    return post
+
+
 def stored_seqs(hub, stream):
     """Every seq stored for the stream's (hall, feed), in store order."""
     out = []

@@ -76,15 +76,7 @@ class ReadOnly(unittest.TestCase):
         hub = self.hub
         st = faultlib.Stream(hub, "LH-11", "ro")
         acked = {st.key: 0}
-
-        def post():
-            lo = acked[st.key] + 1
-            evs = [st.event(s) for s in range(lo, lo + BATCH)]
-            code, body = hub.post_events(cwtest.TOKEN_ALL_HALLS, evs)
-            if code == 200:
-                self.assertEqual(body.get("rejected", []), [])
-                acked[st.key] = max(acked[st.key], body["acked"][st.key])
-            return code, body
+        post = faultlib.batch_poster(self, hub, st, acked, BATCH)
 
         for _ in range(5):
             self.assertEqual(post()[0], 200)

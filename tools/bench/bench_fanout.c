@@ -40,6 +40,7 @@
 #include "bench.h"
 #include "bench_pub.h"
 #include "bench_stats.h"
+#include "bench_ws.h"
 #include "mergepatch.h"
 
 #define CONNECT_WINDOW 200 /* handshakes in progress at once */
@@ -257,30 +258,22 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         if (c) client_lost(r, c, in ? (const char *)in : "connection error");
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE: {
-        unsigned char buf[LWS_PRE + 600];
         const char *m = c->sent == 0 ? r->auth : c->sent == 1 ? r->subscribe : NULL;
         if (!m) break;
-        size_t n = strlen(m);
-        memcpy(buf + LWS_PRE, m, n);
-        if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n) return -1;
+        if (bench_ws_text(wsi, m) < 0) return -1;
         if (++c->sent < 2) lws_callback_on_writable(wsi);
         break;
     }
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        if (lws_is_first_fragment(wsi)) c->rx_len = 0;
-        if (c->rx_len + len + 1 > c->rx_cap) {
-            size_t cap = c->rx_cap ? c->rx_cap : 1024;
-            while (cap < c->rx_len + len + 1)
-                cap *= 2;
-            char *q = realloc(c->rx, cap);
-            if (!q) return -1;
-            c->rx = q;
-            c->rx_cap = cap;
+        switch (bench_ws_rx(wsi, &c->rx, &c->rx_len, &c->rx_cap, in, len)) {
+        case -1:
+            return -1;
+        case 1:
+            on_message(r, c);
+            break;
+        default:
+            break;
         }
-        memcpy(c->rx + c->rx_len, in, len);
-        c->rx_len += len;
-        c->rx[c->rx_len] = '\0';
-        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) on_message(r, c);
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
         client_lost(r, c, "closed by the hub");

@@ -44,6 +44,7 @@
 #include "bench.h"
 #include "bench_pub.h"
 #include "bench_stats.h"
+#include "bench_ws.h"
 #include "mergepatch.h"
 
 #define READY_WAIT_US 60000000LL /* snapshot and the wall showing it */
@@ -323,32 +324,24 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         gl_fail(r, "cannot open /live: %s", in ? (const char *)in : "connection error");
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE: {
-        unsigned char buf[LWS_PRE + 600];
         const char *m = r->sent == 0   ? r->auth
                         : r->sent == 1 ? "{\"op\":\"subscribe\",\"topics\":[\"city\"]}"
                                        : NULL;
         if (!m) break;
-        size_t n = strlen(m);
-        memcpy(buf + LWS_PRE, m, n);
-        if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n) return -1;
+        if (bench_ws_text(wsi, m) < 0) return -1;
         if (++r->sent < 2) lws_callback_on_writable(wsi);
         break;
     }
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        if (lws_is_first_fragment(wsi)) r->rx_len = 0;
-        if (r->rx_len + len + 1 > r->rx_cap) {
-            size_t cap = r->rx_cap ? r->rx_cap : 4096;
-            while (cap < r->rx_len + len + 1)
-                cap *= 2;
-            char *q = realloc(r->rx, cap);
-            if (!q) return -1;
-            r->rx = q;
-            r->rx_cap = cap;
+        switch (bench_ws_rx(wsi, &r->rx, &r->rx_len, &r->rx_cap, in, len)) {
+        case -1:
+            return -1;
+        case 1:
+            on_message(r);
+            break;
+        default:
+            break;
         }
-        memcpy(r->rx + r->rx_len, in, len);
-        r->rx_len += len;
-        r->rx[r->rx_len] = '\0';
-        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) on_message(r);
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
         r->wsi = NULL;

@@ -30,6 +30,7 @@
 #include "bench.h"
 #include "bench_gen.h"
 #include "bench_stats.h"
+#include "bench_ws.h"
 
 #define RETRY_US 200000
 #define RETRY_WINDOW_US 5000000 /* no retries later than this after --duration */
@@ -419,20 +420,15 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         break;
     }
     case LWS_CALLBACK_CLIENT_RECEIVE: {
-        if (lws_is_first_fragment(wsi)) c->rx_len = 0;
-        if (c->rx_len + len + 1 > c->rx_cap) {
-            size_t cap = c->rx_cap ? c->rx_cap : 4096;
-            while (cap < c->rx_len + len + 1)
-                cap *= 2;
-            char *q = realloc(c->rx, cap);
-            if (!q) return -1;
-            c->rx = q;
-            c->rx_cap = cap;
+        switch (bench_ws_rx(wsi, &c->rx, &c->rx_len, &c->rx_cap, in, len)) {
+        case -1:
+            return -1;
+        case 1:
+            ws_message(r, c);
+            break;
+        default:
+            break;
         }
-        memcpy(c->rx + c->rx_len, in, len);
-        c->rx_len += len;
-        c->rx[c->rx_len] = '\0';
-        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) ws_message(r, c);
         break;
     }
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:

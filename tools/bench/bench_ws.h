@@ -1,0 +1,18 @@
+/* bench_ws: the WebSocket client chores every bench mode shares -- gathering a message from
+ * its fragments, and sending a short text message. Service-thread only (libwebsockets). */
+#ifndef CW_BENCH_WS_H
+#define CW_BENCH_WS_H
+
+#include <libwebsockets.h>
+#include <stddef.h>
+
+/* Add a received fragment (in, n) to the message being gathered in *buf (*len bytes used of
+ * *cap; the buffer grows as needed and is the caller's to free). Returns 1 when the fragment
+ * completes a message (NUL-terminated in *buf, *len bytes), 0 when more is to come, -1 when
+ * out of memory. */
+int bench_ws_rx(struct lws *wsi, char **buf, size_t *len, size_t *cap, const void *in, size_t n);
+
+/* Write the text message m (under 1 KiB) on wsi. Returns 0, or -1 when the write fails. */
+int bench_ws_text(struct lws *wsi, const char *m);
+
+#endif
