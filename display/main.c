@@ -100,16 +100,21 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, opts *o)
 {
-    static const struct option lo[] = {
-        {"hub", required_argument, 0, 'H'},        {"token", required_argument, 0, 'T'},
-        {"layout", required_argument, 0, 'L'},     {"viewport", required_argument, 0, 'V'},
-        {"screenshot", required_argument, 0, 'S'}, {"frames", required_argument, 0, 'F'},
-        {"text-dump", required_argument, 0, 'D'},  {"stats", no_argument, 0, 's'},
-        {"display", required_argument, 0, 'd'},    {"windowed", no_argument, 0, 'w'},
-        {"present-log", required_argument, 0, 'P'},
-        {"status-log", required_argument, 0, 'G'},
-        {"help", no_argument, 0, 'h'},             {"version", no_argument, 0, 'v'},
-        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"hub", required_argument, 0, 'H'},
+                                       {"token", required_argument, 0, 'T'},
+                                       {"layout", required_argument, 0, 'L'},
+                                       {"viewport", required_argument, 0, 'V'},
+                                       {"screenshot", required_argument, 0, 'S'},
+                                       {"frames", required_argument, 0, 'F'},
+                                       {"text-dump", required_argument, 0, 'D'},
+                                       {"stats", no_argument, 0, 's'},
+                                       {"display", required_argument, 0, 'd'},
+                                       {"windowed", no_argument, 0, 'w'},
+                                       {"present-log", required_argument, 0, 'P'},
+                                       {"status-log", required_argument, 0, 'G'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {"version", no_argument, 0, 'v'},
+                                       {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->frames = -1;
     int c;
@@ -117,16 +122,36 @@ static int parse_args(int argc, char **argv, opts *o)
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         char *end;
         switch (c) {
-        case 'H': o->hub = optarg; break;
-        case 'T': o->token = optarg; break;
-        case 'L': o->layout = optarg; break;
-        case 'V': o->viewport = optarg; break;
-        case 'S': o->screenshot = optarg; break;
-        case 'D': o->text_dump = optarg; break;
-        case 'P': o->present_log = optarg; break;
-        case 'G': o->status_log = optarg; break;
-        case 's': o->stats = true; break;
-        case 'w': o->windowed = true; break;
+        case 'H':
+            o->hub = optarg;
+            break;
+        case 'T':
+            o->token = optarg;
+            break;
+        case 'L':
+            o->layout = optarg;
+            break;
+        case 'V':
+            o->viewport = optarg;
+            break;
+        case 'S':
+            o->screenshot = optarg;
+            break;
+        case 'D':
+            o->text_dump = optarg;
+            break;
+        case 'P':
+            o->present_log = optarg;
+            break;
+        case 'G':
+            o->status_log = optarg;
+            break;
+        case 's':
+            o->stats = true;
+            break;
+        case 'w':
+            o->windowed = true;
+            break;
         case 'F':
             o->frames = (int)strtol(optarg, &end, 10);
             if (*end || o->frames < 1 || o->frames > 1000000) {
@@ -141,11 +166,14 @@ static int parse_args(int argc, char **argv, opts *o)
                 return 2;
             }
             break;
-        case 'h': usage(stdout); exit(0);
-        case 'v': printf("citywall-wall %s\n", CW_VERSION); exit(0);
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case 'v':
+            printf("citywall-wall %s\n", CW_VERSION);
+            exit(0);
         default:
-            fprintf(stderr, "citywall-wall: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
+            fprintf(stderr, "citywall-wall: unknown or incomplete option '%s'\n", argv[optind - 1]);
             usage(stderr);
             return 2;
         }
@@ -230,8 +258,8 @@ typedef struct status_log {
 
 /* After each presented frame (final: at exit): a line when a camera's state changed or a
  * second has passed since the last one. */
-static void status_log_frame(status_log *sl, scene *sc, double ms, uint64_t frames,
-                             int64_t now_us, bool final)
+static void status_log_frame(status_log *sl, scene *sc, double ms, uint64_t frames, int64_t now_us,
+                             bool final)
 {
     if (!final) json_array_append_new(sl->ft, json_real(round(ms * 100) / 100));
     json_t *cams = scene_camera_report(sc);
@@ -264,8 +292,10 @@ typedef struct damage_ctx {
 static void on_damage(void *ud, float x, float y, float w, float h, bool opaque)
 {
     damage_ctx *dc = ud;
-    if (opaque) present_damage_opaque(dc->pr, x - dc->x0, y - dc->y0, w, h);
-    else present_damage(dc->pr, x - dc->x0, y - dc->y0, w, h);
+    if (opaque)
+        present_damage_opaque(dc->pr, x - dc->x0, y - dc->y0, w, h);
+    else
+        present_damage(dc->pr, x - dc->x0, y - dc->y0, w, h);
 }
 
 static SDL_GLContext make_context(SDL_Window *w)
@@ -317,8 +347,9 @@ int main(int argc, char **argv)
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "0");
     SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0");
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
-        fprintf(stderr, "citywall-wall: SDL: %s (no display? run under xvfb-run, or set "
-                        "SDL_VIDEODRIVER=offscreen)\n",
+        fprintf(stderr,
+                "citywall-wall: SDL: %s (no display? run under xvfb-run, or set "
+                "SDL_VIDEODRIVER=offscreen)\n",
                 SDL_GetError());
         layout_free(L);
         return 1;
@@ -375,8 +406,9 @@ int main(int argc, char **argv)
     if (o.screenshot) SDL_GL_SetSwapInterval(0);
     SDL_GL_GetDrawableSize(win, &ww, &wh);
     SDL_ShowCursor(SDL_DISABLE);
-    fprintf(stderr, "citywall-wall: %s, GL %s (%s), layout %s canvas %dx%d, viewport %d,%d,%d,%d "
-                    "-> output %dx%d in %d region%s, window %dx%d%s\n",
+    fprintf(stderr,
+            "citywall-wall: %s, GL %s (%s), layout %s canvas %dx%d, viewport %d,%d,%d,%d "
+            "-> output %dx%d in %d region%s, window %dx%d%s\n",
             gl_is_es() ? "OpenGL ES" : "OpenGL", (const char *)glGetString(GL_VERSION),
             (const char *)glGetString(GL_RENDERER), lpath, L->canvas_w, L->canvas_h, (int)vp.x,
             (int)vp.y, (int)vp.w, (int)vp.h, out_w, out_h, nreg, nreg == 1 ? "" : "s", ww, wh,
@@ -452,8 +484,9 @@ int main(int argc, char **argv)
     bool subcopy = direct && glx && present_can_copy() && !getenv("CW_NO_SUBCOPY");
     bool full_next = true;
     uint64_t partial_frames = 0;
-    if (subcopy) fprintf(stderr, "citywall-wall: software GL: presenting changed rectangles "
-                                 "(GLX_MESA_copy_sub_buffer)\n");
+    if (subcopy)
+        fprintf(stderr, "citywall-wall: software GL: presenting changed rectangles "
+                        "(GLX_MESA_copy_sub_buffer)\n");
     int64_t t0 = mono_us(), next_frame = t0, last_report = t0, last_dump = t0, last_frame = 0;
     int64_t anim_us = 1000000 / L->anim_fps;
     int64_t frame_us = 1000000 / (o.screenshot ? 60 : L->fps);
@@ -486,19 +519,23 @@ int main(int argc, char **argv)
             if (last_frame + anim_us > due) due = last_frame + anim_us;
         }
         int64_t wait_us;
-        if (want) wait_us = due > now ? due - now : 0;
-        else wait_us = (sec + 1) * 1000000 - fr.real_ms * 1000;
+        if (want)
+            wait_us = due > now ? due - now : 0;
+        else
+            wait_us = (sec + 1) * 1000000 - fr.real_ms * 1000;
         if (!o.screenshot && wait_us > (sec + 1) * 1000000 - fr.real_ms * 1000)
             wait_us = (sec + 1) * 1000000 - fr.real_ms * 1000; /* the clock's next second */
         if (wait_us > 0) {
             SDL_Event e;
             if (SDL_WaitEventTimeout(&e, (int)((wait_us + 999) / 1000))) {
                 do {
-                    if (e.type == SDL_QUIT) running = false;
+                    if (e.type == SDL_QUIT)
+                        running = false;
                     else if (e.type == SDL_KEYDOWN &&
                              (e.key.keysym.sym == SDLK_ESCAPE || e.key.keysym.sym == SDLK_q))
                         running = false;
-                    else if (e.type == SDL_WINDOWEVENT) dirty = full_next = true;
+                    else if (e.type == SDL_WINDOWEVENT)
+                        dirty = full_next = true;
                 } while (SDL_PollEvent(&e));
             }
             atomic_store(&wake_pending, false);
@@ -557,8 +594,7 @@ int main(int argc, char **argv)
             for (int i = 0; i < nrect; i++) {
                 int x0 = (int)rects[i].x, x1 = (int)(rects[i].x + rects[i].w);
                 int y1 = (int)vp.h - (int)rects[i].y, y0 = y1 - (int)rects[i].h;
-                glBlitFramebuffer(x0, y0, x1, y1, x0, y0, x1, y1, GL_COLOR_BUFFER_BIT,
-                                  GL_NEAREST);
+                glBlitFramebuffer(x0, y0, x1, y1, x0, y0, x1, y1, GL_COLOR_BUFFER_BIT, GL_NEAREST);
             }
         }
         glBindFramebuffer(GL_FRAMEBUFFER, target);
@@ -574,7 +610,8 @@ int main(int argc, char **argv)
                 glBindFramebuffer(GL_DRAW_FRAMEBUFFER, output.fbo);
                 for (int i = 0; i < nreg; i++) {
                     layout_region *r = &regions[i];
-                    int sx0 = (int)(r->canvas.x - vp.x), sy0 = (int)(vp.h - (r->canvas.y - vp.y) - r->canvas.h);
+                    int sx0 = (int)(r->canvas.x - vp.x),
+                        sy0 = (int)(vp.h - (r->canvas.y - vp.y) - r->canvas.h);
                     int dx0 = (int)r->out.x, dy0 = (int)(out_h - r->out.y - r->out.h);
                     glBlitFramebuffer(sx0, sy0, sx0 + (int)r->canvas.w, sy0 + (int)r->canvas.h, dx0,
                                       dy0, dx0 + (int)r->out.w, dy0 + (int)r->out.h,

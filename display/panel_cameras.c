@@ -57,9 +57,9 @@ typedef struct cam_priv {
     GLuint prog, vao, vbo;
     GLint u_scale, u_offset, u_y, u_u, u_v, u_alpha;
     bool video_ok;
-    model *m; /* for the ready callback */
-    int neligible, slots; /* as of the last overlay */
-    int arrangement;      /* hero pinned | no camera, as last drawn */
+    model *m;                  /* for the ready callback */
+    int neligible, slots;      /* as of the last overlay */
+    int arrangement;           /* hero pinned | no camera, as last drawn */
     shown shown[1 + TOUR_MAX]; /* [0] the hero, [1 + k] the k-th tile */
 } cam_priv;
 
@@ -107,7 +107,8 @@ static int cam_create(panel *p, char *err, size_t errn)
         }
         if (!ok || c->hero[0] < 0 || c->hero[1] < 0 || c->hero[2] < 1 || c->hero[3] < 1 ||
             c->hero[0] + c->hero[2] > c->cols || c->hero[1] + c->hero[3] > c->rows) {
-            snprintf(err, errn, "hero: must be [col, row, cols, rows] inside the %dx%d grid, or false",
+            snprintf(err, errn,
+                     "hero: must be [col, row, cols, rows] inside the %dx%d grid, or false",
                      c->cols, c->rows);
             return -1;
         }
@@ -317,8 +318,7 @@ static void tile(panel *p, scene_frame *f, int id, bool hero, float x, float y, 
                       COL_ALERT, "NO SIGNAL");
             if (a >= 0) {
                 fmt_ago(a, age, sizeof age);
-                snprintf(buf, sizeof buf, "%s%s最后画面 %s", why ? why : "", why ? " · " : "",
-                         age);
+                snprintf(buf, sizeof buf, "%s%s最后画面 %s", why ? why : "", why ? " · " : "", age);
             } else {
                 snprintf(buf, sizeof buf, "%s", why ? why : st ? "无画面" : "无视频地址");
             }
@@ -396,8 +396,8 @@ static void tile_if_changed(panel *p, scene_frame *f, shown *sh, int id, bool he
     now.age_s = now.state == VIDEO_PLAYING || age < 0 ? -1 : age / 1000;
     if (hero) snprintf(now.alert, sizeof now.alert, "%s", c->tour.hero_alert);
     /* a frame time that moved by a millisecond or two is the same frame (clock rounding) */
-    bool same_frame = sh->frame_ts == now.frame_ts ||
-                      (sh->frame_ts >= 0 && now.frame_ts >= 0 && llabs(sh->frame_ts - now.frame_ts) <= 2);
+    bool same_frame = sh->frame_ts == now.frame_ts || (sh->frame_ts >= 0 && now.frame_ts >= 0 &&
+                                                       llabs(sh->frame_ts - now.frame_ts) <= 2);
     if (sh->valid && sh->id == now.id && sh->v == now.v && sh->state == now.state && same_frame &&
         sh->age_s == now.age_s && !strcmp(sh->alert, now.alert))
         return;
@@ -501,8 +501,8 @@ static void cam_anim(panel *p, scene_frame *f)
                            r >= c->hero[1] && r < c->hero[1] + c->hero[3];
             if (in_hero) continue;
             int id = k < c->tour.ncur ? c->tour.cur[k] : -1;
-            tile_if_changed(p, f, &c->shown[1 + k], id, false, xs[2 * q], ys[2 * r],
-                            xs[2 * q + 1], ys[2 * r + 1]);
+            tile_if_changed(p, f, &c->shown[1 + k], id, false, xs[2 * q], ys[2 * r], xs[2 * q + 1],
+                            ys[2 * r + 1]);
             k++;
         }
     if (pinned) {
@@ -524,7 +524,8 @@ static void cam_draw(panel *p, scene_frame *f)
     if (ne > slots) {
         int64_t left = c->tour.switch_at - now;
         snprintf(buf, sizeof buf, "轮巡 %d/%d 组 · %lld秒", c->tour.pos / (slots ? slots : 1) + 1,
-                 (ne + slots - 1) / (slots ? slots : 1), (long long)(left > 0 ? left / 1000 + 1 : 0));
+                 (ne + slots - 1) / (slots ? slots : 1),
+                 (long long)(left > 0 ? left / 1000 + 1 : 0));
     } else {
         snprintf(buf, sizeof buf, "在线 %d 路", ne);
     }

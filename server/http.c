@@ -134,7 +134,7 @@ static int write_response(hub_t *hub, struct lws *wsi, http_pss *p)
 {
     if (!p->headers_sent) {
         unsigned char hbuf[LWS_PRE + 2048], *start = hbuf + LWS_PRE, *q = start,
-                                             *end = hbuf + sizeof(hbuf) - 1;
+                                            *end = hbuf + sizeof(hbuf) - 1;
         if (lws_add_http_common_headers(wsi, (unsigned)p->resp.status,
                                         p->resp.ctype ? p->resp.ctype : "application/json",
                                         p->resp.len, &q, end))
@@ -144,15 +144,14 @@ static int write_response(hub_t *hub, struct lws *wsi, http_pss *p)
                                         (const unsigned char *)p->resp.set_cookie,
                                         (int)strlen(p->resp.set_cookie), &q, end))
             return -1;
-        if (p->resp.allow[0] &&
-            lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
-                                        (const unsigned char *)p->resp.allow,
-                                        (int)strlen(p->resp.allow), &q, end))
+        if (p->resp.allow[0] && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
+                                                            (const unsigned char *)p->resp.allow,
+                                                            (int)strlen(p->resp.allow), &q, end))
             return -1;
         static const char nocache[] = "no-store";
-        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                        (const unsigned char *)nocache, sizeof(nocache) - 1, &q,
-                                        end))
+        if (lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"cache-control:", (const unsigned char *)nocache,
+                sizeof(nocache) - 1, &q, end))
             return -1;
         if (add_security_headers(wsi, &q, end)) return -1;
         if (lws_finalize_write_http_header(wsi, start, &q, end)) return -1;
@@ -262,7 +261,8 @@ static bool rate_ok(hub_t *hub, int token, int events)
         tokens = calloc(n, sizeof(double));
         last = calloc(n, sizeof(int64_t));
         if (!tokens || !last) return true;
-        for (int i = 0; i < n; i++) tokens[i] = rate;
+        for (int i = 0; i < n; i++)
+            tokens[i] = rate;
     }
     int64_t now = cwt_mono_ms();
     tokens[token] += (double)(now - last[token]) * rate / 1000.0;
@@ -281,8 +281,8 @@ static void start_ingest(hub_t *hub, struct lws *wsi, http_pss *p)
         strncasecmp(hdr, "Bearer ", 7) == 0)
         token = cfg_token_find(hub->cfg, hdr + 7);
     if (token < 0 || hub->cfg->tokens[token].role != CFG_ROLE_HALL) {
-        http_error(&p->resp, 401, token < 0 ? "missing or unknown hall token"
-                                             : "this token may not write events");
+        http_error(&p->resp, 401,
+                   token < 0 ? "missing or unknown hall token" : "this token may not write events");
         respond(wsi, p);
         return;
     }
@@ -294,8 +294,8 @@ static void start_ingest(hub_t *hub, struct lws *wsi, http_pss *p)
     json_error_t jerr;
     json_t *root = json_loadb(p->body ? p->body : "", p->body_len, 0, &jerr);
     if (!root) {
-        http_error(&p->resp, 400, "body is not JSON: %s at line %d column %d", jerr.text,
-                   jerr.line, jerr.column);
+        http_error(&p->resp, 400, "body is not JSON: %s at line %d column %d", jerr.text, jerr.line,
+                   jerr.column);
         respond(wsi, p);
         return;
     }
@@ -338,8 +338,8 @@ static void start_login(hub_t *hub, struct lws *wsi, http_pss *p, const char *pe
     int status = 0;
     if (auth_login_start(hub->auth, user, pw, peer, p->conn_id, &status) < 0) {
         if (status == 429) hub->m.limit_429++;
-        http_error(&p->resp, status, status == 429 ? "too many failed logins; try again later"
-                                                   : "login failed");
+        http_error(&p->resp, status,
+                   status == 429 ? "too many failed logins; try again later" : "login failed");
         json_decref(b);
         respond(wsi, p);
         return;
@@ -376,8 +376,12 @@ static int dispatch(hub_t *hub, struct lws *wsi, http_pss *p)
         respond(wsi, p);
         return 0;
     }
-    http_req rq = {.hub = hub, .wsi = wsi, .method = p->method, .path = p->path,
-                   .body = p->body, .body_len = p->body_len};
+    http_req rq = {.hub = hub,
+                   .wsi = wsi,
+                   .method = p->method,
+                   .path = p->path,
+                   .body = p->body,
+                   .body_len = p->body_len};
     snprintf(rq.peer, sizeof(rq.peer), "%s", peer);
     identify(hub, wsi, &rq);
     if (rest_handle(&rq, &p->resp) == 0) {
@@ -408,7 +412,8 @@ static conn_addr *ca_pending; /* admitted by the filter, not yet bound to its ws
 static size_t ca_hash(const unsigned char *k, size_t cap)
 {
     uint64_t h = 1469598103934665603ULL;
-    for (int i = 0; i < 16; i++) h = (h ^ k[i]) * 1099511628211ULL;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ k[i]) * 1099511628211ULL;
     return (size_t)h & (cap - 1);
 }
 
@@ -426,7 +431,8 @@ static int ca_grow(void)
             continue;
         }
         size_t k = ca_hash(a->key, nc);
-        while (nt[k]) k = (k + 1) & (nc - 1);
+        while (nt[k])
+            k = (k + 1) & (nc - 1);
         nt[k] = a;
         used++;
     }
@@ -476,7 +482,8 @@ static int cw_bind(const struct lws *wsi, conn_addr *a)
         for (size_t i = 0; i < cw_cap; i++) {
             if (!cw_tab[i].wsi) continue;
             size_t k = cw_hash(cw_tab[i].wsi, nc);
-            while (nt[k].wsi) k = (k + 1) & (nc - 1);
+            while (nt[k].wsi)
+                k = (k + 1) & (nc - 1);
             nt[k] = cw_tab[i];
         }
         free(cw_tab);
@@ -484,7 +491,8 @@ static int cw_bind(const struct lws *wsi, conn_addr *a)
         cw_cap = nc;
     }
     size_t k = cw_hash(wsi, cw_cap);
-    while (cw_tab[k].wsi && cw_tab[k].wsi != wsi) k = (k + 1) & (cw_cap - 1);
+    while (cw_tab[k].wsi && cw_tab[k].wsi != wsi)
+        k = (k + 1) & (cw_cap - 1);
     if (!cw_tab[k].wsi) cw_used++;
     cw_tab[k].wsi = wsi;
     cw_tab[k].addr = a;
@@ -495,7 +503,8 @@ static conn_addr *cw_unbind(const struct lws *wsi)
 {
     if (!cw_cap) return NULL;
     size_t k = cw_hash(wsi, cw_cap);
-    while (cw_tab[k].wsi && cw_tab[k].wsi != wsi) k = (k + 1) & (cw_cap - 1);
+    while (cw_tab[k].wsi && cw_tab[k].wsi != wsi)
+        k = (k + 1) & (cw_cap - 1);
     if (!cw_tab[k].wsi) return NULL;
     conn_addr *a = cw_tab[k].addr;
     cw_tab[k].wsi = NULL;
@@ -530,10 +539,10 @@ static int conn_admit(hub_t *hub, const struct lws_filter_network_conn_args *fa)
     if (!a) return -1;
     if (a->count >= hub->cfg->limits.max_conns_per_addr) {
         if (hub->m.limit_conns++ % 1000 == 0)
-            fprintf(stderr, "citywall-hub: connection refused: over %d connections from one "
+            fprintf(stderr,
+                    "citywall-hub: connection refused: over %d connections from one "
                     "address (citywall_limit_conns_total %llu)\n",
-                    hub->cfg->limits.max_conns_per_addr,
-                    (unsigned long long)hub->m.limit_conns);
+                    hub->cfg->limits.max_conns_per_addr, (unsigned long long)hub->m.limit_conns);
         ca_pending = NULL;
         return -1;
     }
@@ -596,7 +605,8 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         }
         if (p->body_len + len + 1 > p->body_cap) {
             size_t nc = p->body_cap ? p->body_cap : 4096;
-            while (nc < p->body_len + len + 1) nc *= 2;
+            while (nc < p->body_len + len + 1)
+                nc *= 2;
             char *nb = realloc(p->body, nc);
             if (!nb) return -1;
             p->body = nb;
@@ -692,17 +702,19 @@ int http_ws_origin_check(hub_t *hub, struct lws *wsi, int path)
     char origin[256];
     if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0) return 0; /* not a browser */
     /* an Origin longer than the buffer is never an allowed one */
-    if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0) origin[0] = 0;
-    else if (origin_matches(hub, wsi, origin)) return 0;
+    if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
+        origin[0] = 0;
+    else if (origin_matches(hub, wsi, origin))
+        return 0;
     uint64_t n = ++ws_origin_refused[path];
     char shown[80];
     size_t k = 0;
-    for (const char *c = origin[0] ? origin : "(over 255 bytes)"; *c && k < sizeof(shown) - 1;
-         c++)
+    for (const char *c = origin[0] ? origin : "(over 255 bytes)"; *c && k < sizeof(shown) - 1; c++)
         shown[k++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
     shown[k] = 0;
     if (n % 1000 == 1)
-        fprintf(stderr, "citywall-hub: WebSocket %s refused: Origin %s is not an allowed origin "
+        fprintf(stderr,
+                "citywall-hub: WebSocket %s refused: Origin %s is not an allowed origin "
                 "(citywall_ws_origin_refused_total{path=\"%s\"} %llu)\n",
                 http_ws_path_name(path), shown, http_ws_path_name(path), (unsigned long long)n);
     char msg[160];
@@ -714,7 +726,8 @@ int http_ws_origin_check(hub_t *hub, struct lws *wsi, int path)
         char head[160];
         int hl = snprintf(head, sizeof(head),
                           "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\n"
-                          "content-length: %zu\r\nconnection: close\r\n\r\n", strlen(body));
+                          "content-length: %zu\r\nconnection: close\r\n\r\n",
+                          strlen(body));
         size_t bl = strlen(body), len = (size_t)hl + bl;
         unsigned char *buf = malloc(LWS_PRE + len);
         if (buf) {
@@ -933,7 +946,8 @@ int ingest_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             n_ingest_conns--;
         }
         p->conn_id = 0;
-        for (int i = 0; i < p->nout; i++) free(p->out[i]);
+        for (int i = 0; i < p->nout; i++)
+            free(p->out[i]);
         free(p->out);
         free(p->rx);
         p->out = NULL;

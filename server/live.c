@@ -176,7 +176,8 @@ static entry *ring_at(live_doc *d, int i) /* 0 = oldest */
 
 static void doc_free(live_doc *d)
 {
-    while (d->ring_n) ring_pop(d);
+    while (d->ring_n)
+        ring_pop(d);
     json_decref(d->doc);
     frame_free(&d->snap);
     free(d->mask);
@@ -220,7 +221,8 @@ static void doc_refresh(live_t *L, live_doc *d)
     e->ack_us = L->unpublished_ack_us;
     d->ring_n++;
     d->ring_bytes += fr.len;
-    while (d->ring_n > 1 && d->ring_bytes > LIVE_RING_BYTES) ring_pop(d);
+    while (d->ring_n > 1 && d->ring_bytes > LIVE_RING_BYTES)
+        ring_pop(d);
     d->rev = rev;
     d->last_pub_us = t;
     L->hub->m.live_publishes++;
@@ -232,8 +234,7 @@ static void doc_refresh(live_t *L, live_doc *d)
             }
 }
 
-static void view_key(char *out, size_t n, int kind, int hall, const auth_who *who,
-                     const cfg_t *cfg)
+static void view_key(char *out, size_t n, int kind, int hall, const auth_who *who, const cfg_t *cfg)
 {
     if (kind == DOC_HALL) {
         snprintf(out, n, "hall/%s|names=%d", cfg->halls[hall].id, who->names);
@@ -292,7 +293,8 @@ static void client_want_write(live_client *c)
 static void client_too_slow(hub_t *hub, live_client *c)
 {
     hub->m.live_too_slow++;
-    for (int i = 0; i < c->nctl; i++) frame_free(&c->ctl[i]);
+    for (int i = 0; i < c->nctl; i++)
+        frame_free(&c->ctl[i]);
     c->nctl = 0;
     c->ctl_bytes = 0;
     c->closing = true;
@@ -507,8 +509,8 @@ static frame *doc_snapshot_frame(live_t *L, live_doc *d)
 {
     if (d->snap.buf && d->snap_rev == d->rev) return &d->snap;
     frame_free(&d->snap);
-    json_t *msg = json_pack("{s:s,s:s,s:s,s:I,s:O}", "op", "snapshot", "topic", d->topic,
-                            "epoch", L->hub->epoch, "rev", (json_int_t)d->rev, "data", d->doc);
+    json_t *msg = json_pack("{s:s,s:s,s:s,s:I,s:O}", "op", "snapshot", "topic", d->topic, "epoch",
+                            L->hub->epoch, "rev", (json_int_t)d->rev, "data", d->doc);
     d->snap = frame_from_json(msg);
     d->snap_rev = d->rev;
     json_decref(msg);
@@ -547,8 +549,7 @@ static int send_sub(live_t *L, live_client *c, live_sub *s)
         }
         if (acc) { /* behind: one merged delta for this client */
             json_t *msg = json_pack("{s:s,s:s,s:s,s:I,s:o}", "op", "delta", "topic", d->topic,
-                                    "epoch", L->hub->epoch, "rev", (json_int_t)d->rev, "data",
-                                    acc);
+                                    "epoch", L->hub->epoch, "rev", (json_int_t)d->rev, "data", acc);
             frame fr = frame_from_json(msg);
             json_decref(msg);
             int rc = write_frame(L, c, &fr);
@@ -786,7 +787,8 @@ int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         live_client *c = pss->c;
         if (!c) return 0;
         pss->c = NULL;
-        for (int i = 0; i < c->nsubs; i++) c->subs[i].doc->nsubs--;
+        for (int i = 0; i < c->nsubs; i++)
+            c->subs[i].doc->nsubs--;
         if (c->prev)
             c->prev->next = c->next;
         else
@@ -794,7 +796,8 @@ int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         if (c->next) c->next->prev = c->prev;
         L->nclients--;
         hub_conn_unregister(c->conn_id);
-        for (int i = 0; i < c->nctl; i++) frame_free(&c->ctl[i]);
+        for (int i = 0; i < c->nctl; i++)
+            frame_free(&c->ctl[i]);
         free(c->ctl);
         free(c->subs);
         free(c->rx);
@@ -847,7 +850,7 @@ void live_reconfigure(live_t *L)
      * under the new config; clients get a snapshot (a new config is a new picture). */
     for (live_client *c = L->clients; c; c = c->next) {
         auth_refresh(L->hub->auth, &c->who);
-        char (*topics)[LIVEMSG_TOPIC_MAX + 1] = c->nsubs ? malloc(sizeof(*topics) * c->nsubs) : NULL;
+        char(*topics)[LIVEMSG_TOPIC_MAX + 1] = c->nsubs ? malloc(sizeof(*topics) * c->nsubs) : NULL;
         int *hz = c->nsubs ? malloc(sizeof(int) * c->nsubs) : NULL;
         int n = 0;
         for (int i = 0; topics && hz && i < c->nsubs; i++) {
@@ -920,16 +923,17 @@ json_t *live_clients_json(live_t *L, const auth_who *who)
         for (int i = 0; i < c->nsubs; i++) {
             json_t *t = json_pack("{s:s,s:I}", "topic", c->subs[i].doc->topic, "rev",
                                   (json_int_t)c->subs[i].sent_rev);
-            if (c->subs[i].max_hz) json_object_set_new(t, "max_hz", json_integer(c->subs[i].max_hz));
+            if (c->subs[i].max_hz)
+                json_object_set_new(t, "max_hz", json_integer(c->subs[i].max_hz));
             json_array_append_new(topics, t);
         }
-        json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:o}", "id", (json_int_t)c->conn_id,
-                              "kind", client_kind(c), "user", c->who.user, "role",
+        json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:o}", "id", (json_int_t)c->conn_id, "kind",
+                              client_kind(c), "user", c->who.user, "role",
                               cfg_role_name(c->who.role), "peer", c->peer, "connected_s",
                               (json_int_t)((ms - c->connected_ms) / 1000), "topics", topics);
         if (c->report) {
-            static const char *keys[] = {"viewport", "fps", "frame_p99_ms", "rev", "stale",
-                                         "cameras", "received_ms"};
+            static const char *keys[] = {"viewport", "fps",     "frame_p99_ms", "rev",
+                                         "stale",    "cameras", "received_ms"};
             for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
                 json_t *v = json_object_get(c->report, keys[k]);
                 if (v && !json_is_null(v)) json_object_set(o, keys[k], v);
@@ -946,8 +950,10 @@ void live_get_stats(live_t *L, live_stats *o)
     o->rev = L->rev;
     for (live_client *c = L->clients; c; c = c->next) {
         o->clients++;
-        if (c->browser) o->browsers++;
-        else if (c->who.role == CFG_ROLE_WALL) o->walls++;
+        if (c->browser)
+            o->browsers++;
+        else if (c->who.role == CFG_ROLE_WALL)
+            o->walls++;
     }
     for (live_doc *d = L->docs; d; d = d->next) {
         o->docs++;
@@ -957,5 +963,6 @@ void live_get_stats(live_t *L, live_stats *o)
 
 void live_each_view(live_t *L, void (*fn)(void *ud, const char *view, int clients), void *ud)
 {
-    for (live_doc *d = L->docs; d; d = d->next) fn(ud, d->key, d->nsubs);
+    for (live_doc *d = L->docs; d; d = d->next)
+        fn(ud, d->key, d->nsubs);
 }

@@ -28,8 +28,8 @@ enum livemsg_op {
     LIVEMSG_SUBSCRIBE,   /* topics, since, max_hz */
     LIVEMSG_UNSUBSCRIBE, /* topics */
     LIVEMSG_PING,
-    LIVEMSG_REPORT,      /* the whole message is in json */
-    LIVEMSG_UNKNOWN,     /* a string op we do not know: code/message set */
+    LIVEMSG_REPORT,  /* the whole message is in json */
+    LIVEMSG_UNKNOWN, /* a string op we do not know: code/message set */
 };
 
 enum livemsg_kind { LIVEMSG_NOTOPIC = -1, LIVEMSG_CITY, LIVEMSG_HALL, LIVEMSG_ALERTS };
@@ -49,9 +49,9 @@ typedef struct livemsg {
     bool has_since;
     const char *since_epoch; /* points into json */
     uint64_t since_rev;
-    int max_hz;            /* subscribe: 0 when not asked, else 1..LIVEMSG_MAX_HZ */
-    const char *code;      /* NULL, or the error code to answer with ("bad_request") */
-    char message[200];     /* the error's message when code is set; valid UTF-8 */
+    int max_hz;        /* subscribe: 0 when not asked, else 1..LIVEMSG_MAX_HZ */
+    const char *code;  /* NULL, or the error code to answer with ("bad_request") */
+    char message[200]; /* the error's message when code is set; valid UTF-8 */
 } livemsg;
 
 /* Parse the frame text[0..len) into *m, resolving topics against cfg. Returns 0 when the message
@@ -71,6 +71,7 @@ void livemsg_topic_error(const livemsg_topic *t, char *out, size_t n);
 /* snprintf into out[n] (n > 0), then every byte that is not part of a valid UTF-8 sequence
  * (such as a character cut by the truncation) is replaced by '?', so that the result can always
  * go into a JSON string. */
-void livemsg_format(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void livemsg_format(char *out, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -93,8 +93,10 @@ static json_t *redact(json_t *body, const auth_who *who, bool raw)
         json_object_del(data, "comment");
     } else {
         char *m = pii_mask(json_string_value(c));
-        if (m) json_object_set_new(data, "comment", json_string(m));
-        else json_object_del(data, "comment");
+        if (m)
+            json_object_set_new(data, "comment", json_string(m));
+        else
+            json_object_del(data, "comment");
         free(m);
     }
     return body;
@@ -119,17 +121,16 @@ static json_t *hall_registry(hub_t *hub, int h, const auth_who *who)
     json_t *biz = json_array(), *wins = json_array(), *cams = json_array();
     for (int i = 0; i < hall->nbiz; i++)
         json_array_append_new(biz, json_pack("{s:s,s:s,s:s,s:i}", "id", hall->biz[i].id, "name",
-                                             hall->biz[i].name, "category",
-                                             hall->biz[i].category, "sla_s",
-                                             hall->biz[i].sla_s));
+                                             hall->biz[i].name, "category", hall->biz[i].category,
+                                             "sla_s", hall->biz[i].sla_s));
     for (int i = 0; i < hall->nwindows; i++) {
         json_t *wb = json_array(), *wc = json_array();
         for (int k = 0; k < hall->windows[i].nbiz; k++)
             json_array_append_new(wb, json_string(hall->biz[hall->windows[i].biz[k]].id));
         for (int k = 0; k < hall->windows[i].ncameras; k++)
             json_array_append_new(wc, json_string(hall->cameras[hall->windows[i].cameras[k]].id));
-        json_array_append_new(wins, json_pack("{s:s,s:o,s:o}", "id", hall->windows[i].id, "biz",
-                                              wb, "cameras", wc));
+        json_array_append_new(
+            wins, json_pack("{s:s,s:o,s:o}", "id", hall->windows[i].id, "biz", wb, "cameras", wc));
     }
     state_view v = view_of(who);
     json_t *doc = state_hall(hub->state, h, &v);
@@ -142,10 +143,10 @@ static json_t *hall_registry(hub_t *hub, int h, const auth_who *who)
                                               cfg_area_name(hall->cameras[i].area), "status",
                                               st ? json_string_value(st) : "unknown"));
     }
-    json_t *o = json_pack("{s:s,s:s,s:s,s:f,s:f,s:o,s:o,s:o,s:o}", "id", hall->id, "name",
-                          hall->name, "level", cfg_level_name(hall->level), "lat", hall->lat,
-                          "lng", hall->lng, "biz", biz, "windows", wins, "cameras", cams, "kpi",
-                          state_hall_kpi(hub->state, h));
+    json_t *o =
+        json_pack("{s:s,s:s,s:s,s:f,s:f,s:o,s:o,s:o,s:o}", "id", hall->id, "name", hall->name,
+                  "level", cfg_level_name(hall->level), "lat", hall->lat, "lng", hall->lng, "biz",
+                  biz, "windows", wins, "cameras", cams, "kpi", state_hall_kpi(hub->state, h));
     if (hall->parent) json_object_set_new(o, "parent", json_string(hall->parent));
     json_t *status = json_object_get(doc, "status");
     if (status) json_object_set(o, "status", status);
@@ -169,12 +170,13 @@ static int h_readyz(http_req *rq, http_resp *rs, const char *arg)
     store_stats ss;
     store_get_stats(rq->hub->store, &ss);
     if (!rq->hub->ready || !ss.healthy || rq->hub->stopping) {
-        http_json(rs, 503, json_pack("{s:b,s:b,s:b}", "ready", 0, "store_writable", ss.healthy,
-                                     "stopping", rq->hub->stopping));
+        http_json(rs, 503,
+                  json_pack("{s:b,s:b,s:b}", "ready", 0, "store_writable", ss.healthy, "stopping",
+                            rq->hub->stopping));
         return 0;
     }
-    http_json(rs, 200, json_pack("{s:b,s:I}", "ready", 1, "startup_ms",
-                                 (json_int_t)rq->hub->ready_ms));
+    http_json(rs, 200,
+              json_pack("{s:b,s:I}", "ready", 1, "startup_ms", (json_int_t)rq->hub->ready_ms));
     return 0;
 }
 
@@ -196,10 +198,11 @@ static int h_me(http_req *rq, http_resp *rs, const char *arg)
     if (!rest_can_read(rq, rs)) return 0;
     json_t *halls = json_array();
     for (int i = 0; i < rq->hub->cfg->nhalls; i++)
-        if (auth_may_see(&rq->who, i)) json_array_append_new(halls, json_string(rq->hub->cfg->halls[i].id));
-    http_json(rs, 200, json_pack("{s:s,s:s,s:o,s:b}", "user", rq->who.user, "role",
-                                 cfg_role_name(rq->who.role), "halls", halls, "names",
-                                 rq->who.names));
+        if (auth_may_see(&rq->who, i))
+            json_array_append_new(halls, json_string(rq->hub->cfg->halls[i].id));
+    http_json(rs, 200,
+              json_pack("{s:s,s:s,s:o,s:b}", "user", rq->who.user, "role",
+                        cfg_role_name(rq->who.role), "halls", halls, "names", rq->who.names));
     return 0;
 }
 
@@ -209,7 +212,8 @@ static int h_halls(http_req *rq, http_resp *rs, const char *arg)
     if (!rest_can_read(rq, rs)) return 0;
     json_t *arr = json_array();
     for (int h = 0; h < rq->hub->cfg->nhalls; h++)
-        if (auth_may_see(&rq->who, h)) json_array_append_new(arr, hall_registry(rq->hub, h, &rq->who));
+        if (auth_may_see(&rq->who, h))
+            json_array_append_new(arr, hall_registry(rq->hub, h, &rq->who));
     http_json(rs, 200, arr);
     return 0;
 }
@@ -281,8 +285,8 @@ static int h_history(http_req *rq, http_resp *rs, const char *arg)
         int64_t t = sqlite3_column_int64(st, 0);
         int64_t b = (t - from) / (step * 1000);
         if (b != bucket && last) {
-            json_array_append_new(series, json_pack("{s:s,s:o}", "t",
-                                                    cwt_format_local(last_t, tb), "kpi", last));
+            json_array_append_new(
+                series, json_pack("{s:s,s:o}", "t", cwt_format_local(last_t, tb), "kpi", last));
             last = NULL;
         }
         bucket = b;
@@ -291,13 +295,14 @@ static int h_history(http_req *rq, http_resp *rs, const char *arg)
         last_t = t;
     }
     if (last)
-        json_array_append_new(series,
-                              json_pack("{s:s,s:o}", "t", cwt_format_local(last_t, tb), "kpi", last));
+        json_array_append_new(
+            series, json_pack("{s:s,s:o}", "t", cwt_format_local(last_t, tb), "kpi", last));
     sqlite3_finalize(st);
     char fb[40], tob[40];
-    http_json(rs, 200, json_pack("{s:s,s:s,s:s,s:I,s:o}", "hall", hall, "from",
-                                 cwt_format_local(from, fb), "to", cwt_format_local(to, tob),
-                                 "step", (json_int_t)step, "series", series));
+    http_json(rs, 200,
+              json_pack("{s:s,s:s,s:s,s:I,s:o}", "hall", hall, "from", cwt_format_local(from, fb),
+                        "to", cwt_format_local(to, tob), "step", (json_int_t)step, "series",
+                        series));
     return 0;
 }
 
@@ -347,8 +352,8 @@ static int h_events(http_req *rq, http_resp *rs, const char *arg)
         const char *h = (const char *)sqlite3_column_text(st, 1);
         if (hidx < 0 && rq->who.halls && !auth_may_see(&rq->who, cfg_hall_index(rq->hub->cfg, h)))
             continue;
-        json_t *body = redact(json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL),
-                              &rq->who, raw);
+        json_t *body =
+            redact(json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL), &rq->who, raw);
         json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:I,s:s,s:o*}", "id", (json_int_t)id,
                                              "hall", h, "feed", sqlite3_column_text(st, 2), "seq",
                                              (json_int_t)sqlite3_column_int64(st, 3), "received",
@@ -466,8 +471,9 @@ static int h_closure_post(http_req *rq, http_resp *rs, const char *id)
         snprintf(detail, sizeof(detail), "%s %s..%s %s", id, from_s, to_s, reason);
         hub_audit(rq->hub, rq->who.user, "closure", detail);
         live_changed(rq->hub->live);
-        http_json(rs, 201, json_pack("{s:s,s:s,s:s,s:s}", "hall", id, "from", from_s, "to", to_s,
-                                     "reason", reason));
+        http_json(rs, 201,
+                  json_pack("{s:s,s:s,s:s,s:s}", "hall", id, "from", from_s, "to", to_s, "reason",
+                            reason));
     }
     json_decref(b);
     return 0;
@@ -553,16 +559,17 @@ static int h_recommend(http_req *rq, http_resp *rs, const char *arg)
     for (int i = 0; i < n; i++) {
         const cfg_hall *hall = &cfg->halls[recs[i].hall];
         json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:s,s:s,s:f,s:I,s:I,s:I,s:b}", "hall", hall->id, "name",
-                           hall->name, "biz", hall->biz[recs[i].biz].id, "biz_name",
-                           hall->biz[recs[i].biz].name, "distance_km",
-                           round(recs[i].km * 100) / 100, "travel_s", (json_int_t)recs[i].travel_s,
-                           "ewt_s", (json_int_t)recs[i].ewt_s, "total_s",
-                           (json_int_t)(recs[i].travel_s + recs[i].ewt_s), "open", recs[i].open));
+            arr,
+            json_pack("{s:s,s:s,s:s,s:s,s:f,s:I,s:I,s:I,s:b}", "hall", hall->id, "name", hall->name,
+                      "biz", hall->biz[recs[i].biz].id, "biz_name", hall->biz[recs[i].biz].name,
+                      "distance_km", round(recs[i].km * 100) / 100, "travel_s",
+                      (json_int_t)recs[i].travel_s, "ewt_s", (json_int_t)recs[i].ewt_s, "total_s",
+                      (json_int_t)(recs[i].travel_s + recs[i].ewt_s), "open", recs[i].open));
     }
     free(recs);
-    http_json(rs, 200, json_pack("{s:s,s:f,s:f,s:s,s:o}", "category", cat, "lat", lat, "lng", lng,
-                                 "method", "great-circle km / 30 km/h + ewt_s", "halls", arr));
+    http_json(rs, 200,
+              json_pack("{s:s,s:f,s:f,s:s,s:o}", "category", cat, "lat", lat, "lng", lng, "method",
+                        "great-circle km / 30 km/h + ewt_s", "halls", arr));
     return 0;
 }
 
@@ -591,10 +598,11 @@ static int h_audit(http_req *rq, http_resp *rs, const char *arg)
     json_t *arr = json_array();
     char tb[40];
     while (sqlite3_step(st) == SQLITE_ROW) {
-        json_t *o = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-                              "at", cwt_format_local(sqlite3_column_int64(st, 1), tb), "user",
-                              sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "",
-                              "action", sqlite3_column_text(st, 3));
+        json_t *o =
+            json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0), "at",
+                      cwt_format_local(sqlite3_column_int64(st, 1), tb), "user",
+                      sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "",
+                      "action", sqlite3_column_text(st, 3));
         if (sqlite3_column_type(st, 4) != SQLITE_NULL)
             json_object_set_new(o, "detail", json_string((const char *)sqlite3_column_text(st, 4)));
         json_array_append_new(arr, o);

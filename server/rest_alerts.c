@@ -28,7 +28,6 @@
 #define PAGE_DEFAULT 500
 #define PAGE_MAX 5000
 
-
 static bool operator_(http_req *rq, http_resp *rs, const char *what)
 {
     if (!rest_can_read(rq, rs)) return false;
@@ -80,8 +79,9 @@ int rest_alerts_list(http_req *rq, http_resp *rs, const char *arg)
     const char *state = http_arg(rq, "state", sb, sizeof sb);
     int filter = state && *state ? alerts_filter_from_name(state) : ALERTS_ALL;
     if (filter < 0) {
-        http_error(rs, 400, "state: expected firing, pending, resolved, silenced, inhibited, "
-                            "active or all");
+        http_error(rs, 400,
+                   "state: expected firing, pending, resolved, silenced, inhibited, "
+                   "active or all");
         return 0;
     }
     int h = hall_q(rq, rs, "hall");
@@ -283,8 +283,8 @@ int rest_reviews(http_req *rq, http_resp *rs, const char *arg)
         json_t *e = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
         json_t *d = json_object_get(e, "data");
         json_t *o = json_pack("{s:I,s:s}", "event", (json_int_t)last, "hall", hall);
-        static const char *const keys[] = {"review", "level", "channel", "window",
-                                           "staff",  "ticket", "item",   "real_name"};
+        static const char *const keys[] = {"review", "level",  "channel", "window",
+                                           "staff",  "ticket", "item",    "real_name"};
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
             json_t *v = json_object_get(d, keys[k]);
             if (v && !json_is_null(v)) json_object_set(o, keys[k], v);
@@ -347,8 +347,8 @@ static void case_add(void *ud, const state_qcase *c)
     json_object_del(o, "case");
     if (hub->alerts) {
         json_t *rec = alerts_review_record(hub->alerts, u->hall, c->review, u->rq->who.names);
-        static const char *const keys[] = {"window", "staff", "item", "comment", "sensitive",
-                                           "channel"};
+        static const char *const keys[] = {"window",  "staff",     "item",
+                                           "comment", "sensitive", "channel"};
         for (size_t k = 0; rec && k < sizeof keys / sizeof keys[0]; k++) {
             json_t *v = json_object_get(rec, keys[k]);
             if (v) json_object_set(o, keys[k], v);
@@ -375,9 +375,10 @@ int rest_cases(http_req *rq, http_resp *rs, const char *arg)
         for (int s = EV_CASE_ASSIGNED; s <= EV_CASE_APPEAL_REJECTED; s++)
             known |= !strcmp(f, ev_case_state_name(s));
         if (!known) {
-            http_error(rs, 400, "state: expected all, open, overdue or a case state "
-                                "(assigned, contacted, rectifying, closed, appealed, "
-                                "appeal_upheld)");
+            http_error(rs, 400,
+                       "state: expected all, open, overdue or a case state "
+                       "(assigned, contacted, rectifying, closed, appealed, "
+                       "appeal_upheld)");
             return 0;
         }
     }
@@ -416,8 +417,9 @@ int rest_case_move(http_req *rq, http_resp *rs, const char *review)
     for (int s = EV_CASE_ASSIGNED; state && s <= EV_CASE_APPEAL_REJECTED; s++)
         known |= !strcmp(state, ev_case_state_name(s));
     if (!known) {
-        http_error(rs, 400, "state: expected assigned, contacted, rectifying, closed, appealed, "
-                            "appeal_upheld or appeal_rejected");
+        http_error(rs, 400,
+                   "state: expected assigned, contacted, rectifying, closed, appealed, "
+                   "appeal_upheld or appeal_rejected");
         json_decref(b);
         return 0;
     }
@@ -430,10 +432,10 @@ int rest_case_move(http_req *rq, http_resp *rs, const char *review)
     cwt_format_local(hub_now(rq->hub), at);
     json_t *data = json_pack("{s:s,s:s}", "review", review, "state", state);
     if (note) json_object_set(data, "note", note);
-    json_t *evs = json_pack("[{s:s,s:s,s:I,s:s,s:s,s:o}]", "hall", rq->hub->cfg->halls[hall].id,
-                            "feed", "operator", "seq",
-                            (json_int_t)alerts_next_operator_seq(a, hall), "type", "review.case",
-                            "at", at, "data", data);
+    json_t *evs =
+        json_pack("[{s:s,s:s,s:I,s:s,s:s,s:o}]", "hall", rq->hub->cfg->halls[hall].id, "feed",
+                  "operator", "seq", (json_int_t)alerts_next_operator_seq(a, hall), "type",
+                  "review.case", "at", at, "data", data);
     int status = 0;
     char err[256];
     store_job *job = evs ? ingest_prepare(rq->hub, -1, evs, false, &status, err, sizeof err) : NULL;
@@ -450,9 +452,10 @@ int rest_case_move(http_req *rq, http_resp *rs, const char *review)
         snprintf(detail, sizeof detail, "%s/%s -> %s%s%s", rq->hub->cfg->halls[hall].id, review,
                  state, note ? ": " : "", note ? json_string_value(note) : "");
         hub_audit(rq->hub, rq->who.user, "case", detail);
-        http_json(rs, 202, json_pack("{s:s,s:s,s:s,s:s}", "review", review, "hall",
-                                     rq->hub->cfg->halls[hall].id, "from",
-                                     ev_case_state_name(c.state), "state", state));
+        http_json(rs, 202,
+                  json_pack("{s:s,s:s,s:s,s:s}", "review", review, "hall",
+                            rq->hub->cfg->halls[hall].id, "from", ev_case_state_name(c.state),
+                            "state", state));
     }
     json_decref(b);
     return 0;

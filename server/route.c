@@ -128,8 +128,7 @@ int route_time(const char *name, const char *v, int64_t *out, char *err, size_t 
             return 1;
         }
     }
-    snprintf(err, n, "%s: '%s' is not an RFC 3339 time or a date YYYY-MM-DD", name,
-             route_text(v));
+    snprintf(err, n, "%s: '%s' is not an RFC 3339 time or a date YYYY-MM-DD", name, route_text(v));
     return -1;
 }
 

@@ -45,8 +45,8 @@ enum route_id {
     ROUTE_REVIEWS,
     ROUTE_CASES,
     ROUTE_CASE_MOVE,
-    ROUTE_INGEST, /* answered by http.c; listed so that a wrong method gets 405 */
-    ROUTE_LOGIN,  /* ditto */
+    ROUTE_INGEST,  /* answered by http.c; listed so that a wrong method gets 405 */
+    ROUTE_LOGIN,   /* ditto */
     ROUTE_METRICS, /* ditto */
     ROUTE_COUNT
 };
@@ -65,9 +65,9 @@ extern const route_def route_table[ROUTE_COUNT];
 #define ROUTE_ALLOW_MAX 64
 
 typedef struct route_result {
-    int id;                     /* enum route_id selected, or -1 */
-    char seg[ROUTE_SEG_MAX];    /* the "*" segment of the selected route, "" when none */
-    bool path_known;            /* some route has this path (with any method) */
+    int id;                      /* enum route_id selected, or -1 */
+    char seg[ROUTE_SEG_MAX];     /* the "*" segment of the selected route, "" when none */
+    bool path_known;             /* some route has this path (with any method) */
     char allow[ROUTE_ALLOW_MAX]; /* id -1: methods tried for this path, "GET, POST"; else "" */
 } route_result;
 

@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!fuzz_path[0]) snprintf(fuzz_path, sizeof(fuzz_path), "/tmp/cw-fuzz-config-%d.yaml",
-                                (int)getpid());
+    if (!fuzz_path[0])
+        snprintf(fuzz_path, sizeof(fuzz_path), "/tmp/cw-fuzz-config-%d.yaml", (int)getpid());
     FILE *f = fopen(fuzz_path, "wb");
     if (!f) return 0;
     fwrite(data, 1, size, f);

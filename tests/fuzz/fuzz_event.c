@@ -8,29 +8,16 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "fuzz_util.h"
 #include "event.h"
 
-#ifndef CW_SOURCE_DIR
-#define CW_SOURCE_DIR "."
-#endif
-
 static cfg_t *fuzz_cfg;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *path = getenv("CW_FUZZ_CONFIG");
-    char *errors = NULL;
-    fuzz_cfg = cfg_load(path ? path : CW_SOURCE_DIR "/config/demo.yaml", &errors);
-    if (!fuzz_cfg) {
-        fprintf(stderr, "fuzz_event: config: %s\n", errors ? errors : "?");
-        abort();
-    }
-    free(errors);
+    fuzz_cfg = fuzz_load_city("fuzz_event");
     return 0;
 }
 

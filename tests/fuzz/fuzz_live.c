@@ -11,30 +11,14 @@
 #include <string.h>
 
 #include "config.h"
+#include "fuzz_util.h"
 #include "live_msg.h"
-
-#ifndef CW_SOURCE_DIR
-#define CW_SOURCE_DIR "."
-#endif
 
 static cfg_t *fuzz_cfg;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static void check(bool ok, const char *what)
 {
-    if (!ok) {
-        fprintf(stderr, "fuzz_live: contract broken: %s\n", what);
-        abort();
-    }
-}
-
-static bool json_text(const char *s)
-{
-    json_t *j = json_string(s);
-    json_decref(j);
-    return j != NULL;
+    fuzz_check("fuzz_live", ok, what);
 }
 
 static void check_topic(const livemsg_topic *t)
@@ -46,7 +30,7 @@ static void check_topic(const livemsg_topic *t)
         check(!t->name || livemsg_topic_parse(fuzz_cfg, t->name, &kind, &hall) < 0,
               "topic marked unknown but parses");
         livemsg_topic_error(t, m, sizeof(m));
-        check(strncmp(m, "unknown topic '", 15) == 0 && json_text(m), "unknown_topic message");
+        check(strncmp(m, "unknown topic '", 15) == 0 && fuzz_json_text(m), "unknown_topic message");
         return;
     }
     check(t->name && strlen(t->name) <= LIVEMSG_TOPIC_MAX, "known topic name");
@@ -61,21 +45,14 @@ static void check_topic(const livemsg_topic *t)
               "city/alerts topic name");
     }
     livemsg_format(m, sizeof(m), "topic '%s' is not visible to %s", t->name, "token:wall-1");
-    check(json_text(m), "forbidden message");
+    check(fuzz_json_text(m), "forbidden message");
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *path = getenv("CW_FUZZ_CONFIG");
-    char *errors = NULL;
-    fuzz_cfg = cfg_load(path ? path : CW_SOURCE_DIR "/config/demo.yaml", &errors);
-    if (!fuzz_cfg) {
-        fprintf(stderr, "fuzz_live: config: %s\n", errors ? errors : "?");
-        abort();
-    }
-    free(errors);
+    fuzz_cfg = fuzz_load_city("fuzz_live");
     return 0;
 }
 
@@ -84,13 +61,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     livemsg m;
     int rc = livemsg_parse(fuzz_cfg, (const char *)data, size, &m);
     check((rc == 0) == (m.code == NULL), "rc agrees with code");
-    if (m.code) check(m.message[0] && json_text(m.message), "error message is valid UTF-8");
+    if (m.code) check(m.message[0] && fuzz_json_text(m.message), "error message is valid UTF-8");
     check(m.op != LIVEMSG_INVALID || m.code, "invalid message without an error");
     check(m.op != LIVEMSG_UNKNOWN || m.code, "unknown op without an error");
     check(m.max_hz >= 0 && m.max_hz <= LIVEMSG_MAX_HZ, "max_hz range");
     check(!m.has_since || m.since_epoch, "since without epoch");
     check(m.op != LIVEMSG_REPORT || m.json, "report without its JSON");
-    for (size_t i = 0; i < m.ntopics; i++) check_topic(&m.topics[i]);
+    for (size_t i = 0; i < m.ntopics; i++)
+        check_topic(&m.topics[i]);
     livemsg_free(&m);
 
     char *name = malloc(size + 1);
@@ -102,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_topic(&t);
     char out[200];
     livemsg_format(out, sizeof(out), "%s", name);
-    check(json_text(out), "livemsg_format output is valid UTF-8");
+    check(fuzz_json_text(out), "livemsg_format output is valid UTF-8");
     free(name);
     return 0;
 }

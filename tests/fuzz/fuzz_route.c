@@ -16,31 +16,15 @@
 #include <string.h>
 
 #include "config.h"
+#include "fuzz_util.h"
 #include "cwtime.h"
 #include "route.h"
 
-#ifndef CW_SOURCE_DIR
-#define CW_SOURCE_DIR "."
-#endif
-
 static cfg_t *fuzz_cfg;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(bool ok, const char *what)
 {
-    if (!ok) {
-        fprintf(stderr, "fuzz_route: contract broken: %s\n", what);
-        abort();
-    }
-}
-
-static bool json_text(const char *s)
-{
-    json_t *j = json_string(s);
-    json_decref(j);
-    return j != NULL;
+    fuzz_check("fuzz_route", ok, what);
 }
 
 /* v as http_arg returns it into a buffer of len bytes. */
@@ -51,7 +35,7 @@ static const char *clamp(const char *v, size_t len)
 
 static void check_err(int rc, const char *err)
 {
-    if (rc < 0) check(err[0] && json_text(err), "error message is valid UTF-8");
+    if (rc < 0) check(err[0] && fuzz_json_text(err), "error message is valid UTF-8");
 }
 
 static void try_int(const char *name, const char *v, int64_t lo, int64_t hi)
@@ -108,21 +92,15 @@ static void try_path(int method, const char *path)
         check(!r.seg[0], "no segment without a route");
     }
     check(strlen(route_method_name(method)) > 0, "method name");
-    check(json_text(route_text(path)), "route_text is valid UTF-8");
+    check(fuzz_json_text(route_text(path)), "route_text is valid UTF-8");
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *path = getenv("CW_FUZZ_CONFIG");
-    char *errors = NULL;
-    fuzz_cfg = cfg_load(path ? path : CW_SOURCE_DIR "/config/demo.yaml", &errors);
-    if (!fuzz_cfg || cwt_set_timezone(fuzz_cfg->city.timezone) < 0) {
-        fprintf(stderr, "fuzz_route: config: %s\n", errors ? errors : "timezone");
-        abort();
-    }
-    free(errors);
+    fuzz_cfg = fuzz_load_city("fuzz_route");
+    check(cwt_set_timezone(fuzz_cfg->city.timezone) == 0, "the city's time zone loads");
     return 0;
 }
 
@@ -141,8 +119,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         next = strchr(arg, '&');
         if (next) *next++ = 0;
         char *v = strchr(arg, '=');
-        if (v) *v++ = 0;
-        else v = arg + strlen(arg);
+        if (v)
+            *v++ = 0;
+        else
+            v = arg + strlen(arg);
         bool known = strcmp(arg, "hall") == 0 || strcmp(arg, "from") == 0 ||
                      strcmp(arg, "to") == 0 || strcmp(arg, "step") == 0 ||
                      strcmp(arg, "after") == 0 || strcmp(arg, "limit") == 0 ||

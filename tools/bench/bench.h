@@ -24,19 +24,19 @@ typedef struct bench_opts {
     double duration_s;
     int clients;
     int batch;
-    bool ws;   /* ingest over WS /ingest instead of HTTP */
+    bool ws;    /* ingest over WS /ingest instead of HTTP */
     int window; /* ingest over WS: batches sent before their answers come (1..BENCH_MAX_WINDOW) */
-    int halls; /* ingest: simulate only the first N halls of the config; 0 = all */
+    int halls;  /* ingest: simulate only the first N halls of the config; 0 = all */
     uint64_t seed;
-    double rate;      /* fanout, glass: publisher events/s */
-    int hub_pid;      /* sample the hub's CPU and RSS from /proc; 0 = no */
-    const char *hall; /* fanout, glass: the hall the publisher writes */
-    int max_hz;       /* fanout: subscribe max_hz; 0 = not sent */
-    long long events; /* ingest: events to pre-generate; 0 = from duration */
-    cwt_clock clock;  /* business clock for the events' `at` (real time by default) */
+    double rate;          /* fanout, glass: publisher events/s */
+    int hub_pid;          /* sample the hub's CPU and RSS from /proc; 0 = no */
+    const char *hall;     /* fanout, glass: the hall the publisher writes */
+    int max_hz;           /* fanout: subscribe max_hz; 0 = not sent */
+    long long events;     /* ingest: events to pre-generate; 0 = from duration */
+    cwt_clock clock;      /* business clock for the events' `at` (real time by default) */
     const char *wall_bin; /* glass: the citywall-wall to start */
     const char *layout;   /* glass: the wall's --layout; NULL = the wall's default */
-    const cfg_t *cfg; /* the city (borrowed from main) */
+    const cfg_t *cfg;     /* the city (borrowed from main) */
 } bench_opts;
 
 /* Run the ingest mode (SPEC §3.3 transports). Returns the exit status: 0, or 1 when the run

@@ -5,10 +5,10 @@
  * gateway it sends one batch, waits for the hub's answer, checks that the answer's `acked`
  * covers the highest seq of every hall in the batch, then sends the next. Over WebSocket a
  * gateway may keep --window batches on the wire (the hub handles a connection's messages in
- * order and answers each), so the hub parses the next batch while the last one commits. Latency is per
- * batch: from handing the request to the transport to having the whole answer. Events count
- * as acknowledged only from answers that cover their batch: over HTTP `accepted` +
- * `duplicates`, over WebSocket the batch less the events the hub reported as rejected.
+ * order and answers each), so the hub parses the next batch while the last one commits. Latency is
+ * per batch: from handing the request to the transport to having the whole answer. Events count as
+ * acknowledged only from answers that cover their batch: over HTTP `accepted` + `duplicates`, over
+ * WebSocket the batch less the events the hub reported as rejected.
  *
  * The clock starts when the first batches go out; after --duration no new batch is sent,
  * the ones in flight are waited for, and the rate is acked events / (last answer - start).
