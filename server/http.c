@@ -292,7 +292,9 @@ static void start_ingest(hub_t *hub, struct lws *wsi, http_pss *p)
         return;
     }
     json_error_t jerr;
-    json_t *root = json_loadb(p->body ? p->body : "", p->body_len, 0, &jerr);
+    ingest_span *spans;
+    const char *src = p->body ? p->body : "";
+    json_t *root = ingest_parse(src, p->body_len, &spans, &jerr);
     if (!root) {
         http_error(&p->resp, 400, "body is not JSON: %s at line %d column %d", jerr.text, jerr.line,
                    jerr.column);
@@ -302,6 +304,7 @@ static void start_ingest(hub_t *hub, struct lws *wsi, http_pss *p)
     if (json_is_array(root) && !rate_ok(hub, token, (int)json_array_size(root))) {
         hub->m.limit_429++;
         json_decref(root);
+        free(spans);
         http_error(&p->resp, 429, "ingest rate over %.0f events/s for token %s",
                    hub->cfg->limits.ingest_rate, hub->cfg->tokens[token].name);
         respond(wsi, p);
@@ -309,8 +312,10 @@ static void start_ingest(hub_t *hub, struct lws *wsi, http_pss *p)
     }
     int status = 0;
     char err[256];
-    store_job *job = ingest_prepare(hub, token, root, false, &status, err, sizeof(err));
+    store_job *job =
+        ingest_prepare(hub, token, root, src, spans, false, &status, err, sizeof(err));
     json_decref(root);
+    free(spans);
     if (!job) {
         if (status == 413) hub->m.limit_413++;
         http_error(&p->resp, status, "%s", err);
@@ -796,7 +801,8 @@ static void ws_close(ingest_pss *p, int code, const char *msg)
 static void ws_message(hub_t *hub, ingest_pss *p)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(p->rx, p->rxlen, 0, &jerr);
+    ingest_span *spans;
+    json_t *root = ingest_parse(p->rx, p->rxlen, &spans, &jerr);
     if (!root) {
         char m[200];
         snprintf(m, sizeof(m), "not JSON: %s at line %d column %d", jerr.text, jerr.line,
@@ -809,13 +815,16 @@ static void ws_message(hub_t *hub, ingest_pss *p)
         hub->m.limit_429++;
         hub->m.limit_1008++;
         json_decref(root);
+        free(spans);
         ws_close(p, LWS_CLOSE_STATUS_POLICY_VIOLATION, "ingest rate limit");
         return;
     }
     int status;
     char err[256];
-    store_job *job = ingest_prepare(hub, p->token, root, true, &status, err, sizeof(err));
+    store_job *job =
+        ingest_prepare(hub, p->token, root, p->rx, spans, true, &status, err, sizeof(err));
     json_decref(root);
+    free(spans);
     if (!job) {
         ws_queue(p, json_pack("{s:s}", "error", err));
         return;

@@ -53,8 +53,77 @@ static void rough_envelope(json_t *obj, const char **hall, const char **feed, in
         *seq = json_integer_value(s);
 }
 
-store_job *ingest_prepare(hub_t *hub, int token, json_t *root, bool single_ok, int *status,
-                          char *err, size_t errlen)
+static size_t skip_ws(const char *b, size_t len, size_t i)
+{
+    while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* The array's elements one json_loadb each (JSON_DISABLE_EOF_CHECK stops at an object's
+ * closing brace and reports how far it read): jansson still parses every byte, only the commas
+ * and brackets between elements are stepped over here. Anything unusual (a non-object element,
+ * bad JSON) returns NULL, and the caller parses the whole text the ordinary way, so errors
+ * read exactly as before. */
+static json_t *parse_objects(const char *b, size_t len, ingest_span **spans)
+{
+    size_t i = skip_ws(b, len, 0);
+    if (i >= len || b[i] != '[') return NULL;
+    json_t *arr = json_array();
+    size_t n = 0, cap = 0;
+    ingest_span *sp = NULL;
+    i = skip_ws(b, len, i + 1);
+    if (i < len && b[i] == ']') goto end;
+    for (;;) {
+        if (i >= len || b[i] != '{') goto fail;
+        json_error_t e;
+        json_t *el = json_loadb(b + i, len - i, JSON_DISABLE_EOF_CHECK, &e);
+        if (!el || e.position <= 0) {
+            json_decref(el);
+            goto fail;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            ingest_span *g = realloc(sp, cap * sizeof(*sp));
+            if (!g) {
+                json_decref(el);
+                goto fail;
+            }
+            sp = g;
+        }
+        sp[n].off = i;
+        sp[n].len = (size_t)e.position;
+        n++;
+        json_array_append_new(arr, el);
+        i = skip_ws(b, len, i + (size_t)e.position);
+        if (i < len && b[i] == ',') {
+            i = skip_ws(b, len, i + 1);
+            continue;
+        }
+        if (i < len && b[i] == ']') break;
+        goto fail;
+    }
+end:
+    if (skip_ws(b, len, i + 1) != len) goto fail;
+    *spans = sp;
+    return arr;
+fail:
+    free(sp);
+    json_decref(arr);
+    return NULL;
+}
+
+json_t *ingest_parse(const char *buf, size_t len, ingest_span **spans, json_error_t *jerr)
+{
+    *spans = NULL;
+    json_t *arr = parse_objects(buf, len, spans);
+    if (arr) return arr;
+    return json_loadb(buf, len, 0, jerr);
+}
+
+store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
+                          const ingest_span *spans, bool single_ok, int *status, char *err,
+                          size_t errlen)
 {
     const cfg_t *cfg = hub->cfg;
     const cfg_token *tok = token >= 0 ? &cfg->tokens[token] : NULL; /* NULL: an operator */
@@ -103,8 +172,9 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, bool single_ok, i
         ev_event *ev = &c->evs[i];
         char msg[256];
         it->recv_ms = now;
-        /* it->body stays NULL: the store's writer thread serialises it->obj (see
-         * store.c item_body): 27 % of this thread's per-event instructions (BENCHMARKS.md) */
+        /* the bytes the gateway sent; without them it->body stays NULL and the store's writer
+         * thread serialises it->obj (store.c item_body) */
+        if (spans && arr == root) it->body = strndup(src + spans[i].off, spans[i].len);
         it->obj = json_incref(obj);
         hub->m.events_received++;
         bool ok = json_is_object(obj);

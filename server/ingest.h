@@ -14,12 +14,25 @@
 
 #include "hub.h"
 
+/* Where one element of a batch stands in the request: the store keeps these bytes, what the
+ * gateway sent, instead of serialising the parsed event again. */
+typedef struct ingest_span {
+    size_t off, len;
+} ingest_span;
+
+/* Parse a request body or /ingest message as json_loadb(buf, len, 0, jerr) would. When it is
+ * an array of objects, also *spans (malloc'd, one per element; the caller frees it), else
+ * *spans is NULL. Returns NULL with *jerr filled when it is not JSON. */
+json_t *ingest_parse(const char *buf, size_t len, ingest_span **spans, json_error_t *jerr);
+
 /* Build the store job for `root` (an array of events, or one event object when `single_ok`).
  * token: index into hub->cfg->tokens, or -1 for an operator's event made by the hub itself (any
- * hall; e.g. a case moved through the REST API). On a whole-request problem returns NULL, sets *status
+ * hall; e.g. a case moved through the REST API). src and spans (from ingest_parse, or NULL)
+ * give each element's original bytes. On a whole-request problem returns NULL, sets *status
  * (400/413) and a message in err. The job owns `root` (one reference is taken). */
-store_job *ingest_prepare(hub_t *hub, int token, json_t *root, bool single_ok, int *status,
-                          char *err, size_t errlen);
+store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
+                          const ingest_span *spans, bool single_ok, int *status, char *err,
+                          size_t errlen);
 
 /* A job came back from the store: if it committed, apply its accepted events to the state
  * (in order) and count them. Safe to call whether or not the sender is still connected. */
