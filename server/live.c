@@ -32,6 +32,8 @@ typedef struct entry {
     int64_t ack_us; /* earliest ingest ack this delta carries, 0 if none */
 } entry;
 
+#define LIVE_MERGED_CACHE 4
+
 typedef struct live_doc {
     int kind;
     int hall;
@@ -50,6 +52,13 @@ typedef struct live_doc {
     int64_t last_pub_us;
     frame snap;
     uint64_t snap_rev;
+    /* merged deltas (from a rev behind to `rev`) already serialised: max_hz clients, and
+     * clients a tick behind, are behind in a few shared ways, not one each */
+    struct {
+        uint64_t from, to;
+        frame fr;
+    } merged[LIVE_MERGED_CACHE];
+    int merged_next;
     struct live_doc *next;
 } live_doc;
 
@@ -92,6 +101,8 @@ struct live {
     int64_t unpublished_ack_us;
     lws_sorted_usec_list_t sul_tick;
     lws_sorted_usec_list_t sul_defer; /* the earliest deferred doc's publish time */
+    lws_sorted_usec_list_t sul_due;   /* max_hz subscriptions waiting for their next slot */
+    bool due_armed;
     bool started;
 };
 
@@ -180,12 +191,15 @@ static void doc_free(live_doc *d)
         ring_pop(d);
     json_decref(d->doc);
     frame_free(&d->snap);
+    for (int i = 0; i < LIVE_MERGED_CACHE; i++)
+        frame_free(&d->merged[i].fr);
     free(d->mask);
     free(d);
 }
 
 static bool client_has_pending(live_client *c);
 static void client_want_write(live_client *c);
+static void arm_due(live_t *L);
 
 /* Rebuild a doc from the state if its version moved; publish the difference as a delta. */
 static void doc_refresh(live_t *L, live_doc *d)
@@ -538,6 +552,15 @@ static int send_sub(live_t *L, live_client *c, live_sub *s)
             s->sent_rev = d->rev;
             return 0;
         }
+        for (int i = 0; from >= 0 && i < LIVE_MERGED_CACHE; i++) {
+            if (d->merged[i].from != s->sent_rev || d->merged[i].to != d->rev) continue;
+            if (write_frame(L, c, &d->merged[i].fr) < 0) return -1;
+            int64_t ack = ring_at(d, from)->ack_us;
+            if (ack) hub_hist_add(&L->hub->m.fanout_ms, (double)(t - ack) / 1000.0);
+            L->hub->m.live_merged++;
+            s->sent_rev = d->rev;
+            return 0;
+        }
         json_t *acc = NULL;
         if (from >= 0) {
             acc = json_deep_copy(ring_at(d, from)->patch);
@@ -550,11 +573,14 @@ static int send_sub(live_t *L, live_client *c, live_sub *s)
         if (acc) { /* behind: one merged delta for this client */
             json_t *msg = json_pack("{s:s,s:s,s:s,s:I,s:o}", "op", "delta", "topic", d->topic,
                                     "epoch", L->hub->epoch, "rev", (json_int_t)d->rev, "data", acc);
-            frame fr = frame_from_json(msg);
+            int k = d->merged_next;
+            d->merged_next = (k + 1) % LIVE_MERGED_CACHE;
+            frame_free(&d->merged[k].fr);
+            d->merged[k].fr = frame_from_json(msg);
+            d->merged[k].from = s->sent_rev;
+            d->merged[k].to = d->rev;
             json_decref(msg);
-            int rc = write_frame(L, c, &fr);
-            frame_free(&fr);
-            if (rc < 0) return -1;
+            if (write_frame(L, c, &d->merged[k].fr) < 0) return -1;
             int64_t ack = ring_at(d, from)->ack_us;
             if (ack) hub_hist_add(&L->hub->m.fanout_ms, (double)(t - ack) / 1000.0);
             L->hub->m.live_merged++;
@@ -584,10 +610,20 @@ static int send_sub(live_t *L, live_client *c, live_sub *s)
     return 0;
 }
 
-static bool sub_due(const live_sub *s, int64_t t)
+/* A max_hz subscription may be sent again one period after its last message; a doc publish
+ * that falls within a slack of half a tick (at most a quarter period) before that moment is
+ * taken at once. Docs are published on ticks, so without the slack a client whose period
+ * ends just after a publish waits for the next one, and an event could wait a doc tick plus
+ * a period plus a tick (150 ms at max_hz 10). With it the sends fall on every
+ * (period / tick)-th publish: ~max_hz per second, never closer than 3/4 of a period. */
+static bool sub_due(const live_t *L, const live_sub *s, int64_t t)
 {
     if (!s->max_hz || s->need_snapshot || s->recovering) return true;
-    return t - s->last_sent_us >= 1000000 / s->max_hz;
+    int64_t period = 1000000 / s->max_hz, slack = (int64_t)L->hub->cfg->tick_ms * 500;
+    if (slack > period / 4) slack = period / 4;
+    int64_t since = t - s->last_sent_us, early = s->last_sent_us + period - slack;
+    if (since >= period) return true;
+    return since >= period - slack && s->doc->last_pub_us >= early;
 }
 
 static int client_writeable(live_t *L, live_client *c)
@@ -616,13 +652,17 @@ static int client_writeable(live_t *L, live_client *c)
     live_sub *best = NULL;
     for (int i = 0; i < c->nsubs; i++) {
         live_sub *s = &c->subs[i];
-        if (!sub_pending(s) || !sub_due(s, t)) continue;
+        if (!sub_pending(s)) continue;
+        if (!sub_due(L, s, t)) {
+            arm_due(L);
+            continue;
+        }
         if (!best || s->doc->rev < best->doc->rev) best = s;
     }
     if (!best) return 0;
     if (send_sub(L, c, best) < 0) return -1;
     for (int i = 0; i < c->nsubs; i++)
-        if (sub_pending(&c->subs[i]) && sub_due(&c->subs[i], t)) {
+        if (sub_pending(&c->subs[i]) && sub_due(L, &c->subs[i], t)) {
             client_want_write(c);
             break;
         }
@@ -630,6 +670,42 @@ static int client_writeable(live_t *L, live_client *c)
 }
 
 /* ---- tick ------------------------------------------------------------------------------- */
+
+/* A max_hz subscription with a change waiting is sent when its period has passed. Its slot is
+ * looked for every LIVE_DUE_QUANTUM_US while any such wait exists (one scan of the clients,
+ * not a timer per client), so the wait is the period plus at most one quantum; at the 50 ms
+ * tick alone it could be the period plus most of a tick (150 ms at max_hz 10). */
+#define LIVE_DUE_QUANTUM_US 10000
+
+static void due_cb(lws_sorted_usec_list_t *sul);
+
+static void arm_due(live_t *L)
+{
+    if (L->due_armed || !L->started) return;
+    L->due_armed = true;
+    lws_sul_schedule(L->hub->lws, 0, &L->sul_due, due_cb, LIVE_DUE_QUANTUM_US);
+}
+
+static void due_cb(lws_sorted_usec_list_t *sul)
+{
+    live_t *L = lws_container_of(sul, live_t, sul_due);
+    L->due_armed = false;
+    int64_t t = now_us();
+    bool waiting = false;
+    for (live_client *c = L->clients; c; c = c->next) {
+        if (c->closing) continue;
+        for (int i = 0; i < c->nsubs; i++) {
+            live_sub *s = &c->subs[i];
+            if (!s->max_hz || !sub_pending(s)) continue;
+            if (sub_due(L, s, t)) {
+                client_want_write(c);
+                break;
+            }
+            waiting = true;
+        }
+    }
+    if (waiting) arm_due(L);
+}
 
 static void defer_cb(lws_sorted_usec_list_t *sul);
 
@@ -698,7 +774,7 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
             continue;
         }
         for (int i = 0; i < c->nsubs; i++)
-            if (c->subs[i].max_hz && sub_pending(&c->subs[i]) && sub_due(&c->subs[i], t)) {
+            if (c->subs[i].max_hz && sub_pending(&c->subs[i]) && sub_due(L, &c->subs[i], t)) {
                 client_want_write(c);
                 break;
             }
@@ -826,6 +902,7 @@ void live_destroy(live_t *L)
     if (L->started && L->hub->lws) {
         lws_sul_cancel(&L->sul_tick);
         lws_sul_cancel(&L->sul_defer);
+        lws_sul_cancel(&L->sul_due);
     }
     for (live_doc *d = L->docs, *n; d; d = n) {
         n = d->next;
