@@ -209,9 +209,9 @@ test('acknowledge an alert with a note', async () => {
   void avail;
   // The seed's level-1 review fires R10 (差评, P2) for LH-03.
   const row = await page.waitForSelector('tr[data-alert-id] >> text=R10', { timeout: 10000 });
-  const tr = await row.evaluateHandle((el) => el.closest('tr'));
-  const id = await tr.evaluate((el) => el.dataset.alertId);
-  await (await tr.asElement().$('[data-ack]')).click();
+  const id = await row.evaluate((el) => el.closest('tr').dataset.alertId);
+  // the list re-renders on every alerts update: a locator is looked up again at the click
+  await page.locator(`tr[data-alert-id="${id}"] [data-ack]`).click({ timeout: 5000 });
   const note = '已电话联系群众，窗口整改中';
   await page.fill('.modal textarea[name="note"]', note);
   await page.click('.modal button[type="submit"]');
