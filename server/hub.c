@@ -245,7 +245,7 @@ void hub_service_wakeup(hub_t *hub)
             applied = true;
             if (j->owner_kind == HUB_OWNER_HTTP) http_deliver_job(hub, j);
             if (j->owner_kind == HUB_OWNER_WS_INGEST) ingest_ws_deliver(hub, j);
-            store_discard(hub->store, j); /* its release is ingest_job_free */
+            ingest_job_free(j);
         } else {
             if (j->rc < 0) fprintf(stderr, "citywall-hub: store write failed: %s\n", j->err);
             if (j->owner_kind == HUB_OWNER_LOGIN && j->ctx) {

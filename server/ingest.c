@@ -151,7 +151,6 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
     ingest_ctx *c = calloc(1, sizeof(*c));
     if (!job || !c) goto oom;
     job->kind = STORE_JOB_EVENTS;
-    job->release = ingest_job_free;
     job->token = strdup(tok ? tok->name : "operator");
     job->items = calloc(n ? n : 1, sizeof(store_item));
     c->evs = calloc(n ? n : 1, sizeof(ev_event));

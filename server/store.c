@@ -72,7 +72,6 @@ struct store {
     pthread_cond_t cond;
     store_job *queue_head, *queue_tail;
     store_job *done_head, *done_tail;
-    store_job *discard; /* finished jobs the writer frees (store_discard) */
     int inflight;
     bool stop;
     store_wake_fn wake;
@@ -449,32 +448,12 @@ static void run_transaction(store_t *s, store_job *jobs)
     }
 }
 
-static void discard_free(store_job *j)
-{
-    for (store_job *n; j; j = n) {
-        n = j->next;
-        if (j->release)
-            j->release(j);
-        else
-            store_job_free(j);
-    }
-}
-
 static void *writer_main(void *arg)
 {
     store_t *s = arg;
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (!s->queue_head && !s->discard && !s->stop) pthread_cond_wait(&s->cond, &s->lock);
-        store_job *garbage = s->discard;
-        s->discard = NULL;
-        if (garbage) {
-            /* after the last commit's wake, before the next transaction: acks never wait */
-            pthread_mutex_unlock(&s->lock);
-            discard_free(garbage);
-            pthread_mutex_lock(&s->lock);
-            continue;
-        }
+        while (!s->queue_head && !s->stop) pthread_cond_wait(&s->cond, &s->lock);
         if (!s->queue_head && s->stop) break;
         store_job *jobs = s->queue_head, *last = s->queue_tail;
         s->queue_head = s->queue_tail = NULL;
@@ -520,19 +499,6 @@ void store_submit(store_t *s, store_job *job)
     pthread_mutex_unlock(&s->lock);
 }
 
-void store_discard(store_t *s, store_job *job)
-{
-    if (!s->started) {
-        discard_free(job);
-        return;
-    }
-    pthread_mutex_lock(&s->lock);
-    job->next = s->discard;
-    s->discard = job;
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
-}
-
 store_job *store_take_done(store_t *s)
 {
     pthread_mutex_lock(&s->lock);
@@ -565,8 +531,6 @@ void store_close(store_t *s)
         n = j->next;
         store_job_free(j);
     }
-    discard_free(s->discard); /* the writer has stopped */
-    s->discard = NULL;
     sqlite3_stmt *sts[] = {s->ins_event, s->ins_quar, s->get_body, s->ins_feed,
                            s->upd_feed,  s->del_gaps, s->ins_gap};
     for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++) sqlite3_finalize(sts[i]);

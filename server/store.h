@@ -81,7 +81,6 @@ typedef struct store_job {
     int owner_kind;     /* who gets the completion (see server/ingest.c) */
     uint64_t owner_id;  /* e.g. connection id */
     void *ctx;          /* submitter's data, untouched by the store */
-    void (*release)(struct store_job *); /* frees a discarded job; NULL: store_job_free */
     /* out */
     int rc;             /* 0, or < 0 when the transaction failed */
     char err[160];
@@ -96,11 +95,6 @@ typedef void (*store_wake_fn)(void *ud);
 store_t *store_open(const char *path, char *err, size_t errlen);
 /* Start the writer thread; wake(ud) is called from it after jobs are done. */
 int store_start(store_t *s, store_wake_fn wake, void *ud);
-/* Hand a finished job (taken with store_take_done) back to be freed on the writer thread,
- * after the commit it may be waiting to start: freeing a batch of 1,000 events (their
- * jansson trees) costs the service thread ~13 % of its work per event otherwise. The job's
- * data must no longer be referenced by anyone. Service thread. */
-void store_discard(store_t *s, store_job *job);
 /* Drain the queue, stop the writer thread, checkpoint and close. */
 void store_close(store_t *s);
 
