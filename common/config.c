@@ -18,6 +18,7 @@
 
 #include "cwtime.h"
 #include "event.h"
+#include "yamldiag.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -542,23 +543,6 @@ static bool detect_demo(const cfg_t *c)
     return false;
 }
 
-typedef struct diag_buf {
-    char *text;
-    size_t len;
-} diag_buf;
-
-static void diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
-{
-    (void)diag;
-    diag_buf *d = user;
-    char *n = realloc(d->text, d->len + len + 1);
-    if (!n) return;
-    memcpy(n + d->len, buf, len);
-    d->len += len;
-    n[d->len] = '\0';
-    d->text = n;
-}
-
 /* Turns libfyaml's "FILE:LINE:COL: error: MSG" lines into ours. */
 static void report_yaml_errors(cfgl *L, const char *text)
 {
@@ -684,9 +668,8 @@ static int text_utf8_bad_line(const char *text, size_t n)
 cfg_t *cfg_load(const char *path, char **errors)
 {
     cfgl L = {.file = path};
-    struct fy_diag *diag = NULL;
+    ydiag yd = {0};
     struct fy_document *doc = NULL;
-    diag_buf dbuf = {0};
     char *errs = NULL;
     *errors = NULL;
     if (sodium_init() < 0 || !(L.cfg = cfg_new(path))) goto oom;
@@ -727,22 +710,11 @@ cfg_t *cfg_load(const char *path, char **errors)
         }
     }
 
-    struct fy_diag_cfg dc;
-    fy_diag_cfg_default(&dc);
-    dc.fp = NULL;
-    dc.output_fn = diag_out;
-    dc.user = &dbuf;
-    dc.level = FYET_ERROR;
-    dc.colorize = false;
-    dc.show_source = false;
-    dc.show_position = true;
-    dc.show_type = false;
-    dc.show_module = false;
-    if (!(diag = fy_diag_create(&dc))) goto oom;
-    struct fy_parse_cfg pc = {.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT, .diag = diag};
+    if (ydiag_open(&yd) < 0) goto oom;
+    struct fy_parse_cfg pc = {.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT, .diag = yd.diag};
     doc = fy_document_build_from_file(&pc, path);
     if (!doc) {
-        report_yaml_errors(&L, dbuf.text ? dbuf.text : "");
+        report_yaml_errors(&L, yd.text ? yd.text : "");
         goto fail;
     }
     parse_root(&L, fy_document_root(doc));
@@ -750,8 +722,7 @@ cfg_t *cfg_load(const char *path, char **errors)
     if (L.nerrs) goto fail;
     L.cfg->demo_credentials = detect_demo(L.cfg);
     fy_document_destroy(doc);
-    fy_diag_destroy(diag);
-    free(dbuf.text);
+    ydiag_close(&yd);
     free(L.dir);
     free(L.errs);
     return L.cfg;
@@ -766,9 +737,8 @@ fail:
         free(L.errs[i].text);
     free(L.errs);
     free(L.dir);
-    free(dbuf.text);
     if (doc) fy_document_destroy(doc);
-    if (diag) fy_diag_destroy(diag);
+    ydiag_close(&yd);
     cfg_free(L.cfg);
     return NULL;
 }

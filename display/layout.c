@@ -2,6 +2,7 @@
 #include "layout.h"
 
 #include "config_load.h" /* cfgl_node_line: a YAML node's line, shared with the config loader */
+#include "yamldiag.h"
 
 #include <errno.h>
 #include <math.h>
@@ -306,41 +307,13 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
     return l;
 }
 
-typedef struct diag_buf {
-    char *text;
-    size_t len;
-} diag_buf;
-
-static void diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
-{
-    (void)diag;
-    diag_buf *d = user;
-    char *n = realloc(d->text, d->len + len + 1);
-    if (!n) return;
-    memcpy(n + d->len, buf, len);
-    d->len += len;
-    n[d->len] = 0;
-    d->text = n;
-}
-
 static layout *load(const char *text, const char *path, char **errors)
 {
     lctx c = {.file = path};
-    diag_buf db = {0};
+    ydiag yd;
+    ydiag_open(&yd); /* NULL diag when out of memory: libfyaml then reports nothing */
     layout *l = NULL;
-    struct fy_diag_cfg dc;
-    fy_diag_cfg_default(&dc);
-    dc.fp = NULL;
-    dc.output_fn = diag_out;
-    dc.user = &db;
-    dc.level = FYET_ERROR;
-    dc.colorize = false;
-    dc.show_source = false;
-    dc.show_position = true;
-    dc.show_type = false;
-    dc.show_module = false;
-    struct fy_diag *diag = fy_diag_create(&dc);
-    struct fy_parse_cfg pc = {.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT, .diag = diag};
+    struct fy_parse_cfg pc = {.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT, .diag = yd.diag};
     struct fy_document *doc = text ? fy_document_build_from_string(&pc, text, FY_NT)
                                    : fy_document_build_from_file(&pc, path);
     if (!doc) {
@@ -351,7 +324,7 @@ static layout *load(const char *text, const char *path, char **errors)
         }
         if (c.n == 0) {
             /* libfyaml reports "FILE:LINE:COL: MESSAGE" (or "<stdin>..."): keep line and text */
-            const char *t = db.text ? db.text : "";
+            const char *t = yd.text ? yd.text : "";
             int line = 1, col = 0, off = 0;
             const char *colon = strstr(t, ": ");
             const char *p = t;
@@ -374,8 +347,7 @@ static layout *load(const char *text, const char *path, char **errors)
     l = parse_doc(&c, doc, path);
 out:
     if (doc) fy_document_destroy(doc);
-    if (diag) fy_diag_destroy(diag);
-    free(db.text);
+    ydiag_close(&yd);
     if (c.n || !l) {
         layout_free(l);
         *errors = c.errs ? c.errs : strdup("layout: out of memory\n");
