@@ -13,8 +13,8 @@
 
 #include <libfyaml.h>
 
-static const char *const panel_types[] = {"header", "kpi",    "map",   "ranking", "trend",
-                                          "alerts", "clock",  "cameras", NULL};
+static const char *const panel_types[] = {"header", "kpi",   "map",     "ranking", "trend",
+                                          "alerts", "clock", "cameras", NULL};
 
 typedef struct lctx {
     const char *file;
@@ -45,7 +45,6 @@ static void err(lctx *c, int line, const char *field, const char *fmt, ...)
     }
     free(line_text);
 }
-
 
 /* YAML -> JSON: plain scalars that read as numbers / booleans / null become those. */
 static json_t *to_json(struct fy_node *n)
@@ -190,8 +189,10 @@ static void parse_panel(lctx *c, layout *l, struct fy_node *pn, int idx)
     json_t *title = json_object_get(o, "title");
     if (title) {
         snprintf(f, sizeof f, "%s.title", where);
-        if (!json_is_string(title)) err(c, line_of_key(pn, "title", line), f, "must be a string");
-        else p->title = strdup(json_string_value(title));
+        if (!json_is_string(title))
+            err(c, line_of_key(pn, "title", line), f, "must be a string");
+        else
+            p->title = strdup(json_string_value(title));
     }
     json_t *r = json_object_get(o, "rect");
     snprintf(f, sizeof f, "%s.rect", where);
@@ -204,11 +205,11 @@ static void parse_panel(lctx *c, layout *l, struct fy_node *pn, int idx)
                !num_in(json_array_get(r, 1), 0, l->canvas_h, &v[1]) ||
                !num_in(json_array_get(r, 2), 1, l->canvas_w, &v[2]) ||
                !num_in(json_array_get(r, 3), 1, l->canvas_h, &v[3])) {
-        err(c, rl, f, "must be [x, y, width, height] in canvas pixels (canvas %dx%d)",
-            l->canvas_w, l->canvas_h);
+        err(c, rl, f, "must be [x, y, width, height] in canvas pixels (canvas %dx%d)", l->canvas_w,
+            l->canvas_h);
     } else if (v[0] + v[2] > l->canvas_w || v[1] + v[3] > l->canvas_h) {
-        err(c, rl, f, "[%g, %g, %g, %g] reaches outside the %dx%d canvas", v[0], v[1], v[2],
-            v[3], l->canvas_w, l->canvas_h);
+        err(c, rl, f, "[%g, %g, %g, %g] reaches outside the %dx%d canvas", v[0], v[1], v[2], v[3],
+            l->canvas_w, l->canvas_h);
     } else {
         p->r = (layout_rect){(float)v[0], (float)v[1], (float)v[2], (float)v[3]};
     }
@@ -229,8 +230,8 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
         return l;
     }
     json_t *o = to_json(root);
-    static const char *const top[] = {"title", "screens", "canvas", "scale", "fps", "anim_fps",
-                                      "panels", NULL};
+    static const char *const top[] = {"title", "screens",  "canvas", "scale",
+                                      "fps",   "anim_fps", "panels", NULL};
     check_keys(c, o, root, cfgl_node_line(root), "", top);
     json_t *title = json_object_get(o, "title");
     if (title && !json_is_string(title))
@@ -245,8 +246,8 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
     if (!json_is_object(s)) {
         err(c, sl, "screens", "required: {cols, rows, width, height, bezel_x, bezel_y}");
     } else {
-        static const char *const sk[] = {"cols", "rows", "width", "height", "bezel_x", "bezel_y",
-                                         NULL};
+        static const char *const sk[] = {"cols",    "rows",    "width", "height",
+                                         "bezel_x", "bezel_y", NULL};
         sl = cfgl_node_line(sn) ? cfgl_node_line(sn) : sl;
         check_keys(c, s, sn, sl, "screens", sk);
         int_field(c, s, sl, "screens", "cols", 1, 16, true, &l->cols);
@@ -284,8 +285,7 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
     else if (sc)
         l->scale = (float)d;
     int_field(c, o, line_of_key(root, "fps", 1), "", "fps", 1, 240, false, &l->fps);
-    int_field(c, o, line_of_key(root, "anim_fps", 1), "", "anim_fps", 1, 240, false,
-              &l->anim_fps);
+    int_field(c, o, line_of_key(root, "anim_fps", 1), "", "anim_fps", 1, 240, false, &l->anim_fps);
     if (l->anim_fps > l->fps) l->anim_fps = l->fps;
 
     struct fy_node *pn = fy_node_mapping_lookup_by_string(root, "panels", FY_NT);
@@ -319,8 +319,10 @@ static layout *load(const char *text, const char *path, char **errors)
     if (!doc) {
         if (!text) {
             FILE *f = fopen(path, "r");
-            if (!f) err(&c, 1, "file", "cannot open: %s", strerror(errno));
-            else fclose(f);
+            if (!f)
+                err(&c, 1, "file", "cannot open: %s", strerror(errno));
+            else
+                fclose(f);
         }
         if (c.n == 0) {
             /* libfyaml reports "FILE:LINE:COL: MESSAGE" (or "<stdin>..."): keep line and text */
@@ -435,8 +437,8 @@ static int pieces(const layout *l, int axis, float a, float len, float *out, int
     return k;
 }
 
-int layout_viewport(const layout *l, layout_rect vp, layout_region *regions, int max,
-                    int *out_w, int *out_h)
+int layout_viewport(const layout *l, layout_rect vp, layout_region *regions, int max, int *out_w,
+                    int *out_h)
 {
     if (vp.x < 0 || vp.y < 0 || vp.x + vp.w > (float)l->canvas_w ||
         vp.y + vp.h > (float)l->canvas_h)
@@ -450,8 +452,8 @@ int layout_viewport(const layout *l, layout_rect vp, layout_region *regions, int
         float ox = 0;
         for (int i = 0; i < nx; i++) {
             if (k < max) {
-                regions[k].canvas = (layout_rect){px[2 * i], py[2 * j], px[2 * i + 1],
-                                                  py[2 * j + 1]};
+                regions[k].canvas =
+                    (layout_rect){px[2 * i], py[2 * j], px[2 * i + 1], py[2 * j + 1]};
                 regions[k].out = (layout_rect){ox, oy, px[2 * i + 1], py[2 * j + 1]};
                 k++;
             }
