@@ -76,9 +76,9 @@ typedef struct fo_run {
 
     int connecting, open, ready, late, dead;
     int64_t ready_deadline_us;
-    bool measuring, publishing, finished, failed, closing;
+    bool measuring, publishing, finished, closing;
     int64_t base;
-    char fail_msg[512];
+    bench_err err;
 
     bench_pub pub; /* shared with the publisher thread */
 
@@ -93,16 +93,6 @@ typedef struct fo_run {
     struct rusage ru0;
     int64_t ru0_us;
 } fo_run;
-
-__attribute__((format(printf, 2, 3))) static void fo_fail(fo_run *r, const char *fmt, ...)
-{
-    if (r->failed) return;
-    r->failed = true;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->fail_msg, sizeof r->fail_msg, fmt, ap);
-    va_end(ap);
-}
 
 static void pub_done(void *ud)
 {
@@ -195,23 +185,10 @@ static void on_message(fo_run *r, fo_client *c)
 
 static void connect_one(fo_run *r, fo_client *c)
 {
-    const bench_opts *o = r->o;
-    char host[300];
-    snprintf(host, sizeof host, "%s:%d", o->host, o->port);
-    struct lws_client_connect_info ci;
-    memset(&ci, 0, sizeof ci);
-    ci.context = r->ctx;
-    ci.address = o->host;
-    ci.port = o->port;
-    ci.path = "/live";
-    ci.host = host;
-    ci.protocol = "citywall-live.v1";
-    ci.userdata = c;
-    ci.pwsi = &c->wsi;
     c->phase = FO_CONNECTING;
     c->sent = 0;
     r->connecting++;
-    if (!lws_client_connect_via_info(&ci)) {
+    if (bench_ws_live(r->ctx, r->o, c, &c->wsi) < 0) {
         /* the connection error callback has run (or will not): account it here */
         if (c->phase == FO_CONNECTING) {
             c->phase = FO_DEAD;
@@ -300,7 +277,7 @@ static void start_measuring(fo_run *r)
     for (int i = 0; i < r->n && !first; i++)
         if (r->c[i].phase == FO_READY) first = &r->c[i];
     if (!first) {
-        fo_fail(r, "no /live client got a snapshot");
+        bench_err_set(&r->err, "no /live client got a snapshot");
         return;
     }
     /* the hub must count the publisher's tickets today: compare business days */
@@ -308,10 +285,10 @@ static void start_measuring(fo_run *r)
     char now[40];
     cwt_format_local(cwt_clock_now(&r->o->clock), now);
     if (day && strncmp(day, now, 10) != 0) {
-        fo_fail(r,
-                "the hub's business day is %s but the bench's clock says %.10s: give the "
-                "bench the hub's --clock",
-                day, now);
+        bench_err_set(&r->err,
+                      "the hub's business day is %s but the bench's clock says %.10s: give the "
+                      "bench the hub's --clock",
+                      day, now);
         return;
     }
     r->base = shown_issued(r, first);
@@ -322,7 +299,7 @@ static void start_measuring(fo_run *r)
     r->ru0_us = bench_now_us();
     bench_proc_begin(&r->proc, r->o->hub_pid);
     if (bench_pub_start(&r->pub) < 0) {
-        fo_fail(r, "cannot start the publisher thread");
+        bench_err_set(&r->err, "cannot start the publisher thread");
         r->measuring = false;
         return;
     }
@@ -333,7 +310,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 {
     fo_run *r = lws_container_of(sul, fo_run, sul);
     int64_t now = bench_now_us();
-    if (!r->measuring && !r->failed) {
+    if (!r->measuring && !r->err.set) {
         for (int i = 0; i < r->n && r->connecting < CONNECT_WINDOW; i++)
             if (r->c[i].phase == FO_IDLE) connect_one(r, &r->c[i]);
         int pending = 0;
@@ -355,7 +332,7 @@ static void tick(lws_sorted_usec_list_t *sul)
         }
         if (all_caught_up(r) || now >= r->grace_until_us) r->finished = true;
     }
-    if (r->failed && !r->publishing) r->finished = true;
+    if (r->err.set && !r->publishing) r->finished = true;
     if (r->measuring && now >= r->next_sample_us) {
         bench_proc_sample(&r->proc);
         r->next_sample_us = now + 1000000;
@@ -414,7 +391,7 @@ static void report(fo_run *r)
             r->proc.ok ? "" : " [could not read /proc]");
     printf("  bench itself      cpu %.0f %%\n", self_wall > 0 ? 100.0 * self_s / self_wall : 0);
     if (r->pub.err[0]) printf("  FAILED            %s\n", r->pub.err);
-    if (r->failed) printf("  FAILED            %s\n", r->fail_msg);
+    if (r->err.set) printf("  FAILED            %s\n", r->err.msg);
 
     json_t *j = json_object();
     json_object_set_new(j, "mode", json_string("fanout"));
@@ -433,8 +410,8 @@ static void report(fo_run *r)
         json_object_set_new(j, "hub_cpu_pct", bench_real(r->proc.cpu_pct, 0.1));
         json_object_set_new(j, "hub_rss_mb", bench_real(r->proc.rss_mb_max, 0.1));
     }
-    if (r->failed || r->pub.err[0])
-        json_object_set_new(j, "error", json_string(r->failed ? r->fail_msg : r->pub.err));
+    if (r->err.set || r->pub.err[0])
+        json_object_set_new(j, "error", json_string(r->err.set ? r->err.msg : r->pub.err));
     bench_print_json(j);
 }
 
@@ -471,21 +448,8 @@ int bench_fanout_run(const bench_opts *o)
         r.c[i].idx = i;
     struct lws_protocols protocols[] = {{"citywall-live.v1", live_callback, 0, 16384, 0, NULL, 0},
                                         {NULL, NULL, 0, 0, 0, NULL, 0}};
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = protocols;
-    info.user = &r;
-    info.timeout_secs = 30;
-    /* no fd_limit_per_thread: with it libwebsockets finds a socket's wsi by a linear search
-     * of its table (13 % of the bench's CPU at 10,000 clients, perf); without it the table is
-     * indexed by fd, sized from RLIMIT_NOFILE (raised at start) */
-    lws_set_log_level(LLL_ERR, NULL);
-    r.ctx = lws_create_context(&info);
-    if (!r.ctx) {
-        fprintf(stderr, "citywall-bench: cannot create the WebSocket client context\n");
-        goto out;
-    }
+    r.ctx = bench_ws_context(protocols, &r);
+    if (!r.ctx) goto out;
     fprintf(stderr, "citywall-bench: opening %d /live clients...\n", r.n);
     int64_t t_open = bench_now_us();
     r.ready_deadline_us = t_open + READY_WAIT_US;
@@ -499,8 +463,8 @@ int bench_fanout_run(const bench_opts *o)
     if (r.measuring)
         report(&r);
     else
-        fprintf(stderr, "citywall-bench: %s\n", r.fail_msg);
-    rc = (r.failed || r.pub.err[0] || r.ready < r.n || r.closed_mid || r.foreign ||
+        fprintf(stderr, "citywall-bench: %s\n", r.err.msg);
+    rc = (r.err.set || r.pub.err[0] || r.ready < r.n || r.closed_mid || r.foreign ||
           atomic_load(&r.pub.acked_n) == 0)
              ? 1
              : 0;

@@ -64,8 +64,7 @@ typedef struct gl_run {
     const bench_opts *o;
     const char *hall_id;
     enum gl_phase phase;
-    bool failed;
-    char fail_msg[512];
+    bench_err err;
     int64_t ready_deadline_us, warm_until_us, grace_until_us, next_sample_us;
 
     /* the /live client */
@@ -101,16 +100,6 @@ typedef struct gl_run {
 
     bench_proc hubp, wallp;
 } gl_run;
-
-__attribute__((format(printf, 2, 3))) static void gl_fail(gl_run *r, const char *fmt, ...)
-{
-    if (r->failed) return;
-    r->failed = true;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->fail_msg, sizeof r->fail_msg, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- the wall ---------------------------------------------------------------------------- */
 
@@ -179,7 +168,7 @@ static void wall_line(gl_run *r, const char *line, size_t len)
         size_t cap = r->capframes ? r->capframes * 2 : 1024;
         gl_frame *f = realloc(r->frames, cap * sizeof *f);
         if (!f) {
-            gl_fail(r, "out of memory");
+            bench_err_set(&r->err, "out of memory");
             json_decref(j);
             return;
         }
@@ -305,7 +294,7 @@ static void on_message(gl_run *r)
         }
     } else if (!strcmp(op, "error")) {
         r->errors++;
-        gl_fail(r, "/live: %.300s", r->rx);
+        bench_err_set(&r->err, "/live: %.300s", r->rx);
     }
     json_decref(msg);
 }
@@ -321,7 +310,7 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         break;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         r->wsi = NULL;
-        gl_fail(r, "cannot open /live: %s", in ? (const char *)in : "connection error");
+        bench_err_set(&r->err, "cannot open /live: %s", in ? (const char *)in : "connection error");
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE: {
         const char *m = r->sent == 0   ? r->auth
@@ -345,7 +334,7 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
         r->wsi = NULL;
-        if (!r->closing) gl_fail(r, "the hub closed /live");
+        if (!r->closing) bench_err_set(&r->err, "the hub closed /live");
         break;
     default:
         break;
@@ -367,10 +356,10 @@ static void start_publishing(gl_run *r)
     char now[40];
     cwt_format_local(cwt_clock_now(&r->o->clock), now);
     if (day && strncmp(day, now, 10) != 0) {
-        gl_fail(r,
-                "the hub's business day is %s but the bench's clock says %.10s: give the "
-                "bench the hub's --clock",
-                day, now);
+        bench_err_set(&r->err,
+                      "the hub's business day is %s but the bench's clock says %.10s: give the "
+                      "bench the hub's --clock",
+                      day, now);
         return;
     }
     r->base = shown_issued(r);
@@ -378,7 +367,7 @@ static void start_publishing(gl_run *r)
     bench_proc_begin(&r->hubp, r->o->hub_pid);
     bench_proc_begin(&r->wallp, r->wall);
     if (bench_pub_start(&r->pub) < 0) {
-        gl_fail(r, "cannot start the publisher thread");
+        bench_err_set(&r->err, "cannot start the publisher thread");
         return;
     }
     r->phase = GL_PUBLISH;
@@ -392,25 +381,26 @@ static void tick(lws_sorted_usec_list_t *sul)
     wall_check(r);
     if ((r->wall_exited || !open) && r->phase != GL_DONE) {
         if (r->wall_exited && WIFEXITED(r->wall_status))
-            gl_fail(r, "the wall exited with status %d during the run",
-                    WEXITSTATUS(r->wall_status));
+            bench_err_set(&r->err, "the wall exited with status %d during the run",
+                          WEXITSTATUS(r->wall_status));
         else if (r->wall_exited && WIFSIGNALED(r->wall_status))
-            gl_fail(r, "the wall was killed by signal %d during the run", WTERMSIG(r->wall_status));
+            bench_err_set(&r->err, "the wall was killed by signal %d during the run",
+                          WTERMSIG(r->wall_status));
         else
-            gl_fail(r, "the wall closed its present log during the run");
+            bench_err_set(&r->err, "the wall closed its present log during the run");
     }
-    if (r->phase == GL_START && !r->failed) {
+    if (r->phase == GL_START && !r->err.set) {
         if (r->state && r->wall_rev > 0 && r->wall_rev >= r->state_rev) {
             r->phase = GL_WARMUP;
             r->warm_until_us = now + WARMUP_US;
         } else if (now > r->ready_deadline_us) {
-            gl_fail(r, "%s within %lld s",
-                    !r->state ? "no /live snapshot"
-                              : "the wall presented no frame showing the city",
-                    READY_WAIT_US / 1000000);
+            bench_err_set(&r->err, "%s within %lld s",
+                          !r->state ? "no /live snapshot"
+                                    : "the wall presented no frame showing the city",
+                          READY_WAIT_US / 1000000);
         }
     }
-    if (r->phase == GL_WARMUP && !r->failed && now >= r->warm_until_us) start_publishing(r);
+    if (r->phase == GL_WARMUP && !r->err.set && now >= r->warm_until_us) start_publishing(r);
     if (r->phase == GL_PUBLISH && atomic_load_explicit(&r->pub.done, memory_order_acquire)) {
         r->phase = GL_GRACE;
         r->grace_until_us = now + GRACE_US;
@@ -422,30 +412,13 @@ static void tick(lws_sorted_usec_list_t *sul)
         bool shown = r->seen >= acked && (acked == 0 || r->wall_rev >= r->ev_rev[acked]);
         if (shown || now >= r->grace_until_us) r->phase = GL_DONE;
     }
-    if (r->failed && r->phase != GL_PUBLISH) r->phase = GL_DONE;
+    if (r->err.set && r->phase != GL_PUBLISH) r->phase = GL_DONE;
     if ((r->phase == GL_PUBLISH || r->phase == GL_GRACE) && now >= r->next_sample_us) {
         bench_proc_sample(&r->hubp);
         bench_proc_sample(&r->wallp);
         r->next_sample_us = now + 1000000;
     }
     if (r->phase != GL_DONE) lws_sul_schedule(r->ctx, 0, &r->sul, tick, TICK_US);
-}
-
-static int connect_live(gl_run *r)
-{
-    const bench_opts *o = r->o;
-    char host[300];
-    snprintf(host, sizeof host, "%s:%d", o->host, o->port);
-    struct lws_client_connect_info ci;
-    memset(&ci, 0, sizeof ci);
-    ci.context = r->ctx;
-    ci.address = o->host;
-    ci.port = o->port;
-    ci.path = "/live";
-    ci.host = host;
-    ci.protocol = "citywall-live.v1";
-    ci.pwsi = &r->wsi;
-    return lws_client_connect_via_info(&ci) ? 0 : -1;
 }
 
 /* ---- report ------------------------------------------------------------------------------ */
@@ -527,7 +500,7 @@ static void report(gl_run *r)
         printf("  WARNING           %llu counts not from the publisher: another writer to %s\n",
                (unsigned long long)r->foreign, r->hall_id);
     if (r->pub.err[0]) printf("  FAILED            %s\n", r->pub.err);
-    if (r->failed) printf("  FAILED            %s\n", r->fail_msg);
+    if (r->err.set) printf("  FAILED            %s\n", r->err.msg);
 
     json_t *js = json_object();
     json_object_set_new(js, "mode", json_string("glass"));
@@ -555,13 +528,14 @@ static void report(gl_run *r)
         json_object_set_new(js, "hub_cpu_pct", bench_real(r->hubp.cpu_pct, 0.1));
         json_object_set_new(js, "hub_rss_mb", bench_real(r->hubp.rss_mb_max, 0.1));
     }
-    if (r->failed || r->pub.err[0])
-        json_object_set_new(js, "error", json_string(r->failed ? r->fail_msg : r->pub.err));
+    if (r->err.set || r->pub.err[0])
+        json_object_set_new(js, "error", json_string(r->err.set ? r->err.msg : r->pub.err));
     bench_print_json(js);
-    if (unseen + unshown && !r->failed)
-        gl_fail(r, "%llu events were not presented", (unsigned long long)(unseen + unshown));
-    if (r->bad_lines + r->rev_backwards + r->foreign + r->errors && !r->failed)
-        gl_fail(r, "errors (see the table)");
+    if (unseen + unshown && !r->err.set)
+        bench_err_set(&r->err, "%llu events were not presented",
+                      (unsigned long long)(unseen + unshown));
+    if (r->bad_lines + r->rev_backwards + r->foreign + r->errors && !r->err.set)
+        bench_err_set(&r->err, "errors (see the table)");
 }
 
 int bench_glass_run(const bench_opts *o)
@@ -599,25 +573,16 @@ int bench_glass_run(const bench_opts *o)
     r.pub.on_done_ud = &r;
     struct lws_protocols protocols[] = {{"citywall-live.v1", live_callback, 0, 65536, 0, NULL, 0},
                                         {NULL, NULL, 0, 0, 0, NULL, 0}};
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = protocols;
-    info.user = &r;
-    info.timeout_secs = 30;
-    lws_set_log_level(LLL_ERR, NULL);
-    r.ctx = lws_create_context(&info);
-    if (!r.ctx) {
-        fprintf(stderr, "citywall-bench: cannot create the WebSocket client context\n");
-        goto out;
-    }
+    r.ctx = bench_ws_context(protocols, &r);
+    if (!r.ctx) goto out;
     if (wall_start(&r) < 0) {
         fprintf(stderr, "citywall-bench: cannot start %s: %s\n", o->wall_bin, strerror(errno));
         goto out;
     }
     fprintf(stderr, "citywall-bench: started the wall (pid %d) on DISPLAY=%s\n", (int)r.wall,
             display);
-    if (connect_live(&r) < 0) gl_fail(&r, "cannot open /live on %s", o->hub);
+    if (bench_ws_live(r.ctx, o, NULL, &r.wsi) < 0)
+        bench_err_set(&r.err, "cannot open /live on %s", o->hub);
     int64_t t_open = bench_now_us();
     r.ready_deadline_us = t_open + READY_WAIT_US;
     lws_sul_schedule(r.ctx, 0, &r.sul, tick, 1);
@@ -630,9 +595,9 @@ int bench_glass_run(const bench_opts *o)
                 (r.pub.t0_us - WARMUP_US - t_open) / 1e6);
         report(&r);
     } else {
-        fprintf(stderr, "citywall-bench: %s\n", r.fail_msg);
+        fprintf(stderr, "citywall-bench: %s\n", r.err.msg);
     }
-    rc = (r.failed || r.pub.err[0] || atomic_load(&r.pub.acked_n) == 0) ? 1 : 0;
+    rc = (r.err.set || r.pub.err[0] || atomic_load(&r.pub.acked_n) == 0) ? 1 : 0;
 out:
     r.closing = true;
     if (r.ctx) lws_context_destroy(r.ctx);

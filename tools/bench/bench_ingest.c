@@ -67,8 +67,8 @@ typedef struct ing_run {
     int64_t t0_us, stop_us, last_ack_us;
     bench_lat lat;
     uint64_t acked, accepted, duplicates, rejected, batches, errors, ack_short;
-    bool fatal, exhausted, done, closing;
-    char fatal_msg[512];
+    bool exhausted, done, closing;
+    bench_err err;
     int inflight;
     int64_t exhausted_us, next_sample_us;
     bench_proc proc;
@@ -77,16 +77,6 @@ typedef struct ing_run {
     lws_sorted_usec_list_t sul;
     struct lws_context *ctx;
 } ing_run;
-
-__attribute__((format(printf, 2, 3))) static void fail_run(ing_run *r, const char *fmt, ...)
-{
-    if (r->fatal) return;
-    r->fatal = true;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->fatal_msg, sizeof r->fatal_msg, fmt, ap);
-    va_end(ap);
-}
 
 /* True when `acked` (an object keyed "HALL/FEED") covers every hall of batch b. */
 static bool acks_cover(const ing_run *r, const ing_client *c, const bench_batch *b, json_t *acked)
@@ -113,7 +103,7 @@ static void stamp(const ing_run *r, bench_batch *b)
 /* The next batch client c should send now, or NULL. */
 static bench_batch *next_batch(ing_run *r, ing_client *c, int64_t now)
 {
-    if (r->fatal || now >= r->stop_us) return NULL;
+    if (r->err.set || now >= r->stop_us) return NULL;
     if (c->next >= c->s->nbatches) {
         if (!r->exhausted) {
             r->exhausted = true;
@@ -163,7 +153,7 @@ static int http_send(ing_run *r, CURLM *m, ing_client *c)
     c->retry_us = 0;
     c->sent_us = bench_now_us();
     if (curl_multi_add_handle(m, c->e) != CURLM_OK) {
-        fail_run(r, "libcurl refused a request");
+        bench_err_set(&r->err, "libcurl refused a request");
         return -1;
     }
     r->inflight++;
@@ -184,7 +174,8 @@ static void http_done(ing_run *r, ing_client *c, CURLcode res)
         return;
     }
     if (status != 200) {
-        fail_run(r, "POST /api/v1/events answered %ld: %.400s", status, c->resp ? c->resp : "");
+        bench_err_set(&r->err, "POST /api/v1/events answered %ld: %.400s", status,
+                      c->resp ? c->resp : "");
         c->cur = NULL;
         return;
     }
@@ -193,7 +184,8 @@ static void http_done(ing_run *r, ing_client *c, CURLcode res)
     if (!json_is_integer(json_object_get(reply, "accepted")) ||
         !json_is_integer(json_object_get(reply, "duplicates"))) {
         r->errors++;
-        fail_run(r, "unexpected answer to POST /api/v1/events: %.400s", c->resp ? c->resp : "");
+        bench_err_set(&r->err, "unexpected answer to POST /api/v1/events: %.400s",
+                      c->resp ? c->resp : "");
         json_decref(reply);
         c->cur = NULL;
         return;
@@ -255,12 +247,13 @@ static int run_http(ing_run *r)
     for (;;) {
         int64_t now = bench_now_us();
         bool waiting = false;
-        for (int i = 0; i < r->n && !r->fatal; i++) {
+        for (int i = 0; i < r->n && !r->err.set; i++) {
             ing_client *c = &r->c[i];
             if (c->cur && c->retry_us) {
                 if (now > r->stop_us + RETRY_WINDOW_US) {
-                    fail_run(r, "client %d: a batch was still unacknowledged %d s after the run",
-                             c->idx, RETRY_WINDOW_US / 1000000);
+                    bench_err_set(&r->err,
+                                  "client %d: a batch was still unacknowledged %d s after the run",
+                                  c->idx, RETRY_WINDOW_US / 1000000);
                     c->cur = NULL;
                     continue;
                 }
@@ -270,7 +263,7 @@ static int run_http(ing_run *r)
                 break;
             }
         }
-        if (r->inflight == 0 && (!waiting || r->fatal)) break;
+        if (r->inflight == 0 && (!waiting || r->err.set)) break;
         int running = 0;
         curl_multi_perform(m, &running);
         CURLMsg *msg;
@@ -312,7 +305,7 @@ fail:
 
 static bool ws_all_done(ing_run *r, int64_t now)
 {
-    if (r->fatal) return true;
+    if (r->err.set) return true;
     for (int i = 0; i < r->n; i++) {
         ing_client *c = &r->c[i];
         if (c->closed) continue;
@@ -328,7 +321,7 @@ static void ws_tick(lws_sorted_usec_list_t *sul)
     ing_run *r = lws_container_of(sul, ing_run, sul);
     int64_t now = bench_now_us();
     if (r->t0_us && now > r->stop_us + ACK_WAIT_US) {
-        fail_run(r, "no answer from WS /ingest within 30 s after the run");
+        bench_err_set(&r->err, "no answer from WS /ingest within 30 s after the run");
         r->done = true;
     }
     if (r->t0_us && ws_all_done(r, now)) r->done = true;
@@ -398,7 +391,8 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         break;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         c->closed = true;
-        fail_run(r, "cannot open WS /ingest: %s", in ? (const char *)in : "connection failed");
+        bench_err_set(&r->err, "cannot open WS /ingest: %s",
+                      in ? (const char *)in : "connection failed");
         r->done = true;
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE: {
@@ -413,7 +407,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         c->wq_n++;
         int n = lws_write(wsi, b->buf + LWS_PRE, b->len, LWS_WRITE_TEXT);
         if (n < (int)b->len) {
-            fail_run(r, "WS /ingest: write failed");
+            bench_err_set(&r->err, "WS /ingest: write failed");
             return -1;
         }
         if (c->wq_n < r->o->window) lws_callback_on_writable(wsi);
@@ -435,14 +429,14 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         if (len >= 2) {
             const unsigned char *b = in;
             if (c->wq_n || bench_now_us() < r->stop_us)
-                fail_run(r, "the hub closed WS /ingest with %d %.*s", (b[0] << 8) | b[1],
-                         (int)(len > 202 ? 200 : len - 2), (const char *)in + 2);
+                bench_err_set(&r->err, "the hub closed WS /ingest with %d %.*s", (b[0] << 8) | b[1],
+                              (int)(len > 202 ? 200 : len - 2), (const char *)in + 2);
         }
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
         c->closed = true;
         if (!r->closing && (c->wq_n || bench_now_us() < r->stop_us))
-            fail_run(r, "client %d: the hub closed WS /ingest during the run", c->idx);
+            bench_err_set(&r->err, "client %d: the hub closed WS /ingest during the run", c->idx);
         c->wq_n = 0;
         if (ws_all_done(r, bench_now_us())) r->done = true;
         break;
@@ -480,7 +474,7 @@ static int run_ws(ing_run *r)
         ci.userdata = &r->c[i];
         ci.pwsi = &r->c[i].wsi;
         if (!lws_client_connect_via_info(&ci)) {
-            fail_run(r, "cannot open WS /ingest on %s", host);
+            bench_err_set(&r->err, "cannot open WS /ingest on %s", host);
             break;
         }
     }
@@ -490,10 +484,10 @@ static int run_ws(ing_run *r)
         int up = 0;
         for (int i = 0; i < r->n; i++)
             up += r->c[i].established;
-        if (up == r->n || r->fatal || bench_now_us() > deadline) break;
+        if (up == r->n || r->err.set || bench_now_us() > deadline) break;
         lws_service(r->ctx, 0);
     }
-    if (!r->fatal) {
+    if (!r->err.set) {
         r->t0_us = bench_now_us();
         r->stop_us = r->t0_us + (int64_t)(o->duration_s * 1e6);
         bench_proc_begin(&r->proc, o->hub_pid);
@@ -563,7 +557,7 @@ static void report(ing_run *r, const bench_stream *st, double gen_s)
         printf("  NOTE              the pre-generated events ran out %.1f s into the run: the "
                "hub is faster than the default assumes, raise --events\n",
                (r->exhausted_us - r->t0_us) / 1e6);
-    if (r->fatal) printf("  FAILED            %s\n", r->fatal_msg);
+    if (r->err.set) printf("  FAILED            %s\n", r->err.msg);
     printf("  event mix        ");
     for (int t = 0; t < EV__COUNT; t++)
         if (types[t])
@@ -592,7 +586,7 @@ static void report(ing_run *r, const bench_stream *st, double gen_s)
         json_object_set_new(j, "hub_cpu_pct", bench_real(r->proc.cpu_pct, 0.1));
         json_object_set_new(j, "hub_rss_mb", bench_real(r->proc.rss_mb_max, 0.1));
     }
-    if (r->fatal) json_object_set_new(j, "error", json_string(r->fatal_msg));
+    if (r->err.set) json_object_set_new(j, "error", json_string(r->err.msg));
     bench_print_json(j);
 }
 
@@ -655,8 +649,8 @@ int bench_ingest_run(const bench_opts *o)
     if (r.t0_us)
         report(&r, st, gen_s);
     else
-        fprintf(stderr, "citywall-bench: %s\n", r.fatal_msg);
-    rc = (r.fatal || r.ack_short || r.rejected || !r.t0_us || !r.acked) ? 1 : 0;
+        fprintf(stderr, "citywall-bench: %s\n", r.err.msg);
+    rc = (r.err.set || r.ack_short || r.rejected || !r.t0_us || !r.acked) ? 1 : 0;
 out:
     if (st)
         for (int i = 0; i < n; i++)

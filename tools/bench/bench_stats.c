@@ -1,12 +1,24 @@
 /* bench_stats: latency samples, /proc sampling and the JSON result line. See bench_stats.h. */
 #include "bench_stats.h"
 
+#include <stdarg.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+void bench_err_set(bench_err *e, const char *fmt, ...)
+{
+    if (e->set) return;
+    e->set = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+}
 
 int64_t bench_now_us(void)
 {

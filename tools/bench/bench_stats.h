@@ -11,11 +11,19 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* CLOCK_MONOTONIC in microseconds (comparable across threads). */
 int64_t bench_now_us(void);
+
+/* The error that ends a run: the first one is kept (later ones are its consequences). */
+typedef struct bench_err {
+    bool set;
+    char msg[512];
+} bench_err;
+__attribute__((format(printf, 2, 3))) void bench_err_set(bench_err *e, const char *fmt, ...);
 
 typedef struct bench_lat {
     uint32_t *v; /* µs; owned */

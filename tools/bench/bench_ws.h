@@ -6,6 +6,8 @@
 #include <libwebsockets.h>
 #include <stddef.h>
 
+#include "bench.h"
+
 /* Add a received fragment (in, n) to the message being gathered in *buf (*len bytes used of
  * *cap; the buffer grows as needed and is the caller's to free). Returns 1 when the fragment
  * completes a message (NUL-terminated in *buf, *len bytes), 0 when more is to come, -1 when
@@ -14,5 +16,13 @@ int bench_ws_rx(struct lws *wsi, char **buf, size_t *len, size_t *cap, const voi
 
 /* Write the text message m (under 1 KiB) on wsi. Returns 0, or -1 when the write fails. */
 int bench_ws_text(struct lws *wsi, const char *m);
+
+/* A client context (no listener) for `protocols`, with `user` as its lws_context_user. NULL
+ * with a message on stderr. */
+struct lws_context *bench_ws_context(const struct lws_protocols *protocols, void *user);
+
+/* Start opening /live (subprotocol citywall-live.v1) on o's hub; *pwsi is set as it goes.
+ * Returns 0, or -1 when libwebsockets could not start it. */
+int bench_ws_live(struct lws_context *ctx, const bench_opts *o, void *userdata, struct lws **pwsi);
 
 #endif
