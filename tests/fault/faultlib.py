@@ -6,6 +6,7 @@ The hub harness is tests/integration/cwtest.py."""
 
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -147,6 +148,28 @@ class Gateway:
                     ws.close(timeout=1)
                 except Exception:
                     pass
+
+
+def hub_on_tmpfs(tc, size_mb):
+    """A hub (not started) whose db lies on a fresh tmpfs of size_mb, for the store-fault
+    tests; skips the test when the tmpfs cannot be mounted (needs root). Returns (hub, mnt);
+    the test calls unmount_tmpfs(mnt) when done."""
+    hub = cwtest.Hub(start=False)
+    mnt = os.path.join(hub.tmp, "store")
+    os.mkdir(mnt)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm" % size_mb, "tmpfs", mnt],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        hub.close()
+        tc.skipTest("cannot mount a tmpfs (needs root): %s" % r.stdout.decode()[:200])
+    hub.db = os.path.join(mnt, "hub.db")
+    return hub, mnt
+
+
+def unmount_tmpfs(mnt):
+    subprocess.run(["mount", "-o", "remount,rw", mnt], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    subprocess.run(["umount", "-l", mnt])
 
 
 def batch_poster(tc, hub, stream, acked, batch):

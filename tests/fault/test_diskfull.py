@@ -6,7 +6,6 @@ otherwise."""
 
 import errno
 import os
-import subprocess
 import sys
 import time
 import unittest
@@ -20,22 +19,12 @@ BATCH = 200
 
 class DiskFull(unittest.TestCase):
     def setUp(self):
-        self.hub = cwtest.Hub(start=False)
-        self.mnt = os.path.join(self.hub.tmp, "store")
-        os.mkdir(self.mnt)
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", self.mnt],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if r.returncode != 0:
-            self.mounted = False
-            self.skipTest("cannot mount a tmpfs (needs root): %s" % r.stdout.decode()[:200])
-        self.mounted = True
-        self.hub.db = os.path.join(self.mnt, "hub.db")
+        self.hub, self.mnt = faultlib.hub_on_tmpfs(self, 16)
         self.hub.start()
 
     def tearDown(self):
         self.hub.kill9()
-        if self.mounted:
-            subprocess.run(["umount", "-l", self.mnt])
+        faultlib.unmount_tmpfs(self.mnt)
         self.hub.close()
 
     def fill(self):

@@ -31,27 +31,15 @@ EROFS_TEXT = "Read-only file system"  # strerror(EROFS)
 class ReadOnly(unittest.TestCase):
     def setUp(self):
         self.strace = None
-        self.hub = cwtest.Hub(start=False)
-        self.mnt = os.path.join(self.hub.tmp, "store")
-        os.mkdir(self.mnt)
         if not shutil.which("strace"):
-            self.mounted = False
             self.skipTest("strace is not installed")
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", self.mnt],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if r.returncode != 0:
-            self.mounted = False
-            self.skipTest("cannot mount a tmpfs (needs root): %s" % r.stdout.decode()[:200])
-        self.mounted = True
-        self.hub.db = os.path.join(self.mnt, "hub.db")
+        self.hub, self.mnt = faultlib.hub_on_tmpfs(self, 32)
         self.hub.start()
 
     def tearDown(self):
         self.stop_ro()
         self.hub.kill9()
-        if self.mounted:
-            subprocess.run(["mount", "-o", "remount,rw", self.mnt])
-            subprocess.run(["umount", "-l", self.mnt])
+        faultlib.unmount_tmpfs(self.mnt)
         self.hub.close()
 
     def remount(self, mode):
