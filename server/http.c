@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <netinet/in.h>
 
+#include "http_conns.h"
+#include "http_framing.h"
 #include "ingest.h"
 #include "utf8.h"
 #include "live.h"
@@ -34,7 +34,10 @@ typedef struct http_pss {
     bool have_resp, headers_sent, close_after;
     http_resp resp;
     size_t sent;
-    bool parked; /* waiting for a store commit or a login check */
+    bool parked;     /* waiting for a store commit or a login check */
+    bool dispatched; /* this request was dispatched: its answer is on the way */
+    bool chunked;    /* the body comes in the chunked coding, decoded by dechunk */
+    http_chunked dechunk;
     int64_t t0_us;
     int token; /* ingest: the token */
 } http_pss;
@@ -82,11 +85,78 @@ static void pss_reset(http_pss *p)
 {
     free(p->body);
     free(p->resp.body);
+    http_chunked_free(&p->dechunk);
     uint64_t id = p->conn_id;
     struct lws *wsi = p->wsi;
     memset(p, 0, sizeof(*p));
     p->conn_id = id;
     p->wsi = wsi;
+}
+
+/* Writes a whole error answer now, with "connection: close", for a request whose bytes cannot
+ * be trusted to end where lws thinks (framing refused, pipelined body) or for a refused
+ * WebSocket handshake. The caller returns nonzero from its callback: lws closes the
+ * connection after the bytes, which fit the socket buffer of a fresh connection. */
+static void write_error_now(struct lws *wsi, int status, const char *msg)
+{
+    json_t *o = json_pack("{s:s}", "error", msg);
+    char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!body) return;
+    const char *reason = status == 400   ? "Bad Request"
+                         : status == 403 ? "Forbidden"
+                         : status == 411 ? "Length Required"
+                         : status == 413 ? "Payload Too Large"
+                         : status == 501 ? "Not Implemented"
+                         : status == 503 ? "Service Unavailable"
+                                         : "Error";
+    char head[400];
+    int hl = snprintf(head, sizeof(head),
+                      "HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
+                      "content-length: %zu\r\ncache-control: no-store\r\n"
+                      "x-content-type-options: nosniff\r\nconnection: close\r\n\r\n",
+                      status, reason, strlen(body));
+    size_t bl = strlen(body), len = (size_t)hl + bl;
+    unsigned char *buf = malloc(LWS_PRE + len);
+    if (buf) {
+        memcpy(buf + LWS_PRE, head, (size_t)hl);
+        memcpy(buf + LWS_PRE + hl, body, bl);
+        (void)lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP);
+        free(buf);
+    }
+    free(body);
+}
+
+/* The framing of the request whose headers lws just parsed (see http_framing.h). */
+static int request_framing(struct lws *wsi, int method, http_framing *fr, char *err, size_t errlen)
+{
+    char cl[64], te[256];
+    http_framing_in in = {.body_method = method == LWSHUMETH_POST || method == LWSHUMETH_PUT ||
+                                         method == LWSHUMETH_PATCH,
+                          .body_optional = method == LWSHUMETH_DELETE};
+    while (in.n_content_length < 8 &&
+           lws_hdr_copy_fragment(wsi, in.n_content_length ? te : cl, sizeof(cl),
+                                 WSI_TOKEN_HTTP_CONTENT_LENGTH, in.n_content_length) >= 0)
+        in.n_content_length++;
+    if (in.n_content_length) in.content_length = cl;
+    int tl = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
+    if (tl > 0) {
+        if (tl >= (int)sizeof(te) ||
+            lws_hdr_copy(wsi, te, sizeof(te), WSI_TOKEN_HTTP_TRANSFER_ENCODING) <= 0)
+            snprintf(te, sizeof(te), "(over 255 bytes)");
+        in.transfer_encoding = te;
+    }
+    /* lws keeps a name with white space before its colon as an unknown, lower-cased header
+     * whose name includes that white space: look for the framing headers so spelled */
+    static const char *const names[] = {"transfer-encoding", "content-length"};
+    static const char *const gaps[] = {" ", "\t", "  ", " \t", "\t ", "\t\t"};
+    for (size_t i = 0; i < 2 && !in.ws_before_colon; i++)
+        for (size_t g = 0; g < sizeof(gaps) / sizeof(gaps[0]) && !in.ws_before_colon; g++) {
+            char name[32];
+            int nl = snprintf(name, sizeof(name), "%s%s:", names[i], gaps[g]);
+            in.ws_before_colon = lws_hdr_custom_length(wsi, name, nl) >= 0;
+        }
+    return http_framing_decide(&in, fr, err, errlen);
 }
 
 static void respond(struct lws *wsi, http_pss *p)
@@ -130,6 +200,14 @@ static int add_security_headers(struct lws *wsi, unsigned char **q, unsigned cha
     return 0;
 }
 
+/* Ends the request/response on wsi; lws then parses the next request pipelined behind it.
+ * Returns 0, or -1 to close the connection. */
+static int transaction_done(struct lws *wsi)
+{
+    http_conns_answered(wsi);
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 static int write_response(hub_t *hub, struct lws *wsi, http_pss *p)
 {
     if (!p->headers_sent) {
@@ -148,7 +226,11 @@ static int write_response(hub_t *hub, struct lws *wsi, http_pss *p)
                                                             (const unsigned char *)p->resp.allow,
                                                             (int)strlen(p->resp.allow), &q, end))
             return -1;
-        static const char nocache[] = "no-store";
+        static const char nocache[] = "no-store", close[] = "close";
+        if (p->close_after &&
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+                                        (const unsigned char *)close, sizeof(close) - 1, &q, end))
+            return -1;
         if (lws_add_http_header_by_name(
                 wsi, (const unsigned char *)"cache-control:", (const unsigned char *)nocache,
                 sizeof(nocache) - 1, &q, end))
@@ -181,7 +263,7 @@ static int write_response(hub_t *hub, struct lws *wsi, http_pss *p)
     bool close = p->close_after;
     pss_reset(p);
     if (close) return -1;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+    return transaction_done(wsi);
 }
 
 /* ---- static files ----------------------------------------------------------------------- */
@@ -228,7 +310,7 @@ static int serve_static(struct lws *wsi, const char *path, int *rc)
     }
     *q = 0; /* lws looks for a cache-control in it with strstr */
     int n = lws_serve_http_file(wsi, full, mime_of(full), (const char *)hdrs, (int)(q - hdrs));
-    *rc = (n < 0 || (n > 0 && lws_http_transaction_completed(wsi))) ? -1 : 0;
+    *rc = (n < 0 || (n > 0 && transaction_done(wsi))) ? -1 : 0;
     return 1;
 }
 
@@ -312,8 +394,7 @@ static void start_ingest(hub_t *hub, struct lws *wsi, http_pss *p)
     }
     int status = 0;
     char err[256];
-    store_job *job =
-        ingest_prepare(hub, token, root, src, spans, false, &status, err, sizeof(err));
+    store_job *job = ingest_prepare(hub, token, root, src, spans, false, &status, err, sizeof(err));
     json_decref(root);
     free(spans);
     if (!job) {
@@ -355,6 +436,8 @@ static void start_login(hub_t *hub, struct lws *wsi, http_pss *p, const char *pe
 
 static int dispatch(hub_t *hub, struct lws *wsi, http_pss *p)
 {
+    if (p->dispatched) return 0; /* lws repeats BODY_COMPLETION while an answer is on its way */
+    p->dispatched = true;
     hub->m.http_requests++;
     char peer[64] = "";
     lws_get_peer_simple(wsi, peer, sizeof(peer));
@@ -402,157 +485,30 @@ static int dispatch(hub_t *hub, struct lws *wsi, http_pss *p)
     return 0;
 }
 
-/* Connections per peer address (SPEC §8). The filter callback admits or refuses an accepted
- * socket; the wsi lws creates right after it takes a reference to its address's counter
- * (opaque user data) and gives it back when lws destroys it. Service thread only. */
-typedef struct conn_addr {
-    unsigned char key[16]; /* IPv6, or IPv4-mapped */
-    int count;
-} conn_addr;
-
-static conn_addr **ca_tab;
-static size_t ca_cap, ca_used;
-static conn_addr *ca_pending; /* admitted by the filter, not yet bound to its wsi */
-
-static size_t ca_hash(const unsigned char *k, size_t cap)
+/* A chunked body's bytes (HTTP_BODY): decoded as they come; the request is dispatched at its
+ * last chunk. lws still expects more body then (it framed the request as 100 MiB), so the
+ * connection is closed after the answer. */
+static int body_chunked(hub_t *hub, struct lws *wsi, http_pss *p, const void *in, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ k[i]) * 1099511628211ULL;
-    return (size_t)h & (cap - 1);
-}
-
-static int ca_grow(void)
-{
-    size_t nc = ca_cap ? ca_cap * 2 : 256;
-    conn_addr **nt = calloc(nc, sizeof(*nt));
-    if (!nt) return -1;
-    size_t used = 0;
-    for (size_t i = 0; i < ca_cap; i++) {
-        conn_addr *a = ca_tab[i];
-        if (!a) continue;
-        if (a->count == 0 && a != ca_pending) {
-            free(a); /* no connection holds it */
-            continue;
-        }
-        size_t k = ca_hash(a->key, nc);
-        while (nt[k])
-            k = (k + 1) & (nc - 1);
-        nt[k] = a;
-        used++;
+    char err[160];
+    int rc = http_chunked_feed(&p->dechunk, in, len, NULL, err, sizeof(err));
+    if (rc == HTTP_CHUNKED_MORE) return 0;
+    p->close_after = true;
+    if (rc == HTTP_CHUNKED_DONE) {
+        p->body = http_chunked_take(&p->dechunk, &p->body_len);
+        if (!p->body) return -1;
+        p->body_cap = p->body_len + 1;
+        return dispatch(hub, wsi, p);
     }
-    free(ca_tab);
-    ca_tab = nt;
-    ca_cap = nc;
-    ca_used = used;
-    return 0;
-}
-
-static conn_addr *ca_get(const unsigned char *key)
-{
-    if ((ca_used + 1) * 2 > ca_cap && ca_grow() < 0) return NULL;
-    size_t k = ca_hash(key, ca_cap);
-    while (ca_tab[k]) {
-        if (!memcmp(ca_tab[k]->key, key, 16)) return ca_tab[k];
-        k = (k + 1) & (ca_cap - 1);
+    if (rc == HTTP_CHUNKED_TOO_BIG) {
+        p->over_limit = true;
+        return dispatch(hub, wsi, p);
     }
-    conn_addr *a = calloc(1, sizeof(*a));
-    if (!a) return NULL;
-    memcpy(a->key, key, 16);
-    ca_tab[k] = a;
-    ca_used++;
-    return a;
-}
-
-/* wsi -> its address's counter: open addressing, backward-shift deletion */
-typedef struct conn_wsi {
-    const struct lws *wsi;
-    conn_addr *addr;
-} conn_wsi;
-
-static conn_wsi *cw_tab;
-static size_t cw_cap, cw_used;
-
-static size_t cw_hash(const struct lws *wsi, size_t cap)
-{
-    return (size_t)(((uint64_t)(uintptr_t)wsi * 11400714819323198485ULL) >> 20) & (cap - 1);
-}
-
-static int cw_bind(const struct lws *wsi, conn_addr *a)
-{
-    if ((cw_used + 1) * 2 > cw_cap) {
-        size_t nc = cw_cap ? cw_cap * 2 : 1024;
-        conn_wsi *nt = calloc(nc, sizeof(*nt));
-        if (!nt) return -1;
-        for (size_t i = 0; i < cw_cap; i++) {
-            if (!cw_tab[i].wsi) continue;
-            size_t k = cw_hash(cw_tab[i].wsi, nc);
-            while (nt[k].wsi)
-                k = (k + 1) & (nc - 1);
-            nt[k] = cw_tab[i];
-        }
-        free(cw_tab);
-        cw_tab = nt;
-        cw_cap = nc;
-    }
-    size_t k = cw_hash(wsi, cw_cap);
-    while (cw_tab[k].wsi && cw_tab[k].wsi != wsi)
-        k = (k + 1) & (cw_cap - 1);
-    if (!cw_tab[k].wsi) cw_used++;
-    cw_tab[k].wsi = wsi;
-    cw_tab[k].addr = a;
-    return 0;
-}
-
-static conn_addr *cw_unbind(const struct lws *wsi)
-{
-    if (!cw_cap) return NULL;
-    size_t k = cw_hash(wsi, cw_cap);
-    while (cw_tab[k].wsi && cw_tab[k].wsi != wsi)
-        k = (k + 1) & (cw_cap - 1);
-    if (!cw_tab[k].wsi) return NULL;
-    conn_addr *a = cw_tab[k].addr;
-    cw_tab[k].wsi = NULL;
-    cw_used--;
-    size_t hole = k;
-    for (size_t j = (k + 1) & (cw_cap - 1); cw_tab[j].wsi; j = (j + 1) & (cw_cap - 1)) {
-        size_t home = cw_hash(cw_tab[j].wsi, cw_cap);
-        /* move j into the hole when its home is not cyclically in (hole, j] */
-        if (((j - home) & (cw_cap - 1)) >= ((j - hole) & (cw_cap - 1))) {
-            cw_tab[hole] = cw_tab[j];
-            cw_tab[j].wsi = NULL;
-            hole = j;
-        }
-    }
-    return a;
-}
-
-/* 0: admit the connection; -1: refuse it (over the per-address limit) */
-static int conn_admit(hub_t *hub, const struct lws_filter_network_conn_args *fa)
-{
-    unsigned char key[16] = {0};
-    const struct sockaddr *sa = (const struct sockaddr *)&fa->cli_addr;
-    if (sa->sa_family == AF_INET) {
-        key[10] = key[11] = 0xff;
-        memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-    } else if (sa->sa_family == AF_INET6) {
-        memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-    } else {
-        return 0;
-    }
-    conn_addr *a = ca_get(key);
-    if (!a) return -1;
-    if (a->count >= hub->cfg->limits.max_conns_per_addr) {
-        if (hub->m.limit_conns++ % 1000 == 0)
-            fprintf(stderr,
-                    "citywall-hub: connection refused: over %d connections from one "
-                    "address (citywall_limit_conns_total %llu)\n",
-                    hub->cfg->limits.max_conns_per_addr, (unsigned long long)hub->m.limit_conns);
-        ca_pending = NULL;
-        return -1;
-    }
-    ca_pending = a;
-    return 0;
+    if (rc == HTTP_CHUNKED_NOMEM) return -1;
+    hub->m.http_requests++;
+    hub->m.http_framing_refused++;
+    write_error_now(wsi, 400, err);
+    return -1;
 }
 
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -566,16 +522,13 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         if (hub) hub_service_wakeup(hub);
         return 0;
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-        return hub && user ? conn_admit(hub, user) : 0;
+        return hub && user ? http_conns_admit(hub, user) : 0;
     case LWS_CALLBACK_WSI_CREATE:
-        if (ca_pending && cw_bind(wsi, ca_pending) == 0) ca_pending->count++;
-        ca_pending = NULL;
+        http_conns_created(wsi);
         return 0;
-    case LWS_CALLBACK_WSI_DESTROY: {
-        conn_addr *a = cw_unbind(wsi);
-        if (a) a->count--;
+    case LWS_CALLBACK_WSI_DESTROY:
+        http_conns_destroyed(wsi);
         return 0;
-    }
     case LWS_CALLBACK_HTTP: {
         pss_reset(p);
         p->wsi = wsi;
@@ -586,27 +539,42 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         snprintf(p->path, sizeof(p->path), "%s", (const char *)in);
         p->is_ingest = strcmp(p->path, "/api/v1/events") == 0;
         p->limit = p->is_ingest ? hub->cfg->limits.max_body_bytes : HTTP_SMALL_BODY;
-        if (p->method == LWSHUMETH_POST || p->method == LWSHUMETH_PUT ||
-            p->method == LWSHUMETH_PATCH) {
-            char cl[32];
-            if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-                atoll(cl) > p->limit) {
-                /* decided from Content-Length, before reading the body */
-                p->over_limit = true;
-                return dispatch(hub, wsi, p);
-            }
-            return 0; /* the body follows */
+        http_framing fr;
+        char err[200];
+        int status = request_framing(wsi, p->method, &fr, err, sizeof(err));
+        if (!status && fr.kind != HTTP_FRAME_NONE && http_conns_pipelined(wsi)) {
+            status = 503;
+            snprintf(err, sizeof(err),
+                     "a request with a body pipelined behind another is not "
+                     "read: send it again after the previous answer");
         }
-        return dispatch(hub, wsi, p);
+        if (status) {
+            hub->m.http_requests++;
+            hub->m.http_framing_refused++;
+            write_error_now(wsi, status, err);
+            return -1;
+        }
+        if (fr.kind == HTTP_FRAME_NONE) return dispatch(hub, wsi, p);
+        if (fr.kind == HTTP_FRAME_LENGTH && fr.length > p->limit) {
+            /* decided from Content-Length, before reading the body */
+            p->over_limit = true;
+            return dispatch(hub, wsi, p);
+        }
+        if (fr.kind == HTTP_FRAME_CHUNKED) {
+            p->chunked = true;
+            http_chunked_init(&p->dechunk, (size_t)p->limit);
+        }
+        return 0; /* the body follows */
     }
     case LWS_CALLBACK_HTTP_BODY:
-        if (p->over_limit) return 0;
+        if (p->over_limit || p->dispatched) return 0;
+        if (p->chunked) return body_chunked(hub, wsi, p, in, len);
         if (p->body_len + len > (size_t)p->limit) {
             p->over_limit = true;
             free(p->body);
             p->body = NULL;
             p->body_len = 0;
-            return dispatch(hub, wsi, p); /* as soon as a chunked body passes the limit */
+            return dispatch(hub, wsi, p); /* as soon as a body passes the limit */
         }
         if (p->body_len + len + 1 > p->body_cap) {
             size_t nc = p->body_cap ? p->body_cap : 4096;
@@ -622,7 +590,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         p->body[p->body_len] = 0;
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (p->over_limit) return 0; /* answered already */
+        if (p->over_limit || p->chunked) return 0; /* answered, or ends with its last chunk */
         if (!p->body) {
             p->body = calloc(1, 1);
             p->body_cap = 1;
@@ -632,7 +600,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         if (!p->have_resp) return 0;
         return write_response(hub, wsi, p);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
+        return transaction_done(wsi);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (p && p->conn_id) {
@@ -724,26 +692,8 @@ int http_ws_origin_check(hub_t *hub, struct lws *wsi, int path)
                 http_ws_path_name(path), shown, http_ws_path_name(path), (unsigned long long)n);
     char msg[160];
     snprintf(msg, sizeof(msg), "origin %s is not allowed for %s", shown, http_ws_path_name(path));
-    json_t *o = json_pack("{s:s}", "error", msg);
-    char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (body) {
-        char head[160];
-        int hl = snprintf(head, sizeof(head),
-                          "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\n"
-                          "content-length: %zu\r\nconnection: close\r\n\r\n",
-                          strlen(body));
-        size_t bl = strlen(body), len = (size_t)hl + bl;
-        unsigned char *buf = malloc(LWS_PRE + len);
-        if (buf) {
-            memcpy(buf + LWS_PRE, head, (size_t)hl);
-            memcpy(buf + LWS_PRE + hl, body, bl);
-            /* the wsi has the ws role already; lws sends LWS_WRITE_HTTP bytes as they are */
-            (void)lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP);
-            free(buf);
-        }
-        free(body);
-    }
+    /* the wsi has the ws role already; lws sends LWS_WRITE_HTTP bytes as they are */
+    write_error_now(wsi, 403, msg);
     return -1;
 }
 

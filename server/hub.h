@@ -44,15 +44,16 @@ typedef struct hub_metrics {
     uint64_t events_conflict;
     uint64_t ingest_503;
     uint64_t limit_413, limit_429, limit_1009, limit_1008, limit_conns;
-    uint64_t skewed_events; /* |recv - at| > 5 min */
-    uint64_t clamped_events; /* `at` in the future */
+    uint64_t http_framing_refused; /* requests refused for their framing (http_framing.h) */
+    uint64_t skewed_events;        /* |recv - at| > 5 min */
+    uint64_t clamped_events;       /* `at` in the future */
     uint64_t login_ok, login_failed, login_locked;
-    uint64_t live_messages, live_bytes, live_snapshots, live_deltas, live_merged,
-        live_too_slow, live_publishes;
+    uint64_t live_messages, live_bytes, live_snapshots, live_deltas, live_merged, live_too_slow,
+        live_publishes;
     uint64_t snapshots_saved;
-    hub_hist commit_ms;  /* store commit (per transaction) */
-    hub_hist ack_ms;     /* ingest request received -> answered */
-    hub_hist fanout_ms;  /* event acked -> delta written to a client */
+    hub_hist commit_ms; /* store commit (per transaction) */
+    hub_hist ack_ms;    /* ingest request received -> answered */
+    hub_hist fanout_ms; /* event acked -> delta written to a client */
 } hub_metrics;
 
 typedef struct hub_hall_info {
@@ -60,8 +61,8 @@ typedef struct hub_hall_info {
 } hub_hall_info;
 
 typedef struct hub {
-    cfg_t *cfg;            /* current config (swapped on SIGHUP) */
-    uint64_t cfg_gen;      /* bumped on every reload */
+    cfg_t *cfg;       /* current config (swapped on SIGHUP) */
+    uint64_t cfg_gen; /* bumped on every reload */
     char *cfg_path;
     const char *listen_override, *db_override;
     char **extra_webhooks; /* from --webhook */

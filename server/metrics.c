@@ -30,7 +30,8 @@ static void put(buf *b, const char *fmt, ...)
             return;
         }
         size_t nc = b->cap ? b->cap * 2 : 16384;
-        while (nc < b->len + (size_t)n + 1) nc *= 2;
+        while (nc < b->len + (size_t)n + 1)
+            nc *= 2;
         char *ns = realloc(b->s, nc);
         if (!ns) return;
         b->s = ns;
@@ -117,10 +118,8 @@ char *metrics_render(hub_t *hub, size_t *len)
     counter(&b, "citywall_events_received_total", "events received", m->events_received);
     gauge(&b, "citywall_events_in_per_second", "events received per second, since last scrape",
           rate);
-    counter(&b, "citywall_events_accepted_total", "events stored and applied",
-            m->events_accepted);
-    counter(&b, "citywall_events_duplicate_total", "resends of stored events",
-            m->events_duplicate);
+    counter(&b, "citywall_events_accepted_total", "events stored and applied", m->events_accepted);
+    counter(&b, "citywall_events_duplicate_total", "resends of stored events", m->events_duplicate);
     counter(&b, "citywall_events_conflict_total",
             "resends with other content (quarantined as conflicts)", m->events_conflict);
     counter(&b, "citywall_events_rejected_total", "invalid events (quarantined)",
@@ -144,13 +143,12 @@ char *metrics_render(hub_t *hub, size_t *len)
     counter(&b, "citywall_store_commits_total", "store transactions committed", ss.commits);
     counter(&b, "citywall_store_failures_total", "store transactions rolled back", ss.failures);
     gauge(&b, "citywall_store_healthy", "1 when the last transaction committed", ss.healthy);
-    counter(&b, "citywall_store_quarantined_total", "rows written to quarantine",
-            ss.quarantined);
+    counter(&b, "citywall_store_quarantined_total", "rows written to quarantine", ss.quarantined);
     {
         sqlite3_stmt *q;
         double rows = 0;
-        if (sqlite3_prepare_v2(store_reader(hub->store), "SELECT count(*) FROM quarantine", -1,
-                               &q, NULL) == SQLITE_OK) {
+        if (sqlite3_prepare_v2(store_reader(hub->store), "SELECT count(*) FROM quarantine", -1, &q,
+                               NULL) == SQLITE_OK) {
             if (sqlite3_step(q) == SQLITE_ROW) rows = (double)sqlite3_column_int64(q, 0);
             sqlite3_finalize(q);
         }
@@ -177,17 +175,18 @@ char *metrics_render(hub_t *hub, size_t *len)
     counter(&b, "citywall_live_snapshots_total", "snapshots sent", m->live_snapshots);
     counter(&b, "citywall_live_deltas_total", "shared deltas sent (client in step)",
             m->live_deltas);
-    counter(&b, "citywall_live_merged_total", "merged deltas sent (client behind)",
-            m->live_merged);
+    counter(&b, "citywall_live_merged_total", "merged deltas sent (client behind)", m->live_merged);
     counter(&b, "citywall_live_publishes_total", "topic documents changed and published",
             m->live_publishes);
     counter(&b, "citywall_live_too_slow_total", "clients closed with 4008", m->live_too_slow);
     counter(&b, "citywall_limit_413_total", "bodies over the size limit", m->limit_413);
     counter(&b, "citywall_limit_429_total", "requests over a rate limit", m->limit_429);
+    counter(&b, "citywall_http_framing_refused_total",
+            "requests refused for ambiguous, unsupported or pipelined body framing",
+            m->http_framing_refused);
     counter(&b, "citywall_limit_1009_total", "WebSocket messages over the size limit",
             m->limit_1009);
-    counter(&b, "citywall_limit_1008_total", "WebSocket policy closes (auth, rate)",
-            m->limit_1008);
+    counter(&b, "citywall_limit_1008_total", "WebSocket policy closes (auth, rate)", m->limit_1008);
     put(&b, "# HELP citywall_ws_origin_refused_total WebSocket handshakes refused (403) for "
             "their Origin\n# TYPE citywall_ws_origin_refused_total counter\n");
     for (int i = 0; i < HTTP_WS_NPATHS; i++)
