@@ -497,7 +497,7 @@ static int check_field(ev_ctx *c, const ev_field *f)
 
 /* ---- envelope ---- */
 
-static bool feed_valid(const char *s, size_t len)
+bool ev_feed_valid(const char *s, size_t len)
 {
     if (len < 1 || len > EV_ID_MAX_BYTES) return false;
     for (size_t i = 0; i < len; i++) {
@@ -544,7 +544,7 @@ int ev_parse(const cfg_t *cfg, json_t *obj, ev_event *out, char *err, size_t err
     v = json_object_get(obj, "feed");
     if (v && !json_is_null(v)) {
         if (!json_is_string(v)) return seterr(&c, "feed: must be a string");
-        if (!feed_valid(json_string_value(v), json_string_length(v)))
+        if (!ev_feed_valid(json_string_value(v), json_string_length(v)))
             return seterr(&c, "feed: 1 to 64 characters of A-Z a-z 0-9 _ . -");
         out->feed = json_string_value(v);
         out->feed_named = true;

@@ -126,4 +126,7 @@ bool ev_utf8_valid(const char *s, size_t len, bool allow_newlines);
 /* Number of code points in valid UTF-8. */
 size_t ev_utf8_chars(const char *s, size_t len);
 
+/* A feed name as SPEC §3.1 allows it: 1 to 64 of A-Z a-z 0-9 _ . - */
+bool ev_feed_valid(const char *s, size_t len);
+
 #endif

@@ -18,11 +18,26 @@
 #include <string.h>
 
 #include "cwtime.h"
+#include "silence_regex.h"
 
 #define MAX_MATCHERS 16
-#define MAX_VALUE 256
+#define MAX_VALUE SILRE_MAX_LEN
+#define MAX_SILENCES 1000    /* listed (active or expired within a day) at once */
+#define CREATE_BURST 10      /* silences one account may create at once ... */
+#define CREATE_PER_MIN 10.0  /* ... and then per minute (real time) */
 #define MAX_COMMENT 500
 #define EXPIRED_KEEP_MS (24LL * 3600 * 1000)
+
+/* The compiled expressions of a silence that can never match again (expired): their memory
+ * goes back at once rather than a day later with the silence. */
+static void silence_release_regex(al_silence *s)
+{
+    for (int i = 0; i < s->nm; i++)
+        if (s->m[i].compiled) {
+            regfree(&s->m[i].re);
+            s->m[i].compiled = false;
+        }
+}
 
 static void silence_free(al_silence *s)
 {
@@ -73,7 +88,8 @@ bool al_silence_matches(const al_silence *s, json_t *labels)
         const al_matcher *m = &s->m[i];
         const char *v = json_string_value(json_object_get(labels, m->name));
         if (!v) v = "";
-        bool hit = m->regex ? regexec(&m->re, v, 0, NULL, 0) == 0 : strcmp(v, m->value) == 0;
+        bool hit = m->regex ? m->compiled && regexec(&m->re, v, 0, NULL, 0) == 0
+                            : strcmp(v, m->value) == 0;
         if (hit != m->equal) return false;
     }
     return true;
@@ -191,6 +207,12 @@ static al_silence *silence_parse(alerts_t *a, json_t *body, int64_t now_ms, bool
         }
         if (!(mt->name = strdup(name)) || !(mt->value = strdup(value))) goto oom;
         s->nm++;
+        if (mt->regex && silre_check(value, err, errlen) < 0) {
+            char why[160];
+            snprintf(why, sizeof why, "%s", err);
+            snprintf(err, errlen, "matchers[%zu]: %s", i, why);
+            goto fail;
+        }
         if (mt->regex) {
             char *re = malloc(strlen(value) + 5);
             if (!re) goto oom;
@@ -351,10 +373,51 @@ json_t *alerts_silences(alerts_t *a, const bool *halls)
     return arr;
 }
 
+/* Silence creation per account: a token bucket of CREATE_BURST, refilled at CREATE_PER_MIN
+ * (real time). A handful of accounts create silences; the table keeps the 64 most recent. */
+static bool create_allowed(const char *user)
+{
+    static struct {
+        char user[64];
+        double tokens;
+        int64_t last_ms;
+    } tab[64];
+    int64_t now = cwt_mono_ms();
+    int slot = 0;
+    for (int i = 0; i < 64; i++) {
+        if (!strncmp(tab[i].user, user, sizeof tab[i].user - 1) && tab[i].user[0]) {
+            slot = i;
+            goto found;
+        }
+        if (tab[i].last_ms < tab[slot].last_ms) slot = i;
+    }
+    snprintf(tab[slot].user, sizeof tab[slot].user, "%s", user);
+    tab[slot].tokens = CREATE_BURST;
+    tab[slot].last_ms = now;
+found:
+    tab[slot].tokens += (double)(now - tab[slot].last_ms) * CREATE_PER_MIN / 60000.0;
+    if (tab[slot].tokens > CREATE_BURST) tab[slot].tokens = CREATE_BURST;
+    tab[slot].last_ms = now;
+    if (tab[slot].tokens < 1) return false;
+    tab[slot].tokens -= 1;
+    return true;
+}
+
 int alerts_silence_add(alerts_t *a, json_t *body, const char *user, const bool *halls,
                        json_t **out, char *err, size_t errlen)
 {
     int64_t now = state_now(a->hub->state);
+    if (!create_allowed(user ? user : "")) {
+        snprintf(err, errlen, "too many silences created by %s: at most %d at once, then %.0f "
+                              "a minute",
+                 user ? user : "this account", CREATE_BURST, CREATE_PER_MIN);
+        return 429;
+    }
+    if (a->nsil >= MAX_SILENCES) {
+        snprintf(err, errlen, "%d silences are listed already: expire some first",
+                 MAX_SILENCES);
+        return 429;
+    }
     if (!json_is_object(body)) {
         snprintf(err, errlen, "body must be a JSON object {matchers, startsAt?, endsAt?, "
                               "recurrence?, comment?}");
@@ -407,6 +470,7 @@ int alerts_silence_expire(alerts_t *a, const char *id, const char *user, const b
         if (strcmp(s->id, id) != 0 || !sees(a, s, halls)) continue;
         if (s->expired_real_ms < 0) {
             s->expired_real_ms = cwt_real_ms();
+            silence_release_regex(s);
             persist(a, s);
             a->dirty = true;
         }
@@ -457,10 +521,12 @@ void al_silences_retention(alerts_t *a, int64_t real_wall_ms)
         al_silence *s = a->sil[i];
         bool gone = (s->expired_real_ms >= 0 && real_wall_ms - s->expired_real_ms > EXPIRED_KEEP_MS) ||
                     (s->ends_ms >= 0 && now - s->ends_ms > EXPIRED_KEEP_MS);
-        if (gone)
+        if (gone) {
             silence_free(s);
-        else
-            a->sil[keep++] = s;
+            continue;
+        }
+        if (expired_at(s, now)) silence_release_regex(s);
+        a->sil[keep++] = s;
     }
     a->nsil = keep;
 }

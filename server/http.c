@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "http_conns.h"
@@ -316,16 +317,98 @@ static int serve_static(struct lws *wsi, const char *path, int *rc)
 
 /* ---- dispatch --------------------------------------------------------------------------- */
 
-static void identify(hub_t *hub, struct lws *wsi, http_req *rq)
+/* A client's header value as it may be logged or quoted: printable ASCII, cut to n - 1. */
+static void printable(char *dst, size_t n, const char *src)
+{
+    size_t k = 0;
+    for (const char *c = src; *c && k < n - 1; c++)
+        dst[k++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
+    dst[k] = 0;
+}
+
+/* Who sent rq: a bearer token, else a session cookie. Returns true when the cookie did (the
+ * credential a browser attaches to any site's request: see csrf_refusal). */
+static bool identify(hub_t *hub, struct lws *wsi, http_req *rq)
 {
     char hdr[1024];
     rq->authed = false;
     if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
-        auth_bearer(hub->auth, hdr, &rq->who) == 0)
+        auth_bearer(hub->auth, hdr, &rq->who) == 0) {
         rq->authed = true;
-    else if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_COOKIE) > 0 &&
-             auth_cookie(hub->auth, hdr, &rq->who) == 0)
+    } else if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_COOKIE) > 0 &&
+               auth_cookie(hub->auth, hdr, &rq->who) == 0) {
         rq->authed = true;
+        return true;
+    }
+    return false;
+}
+
+static bool origin_matches(const hub_t *hub, struct lws *wsi, const char *origin);
+
+/* Cross-site request forgery (SECURITY.md S3). A browser attaches the session cookie to a
+ * request that another site's page makes, so a state-changing request that a cookie
+ * authenticates, and every login (login CSRF), must come from the hub's own pages: its Origin
+ * (or, without one, its Referer's origin) must be the hub's own or one of
+ * server.allowed_origins -- the rule the WebSocket handshake uses -- and a body must be
+ * application/json, which no form and no "simple" cross-site request can send. Tools without
+ * a browser send neither header and use tokens. Returns NULL, or why the request is refused
+ * (written into buf). */
+static const char *csrf_refusal(hub_t *hub, struct lws *wsi, const http_pss *p, char *buf,
+                                size_t len)
+{
+    char origin[256], ctype[128];
+    int total = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+    if (total > 0 && (total >= (int)sizeof(origin) ||
+                      lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0))
+        origin[0] = 0; /* never an allowed one */
+    if (total <= 0) {
+        /* no Origin: a Referer, when there is one, must be the hub's own */
+        char ref[512];
+        int rl = lws_hdr_copy(wsi, ref, sizeof(ref), WSI_TOKEN_HTTP_REFERER);
+        if (rl > 0) {
+            char *host = strstr(ref, "://");
+            char *path = host ? strchr(host + 3, '/') : NULL;
+            if (path) *path = 0; /* scheme://host[:port] */
+            if (!host || !origin_matches(hub, wsi, ref)) {
+                snprintf(buf, len, "cross-site request refused: Referer is not this hub's page");
+                return buf;
+            }
+        }
+    } else if (!origin_matches(hub, wsi, origin)) {
+        char shown[80];
+        printable(shown, sizeof(shown), origin[0] ? origin : "(empty or over 255 bytes)");
+        snprintf(buf, len, "cross-site request refused: Origin %s is not an allowed origin",
+                 shown);
+        return buf;
+    }
+    if (p->body_len > 0) {
+        int cl = lws_hdr_copy(wsi, ctype, sizeof(ctype), WSI_TOKEN_HTTP_CONTENT_TYPE);
+        size_t n = strlen("application/json");
+        if (cl <= 0 || strncasecmp(ctype, "application/json", n) != 0 ||
+            (ctype[n] && ctype[n] != ';' && ctype[n] != ' ')) {
+            snprintf(buf, len, "a request with a session cookie must send its body as "
+                               "Content-Type: application/json");
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+static bool state_changing(int method)
+{
+    return method == LWSHUMETH_POST || method == LWSHUMETH_PUT || method == LWSHUMETH_PATCH ||
+           method == LWSHUMETH_DELETE;
+}
+
+/* Answers 403 for a refused cross-site request (counted). Returns true when it did. */
+static bool csrf_refused(hub_t *hub, struct lws *wsi, http_pss *p)
+{
+    char why[200];
+    if (!csrf_refusal(hub, wsi, p, why, sizeof(why))) return false;
+    hub->m.csrf_refused++;
+    http_error(&p->resp, 403, "%s", why);
+    respond(wsi, p);
+    return true;
 }
 
 /* Token bucket per token: events per second. */
@@ -454,7 +537,7 @@ static int dispatch(hub_t *hub, struct lws *wsi, http_pss *p)
         return 0;
     }
     if (strcmp(p->path, "/api/v1/login") == 0 && p->method == LWSHUMETH_POST) {
-        start_login(hub, wsi, p, peer);
+        if (!csrf_refused(hub, wsi, p)) start_login(hub, wsi, p, peer);
         return 0;
     }
     if (p->method == LWSHUMETH_GET && strcmp(p->path, "/metrics") == 0) {
@@ -471,7 +554,8 @@ static int dispatch(hub_t *hub, struct lws *wsi, http_pss *p)
                    .body = p->body,
                    .body_len = p->body_len};
     snprintf(rq.peer, sizeof(rq.peer), "%s", peer);
-    identify(hub, wsi, &rq);
+    if (identify(hub, wsi, &rq) && state_changing(p->method) && csrf_refused(hub, wsi, p))
+        return 0;
     if (rest_handle(&rq, &p->resp) == 0) {
         respond(wsi, p);
         return 0;
@@ -662,11 +746,10 @@ static bool origin_matches(const hub_t *hub, struct lws *wsi, const char *origin
     const cfg_t *cfg = hub->cfg;
     for (int i = 0; i < cfg->norigins; i++)
         if (strcmp(origin, cfg->origins[i]) == 0) return true;
+    /* the hub's own origin: the scheme it serves (not both: SECURITY.md S8), the Host */
     char host[256], self[300];
     if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0) return false;
-    snprintf(self, sizeof(self), "http://%s", host);
-    if (strcmp(origin, self) == 0) return true;
-    snprintf(self, sizeof(self), "https://%s", host);
+    snprintf(self, sizeof(self), "%s://%s", cfg->tls_cert ? "https" : "http", host);
     return strcmp(origin, self) == 0;
 }
 
@@ -681,10 +764,7 @@ int http_ws_origin_check(hub_t *hub, struct lws *wsi, int path)
         return 0;
     uint64_t n = ++ws_origin_refused[path];
     char shown[80];
-    size_t k = 0;
-    for (const char *c = origin[0] ? origin : "(over 255 bytes)"; *c && k < sizeof(shown) - 1; c++)
-        shown[k++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
-    shown[k] = 0;
+    printable(shown, sizeof(shown), origin[0] ? origin : "(over 255 bytes)");
     if (n % 1000 == 1)
         fprintf(stderr,
                 "citywall-hub: WebSocket %s refused: Origin %s is not an allowed origin "

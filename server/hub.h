@@ -45,6 +45,7 @@ typedef struct hub_metrics {
     uint64_t ingest_503;
     uint64_t limit_413, limit_429, limit_1009, limit_1008, limit_conns;
     uint64_t http_framing_refused; /* requests refused for their framing (http_framing.h) */
+    uint64_t csrf_refused;         /* cookie requests refused for a foreign Origin or type */
     uint64_t skewed_events;        /* |recv - at| > 5 min */
     uint64_t clamped_events;       /* `at` in the future */
     uint64_t login_ok, login_failed, login_locked;

@@ -48,7 +48,8 @@ static void rough_envelope(json_t *obj, const char **hall, const char **feed, in
            *s = json_object_get(obj, "seq");
     if (json_is_string(h) && json_string_length(h) <= 64) *hall = json_string_value(h);
     if (!f) *feed = "main";
-    else if (json_is_string(f) && json_string_length(f) <= 64) *feed = json_string_value(f);
+    else if (json_is_string(f) && ev_feed_valid(json_string_value(f), json_string_length(f)))
+        *feed = json_string_value(f); /* an invalid name is never echoed in `acked` */
     if (json_is_integer(s) && json_integer_value(s) >= 1 && json_integer_value(s) <= EV_SEQ_MAX)
         *seq = json_integer_value(s);
 }

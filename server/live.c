@@ -390,9 +390,11 @@ static void hello(live_t *L, live_client *c)
 }
 
 /* Resume point for a doc given the client's `since` rev: the rev whose state the client holds,
- * or 0 when the history no longer reaches back. */
-static uint64_t resume_base(live_doc *d, uint64_t since)
+ * or 0 when the history no longer reaches back -- or when `since` is a rev this hub never
+ * issued (above its counter, top): such a client holds no state of ours (SECURITY.md S6). */
+static uint64_t resume_base(live_doc *d, uint64_t since, uint64_t top)
 {
+    if (since > top) return 0;
     if (d->rev <= since) return d->rev;
     for (int i = 0; i < d->ring_n; i++) {
         entry *e = ring_at(d, i);
@@ -444,7 +446,7 @@ static void op_subscribe(live_t *L, live_client *c, const livemsg *msg)
         s->recovering = false;
         s->need_snapshot = true;
         if (resume) {
-            uint64_t base = resume_base(d, msg->since_rev);
+            uint64_t base = resume_base(d, msg->since_rev, L->rev);
             if (base) {
                 s->sent_rev = base;
                 s->need_snapshot = false;
@@ -824,8 +826,12 @@ int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         L->clients = c;
         L->nclients++;
         pss->c = c;
+        /* a session cookie counts only on a browser's handshake, which always carries the
+         * Origin checked at the filter; any other client authenticates with a token
+         * (SECURITY.md S8) */
         char cookie[1024];
-        if (lws_hdr_copy(wsi, cookie, sizeof(cookie), WSI_TOKEN_HTTP_COOKIE) > 0 &&
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0 &&
+            lws_hdr_copy(wsi, cookie, sizeof(cookie), WSI_TOKEN_HTTP_COOKIE) > 0 &&
             auth_cookie(hub->auth, cookie, &c->who) == 0) {
             c->authed = true;
             c->browser = true;

@@ -184,6 +184,9 @@ char *metrics_render(hub_t *hub, size_t *len)
     counter(&b, "citywall_http_framing_refused_total",
             "requests refused for ambiguous, unsupported or pipelined body framing",
             m->http_framing_refused);
+    counter(&b, "citywall_csrf_refused_total",
+            "cookie-authenticated writes and logins refused as cross-site requests",
+            m->csrf_refused);
     counter(&b, "citywall_limit_1009_total", "WebSocket messages over the size limit",
             m->limit_1009);
     counter(&b, "citywall_limit_1008_total", "WebSocket policy closes (auth, rate)", m->limit_1008);

@@ -82,23 +82,52 @@ int rest_int_arg(http_req *rq, http_resp *rs, const char *name, int64_t lo, int6
     return rc;
 }
 
-/* Review comments in stored bodies (SPEC §8): masked for every role that may see them, dropped
- * for the others; the raw text only for admin with raw=1 (audited by the caller). Steals body. */
+/* Every string inside v masked in place (pii_mask); a string that cannot be masked (out of
+ * memory) is dropped rather than shown. */
+static void mask_strings(json_t *v)
+{
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        void *tmp;
+        json_object_foreach_safe(v, tmp, k, x)
+        {
+            if (json_is_string(x)) {
+                if (!pii_contains(json_string_value(x))) continue;
+                char *m = pii_mask(json_string_value(x));
+                if (m)
+                    json_object_set_new(v, k, json_string(m));
+                else
+                    json_object_del(v, k);
+                free(m);
+            } else {
+                mask_strings(x);
+            }
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            json_t *x = json_array_get(v, i);
+            if (json_is_string(x) && pii_contains(json_string_value(x))) {
+                char *m = pii_mask(json_string_value(x));
+                json_array_set_new(v, i, json_string(m ? m : ""));
+                free(m);
+            } else {
+                mask_strings(x);
+            }
+        }
+    }
+}
+
+/* Personal numbers in stored bodies (SPEC §8): masked in every string of the event's data --
+ * review comments, and any field a gateway sent that the hub does not know (data.phone) --
+ * for every role; review comments dropped for the roles that see no names; the raw text only
+ * for admin with raw=1 (audited by the caller). Steals body. */
 static json_t *redact(json_t *body, const auth_who *who, bool raw)
 {
+    if (raw) return body;
     json_t *data = json_object_get(body, "data");
-    json_t *c = json_object_get(data, "comment");
-    if (!json_is_string(c) || raw) return body;
-    if (!who->names) {
-        json_object_del(data, "comment");
-    } else {
-        char *m = pii_mask(json_string_value(c));
-        if (m)
-            json_object_set_new(data, "comment", json_string(m));
-        else
-            json_object_del(data, "comment");
-        free(m);
-    }
+    if (!who->names) json_object_del(data, "comment");
+    mask_strings(data);
     return body;
 }
 

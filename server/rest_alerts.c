@@ -175,6 +175,7 @@ int rest_silences_add(http_req *rq, http_resp *rs, const char *arg)
         hub_audit(rq->hub, rq->who.user, "silence_add", detail);
         http_json(rs, 201, out);
     } else {
+        if (st == 429) rq->hub->m.limit_429++;
         http_error(rs, st, "silence: %s", err);
     }
     json_decref(b);

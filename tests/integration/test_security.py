@@ -148,7 +148,8 @@ class Tls(unittest.TestCase):
     def test_wss_live_with_token(self):
         ws = websocket.create_connection("wss://127.0.0.1:%d/live" % self.hub.port,
                                          subprotocols=[cwtest.LIVE_PROTO],
-                                         sslopt={"ca_certs": self.cert}, timeout=5)
+                                         sslopt={"ca_certs": self.cert}, timeout=5,
+                                         suppress_origin=True)  # a tool, not a browser
         try:
             ws.send(json.dumps({"op": "auth", "token": cwtest.TOKEN_WALL}))
             hello = json.loads(ws.recv())

@@ -1,0 +1,167 @@
+/* silence_regex: bounds on a matcher's regular expression. See silence_regex.h. */
+#include "silence_regex.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct parser {
+    const char *p;
+    int depth;
+    char *err;
+    size_t errlen;
+} parser;
+
+static int64_t fail(parser *ps, const char *what)
+{
+    snprintf(ps->err, ps->errlen, "regular expression %s", what);
+    return -1;
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* A bracket expression from just after its '['; leaves p after its ']'. */
+static int64_t bracket(parser *ps)
+{
+    const char *p = ps->p;
+    if (*p == '^') p++;
+    if (*p == ']') p++; /* a leading ']' is a member */
+    while (*p && *p != ']') {
+        if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+            char close = p[1];
+            const char *e = p + 2;
+            while (*e && !(e[0] == close && e[1] == ']'))
+                e++;
+            if (!*e) return fail(ps, "has an unterminated [: :] class");
+            p = e + 2;
+        } else {
+            p++;
+        }
+    }
+    if (*p != ']') return fail(ps, "has an unterminated [ ]");
+    ps->p = p + 1;
+    return 1;
+}
+
+/* "{m}", "{m,}", "{m,n}" from its '{': the number of copies glibc makes of the operand (the
+ * upper bound, or m + 1 when open); -1 when malformed or over SILRE_MAX_COUNT; 0 when the '{'
+ * starts no interval (a literal, as glibc reads it). */
+static int64_t interval(parser *ps)
+{
+    const char *p = ps->p + 1;
+    if (!is_digit(*p)) return 0;
+    int64_t lo = 0, hi = -1;
+    bool open = false;
+    while (is_digit(*p) && lo <= SILRE_MAX_COUNT)
+        lo = lo * 10 + (*p++ - '0');
+    if (*p == ',') {
+        p++;
+        if (is_digit(*p)) {
+            hi = 0;
+            while (is_digit(*p) && hi <= SILRE_MAX_COUNT)
+                hi = hi * 10 + (*p++ - '0');
+        } else {
+            open = true; /* {m,}: m copies and a star */
+            hi = lo + 1;
+        }
+    } else {
+        hi = lo;
+    }
+    if (is_digit(*p) || *p != '}') return fail(ps, "has a malformed or too large {m,n}");
+    if (lo > SILRE_MAX_COUNT || (!open && hi > SILRE_MAX_COUNT)) {
+        char what[80];
+        snprintf(what, sizeof what, "repeats something more than %d times", SILRE_MAX_COUNT);
+        return fail(ps, what);
+    }
+    ps->p = p + 1;
+    return hi > 0 ? hi : 1;
+}
+
+static int64_t alternation(parser *ps);
+
+/* One atom and its repetitions: its expanded size, or -1. */
+static int64_t piece(parser *ps)
+{
+    int64_t size;
+    char c = *ps->p;
+    if (c == '(') {
+        if (++ps->depth > SILRE_MAX_DEPTH) return fail(ps, "nests groups too deep");
+        ps->p++;
+        size = alternation(ps);
+        if (size < 0) return -1;
+        if (*ps->p != ')') return fail(ps, "has an unbalanced (");
+        ps->p++;
+        ps->depth--;
+    } else if (c == '[') {
+        ps->p++;
+        size = bracket(ps);
+    } else if (c == '\\') {
+        if (is_digit(ps->p[1]) && ps->p[1] != '0')
+            return fail(ps, "uses a back-reference (\\1..\\9), which is not allowed");
+        if (!ps->p[1]) return fail(ps, "ends with a lone backslash");
+        ps->p += 2;
+        size = 1;
+    } else {
+        ps->p++;
+        size = 1;
+    }
+    if (size < 0) return -1;
+    char r = *ps->p;
+    int64_t copies = 1;
+    if (r == '*' || r == '?') {
+        ps->p++;
+    } else if (r == '+') {
+        copies = 2; /* glibc builds x+ as x x* */
+        ps->p++;
+    } else if (r == '{') {
+        copies = interval(ps);
+        if (copies < 0) return -1;
+        if (copies == 0) return size; /* a literal '{': the next atom */
+    } else {
+        return size;
+    }
+    r = *ps->p;
+    if (r == '*' || r == '+' || r == '?' || (r == '{' && is_digit(ps->p[1])))
+        return fail(ps, "repeats a repetition (a** or a{2}+): write one operator");
+    return size * copies;
+}
+
+static int64_t alternation(parser *ps)
+{
+    int64_t total = 0;
+    for (;;) {
+        while (*ps->p && *ps->p != '|' && *ps->p != ')') {
+            int64_t s = piece(ps);
+            if (s < 0) return -1;
+            total += s;
+            if (total > SILRE_MAX_EXPANDED) {
+                char what[120];
+                snprintf(what, sizeof what,
+                         "is too costly: it expands to over %d parts (nested or large {m,n})",
+                         SILRE_MAX_EXPANDED);
+                return fail(ps, what);
+            }
+        }
+        if (*ps->p != '|') return total;
+        ps->p++;
+    }
+}
+
+int silre_check(const char *pattern, char *err, size_t errlen)
+{
+    if (strlen(pattern) > SILRE_MAX_LEN) {
+        snprintf(err, errlen, "regular expression longer than %d bytes", SILRE_MAX_LEN);
+        return -1;
+    }
+    parser ps = {.p = pattern, .err = err, .errlen = errlen};
+    if (alternation(&ps) < 0) return -1;
+    if (*ps.p == ')') {
+        fail(&ps, "has an unbalanced )");
+        return -1;
+    }
+    return 0;
+}
