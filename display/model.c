@@ -379,8 +379,7 @@ bool model_apply(model *m, hub_update *u)
     if (u->halls) {
         const char *id;
         json_t *h;
-        json_object_foreach(u->halls, id, h)
-            json_object_set(m->hall_docs, id, h);
+        json_object_foreach(u->halls, id, h) json_object_set(m->hall_docs, id, h);
         json_decref(u->halls);
         u->halls = NULL;
         cams = true;
@@ -400,8 +399,11 @@ bool model_apply(model *m, hub_update *u)
     if (halls) rebuild_halls(m);
     if (cams || halls) rebuild_cameras(m);
     if (alerts || cams) rebuild_alerts(m);
-    if (m->connected != u->connected || m->alerts_unavailable != u->alerts_unavailable)
+    if (m->connected != u->connected || m->alerts_unavailable != u->alerts_unavailable ||
+        m->auth_failed != u->auth_failed)
         changed = true;
+    m->auth_failed = u->auth_failed;
+    m->known_ms = u->known_ms;
     m->connected = u->connected;
     if (u->connected) m->ever_connected = true;
     m->alerts_unavailable = u->alerts_unavailable;
