@@ -456,7 +456,8 @@ static void connection_lost(hubclient *hc, const char *why)
     clear_out(hc);
     for (int i = 0; i < hc->ntopics; i++)
         hc->topics[i].subscribed = false;
-    if (was_live) fprintf(stderr, "citywall-wall: lost the hub: %s; reconnecting\n", msg);
+    if (was_live && !atomic_load(&hc->stop))
+        fprintf(stderr, "citywall-wall: lost the hub: %s; reconnecting\n", msg);
     set_status(hc, false, msg);
     pthread_mutex_lock(&hc->lock);
     if (was_live)

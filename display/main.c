@@ -352,6 +352,13 @@ int main(int argc, char **argv)
     }
     cwt_set_timezone("Asia/Shanghai");
 
+    /* Without a display SDL falls through its drivers (a Wayland warning about XDG_RUNTIME_DIR,
+     * then a window nobody sees) and the wall would run blind: refuse, as a usage error. */
+    if (!getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") && !getenv("SDL_VIDEODRIVER")) {
+        fprintf(stderr, "citywall-wall: no display: set DISPLAY or SDL_VIDEODRIVER=offscreen\n");
+        layout_free(L);
+        return 2;
+    }
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "0");
     SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0");
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {

@@ -436,3 +436,25 @@ bool model_kpi(const model *m, int hall, const char *key, double *out)
     *out = json_number_value(v);
     return true;
 }
+
+void model_hall_counts(const model *m, int counts[MODEL_ST_COUNT])
+{
+    memset(counts, 0, sizeof(int) * MODEL_ST_COUNT);
+    for (int i = 0; i < m->nhalls; i++) {
+        int st = m->halls[i].status;
+        counts[st >= 0 && st < MODEL_ST_COUNT ? st : MODEL_ST_UNKNOWN]++;
+    }
+}
+
+void model_alert_counts(const model *m, int by_sev[6], int *muted)
+{
+    memset(by_sev, 0, sizeof(int) * 6);
+    *muted = 0;
+    for (int i = 0; i < m->nalerts; i++) {
+        const model_alert *a = &m->alert_list[i];
+        if (a->silenced)
+            (*muted)++;
+        else
+            by_sev[a->sev >= 1 && a->sev <= 4 ? a->sev : 5]++;
+    }
+}

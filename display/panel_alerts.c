@@ -21,22 +21,34 @@ static void alerts_draw(panel *p, scene_frame *f)
     draw_t *d = f->d;
     float s = f->s, x = p->c.x, y = p->c.y, w = p->c.w;
     float cy0 = p->r.y + roundf(38 * s) / 2 + roundf(2 * s);
-    /* counts per severity, next to the title */
-    int cnt[6] = {0};
-    for (int i = 0; i < m->nalerts; i++)
-        if (!m->alert_list[i].silenced) cnt[m->alert_list[i].sev]++;
+    /* counts of the listed alerts, next to the title: active ones per severity, then the
+     * silenced or inhibited ones (dimmed in the list); they add up to the list below, rows
+     * shown plus "还有 N 条" */
+    int cnt[6], muted;
+    model_alert_counts(m, cnt, &muted);
     float tx = p->r.x + roundf(24 * s) + text_width(f->t, TEXT_BOLD, 19 * s, 0, p->title) + 12 * s;
-    for (int sev = 1; sev <= 4; sev++) {
+    for (int sev = 1; sev <= 5; sev++) {
         if (!cnt[sev]) continue;
         char b[24];
-        snprintf(b, sizeof b, "P%d %d", sev, cnt[sev]);
+        if (sev <= 4)
+            snprintf(b, sizeof b, "P%d %d", sev, cnt[sev]);
+        else
+            snprintf(b, sizeof b, "P? %d", cnt[sev]);
         tx += scene_pill(f, tx, cy0 - 10 * s, 20 * s, draw_fade(scene_severity_color(sev), 0.9f),
-                         DRAW_RGBA(255, 255, 255, 255), b, 0) + 6 * s;
+                         DRAW_RGBA(255, 255, 255, 255), b, 0) +
+              6 * s;
+    }
+    if (muted) {
+        char b[48];
+        snprintf(b, sizeof b, "%s %d", scene_tr(f, "静默/抑制", "muted"), muted);
+        scene_pill(f, tx, cy0 - 10 * s, 20 * s, draw_fade(COL_OFFLINE, 0.6f),
+                   DRAW_RGBA(255, 255, 255, 255), b, 0);
     }
 
     if (m->alerts_unavailable) {
         text_draw(f->t, TEXT_REGULAR, roundf(16 * s), x + w / 2, y + p->c.h / 2,
-                  TEXT_CENTER | TEXT_MIDDLE, COL_TEXT_FAINT, "告警服务未启用（中枢未提供 alerts 主题）");
+                  TEXT_CENTER | TEXT_MIDDLE, COL_TEXT_FAINT,
+                  "告警服务未启用（中枢未提供 alerts 主题）");
         return;
     }
     if (!m->alerts) {
@@ -68,13 +80,15 @@ static void alerts_draw(panel *p, scene_frame *f)
         snprintf(sev, sizeof sev, "P%d", a->sev < 5 ? a->sev : 0);
         float l1 = ry + rh * 0.32f, l2 = ry + rh * 0.72f;
         float px = x + 10 * s;
-        px += scene_pill(f, px, l1 - 9 * s, 18 * s, draw_fade(sc, dim), DRAW_RGBA(255, 255, 255, 255),
-                         sev, 0) + 8 * s;
+        px += scene_pill(f, px, l1 - 9 * s, 18 * s, draw_fade(sc, dim),
+                         DRAW_RGBA(255, 255, 255, 255), sev, 0) +
+              8 * s;
         const char *hall = a->hall >= 0 ? m->halls[a->hall].short_name
                                         : json_string_value(json_object_get(a->a, "hall"));
         if (hall) {
             px += text_draw(f->t, TEXT_BOLD, roundf(15 * s), px, l1, TEXT_MIDDLE,
-                            draw_fade(COL_TEXT, dim), hall) + 8 * s;
+                            draw_fade(COL_TEXT, dim), hall) +
+                  8 * s;
         }
         char age[48] = "";
         if (a->started_ms) fmt_duration(f->now_ms - a->started_ms, age, sizeof age);
@@ -85,7 +99,8 @@ static void alerts_draw(panel *p, scene_frame *f)
         const char *title = zh(json_object_get(a->a, "title"));
         if (!title) title = json_string_value(json_object_get(a->a, "rule"));
         char tbuf[160];
-        snprintf(tbuf, sizeof tbuf, "%s%s", title ? title : "告警", a->silenced ? "（已静默）" : "");
+        snprintf(tbuf, sizeof tbuf, "%s%s", title ? title : "告警",
+                 a->silenced ? "（已静默）" : "");
         text_draw_fit(f->t, TEXT_REGULAR, roundf(15 * s), px, l1, x + w - aw - 14 * s - px,
                       TEXT_MIDDLE, draw_fade(sc, dim), tbuf);
         const char *sum = zh(json_object_get(a->a, "summary"));

@@ -20,12 +20,12 @@ typedef struct kdef {
 } kdef;
 
 static const kdef defs[] = {
-    {"issued", "今日取号", K_COUNT},          {"waiting", "当前等候", K_COUNT},
-    {"avg_wait_s", "平均等候", K_WAIT},       {"over_sla_waiting", "超时等候", K_COUNT},
-    {"windows_open", "开放窗口", K_COUNT},    {"finished", "今日办结", K_COUNT},
-    {"good_rate", "好评率", K_RATE},          {"bad_reviews", "今日差评", K_COUNT},
-    {"sl_60m", "服务水平", K_RATE},           {"cameras", "摄像头在线", K_CAMERAS},
-    {"no_show", "今日过号", K_COUNT},         {"score", "综合评分", K_SCORE},
+    {"issued", "今日取号", K_COUNT},       {"waiting", "当前等候", K_COUNT},
+    {"avg_wait_s", "平均等候", K_WAIT},    {"over_sla_waiting", "超时等候", K_COUNT},
+    {"windows_open", "开放窗口", K_COUNT}, {"finished", "今日办结", K_COUNT},
+    {"good_rate", "好评率", K_RATE},       {"bad_reviews", "今日差评", K_COUNT},
+    {"sl_60m", "服务水平", K_RATE},        {"cameras", "摄像头在线", K_CAMERAS},
+    {"no_show", "今日过号", K_COUNT},      {"score", "综合评分", K_SCORE},
     {"serving", "正在办理", K_COUNT},
 };
 
@@ -84,8 +84,8 @@ static void cell_text(const kdef *d, model *m, char *val, size_t vn, const char 
     *unit = "";
     *color = COL_NUM;
     sub[0] = 0;
-    bool have = d->fmt == K_CAMERAS ? model_kpi(m, -1, "cameras_online", &v)
-                                    : model_kpi(m, -1, d->key, &v);
+    bool have =
+        d->fmt == K_CAMERAS ? model_kpi(m, -1, "cameras_online", &v) : model_kpi(m, -1, d->key, &v);
     if (!have) {
         snprintf(val, vn, "—");
         *color = COL_TEXT_FAINT;
@@ -226,18 +226,23 @@ static void kpi_draw(panel *p, scene_frame *f)
                           TEXT_CENTER, COL_TEXT_FAINT, sub);
         }
     }
-    /* the strip has no frame of its own: its age (or STALE) sits in its top-right corner */
+    /* the strip has no frame of its own: its data state sits in its top-right corner, in
+     * the words of every panel's title bar (scene.h) */
     float rx = p->r.x + p->r.w - roundf(6 * s), ty = p->r.y + roundf(5 * s);
-    char age[48], buf[64];
-    if (f->m->city_rx_ms) fmt_ago(f->real_ms - f->m->city_rx_ms, age, sizeof age);
-    else snprintf(age, sizeof age, "无数据");
+    char age[48], buf[96];
     if (f->stale) {
         float pw = scene_pill(f, rx, ty, roundf(16 * s), COL_STALE, DRAW_RGBA(255, 255, 255, 255),
-                              "STALE", TEXT_RIGHT);
+                              scene_conn_badge(f), TEXT_RIGHT);
+        scene_data_as_of(f, buf, sizeof buf);
         text_draw(f->t, TEXT_REGULAR, roundf(11 * s), rx - pw - roundf(4 * s), ty + roundf(8 * s),
-                  TEXT_RIGHT | TEXT_MIDDLE, COL_STALE, age);
+                  TEXT_RIGHT | TEXT_MIDDLE, COL_STALE, buf);
     } else {
-        snprintf(buf, sizeof buf, "更新于 %s", age);
+        if (f->m->city_rx_ms) {
+            scene_ago(f, f->real_ms - f->m->city_rx_ms, age, sizeof age);
+            snprintf(buf, sizeof buf, scene_tr(f, "实时 · 变化于 %s", "live · changed %s"), age);
+        } else {
+            snprintf(buf, sizeof buf, "%s", scene_tr(f, "等待数据", "waiting for data"));
+        }
         text_draw(f->t, TEXT_REGULAR, roundf(11 * s), rx, ty, TEXT_RIGHT, COL_TEXT_FAINT, buf);
     }
 }
