@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mergepatch.h"
 
@@ -62,10 +63,16 @@ struct hubclient {
     pthread_t thread;
     bool thread_started;
     atomic_bool stop;
-    lws_sorted_usec_list_t sul_connect, sul_ping, sul_clock;
+    lws_sorted_usec_list_t sul_connect, sul_watch, sul_clock;
     int backoff_ms;
-    bool open, kill;
+    unsigned int rng;
+    bool open;    /* the WebSocket is established */
+    bool live;    /* ... and the city state arrived on it */
+    bool killing; /* the watchdog asked lws to close it (why in kill_why) */
     bool hello;
+    int64_t attempt_mono, kill_mono, last_ping_mono, ping_out_mono;
+    char kill_why[160];
+    bool auth_logged;
     topic topics[MAX_TOPICS];
     int ntopics;
     char *out[MAX_OUT];
@@ -338,6 +345,8 @@ static void job_done(hubclient *hc, job *j)
     wake(hc);
 }
 
+static void connection_lost(hubclient *hc, const char *why);
+
 static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len)
 {
@@ -393,7 +402,16 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         }
         break;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        if (hc && hc->ws && (hc->nout || hc->kill)) lws_callback_on_writable(hc->ws);
+        if (hc && hc->ws && hc->open && hc->nout) lws_callback_on_writable(hc->ws);
+        break;
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* every wsi ends here (on protocols[0]); the live one too, should no other callback
+         * have reported its end: never keep a pointer to a freed wsi */
+        if (hc && wsi == hc->ws) connection_lost(hc, "connection closed");
+        if (j) {
+            lws_set_wsi_user(wsi, NULL);
+            job_release(j);
+        }
         break;
     default:
         break;
@@ -408,44 +426,80 @@ static void connect_ws(lws_sorted_usec_list_t *sul);
 static void schedule_connect(hubclient *hc)
 {
     if (atomic_load(&hc->stop)) return;
-    lws_sul_schedule(hc->ctx, 0, &hc->sul_connect, connect_ws,
-                     (lws_usec_t)hc->backoff_ms * LWS_US_PER_MS);
+    int ms = hc->backoff_ms;
+    ms += (int)(rand_r(&hc->rng) % (unsigned)(ms / 4 + 1)); /* walls of one hall spread out */
+    lws_sul_schedule(hc->ctx, 0, &hc->sul_connect, connect_ws, (lws_usec_t)ms * LWS_US_PER_MS);
     hc->backoff_ms = hc->backoff_ms * 2;
-    if (hc->backoff_ms > 5000) hc->backoff_ms = 5000;
+    if (hc->backoff_ms > HUBCLIENT_BACKOFF_MAX_MS) hc->backoff_ms = HUBCLIENT_BACKOFF_MAX_MS;
 }
 
+/* The current connection or attempt is over (whichever way lws reports it, or the watchdog
+ * gave up on it): forget it and schedule the next attempt. Only for wsi == hc->ws. */
 static void connection_lost(hubclient *hc, const char *why)
 {
-    bool was_open = hc->open;
+    bool was_live = hc->live;
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", hc->killing ? hc->kill_why : why ? why : "connection closed");
     hc->ws = NULL;
-    hc->open = false;
-    hc->kill = false;
-    hc->hello = false;
+    hc->open = hc->live = hc->killing = hc->hello = false;
+    hc->ping_out_mono = 0;
     clear_out(hc);
     for (int i = 0; i < hc->ntopics; i++)
         hc->topics[i].subscribed = false;
-    lws_sul_cancel(&hc->sul_ping);
-    char msg[256];
-    snprintf(msg, sizeof msg, "%s", why ? why : "connection closed");
+    if (was_live && !atomic_load(&hc->stop))
+        fprintf(stderr, "citywall-wall: lost the hub: %s; reconnecting\n", msg);
     set_status(hc, false, msg);
     pthread_mutex_lock(&hc->lock);
-    if (was_open) hc->pub.reconnects++;
-    else hc->pub.failures++;
+    if (was_live)
+        hc->pub.reconnects++;
+    else
+        hc->pub.failures++;
+    bool auth = hc->pub.auth_failed;
     pthread_mutex_unlock(&hc->lock);
+    if (auth && hc->backoff_ms < HUBCLIENT_AUTH_RETRY_MS) hc->backoff_ms = HUBCLIENT_AUTH_RETRY_MS;
     schedule_connect(hc);
 }
 
-static void ping_tick(lws_sorted_usec_list_t *sul)
+/* Ask lws to close the current connection or attempt (from the service thread, outside its
+ * callbacks); the close callbacks then call connection_lost with `why`. */
+static void kill_ws(hubclient *hc, const char *why)
 {
-    hubclient *hc = lws_container_of(sul, hubclient, sul_ping);
-    if (!hc->ws || !hc->open) return;
-    if (cwt_mono_ms() - hc->last_rx_mono > HUBCLIENT_DEAD_MS) {
-        hc->kill = true; /* closed from the writeable callback */
-        lws_callback_on_writable(hc->ws);
-        return;
+    hc->killing = true;
+    hc->kill_mono = cwt_mono_ms();
+    snprintf(hc->kill_why, sizeof hc->kill_why, "%s", why);
+    lws_set_timeout(hc->ws, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* The watchdog: see hubclient.h, "Staying connected". */
+static void watch_tick(lws_sorted_usec_list_t *sul)
+{
+    hubclient *hc = lws_container_of(sul, hubclient, sul_watch);
+    if (atomic_load(&hc->stop)) return;
+    int64_t now = cwt_mono_ms();
+    char why[160];
+    if (!hc->ws) {
+        if (lws_dll2_is_detached(&hc->sul_connect.list)) schedule_connect(hc);
+    } else if (hc->killing) {
+        if (now - hc->kill_mono > HUBCLIENT_KILL_MS) connection_lost(hc, NULL);
+    } else if (!hc->live) {
+        if (now - hc->attempt_mono > HUBCLIENT_CONNECT_MS) {
+            snprintf(why, sizeof why, "no answer from %.60s:%d within %d s%s", hc->host, hc->port,
+                     HUBCLIENT_CONNECT_MS / 1000, hc->open ? " (upgraded, no state)" : "");
+            kill_ws(hc, why);
+        }
+    } else if (hc->ping_out_mono && now - hc->ping_out_mono > HUBCLIENT_DEAD_MS) {
+        snprintf(why, sizeof why, "no pong from the hub for %d s", HUBCLIENT_DEAD_MS / 1000);
+        kill_ws(hc, why);
+    } else if (now - hc->last_rx_mono > HUBCLIENT_DEAD_MS) {
+        snprintf(why, sizeof why, "nothing from the hub for %d s", HUBCLIENT_DEAD_MS / 1000);
+        kill_ws(hc, why);
+    } else if (now - hc->last_ping_mono >= HUBCLIENT_PING_MS) {
+        hc->last_ping_mono = now;
+        if (!hc->ping_out_mono) hc->ping_out_mono = now;
+        enqueue(hc, strdup("{\"op\":\"ping\"}"));
     }
-    enqueue(hc, strdup("{\"op\":\"ping\"}"));
-    lws_sul_schedule(hc->ctx, 0, &hc->sul_ping, ping_tick, HUBCLIENT_PING_MS * LWS_US_PER_MS);
+    lws_sul_schedule(hc->ctx, 0, &hc->sul_watch, watch_tick,
+                     (lws_usec_t)HUBCLIENT_WATCH_MS * LWS_US_PER_MS);
 }
 
 static void clock_tick(lws_sorted_usec_list_t *sul)
@@ -465,6 +519,8 @@ static void connect_ws(lws_sorted_usec_list_t *sul)
 {
     hubclient *hc = lws_container_of(sul, hubclient, sul_connect);
     if (atomic_load(&hc->stop) || hc->ws) return;
+    hc->attempt_mono = cwt_mono_ms();
+    hc->open = hc->live = hc->killing = hc->hello = false;
     char path[300];
     snprintf(path, sizeof path, "%s/live", hc->prefix);
     struct lws_client_connect_info ci;
@@ -476,11 +532,39 @@ static void connect_ws(lws_sorted_usec_list_t *sul)
     ci.host = hc->host;
     ci.protocol = "citywall-live.v1";
     ci.ssl_connection = hc->tls ? LCCSCF_USE_SSL : 0;
-    ci.pwsi = &hc->ws;
+    ci.pwsi = &hc->ws; /* set before lws can call back about it; NULL again on failure */
     if (!lws_client_connect_via_info(&ci)) {
         hc->ws = NULL;
-        schedule_connect(hc);
+        if (lws_dll2_is_detached(&hc->sul_connect.list)) { /* not already via a callback */
+            pthread_mutex_lock(&hc->lock);
+            hc->pub.failures++;
+            pthread_mutex_unlock(&hc->lock);
+            schedule_connect(hc);
+        }
     }
+}
+
+/* The city state arrived on this connection: it is live. */
+static void went_live(hubclient *hc)
+{
+    if (hc->live) return;
+    hc->live = true;
+    hc->backoff_ms = HUBCLIENT_BACKOFF_MS;
+    int64_t now = cwt_mono_ms();
+    hc->last_ping_mono = now;
+    hc->ping_out_mono = 0;
+    pthread_mutex_lock(&hc->lock);
+    hc->pub.known_ms = cwt_real_ms();
+    int64_t down = hc->pub.down_since_ms;
+    bool again = hc->pub.reconnects > 0 || hc->pub.failures > 0;
+    pthread_mutex_unlock(&hc->lock);
+    if (again)
+        fprintf(stderr,
+                "citywall-wall: live again (%.1f s after the hub was lost, attempt took "
+                "%lld ms)\n",
+                down ? (double)(cwt_real_ms() - down) / 1000.0 : 0.0,
+                (long long)(now - hc->attempt_mono));
+    set_status(hc, true, NULL);
 }
 
 static void on_error_msg(hubclient *hc, json_t *m)
@@ -498,10 +582,23 @@ static void on_error_msg(hubclient *hc, json_t *m)
         return;
     }
     char e[256];
-    snprintf(e, sizeof e, "hub: %s: %s", code ? code : "error", msg ? msg : "");
-    lwsl_warn("citywall-wall: %s\n", e);
-    if (code && (!strcmp(code, "auth_failed") || !strcmp(code, "auth_required")))
+    bool auth = code && (!strcmp(code, "auth_failed") || !strcmp(code, "auth_required"));
+    if (auth) {
+        snprintf(e, sizeof e, "认证失败 / authentication failed: %s", msg ? msg : code);
+        if (!hc->auth_logged)
+            fprintf(stderr,
+                    "citywall-wall: 认证失败 / authentication failed: the hub at %s:%d refused "
+                    "the token (%s); check --token. Retrying every %d s.\n",
+                    hc->host, hc->port, msg ? msg : code, HUBCLIENT_AUTH_RETRY_MS / 1000);
+        hc->auth_logged = true;
+        pthread_mutex_lock(&hc->lock);
+        hc->pub.auth_failed = true;
+        pthread_mutex_unlock(&hc->lock);
         set_status(hc, false, e);
+        return;
+    }
+    snprintf(e, sizeof e, "hub: %s: %s", code ? code : "error", msg ? msg : "");
+    fprintf(stderr, "citywall-wall: %s\n", e);
 }
 
 static void on_message(hubclient *hc)
@@ -510,13 +607,22 @@ static void on_message(hubclient *hc)
     json_t *m = json_loadb(hc->rx, hc->rx_len, 0, &je);
     if (!m) return;
     hc->last_rx_mono = cwt_mono_ms();
+    if (hc->live) {
+        pthread_mutex_lock(&hc->lock);
+        hc->pub.known_ms = cwt_real_ms();
+        pthread_mutex_unlock(&hc->lock);
+    }
     const char *op = json_string_value(json_object_get(m, "op"));
     if (!op) goto out;
-    if (!strcmp(op, "hello")) {
+    if (!strcmp(op, "pong")) {
+        hc->ping_out_mono = 0;
+    } else if (!strcmp(op, "hello")) {
         hc->hello = true;
+        hc->auth_logged = false;
         const char *ep = json_string_value(json_object_get(m, "epoch"));
         pthread_mutex_lock(&hc->lock);
         if (ep) snprintf(hc->pub.epoch, sizeof hc->pub.epoch, "%s", ep);
+        hc->pub.auth_failed = false;
         pthread_mutex_unlock(&hc->lock);
     } else if (!strcmp(op, "snapshot") || !strcmp(op, "delta")) {
         const char *name = json_string_value(json_object_get(m, "topic"));
@@ -549,8 +655,7 @@ static void on_message(hubclient *hc)
                 topic *ht = add_topic(hc, tn);
                 if (ht && !ht->subscribed) subscribe(hc, ht);
             }
-            hc->backoff_ms = 500;
-            set_status(hc, true, NULL);
+            went_live(hc);
         }
         publish(hc);
     } else if (!strcmp(op, "recovered")) {
@@ -560,10 +665,9 @@ static void on_message(hubclient *hc)
         if (t && json_is_integer(rev) && (uint64_t)json_integer_value(rev) > t->rev)
             t->rev = (uint64_t)json_integer_value(rev);
         if (t && !strcmp(t->name, "city") && t->doc) {
-            hc->backoff_ms = 500;
             t->rx_ms = cwt_real_ms();
             t->dirty = true;
-            set_status(hc, true, NULL);
+            went_live(hc);
             publish(hc);
         }
     } else if (!strcmp(op, "error")) {
@@ -580,6 +684,7 @@ static int live_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
     hubclient *hc = lws_context_user(lws_get_context(wsi));
     switch (reason) {
     case LWS_CALLBACK_CLIENT_ESTABLISHED: {
+        if (wsi != hc->ws) return -1; /* an attempt already given up */
         hc->open = true;
         hc->last_rx_mono = cwt_mono_ms();
         hc->have_sample = false;
@@ -598,12 +703,12 @@ static int live_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         pthread_mutex_unlock(&hc->lock);
         start_job(hc, JOB_HALLS);
         start_job(hc, JOB_HISTORY);
-        lws_sul_schedule(hc->ctx, 0, &hc->sul_ping, ping_tick, HUBCLIENT_PING_MS * LWS_US_PER_MS);
         lws_sul_schedule(hc->ctx, 0, &hc->sul_clock, clock_tick, 6000 * LWS_US_PER_MS);
         lws_callback_on_writable(wsi);
         break;
     }
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+        if (wsi != hc->ws) break;
         char why[200];
         snprintf(why, sizeof why, "cannot connect to %.60s:%d: %.100s", hc->host, hc->port,
                  in ? (const char *)in : "connection error");
@@ -611,9 +716,15 @@ static int live_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         break;
     }
     case LWS_CALLBACK_CLIENT_CLOSED:
-        connection_lost(hc, "the hub closed the connection");
+        if (wsi == hc->ws) connection_lost(hc, "the hub closed the connection");
+        break;
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+        /* an attempt that ends before the upgrade (e.g. lws' own timeout while a stalled hub
+         * never answers) is still an HTTP wsi and reports only this */
+        if (wsi == hc->ws) connection_lost(hc, "the hub did not answer the upgrade");
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE:
+        if (wsi != hc->ws) return -1;
         if (lws_is_first_fragment(wsi)) hc->rx_len = 0;
         if (hc->rx_len + len + 1 > hc->rx_cap) {
             size_t cap = hc->rx_cap ? hc->rx_cap : 65536;
@@ -631,7 +742,7 @@ static int live_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) on_message(hc);
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE: {
-        if (hc->kill) return -1;
+        if (wsi != hc->ws || hc->killing) return -1;
         if (hc->nout == 0) {
             pthread_mutex_lock(&hc->lock);
             char *rep = hc->report;
@@ -680,10 +791,12 @@ static void *service(void *arg)
 {
     hubclient *hc = arg;
     lws_sul_schedule(hc->ctx, 0, &hc->sul_connect, connect_ws, 1);
+    lws_sul_schedule(hc->ctx, 0, &hc->sul_watch, watch_tick,
+                     (lws_usec_t)HUBCLIENT_WATCH_MS * LWS_US_PER_MS);
     while (!atomic_load(&hc->stop))
         if (lws_service(hc->ctx, 0) < 0) break;
     lws_sul_cancel(&hc->sul_connect);
-    lws_sul_cancel(&hc->sul_ping);
+    lws_sul_cancel(&hc->sul_watch);
     lws_sul_cancel(&hc->sul_clock);
     lws_context_destroy(hc->ctx);
     hc->ctx = NULL;
@@ -712,7 +825,8 @@ hubclient *hubclient_start(const char *url, const char *token, void (*wakefn)(vo
     snprintf(hc->token, sizeof hc->token, "%s", token);
     hc->wake = wakefn;
     hc->ud = ud;
-    hc->backoff_ms = 500;
+    hc->backoff_ms = HUBCLIENT_BACKOFF_MS;
+    hc->rng = (unsigned)cwt_mono_ms() ^ (unsigned)getpid() * 2654435761u;
     hc->pub.down_since_ms = cwt_real_ms();
     snprintf(hc->pub.error, sizeof hc->pub.error, "connecting to %.200s:%d", hc->host, hc->port);
     lws_set_log_level(LLL_ERR, NULL);

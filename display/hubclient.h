@@ -3,11 +3,23 @@
  *
  * Live: {"op":"auth"} then subscribe `city` and `alerts`; once the city snapshot names the
  * halls, `hall/<id>` for each (max_hz 2: the wall needs their cameras, not every tick). Each
- * topic's snapshot + merge-patch deltas are applied to the thread's own copy. When the
- * connection drops (or shows no message for HUBCLIENT_DEAD_MS while pings go unanswered) it
- * reconnects with backoff (0.5 s doubling to 5 s) and resubscribes every topic with
- * `since` = {epoch, rev} of the state it holds, so the hub can resume with deltas. An
+ * topic's snapshot + merge-patch deltas are applied to the thread's own copy. An
  * `unknown_topic` error for `alerts` (a hub without alerting) marks alerts unavailable.
+ *
+ * Staying connected (a watchdog every HUBCLIENT_WATCH_MS on the service thread owns this):
+ * - an attempt that has not brought the city state within HUBCLIENT_CONNECT_MS is abandoned
+ *   (a stalled hub whose kernel still accepts connections never answers the upgrade);
+ * - once live, {"op":"ping"} goes out every HUBCLIENT_PING_MS; a ping left unanswered, or no
+ *   message at all, for HUBCLIENT_DEAD_MS ends the connection (stall, blackhole, half-open in
+ *   either direction: the hub's deltas alone do not prove it still hears us);
+ * - every end of a connection or attempt, whichever lws callback reports it (connection
+ *   error, close, an HTTP close before the upgrade, or only the wsi's destruction), leads to
+ *   the next attempt after a backoff of 250 ms doubling to HUBCLIENT_BACKOFF_MAX_MS (+0-25 %
+ *   jitter), forever; the backoff starts again once a connection is live. An attempt whose
+ *   end lws never reports is forgotten after HUBCLIENT_KILL_MS.
+ * A new connection resubscribes every topic with `since` = {epoch, rev} of the state it
+ * holds, so the hub can resume with deltas. A refused token (auth_failed) is reported as
+ * such (hub_update.auth_failed, and once on stderr) and retried at the longest backoff.
  *
  * REST: the hall registry (names, lat/lng, windows and their cameras) and the day's city
  * history (per-minute KPIs, for the trend backfill) after each (re)connect; the business
@@ -31,8 +43,14 @@
 
 #include "cwtime.h"
 
-#define HUBCLIENT_PING_MS 5000
-#define HUBCLIENT_DEAD_MS 15000
+#define HUBCLIENT_WATCH_MS 250
+#define HUBCLIENT_PING_MS 1000
+#define HUBCLIENT_DEAD_MS 4000
+#define HUBCLIENT_CONNECT_MS 5000
+#define HUBCLIENT_KILL_MS 3000
+#define HUBCLIENT_BACKOFF_MS 250
+#define HUBCLIENT_BACKOFF_MAX_MS 2000
+#define HUBCLIENT_AUTH_RETRY_MS 5000
 
 typedef struct hubclient hubclient;
 
@@ -52,7 +70,10 @@ typedef struct hub_update {
     int64_t alerts_rx_ms;
     int64_t halls_rx_ms;
     int64_t down_since_ms; /* real time the connection was lost (0 while connected) */
-    uint64_t city_rev;   /* rev of the city state handed over */
+    int64_t known_ms;      /* real time the state was last known current: the last message
+                              (snapshot, delta or pong) on a live connection; 0: never */
+    bool auth_failed;      /* the hub refused the token on the last attempt */
+    uint64_t city_rev;     /* rev of the city state handed over */
     bool clock_valid;
     cwt_clock clock;     /* the hub's business clock as estimated here */
     int reconnects;      /* connections lost after they were open */

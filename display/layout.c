@@ -230,8 +230,8 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
         return l;
     }
     json_t *o = to_json(root);
-    static const char *const top[] = {"title", "screens",  "canvas", "scale",
-                                      "fps",   "anim_fps", "panels", NULL};
+    static const char *const top[] = {"title",    "screens", "canvas",   "scale", "fps",
+                                      "anim_fps", "panels",  "language", NULL};
     check_keys(c, o, root, cfgl_node_line(root), "", top);
     json_t *title = json_object_get(o, "title");
     if (title && !json_is_string(title))
@@ -284,6 +284,12 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
         err(c, line_of_key(root, "scale", 1), "scale", "must be a number from 0.25 to 8");
     else if (sc)
         l->scale = (float)d;
+    json_t *lang = json_object_get(o, "language");
+    if (lang && (!json_is_string(lang) || (strcmp(json_string_value(lang), "zh") != 0 &&
+                                           strcmp(json_string_value(lang), "en") != 0)))
+        err(c, line_of_key(root, "language", 1), "language", "must be zh or en");
+    else if (lang)
+        l->lang = strcmp(json_string_value(lang), "en") == 0 ? LAYOUT_LANG_EN : LAYOUT_LANG_ZH;
     int_field(c, o, line_of_key(root, "fps", 1), "", "fps", 1, 240, false, &l->fps);
     int_field(c, o, line_of_key(root, "anim_fps", 1), "", "anim_fps", 1, 240, false, &l->anim_fps);
     if (l->anim_fps > l->fps) l->anim_fps = l->fps;

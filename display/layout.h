@@ -26,6 +26,10 @@
 #include <jansson.h>
 
 #define LAYOUT_MAX_PANELS 32
+
+/* The language of the wall's own words (connection state, ages): `language: zh` (default)
+ * or `en`. Hall names, alert titles and summaries come from the hub as they are. */
+enum { LAYOUT_LANG_ZH, LAYOUT_LANG_EN };
 #define LAYOUT_MAX_REGIONS 64
 
 typedef struct layout_rect {
@@ -55,6 +59,7 @@ typedef struct layout {
     float scale; /* UI scale: 1 at 1080p */
     int fps;      /* frame rate cap */
     int anim_fps; /* frame rate when only animations and video move */
+    int lang;     /* LAYOUT_LANG_ZH (default) or LAYOUT_LANG_EN */
     layout_panel panels[LAYOUT_MAX_PANELS];
     int npanels;
 } layout;

@@ -91,8 +91,9 @@ static void usage(FILE *f)
             "  --stats              print frame time percentiles at exit\n"
             "  --display N          the display to go fullscreen on (default 0)\n"
             "  --windowed           a normal window instead of fullscreen\n"
-            "  --status-log FILE    a JSON line {t_ms, frames, ft_ms, cameras} when a camera\n"
-            "                       stream's state changes, and every second\n"
+            "  --status-log FILE    a JSON line {t_ms, frames, ft_ms, cameras, live, auth_failed,\n"
+            "                       rev, reconnects, failures, error} when a camera stream's\n"
+            "                       state or the hub connection changes, and every second\n"
             "  --present-log FILE   a JSON line {t_ms, mono_us, frame, rev, issued} each time a\n"
             "                       frame showing a new city state has been presented\n"
             "                       (event-to-glass)\n");
@@ -254,23 +255,30 @@ typedef struct status_log {
     FILE *f;
     json_t *ft, *cams;
     int64_t last_us;
+    int conn; /* connection state last written: 0 none yet, 1 live, 2 stale, 3 auth failed */
 } status_log;
 
-/* After each presented frame (final: at exit): a line when a camera's state changed or a
- * second has passed since the last one. */
-static void status_log_frame(status_log *sl, scene *sc, double ms, uint64_t frames, int64_t now_us,
-                             bool final)
+/* After each presented frame (final: at exit): a line when a camera's state or the connection
+ * state changed, or a second has passed since the last one. `live` is true once the frame
+ * shows state from a live connection (the city snapshot of the current connection). */
+static void status_log_frame(status_log *sl, scene *sc, const model *m, double ms, uint64_t frames,
+                             int64_t now_us, bool final)
 {
     if (!final) json_array_append_new(sl->ft, json_real(round(ms * 100) / 100));
     json_t *cams = scene_camera_report(sc);
     if (!cams) return;
-    if (!final && sl->cams && json_equal(cams, sl->cams) &&
+    int conn = m->connected ? 1 : m->auth_failed ? 3 : 2;
+    if (!final && sl->cams && json_equal(cams, sl->cams) && conn == sl->conn &&
         now_us - sl->last_us < STATUS_MS * 1000) {
         json_decref(cams);
         return;
     }
-    json_t *line = json_pack("{s:I,s:I,s:O,s:O}", "t_ms", (json_int_t)cwt_real_ms(), "frames",
-                             (json_int_t)frames, "ft_ms", sl->ft, "cameras", cams);
+    sl->conn = conn;
+    json_t *line =
+        json_pack("{s:I,s:I,s:O,s:O,s:b,s:b,s:I,s:i,s:i,s:s}", "t_ms", (json_int_t)cwt_real_ms(),
+                  "frames", (json_int_t)frames, "ft_ms", sl->ft, "cameras", cams, "live",
+                  m->connected, "auth_failed", m->auth_failed, "rev", (json_int_t)m->city_rev,
+                  "reconnects", m->reconnects, "failures", m->failures, "error", m->error);
     char *txt = line ? json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
     if (txt) {
         fprintf(sl->f, "%s\n", txt);
@@ -344,6 +352,13 @@ int main(int argc, char **argv)
     }
     cwt_set_timezone("Asia/Shanghai");
 
+    /* Without a display SDL falls through its drivers (a Wayland warning about XDG_RUNTIME_DIR,
+     * then a window nobody sees) and the wall would run blind: refuse, as a usage error. */
+    if (!getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") && !getenv("SDL_VIDEODRIVER")) {
+        fprintf(stderr, "citywall-wall: no display: set DISPLAY or SDL_VIDEODRIVER=offscreen\n");
+        layout_free(L);
+        return 2;
+    }
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "0");
     SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0");
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
@@ -672,7 +687,7 @@ int main(int argc, char **argv)
             fps_frames0 = frames_total;
         }
 
-        if (sl.f) status_log_frame(&sl, sc, ms, frames_total, f1, false);
+        if (sl.f) status_log_frame(&sl, sc, &m, ms, frames_total, f1, false);
         if (o.text_dump && f1 - last_dump >= DUMP_MS * 1000) {
             write_dump(t, o.text_dump);
             last_dump = f1;
@@ -711,7 +726,7 @@ int main(int argc, char **argv)
         }
     }
     if (o.text_dump && write_dump(t, o.text_dump) < 0) rc = 1;
-    if (sl.f) status_log_frame(&sl, sc, 0, frames_total, mono_us(), true);
+    if (sl.f) status_log_frame(&sl, sc, &m, 0, frames_total, mono_us(), true);
     if (o.stats) {
         int n = ftn;
         double *tmp = malloc(sizeof(double) * (size_t)(n ? n : 1));

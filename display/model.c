@@ -400,8 +400,11 @@ bool model_apply(model *m, hub_update *u)
     if (halls) rebuild_halls(m);
     if (cams || halls) rebuild_cameras(m);
     if (alerts || cams) rebuild_alerts(m);
-    if (m->connected != u->connected || m->alerts_unavailable != u->alerts_unavailable)
+    if (m->connected != u->connected || m->alerts_unavailable != u->alerts_unavailable ||
+        m->auth_failed != u->auth_failed)
         changed = true;
+    m->auth_failed = u->auth_failed;
+    m->known_ms = u->known_ms;
     m->connected = u->connected;
     if (u->connected) m->ever_connected = true;
     m->alerts_unavailable = u->alerts_unavailable;
@@ -433,4 +436,26 @@ bool model_kpi(const model *m, int hall, const char *key, double *out)
     if (!json_is_number(v)) return false;
     *out = json_number_value(v);
     return true;
+}
+
+void model_hall_counts(const model *m, int counts[MODEL_ST_COUNT])
+{
+    memset(counts, 0, sizeof(int) * MODEL_ST_COUNT);
+    for (int i = 0; i < m->nhalls; i++) {
+        int st = m->halls[i].status;
+        counts[st >= 0 && st < MODEL_ST_COUNT ? st : MODEL_ST_UNKNOWN]++;
+    }
+}
+
+void model_alert_counts(const model *m, int by_sev[6], int *muted)
+{
+    memset(by_sev, 0, sizeof(int) * 6);
+    *muted = 0;
+    for (int i = 0; i < m->nalerts; i++) {
+        const model_alert *a = &m->alert_list[i];
+        if (a->silenced)
+            (*muted)++;
+        else
+            by_sev[a->sev >= 1 && a->sev <= 4 ? a->sev : 5]++;
+    }
 }

@@ -77,8 +77,9 @@ typedef struct model {
     model_alert alert_list[MODEL_MAX_ALERTS];
     int nalerts;
 
-    bool connected, alerts_unavailable, ever_connected;
+    bool connected, alerts_unavailable, ever_connected, auth_failed;
     int64_t city_rx_ms, alerts_rx_ms, halls_rx_ms, down_since_ms; /* real ms */
+    int64_t known_ms; /* real ms the state was last known current (hub_update.known_ms) */
     uint64_t city_rev;
     int reconnects, failures;
     char error[256];
@@ -112,6 +113,14 @@ const char *model_status_name(int st);
 
 /* The KPI `key` of the city (hall < 0) or a hall; false when absent. */
 bool model_kpi(const model *m, int hall, const char *key, double *out);
+
+/* The one count of halls per status (enum model_status) that every surface shows: the
+ * header's summary and the map legend. counts[MODEL_ST_COUNT] sums to nhalls. */
+void model_hall_counts(const model *m, int counts[MODEL_ST_COUNT]);
+/* The one count of the listed alerts (alert_list, all nalerts of them) that every surface
+ * shows: by_sev[1..4] the active ones per severity (by_sev[5] unknown severity), *muted the
+ * silenced or inhibited ones (listed dimmed, last). by_sev[1..5] + *muted == nalerts. */
+void model_alert_counts(const model *m, int by_sev[6], int *muted);
 
 int model_hall_index(const model *m, const char *id);
 int model_camera_index(const model *m, const char *id);

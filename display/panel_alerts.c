@@ -21,17 +21,27 @@ static void alerts_draw(panel *p, scene_frame *f)
     draw_t *d = f->d;
     float s = f->s, x = p->c.x, y = p->c.y, w = p->c.w;
     float cy0 = p->r.y + roundf(38 * s) / 2 + roundf(2 * s);
-    /* counts per severity, next to the title */
-    int cnt[6] = {0};
-    for (int i = 0; i < m->nalerts; i++)
-        if (!m->alert_list[i].silenced) cnt[m->alert_list[i].sev]++;
+    /* counts of the listed alerts, next to the title: active ones per severity, then the
+     * silenced or inhibited ones (dimmed in the list); they add up to the list below, rows
+     * shown plus "还有 N 条" */
+    int cnt[6], muted;
+    model_alert_counts(m, cnt, &muted);
     float tx = p->r.x + roundf(24 * s) + text_width(f->t, TEXT_BOLD, 19 * s, 0, p->title) + 12 * s;
-    for (int sev = 1; sev <= 4; sev++) {
+    for (int sev = 1; sev <= 5; sev++) {
         if (!cnt[sev]) continue;
         char b[24];
-        snprintf(b, sizeof b, "P%d %d", sev, cnt[sev]);
+        if (sev <= 4)
+            snprintf(b, sizeof b, "P%d %d", sev, cnt[sev]);
+        else
+            snprintf(b, sizeof b, "P? %d", cnt[sev]);
         tx += scene_pill(f, tx, cy0 - 10 * s, 20 * s, draw_fade(scene_severity_color(sev), 0.9f),
                          DRAW_RGBA(255, 255, 255, 255), b, 0) + 6 * s;
+    }
+    if (muted) {
+        char b[48];
+        snprintf(b, sizeof b, "%s %d", scene_tr(f, "静默/抑制", "muted"), muted);
+        scene_pill(f, tx, cy0 - 10 * s, 20 * s, draw_fade(COL_OFFLINE, 0.6f),
+                   DRAW_RGBA(255, 255, 255, 255), b, 0);
     }
 
     if (m->alerts_unavailable) {

@@ -73,27 +73,50 @@ static void header_draw(panel *p, scene_frame *f)
     float lx = x + 20 * s, cy = y + ph / 2;
     model *m = f->m;
     if (f->stale) {
+        /* the same words and the same age as every panel's title bar (scene.h) */
         float pw2 = scene_pill(f, lx, cy - 13 * s, 26 * s, COL_STALE, DRAW_RGBA(255, 255, 255, 255),
-                               "STALE", 0);
-        char buf[160], age[48];
-        int64_t since = m->down_since_ms ? f->real_ms - m->down_since_ms : 0;
-        fmt_duration(since, age, sizeof age);
-        snprintf(buf, sizeof buf, "与中枢断开 %s · 画面保持最后状态", age);
+                               scene_conn_badge(f), 0);
+        char buf[200], asof[96];
+        if (m->auth_failed) {
+            snprintf(buf, sizeof buf, "%s",
+                     scene_tr(f, "中枢拒绝了本墙的令牌（--token）· authentication failed",
+                              "the hub refused this wall's token (--token)"));
+        } else if (!m->known_ms) {
+            snprintf(
+                buf, sizeof buf, "%s",
+                scene_tr(f, "尚未连上中枢 · 正在重试", "not connected to the hub yet · retrying"));
+        } else {
+            scene_data_as_of(f, asof, sizeof asof);
+            snprintf(buf, sizeof buf,
+                     scene_tr(f, "与中枢断开 · %s · 画面保持最后状态",
+                              "hub connection lost · %s · showing the last state"),
+                     asof);
+        }
         text_draw(f->t, TEXT_BOLD, 15 * s, lx + pw2 + 10 * s, cy, TEXT_MIDDLE, COL_STALE, buf);
     } else {
         float tx = lx + 20 * s;
-        tx += text_draw(f->t, TEXT_BOLD, 15 * s, tx, cy, TEXT_MIDDLE, COL_OK, "LIVE 实时");
+        tx += text_draw(f->t, TEXT_BOLD, 15 * s, tx, cy, TEXT_MIDDLE, COL_OK,
+                        scene_tr(f, "实时", "LIVE"));
+        /* hall counts from the halls' status, as the map legend counts them: running = open
+         * and reporting (ok, warn, alert); offline = R15 (数据中断); closed = outside hours */
         double on, tot;
-        char buf[160];
-        int open = 0;
-        for (int i = 0; i < m->nhalls; i++)
-            if (m->halls[i].status != MODEL_ST_CLOSED && m->halls[i].status != MODEL_ST_UNKNOWN)
-                open++;
+        char buf[200], cams[64] = "";
+        int c[MODEL_ST_COUNT];
+        model_hall_counts(m, c);
+        int running = c[MODEL_ST_OK] + c[MODEL_ST_WARN] + c[MODEL_ST_ALERT];
         if (model_kpi(m, -1, "cameras_online", &on) && model_kpi(m, -1, "cameras_total", &tot))
-            snprintf(buf, sizeof buf, "服务中心 %d/%d 运行 · 摄像头 %d/%d 在线", open, m->nhalls,
-                     (int)on, (int)tot);
-        else
-            snprintf(buf, sizeof buf, "服务中心 %d/%d 运行", open, m->nhalls);
+            snprintf(cams, sizeof cams,
+                     scene_tr(f, " · 摄像头 %d/%d 在线", " · cameras %d/%d online"), (int)on,
+                     (int)tot);
+        int n = snprintf(buf, sizeof buf, scene_tr(f, "服务中心 %d/%d 运行", "halls %d/%d running"),
+                         running, m->nhalls);
+        if (c[MODEL_ST_OFFLINE] && n > 0 && (size_t)n < sizeof buf)
+            n += snprintf(buf + n, sizeof buf - (size_t)n,
+                          scene_tr(f, " · 离线 %d", " · offline %d"), c[MODEL_ST_OFFLINE]);
+        if (c[MODEL_ST_CLOSED] && n > 0 && (size_t)n < sizeof buf)
+            n += snprintf(buf + n, sizeof buf - (size_t)n,
+                          scene_tr(f, " · 休息 %d", " · closed %d"), c[MODEL_ST_CLOSED]);
+        if (n > 0 && (size_t)n < sizeof buf) snprintf(buf + n, sizeof buf - (size_t)n, "%s", cams);
         text_draw(f->t, TEXT_REGULAR, 14 * s, tx + 14 * s, cy, TEXT_MIDDLE, COL_TEXT_DIM, buf);
     }
 

@@ -226,18 +226,23 @@ static void kpi_draw(panel *p, scene_frame *f)
                           TEXT_CENTER, COL_TEXT_FAINT, sub);
         }
     }
-    /* the strip has no frame of its own: its age (or STALE) sits in its top-right corner */
+    /* the strip has no frame of its own: its data state sits in its top-right corner, in
+     * the words of every panel's title bar (scene.h) */
     float rx = p->r.x + p->r.w - roundf(6 * s), ty = p->r.y + roundf(5 * s);
-    char age[48], buf[64];
-    if (f->m->city_rx_ms) fmt_ago(f->real_ms - f->m->city_rx_ms, age, sizeof age);
-    else snprintf(age, sizeof age, "无数据");
+    char age[48], buf[96];
     if (f->stale) {
         float pw = scene_pill(f, rx, ty, roundf(16 * s), COL_STALE, DRAW_RGBA(255, 255, 255, 255),
-                              "STALE", TEXT_RIGHT);
+                              scene_conn_badge(f), TEXT_RIGHT);
+        scene_data_as_of(f, buf, sizeof buf);
         text_draw(f->t, TEXT_REGULAR, roundf(11 * s), rx - pw - roundf(4 * s), ty + roundf(8 * s),
-                  TEXT_RIGHT | TEXT_MIDDLE, COL_STALE, age);
+                  TEXT_RIGHT | TEXT_MIDDLE, COL_STALE, buf);
     } else {
-        snprintf(buf, sizeof buf, "更新于 %s", age);
+        if (f->m->city_rx_ms) {
+            scene_ago(f, f->real_ms - f->m->city_rx_ms, age, sizeof age);
+            snprintf(buf, sizeof buf, scene_tr(f, "实时 · 变化于 %s", "live · changed %s"), age);
+        } else {
+            snprintf(buf, sizeof buf, "%s", scene_tr(f, "等待数据", "waiting for data"));
+        }
         text_draw(f->t, TEXT_REGULAR, roundf(11 * s), rx, ty, TEXT_RIGHT, COL_TEXT_FAINT, buf);
     }
 }

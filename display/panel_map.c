@@ -398,10 +398,10 @@ static void map_draw(panel *p, scene_frame *f)
     static const int sts[] = {MODEL_ST_OK, MODEL_ST_WARN, MODEL_ST_ALERT, MODEL_ST_OFFLINE,
                               MODEL_ST_CLOSED};
     float x = p->c.x + roundf(6 * s), ly = legend_y + m->legend_h / 2;
+    int counts[MODEL_ST_COUNT];
+    model_hall_counts(md, counts); /* the header's numbers too */
     for (size_t q = 0; q < sizeof sts / sizeof sts[0]; q++) {
-        int cnt = 0;
-        for (int i = 0; i < md->nhalls; i++)
-            if (md->halls[i].status == sts[q]) cnt++;
+        int cnt = counts[sts[q]];
         draw_disc(d, x + 6 * s, ly, 5 * s, scene_status_color(sts[q]));
         char buf[48];
         snprintf(buf, sizeof buf, "%s %d", scene_status_label(sts[q]), cnt);

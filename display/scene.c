@@ -111,6 +111,7 @@ static void frame_static(panel *p, scene_frame *f)
     text_draw(f->t, TEXT_BOLD, 19 * s, x + roundf(24 * s), cy, TEXT_MIDDLE, COL_TEXT, p->title);
 }
 
+/* The title bar's data state; see the file comment of scene.h. */
 static void frame_live(panel *p, scene_frame *f)
 {
     float s = f->s, x = p->r.x, y = p->r.y, w = p->r.w;
@@ -118,23 +119,21 @@ static void frame_live(panel *p, scene_frame *f)
     if (!p->ops->data_ms) return;
     int64_t at = p->ops->data_ms(p, f);
     float rx = x + w - roundf(14 * s);
-    char age[64], buf[96];
+    char age[64], buf[128];
     if (f->stale) {
-        int64_t since = at ? f->real_ms - at : -1;
-        if (since >= 0) fmt_ago(since, age, sizeof age);
-        snprintf(buf, sizeof buf, "%s", since >= 0 ? age : "无数据");
-        float tw = text_draw(f->t, TEXT_REGULAR, 13 * s, rx, cy, TEXT_RIGHT | TEXT_MIDDLE,
-                             COL_STALE, buf);
+        scene_data_as_of(f, buf, sizeof buf);
+        float tw =
+            text_draw(f->t, TEXT_REGULAR, 13 * s, rx, cy, TEXT_RIGHT | TEXT_MIDDLE, COL_STALE, buf);
         scene_pill(f, rx - tw - roundf(8 * s), cy - roundf(10 * s), roundf(20 * s), COL_STALE,
-                   DRAW_RGBA(255, 255, 255, 255), "STALE", TEXT_RIGHT);
+                   DRAW_RGBA(255, 255, 255, 255), scene_conn_badge(f), TEXT_RIGHT);
     } else if (at) {
-        fmt_ago(f->real_ms - at, age, sizeof age);
-        snprintf(buf, sizeof buf, "更新于 %s", age);
+        scene_ago(f, f->real_ms - at, age, sizeof age);
+        snprintf(buf, sizeof buf, scene_tr(f, "实时 · 变化于 %s", "live · changed %s"), age);
         text_draw(f->t, TEXT_REGULAR, 13 * s, rx, cy, TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_FAINT,
                   buf);
     } else {
         text_draw(f->t, TEXT_REGULAR, 13 * s, rx, cy, TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_FAINT,
-                  "等待数据");
+                  scene_tr(f, "等待数据", "waiting for data"));
     }
 }
 
@@ -259,6 +258,45 @@ uint32_t scene_status_color(int st)
     case MODEL_ST_CLOSED: return COL_CLOSED;
     default: return DRAW_RGBA(100, 116, 140, 255);
     }
+}
+
+const char *scene_tr(const scene_frame *f, const char *zh, const char *en)
+{
+    return f->l && f->l->lang == LAYOUT_LANG_EN ? en : zh;
+}
+
+void scene_ago(const scene_frame *f, int64_t ms, char *out, size_t n)
+{
+    if (!f->l || f->l->lang != LAYOUT_LANG_EN) {
+        fmt_ago(ms, out, n);
+        return;
+    }
+    int64_t sec = ms < 0 ? 0 : ms / 1000;
+    if (sec < 60)
+        snprintf(out, n, "%lld s ago", (long long)sec);
+    else if (sec < 3600)
+        snprintf(out, n, "%lld min ago", (long long)(sec / 60));
+    else if (sec < 86400)
+        snprintf(out, n, "%lld h ago", (long long)(sec / 3600));
+    else
+        snprintf(out, n, "%lld d ago", (long long)(sec / 86400));
+}
+
+const char *scene_conn_badge(const scene_frame *f)
+{
+    return f->m->auth_failed ? scene_tr(f, "认证失败", "AUTH FAILED")
+                             : scene_tr(f, "断开", "STALE");
+}
+
+void scene_data_as_of(const scene_frame *f, char *out, size_t n)
+{
+    if (!f->m->known_ms) {
+        snprintf(out, n, "%s", scene_tr(f, "尚无数据", "no data yet"));
+        return;
+    }
+    char age[48];
+    scene_ago(f, f->real_ms - f->m->known_ms, age, sizeof age);
+    snprintf(out, n, scene_tr(f, "数据截至 %s", "data as of %s"), age);
 }
 
 const char *scene_status_label(int st)

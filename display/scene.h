@@ -8,8 +8,10 @@
  *    once into the static layer;
  *  - cached (draw): the data -- drawn over the panel's part of the static layer into the base
  *    picture when the model changed or the second turned (ages, clock), at most every
- *    refresh_ms; the scene adds the age of the data ("更新于 N秒前", real seconds since the
- *    hub last sent it) or a STALE badge while the hub is unreachable;
+ *    refresh_ms; the scene adds the state of its data in its title bar: while live
+ *    "实时 · 变化于 N秒前" (the data is current; N real seconds since this panel's data last
+ *    changed), while the hub is unreachable a 断开 badge and "数据截至 N秒前" (N since the
+ *    state was last known current: the same N in every panel and in the header);
  *  - overlay (draw_anim): what moves every frame (video tiles, pulses) -- drawn over a copy of
  *    the base picture.
  * Text is recorded for --text-dump per layer and panel (group), under the panel's type.
@@ -144,6 +146,17 @@ void scene_damage(scene_frame *f, float x, float y, float w, float h);
 /* An opaque overlay (a video tile) paints all of it: nothing under it needs restoring. A
  * panel that stops painting such a rectangle reports it with scene_damage() that frame. */
 void scene_damage_opaque(scene_frame *f, float x, float y, float w, float h);
+
+/* ---- the wall's own words, in the layout's language (layout.lang) ---- */
+const char *scene_tr(const scene_frame *f, const char *zh, const char *en);
+/* An age in real ms: "12秒前", "2分钟前" (zh) or "12 s ago", "2 min ago" (en). */
+void scene_ago(const scene_frame *f, int64_t ms, char *out, size_t n);
+/* The badge of a wall that shows no live state: 认证失败 (the hub refused the token) or 断开;
+ * AUTH FAILED or STALE in English. */
+const char *scene_conn_badge(const scene_frame *f);
+/* While stale: "数据截至 N秒前" (N since the state was last known current, model.known_ms),
+ * or "尚无数据" when it never was. */
+void scene_data_as_of(const scene_frame *f, char *out, size_t n);
 
 /* A small rounded pill with text; returns its width. */
 float scene_pill(scene_frame *f, float x, float y, float h, uint32_t bg, uint32_t fg,

@@ -466,6 +466,40 @@ static void op_unsubscribe(live_client *c, const livemsg *msg)
     }
 }
 
+/* A refused /live auth on the hub's log: the peer and what kind of token it was, with at most
+ * the first 4 characters of a token (of one at least 12 long, so the prefix reveals little
+ * of a secret). At most 20 lines a minute; the rest are counted in the next line. */
+static void auth_failure_log(const live_client *c, const char *tok, bool hall_token)
+{
+    static int64_t window_ms;
+    static int logged, suppressed;
+    int64_t now = cwt_mono_ms();
+    if (now - window_ms >= 60000) {
+        window_ms = now;
+        logged = 0;
+    }
+    if (logged >= 20) {
+        suppressed++;
+        return;
+    }
+    logged++;
+    char what[64];
+    size_t tl = tok ? strlen(tok) : 0;
+    if (!tok)
+        snprintf(what, sizeof what, "no token");
+    else if (hall_token)
+        snprintf(what, sizeof what, "a write-only hall token");
+    else if (tl >= 12)
+        snprintf(what, sizeof what, "unknown token \"%.4s...\"", tok);
+    else
+        snprintf(what, sizeof what, "unknown token (%zu characters)", tl);
+    fprintf(stderr, "citywall-hub: /live auth refused from %s: %s", c->peer[0] ? c->peer : "?",
+            what);
+    if (suppressed) fprintf(stderr, " (%d more refused before, not logged)", suppressed);
+    fputc('\n', stderr);
+    suppressed = 0;
+}
+
 static void op_auth(live_t *L, live_client *c, const livemsg *msg)
 {
     const char *tok = msg->token;
@@ -473,8 +507,10 @@ static void op_auth(live_t *L, live_client *c, const livemsg *msg)
         client_error(c, "bad_request", "already authenticated");
         return;
     }
-    if (!tok || auth_token(L->hub->auth, tok, &c->who) < 0 || c->who.role == CFG_ROLE_HALL) {
+    bool known = tok && auth_token(L->hub->auth, tok, &c->who) >= 0;
+    if (!known || c->who.role == CFG_ROLE_HALL) {
         client_error(c, "auth_failed", tok ? "unknown or write-only token" : "auth: token missing");
+        auth_failure_log(c, tok, known);
         L->hub->m.limit_1008++;
         client_close_after_ctl(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
         return;

@@ -244,3 +244,102 @@ def write_result(name, row):
     if path:
         with open(path, "a") as f:
             f.write(json.dumps(row, sort_keys=True) + "\n")
+
+
+# ------------------------------------------------------------------------------------------
+# A TCP proxy that can stop forwarding (blackhole, half-open) and move to another upstream
+
+class Proxy:
+    """A loopback TCP proxy (asyncio, on a thread of its own) in front of 127.0.0.1:upstream.
+
+    forward(c2s, s2c) sets, per direction, whether bytes flow: client -> server (c2s) and
+    server -> client (s2c). A stopped direction stops *reading* its source, so nothing is
+    lost or reordered -- bytes wait in the kernel's buffers as they would on a path whose
+    packets are dropped and retransmitted -- and flow again when it is resumed: both stopped is
+    a blackhole, one stopped a half-open link. New connections are accepted (and connected
+    upstream) whatever the mode. set_upstream(port) sends new connections to another port;
+    a connection whose upstream cannot be reached, or closes, is closed on the client side."""
+
+    def __init__(self, upstream_port):
+        import asyncio
+        self._asyncio = asyncio
+        self.upstream = upstream_port
+        self.loop = asyncio.new_event_loop()
+        self._conns = set()
+        self._ready = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        self._ready.wait(10)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def _run(self):
+        asyncio = self._asyncio
+        asyncio.set_event_loop(self.loop)
+        self.gates = {"c2s": asyncio.Event(), "s2c": asyncio.Event()}
+        for g in self.gates.values():
+            g.set()
+        self._server = self.loop.run_until_complete(
+            asyncio.start_server(self._serve, "127.0.0.1", 0))
+        self._ready.set()
+        self.loop.run_forever()
+
+    async def _pump(self, reader, writer, gate):
+        try:
+            while True:
+                await gate.wait()
+                data = await reader.read(65536)
+                if not data:
+                    break
+                await gate.wait()
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            try:
+                writer.close()
+            except Exception:
+                pass
+
+    async def _serve(self, creader, cwriter):
+        asyncio = self._asyncio
+        try:
+            sreader, swriter = await asyncio.open_connection("127.0.0.1", self.upstream)
+        except OSError:
+            cwriter.close()
+            return
+        pair = (cwriter, swriter)
+        self._conns.add(pair)
+        try:
+            await asyncio.gather(self._pump(creader, swriter, self.gates["c2s"]),
+                                 self._pump(sreader, cwriter, self.gates["s2c"]))
+        finally:
+            self._conns.discard(pair)
+
+    def _call(self, fn):
+        done = threading.Event()
+
+        def run():
+            fn()
+            done.set()
+        self.loop.call_soon_threadsafe(run)
+        done.wait(5)
+
+    def forward(self, c2s=True, s2c=True):
+        def apply():
+            for name, on in (("c2s", c2s), ("s2c", s2c)):
+                (self.gates[name].set if on else self.gates[name].clear)()
+        self._call(apply)
+
+    def set_upstream(self, port):
+        self.upstream = port
+
+    def close(self):
+        def stop():
+            self._server.close()
+            for cw, sw in list(self._conns):
+                cw.close()
+                sw.close()
+        self._call(stop)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._t.join(5)

@@ -256,15 +256,36 @@ static void test_errors(void **state)
     expect_error("screens: {cols: 1, rows: 1, width: 1920, height: 1080}\nscale: 9\npanels: []\n",
                  "bad.yaml:2: scale: must be a number from 0.25 to 8");
     expect_error("screens: [\npanels: x\n", "bad.yaml:");
+    expect_error(
+        "screens: {cols: 1, rows: 1, width: 1920, height: 1080}\nlanguage: fr\npanels: []\n",
+        "bad.yaml:2: language: must be zh or en");
+}
+
+/* `language:` picks the wall's own words; Chinese when absent. */
+static void test_language(void **state)
+{
+    (void)state;
+    char *errs = NULL;
+    layout *l = layout_load_string("screens: {cols: 1, rows: 1, width: 1920, height: 1080}\n"
+                                   "language: en\npanels: []\n",
+                                   "en.yaml", &errs);
+    assert_non_null(l);
+    assert_int_equal(l->lang, LAYOUT_LANG_EN);
+    layout_free(l);
+    l = layout_load_string("screens: {cols: 1, rows: 1, width: 1920, height: 1080}\npanels: []\n",
+                           "zh.yaml", &errs);
+    assert_non_null(l);
+    assert_int_equal(l->lang, LAYOUT_LANG_ZH);
+    layout_free(l);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shipped_1080p),   cmocka_unit_test(test_shipped_4k_and_3x3),
-        cmocka_unit_test(test_viewport_3x3),    cmocka_unit_test(test_seams),
-        cmocka_unit_test(test_cells),           cmocka_unit_test(test_parse_viewport),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_shipped_1080p), cmocka_unit_test(test_shipped_4k_and_3x3),
+        cmocka_unit_test(test_viewport_3x3),  cmocka_unit_test(test_seams),
+        cmocka_unit_test(test_cells),         cmocka_unit_test(test_parse_viewport),
+        cmocka_unit_test(test_errors),        cmocka_unit_test(test_language),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

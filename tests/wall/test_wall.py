@@ -253,8 +253,8 @@ class TestWall1080p(unittest.TestCase):
         self.assertIn("%", units)   # 66.7 %
 
     def test_not_stale(self):
-        self.assertNotIn("STALE", [t["text"] for t in texts(self.dump)])
-        self.assertIn("LIVE 实时", [t["text"] for t in texts(self.dump, "header")])
+        self.assertNotIn("断开", [t["text"] for t in texts(self.dump)])
+        self.assertIn("实时", [t["text"] for t in texts(self.dump, "header")])
 
     def test_clock_follows_the_hub(self):
         """The header shows the hub's business time (19:00:xx), not this machine's."""
@@ -334,7 +334,7 @@ class TestStaleAndRecovery(unittest.TestCase):
             def live():
                 d = dump()
                 return d if d and kpi_values(d) == EXPECTED_KPI and not any(
-                    t["text"] == "STALE" for t in texts(d)) else None
+                    t["text"] == "断开" for t in texts(d)) else None
             cwtest.wait_until(live, 30, what="the wall showing the scripted KPIs")
 
             # the fleet report (every 10 s)
@@ -355,12 +355,12 @@ class TestStaleAndRecovery(unittest.TestCase):
                 d = dump()
                 if not d:
                     return None
-                badges = [t for t in texts(d) if t["text"] == "STALE"]
+                badges = [t for t in texts(d) if t["text"] == "断开"]
                 # every framed panel and the header show it; the numbers stay
                 panels = {t["panel"] for t in badges}
                 return d if {"header", "kpi", "map", "ranking", "trend", "alerts"} <= panels \
                     else None
-            d = cwtest.wait_until(stale, 15, what="STALE on every panel")
+            d = cwtest.wait_until(stale, 15, what="断开 (stale) on every panel")
             self.assertEqual(kpi_values(d), EXPECTED_KPI)  # the last picture is kept
             self.assertTrue(any(t["text"].startswith("与中枢断开") for t in texts(d, "header")))
 

@@ -11,8 +11,13 @@
 #include "cwtime.h"
 #include "event.h"
 
-#define BACKOFF_FIRST_MS 500
-#define BACKOFF_MAX_MS 10000
+/* A gateway must be sending again within seconds of the hub being reachable (issue 12):
+ * 0.25 s doubling to 2 s between failed requests, forever; a request that has no answer in
+ * REQUEST_TIMEOUT_MS (a stalled hub, a link that went silent) is abandoned and resent. */
+#define BACKOFF_FIRST_MS 250
+#define BACKOFF_MAX_MS 2000
+#define CONNECT_TIMEOUT_MS 3000L
+#define REQUEST_TIMEOUT_MS 10000L
 #define REJECTS_LOGGED 20 /* rejections logged one by one; later ones are only counted */
 
 typedef struct gw_item {
@@ -109,8 +114,8 @@ sim_gw *sim_gw_create(const cfg_t *cfg, const sim_gw_opts *o)
     curl_easy_setopt(g->curl, CURLOPT_WRITEFUNCTION, gw_on_reply);
     curl_easy_setopt(g->curl, CURLOPT_WRITEDATA, g);
     curl_easy_setopt(g->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(g->curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    curl_easy_setopt(g->curl, CURLOPT_TIMEOUT_MS, 30000L);
+    curl_easy_setopt(g->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(g->curl, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
     curl_easy_setopt(g->curl, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(g->curl, CURLOPT_TCP_NODELAY, 1L);
     return g;

@@ -3,14 +3,16 @@
 // One connection per page. Views watch topics ("city", "hall/LH-03", "alerts"); the client
 // subscribes to what is watched, keeps each topic's state (snapshot + RFC 7396 merge-patch
 // deltas), and calls the watchers after every change. When the connection drops it reconnects
-// with exponential backoff (0.5 s doubling to 10 s, with jitter) and resumes every topic with
-// {"since": {"epoch", "rev"}} so that only missed changes come back.
+// with exponential backoff (0.25 s doubling to 2 s, +0-30 % jitter, forever) and resumes every
+// topic with {"since": {"epoch", "rev"}} so that only missed changes come back.
 //
 // Freshness: a topic's state is known current at the instant of its last message, and at every
 // pong after it (the hub handles a connection's messages in order, so a pong means every earlier
-// change has been sent). The page pings every 5 s; no traffic for 15 s counts as a dead
-// connection, and so does a ping left unanswered for 5 s. ageS(topic) is the seconds since the
-// state was last known current.
+// change has been sent). The page pings every second; no traffic for 4 s counts as a dead
+// connection, and so does a ping left unanswered for 4 s (a stalled hub, a blackhole, a link
+// that is half-open in either direction). An attempt that has not brought `hello` within 5 s is
+// abandoned (a stalled hub's kernel still accepts connections, and the browser would wait far
+// longer for the upgrade). ageS(topic) is the seconds since the state was last known current.
 
 export function mergePatch(target, patch) {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
@@ -23,9 +25,12 @@ export function mergePatch(target, patch) {
 }
 
 const PROTO = 'citywall-live.v1';
-const PING_MS = 5000;
-const PONG_MS = 5000;
-const DEAD_MS = 15000;
+const PING_MS = 1000;
+const PONG_MS = 4000;
+const DEAD_MS = 4000;
+const CONNECT_MS = 5000;
+const BACKOFF_MS = 250;
+const BACKOFF_MAX_MS = 2000;
 
 export class Live {
   constructor({ token = null, url = null } = {}) {
@@ -46,7 +51,7 @@ export class Live {
     this.pingOut = 0;
     this.stopped = false;
     this.retryTimer = null;
-    this.watchdog = setInterval(() => this._tick(), 1000);
+    this.watchdog = setInterval(() => this._tick(), 250);
     this.stats = { messages: 0, deltas: 0, snapshots: 0, reconnects: 0, recovered: 0 };
   }
 
@@ -133,6 +138,7 @@ export class Live {
       return;
     }
     this.ws = ws;
+    this.connectAt = performance.now();
     ws.onopen = () => {
       this.lastRx = performance.now();
       if (this.token) ws.send(JSON.stringify({ op: 'auth', token: this.token }));
@@ -162,7 +168,7 @@ export class Live {
     this.attempt++;
     this._status();
     if (this.stopped) return;
-    const base = Math.min(10000, 500 * 2 ** Math.min(this.attempt - 1, 5));
+    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MS * 2 ** Math.min(this.attempt - 1, 5));
     const delay = base * (1 + Math.random() * 0.3);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => { this.stats.reconnects++; this._connect(); }, delay);
@@ -170,6 +176,13 @@ export class Live {
 
   _tick() {
     const now = performance.now();
+    if (this.ws && !this.hello && now - this.connectAt > CONNECT_MS) {
+      const ws = this.ws;
+      this.ws = null;
+      try { ws.close(); } catch (e) { /* already closing */ }
+      this._closed();
+      return;
+    }
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
       if (now - this.lastRx > DEAD_MS || (this.pingOut && now - this.pingOut > PONG_MS)) {
         const ws = this.ws;
