@@ -10,7 +10,7 @@ import * as api from './api.js';
 import { Live } from './live.js';
 import { setLive, refreshAges, setText, throttle } from './ui.js';
 import { echartsReady, setRenderScale } from './charts.js';
-import { startClock, bizNow, fromHello } from './clock.js';
+import { bizNow, fromHello } from './clock.js';
 import { esc, shortHall, ageShort } from './fmt.js';
 import { alertsFromTopic, sevRank } from './alertsmodel.js';
 import { renderLogin } from './views/login.js';
@@ -135,7 +135,6 @@ async function startApp(me) {
   live.onAuthError(async () => {
     try { await api.get('/api/v1/me', { quiet401: true }); } catch (e) { if (e.status === 401) showLogin(); }
   });
-  startClock(me.role === 'hall' ? me.halls[0] : null);
   renderShell();
   live.onStatus(renderConn);
   // The city topic (header, kiosk) and alerts (nav badge, kiosk, panels) are watched all along.

@@ -1,0 +1,62 @@
+// Browser tests of what a first-time operator hit on the dashboard (issue 12): the page's business
+// clock at 60× (taken from the hub's hello, SPEC §4), and the rest of the issue's dashboard items
+// below, each with the values a person computed.
+
+import {
+  Hub, browser, test, run, waitUntil, assert, assertEq, log, screenshot, ACCOUNTS,
+} from './cwweb.mjs';
+
+const START = '2026-11-23T09:30:00+08:00';
+const SPEED = 60;
+const hub60 = new Hub({ clock: `${START}@${SPEED}` });
+let tSpawn = 0, tReady = 0;
+
+async function loggedIn(b, hub, user = 'admin') {
+  const r = await b.context.request.post(hub.base + '/api/v1/login', { data: { user, password: ACCOUNTS[user] } });
+  assertEq(r.status(), 200, 'login');
+}
+
+test('hub at 60× starts', async () => {
+  tSpawn = Date.now();
+  await hub60.start();
+  tReady = Date.now();
+});
+
+// The hub anchors START at a real instant in [tSpawn, tReady], so at real time t its business now
+// lies in [START + (t − tReady)·60, START + (t − tSpawn)·60]. The page's bizNow() must lie in
+// that window (plus 1 s of scheduling slack each side) from its first reading on — before the fix
+// the page estimated the clock from two /history readings and lagged 3–5 business minutes for ~20 s.
+test('page clock at 60× follows the hub from the first render (no lag)', async () => {
+  const b = await browser();
+  try {
+    const { page } = b;
+    await loggedIn(b, hub60);
+    await page.goto(hub60.base + '/#/city');
+    await waitUntil(async () => (await page.textContent('[data-clock-time]')) !== '--:--:--', 10000, 'the header clock');
+    const start = Date.parse(START);
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now();
+      const biz = await page.evaluate(async () => (await import('/js/clock.js')).bizNow());
+      const t1 = Date.now();
+      const lo = start + (t0 - tReady) * SPEED - 1000 * SPEED / 60;
+      const hi = start + (t1 - tSpawn) * SPEED + 1000 * SPEED / 60;
+      log(`page bizNow ${new Date(biz).toISOString()}: ${((biz - lo) / 1000).toFixed(1)} s above the low bound, window ${((hi - lo) / 1000).toFixed(1)} s`);
+      assert(biz >= lo && biz <= hi, `page clock ${biz} outside [${lo}, ${hi}] (business ms)`);
+      const speed = await page.evaluate(async () => (await import('/js/clock.js')).bizSpeed());
+      assertEq(speed, SPEED, 'page clock speed');
+      await page.waitForTimeout(700);
+    }
+    // the header shows the same clock (HH:MM:SS in +08:00)
+    const shown = await page.textContent('[data-clock-time]');
+    const biz = await page.evaluate(async () => (await import('/js/clock.js')).bizNow());
+    const d = new Date(biz + 8 * 3600e3);
+    const exp = d.getUTCHours() * 3600 + d.getUTCMinutes() * 60 + d.getUTCSeconds();
+    const [h, m, s] = shown.split(':').map(Number);
+    assert(Math.abs(h * 3600 + m * 60 + s - exp) <= 2 * SPEED, `header ${shown} vs bizNow ${d.toISOString()}`);
+    assertEq(b.errors, [], 'console errors');
+  } finally {
+    await b.close();
+  }
+});
+
+await run();
