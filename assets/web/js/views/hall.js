@@ -4,7 +4,7 @@
 // (the hub refuses another hall's topic to a hall account: the page shows "no access").
 
 import { t, catName } from '../i18n.js';
-import { esc, int, pct, minutes, clock, has, shortHall, hhmm, dur } from '../fmt.js';
+import { esc, int, pct, has, shortHall, hhmm, dur } from '../fmt.js';
 import { panel, kpiStrip, perFrame, throttle, setHTML, emptyState, statusDot } from '../ui.js';
 import { stripItems, stripValues } from '../kpis.js';
 import { bizAgeS } from '../clock.js';
@@ -113,15 +113,15 @@ export function mount(root, ctx, hallId) {
       const cls = frac > 1 ? 'bad' : frac > 0.7 ? 'warn' : '';
       return `<tr><td><div class="q-biz"><span class="q-id">${esc(id)}</span><span>${esc(b.name || id)}</span><span class="q-cat">${esc(catName(b.category || ''))}</span></div></td>` +
         `<td class="num"><b>${int(b.waiting)}</b></td>` +
-        `<td class="num ${cls}">${has(long) ? clock(long) : '—'}<span class="slbar"><i class="${cls}" style="width:${Math.min(100, frac * 100)}%"></i></span></td>` +
-        `<td class="num">${has(b.ewt_s) ? clock(b.ewt_s) : '—'}</td>` +
+        `<td class="num ${cls}">${dur(long)}<span class="slbar"><i class="${cls}" style="width:${Math.min(100, frac * 100)}%"></i></span></td>` +
+        `<td class="num">${dur(b.ewt_s)}</td>` +
         `<td class="num ${has(b.sl_60m) && b.sl_60m < 0.8 ? 'warn' : ''}">${pct(b.sl_60m, 0)}</td>` +
-        `<td class="num">${minutes(b.avg_wait_s)}</td>` +
+        `<td class="num">${dur(b.avg_wait_s)}</td>` +
         `<td class="num">${int(b.issued)}</td></tr>`;
     }).join('');
     setHTML(pQ.body, `<table class="tbl queues${order.length > 5 ? ' many' : ''}"><thead><tr><th>${esc(t('col.biz'))}</th><th class="num">${esc(t('col.waiting'))}</th>` +
       `<th class="num">${esc(t('col.longest'))}</th><th class="num">${esc(t('col.ewt'))}</th><th class="num">${esc(t('col.sl'))}</th>` +
-      `<th class="num">${esc(t('col.avg_wait'))}<small>${esc(t('unit.min'))}</small></th><th class="num">${esc(t('col.issued'))}</th></tr></thead><tbody>${rows}</tbody></table>`);
+      `<th class="num">${esc(t('col.avg_wait'))}</th><th class="num">${esc(t('col.issued'))}</th></tr></thead><tbody>${rows}</tbody></table>`);
   };
 
   // The windows grid: one element per window, kept across renders; a tile's DOM is touched only
@@ -152,7 +152,7 @@ export function mount(root, ctx, hallId) {
       setHTML(el, `<div class="win-h"><b>${esc(id)}</b><span class="win-st">${esc(t('win.' + st))}${reason ? ' · ' + esc(reason) : ''}</span></div>` +
         `<div class="win-staff">${staff ? esc(staff) + (w.staff_name && w.staff ? `<small>${esc(w.staff)}</small>` : '') : '&nbsp;'}</div>` +
         `<div class="win-t">${w.ticket ? esc(w.ticket) : t('win.noticket')}</div>` +
-        `<div class="win-f"><span class="${long ? 'long' : ''}">${st === 'closed' ? '' : clock(age)}</span><span>${esc(t('win.served', { n: int((w.kpi && w.kpi.served) || 0) }))}</span></div>`);
+        `<div class="win-f"><span class="${long ? 'long' : ''}">${st === 'closed' ? '' : esc(t('win.for', { v: dur(age) }))}</span><span>${esc(t('win.served', { n: int((w.kpi && w.kpi.served) || 0) }))}</span></div>`);
     }
     setHTML(pWin.tools.querySelector('.wins-sum'), ['serving', 'open', 'paused', 'closed'].map((s) => `<span>${esc(t('win.' + s))}<b>${counts[s] || 0}</b></span>`).join(''));
   };
