@@ -57,7 +57,7 @@ test('login page, session cookie, city view with the KPIs of the seed', async ()
   await page.waitForSelector('.v-city [data-kpi="issued"]');
   await waitKpi(page, 'issued', '5');
   assertEq(await kpi(page, 'waiting'), '4', 'city waiting');
-  assertEq(await kpi(page, 'avg_wait'), '9.0', 'city average wait (min)');
+  assertEq(await kpi(page, 'avg_wait'), '9分', 'city average wait (540 s, docs/decisions.md durations)');
   assertEq(await kpi(page, 'over_sla'), '0', 'over SLA');
   assertEq(await kpi(page, 'windows_open'), '1', 'windows open');
   assertEq(await kpi(page, 'finished'), '0', 'finished');
