@@ -62,6 +62,47 @@ test('page clock at 60× follows the hub from the first render (no lag)', async 
   }
 });
 
+// The map's shape (issue 12 item 4): the mainland's width / height on screen must be the real one,
+// from the GeoJSON's lat/lng extent of its largest polygon: Δlng·cos(mid lat) / Δlat = 1.911 for
+// 临海 (before the fix: 1.34 on the city view, stretched differently on 智能分流). Measured with
+// ECharts' own projection of that polygon's extent corners on both maps of the dashboard.
+async function mapAspect(page) {
+  return page.evaluate(async () => {
+    const g = await (await fetch('/map/linhai.geojson')).json();
+    const polys = g.features[0].geometry.coordinates;
+    const ring = polys.reduce((a, p) => (p[0].length > a.length ? p[0] : a), []);
+    const xs = ring.map((p) => p[0]), ys = ring.map((p) => p[1]);
+    const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+    const real = ((x1 - x0) * Math.cos((((y0 + y1) / 2) * Math.PI) / 180)) / (y1 - y0);
+    const inst = window.echarts.getInstanceByDom(document.querySelector('.map-chart'));
+    const a = inst.convertToPixel({ geoIndex: 0 }, [x0, y1]), b = inst.convertToPixel({ geoIndex: 0 }, [x1, y0]);
+    return { real, shown: (b[0] - a[0]) / (b[1] - a[1]), w: b[0] - a[0], h: b[1] - a[1] };
+  });
+}
+
+test('map aspect: the mainland is as wide per high as on the ground (city view and 智能分流)', async () => {
+  const b = await browser();
+  try {
+    const { page } = b;
+    await loggedIn(b, hub60);
+    for (const [hash, shot] of [['#/city', 'dashboard-city-map.png'], ['#/recommend', 'dashboard-recommend-map.png']]) {
+      await page.goto(hub60.base + '/' + hash);
+      await page.waitForSelector('.map-chart canvas', { timeout: 10000 });
+      const r = await waitUntil(async () => {
+        const v = await mapAspect(page).catch(() => null);
+        return v && v.w > 100 ? v : null;
+      }, 10000, `the map on ${hash}`);
+      log(`${hash}: mainland ${r.w.toFixed(0)}×${r.h.toFixed(0)} px, ${r.shown.toFixed(3)} wide per high; real ${r.real.toFixed(3)}`);
+      assert(Math.abs(r.real - 1.911) < 0.005, `real aspect ${r.real}`);
+      assert(Math.abs(r.shown / r.real - 1) < 0.01, `${hash}: shown ${r.shown} vs real ${r.real}`);
+      await screenshot(page, shot);
+    }
+    assertEq(b.errors, [], 'console errors');
+  } finally {
+    await b.close();
+  }
+});
+
 // Durations: the dashboard's dur() against the same table as the wall's C (tests/unit/test_cwfmt.c).
 test('durations: fmt.js dur() matches tests/fixtures/durations.json (zh and en)', async () => {
   const table = JSON.parse(fs.readFileSync(path.join(SOURCE_DIR, 'tests/fixtures/durations.json'), 'utf8')).vectors;
