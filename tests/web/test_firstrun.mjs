@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Hub, browser, test, run, waitUntil, assert, assertEq, log, screenshot, ACCOUNTS, SOURCE_DIR,
+  Hub, browser, test, run, waitUntil, assert, assertEq, log, screenshot, ACCOUNTS, SOURCE_DIR, ev, text,
 } from './cwweb.mjs';
 
 const START = '2026-11-23T09:30:00+08:00';
@@ -97,6 +97,41 @@ test('map aspect: the mainland is as wide per high as on the ground (city view a
       assert(Math.abs(r.shown / r.real - 1) < 0.01, `${hash}: shown ${r.shown} vs real ${r.real}`);
       await screenshot(page, shot);
     }
+    assertEq(b.errors, [], 'console errors');
+  } finally {
+    await b.close();
+  }
+});
+
+// Alert evidence in the page's language (issue 12 item 6): a 1-star review at LH-03 by staff W2031
+// at window A01 raises R10; its scope line names each id in Chinese ("评价 … · 窗口 A01 · 工号
+// W2031"), no English key words, and in English after the language switch.
+test('alert scope words follow the language setting', async () => {
+  const at = (hm) => `2026-11-23T${hm}:00.000+08:00`;
+  const now = Date.parse(START) + (Date.now() - tReady) * SPEED;
+  const hm = new Date(now + 8 * 3600e3).toISOString().slice(11, 16); // business now, +08:00
+  await hub60.ingest([
+    ev('LH-03', 1, 'window.opened', at(hm), { window: 'A01', staff: 'W2031' }, 'fr'),
+    ev('LH-03', 2, 'review.submitted', at(hm), { review: 'RV-FR-1', level: 1, channel: 'evaluator', window: 'A01', staff: 'W2031', real_name: false }, 'fr'),
+  ]);
+  const b = await browser();
+  try {
+    const { page } = b;
+    await loggedIn(b, hub60);
+    await page.goto(hub60.base + '/#/alerts');
+    const row = 'tr[data-alert-id]:has(td.rule:text-matches("^R10"))';
+    await page.waitForSelector(row, { timeout: 15000 });
+    const zh = await text(page, `${row} td.sum .dimc`);
+    log(`R10 scope (zh): ${zh}`);
+    assert(!/\b(review|staff|window|category|camera|biz|item)\b/.test(zh), `English key words in "${zh}"`);
+    assert(zh.includes('评价 RV-FR-1'), `review named in Chinese: "${zh}"`);
+    await screenshot(page, 'dashboard-alerts.png');
+    await page.click('[data-act="lang"]');
+    await page.waitForSelector(row, { timeout: 10000 });
+    const en = await text(page, `${row} td.sum .dimc`);
+    log(`R10 scope (en): ${en}`);
+    assert(en.includes('review RV-FR-1') && !/[评价窗口工号]/.test(en), `English scope: "${en}"`);
+    await page.click('[data-act="lang"]'); // back to zh for the other tests (localStorage is per profile anyway)
     assertEq(b.errors, [], 'console errors');
   } finally {
     await b.close();
