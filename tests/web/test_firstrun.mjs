@@ -138,6 +138,34 @@ test('alert scope words follow the language setting', async () => {
   }
 });
 
+// 403 / 404 pages (issue 12 item 7): lh03 (a hall manager of LH-03) opening another hall, or a
+// hall that does not exist, gets a whole-view page with the code, what happened and the ways on —
+// no empty widgets around a message in a corner; a bad URL in the address bar gets the hub's HTML
+// page, not raw JSON.
+test('403 / 404: whole-view pages for another hall, an unknown hall and a bad URL', async () => {
+  const b = await browser({ allow: (e) => /status of 40[34]/.test(e.text) });
+  try {
+    const { page } = b;
+    await loggedIn(b, hub60, 'lh03');
+    for (const [hall, code, words, shot] of [['LH-05', '403', '无权查看该大厅', 'dashboard-hall-403.png'], ['LH-99', '404', '未知大厅', 'dashboard-hall-404.png']]) {
+      await page.goto(`${hub60.base}/#/hall/${hall}`);
+      await page.waitForSelector(`.errpage[data-error="${code}"]`, { timeout: 10000 });
+      assertEq(await text(page, '.errpage-t'), words, `${hall} title`);
+      assert((await text(page, '.errpage-s')).includes(hall), `${hall} named`);
+      assertEq(await page.$$eval('.panel, .kpis-row, .hall-grid', (els) => els.length), 0, `${hall}: no empty widgets`);
+      const links = await page.$$eval('.errpage-a a', (as) => as.map((a) => a.getAttribute('href')));
+      assertEq(links, ['#/hall/LH-03', '#/city'], `${hall}: the ways on`);
+      await screenshot(page, shot);
+    }
+    const r = await page.goto(`${hub60.base}/api/v1/nope`);
+    assertEq(r.status(), 404, 'bad URL status');
+    assertEq(await text(page, '.errpage-t'), '页面不存在 · Page not found', 'bad URL page');
+    await screenshot(page, 'hub-404.png');
+  } finally {
+    await b.close();
+  }
+});
+
 // Durations: the dashboard's dur() against the same table as the wall's C (tests/unit/test_cwfmt.c).
 test('durations: fmt.js dur() matches tests/fixtures/durations.json (zh and en)', async () => {
   const table = JSON.parse(fs.readFileSync(path.join(SOURCE_DIR, 'tests/fixtures/durations.json'), 'utf8')).vectors;

@@ -5,7 +5,8 @@
 
 import { t, catName } from '../i18n.js';
 import { esc, int, pct, has, shortHall, hhmm, dur } from '../fmt.js';
-import { panel, kpiStrip, perFrame, throttle, setHTML, emptyState, statusDot } from '../ui.js';
+import { panel, kpiStrip, perFrame, throttle, setHTML, emptyState, statusDot, errorPage } from '../ui.js';
+import { get } from '../api.js';
 import { stripItems, stripValues } from '../kpis.js';
 import { bizAgeS } from '../clock.js';
 import { alertText } from '../alertsmodel.js';
@@ -29,10 +30,20 @@ export function mount(root, ctx, hallId) {
   const topic = 'hall/' + hallId;
 
   if (!reg) {
-    // Not in this user's hall list (GET /api/v1/halls is scoped by the hub): nothing to show.
-    root.querySelector('.kpis-row').hidden = true;
-    root.querySelector('.hall-grid').innerHTML = emptyState(t('hall.forbidden'), hallId);
-    return {};
+    // Not in this user's hall list (GET /api/v1/halls is scoped by the hub): a whole-view 403
+    // (another hall) or 404 (no such hall), as the hub answers for it, with the ways on.
+    let gone = false;
+    const show = (code) => {
+      if (gone) return;
+      const mine = ctx.halls.length ? ctx.halls[0] : null;
+      const actions = [{ href: '#/city', label: t('nav.city') }];
+      if (mine && ctx.me && ctx.me.role === 'hall') actions.unshift({ href: '#/hall/' + mine.id, label: t('err.myhall', { v: shortHall(mine.name) }) });
+      root.innerHTML = errorPage(code, code === 404 ? t('hall.unknown') : t('hall.forbidden'),
+        code === 404 ? t('hall.unknown.sub', { v: hallId }) : t('hall.forbidden.sub', { v: hallId }), actions);
+    };
+    show(403);
+    get('/api/v1/halls/' + encodeURIComponent(hallId)).then(() => show(403), (e) => show(e.status === 404 ? 404 : 403));
+    return { unmount() { gone = true; } };
   }
 
   const updKpis = kpiStrip(root.querySelector('.kpis-row'), stripItems(), topic);
