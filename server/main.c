@@ -203,6 +203,9 @@ int main(int argc, char **argv)
         cfg_free(hub.cfg);
         return 0;
     }
+    char *warnings = cfg_warnings(hub.cfg);
+    if (warnings) fprintf(stderr, "%s", warnings);
+    free(warnings);
     if (check) {
         printf("%s: OK (%d halls)\n", config, hub.cfg->nhalls);
         cfg_free(hub.cfg);
