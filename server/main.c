@@ -273,6 +273,7 @@ int main(int argc, char **argv)
     if (store_meta_get_int(hub.store, "now_ms", &floor_ms) != 1) floor_ms = 0;
     if (last_recv > floor_ms) floor_ms = last_recv;
     if (floor_ms) cwt_clock_floor(&hub.clock, floor_ms);
+    store_meta_get_text(hub.store, "store_id", hub.store_id, sizeof(hub.store_id));
     unsigned char rnd[6];
     randombytes_buf(rnd, sizeof(rnd));
     hub.epoch[0] = 'e';

@@ -175,8 +175,11 @@ static int h_readyz(http_req *rq, http_resp *rs, const char *arg)
                             rq->hub->stopping));
         return 0;
     }
+    /* store: the store file's identity; a page whose session was made with another one knows
+     * the data (and its sessions) were reset, e.g. a new demo day */
     http_json(rs, 200,
-              json_pack("{s:b,s:I}", "ready", 1, "startup_ms", (json_int_t)rq->hub->ready_ms));
+              json_pack("{s:b,s:I,s:s}", "ready", 1, "startup_ms", (json_int_t)rq->hub->ready_ms,
+                        "store", rq->hub->store_id));
     return 0;
 }
 

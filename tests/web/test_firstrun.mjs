@@ -166,6 +166,50 @@ test('403 / 404: whole-view pages for another hall, an unknown hall and a bad UR
   }
 });
 
+// A new demo day (issue 12 item 7): scripts/run-demo starts every run on a fresh store, so an open
+// page's session is gone. The login page says why (新的演示日) instead of nothing; a hub restart on
+// the same store keeps the session (no login page), and a plain logout shows no notice.
+test('login page says 新的演示日 after the store was reset; a restart keeps the session', async () => {
+  const hub = new Hub();
+  await hub.start();
+  const b = await browser({ allow: (e) => /status of 401|WebSocket connection to .* failed|ERR_CONNECTION_REFUSED|Failed to fetch/.test(e.text) });
+  try {
+    const { page } = b;
+    await page.goto(hub.base + '/');
+    await page.fill('#login-user', 'city');
+    await page.fill('#login-pass', ACCOUNTS.city);
+    await page.click('.login-box button[type="submit"]');
+    await page.waitForSelector('header.top', { timeout: 10000 });
+    assertEq(await page.$('.login-notice'), null, 'no notice on a first login');
+    await waitUntil(() => page.evaluate(() => localStorage.getItem('cw.store')), 5000, 'the store id remembered');
+    // the same store again: still signed in after a reload
+    await hub.stop();
+    await hub.start();
+    await page.reload();
+    await page.waitForSelector('header.top', { timeout: 10000 });
+    // a new demo day: the store file is gone
+    await hub.stop();
+    for (const f of [hub.db, hub.db + '-wal', hub.db + '-shm']) fs.rmSync(f, { force: true });
+    await hub.start();
+    await page.reload();
+    await page.waitForSelector('.login-notice', { timeout: 10000 });
+    assertEq(await page.$eval('.login-notice', (el) => el.dataset.notice), 'login.newday', 'notice key');
+    assert((await text(page, '.login-notice')).startsWith('新的演示日'), 'the notice says 新的演示日');
+    await screenshot(page, 'dashboard-login-newday.png');
+    // sign in again, then out: no notice on the login page after a logout
+    await page.fill('#login-user', 'city');
+    await page.fill('#login-pass', ACCOUNTS.city);
+    await page.click('.login-box button[type="submit"]');
+    await page.waitForSelector('header.top', { timeout: 10000 });
+    await page.click('[data-act="logout"]');
+    await page.waitForSelector('#login-user', { timeout: 10000 });
+    assertEq(await page.$('.login-notice'), null, 'no notice after a logout');
+  } finally {
+    await b.close();
+    await hub.close();
+  }
+});
+
 // Durations: the dashboard's dur() against the same table as the wall's C (tests/unit/test_cwfmt.c).
 test('durations: fmt.js dur() matches tests/fixtures/durations.json (zh and en)', async () => {
   const table = JSON.parse(fs.readFileSync(path.join(SOURCE_DIR, 'tests/fixtures/durations.json'), 'utf8')).vectors;
