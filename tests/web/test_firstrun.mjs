@@ -210,6 +210,35 @@ test('login page says 新的演示日 after the store was reset; a restart keeps
   }
 });
 
+// The KPI change flash (issue 12 item 7) is a glow of the number itself, not a background block
+// that reads as a text selection: while .flash is on, the background stays transparent and the
+// text has a shadow.
+test('KPI change flash: a glow, not a selection-like background', async () => {
+  const b = await browser();
+  try {
+    const { page } = b;
+    await loggedIn(b, hub60);
+    await page.goto(hub60.base + '/#/city');
+    await page.waitForSelector('.v-city [data-kpi="issued"]', { timeout: 10000 });
+    const before = await text(page, '.v-city [data-kpi="issued"]');
+    await page.waitForTimeout(300);
+    const now = Date.parse(START) + (Date.now() - tReady) * SPEED;
+    const hm = new Date(now + 8 * 3600e3).toISOString().slice(11, 19);
+    await hub60.ingest([ev('LH-07', 1, 'ticket.issued', `2026-11-23T${hm}.000+08:00`, { ticket: 'A901', biz: 'A', channel: 'kiosk', priority: 'normal' }, 'flash')]);
+    const style = await waitUntil(() => page.evaluate(() => {
+      const el = document.querySelector('.v-city .flash');
+      if (!el) return null;
+      const cs = getComputedStyle(el);
+      return { bg: cs.backgroundColor, shadow: cs.textShadow, text: el.textContent };
+    }), 5000, 'a flashing KPI', 10);
+    log(`flash: ${JSON.stringify(style)} (issued was ${before})`);
+    assertEq(style.bg, 'rgba(0, 0, 0, 0)', 'no background block');
+    assert(style.shadow && style.shadow !== 'none', `a glow (text-shadow ${style.shadow})`);
+  } finally {
+    await b.close();
+  }
+});
+
 // Durations: the dashboard's dur() against the same table as the wall's C (tests/unit/test_cwfmt.c).
 test('durations: fmt.js dur() matches tests/fixtures/durations.json (zh and en)', async () => {
   const table = JSON.parse(fs.readFileSync(path.join(SOURCE_DIR, 'tests/fixtures/durations.json'), 'utf8')).vectors;
