@@ -293,7 +293,8 @@ static void html_error_page(http_resp *r)
     int n =
         asprintf(&page,
                  "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>%d %s · "
-                 "citywall</title><link rel=\"stylesheet\" href=\"/css/app.css\"></head>"
+                 "citywall</title><link rel=\"icon\" href=\"/favicon.svg\"><link "
+                 "rel=\"stylesheet\" href=\"/css/app.css\"></head>"
                  "<body class=\"errdoc\"><main class=\"errpage\" data-error=\"%d\">"
                  "<div class=\"errpage-code\">%d</div><div class=\"errpage-t\">%s · %s</div>"
                  "<div class=\"errpage-s\">%s</div><div class=\"errpage-a\"><a class=\"btn\" "

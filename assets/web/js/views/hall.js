@@ -6,7 +6,6 @@
 import { t, catName } from '../i18n.js';
 import { esc, int, pct, has, shortHall, hhmm, dur } from '../fmt.js';
 import { panel, kpiStrip, perFrame, throttle, setHTML, emptyState, statusDot, errorPage } from '../ui.js';
-import { get } from '../api.js';
 import { stripItems, stripValues } from '../kpis.js';
 import { bizAgeS } from '../clock.js';
 import { alertText } from '../alertsmodel.js';
@@ -29,21 +28,23 @@ export function mount(root, ctx, hallId) {
   pick.onchange = () => ctx.nav('#/hall/' + pick.value);
   const topic = 'hall/' + hallId;
 
+  // A whole-view 403 (another hall) or 404 (no such hall) with the ways on, as the hub answers
+  // the hall's topic (forbidden / unknown_topic; over the live socket, so no failed request).
+  const showError = (code) => {
+    const mine = ctx.halls.length ? ctx.halls[0] : null;
+    const actions = [{ href: '#/city', label: t('nav.city') }];
+    if (mine && ctx.me && ctx.me.role === 'hall') actions.unshift({ href: '#/hall/' + mine.id, label: t('err.myhall', { v: shortHall(mine.name) }) });
+    root.innerHTML = errorPage(code, code === 404 ? t('hall.unknown') : t('hall.forbidden'),
+      code === 404 ? t('hall.unknown.sub', { v: hallId }) : t('hall.forbidden.sub', { v: hallId }), actions);
+  };
+  const errCode = (e) => (e === 'unknown_topic' ? 404 : 403);
+
   if (!reg) {
-    // Not in this user's hall list (GET /api/v1/halls is scoped by the hub): a whole-view 403
-    // (another hall) or 404 (no such hall), as the hub answers for it, with the ways on.
-    let gone = false;
-    const show = (code) => {
-      if (gone) return;
-      const mine = ctx.halls.length ? ctx.halls[0] : null;
-      const actions = [{ href: '#/city', label: t('nav.city') }];
-      if (mine && ctx.me && ctx.me.role === 'hall') actions.unshift({ href: '#/hall/' + mine.id, label: t('err.myhall', { v: shortHall(mine.name) }) });
-      root.innerHTML = errorPage(code, code === 404 ? t('hall.unknown') : t('hall.forbidden'),
-        code === 404 ? t('hall.unknown.sub', { v: hallId }) : t('hall.forbidden.sub', { v: hallId }), actions);
-    };
-    show(403);
-    get('/api/v1/halls/' + encodeURIComponent(hallId)).then(() => show(403), (e) => show(e.status === 404 ? 404 : 403));
-    return { unmount() { gone = true; } };
+    // Not in this user's hall list (GET /api/v1/halls is scoped by the hub): ask the topic.
+    root.querySelector('.kpis-row').hidden = true;
+    root.querySelector('.hall-grid').innerHTML = emptyState(t('age.none'));
+    const unwatchErr = ctx.live.watch(topic, (tp) => { if (tp.error) showError(errCode(tp.error)); else if (tp.data) showError(403); });
+    return { unmount() { unwatchErr(); } };
   }
 
   const updKpis = kpiStrip(root.querySelector('.kpis-row'), stripItems(), topic);
@@ -213,9 +214,8 @@ export function mount(root, ctx, hallId) {
   const render = () => {
     if (!alive) return;
     if (err) {
-      const msg = err === 'forbidden' ? t('hall.forbidden') : err === 'unknown_topic' ? t('hall.unknown') : err;
-      root.querySelector('.hall-grid').innerHTML = emptyState(msg, hallId);
-      root.querySelector('.kpis-row').hidden = true;
+      alive = false;
+      showError(errCode(err));
       return;
     }
     if (!data) return;
