@@ -28,8 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 static void parse_limits(cfgl *L, struct fy_node *map, int mline, const char *base)
 {
@@ -195,8 +195,8 @@ static void parse_categories(cfgl *L, struct fy_node *seq, int sline)
 
 static void parse_city(cfgl *L, struct fy_node *map, int mline)
 {
-    static const char *const keys[] = {"code",  "name",     "timezone", "categories",
-                                       "hours", "calendar", "cases",    NULL};
+    static const char *const keys[] = {"code",     "name",  "timezone", "categories", "hours",
+                                       "calendar", "cases", "map",      NULL};
     cfg_t *c = L->cfg;
     int line;
     struct fy_node *v;
@@ -214,6 +214,18 @@ static void parse_city(cfgl *L, struct fy_node *map, int mline)
         }
     }
     c->city.name = cfgl_req_str(L, map, mline, "city", "name", false);
+    char *outline = cfgl_opt_str(L, map, mline, "city", "map");
+    if (outline) {
+        cfgl_get(map, "map", mline, &c->city.map_line);
+        if (outline[0] == '/' || !strcmp(L->dir, ".")) {
+            c->city.map = outline;
+        } else {
+            size_t n = strlen(L->dir) + strlen(outline) + 2;
+            c->city.map = cfgl_calloc(L, n, 1);
+            if (c->city.map) snprintf(c->city.map, n, "%s/%s", L->dir, outline);
+            free(outline);
+        }
+    }
     char *tz = cfgl_opt_str(L, map, mline, "city", "timezone");
     if (tz) {
         free(c->city.timezone);
@@ -788,6 +800,7 @@ void cfg_free(cfg_t *cfg)
     free(cfg->tls_key);
     free(cfg->city.code);
     free(cfg->city.name);
+    free(cfg->city.map);
     free(cfg->city.timezone);
     free(cfg->city.calendar.holidays);
     free(cfg->city.calendar.workdays);

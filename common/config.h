@@ -81,6 +81,7 @@ typedef struct cfg_hall {
     char *parent;     /* parent hall id or NULL */
     int parent_index; /* index of parent in cfg->halls, -1 if none */
     double lat, lng;  /* WGS-84 */
+    int loc_line;     /* line of `location` in the file (for warnings) */
     cfg_hours hours;  /* the city's default hours unless the hall overrides them */
     cfg_biz *biz;
     int nbiz;
@@ -114,6 +115,9 @@ typedef struct cfg_city {
     cfg_calendar calendar;
     cfg_category *categories;
     int ncategories;
+    char *map;    /* city.map: the outline GeoJSON (path as resolved: absolute, or relative to
+                   * the working directory); NULL when absent */
+    int map_line; /* its line in the file */
 } cfg_city;
 
 typedef struct cfg_account {
@@ -217,6 +221,12 @@ typedef struct cfg {
  * "FILE:LINE: FIELD: problem" lines (caller frees). */
 cfg_t *cfg_load(const char *path, char **errors);
 void cfg_free(cfg_t *cfg);
+
+/* What is valid but probably wrong, as "FILE:LINE: FIELD: warning: problem" lines (malloc'd,
+ * caller frees; NULL when there is nothing to say): a hall whose location lies outside the
+ * city outline of city.map (a typo in lat/lng puts a hall 1,100 km away), or a city.map that
+ * cannot be read as GeoJSON. config_check.c. */
+char *cfg_warnings(const cfg_t *cfg);
 
 /* Lookups by id; -1 when unknown. */
 int cfg_hall_index(const cfg_t *cfg, const char *id);

@@ -250,6 +250,7 @@ static void parse_hall(cfgl *L, cfg_hall *h, struct fy_node *map, int mline, con
     h->parent = cfgl_opt_str(L, map, mline, base, "parent");
     h->parent_index = -1;
     if ((v = cfgl_get(map, "location", mline, &line))) {
+        h->loc_line = line;
         cfgl_path_key(f, base, "location");
         if (cfgl_want_map(L, v, line, f)) {
             static const char *const lkeys[] = {"lat", "lng", NULL};

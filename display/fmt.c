@@ -1,6 +1,8 @@
 /* fmt: how the wall writes numbers, waits, rates and ages (see fmt.h). */
 #include "fmt.h"
 
+#include "cwfmt.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,16 +30,8 @@ void fmt_count(double v, char *out, size_t n)
 
 void fmt_wait(double seconds, char *val, size_t n, const char **unit)
 {
-    if (seconds < 60) {
-        snprintf(val, n, "%d", (int)lround(seconds));
-        *unit = "秒";
-    } else if (seconds < 6000) {
-        snprintf(val, n, "%.1f", seconds / 60.0);
-        *unit = "分";
-    } else {
-        snprintf(val, n, "%d", (int)lround(seconds / 60.0));
-        *unit = "分";
-    }
+    cwfmt_duration(seconds, CWFMT_ZH, val, n);
+    *unit = "";
 }
 
 void fmt_rate(double r, char *val, size_t n)
@@ -59,9 +53,5 @@ void fmt_ago(int64_t ms, char *out, size_t n)
 
 void fmt_duration(int64_t ms, char *out, size_t n)
 {
-    if (ms < 0) ms = 0;
-    int64_t s = ms / 1000;
-    if (s < 60) snprintf(out, n, "%lld秒", (long long)s);
-    else if (s < 3600) snprintf(out, n, "%lld分%02lld秒", (long long)(s / 60), (long long)(s % 60));
-    else snprintf(out, n, "%lld时%02lld分", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    cwfmt_duration(ms < 0 ? 0 : (double)(ms / 1000), CWFMT_ZH, out, n);
 }

@@ -81,6 +81,7 @@ struct hubclient {
     size_t rx_len, rx_cap;
     int64_t last_rx_mono;
     bool have_sample;
+    bool hello_clock;   /* the hub's hello carried the business clock: no /history guessing */
     int64_t s0_b, s0_r; /* first clock sample since connect: business ms, mono ms */
     job jobs[MAX_JOBS];
 
@@ -296,7 +297,7 @@ static void clock_sample(hubclient *hc, json_t *hist, int64_t sent_mono)
 {
     const char *to = json_string_value(json_object_get(hist, "to"));
     int64_t b;
-    if (!to || cwt_parse_rfc3339(to, &b, NULL) < 0) return;
+    if (hc->hello_clock || !to || cwt_parse_rfc3339(to, &b, NULL) < 0) return;
     int64_t now = cwt_mono_ms();
     int64_t r = sent_mono + (now - sent_mono) / 2;
     double speed = 1;
@@ -620,9 +621,21 @@ static void on_message(hubclient *hc)
         hc->hello = true;
         hc->auth_logged = false;
         const char *ep = json_string_value(json_object_get(m, "epoch"));
+        const char *now = json_string_value(json_object_get(m, "now"));
+        double speed = json_number_value(json_object_get(m, "speed"));
+        int64_t b;
         pthread_mutex_lock(&hc->lock);
         if (ep) snprintf(hc->pub.epoch, sizeof hc->pub.epoch, "%s", ep);
         hc->pub.auth_failed = false;
+        /* the business clock (SPEC §4): anchored at this hello's arrival */
+        if (now && speed > 0 && cwt_parse_rfc3339(now, &b, NULL) == 0) {
+            hc->hello_clock = true;
+            hc->pub.clock.start_ms = b;
+            hc->pub.clock.anchor_mono_ms = hc->last_rx_mono;
+            hc->pub.clock.speed = speed;
+            hc->pub.clock_valid = true;
+            hc->changed = true;
+        }
         pthread_mutex_unlock(&hc->lock);
     } else if (!strcmp(op, "snapshot") || !strcmp(op, "delta")) {
         const char *name = json_string_value(json_object_get(m, "topic"));

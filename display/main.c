@@ -80,7 +80,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: citywall-wall --hub URL --token TOKEN [--layout FILE] [--viewport X,Y,W,H]\n"
             "                     [--screenshot OUT.png --frames N] [--text-dump FILE] [--stats]\n"
-            "                     [--display N] [--windowed]\n"
+            "                     [--display N] [--windowed] [--status-log FILE]\n"
+            "                     [--present-log FILE]\n"
             "  --hub URL            the hub (ws://HOST:PORT; wss://, http://, https:// too)\n"
             "  --token TOKEN        a wall token (e.g. demo-wall)\n"
             "  --layout FILE        wall layout (default config/walls/1080p.yaml)\n"

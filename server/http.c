@@ -315,6 +315,81 @@ static int serve_static(struct lws *wsi, const char *path, int *rc)
     return 1;
 }
 
+/* ---- error pages for browsers ------------------------------------------------------------ */
+
+/* Whether the client asked for HTML (a browser navigating: Accept holds text/html). API clients
+ * (fetch from the dashboard, curl, gateways) keep the JSON errors of SPEC §7. */
+static bool wants_html(struct lws *wsi)
+{
+    char acc[512];
+    if (lws_hdr_copy(wsi, acc, sizeof(acc), WSI_TOKEN_HTTP_ACCEPT) <= 0) return false;
+    return strstr(acc, "text/html") != NULL;
+}
+
+static void html_esc(const char *s, char *out, size_t n)
+{
+    size_t o = 0;
+    for (; *s && o + 7 < n; s++) {
+        const char *e = *s == '<'   ? "&lt;"
+                        : *s == '>' ? "&gt;"
+                        : *s == '&' ? "&amp;"
+                        : *s == '"' ? "&quot;"
+                                    : NULL;
+        if (e)
+            o += (size_t)snprintf(out + o, n - o, "%s", e);
+        else
+            out[o++] = *s;
+    }
+    out[o] = 0;
+}
+
+/* Replace a JSON error answer by a page a person can read (same status), in Chinese and
+ * English, with the hub's message and a link back to the dashboard. */
+static void html_error_page(http_resp *r)
+{
+    const char *zh, *en;
+    switch (r->status) {
+    case 401:
+        zh = "请先登录", en = "Please log in";
+        break;
+    case 403:
+        zh = "无权访问", en = "Forbidden";
+        break;
+    case 404:
+        zh = "页面不存在", en = "Page not found";
+        break;
+    case 405:
+        zh = "不支持的请求方法", en = "Method not allowed";
+        break;
+    default:
+        zh = "请求未能完成", en = "The request failed";
+        break;
+    }
+    char msg[512] = "", emsg[1200];
+    json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
+    const char *m = json_string_value(json_object_get(j, "error"));
+    if (m) snprintf(msg, sizeof(msg), "%s", m);
+    json_decref(j);
+    utf8_scrub(msg);
+    html_esc(msg, emsg, sizeof(emsg));
+    char *page = NULL;
+    int n =
+        asprintf(&page,
+                 "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>%d %s · "
+                 "citywall</title><link rel=\"icon\" href=\"/favicon.svg\"><link "
+                 "rel=\"stylesheet\" href=\"/css/app.css\"></head>"
+                 "<body class=\"errdoc\"><main class=\"errpage\" data-error=\"%d\">"
+                 "<div class=\"errpage-code\">%d</div><div class=\"errpage-t\">%s · %s</div>"
+                 "<div class=\"errpage-s\">%s</div><div class=\"errpage-a\"><a class=\"btn\" "
+                 "href=\"/\">返回首页 · Dashboard</a></div></main></body></html>\n",
+                 r->status, zh, r->status, r->status, zh, en, emsg);
+    if (n < 0) return; /* keep the JSON */
+    free(r->body);
+    r->body = page;
+    r->len = (size_t)n;
+    r->ctype = "text/html; charset=utf-8";
+}
+
 /* ---- dispatch --------------------------------------------------------------------------- */
 
 /* A client's header value as it may be logged or quoted: printable ASCII, cut to n - 1. */
@@ -556,7 +631,9 @@ static int dispatch(hub_t *hub, struct lws *wsi, http_pss *p)
     snprintf(rq.peer, sizeof(rq.peer), "%s", peer);
     if (identify(hub, wsi, &rq) && state_changing(p->method) && csrf_refused(hub, wsi, p))
         return 0;
+    bool page = p->method == LWSHUMETH_GET && wants_html(wsi);
     if (rest_handle(&rq, &p->resp) == 0) {
+        if (page && p->resp.status >= 400) html_error_page(&p->resp);
         respond(wsi, p);
         return 0;
     }
@@ -565,6 +642,7 @@ static int dispatch(hub_t *hub, struct lws *wsi, http_pss *p)
         if (serve_static(wsi, p->path, &rc)) return rc;
     }
     http_error(&p->resp, 404, "no such resource: %s", p->path);
+    if (page) html_error_page(&p->resp);
     respond(wsi, p);
     return 0;
 }

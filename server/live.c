@@ -385,8 +385,14 @@ static void client_drop_sub(live_client *c, int i)
 
 static void hello(live_t *L, live_client *c)
 {
-    client_ctl(c, json_pack("{s:s,s:s,s:s,s:s}", "op", "hello", "user", c->who.user, "role",
-                            cfg_role_name(c->who.role), "epoch", L->hub->epoch));
+    /* now and speed: the business clock (SPEC §1, §4), so that clients never guess it */
+    char now[40];
+    cwt_format_local(hub_now(L->hub), now);
+    double sp = L->hub->clock.speed;
+    json_t *speed = sp == (double)(long long)sp ? json_integer((long long)sp) : json_real(sp);
+    client_ctl(c, json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "op", "hello", "user", c->who.user, "role",
+                            cfg_role_name(c->who.role), "epoch", L->hub->epoch, "now", now, "speed",
+                            speed));
 }
 
 /* Resume point for a doc given the client's `since` rev: the rev whose state the client holds,

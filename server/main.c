@@ -27,8 +27,9 @@ static void usage(FILE *f)
             "usage: citywall-hub --config FILE [--listen HOST:PORT] [--db PATH] [--check-config]\n"
             "                    [--clock START[@SPEED]] [--webhook URL]... [--backup FILE]\n"
             "       citywall-hub --hash-password < password\n"
+            "       citywall-hub --config FILE --demo-start\n"
             "\n"
-            "  --config FILE       the YAML configuration (SPEC §9)\n"
+            "  --config FILE       the YAML configuration (docs/config.md)\n"
             "  --listen HOST:PORT  override server.listen\n"
             "  --db PATH           override server.db\n"
             "  --check-config      validate the configuration and exit\n"
@@ -36,7 +37,11 @@ static void usage(FILE *f)
             "  --webhook URL       add an Alertmanager receiver\n"
             "  --backup FILE       write an online consistent copy of the store to FILE, exit\n"
             "  --hash-password     read a password on stdin, print its Argon2id hash\n"
-            "  --demo-start        print 08:45 of the next working day (for the demo clock)\n");
+            "  --demo-start        print 08:45 of the next working day (for the demo clock)\n"
+            "\n"
+            "Documentation (in the citywall source tree): README.md (running, operations),\n"
+            "docs/config.md (the configuration file), docs/alerts.md (alert rules and webhooks),\n"
+            "docs/dashboard.md (the browser dashboard), docs/decisions.md (behaviour in detail).\n");
 }
 
 static int hash_password(void)
@@ -198,6 +203,9 @@ int main(int argc, char **argv)
         cfg_free(hub.cfg);
         return 0;
     }
+    char *warnings = cfg_warnings(hub.cfg);
+    if (warnings) fprintf(stderr, "%s", warnings);
+    free(warnings);
     if (check) {
         printf("%s: OK (%d halls)\n", config, hub.cfg->nhalls);
         cfg_free(hub.cfg);
@@ -265,6 +273,7 @@ int main(int argc, char **argv)
     if (store_meta_get_int(hub.store, "now_ms", &floor_ms) != 1) floor_ms = 0;
     if (last_recv > floor_ms) floor_ms = last_recv;
     if (floor_ms) cwt_clock_floor(&hub.clock, floor_ms);
+    store_meta_get_text(hub.store, "store_id", hub.store_id, sizeof(hub.store_id));
     unsigned char rnd[6];
     randombytes_buf(rnd, sizeof(rnd));
     hub.epoch[0] = 'e';

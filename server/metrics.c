@@ -50,17 +50,20 @@ static void gauge(buf *b, const char *name, const char *help, double v)
     put(b, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help, name, name, v);
 }
 
+/* A histogram kept in milliseconds, written in the base unit (Prometheus conventions: name
+ * ends in _seconds, bounds and sum in seconds; promtool check metrics). */
 static void histogram(buf *b, const char *name, const char *help, const hub_hist *h)
 {
     put(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     uint64_t cum = 0;
     for (int i = 0; i < HUB_HIST_BUCKETS; i++) {
         cum += h->counts[i];
-        put(b, "%s_bucket{le=\"%g\"} %llu\n", name, hub_hist_bounds[i], (unsigned long long)cum);
+        put(b, "%s_bucket{le=\"%g\"} %llu\n", name, hub_hist_bounds[i] / 1000.0,
+            (unsigned long long)cum);
     }
     cum += h->counts[HUB_HIST_BUCKETS];
-    put(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
-        (unsigned long long)cum, name, h->sum, name, (unsigned long long)h->n);
+    put(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.9f\n%s_count %llu\n", name,
+        (unsigned long long)cum, name, h->sum / 1000.0, name, (unsigned long long)h->n);
 }
 
 static void view_line(void *ud, const char *view, int clients)
@@ -154,11 +157,11 @@ char *metrics_render(hub_t *hub, size_t *len)
         }
         gauge(&b, "citywall_quarantine_size", "rows in quarantine", rows);
     }
-    histogram(&b, "citywall_store_commit_ms", "store transaction time (begin to durable commit)",
-              &m->commit_ms);
-    histogram(&b, "citywall_ingest_ack_ms", "HTTP ingest: request complete to answer written",
+    histogram(&b, "citywall_store_commit_seconds",
+              "store transaction time (begin to durable commit)", &m->commit_ms);
+    histogram(&b, "citywall_ingest_ack_seconds", "HTTP ingest: request complete to answer written",
               &m->ack_ms);
-    histogram(&b, "citywall_fanout_ms", "events acknowledged to delta written to a client",
+    histogram(&b, "citywall_fanout_seconds", "events acknowledged to delta written to a client",
               &m->fanout_ms);
     gauge(&b, "citywall_live_clients", "connected /live clients", ls.clients);
     gauge(&b, "citywall_live_walls", "connected walls (clients that report)", ls.walls);

@@ -204,8 +204,11 @@ static int h_readyz(http_req *rq, http_resp *rs, const char *arg)
                             rq->hub->stopping));
         return 0;
     }
+    /* store: the store file's identity; a page whose session was made with another one knows
+     * the data (and its sessions) were reset, e.g. a new demo day */
     http_json(rs, 200,
-              json_pack("{s:b,s:I}", "ready", 1, "startup_ms", (json_int_t)rq->hub->ready_ms));
+              json_pack("{s:b,s:I,s:s}", "ready", 1, "startup_ms", (json_int_t)rq->hub->ready_ms,
+                        "store", rq->hub->store_id));
     return 0;
 }
 
@@ -522,14 +525,34 @@ typedef struct rec {
     double km;
     int64_t travel_s, ewt_s;
     bool open;
+    int64_t opens_ms; /* closed: when it opens again today */
 } rec;
 
+/* Open halls first by travel + wait; then closed ones by when they open, then travel + wait
+ * (SPEC §7: "closed halls last, with when they open"). */
 static int rec_cmp(const void *a, const void *b)
 {
     const rec *x = a, *y = b;
     if (x->open != y->open) return x->open ? -1 : 1;
+    if (!x->open && x->opens_ms != y->opens_ms) return x->opens_ms < y->opens_ms ? -1 : 1;
     int64_t tx = x->travel_s + x->ewt_s, ty = y->travel_s + y->ewt_s;
     return tx < ty ? -1 : tx > ty;
+}
+
+/* The first minute after `now` of the same business day at which hall h is open (opening hours,
+ * lunch, calendar, closures), in ms; -1 when it does not open again today. */
+static int64_t rec_next_open(const hub_t *hub, int h, int64_t now)
+{
+    const cfg_hall *hall = &hub->cfg->halls[h];
+    cwt_local lt;
+    cwt_to_local(now, &lt);
+    for (int m = lt.minute + 1; m < 24 * 60; m++) {
+        int64_t at = lt.day_start_ms + (int64_t)m * 60000;
+        if (cfg_hall_open(hub->cfg, hall, lt.date, lt.weekday, m) &&
+            !state_hall_closed(hub->state, h, at))
+            return at;
+    }
+    return -1;
 }
 
 static int h_recommend(http_req *rq, http_resp *rs, const char *arg)
@@ -574,26 +597,34 @@ static int h_recommend(http_req *rq, http_resp *rs, const char *arg)
         if (best < 0) continue;
         cwt_local lt;
         cwt_to_local(now, &lt);
+        bool open = cfg_hall_open(cfg, hall, lt.date, lt.weekday, lt.minute) &&
+                    !state_hall_closed(rq->hub->state, h, now);
+        int64_t opens = open ? 0 : rec_next_open(rq->hub, h, now);
+        if (!open && opens < 0) continue; /* it will not open again today: left out */
         rec *r = &recs[n++];
         r->hall = h;
         r->biz = best;
         r->km = haversine_km(lat, lng, hall->lat, hall->lng);
         r->travel_s = (int64_t)llround(r->km / 30.0 * 3600.0);
         r->ewt_s = best_ewt;
-        r->open = cfg_hall_open(cfg, hall, lt.date, lt.weekday, lt.minute) &&
-                  !state_hall_closed(rq->hub->state, h, now);
+        r->open = open;
+        r->opens_ms = opens;
     }
     qsort(recs, n, sizeof(rec), rec_cmp);
     json_t *arr = json_array();
     for (int i = 0; i < n; i++) {
         const cfg_hall *hall = &cfg->halls[recs[i].hall];
-        json_array_append_new(
-            arr,
+        json_t *o =
             json_pack("{s:s,s:s,s:s,s:s,s:f,s:I,s:I,s:I,s:b}", "hall", hall->id, "name", hall->name,
                       "biz", hall->biz[recs[i].biz].id, "biz_name", hall->biz[recs[i].biz].name,
                       "distance_km", round(recs[i].km * 100) / 100, "travel_s",
                       (json_int_t)recs[i].travel_s, "ewt_s", (json_int_t)recs[i].ewt_s, "total_s",
-                      (json_int_t)(recs[i].travel_s + recs[i].ewt_s), "open", recs[i].open));
+                      (json_int_t)(recs[i].travel_s + recs[i].ewt_s), "open", recs[i].open);
+        if (o && !recs[i].open) {
+            char t[40];
+            json_object_set_new(o, "opens_at", json_string(cwt_format_local(recs[i].opens_ms, t)));
+        }
+        json_array_append_new(arr, o);
     }
     free(recs);
     http_json(rs, 200,

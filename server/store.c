@@ -56,7 +56,9 @@ static const char *SCHEMA =
     "CREATE TABLE IF NOT EXISTS alert_reviews(hall TEXT NOT NULL, review TEXT NOT NULL,"
     " at_ms INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY(hall, review)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS alert_days(hall TEXT NOT NULL, day INTEGER NOT NULL,"
-    " body TEXT NOT NULL, PRIMARY KEY(hall, day)) WITHOUT ROWID;";
+    " body TEXT NOT NULL, PRIMARY KEY(hall, day)) WITHOUT ROWID;"
+    /* the identity of this store file: a new file (a new demo day) gets a new one */
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('store_id', lower(hex(randomblob(8))));";
 
 struct store {
     char *path;
@@ -684,6 +686,22 @@ int64_t store_last_recv_ms(store_t *s)
     if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+int store_meta_get_text(store_t *s, const char *key, char *out, size_t n)
+{
+    sqlite3_stmt *st;
+    int found = 0;
+    if (sqlite3_prepare_v2(s->rdb, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+        snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+        found = 1;
+    }
+    sqlite3_finalize(st);
+    return found;
 }
 
 int store_meta_get_int(store_t *s, const char *key, int64_t *out)

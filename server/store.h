@@ -133,6 +133,8 @@ int64_t store_last_event_id(store_t *s);
 int64_t store_last_recv_ms(store_t *s);
 /* meta key/value (service thread, read connection). Returns 1 and *out when found. */
 int store_meta_get_int(store_t *s, const char *key, int64_t *out);
+/* The same for a text value, copied into out (n bytes). */
+int store_meta_get_text(store_t *s, const char *key, char *out, size_t n);
 
 /* Online consistent copy of the database into path (sqlite3 backup API). */
 int store_backup(const char *db_path, const char *out_path, char *err, size_t errlen);

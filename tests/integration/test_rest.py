@@ -63,8 +63,8 @@ class TestOps(unittest.TestCase):
                   "citywall_events_rejected_total": 3,
                   "citywall_quarantine_size": 3}
         self.assertEqual({k: d.get(k) for k in expect}, expect)
-        for name in ("citywall_ready", "citywall_feed_gap_events", "citywall_store_commit_ms_count",
-                     "citywall_fanout_ms_count", "citywall_events_in_per_second"):
+        for name in ("citywall_ready", "citywall_feed_gap_events", "citywall_store_commit_seconds_count",
+                     "citywall_fanout_seconds_count", "citywall_events_in_per_second"):
             self.assertIn(name, m1)
         self.assertEqual(m1["citywall_ready"], 1)
 

@@ -301,6 +301,11 @@ class TestCli(unittest.TestCase):
         rc, out, err = self.run_hub("--help")
         self.assertEqual(rc, 0)
         self.assertIn("--config", out + err)
+        # users have the docs/ files, not the SPEC (issue 12 item 7)
+        self.assertNotIn("SPEC", out + err)
+        for doc in ("README.md", "docs/config.md", "docs/alerts.md"):
+            self.assertIn(doc, out)
+            self.assertTrue(os.path.exists(os.path.join(cwtest.SOURCE_DIR, doc)), doc)
         rc, out, err = self.run_hub("--version")
         self.assertEqual(rc, 0)
         self.assertRegex(out + err, r"\d+\.\d+")

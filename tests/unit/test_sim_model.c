@@ -205,6 +205,30 @@ static void test_determinism(void **state)
     sim_evbuf_free(&c);
 }
 
+/* Every staff id the simulator sends for the demo city has a name in config/demo.yaml (issue 12:
+ * windows from W0021 up showed ids, because LH-00 listed 20 staff for 40 windows and the sim
+ * invented ids for the rest). A whole Monday: each window.opened / ticket.called / review staff
+ * is one of its hall's configured staff. */
+static void test_staff_have_names(void **state)
+{
+    (void)state;
+    int64_t day = ts(T_MON_0000), end = day + 24LL * 3600 * 1000 - 1;
+    sim_evbuf b = {0};
+    run("normal", 1, day, end, 0, NULL, &b);
+    int seen = 0;
+    for (size_t i = 0; i < b.n; i++) {
+        const char *staff = str(&b.v[i], "staff");
+        if (!staff) continue;
+        seen++;
+        const cfg_hall *h = &demo_cfg->halls[b.v[i].hall];
+        if (cfg_staff_index(h, staff) < 0)
+            fail_msg("%s: staff %s (event %zu) is not in the config: shown as an id", h->id, staff,
+                     i);
+    }
+    assert_true(seen > 1000);
+    sim_evbuf_free(&b);
+}
+
 /* A whole Monday from midnight: LH-00 (40 windows, 08:30-17:00, lunch 12:00-13:30) issues
  * 1,000-3,000 tickets, none before 08:30 or after the kiosks stop at 16:45, fewer in the
  * lunch hour than in 09:00-10:00; every hall issues something and keeps the invariants. */
@@ -618,11 +642,12 @@ static void test_gateway_resend(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_determinism),         cmocka_unit_test(test_working_day),
-        cmocka_unit_test(test_mid_day_start),       cmocka_unit_test(test_hall_subset),
-        cmocka_unit_test(test_scenario_bad_review), cmocka_unit_test(test_scenario_silent_hall),
-        cmocka_unit_test(test_scenario_quiet),      cmocka_unit_test(test_scenario_surge),
-        cmocka_unit_test(test_night_start),         cmocka_unit_test(test_gateway_resend),
+        cmocka_unit_test(test_determinism),          cmocka_unit_test(test_working_day),
+        cmocka_unit_test(test_mid_day_start),        cmocka_unit_test(test_hall_subset),
+        cmocka_unit_test(test_staff_have_names),     cmocka_unit_test(test_scenario_bad_review),
+        cmocka_unit_test(test_scenario_silent_hall), cmocka_unit_test(test_scenario_quiet),
+        cmocka_unit_test(test_scenario_surge),       cmocka_unit_test(test_night_start),
+        cmocka_unit_test(test_gateway_resend),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

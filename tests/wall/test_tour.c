@@ -125,14 +125,14 @@ static void test_formats(void **state)
     (void)state;
     char v[32];
     const char *u;
+    /* waits and durations: the one rule of common/cwfmt.h (tests/fixtures/durations.json) */
     fmt_wait(43, v, sizeof v, &u);
-    assert_string_equal(v, "43");
-    assert_string_equal(u, "秒");
-    fmt_wait(576, v, sizeof v, &u); /* 9.6 min */
-    assert_string_equal(v, "9.6");
-    assert_string_equal(u, "分");
-    fmt_wait(7200, v, sizeof v, &u);
-    assert_string_equal(v, "120");
+    assert_string_equal(v, "43秒");
+    assert_string_equal(u, "");
+    fmt_wait(576, v, sizeof v, &u); /* was "9.6" 分 */
+    assert_string_equal(v, "9分36秒");
+    fmt_wait(12300, v, sizeof v, &u); /* was "205" 分 */
+    assert_string_equal(v, "3小时25分");
     fmt_rate(0.8571, v, sizeof v);
     assert_string_equal(v, "85.7");
     fmt_rate(0.99996, v, sizeof v); /* never 100.0 for less than all */
@@ -149,6 +149,8 @@ static void test_formats(void **state)
     assert_string_equal(v, "2分钟前");
     fmt_duration(754000, v, sizeof v);
     assert_string_equal(v, "12分34秒");
+    fmt_duration(7500000, v, sizeof v); /* was "2时05分" */
+    assert_string_equal(v, "2小时5分");
     model_short_name("古城街道便民服务中心", "town", v, sizeof v);
     assert_string_equal(v, "古城街道");
     model_short_name("临海市行政服务中心", "city", v, sizeof v);

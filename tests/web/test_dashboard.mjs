@@ -57,7 +57,7 @@ test('login page, session cookie, city view with the KPIs of the seed', async ()
   await page.waitForSelector('.v-city [data-kpi="issued"]');
   await waitKpi(page, 'issued', '5');
   assertEq(await kpi(page, 'waiting'), '4', 'city waiting');
-  assertEq(await kpi(page, 'avg_wait'), '9.0', 'city average wait (min)');
+  assertEq(await kpi(page, 'avg_wait'), '9分', 'city average wait (540 s, docs/decisions.md durations)');
   assertEq(await kpi(page, 'over_sla'), '0', 'over SLA');
   assertEq(await kpi(page, 'windows_open'), '1', 'windows open');
   assertEq(await kpi(page, 'finished'), '0', 'finished');
@@ -116,7 +116,7 @@ test('a hall manager sees only LH-03, in the page and through the API', async ()
     const rows = await page.$$eval('.p-rank tbody tr', (trs) => trs.map((tr) => tr.dataset.hall));
     assertEq(rows, ['LH-03'], 'ranking lists only LH-03');
     await page.goto(hub.base + '/#/hall/LH-05');
-    await waitUntil(async () => (await text(page, '.v-hall .empty-t')) === '无权查看该大厅', 5000, 'LH-05 refused in the page');
+    await waitUntil(async () => (await text(page, '.v-hall .errpage[data-error="403"] .errpage-t')) === '无权查看该大厅', 5000, 'LH-05 refused in the page (a 403 page)');
     noErrors(b, 'lh03 pages');
     // The API refuses too (the browser logs these 403s: they are the point of the probe).
     const api = await page.evaluate(async () => {

@@ -34,6 +34,7 @@ typedef struct bench_opts {
     int max_hz;           /* fanout: subscribe max_hz; 0 = not sent */
     long long events;     /* ingest: events to pre-generate; 0 = from duration */
     cwt_clock clock;      /* business clock for the events' `at` (real time by default) */
+    bool clock_given;     /* --clock given; else fanout and glass take the hub's hello clock */
     const char *wall_bin; /* glass: the citywall-wall to start */
     const char *layout;   /* glass: the wall's --layout; NULL = the wall's default */
     const cfg_t *cfg;     /* the city (borrowed from main) */

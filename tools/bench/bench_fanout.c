@@ -65,7 +65,9 @@ typedef struct fo_client {
 } fo_client;
 
 typedef struct fo_run {
-    const bench_opts *o;
+    const bench_opts *o; /* = &opts */
+    bench_opts opts;     /* a copy: its clock comes from the hub's hello unless --clock */
+    bool clock_set;      /* opts.clock is final (--clock given, or a hello seen) */
     fo_client *c;
     int n;
     struct lws_context *ctx;
@@ -157,6 +159,10 @@ static void on_message(fo_run *r, fo_client *c)
     json_t *data = json_object_get(msg, "data");
     if (!op) {
         r->errors++;
+    } else if (!strcmp(op, "hello")) {
+        /* the first hello sets the business clock, before the publisher thread reads it */
+        if (!r->clock_set && !r->publishing && bench_ws_hello_clock(msg, &r->opts.clock) == 0)
+            r->clock_set = true;
     } else if (!strcmp(op, "snapshot") && json_is_object(data)) {
         r->snapshots++;
         json_decref(c->state);
@@ -286,8 +292,8 @@ static void start_measuring(fo_run *r)
     cwt_format_local(cwt_clock_now(&r->o->clock), now);
     if (day && strncmp(day, now, 10) != 0) {
         bench_err_set(&r->err,
-                      "the hub's business day is %s but the bench's clock says %.10s: give the "
-                      "bench the hub's --clock",
+                      "the hub's business day is %s but the bench's clock says %.10s: drop "
+                      "--clock (the hub's hello gives its clock) or give the hub's",
                       day, now);
         return;
     }
@@ -426,7 +432,9 @@ int bench_fanout_run(const bench_opts *o)
     }
     fo_run r;
     memset(&r, 0, sizeof r);
-    r.o = o;
+    r.opts = *o;
+    r.o = &r.opts;
+    r.clock_set = o->clock_given;
     r.n = o->clients;
     r.hall_id = cfg->halls[hall].id;
     snprintf(r.auth, sizeof r.auth, "{\"op\":\"auth\",\"token\":\"%s\"}", o->token);
@@ -435,7 +443,7 @@ int bench_fanout_run(const bench_opts *o)
                  "{\"op\":\"subscribe\",\"topics\":[\"city\"],\"max_hz\":%d}", o->max_hz);
     else
         snprintf(r.subscribe, sizeof r.subscribe, "{\"op\":\"subscribe\",\"topics\":[\"city\"]}");
-    int pub_ok = bench_pub_init(&r.pub, o, hall, 0, "pub");
+    int pub_ok = bench_pub_init(&r.pub, r.o, hall, 0, "pub");
     r.pub.on_done = pub_done;
     r.pub.on_done_ud = &r;
     r.c = calloc((size_t)r.n, sizeof *r.c);

@@ -61,7 +61,9 @@ typedef struct gl_frame {
 } gl_frame;
 
 typedef struct gl_run {
-    const bench_opts *o;
+    const bench_opts *o; /* = &opts */
+    bench_opts opts;     /* a copy: its clock comes from the hub's hello unless --clock */
+    bool clock_set;      /* opts.clock is final (--clock given, or a hello seen) */
     const char *hall_id;
     enum gl_phase phase;
     bench_err err;
@@ -279,6 +281,11 @@ static void on_message(gl_run *r)
     json_t *rev = json_object_get(msg, "rev");
     if (!op) {
         r->errors++;
+    } else if (!strcmp(op, "hello")) {
+        /* the hello sets the business clock, before the publisher thread reads it */
+        if (!r->clock_set && r->phase < GL_PUBLISH &&
+            bench_ws_hello_clock(msg, &r->opts.clock) == 0)
+            r->clock_set = true;
     } else if (!strcmp(op, "snapshot") && json_is_object(data) && json_is_integer(rev)) {
         json_decref(r->state);
         r->state = json_deep_copy(data);
@@ -357,8 +364,8 @@ static void start_publishing(gl_run *r)
     cwt_format_local(cwt_clock_now(&r->o->clock), now);
     if (day && strncmp(day, now, 10) != 0) {
         bench_err_set(&r->err,
-                      "the hub's business day is %s but the bench's clock says %.10s: give the "
-                      "bench the hub's --clock",
+                      "the hub's business day is %s but the bench's clock says %.10s: drop "
+                      "--clock (the hub's hello gives its clock) or give the hub's",
                       day, now);
         return;
     }
@@ -559,12 +566,14 @@ int bench_glass_run(const bench_opts *o)
     }
     gl_run r;
     memset(&r, 0, sizeof r);
-    r.o = o;
+    r.opts = *o;
+    r.o = &r.opts;
+    r.clock_set = o->clock_given;
     r.hall_id = cfg->halls[hall].id;
     r.plog = -1;
     snprintf(r.auth, sizeof r.auth, "{\"op\":\"auth\",\"token\":\"%s\"}", o->token);
     int rc = 1;
-    if (bench_pub_init(&r.pub, o, hall, 0, "glass") < 0 ||
+    if (bench_pub_init(&r.pub, r.o, hall, 0, "glass") < 0 ||
         !(r.ev_rev = calloc((size_t)r.pub.cap + 1, sizeof *r.ev_rev))) {
         fprintf(stderr, "citywall-bench: out of memory\n");
         goto out;

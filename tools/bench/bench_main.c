@@ -60,8 +60,8 @@ static void usage(FILE *f)
             "  --layout FILE        glass: the wall's layout (default: the wall's own default)\n"
             "  --hub-pid PID        sample the hub's CPU and RSS from /proc/PID\n"
             "  --config FILE        city configuration (default config/demo.yaml)\n"
-            "  --clock START[@SPEED] business clock of the events' `at`, to match a hub started\n"
-            "                       with --clock (default: real time)\n"
+            "  --clock START[@SPEED] business clock of the events' `at` (default: fanout and glass\n"
+            "                       take the hub's own from its /live hello; ingest real time)\n"
             "  --help, --version\n");
 }
 
@@ -340,6 +340,7 @@ int main(int argc, char **argv)
         strchr(o.token, '\\'))
         return bad_usage("--token: '%s' is too long or holds a quote or backslash", o.token);
     if (clock_spec) {
+        o.clock_given = true;
         if (cwt_clock_parse(&o.clock, clock_spec) < 0)
             return bad_usage("--clock: '%s' is not START[@SPEED] with START in RFC 3339",
                              clock_spec);

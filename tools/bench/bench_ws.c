@@ -49,6 +49,18 @@ struct lws_context *bench_ws_context(const struct lws_protocols *protocols, void
     return ctx;
 }
 
+int bench_ws_hello_clock(const json_t *msg, cwt_clock *clock)
+{
+    const char *now = json_string_value(json_object_get(msg, "now"));
+    double speed = json_number_value(json_object_get(msg, "speed"));
+    int64_t b;
+    if (!now || !(speed > 0) || cwt_parse_rfc3339(now, &b, NULL) < 0) return -1;
+    clock->start_ms = b;
+    clock->anchor_mono_ms = cwt_mono_ms();
+    clock->speed = speed;
+    return 0;
+}
+
 int bench_ws_live(struct lws_context *ctx, const bench_opts *o, void *userdata, struct lws **pwsi)
 {
     char host[300];

@@ -3,6 +3,7 @@
 #ifndef CW_BENCH_WS_H
 #define CW_BENCH_WS_H
 
+#include <jansson.h>
 #include <libwebsockets.h>
 #include <stddef.h>
 
@@ -24,5 +25,9 @@ struct lws_context *bench_ws_context(const struct lws_protocols *protocols, void
 /* Start opening /live (subprotocol citywall-live.v1) on o's hub; *pwsi is set as it goes.
  * Returns 0, or -1 when libwebsockets could not start it. */
 int bench_ws_live(struct lws_context *ctx, const bench_opts *o, void *userdata, struct lws **pwsi);
+
+/* Set *clock from a /live hello's business clock ({"now": RFC 3339, "speed": n}, SPEC §4),
+ * anchored at this moment. Returns 0, or -1 (clock untouched) when msg carries none. */
+int bench_ws_hello_clock(const json_t *msg, cwt_clock *clock);
 
 #endif

@@ -407,16 +407,21 @@ static void add_mount(sim_rtsp *r, GstRTSPMountPoints *mounts, rtsp_cam *c, int 
     int w = kind == STREAM_MAIN ? 640 : 320, h = kind == STREAM_MAIN ? 360 : 180;
     int kbps = kind == STREAM_MAIN ? 400 : 150;
     int title_pt = kind == STREAM_MAIN ? 14 : 8, clock_pt = kind == STREAM_MAIN ? 12 : 7;
-    char overlays[512] = "";
+    /* The burnt-in text stays in the top band, as a real NVR's OSD: the wall draws its own
+     * caption (camera · hall, live dot) over the bottom of every tile, where the clock used to
+     * sit. Title (two lines) at the top left, 4 px in; the clock right under it: two title
+     * lines at ~1.65 px per point plus the shading. */
+    int clock_y = 4 + (int)(2 * 1.65 * title_pt) + 8;
+    char overlays[640] = "";
     if (r->have_text)
         snprintf(overlays, sizeof overlays,
                  "textoverlay name=title valignment=top halignment=left line-alignment=left "
-                 "shaded-background=true "
+                 "xpad=6 ypad=4 shaded-background=true "
                  "auto-resize=false font-desc=\"Sans %d\" ! "
-                 "clockoverlay valignment=bottom halignment=right shaded-background=true "
-                 "auto-resize=false font-desc=\"Sans %d\" "
+                 "clockoverlay valignment=top halignment=left xpad=6 ypad=%d "
+                 "shaded-background=true auto-resize=false font-desc=\"Sans %d\" "
                  "time-format=\"%%Y-%%m-%%d %%H:%%M:%%S\" ! ",
-                 title_pt, clock_pt);
+                 title_pt, clock_y, clock_pt);
     char *launch = g_strdup_printf(
         "( videotestsrc name=scene is-live=true pattern=ball motion=wavy ! "
         "video/x-raw,format=I420,width=%d,height=%d,framerate=10/1 ! %s"

@@ -3,7 +3,7 @@
 // (a list, or {alerts: [...]}) are both normalised to {id, rule, severity, hall, summary, started,
 // state, ack, evidence, raw}.
 
-import { getLang } from './i18n.js';
+import { getLang, t, catName } from './i18n.js';
 
 const SEV_RANK = { P1: 1, P2: 2, P3: 3, P4: 4 };
 
@@ -32,12 +32,17 @@ function pickTitle(a) {
   return typeof tt === 'string' ? tt : '';
 }
 
-// "window A05", "camera LH-03-CAM-W01 · 窗口区": the scope's ids other than the hall.
+// "窗口 A05 · 工号 W1018" / "window A05 · staff W1018": the scope's ids other than the hall, each
+// named in the page's language (scope.* in i18n.js; an unknown key is shown as sent).
 function scopeText(scope) {
   if (!scope) return '';
   if (typeof scope === 'string') return scope;
   const parts = Object.entries(scope).filter(([k, v]) => k !== 'hall' && k !== 'kind' && (typeof v === 'string' || typeof v === 'number'));
-  return parts.map(([k, v]) => `${k} ${v}`).join(' · ');
+  return parts.map(([k, v]) => {
+    const name = t('scope.' + k);
+    const val = k === 'category' ? catName(String(v)) : String(v);
+    return `${name === 'scope.' + k ? k : name} ${val}`;
+  }).join(' · ');
 }
 
 export function normAlert(a, id) {

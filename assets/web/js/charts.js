@@ -143,7 +143,11 @@ export function geoLayers({ silent = true, top = 8, bottom = 8, left = 12, right
   const common = {
     map: MAP,
     roam: false,
+    // x = lng·cos(lat0): the real shape (the wall's projection too). With top, bottom, left and
+    // right all set ECharts stretches the map to the box unless the aspect is preserved (the
+    // dashboard's mainland read 1.34 wide per high instead of the real 1.91; issue 12 item 4).
     aspectScale: Math.cos((28.85 * Math.PI) / 180),
+    preserveAspect: 'contain',
     top,
     bottom,
     left,

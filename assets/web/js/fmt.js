@@ -23,34 +23,21 @@ export function pct(v, digits = 1) {
   return (v * 100).toFixed(digits) + '%';
 }
 
-// Seconds as minutes with one decimal ("9.6").
-export function minutes(v) {
-  if (!has(v)) return DASH;
-  return (v / 60).toFixed(1);
-}
-
-// Seconds as m:ss, or h:mm:ss from one hour ("12:05", "1:02:40").
-export function clock(v) {
-  if (!has(v)) return DASH;
-  const s = Math.max(0, Math.round(v));
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), ss = s % 60;
-  const p2 = (x) => String(x).padStart(2, '0');
-  return h > 0 ? `${h}:${p2(m)}:${p2(ss)}` : `${m}:${p2(ss)}`;
-}
-
-// A coarse human duration: "45秒", "12分", "3时05分", "2天" (English: 45s, 12m, 3h05m, 2d).
-export function dur(v) {
-  if (!has(v)) return DASH;
-  const s = Math.max(0, Math.round(v));
-  const en = getLang() === 'en';
-  if (s < 60) return en ? `${s}s` : `${s}秒`;
-  if (s < 3600) return en ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 60)}分`;
-  if (s < 86400) {
-    const h = Math.floor(s / 3600), m = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
-    return en ? `${h}h${m}m` : `${h}时${m}分`;
-  }
-  const d = Math.floor(s / 86400);
-  return en ? `${d}d` : `${d}天`;
+// A duration for people, the one rule of docs/decisions.md ("Durations"), the same as the wall's
+// common/cwfmt.c (both tested against tests/fixtures/durations.json). Never a clock time:
+//   < 1 min "33秒" / "33 s"; < 1 h "12分15秒" / "12 min 15 s" ("12分" when :00);
+//   < 1 day "3小时29分" / "3 h 29 min" (seconds dropped); then "2天4小时" / "2 d 4 h".
+export function dur(v, lang = getLang()) {
+  if (v === null || v === undefined || !Number.isFinite(Number(v))) return DASH;
+  const s = Math.max(0, Math.floor(Number(v) + 0.5));
+  const en = lang === 'en';
+  if (s < 60) return en ? `${s} s` : `${s}秒`;
+  let a, b, ua, ub;
+  if (s < 3600) { a = Math.floor(s / 60); b = s % 60; ua = en ? ' min' : '分'; ub = en ? ' s' : '秒'; }
+  else if (s < 86400) { a = Math.floor(s / 3600); b = Math.floor((s % 3600) / 60); ua = en ? ' h' : '小时'; ub = en ? ' min' : '分'; }
+  else { a = Math.floor(s / 86400); b = Math.floor((s % 86400) / 3600); ua = en ? ' d' : '天'; ub = en ? ' h' : '小时'; }
+  if (b === 0) return `${a}${ua}`;
+  return en ? `${a}${ua} ${b}${ub}` : `${a}${ua}${b}${ub}`;
 }
 
 // The age text of a panel badge, from seconds.

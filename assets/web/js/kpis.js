@@ -3,7 +3,7 @@
 // rings below them) show the same numbers formatted the same way.
 
 import { t } from './i18n.js';
-import { int, pct, minutes, clock, has, DASH } from './fmt.js';
+import { int, pct, dur, has, DASH } from './fmt.js';
 
 export const STRIP = ['issued', 'waiting', 'avg_wait', 'over_sla', 'windows_open', 'finished', 'good_rate', 'bad_reviews'];
 
@@ -18,10 +18,10 @@ export function stripValues(k) {
     issued: { value: int(k.issued), unit: has(k.issued) ? t('unit.count') : '' },
     waiting: {
       value: int(k.waiting), unit: has(k.waiting) ? t('unit.people') : '',
-      sub: has(k.max_wait_live_s) ? t('kpi.sub.longest', { v: clock(k.max_wait_live_s) }) : '',
+      sub: has(k.max_wait_live_s) ? t('kpi.sub.longest', { v: dur(k.max_wait_live_s) }) : '',
     },
     avg_wait: {
-      value: minutes(k.avg_wait_s), unit: has(k.avg_wait_s) ? t('unit.min') : '',
+      value: dur(k.avg_wait_s), unit: '',
       sub: has(k.sl_60m) ? t('kpi.sub.sl', { v: pct(k.sl_60m) }) : '',
       tone: has(k.avg_wait_s) && k.avg_wait_s > 1800 ? 'warn' : '',
     },

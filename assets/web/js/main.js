@@ -10,7 +10,7 @@ import * as api from './api.js';
 import { Live } from './live.js';
 import { setLive, refreshAges, setText, throttle } from './ui.js';
 import { echartsReady, setRenderScale } from './charts.js';
-import { startClock, bizNow, fromHello } from './clock.js';
+import { bizNow, fromHello } from './clock.js';
 import { esc, shortHall, ageShort } from './fmt.js';
 import { alertsFromTopic, sevRank } from './alertsmodel.js';
 import { renderLogin } from './views/login.js';
@@ -95,9 +95,33 @@ async function boot() {
   await startApp(me);
 }
 
-function showLogin() {
+// The hub's store identity (GET /readyz "store"), remembered with a working session: when the
+// page lands on the login page again and the hub's store is another one, the data and the
+// sessions were reset (scripts/run-demo starts each demo day on a fresh store): say so
+// (新的演示日) rather than showing the login form with no word why.
+const STORE_KEY = 'cw.store';
+async function hubStore() {
+  try {
+    const r = await fetch('/readyz', { cache: 'no-store' });
+    return r.ok ? ((await r.json()) || {}).store || null : null;
+  } catch (e) { return null; }
+}
+async function rememberStore() {
+  const s = await hubStore();
+  try { if (s) localStorage.setItem(STORE_KEY, s); } catch (e) { /* storage disabled */ }
+}
+async function loginNotice() {
+  let had = null;
+  try { had = localStorage.getItem(STORE_KEY); } catch (e) { /* storage disabled */ }
+  if (!had) return null;
+  const now = await hubStore();
+  return now && now !== had ? 'login.newday' : 'login.expired';
+}
+
+async function showLogin() {
   teardown();
   document.body.classList.add('at-login');
+  const notice = await loginNotice();
   renderLogin(app, async () => {
     document.body.classList.remove('at-login');
     try {
@@ -106,7 +130,7 @@ function showLogin() {
     } catch (e) {
       showLogin();
     }
-  });
+  }, notice);
 }
 
 function teardown() {
@@ -124,6 +148,7 @@ function teardown() {
 async function startApp(me) {
   teardown();
   ctx.me = me;
+  rememberStore();
   const halls = await api.get('/api/v1/halls');
   ctx.halls = (Array.isArray(halls) ? halls : api.asList(halls, 'halls')).sort((a, b) => a.id.localeCompare(b.id));
   ctx.hallById = new Map(ctx.halls.map((h) => [h.id, h]));
@@ -135,7 +160,6 @@ async function startApp(me) {
   live.onAuthError(async () => {
     try { await api.get('/api/v1/me', { quiet401: true }); } catch (e) { if (e.status === 401) showLogin(); }
   });
-  startClock(me.role === 'hall' ? me.halls[0] : null);
   renderShell();
   live.onStatus(renderConn);
   // The city topic (header, kiosk) and alerts (nav badge, kiosk, panels) are watched all along.
@@ -196,6 +220,7 @@ function renderShell() {
   const out = app.querySelector('[data-act="logout"]');
   if (out) out.onclick = async () => {
     try { await api.post('/api/v1/logout'); } catch (e) { /* the session is gone either way */ }
+    try { localStorage.removeItem(STORE_KEY); } catch (e) { /* storage disabled */ }
     location.hash = '';
     showLogin();
   };

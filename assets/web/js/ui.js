@@ -181,6 +181,14 @@ export function statusDot(status) {
   return `<i class="dot st-${esc(status || 'unknown')}"></i>`;
 }
 
+// A whole-view error page (403, 404): the code, what happened, and the ways on.
+// actions: [{href, label}].
+export function errorPage(code, title, sub = '', actions = []) {
+  return `<div class="errpage" data-error="${esc(String(code))}"><div class="errpage-code">${esc(String(code))}</div>` +
+    `<div class="errpage-t">${esc(title)}</div>${sub ? `<div class="errpage-s">${esc(sub)}</div>` : ''}` +
+    `<div class="errpage-a">${actions.map((a) => `<a class="btn" href="${esc(a.href)}">${esc(a.label)}</a>`).join('')}</div></div>`;
+}
+
 export function emptyState(title, sub = '') {
   return `<div class="empty"><div class="empty-t">${esc(title)}</div>${sub ? `<div class="empty-s">${esc(sub)}</div>` : ''}</div>`;
 }

@@ -4,7 +4,7 @@
 // Data: the `city` topic (and `alerts`); the trend refetches history every 60 s.
 
 import { t } from '../i18n.js';
-import { esc, int, pct, minutes, clock, has, shortHall, dur } from '../fmt.js';
+import { esc, int, pct, has, shortHall, dur } from '../fmt.js';
 import { panel, kpiStrip, perFrame, throttle, setHTML, ring, emptyState, statusDot } from '../ui.js';
 import { makeChart, disposeChart, loadMap, geoLayers, placeLabels, textWidth, baseOption, C, STATUS_COLOR, FONT } from '../charts.js';
 import { stripItems, stripValues } from '../kpis.js';
@@ -79,13 +79,13 @@ export function mount(root, ctx) {
       return `<tr data-hall="${esc(id)}"><td class="rk">${i + 1}</td>` +
         `<td class="nm">${statusDot(h.status)}<span>${esc(shortHall(h.name))}</span></td>` +
         `<td class="num wbar"><i style="width:${(w / maxW) * 100}%"></i><b data-hall-waiting="${esc(id)}">${int(k.waiting)}</b></td>` +
-        `<td class="num ${sla}">${clock(long)}</td>` +
-        `<td class="num">${minutes(k.avg_wait_s)}</td>` +
+        `<td class="num ${sla}">${dur(long)}</td>` +
+        `<td class="num">${dur(k.avg_wait_s)}</td>` +
         `<td class="num">${int(k.windows_open)}<small>/${int(k.windows_planned)}</small></td>` +
         `<td class="num">${pct(k.good_rate)}</td></tr>`;
     }).join('');
     setHTML(pRank.body, `<table class="tbl rank"><thead><tr><th>#</th><th>${esc(t('col.hall'))}</th><th class="num">${esc(t('col.waiting'))}</th>` +
-      `<th class="num">${esc(t('col.longest'))}</th><th class="num">${esc(t('col.avg_wait'))}<small>${esc(t('unit.min'))}</small></th>` +
+      `<th class="num">${esc(t('col.longest'))}</th><th class="num">${esc(t('col.avg_wait'))}</th>` +
       `<th class="num">${esc(t('col.windows'))}</th><th class="num">${esc(t('col.good_rate'))}</th></tr></thead><tbody>${rows}</tbody></table>`);
   };
 
@@ -95,7 +95,7 @@ export function mount(root, ctx) {
     setHTML(pQual.body, `<div class="rings">` +
       ring(k.good_rate, t('quality.good_rate'), has(k.reviews) ? t('kpi.sub.reviews', { n: int(k.reviews), s: has(k.score) ? k.score.toFixed(1) : '—' }) : '', k.good_rate < 0.8 ? 'warn' : 'good') +
       ring(k.satisfied_rate, t('quality.satisfied_rate'), has(k.reviews) ? t('quality.of', { a: int(Math.round(k.satisfied_rate * k.reviews)), b: int(k.reviews) }) : '', 'cyan') +
-      ring(k.sl_60m, t('quality.sl'), has(k.avg_wait_s) ? `${t('kpi.avg_wait')} ${minutes(k.avg_wait_s)} ${t('unit.min')}` : '', k.sl_60m < 0.8 ? 'warn' : 'blue') +
+      ring(k.sl_60m, t('quality.sl'), has(k.avg_wait_s) ? `${t('kpi.avg_wait')} ${dur(k.avg_wait_s)}` : '', k.sl_60m < 0.8 ? 'warn' : 'blue') +
       ring(staffed, t('quality.staffed'), has(k.windows_planned) ? t('quality.of', { a: int(k.windows_open), b: int(k.windows_planned) }) : '', staffed < 0.8 ? 'warn' : 'violet') +
       ring(cams, t('quality.cameras'), has(k.cameras_total) ? t('quality.of', { a: int(k.cameras_online), b: int(k.cameras_total) }) : '', cams < 0.9 ? 'warn' : 'good') +
       `</div>`);
@@ -184,8 +184,8 @@ export function mount(root, ctx) {
           if (!it) return '';
           const k = it.h.kpi || {};
           return `<b>${esc(it.h.name)}</b> ${statusDot(it.h.status)}${esc(t('status.' + it.h.status))}<br>` +
-            `${esc(t('kpi.waiting'))} <b>${int(k.waiting)}</b> · ${esc(t('col.longest'))} ${clock(k.max_wait_live_s)}<br>` +
-            `${esc(t('kpi.avg_wait'))} ${minutes(k.avg_wait_s)} ${esc(t('unit.min'))} · ${esc(t('kpi.windows_open'))} ${int(k.windows_open)}/${int(k.windows_planned)}<br>` +
+            `${esc(t('kpi.waiting'))} <b>${int(k.waiting)}</b> · ${esc(t('col.longest'))} ${dur(k.max_wait_live_s)}<br>` +
+            `${esc(t('kpi.avg_wait'))} ${dur(k.avg_wait_s)} · ${esc(t('kpi.windows_open'))} ${int(k.windows_open)}/${int(k.windows_planned)}<br>` +
             `${esc(t('kpi.issued'))} ${int(k.issued)} · ${esc(t('kpi.good_rate'))} ${pct(k.good_rate)}`;
         },
       },

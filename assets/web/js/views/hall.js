@@ -4,8 +4,8 @@
 // (the hub refuses another hall's topic to a hall account: the page shows "no access").
 
 import { t, catName } from '../i18n.js';
-import { esc, int, pct, minutes, clock, has, shortHall, hhmm, dur } from '../fmt.js';
-import { panel, kpiStrip, perFrame, throttle, setHTML, emptyState, statusDot } from '../ui.js';
+import { esc, int, pct, has, shortHall, hhmm, dur } from '../fmt.js';
+import { panel, kpiStrip, perFrame, throttle, setHTML, emptyState, statusDot, errorPage } from '../ui.js';
 import { stripItems, stripValues } from '../kpis.js';
 import { bizAgeS } from '../clock.js';
 import { alertText } from '../alertsmodel.js';
@@ -28,11 +28,23 @@ export function mount(root, ctx, hallId) {
   pick.onchange = () => ctx.nav('#/hall/' + pick.value);
   const topic = 'hall/' + hallId;
 
+  // A whole-view 403 (another hall) or 404 (no such hall) with the ways on, as the hub answers
+  // the hall's topic (forbidden / unknown_topic; over the live socket, so no failed request).
+  const showError = (code) => {
+    const mine = ctx.halls.length ? ctx.halls[0] : null;
+    const actions = [{ href: '#/city', label: t('nav.city') }];
+    if (mine && ctx.me && ctx.me.role === 'hall') actions.unshift({ href: '#/hall/' + mine.id, label: t('err.myhall', { v: shortHall(mine.name) }) });
+    root.innerHTML = errorPage(code, code === 404 ? t('hall.unknown') : t('hall.forbidden'),
+      code === 404 ? t('hall.unknown.sub', { v: hallId }) : t('hall.forbidden.sub', { v: hallId }), actions);
+  };
+  const errCode = (e) => (e === 'unknown_topic' ? 404 : 403);
+
   if (!reg) {
-    // Not in this user's hall list (GET /api/v1/halls is scoped by the hub): nothing to show.
+    // Not in this user's hall list (GET /api/v1/halls is scoped by the hub): ask the topic.
     root.querySelector('.kpis-row').hidden = true;
-    root.querySelector('.hall-grid').innerHTML = emptyState(t('hall.forbidden'), hallId);
-    return {};
+    root.querySelector('.hall-grid').innerHTML = emptyState(t('age.none'));
+    const unwatchErr = ctx.live.watch(topic, (tp) => { if (tp.error) showError(errCode(tp.error)); else if (tp.data) showError(403); });
+    return { unmount() { unwatchErr(); } };
   }
 
   const updKpis = kpiStrip(root.querySelector('.kpis-row'), stripItems(), topic);
@@ -113,15 +125,15 @@ export function mount(root, ctx, hallId) {
       const cls = frac > 1 ? 'bad' : frac > 0.7 ? 'warn' : '';
       return `<tr><td><div class="q-biz"><span class="q-id">${esc(id)}</span><span>${esc(b.name || id)}</span><span class="q-cat">${esc(catName(b.category || ''))}</span></div></td>` +
         `<td class="num"><b>${int(b.waiting)}</b></td>` +
-        `<td class="num ${cls}">${has(long) ? clock(long) : '—'}<span class="slbar"><i class="${cls}" style="width:${Math.min(100, frac * 100)}%"></i></span></td>` +
-        `<td class="num">${has(b.ewt_s) ? clock(b.ewt_s) : '—'}</td>` +
+        `<td class="num ${cls}">${dur(long)}<span class="slbar"><i class="${cls}" style="width:${Math.min(100, frac * 100)}%"></i></span></td>` +
+        `<td class="num">${dur(b.ewt_s)}</td>` +
         `<td class="num ${has(b.sl_60m) && b.sl_60m < 0.8 ? 'warn' : ''}">${pct(b.sl_60m, 0)}</td>` +
-        `<td class="num">${minutes(b.avg_wait_s)}</td>` +
+        `<td class="num">${dur(b.avg_wait_s)}</td>` +
         `<td class="num">${int(b.issued)}</td></tr>`;
     }).join('');
     setHTML(pQ.body, `<table class="tbl queues${order.length > 5 ? ' many' : ''}"><thead><tr><th>${esc(t('col.biz'))}</th><th class="num">${esc(t('col.waiting'))}</th>` +
       `<th class="num">${esc(t('col.longest'))}</th><th class="num">${esc(t('col.ewt'))}</th><th class="num">${esc(t('col.sl'))}</th>` +
-      `<th class="num">${esc(t('col.avg_wait'))}<small>${esc(t('unit.min'))}</small></th><th class="num">${esc(t('col.issued'))}</th></tr></thead><tbody>${rows}</tbody></table>`);
+      `<th class="num">${esc(t('col.avg_wait'))}</th><th class="num">${esc(t('col.issued'))}</th></tr></thead><tbody>${rows}</tbody></table>`);
   };
 
   // The windows grid: one element per window, kept across renders; a tile's DOM is touched only
@@ -152,7 +164,7 @@ export function mount(root, ctx, hallId) {
       setHTML(el, `<div class="win-h"><b>${esc(id)}</b><span class="win-st">${esc(t('win.' + st))}${reason ? ' · ' + esc(reason) : ''}</span></div>` +
         `<div class="win-staff">${staff ? esc(staff) + (w.staff_name && w.staff ? `<small>${esc(w.staff)}</small>` : '') : '&nbsp;'}</div>` +
         `<div class="win-t">${w.ticket ? esc(w.ticket) : t('win.noticket')}</div>` +
-        `<div class="win-f"><span class="${long ? 'long' : ''}">${st === 'closed' ? '' : clock(age)}</span><span>${esc(t('win.served', { n: int((w.kpi && w.kpi.served) || 0) }))}</span></div>`);
+        `<div class="win-f"><span class="${long ? 'long' : ''}">${st === 'closed' ? '' : esc(t('win.for', { v: dur(age) }))}</span><span>${esc(t('win.served', { n: int((w.kpi && w.kpi.served) || 0) }))}</span></div>`);
     }
     setHTML(pWin.tools.querySelector('.wins-sum'), ['serving', 'open', 'paused', 'closed'].map((s) => `<span>${esc(t('win.' + s))}<b>${counts[s] || 0}</b></span>`).join(''));
   };
@@ -202,9 +214,8 @@ export function mount(root, ctx, hallId) {
   const render = () => {
     if (!alive) return;
     if (err) {
-      const msg = err === 'forbidden' ? t('hall.forbidden') : err === 'unknown_topic' ? t('hall.unknown') : err;
-      root.querySelector('.hall-grid').innerHTML = emptyState(msg, hallId);
-      root.querySelector('.kpis-row').hidden = true;
+      alive = false;
+      showError(errCode(err));
       return;
     }
     if (!data) return;

@@ -5,13 +5,12 @@
 
 import { t, catName } from '../i18n.js';
 import { get } from '../api.js';
-import { esc, shortHall, has } from '../fmt.js';
+import { esc, shortHall, has, dur, hhmm } from '../fmt.js';
 import { panel, setHTML, emptyState, touch } from '../ui.js';
 import { makeChart, disposeChart, loadMap, geoLayers, baseOption, placeLabels, textWidth, C, FONT } from '../charts.js';
 
 const sel = { category: null, lat: null, lng: null, town: '' };
 
-function mins(s) { return has(s) ? Math.round(s / 60) : null; }
 
 export function mount(root, ctx) {
   const cats = [];
@@ -72,12 +71,12 @@ export function mount(root, ctx) {
         const h = ctx.hallById.get(r.hall);
         const tw = ((r.travel_s || 0) / maxTotal) * 100, ew = ((r.ewt_s || 0) / maxTotal) * 100;
         return `<li class="rec${i === 0 ? ' best' : ''}${r.open === false ? ' closed' : ''}" data-rec="${esc(r.hall)}"><span class="rec-n">${i + 1}</span>` +
-          `<div class="rec-name">${esc(r.name || (h && h.name) || r.hall)}<small>${esc(r.biz_name || '')}${r.open === false ? ' · ' + esc(t('rec.closed')) : ''}</small></div>` +
-          `<div class="rec-total">${mins(r.total_s) ?? '—'}<small>${esc(t('unit.min'))}</small></div>` +
+          `<div class="rec-name">${esc(r.name || (h && h.name) || r.hall)}<small>${esc(r.biz_name || '')}${r.open === false ? ' · <b class="rec-opens">' + esc(r.opens_at ? t('rec.opens', { v: hhmm(r.opens_at) }) : t('rec.closed')) + '</b>' : ''}</small></div>` +
+          `<div class="rec-total">${dur(r.total_s)}</div>` +
           `<div class="rec-bar"><i class="tr" style="width:${tw}%"></i><i class="ew" style="width:${ew}%"></i></div>` +
           `<div class="rec-meta"><span>${esc(t('col.distance'))} <b>${has(r.distance_km) ? r.distance_km.toFixed(1) : '—'} km</b></span>` +
-          `<span>${esc(t('col.travel'))} <b>${mins(r.travel_s) ?? '—'} ${esc(t('unit.min'))}</b></span>` +
-          `<span>${esc(t('col.ewt'))} <b>${mins(r.ewt_s) ?? '—'} ${esc(t('unit.min'))}</b></span></div></li>`;
+          `<span>${esc(t('col.travel'))} <b>${dur(r.travel_s)}</b></span>` +
+          `<span>${esc(t('col.ewt'))} <b>${dur(r.ewt_s)}</b></span></div></li>`;
       }).join('') + `</ul>`);
   };
 
