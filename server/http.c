@@ -1,7 +1,7 @@
-/* http: HTTP requests and the /ingest WebSocket on libwebsockets. See http.h. */
+/* http: the HTTP protocol of the hub on libwebsockets (requests, bodies, routing to REST,
+ * static files, error pages). See http.h. */
 #include "http.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +10,11 @@
 
 #include "http_conns.h"
 #include "http_framing.h"
+#include "http_util.h"
 #include "ingest.h"
+#include "metrics.h"
+#include "rest.h"
 #include "utf8.h"
-#include "live.h"
 
 #define HTTP_SMALL_BODY (64 * 1024) /* every body but an ingest batch */
 #define HTTP_CHUNK (64 * 1024)
@@ -48,40 +50,6 @@ size_t http_pss_size(void)
     return sizeof(http_pss);
 }
 
-void http_json(http_resp *r, int status, json_t *body)
-{
-    free(r->body);
-    r->status = status;
-    r->ctype = "application/json";
-    r->body = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-    r->len = r->body ? strlen(r->body) : 0;
-    json_decref(body);
-}
-
-void http_error(http_resp *r, int status, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    utf8_scrub(msg); /* cut mid-character, or quoting a client's bytes */
-    http_json(r, status, json_pack("{s:s}", "error", msg));
-}
-
-const char *http_arg(const http_req *rq, const char *name, char *buf, int len)
-{
-    /* lws stops scanning at the first argument longer than the buffer it is given, so scan
-     * with a buffer that holds any argument, then copy the value out */
-    char key[64], big[2048];
-    snprintf(key, sizeof(key), "%s=", name);
-    const char *v = lws_get_urlarg_by_name(rq->wsi, key, big, sizeof(big));
-    if (!v) return NULL;
-    if ((int)strlen(v) >= len) v = "\x01"; /* too long: a value no validator accepts */
-    memcpy(buf, v, strlen(v) + 1);
-    return buf;
-}
-
 static void pss_reset(http_pss *p)
 {
     free(p->body);
@@ -92,40 +60,6 @@ static void pss_reset(http_pss *p)
     memset(p, 0, sizeof(*p));
     p->conn_id = id;
     p->wsi = wsi;
-}
-
-/* Writes a whole error answer now, with "connection: close", for a request whose bytes cannot
- * be trusted to end where lws thinks (framing refused, pipelined body) or for a refused
- * WebSocket handshake. The caller returns nonzero from its callback: lws closes the
- * connection after the bytes, which fit the socket buffer of a fresh connection. */
-static void write_error_now(struct lws *wsi, int status, const char *msg)
-{
-    json_t *o = json_pack("{s:s}", "error", msg);
-    char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!body) return;
-    const char *reason = status == 400   ? "Bad Request"
-                         : status == 403 ? "Forbidden"
-                         : status == 411 ? "Length Required"
-                         : status == 413 ? "Payload Too Large"
-                         : status == 501 ? "Not Implemented"
-                         : status == 503 ? "Service Unavailable"
-                                         : "Error";
-    char head[400];
-    int hl = snprintf(head, sizeof(head),
-                      "HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
-                      "content-length: %zu\r\ncache-control: no-store\r\n"
-                      "x-content-type-options: nosniff\r\nconnection: close\r\n\r\n",
-                      status, reason, strlen(body));
-    size_t bl = strlen(body), len = (size_t)hl + bl;
-    unsigned char *buf = malloc(LWS_PRE + len);
-    if (buf) {
-        memcpy(buf + LWS_PRE, head, (size_t)hl);
-        memcpy(buf + LWS_PRE + hl, body, bl);
-        (void)lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP);
-        free(buf);
-    }
-    free(body);
 }
 
 /* The framing of the request whose headers lws just parsed (see http_framing.h). */
@@ -392,15 +326,6 @@ static void html_error_page(http_resp *r)
 
 /* ---- dispatch --------------------------------------------------------------------------- */
 
-/* A client's header value as it may be logged or quoted: printable ASCII, cut to n - 1. */
-static void printable(char *dst, size_t n, const char *src)
-{
-    size_t k = 0;
-    for (const char *c = src; *c && k < n - 1; c++)
-        dst[k++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
-    dst[k] = 0;
-}
-
 /* Who sent rq: a bearer token, else a session cookie. Returns true when the cookie did (the
  * credential a browser attaches to any site's request: see csrf_refusal). */
 static bool identify(hub_t *hub, struct lws *wsi, http_req *rq)
@@ -417,8 +342,6 @@ static bool identify(hub_t *hub, struct lws *wsi, http_req *rq)
     }
     return false;
 }
-
-static bool origin_matches(const hub_t *hub, struct lws *wsi, const char *origin);
 
 /* Cross-site request forgery (SECURITY.md S3). A browser attaches the session cookie to a
  * request that another site's page makes, so a state-changing request that a cookie
@@ -444,14 +367,14 @@ static const char *csrf_refusal(hub_t *hub, struct lws *wsi, const http_pss *p, 
             char *host = strstr(ref, "://");
             char *path = host ? strchr(host + 3, '/') : NULL;
             if (path) *path = 0; /* scheme://host[:port] */
-            if (!host || !origin_matches(hub, wsi, ref)) {
+            if (!host || !http_origin_allowed(hub, wsi, ref)) {
                 snprintf(buf, len, "cross-site request refused: Referer is not this hub's page");
                 return buf;
             }
         }
-    } else if (!origin_matches(hub, wsi, origin)) {
+    } else if (!http_origin_allowed(hub, wsi, origin)) {
         char shown[80];
-        printable(shown, sizeof(shown), origin[0] ? origin : "(empty or over 255 bytes)");
+        http_printable(shown, sizeof(shown), origin[0] ? origin : "(empty or over 255 bytes)");
         snprintf(buf, len, "cross-site request refused: Origin %s is not an allowed origin",
                  shown);
         return buf;
@@ -486,33 +409,6 @@ static bool csrf_refused(hub_t *hub, struct lws *wsi, http_pss *p)
     return true;
 }
 
-/* Token bucket per token: events per second. */
-static bool rate_ok(hub_t *hub, int token, int events)
-{
-    static double *tokens;
-    static int64_t *last;
-    static int n;
-    double rate = hub->cfg->limits.ingest_rate;
-    if (rate <= 0) return true;
-    if (n != hub->cfg->ntokens) {
-        free(tokens);
-        free(last);
-        n = hub->cfg->ntokens;
-        tokens = calloc(n, sizeof(double));
-        last = calloc(n, sizeof(int64_t));
-        if (!tokens || !last) return true;
-        for (int i = 0; i < n; i++)
-            tokens[i] = rate;
-    }
-    int64_t now = cwt_mono_ms();
-    tokens[token] += (double)(now - last[token]) * rate / 1000.0;
-    if (tokens[token] > rate) tokens[token] = rate;
-    last[token] = now;
-    if (tokens[token] < events) return false;
-    tokens[token] -= events;
-    return true;
-}
-
 static void start_ingest(hub_t *hub, struct lws *wsi, http_pss *p)
 {
     char hdr[1024];
@@ -541,7 +437,7 @@ static void start_ingest(hub_t *hub, struct lws *wsi, http_pss *p)
         respond(wsi, p);
         return;
     }
-    if (json_is_array(root) && !rate_ok(hub, token, (int)json_array_size(root))) {
+    if (json_is_array(root) && !ingest_rate_ok(hub, token, (int)json_array_size(root))) {
         hub->m.limit_429++;
         json_decref(root);
         free(spans);
@@ -669,7 +565,7 @@ static int body_chunked(hub_t *hub, struct lws *wsi, http_pss *p, const void *in
     if (rc == HTTP_CHUNKED_NOMEM) return -1;
     hub->m.http_requests++;
     hub->m.http_framing_refused++;
-    write_error_now(wsi, 400, err);
+    http_write_error_now(wsi, 400, err);
     return -1;
 }
 
@@ -713,7 +609,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         if (status) {
             hub->m.http_requests++;
             hub->m.http_framing_refused++;
-            write_error_now(wsi, status, err);
+            http_write_error_now(wsi, status, err);
             return -1;
         }
         if (fr.kind == HTTP_FRAME_NONE) return dispatch(hub, wsi, p);
@@ -804,273 +700,3 @@ void http_deliver_login(hub_t *hub, auth_login_result *res)
     respond(p->wsi, p);
 }
 
-/* ---- WebSocket Origin check ------------------------------------------------------------- */
-
-static const char *const ws_path_names[HTTP_WS_NPATHS] = {"/live", "/ingest"};
-static uint64_t ws_origin_refused[HTTP_WS_NPATHS];
-
-const char *http_ws_path_name(int path)
-{
-    return path >= 0 && path < HTTP_WS_NPATHS ? ws_path_names[path] : "?";
-}
-
-uint64_t http_ws_origin_refused(int path)
-{
-    return path >= 0 && path < HTTP_WS_NPATHS ? ws_origin_refused[path] : 0;
-}
-
-static bool origin_matches(const hub_t *hub, struct lws *wsi, const char *origin)
-{
-    const cfg_t *cfg = hub->cfg;
-    for (int i = 0; i < cfg->norigins; i++)
-        if (strcmp(origin, cfg->origins[i]) == 0) return true;
-    /* the hub's own origin: the scheme it serves (not both: SECURITY.md S8), the Host */
-    char host[256], self[300];
-    if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0) return false;
-    snprintf(self, sizeof(self), "%s://%s", cfg->tls_cert ? "https" : "http", host);
-    return strcmp(origin, self) == 0;
-}
-
-int http_ws_origin_check(hub_t *hub, struct lws *wsi, int path)
-{
-    char origin[256];
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0) return 0; /* not a browser */
-    /* an Origin longer than the buffer is never an allowed one */
-    if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
-        origin[0] = 0;
-    else if (origin_matches(hub, wsi, origin))
-        return 0;
-    uint64_t n = ++ws_origin_refused[path];
-    char shown[80];
-    printable(shown, sizeof(shown), origin[0] ? origin : "(over 255 bytes)");
-    if (n % 1000 == 1)
-        fprintf(stderr,
-                "citywall-hub: WebSocket %s refused: Origin %s is not an allowed origin "
-                "(citywall_ws_origin_refused_total{path=\"%s\"} %llu)\n",
-                http_ws_path_name(path), shown, http_ws_path_name(path), (unsigned long long)n);
-    char msg[160];
-    snprintf(msg, sizeof(msg), "origin %s is not allowed for %s", shown, http_ws_path_name(path));
-    /* the wsi has the ws role already; lws sends LWS_WRITE_HTTP bytes as they are */
-    write_error_now(wsi, 403, msg);
-    return -1;
-}
-
-/* ---- /ingest WebSocket ------------------------------------------------------------------ */
-
-typedef struct ingest_pss {
-    uint64_t conn_id;
-    struct lws *wsi;
-    struct ingest_pss *next, *prev; /* all open /ingest connections (for SIGTERM) */
-    int token;
-    bool closing;
-    int close_code;
-    char close_msg[124];
-    char *rx;
-    size_t rxlen;
-    char **out; /* queued text messages */
-    int nout, capout;
-    int inflight;
-} ingest_pss;
-
-static ingest_pss *ingest_conns;
-static int n_ingest_conns;
-static bool ingest_stopping;
-
-size_t ingest_ws_pss_size(void)
-{
-    return sizeof(ingest_pss);
-}
-
-static void ws_queue(ingest_pss *p, json_t *msg)
-{
-    if (p->nout == p->capout) {
-        int nc = p->capout ? p->capout * 2 : 8;
-        char **n = realloc(p->out, sizeof(char *) * nc);
-        if (!n) {
-            json_decref(msg);
-            return;
-        }
-        p->out = n;
-        p->capout = nc;
-    }
-    p->out[p->nout++] = json_dumps(msg, JSON_COMPACT);
-    json_decref(msg);
-    lws_callback_on_writable(p->wsi);
-}
-
-static void ws_close(ingest_pss *p, int code, const char *msg)
-{
-    p->closing = true;
-    p->close_code = code;
-    snprintf(p->close_msg, sizeof(p->close_msg), "%s", msg);
-    lws_callback_on_writable(p->wsi);
-}
-
-static void ws_message(hub_t *hub, ingest_pss *p)
-{
-    json_error_t jerr;
-    ingest_span *spans;
-    json_t *root = ingest_parse(p->rx, p->rxlen, &spans, &jerr);
-    if (!root) {
-        char m[200];
-        snprintf(m, sizeof(m), "not JSON: %s at line %d column %d", jerr.text, jerr.line,
-                 jerr.column);
-        ws_queue(p, json_pack("{s:s}", "error", m));
-        return;
-    }
-    int n = json_is_array(root) ? (int)json_array_size(root) : 1;
-    if (!rate_ok(hub, p->token, n)) {
-        hub->m.limit_429++;
-        hub->m.limit_1008++;
-        json_decref(root);
-        free(spans);
-        ws_close(p, LWS_CLOSE_STATUS_POLICY_VIOLATION, "ingest rate limit");
-        return;
-    }
-    int status;
-    char err[256];
-    store_job *job =
-        ingest_prepare(hub, p->token, root, p->rx, spans, true, &status, err, sizeof(err));
-    json_decref(root);
-    free(spans);
-    if (!job) {
-        ws_queue(p, json_pack("{s:s}", "error", err));
-        return;
-    }
-    hub->m.ingest_requests++;
-    job->owner_kind = HUB_OWNER_WS_INGEST;
-    job->owner_id = p->conn_id;
-    p->inflight++;
-    store_submit(hub->store, job);
-}
-
-void ingest_ws_deliver(hub_t *hub, store_job *job)
-{
-    ingest_pss *p = hub_conn_lookup(job->owner_id);
-    if (!p) return;
-    p->inflight--;
-    if (job->rc < 0) {
-        ws_queue(p, json_pack("{s:s}", "error", job->err));
-    } else {
-        json_t *msgs = ingest_ws_messages(hub, job);
-        size_t i;
-        json_t *m;
-        json_array_foreach(msgs, i, m) ws_queue(p, json_incref(m));
-        json_decref(msgs);
-    }
-    if (ingest_stopping && !p->inflight && !p->closing)
-        ws_close(p, LWS_CLOSE_STATUS_GOINGAWAY, "hub is stopping");
-}
-
-int ingest_ws_shutdown(void)
-{
-    ingest_stopping = true;
-    for (ingest_pss *p = ingest_conns; p; p = p->next)
-        if (!p->inflight && !p->closing) ws_close(p, LWS_CLOSE_STATUS_GOINGAWAY, "hub is stopping");
-    return n_ingest_conns;
-}
-
-int ingest_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                       size_t len)
-{
-    struct lws_vhost *vh = lws_get_vhost(wsi);
-    hub_t *hub = vh ? lws_get_vhost_user(vh) : NULL;
-    ingest_pss *p = user;
-    switch (reason) {
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return hub && http_ws_origin_check(hub, wsi, HTTP_WS_INGEST) < 0 ? 1 : 0;
-    case LWS_CALLBACK_ESTABLISHED: {
-        p->wsi = wsi;
-        p->conn_id = hub_conn_register(p);
-        p->next = ingest_conns;
-        if (ingest_conns) ingest_conns->prev = p;
-        ingest_conns = p;
-        n_ingest_conns++;
-        if (ingest_stopping) {
-            ws_close(p, LWS_CLOSE_STATUS_GOINGAWAY, "hub is stopping");
-            return 0;
-        }
-        char hdr[1024];
-        p->token = -1;
-        if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
-            strncasecmp(hdr, "Bearer ", 7) == 0)
-            p->token = cfg_token_find(hub->cfg, hdr + 7);
-        if (p->token < 0 || hub->cfg->tokens[p->token].role != CFG_ROLE_HALL) {
-            hub->m.limit_1008++;
-            ws_close(p, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-                     p->token < 0 ? "missing or unknown hall token"
-                                  : "this token may not write events");
-        }
-        return 0;
-    }
-    case LWS_CALLBACK_RECEIVE:
-        if (p->closing) return 0;
-        if (lws_is_first_fragment(wsi)) p->rxlen = 0;
-        if ((int64_t)(p->rxlen + len) > hub->cfg->limits.max_ws_message) {
-            hub->m.limit_1009++;
-            char m[100];
-            snprintf(m, sizeof(m), "message over %lld bytes",
-                     (long long)hub->cfg->limits.max_ws_message);
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)m,
-                             strlen(m));
-            return -1;
-        }
-        {
-            char *nb = realloc(p->rx, p->rxlen + len + 1);
-            if (!nb) return -1;
-            p->rx = nb;
-            if (len) memcpy(p->rx + p->rxlen, in, len);
-            p->rxlen += len;
-        }
-        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-            ws_message(hub, p);
-            p->rxlen = 0;
-        }
-        return 0;
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        if (p->nout) {
-            char *s = p->out[0];
-            memmove(p->out, p->out + 1, sizeof(char *) * (p->nout - 1));
-            p->nout--;
-            size_t n = s ? strlen(s) : 0;
-            unsigned char *buf = malloc(LWS_PRE + n);
-            if (!buf) {
-                free(s);
-                return -1;
-            }
-            memcpy(buf + LWS_PRE, s, n);
-            free(s);
-            int w = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT);
-            free(buf);
-            if (w < (int)n) return -1;
-            if (p->nout || p->closing) lws_callback_on_writable(wsi);
-            return 0;
-        }
-        if (p->closing) {
-            lws_close_reason(wsi, p->close_code, (unsigned char *)p->close_msg,
-                             strlen(p->close_msg));
-            return -1;
-        }
-        return 0;
-    case LWS_CALLBACK_CLOSED:
-        if (p->conn_id) {
-            hub_conn_unregister(p->conn_id);
-            if (p->prev)
-                p->prev->next = p->next;
-            else
-                ingest_conns = p->next;
-            if (p->next) p->next->prev = p->prev;
-            n_ingest_conns--;
-        }
-        p->conn_id = 0;
-        for (int i = 0; i < p->nout; i++)
-            free(p->out[i]);
-        free(p->out);
-        free(p->rx);
-        p->out = NULL;
-        p->rx = NULL;
-        return 0;
-    default:
-        return 0;
-    }
-}

@@ -9,6 +9,7 @@
 #include "alerts.h"
 #include "auth.h"
 #include "http.h"
+#include "ingest_ws.h"
 #include "ingest.h"
 #include "live.h"
 

@@ -114,6 +114,32 @@ fail:
     return NULL;
 }
 
+bool ingest_rate_ok(hub_t *hub, int token, int events)
+{
+    static double *tokens;
+    static int64_t *last;
+    static int n;
+    double rate = hub->cfg->limits.ingest_rate;
+    if (rate <= 0) return true;
+    if (n != hub->cfg->ntokens) {
+        free(tokens);
+        free(last);
+        n = hub->cfg->ntokens;
+        tokens = calloc(n, sizeof(double));
+        last = calloc(n, sizeof(int64_t));
+        if (!tokens || !last) return true;
+        for (int i = 0; i < n; i++)
+            tokens[i] = rate;
+    }
+    int64_t now = cwt_mono_ms();
+    tokens[token] += (double)(now - last[token]) * rate / 1000.0;
+    if (tokens[token] > rate) tokens[token] = rate;
+    last[token] = now;
+    if (tokens[token] < events) return false;
+    tokens[token] -= events;
+    return true;
+}
+
 json_t *ingest_parse(const char *buf, size_t len, ingest_span **spans, json_error_t *jerr)
 {
     *spans = NULL;

@@ -20,6 +20,10 @@ typedef struct ingest_span {
     size_t off, len;
 } ingest_span;
 
+/* The ingest rate limit (limits.ingest_rate_per_token, SPEC §8): a token bucket of one
+ * second per token. True when `events` more may be taken now from token (cfg index). */
+bool ingest_rate_ok(hub_t *hub, int token, int events);
+
 /* Parse a request body or /ingest message as json_loadb(buf, len, 0, jerr) would. When it is
  * an array of objects, also *spans (malloc'd, one per element; the caller frees it), else
  * *spans is NULL. Returns NULL with *jerr filled when it is not JSON. */

@@ -7,7 +7,7 @@
 
 #include "alerts.h"
 #include "live_msg.h"
-#include "http.h"
+#include "http_util.h"
 #include "mergepatch.h"
 
 #define LIVE_RING_CAP 1024

@@ -15,6 +15,7 @@
 #include "alerts.h"
 #include "auth.h"
 #include "http.h"
+#include "ingest_ws.h"
 #include "hub.h"
 #include "ingest.h"
 #include "live.h"

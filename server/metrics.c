@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "alerts.h"
-#include "http.h"
+#include "metrics.h"
+#include "http_util.h"
+#include "ingest_ws.h"
 #include "live.h"
 
 typedef struct buf {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "rest.h"
 #include "live.h"
 #include "rest_alerts.h"
 #include "pii.h"

@@ -10,7 +10,7 @@
 #ifndef CW_REST_ALERTS_H
 #define CW_REST_ALERTS_H
 
-#include "http.h"
+#include "rest.h"
 
 int rest_alerts_list(http_req *rq, http_resp *rs, const char *arg);
 int rest_alerts_one(http_req *rq, http_resp *rs, const char *id);

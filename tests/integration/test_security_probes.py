@@ -167,30 +167,6 @@ class DocsAgree(unittest.TestCase):
                                         origin=hub.origin.replace("http://", "https://"),
                                         timeout=10)
 
-    def test_json_pings_without_reading_get_4008_at_the_default_cap(self):
-        # a client that pings and never reads: its pongs pass the default 1 MiB
-        # client_buffer_bytes once the sockets are full, and it is judged too slow at once
-        s, _ = cwtest.raw_ws(hub, "/live", cwtest.LIVE_PROTO, rcvbuf=4096)
-        try:
-            s.sendall(cwtest.ws_frame(json.dumps({"op": "auth", "token": cwtest.TOKEN_WALL})))
-            before = hub.metrics().get("citywall_live_too_slow_total", 0)
-            pings = cwtest.ws_frame(json.dumps({"op": "ping"})) * 1000
-            s.setblocking(False)
-            t0 = time.monotonic()
-            judged = False
-            while time.monotonic() - t0 < 25 and not judged:
-                try:
-                    s.send(pings)
-                except BlockingIOError:
-                    pass  # the hub reads as fast as it can answer
-                except OSError:
-                    break  # closed by the hub
-                judged = hub.metrics().get("citywall_live_too_slow_total", 0) > before
-            self.assertTrue(judged or hub.metrics().get("citywall_live_too_slow_total", 0) >
-                            before, "no 4008 within 25 s of pings")
-        finally:
-            s.close()
-
     def test_rejected_feed_name_is_not_echoed(self):
         bad = cwtest.ev("LH-03", 7, "hall.heartbeat", cwtest.at("09:02"), feed="../../etc")
         st, body = hub.post_events(cwtest.TOKEN_ALL_HALLS, [bad])
