@@ -17,6 +17,7 @@ typedef struct session {
 
 typedef struct login_req {
     uint64_t conn_id;
+    auth_answer_fn answer;
     char user[72];
     char role[16];
     char *password;
@@ -113,7 +114,7 @@ void auth_destroy(auth_t *a)
         free(r->pwhash);
         free(r);
     }
-    for (auth_login_result *r = auth_take_logins(a), *n; r; r = n) {
+    for (auth_login_result *r = a->r_head, *n; r; r = n) {
         n = r->next;
         free(r);
     }
@@ -368,7 +369,7 @@ static failure *failure_get(auth_t *a, const char *user, const char *peer, bool 
 }
 
 int auth_login_start(auth_t *a, const char *user, const char *password, const char *peer,
-                     uint64_t conn_id, int *status)
+                     uint64_t conn_id, auth_answer_fn answer, int *status)
 {
     const cfg_t *cfg = a->hub->cfg;
     failure *f = failure_get(a, user, peer, false);
@@ -383,6 +384,7 @@ int auth_login_start(auth_t *a, const char *user, const char *password, const ch
         return -1;
     }
     r->conn_id = conn_id;
+    r->answer = answer;
     snprintf(r->user, sizeof(r->user), "%s", user);
     snprintf(r->peer, sizeof(r->peer), "%s", peer);
     size_t plen = strlen(password);
@@ -435,6 +437,7 @@ static void *login_main(void *arg)
         auth_login_result *res = calloc(1, sizeof(*res));
         if (res) {
             res->conn_id = r->conn_id;
+            res->answer = r->answer;
             res->ok = ok;
             res->status = ok ? 200 : 401;
             snprintf(res->user, sizeof(res->user), "%s", r->user);
@@ -467,17 +470,32 @@ static void *login_main(void *arg)
     return NULL;
 }
 
-auth_login_result *auth_take_logins(auth_t *a)
+/* store_done_fn of a new session's row: the login is answered once it is durable. */
+static void session_stored(store_job *j)
+{
+    auth_login_result *r = j->ctx;
+    hub_t *hub = j->done_ud;
+    if (j->rc < 0) { /* the session is not durable: no cookie */
+        fprintf(stderr, "citywall-hub: session not stored: %s\n", j->err);
+        r->ok = false;
+        r->status = 503;
+        r->cookie[0] = 0;
+    }
+    if (r->answer) r->answer(hub, r);
+    free(r);
+    j->ctx = NULL;
+    store_job_free(j);
+}
+
+void auth_service(auth_t *a)
 {
     pthread_mutex_lock(&a->lock);
     auth_login_result *r = a->r_head;
     a->r_head = a->r_tail = NULL;
     pthread_mutex_unlock(&a->lock);
     /* bookkeeping on the service thread: sessions and failure counters. A successful login is
-     * answered only once its session row is committed (it comes back as a HUB_OWNER_LOGIN
-     * job); failures are returned for an answer now. */
+     * answered only once its session row is committed (session_stored); a failure now. */
     const cfg_t *cfg = a->hub->cfg;
-    auth_login_result *now_head = NULL, **now_tail = &now_head;
     for (auth_login_result *x = r, *next; x; x = next) {
         next = x->next;
         x->next = NULL;
@@ -492,8 +510,8 @@ auth_login_result *auth_take_logins(auth_t *a)
             store_job_arg_text(j, x->user);
             store_job_arg_int(j, now);
             store_job_arg_int(j, now);
-            j->owner_kind = HUB_OWNER_LOGIN;
-            j->owner_id = x->conn_id;
+            j->done = session_stored;
+            j->done_ud = a->hub;
             j->ctx = x;
             store_submit(a->hub->store, j);
             a->hub->m.login_ok++;
@@ -520,9 +538,8 @@ auth_login_result *auth_take_logins(auth_t *a)
             snprintf(detail, sizeof(detail), "failed from %s", x->cookie);
             hub_audit(a->hub, x->user, "login_failed", detail);
             x->cookie[0] = 0;
-            *now_tail = x;
-            now_tail = &x->next;
+            if (x->answer) x->answer(a->hub, x);
+            free(x);
         }
     }
-    return now_head;
 }

@@ -47,22 +47,30 @@ void auth_refresh(auth_t *a, auth_who *who);
 /* May `who` see hall index h? */
 bool auth_may_see(const auth_who *who, int hall);
 
-/* Start an asynchronous login; the result comes back through auth_take_logins(). peer is the
- * client address (for rate limiting). Returns 0, or -1 with *status 429 when locked out. */
-int auth_login_start(auth_t *a, const char *user, const char *password, const char *peer,
-                     uint64_t conn_id, int *status);
+typedef struct auth_login_result auth_login_result;
+/* Who answers a finished login: the protocol that took the request (service thread). r is
+ * valid during the call only. */
+typedef void (*auth_answer_fn)(hub_t *hub, const auth_login_result *r);
 
-typedef struct auth_login_result {
+struct auth_login_result {
     uint64_t conn_id;
     bool ok;
-    int status;        /* 200, 401, 429 */
-    char cookie[128];  /* the session id to set when ok */
+    int status;       /* 200, 401, 429, 503 (the session could not be stored) */
+    char cookie[128]; /* the session id to set when ok */
     char user[72];
     char role[16];
+    auth_answer_fn answer;
     struct auth_login_result *next;
-} auth_login_result;
-/* Finished logins (service thread); caller frees each with free(). */
-auth_login_result *auth_take_logins(auth_t *a);
+};
+
+/* Start an asynchronous login (the Argon2id check runs on the login thread). answer(hub, r)
+ * gets the result with conn_id on the service thread: a failure at once, a success once its
+ * session is durable (else status 503). peer is the client address (for the lockout). Returns
+ * 0, or -1 with *status 429 when locked out. */
+int auth_login_start(auth_t *a, const char *user, const char *password, const char *peer,
+                     uint64_t conn_id, auth_answer_fn answer, int *status);
+/* Service thread, on every wakeup: the finished logins' bookkeeping and answers. */
+void auth_service(auth_t *a);
 
 /* Drop the session named in the Cookie header. */
 void auth_logout(auth_t *a, const char *cookie_header);

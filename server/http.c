@@ -409,6 +409,18 @@ static bool csrf_refused(hub_t *hub, struct lws *wsi, http_pss *p)
     return true;
 }
 
+/* ingest_answer_fn: a batch taken by start_ingest is handled. */
+static void ingest_answered(hub_t *hub, store_job *job, uint64_t conn_id)
+{
+    http_pss *p = hub_conn_lookup(conn_id);
+    if (!p || !p->parked) return;
+    if (job->rc < 0)
+        http_error(&p->resp, 503, "%s; nothing was acknowledged", job->err);
+    else
+        http_json(&p->resp, 200, ingest_http_reply(hub, job));
+    respond(p->wsi, p);
+}
+
 static void start_ingest(hub_t *hub, struct lws *wsi, http_pss *p)
 {
     char hdr[1024];
@@ -458,10 +470,26 @@ static void start_ingest(hub_t *hub, struct lws *wsi, http_pss *p)
         return;
     }
     hub->m.ingest_requests++;
-    job->owner_kind = HUB_OWNER_HTTP;
-    job->owner_id = p->conn_id;
     p->parked = true;
-    store_submit(hub->store, job);
+    ingest_submit(hub, job, ingest_answered, p->conn_id);
+}
+
+/* auth_answer_fn: a login taken by start_login is decided. */
+static void login_answered(hub_t *hub, const auth_login_result *res)
+{
+    http_pss *p = hub_conn_lookup(res->conn_id);
+    if (!p || !p->parked) return;
+    if (res->ok) {
+        snprintf(p->resp.set_cookie, sizeof(p->resp.set_cookie),
+                 "cw_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", res->cookie,
+                 hub->cfg->session_absolute_s, hub->cfg->tls_cert ? "; Secure" : "");
+        http_json(&p->resp, 200, json_pack("{s:s,s:s}", "user", res->user, "role", res->role));
+    } else if (res->status == 503) {
+        http_error(&p->resp, 503, "store unavailable: the session could not be saved");
+    } else {
+        http_error(&p->resp, 401, "wrong user or password");
+    }
+    respond(p->wsi, p);
 }
 
 static void start_login(hub_t *hub, struct lws *wsi, http_pss *p, const char *peer)
@@ -476,7 +504,7 @@ static void start_login(hub_t *hub, struct lws *wsi, http_pss *p, const char *pe
         return;
     }
     int status = 0;
-    if (auth_login_start(hub->auth, user, pw, peer, p->conn_id, &status) < 0) {
+    if (auth_login_start(hub->auth, user, pw, peer, p->conn_id, login_answered, &status) < 0) {
         if (status == 429) hub->m.limit_429++;
         http_error(&p->resp, status,
                    status == 429 ? "too many failed logins; try again later" : "login failed");
@@ -576,9 +604,6 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     hub_t *hub = vh ? lws_get_vhost_user(vh) : NULL;
     http_pss *p = user;
     switch (reason) {
-    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        if (hub) hub_service_wakeup(hub);
-        return 0;
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
         return hub && user ? http_conns_admit(hub, user) : 0;
     case LWS_CALLBACK_WSI_CREATE:
@@ -672,31 +697,4 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     }
 }
 
-void http_deliver_job(hub_t *hub, store_job *job)
-{
-    http_pss *p = hub_conn_lookup(job->owner_id);
-    if (!p || !p->parked) return;
-    if (job->rc < 0)
-        http_error(&p->resp, 503, "%s; nothing was acknowledged", job->err);
-    else
-        http_json(&p->resp, 200, ingest_http_reply(hub, job));
-    respond(p->wsi, p);
-}
-
-void http_deliver_login(hub_t *hub, auth_login_result *res)
-{
-    http_pss *p = hub_conn_lookup(res->conn_id);
-    if (!p || !p->parked) return;
-    if (res->ok) {
-        snprintf(p->resp.set_cookie, sizeof(p->resp.set_cookie),
-                 "cw_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", res->cookie,
-                 hub->cfg->session_absolute_s, hub->cfg->tls_cert ? "; Secure" : "");
-        http_json(&p->resp, 200, json_pack("{s:s,s:s}", "user", res->user, "role", res->role));
-    } else if (res->status == 503) {
-        http_error(&p->resp, 503, "store unavailable: the session could not be saved");
-    } else {
-        http_error(&p->resp, 401, "wrong user or password");
-    }
-    respond(p->wsi, p);
-}
 

@@ -18,8 +18,5 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                   size_t len);
 size_t http_pss_size(void);
 
-/* Completions routed back to their connection (service thread). */
-void http_deliver_job(hub_t *hub, store_job *job);
-void http_deliver_login(hub_t *hub, auth_login_result *res);
 
 #endif

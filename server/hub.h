@@ -5,7 +5,7 @@
  * through their own queues plus lws_cancel_service().
  *
  * Calls go down (http/live/ingest -> state/store), wakeups come up (store -> hub_wake ->
- * LWS_CALLBACK_EVENT_WAIT_CANCELLED -> hub_service_wakeup).
+ * LWS_CALLBACK_EVENT_WAIT_CANCELLED -> hub_loop.c).
  */
 #ifndef CW_HUB_H
 #define CW_HUB_H
@@ -90,15 +90,14 @@ typedef struct hub {
     hub_hall_info *halls;       /* per cfg hall */
     int nhalls;
     hub_metrics m;
-    lws_sorted_usec_list_t sul_housekeeping;
+    lws_sorted_usec_list_t sul_tick; /* hub_loop's one periodic timer */
+    int64_t last_housekeeping_mono;
     /* set by the signal thread, read by the service thread */
     _Atomic int sig_term, sig_hup;
 } hub_t;
 
 /* Called from any thread: wake the service thread (lws_cancel_service). */
 void hub_wake(void *hub);
-/* On the service thread after a wake: drain store completions, signals, login results. */
-void hub_service_wakeup(hub_t *hub);
 /* Business now. */
 int64_t hub_now(const hub_t *hub);
 
@@ -108,17 +107,8 @@ uint64_t hub_conn_register(void *pss);
 void hub_conn_unregister(uint64_t id);
 void *hub_conn_lookup(uint64_t id);
 
-/* Owners of store jobs (store_job.owner_kind). */
-enum hub_owner { HUB_OWNER_NONE, HUB_OWNER_HTTP, HUB_OWNER_WS_INGEST, HUB_OWNER_LOGIN };
-
 /* Durable side-writes that need no answer (sessions, audit, roll-ups, closures, meta). */
 void hub_store_fire(hub_t *hub, store_job *job);
 void hub_audit(hub_t *hub, const char *user, const char *action, const char *detail);
-
-/* Start the 1 s housekeeping timer (roll-ups, retention, periodic snapshots). */
-void hub_start_housekeeping(hub_t *hub);
-
-/* Save a state snapshot now (startup complete, periodic, shutdown). */
-void hub_save_snapshot(hub_t *hub);
 
 #endif

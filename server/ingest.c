@@ -7,6 +7,7 @@
 
 #include "alerts.h"
 #include "event.h"
+#include "hublog.h"
 #include "live.h"
 
 #define SKEW_LIMIT_MS (5 * 60 * 1000)
@@ -19,6 +20,9 @@ typedef struct ingest_ctx {
     ev_event *evs;  /* per item; valid for STORE_ITEM_EVENT items while root lives */
     bool *counts;   /* per item: its hall/seq counts toward the ack */
     char **errors;  /* per item: reject reason as answered (NULL for events) */
+    hub_t *hub;
+    ingest_answer_fn answer; /* the protocol that took the batch in, or NULL */
+    uint64_t conn_id;        /* its connection */
 } ingest_ctx;
 
 static void ctx_free(ingest_ctx *c, int nitems)
@@ -257,6 +261,27 @@ oom:
     ctx_free(c, 0);
     json_decref(arr);
     return NULL;
+}
+
+/* The log's completion of a batch (service thread): apply, answer the sender, publish. */
+static void committed(store_job *job)
+{
+    ingest_ctx *c = job->ctx;
+    hub_t *hub = c->hub;
+    ingest_apply(hub, job);
+    if (c->answer) c->answer(hub, job, c->conn_id);
+    live_note_ack(hub->live, cwt_mono_ms() * 1000);
+    live_changed(hub->live);
+    ingest_job_free(job);
+}
+
+void ingest_submit(hub_t *hub, store_job *job, ingest_answer_fn answer, uint64_t conn_id)
+{
+    ingest_ctx *c = job->ctx;
+    c->hub = hub;
+    c->answer = answer;
+    c->conn_id = conn_id;
+    hublog_append(hub, job, committed, NULL);
 }
 
 void ingest_apply(hub_t *hub, store_job *job)

@@ -38,6 +38,16 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
                           const ingest_span *spans, bool single_ok, int *status, char *err,
                           size_t errlen);
 
+/* Who answers a handled batch: the protocol that took it in (HTTP, the /ingest WebSocket),
+ * called on the service thread once the batch is durable (or failed: job->rc < 0) and
+ * applied, with the connection id given to ingest_submit. It must not keep or free job. */
+typedef void (*ingest_answer_fn)(hub_t *hub, store_job *job, uint64_t conn_id);
+
+/* Append a batch from ingest_prepare to the log (hublog.h). Once it is durable its accepted
+ * events are applied to the state, answer (may be NULL: an operator's event) is called, the
+ * live view is told, and the job is freed. */
+void ingest_submit(hub_t *hub, store_job *job, ingest_answer_fn answer, uint64_t conn_id);
+
 /* A job came back from the store: if it committed, apply its accepted events to the state
  * (in order) and count them. Safe to call whether or not the sender is still connected. */
 void ingest_apply(hub_t *hub, store_job *job);

@@ -62,6 +62,25 @@ static void ws_close(ingest_pss *p, int code, const char *msg)
     lws_callback_on_writable(p->wsi);
 }
 
+/* ingest_answer_fn: a message's batch is handled. */
+static void answered(hub_t *hub, store_job *job, uint64_t conn_id)
+{
+    ingest_pss *p = hub_conn_lookup(conn_id);
+    if (!p) return;
+    p->inflight--;
+    if (job->rc < 0) {
+        ws_queue(p, json_pack("{s:s}", "error", job->err));
+    } else {
+        json_t *msgs = ingest_ws_messages(hub, job);
+        size_t i;
+        json_t *m;
+        json_array_foreach(msgs, i, m) ws_queue(p, json_incref(m));
+        json_decref(msgs);
+    }
+    if (ingest_stopping && !p->inflight && !p->closing)
+        ws_close(p, LWS_CLOSE_STATUS_GOINGAWAY, "hub is stopping");
+}
+
 static void ws_message(hub_t *hub, ingest_pss *p)
 {
     json_error_t jerr;
@@ -94,28 +113,8 @@ static void ws_message(hub_t *hub, ingest_pss *p)
         return;
     }
     hub->m.ingest_requests++;
-    job->owner_kind = HUB_OWNER_WS_INGEST;
-    job->owner_id = p->conn_id;
     p->inflight++;
-    store_submit(hub->store, job);
-}
-
-void ingest_ws_deliver(hub_t *hub, store_job *job)
-{
-    ingest_pss *p = hub_conn_lookup(job->owner_id);
-    if (!p) return;
-    p->inflight--;
-    if (job->rc < 0) {
-        ws_queue(p, json_pack("{s:s}", "error", job->err));
-    } else {
-        json_t *msgs = ingest_ws_messages(hub, job);
-        size_t i;
-        json_t *m;
-        json_array_foreach(msgs, i, m) ws_queue(p, json_incref(m));
-        json_decref(msgs);
-    }
-    if (ingest_stopping && !p->inflight && !p->closing)
-        ws_close(p, LWS_CLOSE_STATUS_GOINGAWAY, "hub is stopping");
+    ingest_submit(hub, job, answered, p->conn_id);
 }
 
 int ingest_ws_shutdown(void)

@@ -13,8 +13,6 @@
 int ingest_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len);
 size_t ingest_ws_pss_size(void);
-/* A batch came back handled: answer its connection, if still open. */
-void ingest_ws_deliver(hub_t *hub, store_job *job);
 /* SIGTERM: close every /ingest connection with 1001 once its batches are answered. Returns the
  * number still open. */
 int ingest_ws_shutdown(void);

@@ -99,7 +99,6 @@ struct live {
     int nclients;
     uint64_t rev;
     int64_t unpublished_ack_us;
-    lws_sorted_usec_list_t sul_tick;
     lws_sorted_usec_list_t sul_defer; /* the earliest deferred doc's publish time */
     lws_sorted_usec_list_t sul_due;   /* max_hz subscriptions waiting for their next slot */
     bool due_armed;
@@ -786,12 +785,9 @@ static void defer_cb(lws_sorted_usec_list_t *sul)
     publish_due(L, false);
 }
 
-static void tick_cb(lws_sorted_usec_list_t *sul)
+void live_tick(live_t *L)
 {
-    live_t *L = lws_container_of(sul, live_t, sul_tick);
     hub_t *hub = L->hub;
-    state_advance(hub->state, hub_now(hub));
-    if (hub->alerts) alerts_tick(hub->alerts);
     publish_due(L, false);
     int64_t ms = cwt_mono_ms(), t = now_us();
     for (live_client *c = L->clients, *next; c; c = next) {
@@ -823,14 +819,11 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
                 break;
             }
     }
-    lws_sul_schedule(hub->lws, 0, &L->sul_tick, tick_cb, (lws_usec_t)hub->cfg->tick_ms * 1000);
 }
 
 void live_start(live_t *L)
 {
     L->started = true;
-    lws_sul_schedule(L->hub->lws, 0, &L->sul_tick, tick_cb,
-                     (lws_usec_t)L->hub->cfg->tick_ms * 1000);
 }
 
 void live_changed(live_t *L)
@@ -948,7 +941,6 @@ void live_destroy(live_t *L)
     if (!L) return;
     /* after lws_context_destroy (hub->lws NULL) the sul's list is gone with the context */
     if (L->started && L->hub->lws) {
-        lws_sul_cancel(&L->sul_tick);
         lws_sul_cancel(&L->sul_defer);
         lws_sul_cancel(&L->sul_due);
     }

@@ -42,8 +42,11 @@ size_t live_pss_size(void);
 void live_changed(live_t *L);
 /* Events were acknowledged at mono_us (for the fan-out latency metric). */
 void live_note_ack(live_t *L, int64_t mono_us);
-/* Start the periodic tick (business time, pacing, stuck clients). */
+/* The lws context exists: the pacing timers may be armed from now on. */
 void live_start(live_t *L);
+/* Every tick (hub_loop.c's timer): publish what is due, close clients that never
+ * authenticated or accepted nothing for 30 s, wake max_hz clients whose slot came. */
+void live_tick(live_t *L);
 /* SIGTERM: close every client with 1001. */
 void live_shutdown(live_t *L);
 /* The config was reloaded (hall indexes may have moved): drop all docs; clients get fresh

@@ -15,6 +15,7 @@
 #include "alerts.h"
 #include "auth.h"
 #include "http.h"
+#include "hub_loop.h"
 #include "ingest_ws.h"
 #include "hub.h"
 #include "ingest.h"
@@ -313,6 +314,7 @@ int main(int argc, char **argv)
         {"http", http_callback, http_pss_size(), 0, 0, NULL, 0},
         {"citywall-live.v1", live_callback, live_pss_size(), 65536, 0, NULL, 0},
         {"citywall-ingest.v1", ingest_ws_callback, ingest_ws_pss_size(), 65536, 0, NULL, 0},
+        {"citywall-hub-loop", hub_loop_callback, 0, 0, 0, NULL, 0}, /* wakeups only */
         {NULL, NULL, 0, 0, 0, NULL, 0}};
     lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
     struct lws_context_creation_info info;
@@ -346,8 +348,8 @@ int main(int argc, char **argv)
     pthread_t sigt;
     pthread_create(&sigt, NULL, signal_thread, &hub);
     pthread_detach(sigt);
-    hub_start_housekeeping(&hub);
     live_start(hub.live);
+    hub_loop_start(&hub);
     hub.ready = true;
     hub.ready_ms = cwt_mono_ms() - t0;
     malloc_trim(0); /* give back what decoding the snapshot and the replay used */
@@ -376,21 +378,14 @@ int main(int argc, char **argv)
     }
     alerts_stop(hub.alerts); /* the webhook sender wakes through hub.lws: stop it first */
     hub_save_snapshot(&hub);
-    /* wait for the last snapshot to commit */
+    /* wait for the last snapshot to commit; batches still in flight are applied (nobody is
+     * left to answer) */
     while (store_inflight(hub.store) > 0) {
-        for (store_job *j = store_take_done(hub.store), *n; j; j = n) {
-            n = j->next;
-            if (j->kind == STORE_JOB_EVENTS) {
-                ingest_apply(&hub, j);
-                ingest_job_free(j);
-            } else {
-                if (j->owner_kind == HUB_OWNER_LOGIN) free(j->ctx); /* nobody to answer now */
-                store_job_free(j);
-            }
-        }
+        hub_loop_take_completions(&hub);
         struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
     }
+    hub_loop_take_completions(&hub);
     lws_context_destroy(hub.lws);
     hub.lws = NULL;
     alerts_destroy(hub.alerts); /* its last writes go in before the store closes */

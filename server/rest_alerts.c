@@ -448,7 +448,7 @@ int rest_case_move(http_req *rq, http_resp *rs, const char *review)
                    job->nitems && job->items[0].reason ? job->items[0].reason : "rejected");
         ingest_job_free(job);
     } else {
-        hub_store_fire(rq->hub, job);
+        ingest_submit(rq->hub, job, NULL, 0);
         char detail[800];
         snprintf(detail, sizeof detail, "%s/%s -> %s%s%s", rq->hub->cfg->halls[hall].id, review,
                  state, note ? ": " : "", note ? json_string_value(note) : "");

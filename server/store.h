@@ -67,7 +67,10 @@ typedef struct store_arg {
     size_t blob_len;
 } store_arg;
 
-typedef struct store_job {
+typedef struct store_job store_job;
+typedef void (*store_done_fn)(store_job *job);
+
+struct store_job {
     int kind; /* enum store_job_kind */
     /* STORE_JOB_EVENTS */
     store_item *items;
@@ -77,16 +80,18 @@ typedef struct store_job {
     char *sql; /* owned */
     store_arg args[STORE_SQL_MAX_ARGS];
     int nargs;
-    /* routing back to the submitter */
-    int owner_kind;     /* who gets the completion (see server/ingest.c) */
-    uint64_t owner_id;  /* e.g. connection id */
-    void *ctx;          /* submitter's data, untouched by the store */
+    /* back to the submitter, on the thread that takes the job back (the service thread):
+     * done(job) is called once the transaction has committed or failed, and owns the job
+     * from then on; NULL: the job is freed there (a failure logged) */
+    store_done_fn done;
+    void *done_ud; /* the submitter's, untouched by the store */
+    void *ctx;     /* submitter's data, untouched by the store */
     /* out */
     int rc;             /* 0, or < 0 when the transaction failed */
     char err[160];
     int64_t commit_us;  /* time from the transaction start to its commit */
     struct store_job *next;
-} store_job;
+};
 
 typedef void (*store_wake_fn)(void *ud);
 
