@@ -171,7 +171,8 @@ def script(hub):
       T3 called 08:32 (W 1020 s), no-show 08:34
       reviews 5 (08:32:30), 4 (08:41), 2 (08:42, real name: a 差评, R10 fires P2)
     At 19:00 the city (= LH-03) shows:
-      今日取号 4, 当前等候 1 (T4), 平均等候 (600 + 780 + 1020) / 3 = 800 s = 13.3 分,
+      今日取号 4, 当前等候 1 (T4), 平均等候 (600 + 780 + 1020) / 3 = 800 s = 13分20秒
+      (the one duration rule, docs/decisions.md),
       超时等候 1 (T4 has waited 10 h 40 min, over any SLA), 开放窗口 2, 今日办结 2,
       好评率 2/3 = 66.7 %, 今日差评 1."""
     info = hub.hall("LH-03")
@@ -206,7 +207,7 @@ def script(hub):
     hub.ingest(E)
 
 
-EXPECTED_KPI = {"今日取号": "4", "当前等候": "1", "平均等候": "13.3", "超时等候": "1",
+EXPECTED_KPI = {"今日取号": "4", "当前等候": "1", "平均等候": "13分20秒", "超时等候": "1",
                 "开放窗口": "2", "今日办结": "2", "好评率": "66.7", "今日差评": "1"}
 
 
@@ -249,8 +250,8 @@ class TestWall1080p(unittest.TestCase):
         self.assertEqual(kpi_values(self.dump), EXPECTED_KPI,
                          json.dumps(texts(self.dump, "kpi"), ensure_ascii=False)[:3000])
         units = [t["text"] for t in texts(self.dump, "kpi")]
-        self.assertIn("分", units)  # 13.3 分
         self.assertIn("%", units)   # 66.7 %
+        self.assertNotIn("分", units)  # a duration carries its units in its text: 13分20秒
 
     def test_not_stale(self):
         self.assertNotIn("STALE", [t["text"] for t in texts(self.dump)])
