@@ -293,6 +293,21 @@ test('智能分流 at lunch: halls say when they open', async () => {
   }
 });
 
+// Every user-facing string has both forms (issue 12 item 6): the zh and en tables of i18n.js hold
+// the same keys, and no English-only value hides in the zh table's scope/alert words.
+test('i18n: the Chinese and English tables hold the same keys', async () => {
+  const src = fs.readFileSync(path.join(SOURCE_DIR, 'assets/web/js/i18n.js'), 'utf8');
+  const block = (a, b) => src.slice(src.indexOf(a), src.indexOf(b));
+  const keys = (s) => new Set([...s.matchAll(/^  '([^']+)':/gm)].map((m) => m[1]));
+  const zh = keys(block('const zh', 'const en')), en = keys(block('const en', 'const dicts'));
+  assert(zh.size > 200, `zh keys ${zh.size}`);
+  assertEq([...zh].filter((k) => !en.has(k)), [], 'keys only in Chinese');
+  assertEq([...en].filter((k) => !zh.has(k)), [], 'keys only in English');
+  for (const k of ['scope.window', 'scope.staff', 'scope.review', 'scope.category', 'win.for', 'rec.opens', 'login.newday']) {
+    assert(zh.has(k), `zh ${k}`);
+  }
+});
+
 // Durations: the dashboard's dur() against the same table as the wall's C (tests/unit/test_cwfmt.c).
 test('durations: fmt.js dur() matches tests/fixtures/durations.json (zh and en)', async () => {
   const table = JSON.parse(fs.readFileSync(path.join(SOURCE_DIR, 'tests/fixtures/durations.json'), 'utf8')).vectors;
