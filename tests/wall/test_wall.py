@@ -298,6 +298,13 @@ class TestWall1080p(unittest.TestCase):
         ky = (b["y"] - c["y"]) / (28.97 - 28.84)
         self.assertGreater(kx, 0)
         self.assertAlmostEqual(kx / ky, 0.8759, delta=0.02)
+        # the mainland's shape on the wall (issue 12 item 4; the dashboard's is checked in
+        # tests/web/test_firstrun.mjs): its GeoJSON extent is 0.87793 deg of longitude by
+        # 0.40235 deg of latitude, so on screen it is 0.87793 kx / (0.40235 ky) wide per high;
+        # on the ground 0.87793 cos(28.865 deg) / 0.40235 = 1.911
+        shown = 0.87793 * kx / (0.40235 * ky)
+        cwtest.log("wall: mainland %.3f wide per high (kx/ky %.4f); real 1.911" % (shown, kx / ky))
+        self.assertAlmostEqual(shown / 1.911, 1, delta=0.025)
 
     def test_background(self):
         img = read_png(self.png)
