@@ -29,6 +29,7 @@ char *cwfmt_duration(double seconds, cwfmt_lang lang, char *out, size_t n)
         snprintf(out, n, "—");
         return out;
     }
+    if (seconds > 1e15) seconds = 1e15; /* ~31 million years: keeps the cast defined */
     long long s = seconds <= 0 ? 0 : (long long)floor(seconds + 0.5);
     bool en = lang == CWFMT_EN;
     long long a, b;

@@ -506,7 +506,7 @@ static void watch_tick(lws_sorted_usec_list_t *sul)
 static void clock_tick(lws_sorted_usec_list_t *sul)
 {
     hubclient *hc = lws_container_of(sul, hubclient, sul_clock);
-    if (hc->open) start_job(hc, JOB_CLOCK);
+    if (hc->open && !hc->hello_clock) start_job(hc, JOB_CLOCK); /* only for a hub without it */
     /* a second sample soon after the first gives the speed; then once a minute */
     pthread_mutex_lock(&hc->lock);
     bool have_speed = hc->have_sample && hc->pub.clock_valid &&

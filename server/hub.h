@@ -77,7 +77,7 @@ typedef struct hub {
     struct lws_context *lws;
     struct lws_vhost *vhost;
     char epoch[32];
-    char store_id[24]; /* meta.store_id: random per store file (a new file = a new demo day) */
+    char store_id[24];     /* meta.store_id: random per store file (a new file = a new demo day) */
     char origin_self[192]; /* "http://HOST:PORT" */
     bool ready;            /* state rebuilt and store writable */
     bool stopping;

@@ -51,8 +51,11 @@ static void test_truncates_safely(void **state)
     (void)state;
     char out[6];
     cwfmt_duration(12573, CWFMT_ZH, out, sizeof out); /* "3小时29分" does not fit */
-    assert_string_equal(out, "3小"); /* cut at a character, never inside one */
+    assert_string_equal(out, "3小");                  /* cut at a character, never inside one */
     assert_string_equal(cwfmt_duration(7, CWFMT_EN, out, sizeof out), "7 s");
+    char big[64];
+    /* absurd inputs stay defined: 1e300 s is clamped to 1e15 s = 11574074074 days */
+    assert_string_equal(cwfmt_duration(1e300, CWFMT_EN, big, sizeof big), "11574074074 d 1 h");
 }
 
 int main(void)

@@ -171,7 +171,8 @@ def script(hub):
       T3 called 08:32 (W 1020 s), no-show 08:34
       reviews 5 (08:32:30), 4 (08:41), 2 (08:42, real name: a 差评, R10 fires P2)
     At 19:00 the city (= LH-03) shows:
-      今日取号 4, 当前等候 1 (T4), 平均等候 (600 + 780 + 1020) / 3 = 800 s = 13分20秒 (the duration rule, docs/decisions.md),
+      今日取号 4, 当前等候 1 (T4), 平均等候 (600 + 780 + 1020) / 3 = 800 s = 13分20秒
+      (the one duration rule, docs/decisions.md),
       超时等候 1 (T4 has waited 10 h 40 min, over any SLA), 开放窗口 2, 今日办结 2,
       好评率 2/3 = 66.7 %, 今日差评 1."""
     info = hub.hall("LH-03")
@@ -249,7 +250,8 @@ class TestWall1080p(unittest.TestCase):
         self.assertEqual(kpi_values(self.dump), EXPECTED_KPI,
                          json.dumps(texts(self.dump, "kpi"), ensure_ascii=False)[:3000])
         units = [t["text"] for t in texts(self.dump, "kpi")]
-        self.assertIn("%", units)   # 66.7 % (a duration carries its units in its value)
+        self.assertIn("%", units)   # 66.7 %
+        self.assertNotIn("分", units)  # a duration carries its units in its text: 13分20秒
 
     def test_not_stale(self):
         self.assertNotIn("断开", [t["text"] for t in texts(self.dump)])
@@ -296,6 +298,13 @@ class TestWall1080p(unittest.TestCase):
         ky = (b["y"] - c["y"]) / (28.97 - 28.84)
         self.assertGreater(kx, 0)
         self.assertAlmostEqual(kx / ky, 0.8759, delta=0.02)
+        # the mainland's shape on the wall (issue 12 item 4; the dashboard's is checked in
+        # tests/web/test_firstrun.mjs): its GeoJSON extent is 0.87793 deg of longitude by
+        # 0.40235 deg of latitude, so on screen it is 0.87793 kx / (0.40235 ky) wide per high;
+        # on the ground 0.87793 cos(28.865 deg) / 0.40235 = 1.911
+        shown = 0.87793 * kx / (0.40235 * ky)
+        cwtest.log("wall: mainland %.3f wide per high (kx/ky %.4f); real 1.911" % (shown, kx / ky))
+        self.assertAlmostEqual(shown / 1.911, 1, delta=0.025)
 
     def test_background(self):
         img = read_png(self.png)

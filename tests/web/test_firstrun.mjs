@@ -240,6 +240,74 @@ test('KPI change flash: a glow, not a selection-like background', async () => {
   }
 });
 
+// Durations on the page (issue 12 item 5): a window card says what its time measures, with units
+// ("已持续 2分"), never "12:15"; the queue table and KPI strip use the same rule.
+test('window cards and queue tables show durations with units, not clock times', async () => {
+  const b = await browser();
+  try {
+    const { page } = b;
+    await loggedIn(b, hub60);
+    const now = Date.parse(START) + (Date.now() - tReady) * SPEED;
+    const at = (minAgo) => new Date(now - minAgo * 60000 + 8 * 3600e3).toISOString().slice(0, 19) + '.000+08:00';
+    await hub60.ingest([
+      ev('LH-03', 3, 'window.opened', at(20), { window: 'A02', staff: 'W2032' }, 'fr'),
+      ev('LH-03', 4, 'ticket.issued', at(19), { ticket: 'A101', biz: 'A', channel: 'kiosk', priority: 'normal' }, 'fr'),
+      ev('LH-03', 5, 'ticket.issued', at(18), { ticket: 'A102', biz: 'A', channel: 'kiosk', priority: 'normal' }, 'fr'),
+      ev('LH-03', 6, 'ticket.called', at(12), { ticket: 'A101', window: 'A02', staff: 'W2032' }, 'fr'),
+    ]);
+    await page.goto(hub60.base + '/#/hall/LH-03');
+    await page.waitForSelector('.v-hall [data-window="A02"].w-serving', { timeout: 10000 });
+    const card = await text(page, '.v-hall [data-window="A02"] .win-f span');
+    log(`window A02: "${card}"`);
+    assert(/^已持续 \d+(分(\d+秒)?|小时(\d+分)?)$/.test(card), `window card duration "${card}"`);
+    const cells = await page.$$eval('.v-hall .queues tbody td.num', (tds) => tds.map((td) => td.textContent.trim()));
+    assert(!cells.some((c) => /\d+:\d\d/.test(c)), `no clock-like durations in the queue table: ${cells}`);
+    assert(cells.some((c) => /\d+分/.test(c)), `a duration in minutes in the queue table: ${cells}`);
+    await page.waitForTimeout(500);
+    await screenshot(page, 'dashboard-hall.png');
+  } finally {
+    await b.close();
+  }
+});
+
+// 智能分流 at lunch (issue 12 item 7): every hall is closed 12:00-13:30, so each one says when it
+// opens ("13:30 开门") instead of a faded 休息 on top of the list.
+test('智能分流 at lunch: halls say when they open', async () => {
+  const hub = new Hub({ clock: '2026-11-23T12:10:00+08:00@1' });
+  await hub.start();
+  const b = await browser();
+  try {
+    const { page } = b;
+    await loggedIn(b, hub, 'city');
+    await page.goto(hub.base + '/#/recommend');
+    await page.waitForSelector('.recs .rec', { timeout: 10000 });
+    const opens = await page.$$eval('.recs .rec .rec-opens', (els) => els.map((e) => e.textContent));
+    const n = await page.$$eval('.recs .rec', (els) => els.length);
+    assert(n > 1 && opens.length === n, `every listed hall closed with when it opens (${opens.length}/${n})`);
+    assert(opens.every((o) => o === '13:30 开门'), `opens: ${opens}`);
+    await page.waitForTimeout(800);
+    await screenshot(page, 'dashboard-recommend-lunch.png');
+  } finally {
+    await b.close();
+    await hub.close();
+  }
+});
+
+// Every user-facing string has both forms (issue 12 item 6): the zh and en tables of i18n.js hold
+// the same keys, and no English-only value hides in the zh table's scope/alert words.
+test('i18n: the Chinese and English tables hold the same keys', async () => {
+  const src = fs.readFileSync(path.join(SOURCE_DIR, 'assets/web/js/i18n.js'), 'utf8');
+  const block = (a, b) => src.slice(src.indexOf(a), src.indexOf(b));
+  const keys = (s) => new Set([...s.matchAll(/^  '([^']+)':/gm)].map((m) => m[1]));
+  const zh = keys(block('const zh', 'const en')), en = keys(block('const en', 'const dicts'));
+  assert(zh.size > 200, `zh keys ${zh.size}`);
+  assertEq([...zh].filter((k) => !en.has(k)), [], 'keys only in Chinese');
+  assertEq([...en].filter((k) => !zh.has(k)), [], 'keys only in English');
+  for (const k of ['scope.window', 'scope.staff', 'scope.review', 'scope.category', 'win.for', 'rec.opens', 'login.newday']) {
+    assert(zh.has(k), `zh ${k}`);
+  }
+});
+
 // Durations: the dashboard's dur() against the same table as the wall's C (tests/unit/test_cwfmt.c).
 test('durations: fmt.js dur() matches tests/fixtures/durations.json (zh and en)', async () => {
   const table = JSON.parse(fs.readFileSync(path.join(SOURCE_DIR, 'tests/fixtures/durations.json'), 'utf8')).vectors;
