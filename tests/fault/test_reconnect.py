@@ -27,8 +27,8 @@ sim's queue stored). Each must be within LIVE_S = 5 s of reachable. The measured
 $CW_FAULT_RESULTS and TESTING.md.
 
 Every client must also have *seen* the fault (a wall: a stale line; the browser: a state other
-than live), so a fault that went unnoticed cannot pass as a fast recovery. In the stall and the
-blackhole a wall must also have given up on at least one attempt during the outage (its
+than live), so a fault that went unnoticed cannot pass as a fast recovery. In the stall (two)
+and in the proxy faults (one) a wall must also have given up on attempts during the outage (its
 "failures" count grows): that is the path that never recovered before the fix.
 """
 
