@@ -72,7 +72,8 @@ struct hubclient {
     bool hello;
     int64_t attempt_mono, kill_mono, last_ping_mono, ping_out_mono;
     char kill_why[160];
-    bool auth_logged;
+    bool auth_logged; /* the refused token was said on stderr */
+    bool down_logged; /* the lost (or unreachable) hub was said on stderr */
     topic topics[MAX_TOPICS];
     int ntopics;
     char *out[MAX_OUT];
@@ -447,8 +448,6 @@ static void connection_lost(hubclient *hc, const char *why)
     clear_out(hc);
     for (int i = 0; i < hc->ntopics; i++)
         hc->topics[i].subscribed = false;
-    if (was_live && !atomic_load(&hc->stop))
-        fprintf(stderr, "citywall-wall: lost the hub: %s; reconnecting\n", msg);
     set_status(hc, false, msg);
     pthread_mutex_lock(&hc->lock);
     if (was_live)
@@ -457,6 +456,13 @@ static void connection_lost(hubclient *hc, const char *why)
         hc->pub.failures++;
     bool auth = hc->pub.auth_failed;
     pthread_mutex_unlock(&hc->lock);
+    /* once per outage on stderr (a refused token is said by on_error_msg) */
+    if (!hc->down_logged && !auth && !atomic_load(&hc->stop)) {
+        fprintf(stderr, "citywall-wall: %s: %s; %s\n",
+                was_live ? "lost the hub" : "cannot reach the hub", msg,
+                was_live ? "reconnecting" : "retrying");
+        hc->down_logged = true;
+    }
     if (auth && hc->backoff_ms < HUBCLIENT_AUTH_RETRY_MS) hc->backoff_ms = HUBCLIENT_AUTH_RETRY_MS;
     schedule_connect(hc);
 }
@@ -550,6 +556,7 @@ static void went_live(hubclient *hc)
 {
     if (hc->live) return;
     hc->live = true;
+    hc->down_logged = false;
     hc->backoff_ms = HUBCLIENT_BACKOFF_MS;
     int64_t now = cwt_mono_ms();
     hc->last_ping_mono = now;
@@ -557,7 +564,7 @@ static void went_live(hubclient *hc)
     pthread_mutex_lock(&hc->lock);
     hc->pub.known_ms = cwt_real_ms();
     int64_t down = hc->pub.down_since_ms;
-    bool again = hc->pub.reconnects > 0 || hc->pub.failures > 0;
+    bool again = hc->pub.reconnects > 0 || hc->pub.failures > 0; /* said it was down */
     pthread_mutex_unlock(&hc->lock);
     if (again)
         fprintf(stderr,
