@@ -128,10 +128,6 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-int64_t state_sla_ms(const cfg_biz *b)
-{
-    return (int64_t)(b->sla_s > 0 ? b->sla_s : STATE_DEFAULT_SLA_S) * 1000;
-}
 
 void state_bump(state_t *st, int h)
 {
@@ -804,14 +800,6 @@ int state_case_add(state_hs *hs, state_case *c)
     return 0;
 }
 
-bool state_case_overdue(const state_case *c, int64_t now_ms)
-{
-    if (c->state == EV_CASE_CLOSED || c->state == EV_CASE_APPEAL_UPHELD)
-        return false;
-    if (c->contact_deadline_ms >= 0 && !c->contacted && now_ms > c->contact_deadline_ms)
-        return true;
-    return now_ms > c->rectify_deadline_ms;
-}
 
 static void count_review(state_hs *hs, int level, int sign)
 {
@@ -996,7 +984,7 @@ static bool tick_hall(state_t *st, int h)
         hs->overdue = od;
         changed = true;
     }
-    bool closed = strcmp(state_hall_status(st, h), "closed") == 0;
+    bool closed = !state_hall_open(st, h);
     if (closed != hs->was_closed) {
         hs->was_closed = closed;
         changed = true;
@@ -1055,16 +1043,6 @@ void state_add_closure(state_t *st, int hall, int64_t from_ms, int64_t to_ms, co
     state_bump(st, hall);
 }
 
-bool state_hall_closed(const state_t *st, int hall, int64_t at_ms)
-{
-    if (hall < 0 || hall >= st->nhalls)
-        return false;
-    const state_hs *hs = &st->halls[hall];
-    for (int i = 0; i < hs->nclosures; i++)
-        if (hs->closures[i].from_ms <= at_ms && at_ms < hs->closures[i].to_ms)
-            return true;
-    return false;
-}
 
 uint64_t state_city_version(const state_t *st)
 {
@@ -1082,4 +1060,20 @@ void state_get_stats(const state_t *st, state_stats *out)
     out->tickets = 0;
     for (int h = 0; h < st->nhalls; h++)
         out->tickets += (int)st->halls[h].tickets.n;
+}
+
+int state_reset_halls(state_t *st)
+{
+    for (int h = 0; h < st->nhalls; h++)
+        state_hall_free(&st->halls[h]);
+    free(st->halls);
+    st->nhalls = 0;
+    st->halls = calloc(st->cfg->nhalls > 0 ? st->cfg->nhalls : 1, sizeof *st->halls);
+    if (!st->halls)
+        return -1;
+    st->nhalls = st->cfg->nhalls;
+    for (int h = 0; h < st->nhalls; h++)
+        if (state_hall_init(st, h) < 0)
+            return -1;
+    return 0;
 }

@@ -994,3 +994,22 @@ int state_reload_bin(state_t *st, const unsigned char *buf, size_t len)
 {
     return load_image(st, buf, len, false);
 }
+
+/* A new config: save, swap, reload leniently, dropping what no longer exists (tickets of a
+ * removed biz, a removed window's figures, ...). */
+int state_reconfigure(state_t *st, const cfg_t *cfg)
+{
+    unsigned char *img = NULL;
+    size_t len = 0;
+    int rc = state_save_bin(st, &img, &len);
+    st->cfg = cfg;
+    if (rc == 0) {
+        state_reload_bin(st, img, len);
+    } else {
+        state_reset_halls(st);
+        for (int h = 0; h < st->nhalls; h++)
+            state_bump(st, h);
+    }
+    free(img);
+    return 0;
+}

@@ -43,12 +43,7 @@ const char *state_hall_status(const state_t *st, int h)
     int as = st->halls[h].alert_status;
     if (as > STATE_ALERT_NONE && as <= STATE_ALERT_OFFLINE)
         return alert_names[as];
-    if (state_hall_closed(st, h, st->now_ms))
-        return "closed";
-    cwt_local l;
-    cwt_to_local(st->now_ms, &l);
-    cfg_span sp = cfg_hall_hours(st->cfg, &st->cfg->halls[h], l.date, l.weekday);
-    if (sp.from_min >= sp.to_min || l.minute < sp.from_min || l.minute >= sp.to_min)
+    if (!state_hall_open(st, h))
         return "closed";
     return "ok";
 }

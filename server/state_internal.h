@@ -167,7 +167,6 @@ struct state {
 int state_hall_init(state_t *st, int h);
 void state_hall_free(state_hs *hs);
 void state_bump(state_t *st, int h);
-int64_t state_sla_ms(const cfg_biz *b);
 /* Close of business of the n-th working day after the local day of at_ms (n = 0: that day). */
 int64_t state_deadline(const state_t *st, int h, int64_t at_ms, int n);
 /* Set day / day bounds from an instant. */
@@ -176,7 +175,6 @@ state_ticket *state_ticket_new(state_hs *hs, const char *id);
 /* Put t into state s (updating waiting[], counts). t must be in no state (fresh or left). */
 int state_ticket_enter(state_hs *hs, state_ticket *t, int s);
 void state_ticket_leave(state_hs *hs, state_ticket *t);
-bool state_case_overdue(const state_case *c, int64_t now_ms);
 int state_case_add(state_hs *hs, state_case *c);
 int state_review_push(state_hs *hs, const state_review *r); /* takes the strings */
 void state_review_clear(state_review *r);
@@ -215,14 +213,21 @@ int state_hall_overdue(const state_t *st, int h);
 int64_t state_round_div(int64_t num_ms, int64_t den); /* round(num / den / 1000) */
 double state_round4(double x);
 
-/* --- state_save.c, state_bin.c --- */
 /* Replace the halls with empty ones for st->cfg. 0 or -1. */
 int state_reset_halls(state_t *st);
+
+/* --- state_hours.c (calls no other state file) --- */
+int64_t state_sla_ms(const cfg_biz *b);
+bool state_case_overdue(const state_case *c, int64_t now_ms);
+/* Hall h is in its opening hours at st->now_ms and not marked closed. */
+bool state_hall_open(const state_t *st, int h);
+
+/* --- state_bin.c --- */
 /* state_load_bin, lenient: what the config no longer has is dropped instead of refused. */
 int state_reload_bin(state_t *st, const unsigned char *buf, size_t len);
 
 /* --- state_doc.c --- */
-/* "closed" or "ok" for hall h at now. */
+/* The hall's status word for the live view: "offline", "alert", "warn", "closed" or "ok". */
 const char *state_hall_status(const state_t *st, int h);
 
 /* Staffed windows (open or serving) of hall h that serve biz b (state_kpi.c). */

@@ -2,9 +2,7 @@
  *
  * The saved document names halls, biz types, windows and cameras by id, so it survives a
  * config whose arrays are ordered differently. state_load() is strict (every id must exist
- * in the config). state_reconfigure() goes through the binary image of state_bin.c instead:
- * it saves, swaps the config and loads leniently, dropping what no longer exists (tickets of
- * a removed biz, a removed window's figures, ...).
+ * in the config). (state_reconfigure() in state_bin.c goes through the binary image instead.)
  *
  * Format (version 2): {"format":2,"day","now","ver","last_sec","last_min","stats":{...},
  * "halls":{"<id>":{"ver","last_event","n":{counters},"tickets":[[...]],"biz":{"<id>":{...,
@@ -497,21 +495,6 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
     return 0;
 }
 
-int state_reset_halls(state_t *st)
-{
-    for (int h = 0; h < st->nhalls; h++)
-        state_hall_free(&st->halls[h]);
-    free(st->halls);
-    st->nhalls = 0;
-    st->halls = calloc(st->cfg->nhalls > 0 ? st->cfg->nhalls : 1, sizeof *st->halls);
-    if (!st->halls)
-        return -1;
-    st->nhalls = st->cfg->nhalls;
-    for (int h = 0; h < st->nhalls; h++)
-        if (state_hall_init(st, h) < 0)
-            return -1;
-    return 0;
-}
 
 static int load(state_t *st, json_t *saved, bool strict)
 {
@@ -560,19 +543,3 @@ int state_load(state_t *st, json_t *saved)
     return load(st, saved, true);
 }
 
-int state_reconfigure(state_t *st, const cfg_t *cfg)
-{
-    unsigned char *img = NULL;
-    size_t len = 0;
-    int rc = state_save_bin(st, &img, &len);
-    st->cfg = cfg;
-    if (rc == 0) {
-        state_reload_bin(st, img, len);
-    } else {
-        state_reset_halls(st);
-        for (int h = 0; h < st->nhalls; h++)
-            state_bump(st, h);
-    }
-    free(img);
-    return 0;
-}
