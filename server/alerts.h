@@ -130,4 +130,7 @@ typedef struct alerts_stats {
 } alerts_stats;
 void alerts_get_stats(alerts_t *a, alerts_stats *out);
 
+/* Alerting's tables in the store (alerts_schema.c), for store_open. */
+extern const char alerts_schema[];
+
 #endif

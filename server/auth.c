@@ -15,6 +15,13 @@ typedef struct session {
     int64_t created_ms, seen_ms, persisted_seen_ms;
 } session;
 
+const char auth_schema[] =
+    "CREATE TABLE IF NOT EXISTS sessions(id_hash TEXT PRIMARY KEY, user TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS login_failures(user TEXT NOT NULL, peer TEXT NOT NULL,"
+    " count INTEGER NOT NULL, locked_until_ms INTEGER NOT NULL, PRIMARY KEY(user, peer))"
+    " WITHOUT ROWID;";
+
 typedef struct login_req {
     uint64_t conn_id;
     auth_answer_fn answer;

@@ -63,6 +63,9 @@ struct auth_login_result {
     struct auth_login_result *next;
 };
 
+/* auth's tables in the store: sessions (by the hash of their id), login failures. */
+extern const char auth_schema[];
+
 /* Start an asynchronous login (the Argon2id check runs on the login thread). answer(hub, r)
  * gets the result with conn_id on the service thread: a failure at once, a success once its
  * session is durable (else status 503). peer is the client address (for the lockout). Returns

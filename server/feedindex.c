@@ -1,6 +1,7 @@
 /* feedindex: in-memory exact dedupe index with transactional undo. See feedindex.h. */
 #include "feedindex.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -326,4 +327,25 @@ int64_t feedindex_missing(const feedindex *fi)
 int feedindex_count(const feedindex *fi)
 {
     return fi->nfeeds;
+}
+
+int feedindex_check(const feedindex *fi, char *err, size_t errlen)
+{
+    for (int i = 0; i < fi->nfeeds; i++) {
+        const fi_feed *f = fi->feeds[i];
+        int64_t prev_hi = 0;
+        for (int g = 0; g < f->ngaps; g++) {
+            int64_t lo = f->gaps[2 * g], hi = f->gaps[2 * g + 1];
+            if (lo < 1 || lo > hi || lo <= prev_hi || hi >= f->hwm) {
+                snprintf(err, errlen,
+                         "feed index invariant broken: feed %lld gap %d is [%lld, %lld] after "
+                         "%lld, below hwm %lld",
+                         (long long)f->id, g, (long long)lo, (long long)hi, (long long)prev_hi,
+                         (long long)f->hwm);
+                return -1;
+            }
+            prev_hi = hi + 1; /* adjacent gaps would be one gap */
+        }
+    }
+    return 0;
 }

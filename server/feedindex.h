@@ -11,6 +11,7 @@
 #define CW_FEEDINDEX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct feedindex feedindex;
@@ -43,5 +44,9 @@ int feedindex_feed(const feedindex *fi, int64_t id, int64_t *hwm, const int64_t 
 /* Missing seqs below the high-water marks, over all feeds; number of feeds. */
 int64_t feedindex_missing(const feedindex *fi);
 int feedindex_count(const feedindex *fi);
+
+/* Check the invariants above: per feed, gaps sorted, disjoint, not adjacent, each [lo, hi]
+ * with 1 <= lo <= hi < hwm. 0, or -1 with the broken one named in err. */
+int feedindex_check(const feedindex *fi, char *err, size_t errlen);
 
 #endif

@@ -8,6 +8,15 @@
 #include <string.h>
 
 
+const char hub_schema[] =
+    "CREATE TABLE IF NOT EXISTS rollups(hall TEXT NOT NULL, minute_ms INTEGER NOT NULL,"
+    " kpi TEXT NOT NULL, PRIMARY KEY(hall, minute_ms)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
+    " user TEXT, action TEXT NOT NULL, detail TEXT);"
+    "CREATE TABLE IF NOT EXISTS closures(id INTEGER PRIMARY KEY, hall TEXT NOT NULL,"
+    " from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL, reason TEXT, user TEXT,"
+    " created_ms INTEGER NOT NULL);";
+
 const double hub_hist_bounds[HUB_HIST_BUCKETS] = {0.5, 1,   2,   5,    10,   20,   50,
                                                   75,  100, 150, 250, 500, 1000, 5000};
 

@@ -96,6 +96,9 @@ typedef struct hub {
     _Atomic int sig_term, sig_hup;
 } hub_t;
 
+/* The hub's own tables in the store: per-minute roll-ups, the audit log, hall closures. */
+extern const char hub_schema[];
+
 /* Called from any thread: wake the service thread (lws_cancel_service). */
 void hub_wake(void *hub);
 /* Business now. */

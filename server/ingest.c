@@ -316,6 +316,13 @@ void ingest_apply(hub_t *hub, store_job *job)
         if (it->event_id > hub->last_applied_id) hub->last_applied_id = it->event_id;
         hub->applied_since_snapshot++;
     }
+#ifdef CW_CHECK_INVARIANTS
+    char why[300];
+    if (state_check(hub->state, why, sizeof(why)) < 0) {
+        fprintf(stderr, "citywall-hub: %s (after a batch of %d)\n", why, job->nitems);
+        abort();
+    }
+#endif
 }
 
 /* acked: per hall (or "hall/feed"), the highest seq of this request that is handled. */

@@ -264,7 +264,8 @@ int main(int argc, char **argv)
         free(dir);
     }
     char err[256];
-    hub.store = store_open(dbpath, err, sizeof(err));
+    static const char *const schemas[] = {hub_schema, auth_schema, alerts_schema, NULL};
+    hub.store = store_open(dbpath, schemas, err, sizeof(err));
     if (!hub.store) {
         fprintf(stderr, "citywall-hub: store: %s\n", err);
         return 1;

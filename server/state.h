@@ -161,4 +161,8 @@ int state_load(state_t *st, json_t *saved);
 int state_save_bin(state_t *st, unsigned char **buf, size_t *len);
 int state_load_bin(state_t *st, const unsigned char *buf, size_t len);
 
+/* Check the invariants of state_internal.h (O(tickets)). 0, or -1 with the first broken one
+ * named in err. */
+int state_check(const state_t *st, char *err, size_t errlen);
+
 #endif

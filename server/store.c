@@ -12,6 +12,7 @@
 #include "cwtime.h"
 #include "feedindex.h"
 
+/* The log's own tables; the modules that keep tables here pass their DDL to store_open. */
 static const char *SCHEMA =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS feeds(id INTEGER PRIMARY KEY, hall TEXT NOT NULL,"
@@ -27,36 +28,6 @@ static const char *SCHEMA =
     " body TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS snapshots(id INTEGER PRIMARY KEY CHECK(id = 1),"
     " event_id INTEGER NOT NULL, saved_ms INTEGER NOT NULL, body TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS rollups(hall TEXT NOT NULL, minute_ms INTEGER NOT NULL,"
-    " kpi TEXT NOT NULL, PRIMARY KEY(hall, minute_ms)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS sessions(id_hash TEXT PRIMARY KEY, user TEXT NOT NULL,"
-    " created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS login_failures(user TEXT NOT NULL, peer TEXT NOT NULL,"
-    " count INTEGER NOT NULL, locked_until_ms INTEGER NOT NULL, PRIMARY KEY(user, peer))"
-    " WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
-    " user TEXT, action TEXT NOT NULL, detail TEXT);"
-    "CREATE TABLE IF NOT EXISTS closures(id INTEGER PRIMARY KEY, hall TEXT NOT NULL,"
-    " from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL, reason TEXT, user TEXT,"
-    " created_ms INTEGER NOT NULL);"
-    /* alerting (server/alerts*.c, notify.c) */
-    "CREATE TABLE IF NOT EXISTS alerts(id TEXT PRIMARY KEY, rule TEXT NOT NULL, hall TEXT,"
-    " state TEXT NOT NULL, severity TEXT NOT NULL, body TEXT NOT NULL,"
-    " updated_ms INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS alert_history(id INTEGER PRIMARY KEY, alert TEXT NOT NULL,"
-    " at_ms INTEGER NOT NULL, real_ms INTEGER NOT NULL, kind TEXT NOT NULL, state TEXT,"
-    " severity TEXT, user TEXT, detail TEXT);"
-    "CREATE INDEX IF NOT EXISTS alert_history_alert ON alert_history(alert, id);"
-    "CREATE TABLE IF NOT EXISTS silences(id TEXT PRIMARY KEY, body TEXT NOT NULL,"
-    " created_ms INTEGER NOT NULL, expired_ms INTEGER) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, receiver TEXT NOT NULL,"
-    " created_ms INTEGER NOT NULL, payload TEXT NOT NULL, sent_ms INTEGER,"
-    " attempts INTEGER NOT NULL DEFAULT 0, dropped INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(receiver, id) WHERE sent_ms IS NULL;"
-    "CREATE TABLE IF NOT EXISTS alert_reviews(hall TEXT NOT NULL, review TEXT NOT NULL,"
-    " at_ms INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY(hall, review)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS alert_days(hall TEXT NOT NULL, day INTEGER NOT NULL,"
-    " body TEXT NOT NULL, PRIMARY KEY(hall, day)) WITHOUT ROWID;"
     /* the identity of this store file: a new file (a new demo day) gets a new one */
     "INSERT OR IGNORE INTO meta(key, value) VALUES('store_id', lower(hex(randomblob(8))));";
 
@@ -149,7 +120,7 @@ static int load_index(store_t *s, char *err, size_t errlen)
     return 0;
 }
 
-store_t *store_open(const char *path, char *err, size_t errlen)
+store_t *store_open(const char *path, const char *const *schemas, char *err, size_t errlen)
 {
     store_t *s = calloc(1, sizeof(*s));
     if (!s) return NULL;
@@ -160,6 +131,8 @@ store_t *store_open(const char *path, char *err, size_t errlen)
     s->wdb = open_db(path, true, err, errlen);
     if (!s->wdb) goto fail;
     if (exec(s->wdb, SCHEMA, err, errlen) < 0) goto fail;
+    for (int i = 0; schemas && schemas[i]; i++)
+        if (exec(s->wdb, schemas[i], err, errlen) < 0) goto fail;
     s->rdb = open_db(path, false, err, errlen);
     if (!s->rdb) goto fail;
     if (prepare(s->wdb, &s->ins_event,
@@ -401,6 +374,13 @@ static void run_transaction(store_t *s, store_job *jobs)
     int64_t us = (ts1.tv_sec - ts0.tv_sec) * 1000000LL + (ts1.tv_nsec - ts0.tv_nsec) / 1000;
     if (rc == SQLITE_OK) {
         feedindex_commit(s->idx);
+#ifdef CW_CHECK_INVARIANTS
+        char why[200];
+        if (feedindex_check(s->idx, why, sizeof(why)) < 0) {
+            fprintf(stderr, "citywall-hub: %s\n", why);
+            abort();
+        }
+#endif
         uint64_t ev = 0, dup = 0, conf = 0, quar = 0;
         for (store_job *j = jobs; j; j = j->next) {
             j->rc = 0;

@@ -95,9 +95,10 @@ struct store_job {
 
 typedef void (*store_wake_fn)(void *ud);
 
-/* Open (creating the schema if needed) and load the dedupe index. Returns NULL with a message
- * in err on failure. */
-store_t *store_open(const char *path, char *err, size_t errlen);
+/* Open (creating the log's tables if needed, then running each DDL of schemas: the modules
+ * that keep tables here, NULL-terminated, each idempotent) and load the dedupe index. The store
+ * knows no module. Returns NULL with a message in err on failure. */
+store_t *store_open(const char *path, const char *const *schemas, char *err, size_t errlen);
 /* Start the writer thread; wake(ud) is called from it after jobs are done. */
 int store_start(store_t *s, store_wake_fn wake, void *ud);
 /* Drain the queue, stop the writer thread, checkpoint and close. */

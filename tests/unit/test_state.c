@@ -145,10 +145,18 @@ static ev_event mk(ev_type type, int hall, int64_t at)
     return e;
 }
 
+/* Every event a scenario sends leaves the state's invariants intact (state_check.c). */
+static void assert_invariants(const state_t *st)
+{
+    char why[300] = "";
+    if (state_check(st, why, sizeof why) != 0) fail_msg("%s", why);
+}
+
 static void send(state_t *st, const ev_event *e)
 {
     state_apply(st, e, e->at_ms);
     nsent++;
+    assert_invariants(st);
 }
 
 static void issue(state_t *st, int hall, const char *ticket, int biz, const char *hms)
@@ -1150,6 +1158,34 @@ static void test_reconfigure(void **unused)
 }
 
 /* Unknown tickets first seen by a finish or a transfer, and bad transitions. */
+/* state_check finds what the invariants forbid: each tampering below is named. */
+static void test_check_finds_broken_invariants(void **unused)
+{
+    (void)unused;
+    build_cfg();
+    seqno = nsent = 0;
+    state_t *st = state_create(&cfg, T("08:00:00"));
+    issue(st, 0, "A001", A, "09:00:00");
+    issue(st, 0, "A002", A, "09:01:00");
+    char why[300];
+    assert_int_equal(state_check(st, why, sizeof why), 0);
+    state_hs *hs = &st->halls[0];
+    hs->biz[A].waiting--; /* invariant 2: the per-biz count */
+    assert_int_equal(state_check(st, why, sizeof why), -1);
+    assert_non_null(strstr(why, "waiting 1 counted, 2 held"));
+    hs->biz[A].waiting++;
+    hs->waiting[0]->widx = 1; /* invariant 2: the index in waiting[] */
+    assert_int_equal(state_check(st, why, sizeof why), -1);
+    assert_non_null(strstr(why, "but widx 1"));
+    hs->waiting[0]->widx = 0;
+    hs->ver = st->ver + 1; /* invariant 5 */
+    assert_int_equal(state_check(st, why, sizeof why), -1);
+    assert_non_null(strstr(why, "above the city's"));
+    hs->ver = st->ver;
+    assert_int_equal(state_check(st, why, sizeof why), 0);
+    state_destroy(st);
+}
+
 static void test_unknown_and_bad(void **unused)
 {
     (void)unused;
@@ -1199,6 +1235,7 @@ int main(void)
         cmocka_unit_test(test_versions),
         cmocka_unit_test(test_reconfigure),
         cmocka_unit_test(test_unknown_and_bad),
+        cmocka_unit_test(test_check_finds_broken_invariants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
