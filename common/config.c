@@ -19,6 +19,7 @@
 #include "cwtime.h"
 #include "event.h"
 #include "yamldiag.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -630,12 +631,12 @@ static void parse_root(cfgl *L, struct fy_node *root)
 
 static cfg_t *cfg_new(const char *path)
 {
-    cfg_t *c = calloc(1, sizeof *c);
+    cfg_t *c = cw_xcalloc(1, sizeof *c);
     if (!c) return NULL;
-    c->path = strdup(path);
-    c->listen = strdup("127.0.0.1:8080");
-    c->db_path = strdup("var/citywall.db");
-    c->city.timezone = strdup("Asia/Shanghai");
+    c->path = cw_xstrdup(path);
+    c->listen = cw_xstrdup("127.0.0.1:8080");
+    c->db_path = cw_xstrdup("var/citywall.db");
+    c->city.timezone = cw_xstrdup("Asia/Shanghai");
     if (!c->path || !c->listen || !c->db_path || !c->city.timezone) {
         cfg_free(c);
         return NULL;
@@ -686,7 +687,7 @@ cfg_t *cfg_load(const char *path, char **errors)
     *errors = NULL;
     if (sodium_init() < 0 || !(L.cfg = cfg_new(path))) goto oom;
     const char *slash = strrchr(path, '/');
-    L.dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+    L.dir = slash ? strndup(path, (size_t)(slash - path)) : cw_xstrdup(".");
     if (!L.dir) goto oom;
     FILE *fp = fopen(path, "r");
     struct stat st;

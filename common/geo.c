@@ -1,5 +1,6 @@
 /* geo: a city outline from GeoJSON, point-in-polygon and distance to it (see geo.h). */
 #include "geo.h"
+#include "xalloc.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -74,7 +75,7 @@ geo_outline *geo_load(const char *path, char *err, size_t errn)
         snprintf(err, errn, "cannot read GeoJSON '%s': %s (line %d)", path, je.text, je.line);
         return NULL;
     }
-    geo_outline *g = calloc(1, sizeof *g);
+    geo_outline *g = cw_xcalloc(1, sizeof *g);
     int rc = g ? 0 : -1;
     const char *type = json_string_value(json_object_get(doc, "type"));
     if (g && type && !strcmp(type, "FeatureCollection")) {

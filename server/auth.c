@@ -1,5 +1,6 @@
 /* auth: tokens, accounts, sessions and the login worker. See auth.h. */
 #include "auth.h"
+#include "xalloc.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -95,7 +96,7 @@ static void *login_main(void *arg);
 
 auth_t *auth_create(hub_t *hub)
 {
-    auth_t *a = calloc(1, sizeof(*a));
+    auth_t *a = cw_xcalloc(1, sizeof(*a));
     if (!a) return NULL;
     a->hub = hub;
     pthread_mutex_init(&a->lock, NULL);
@@ -385,7 +386,7 @@ int auth_login_start(auth_t *a, const char *user, const char *password, const ch
         a->hub->m.login_locked++;
         return -1;
     }
-    login_req *r = calloc(1, sizeof(*r));
+    login_req *r = cw_xcalloc(1, sizeof(*r));
     if (!r) {
         *status = 500;
         return -1;
@@ -399,7 +400,7 @@ int auth_login_start(auth_t *a, const char *user, const char *password, const ch
     if (r->password) memcpy(r->password, password, plen + 1);
     int acc = cfg_account_index(cfg, user);
     if (acc >= 0) {
-        r->pwhash = strdup(cfg->accounts[acc].pwhash);
+        r->pwhash = cw_xstrdup(cfg->accounts[acc].pwhash);
         snprintf(r->role, sizeof(r->role), "%s", cfg_role_name(cfg->accounts[acc].role));
     }
     pthread_mutex_lock(&a->lock);
@@ -441,7 +442,7 @@ static void *login_main(void *arg)
         bool ok = r->pwhash && crypto_pwhash_str_verify(r->pwhash, pw, strlen(pw)) == 0;
         if (!r->pwhash && crypto_pwhash_str_verify(dummy_hash(), pw, strlen(pw)) == 0)
             ok = false; /* equal cost for unknown users; never a success */
-        auth_login_result *res = calloc(1, sizeof(*res));
+        auth_login_result *res = cw_xcalloc(1, sizeof(*res));
         if (res) {
             res->conn_id = r->conn_id;
             res->answer = r->answer;

@@ -1,5 +1,6 @@
 /* feedindex: in-memory exact dedupe index with transactional undo. See feedindex.h. */
 #include "feedindex.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ static char *make_key(const char *hall, const char *feed)
 
 feedindex *feedindex_new(void)
 {
-    feedindex *fi = calloc(1, sizeof(*fi));
+    feedindex *fi = cw_xcalloc(1, sizeof(*fi));
     if (!fi) return NULL;
     fi->tabsize = 64;
     fi->table = malloc(sizeof(int) * fi->tabsize);
@@ -111,7 +112,7 @@ static fi_feed *add_feed(feedindex *fi, int64_t id, char *key)
         fi->feeds = nf;
         fi->capfeeds = nc;
     }
-    fi_feed *f = calloc(1, sizeof(*f));
+    fi_feed *f = cw_xcalloc(1, sizeof(*f));
     if (!f) return NULL;
     f->id = id;
     f->key = key;

@@ -1,5 +1,6 @@
 /* http_conns: per-connection bookkeeping below the protocols. See http_conns.h. */
 #include "http_conns.h"
+#include "xalloc.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -65,7 +66,7 @@ static conn_addr *ca_get(const unsigned char *key)
         if (!memcmp(ca_tab[k]->key, key, 16)) return ca_tab[k];
         k = (k + 1) & (ca_cap - 1);
     }
-    conn_addr *a = calloc(1, sizeof(*a));
+    conn_addr *a = cw_xcalloc(1, sizeof(*a));
     if (!a) return NULL;
     memcpy(a->key, key, 16);
     ca_tab[k] = a;

@@ -9,6 +9,7 @@
 #include "event.h"
 #include "hublog.h"
 #include "live.h"
+#include "xalloc.h"
 
 #define SKEW_LIMIT_MS (5 * 60 * 1000)
 
@@ -38,7 +39,7 @@ static void ctx_free(ingest_ctx *c, int nitems)
 
 static char *dup_or_null(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? cw_xstrdup(s) : NULL;
 }
 
 /* Best-effort envelope of a rejected event, for the quarantine row and the ack. */
@@ -178,11 +179,11 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
         json_decref(arr);
         return NULL;
     }
-    store_job *job = calloc(1, sizeof(*job));
-    ingest_ctx *c = calloc(1, sizeof(*c));
+    store_job *job = cw_xcalloc(1, sizeof(*job));
+    ingest_ctx *c = cw_xcalloc(1, sizeof(*c));
     if (!job || !c) goto oom;
     job->kind = STORE_JOB_EVENTS;
-    job->token = strdup(tok ? tok->name : "operator");
+    job->token = cw_xstrdup(tok ? tok->name : "operator");
     job->items = calloc(n ? n : 1, sizeof(store_item));
     c->evs = calloc(n ? n : 1, sizeof(ev_event));
     c->counts = calloc(n ? n : 1, sizeof(bool));
@@ -214,11 +215,11 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
             snprintf(msg, sizeof(msg), "hall %s not allowed for this token", ev->hall_id);
             ok = false;
             it->kind = STORE_ITEM_REJECT;
-            it->hall = strdup(ev->hall_id);
-            it->feed = strdup(ev->feed);
+            it->hall = cw_xstrdup(ev->hall_id);
+            it->feed = cw_xstrdup(ev->feed);
             it->seq = ev->seq;
-            it->reason = strdup(msg);
-            c->errors[i] = strdup(msg);
+            it->reason = cw_xstrdup(msg);
+            c->errors[i] = cw_xstrdup(msg);
             continue;
         }
         if (!ok) {
@@ -229,8 +230,8 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
             it->hall = dup_or_null(h);
             it->feed = dup_or_null(f);
             it->seq = seq;
-            it->reason = strdup(msg);
-            c->errors[i] = strdup(msg);
+            it->reason = cw_xstrdup(msg);
+            c->errors[i] = cw_xstrdup(msg);
             int hi = h ? cfg_hall_index(cfg, h) : -1;
             c->counts[i] = hi >= 0 && seq > 0 && f && (!tok || cfg_token_may_write(tok, hi));
             continue;
@@ -243,10 +244,10 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
         if (skew > SKEW_LIMIT_MS || skew < -SKEW_LIMIT_MS) hub->m.skewed_events++;
         if (ev->hall < hub->nhalls) hub->halls[ev->hall].last_skew_ms = skew;
         it->kind = STORE_ITEM_EVENT;
-        it->hall = strdup(ev->hall_id);
-        it->feed = strdup(ev->feed);
+        it->hall = cw_xstrdup(ev->hall_id);
+        it->feed = cw_xstrdup(ev->feed);
         it->seq = ev->seq;
-        it->type = strdup(ev_type_name(ev->type));
+        it->type = cw_xstrdup(ev_type_name(ev->type));
         it->at_ms = ev->at_ms;
         c->counts[i] = true;
     }

@@ -9,6 +9,7 @@
 #include "live_msg.h"
 #include "http_util.h"
 #include "mergepatch.h"
+#include "xalloc.h"
 
 #define LIVE_RING_CAP 1024
 #define LIVE_RING_BYTES (4u << 20)
@@ -269,7 +270,7 @@ static live_doc *doc_get(live_t *L, int kind, int hall, const auth_who *who)
     view_key(key, sizeof(key), kind, hall, who, cfg);
     for (live_doc *d = L->docs; d; d = d->next)
         if (strcmp(d->key, key) == 0) return d;
-    live_doc *d = calloc(1, sizeof(*d));
+    live_doc *d = cw_xcalloc(1, sizeof(*d));
     if (!d) return NULL;
     d->kind = kind;
     d->hall = hall;
@@ -850,7 +851,7 @@ int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         /* refused (403), whatever the credentials */
         return hub && http_ws_origin_check(hub, wsi, HTTP_WS_LIVE) < 0 ? 1 : 0;
     case LWS_CALLBACK_ESTABLISHED: {
-        live_client *c = calloc(1, sizeof(*c));
+        live_client *c = cw_xcalloc(1, sizeof(*c));
         if (!c) return -1;
         c->wsi = wsi;
         c->conn_id = hub_conn_register(c);
@@ -931,7 +932,7 @@ int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 live_t *live_create(hub_t *hub)
 {
-    live_t *L = calloc(1, sizeof(*L));
+    live_t *L = cw_xcalloc(1, sizeof(*L));
     if (L) L->hub = hub;
     return L;
 }

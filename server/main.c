@@ -20,30 +20,31 @@
 #include "hub.h"
 #include "ingest.h"
 #include "live.h"
+#include "xalloc.h"
 
 #define DRAIN_MAX_MS 5000
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: citywall-hub --config FILE [--listen HOST:PORT] [--db PATH] [--check-config]\n"
-            "                    [--clock START[@SPEED]] [--webhook URL]... [--backup FILE]\n"
-            "       citywall-hub --hash-password < password\n"
-            "       citywall-hub --config FILE --demo-start\n"
-            "\n"
-            "  --config FILE       the YAML configuration (docs/config.md)\n"
-            "  --listen HOST:PORT  override server.listen\n"
-            "  --db PATH           override server.db\n"
-            "  --check-config      validate the configuration and exit\n"
-            "  --clock START@SPEED business clock: start instant (RFC 3339) and speed\n"
-            "  --webhook URL       add an Alertmanager receiver\n"
-            "  --backup FILE       write an online consistent copy of the store to FILE, exit\n"
-            "  --hash-password     read a password on stdin, print its Argon2id hash\n"
-            "  --demo-start        print 08:45 of the next working day (for the demo clock)\n"
-            "\n"
-            "Documentation (in the citywall source tree): README.md (running, operations),\n"
-            "docs/config.md (the configuration file), docs/alerts.md (alert rules and webhooks),\n"
-            "docs/dashboard.md (the browser dashboard), docs/decisions.md (behaviour in detail).\n");
+    fprintf(
+        f, "usage: citywall-hub --config FILE [--listen HOST:PORT] [--db PATH] [--check-config]\n"
+           "                    [--clock START[@SPEED]] [--webhook URL]... [--backup FILE]\n"
+           "       citywall-hub --hash-password < password\n"
+           "       citywall-hub --config FILE --demo-start\n"
+           "\n"
+           "  --config FILE       the YAML configuration (docs/config.md)\n"
+           "  --listen HOST:PORT  override server.listen\n"
+           "  --db PATH           override server.db\n"
+           "  --check-config      validate the configuration and exit\n"
+           "  --clock START@SPEED business clock: start instant (RFC 3339) and speed\n"
+           "  --webhook URL       add an Alertmanager receiver\n"
+           "  --backup FILE       write an online consistent copy of the store to FILE, exit\n"
+           "  --hash-password     read a password on stdin, print its Argon2id hash\n"
+           "  --demo-start        print 08:45 of the next working day (for the demo clock)\n"
+           "\n"
+           "Documentation (in the citywall source tree): README.md (running, operations),\n"
+           "docs/config.md (the configuration file), docs/alerts.md (alert rules and webhooks),\n"
+           "docs/dashboard.md (the browser dashboard), docs/decisions.md (behaviour in detail).\n");
 }
 
 static int hash_password(void)
@@ -142,44 +143,62 @@ static void load_closures(hub_t *hub)
     sqlite3_finalize(st);
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+typedef struct hub_opts {
+    const char *config, *listen, *db, *clock_spec, *backup;
+    bool check, demo_start;
+} hub_opts;
+
+/* Parses argv into o (and --webhook into hub). Returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, hub_opts *o, hub_t *hub)
 {
     static const struct option opts[] = {
         {"config", required_argument, 0, 'c'}, {"listen", required_argument, 0, 'l'},
         {"db", required_argument, 0, 'd'},     {"check-config", no_argument, 0, 'k'},
         {"clock", required_argument, 0, 't'},  {"webhook", required_argument, 0, 'w'},
         {"backup", required_argument, 0, 'b'}, {"hash-password", no_argument, 0, 'p'},
-        {"demo-start", no_argument, 0, 'D'},
-        {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0}};
-    const char *config = NULL, *listen = NULL, *db = NULL, *clock_spec = NULL, *backup = NULL;
-    bool check = false, demo_start = false;
-    static hub_t hub;
+        {"demo-start", no_argument, 0, 'D'},   {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},      {0, 0, 0, 0}};
     int c;
-    if (sodium_init() < 0) {
-        fprintf(stderr, "citywall-hub: libsodium failed to initialise\n");
-        return 1;
-    }
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': config = optarg; break;
-        case 'l': listen = optarg; break;
-        case 'd': db = optarg; break;
-        case 'k': check = true; break;
-        case 't': clock_spec = optarg; break;
-        case 'b': backup = optarg; break;
-        case 'w': {
-            char **n = realloc(hub.extra_webhooks, sizeof(char *) * (hub.nextra_webhooks + 1));
-            if (!n) return 1;
-            hub.extra_webhooks = n;
-            hub.extra_webhooks[hub.nextra_webhooks++] = optarg;
+        case 'c':
+            o->config = optarg;
             break;
-        }
-        case 'p': return hash_password();
-        case 'D': demo_start = true; break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("citywall-hub %s\n", CW_VERSION); return 0;
-        default: usage(stderr); return 2;
+        case 'l':
+            o->listen = optarg;
+            break;
+        case 'd':
+            o->db = optarg;
+            break;
+        case 'k':
+            o->check = true;
+            break;
+        case 't':
+            o->clock_spec = optarg;
+            break;
+        case 'b':
+            o->backup = optarg;
+            break;
+        case 'w':
+            hub->extra_webhooks =
+                cw_xrealloc(hub->extra_webhooks, sizeof(char *) * (hub->nextra_webhooks + 1));
+            hub->extra_webhooks[hub->nextra_webhooks++] = optarg;
+            break;
+        case 'p':
+            return hash_password();
+        case 'D':
+            o->demo_start = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("citywall-hub %s\n", CW_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {
@@ -187,62 +206,236 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!config) {
+    if (!o->config) {
         fprintf(stderr, "citywall-hub: --config FILE is required\n");
         usage(stderr);
         return 2;
     }
+    return -1;
+}
+
+/* Loads the config and does what needs no store open for long: --demo-start, --check-config,
+ * --backup; checks --clock, --listen and the time zone. Returns -1 to go on serving on
+ * host:port, else the exit code. */
+static int prepare(const hub_opts *o, hub_t *hub, char *host, size_t hostlen, int *port)
+{
     char *errors = NULL;
-    hub.cfg = cfg_load(config, &errors);
-    if (!hub.cfg) {
+    hub->cfg = cfg_load(o->config, &errors);
+    if (!hub->cfg) {
         fprintf(stderr, "%s", errors ? errors : "citywall-hub: cannot load config\n");
         free(errors);
         return 1;
     }
-    if (demo_start) {
-        if (cwt_set_timezone(hub.cfg->city.timezone) < 0) return 1;
-        print_demo_start(hub.cfg);
-        cfg_free(hub.cfg);
+    if (o->demo_start) {
+        if (cwt_set_timezone(hub->cfg->city.timezone) < 0) return 1;
+        print_demo_start(hub->cfg);
         return 0;
     }
-    char *warnings = cfg_warnings(hub.cfg);
+    char *warnings = cfg_warnings(hub->cfg);
     if (warnings) fprintf(stderr, "%s", warnings);
     free(warnings);
-    if (check) {
-        printf("%s: OK (%d halls)\n", config, hub.cfg->nhalls);
-        cfg_free(hub.cfg);
+    if (o->check) {
+        printf("%s: OK (%d halls)\n", o->config, hub->cfg->nhalls);
         return 0;
     }
-    hub.cfg_path = strdup(config);
-    const char *dbpath = db ? db : hub.cfg->db_path;
-    if (backup) {
+    hub->cfg_path = cw_xstrdup(o->config);
+    if (o->backup) {
         char err[256];
-        if (store_backup(dbpath, backup, err, sizeof(err)) < 0) {
+        const char *dbpath = o->db ? o->db : hub->cfg->db_path;
+        if (store_backup(dbpath, o->backup, err, sizeof(err)) < 0) {
             fprintf(stderr, "citywall-hub: --backup: %s\n", err);
             return 1;
         }
-        printf("citywall-hub: %s copied to %s\n", dbpath, backup);
+        printf("citywall-hub: %s copied to %s\n", dbpath, o->backup);
         return 0;
     }
-    if (clock_spec && cwt_clock_parse(&hub.clock, clock_spec) < 0) {
-        fprintf(stderr, "citywall-hub: --clock: '%s' is not START[@SPEED] (RFC 3339 start, "
-                        "speed > 0)\n", clock_spec);
+    if (o->clock_spec && cwt_clock_parse(&hub->clock, o->clock_spec) < 0) {
+        fprintf(stderr,
+                "citywall-hub: --clock: '%s' is not START[@SPEED] (RFC 3339 start, "
+                "speed > 0)\n",
+                o->clock_spec);
         return 2;
     }
-    if (!clock_spec) cwt_clock_real(&hub.clock);
-    const char *listen_s = listen ? listen : hub.cfg->listen;
-    char host[128];
-    int port;
-    if (split_listen(listen_s, host, sizeof(host), &port) < 0) {
+    if (!o->clock_spec) cwt_clock_real(&hub->clock);
+    const char *listen_s = o->listen ? o->listen : hub->cfg->listen;
+    if (split_listen(listen_s, host, hostlen, port) < 0) {
         fprintf(stderr, "citywall-hub: --listen: '%s' is not HOST:PORT\n", listen_s);
         return 2;
     }
-    if (cwt_set_timezone(hub.cfg->city.timezone) < 0) {
-        fprintf(stderr, "citywall-hub: %s: city.timezone: unknown zone '%s'\n", config,
-                hub.cfg->city.timezone);
+    if (cwt_set_timezone(hub->cfg->city.timezone) < 0) {
+        fprintf(stderr, "citywall-hub: %s: city.timezone: unknown zone '%s'\n", o->config,
+                hub->cfg->city.timezone);
         return 1;
     }
+    return -1;
+}
 
+/* Opens the store and rebuilds the state from its snapshot and the events after it; creates
+ * the modules. Returns the number of events replayed, or -1 (logged). */
+static int64_t open_state(hub_t *hub, const char *dbpath, int64_t t0)
+{
+    char *dir = cw_xstrdup(dbpath), *slash = strrchr(dir, '/'); /* its directory must exist */
+    if (slash && slash != dir) {
+        *slash = 0;
+        mkdir(dir, 0755);
+    }
+    free(dir);
+    char err[256];
+    static const char *const schemas[] = {hub_schema, auth_schema, alerts_schema, NULL};
+    hub->store = store_open(dbpath, schemas, err, sizeof(err));
+    if (!hub->store) {
+        fprintf(stderr, "citywall-hub: store: %s\n", err);
+        return -1;
+    }
+    /* the clock never runs backwards: not before the last saved time, nor before the newest
+     * event's receipt (which may be younger than the last save) */
+    int64_t floor_ms = 0, last_recv = store_last_recv_ms(hub->store);
+    if (store_meta_get_int(hub->store, "now_ms", &floor_ms) != 1) floor_ms = 0;
+    if (last_recv > floor_ms) floor_ms = last_recv;
+    if (floor_ms) cwt_clock_floor(&hub->clock, floor_ms);
+    store_meta_get_text(hub->store, "store_id", hub->store_id, sizeof(hub->store_id));
+    unsigned char rnd[6];
+    randombytes_buf(rnd, sizeof(rnd));
+    hub->epoch[0] = 'e';
+    sodium_bin2hex(hub->epoch + 1, sizeof(hub->epoch) - 1, rnd, sizeof(rnd));
+    hub->nhalls = hub->cfg->nhalls;
+    hub->halls = cw_xcalloc(hub->nhalls ? hub->nhalls : 1, sizeof(*hub->halls));
+    hub->state = state_create(hub->cfg, hub_now(hub));
+    hub->auth = auth_create(hub);
+    hub->live = live_create(hub);
+    if (!hub->state || !hub->auth || !hub->live) {
+        fprintf(stderr, "citywall-hub: out of memory\n");
+        return -1;
+    }
+    int64_t t_open = cwt_mono_ms();
+    int64_t replayed = ingest_recover(hub);
+    int64_t t_recover = cwt_mono_ms();
+    if (replayed < 0) {
+        fprintf(stderr, "citywall-hub: store: cannot read events for recovery\n");
+        return -1;
+    }
+    state_advance(hub->state, hub_now(hub));
+    load_closures(hub);
+    auth_load_sessions(hub->auth);
+    hub->alerts = alerts_create(hub);
+    if (!hub->alerts) {
+        fprintf(stderr, "citywall-hub: out of memory (alerts)\n");
+        return -1;
+    }
+    fprintf(stderr,
+            "citywall-hub: startup: store open %lld ms, state recovery %lld ms (%lld events "
+            "replayed), alerts and the rest %lld ms\n",
+            (long long)(t_open - t0), (long long)(t_recover - t_open), (long long)replayed,
+            (long long)(cwt_mono_ms() - t_recover));
+    return replayed;
+}
+
+/* The lws context on host:port with the hub's protocols, then the threads and timers. 0 or -1
+ * (logged). */
+static int start_serving(hub_t *hub, const char *host, int port)
+{
+    static struct lws_protocols protocols[] = {
+        {.name = "http", .callback = http_callback},
+        {.name = "citywall-live.v1", .callback = live_callback, .rx_buffer_size = 65536},
+        {.name = "citywall-ingest.v1", .callback = ingest_ws_callback, .rx_buffer_size = 65536},
+        {.name = "citywall-hub-loop", .callback = hub_loop_callback}, /* wakeups only */
+        {.name = NULL}};
+    protocols[0].per_session_data_size = http_pss_size();
+    protocols[1].per_session_data_size = live_pss_size();
+    protocols[2].per_session_data_size = ingest_ws_pss_size();
+    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+    struct lws_context_creation_info info = {
+        .port = port,
+        .iface = strcmp(host, "0.0.0.0") == 0 || !host[0] ? NULL : host,
+        .protocols = protocols,
+        .vhost_name = "citywall",
+        .user = hub,
+        .max_http_header_data = 8192,
+        .timeout_secs = 30,
+        .options = LWS_SERVER_OPTION_VALIDATE_UTF8,
+    };
+    if (hub->cfg->tls_cert) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = hub->cfg->tls_cert;
+        info.ssl_private_key_filepath = hub->cfg->tls_key;
+    }
+    hub->lws = lws_create_context(&info);
+    if (!hub->lws) {
+        fprintf(stderr, "citywall-hub: cannot listen on %s:%d\n", host, port);
+        return -1;
+    }
+    snprintf(hub->origin_self, sizeof(hub->origin_self), "%s://%s:%d",
+             hub->cfg->tls_cert ? "https" : "http", host, port);
+    if (store_start(hub->store, hub_wake, hub) < 0) {
+        fprintf(stderr, "citywall-hub: cannot start the store thread\n");
+        return -1;
+    }
+    if (alerts_start(hub->alerts) < 0)
+        fprintf(stderr, "citywall-hub: warning: the webhook sender did not start\n");
+    pthread_t sigt;
+    pthread_create(&sigt, NULL, signal_thread, hub);
+    pthread_detach(sigt);
+    live_start(hub->live);
+    hub_loop_start(hub);
+    return 0;
+}
+
+/* Serves until SIGTERM, then drains: in-flight work answered, clients closed (bounded). */
+static void run_until_stopped(hub_t *hub)
+{
+    int64_t drain_start = 0;
+    while (lws_service(hub->lws, 0) >= 0) {
+        if (!hub->stopping) continue;
+        if (!drain_start) drain_start = cwt_mono_ms();
+        live_stats ls;
+        live_get_stats(hub->live, &ls);
+        bool drained =
+            store_inflight(hub->store) == 0 && ls.clients == 0 && ingest_ws_shutdown() == 0;
+        if (drained || cwt_mono_ms() - drain_start > DRAIN_MAX_MS) break;
+    }
+}
+
+/* The last snapshot committed, then every module torn down in reverse order. */
+static void shut_down(hub_t *hub)
+{
+    alerts_stop(hub->alerts); /* the webhook sender wakes through hub->lws: stop it first */
+    hub_save_snapshot(hub);
+    /* wait for the last snapshot to commit; batches still in flight are applied (nobody is
+     * left to answer) */
+    while (store_inflight(hub->store) > 0) {
+        hub_loop_take_completions(hub);
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    hub_loop_take_completions(hub);
+    lws_context_destroy(hub->lws);
+    hub->lws = NULL;
+    alerts_destroy(hub->alerts); /* its last writes go in before the store closes */
+    hub->alerts = NULL;
+    store_close(hub->store);
+    live_destroy(hub->live);
+    auth_destroy(hub->auth);
+    state_destroy(hub->state);
+}
+
+int main(int argc, char **argv)
+{
+    static hub_t hub;
+    hub_opts o = {0};
+    if (sodium_init() < 0) {
+        fprintf(stderr, "citywall-hub: libsodium failed to initialise\n");
+        return 1;
+    }
+    int rc = parse_args(argc, argv, &o, &hub);
+    char host[128];
+    int port = 0;
+    if (rc < 0) rc = prepare(&o, &hub, host, sizeof(host), &port);
+    if (rc >= 0) {
+        cfg_free(hub.cfg);
+        free(hub.cfg_path);
+        free(hub.extra_webhooks);
+        return rc;
+    }
     /* signals go to one thread; every thread created from here on inherits the mask */
     sigset_t set;
     sigemptyset(&set);
@@ -252,149 +445,26 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    int64_t t0 = cwt_mono_ms();
-    hub.started_mono = t0;
-    {
-        /* the store's directory must exist */
-        char *dir = strdup(dbpath), *slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-            *slash = 0;
-            mkdir(dir, 0755);
-        }
-        free(dir);
-    }
-    char err[256];
-    static const char *const schemas[] = {hub_schema, auth_schema, alerts_schema, NULL};
-    hub.store = store_open(dbpath, schemas, err, sizeof(err));
-    if (!hub.store) {
-        fprintf(stderr, "citywall-hub: store: %s\n", err);
-        return 1;
-    }
-    /* the clock never runs backwards: not before the last saved time, nor before the newest
-     * event's receipt (which may be younger than the last save) */
-    int64_t floor_ms = 0, last_recv = store_last_recv_ms(hub.store);
-    if (store_meta_get_int(hub.store, "now_ms", &floor_ms) != 1) floor_ms = 0;
-    if (last_recv > floor_ms) floor_ms = last_recv;
-    if (floor_ms) cwt_clock_floor(&hub.clock, floor_ms);
-    store_meta_get_text(hub.store, "store_id", hub.store_id, sizeof(hub.store_id));
-    unsigned char rnd[6];
-    randombytes_buf(rnd, sizeof(rnd));
-    hub.epoch[0] = 'e';
-    sodium_bin2hex(hub.epoch + 1, sizeof(hub.epoch) - 1, rnd, sizeof(rnd));
-    hub.nhalls = hub.cfg->nhalls;
-    hub.halls = calloc(hub.nhalls ? hub.nhalls : 1, sizeof(*hub.halls));
-    hub.state = state_create(hub.cfg, hub_now(&hub));
-    hub.auth = auth_create(&hub);
-    hub.live = live_create(&hub);
-    if (!hub.state || !hub.auth || !hub.live || !hub.halls) {
-        fprintf(stderr, "citywall-hub: out of memory\n");
-        return 1;
-    }
-    int64_t t_open = cwt_mono_ms();
-    int64_t replayed = ingest_recover(&hub);
-    int64_t t_recover = cwt_mono_ms();
-    if (replayed < 0) {
-        fprintf(stderr, "citywall-hub: store: cannot read events for recovery\n");
-        return 1;
-    }
-    state_advance(hub.state, hub_now(&hub));
-    load_closures(&hub);
-    auth_load_sessions(hub.auth);
-    hub.alerts = alerts_create(&hub);
-    if (!hub.alerts) {
-        fprintf(stderr, "citywall-hub: out of memory (alerts)\n");
-        return 1;
-    }
-    fprintf(stderr,
-            "citywall-hub: startup: store open %lld ms, state recovery %lld ms (%lld events "
-            "replayed), alerts and the rest %lld ms\n",
-            (long long)(t_open - t0), (long long)(t_recover - t_open), (long long)replayed,
-            (long long)(cwt_mono_ms() - t_recover));
-
-    struct lws_protocols protocols[] = {
-        {"http", http_callback, http_pss_size(), 0, 0, NULL, 0},
-        {"citywall-live.v1", live_callback, live_pss_size(), 65536, 0, NULL, 0},
-        {"citywall-ingest.v1", ingest_ws_callback, ingest_ws_pss_size(), 65536, 0, NULL, 0},
-        {"citywall-hub-loop", hub_loop_callback, 0, 0, 0, NULL, 0}, /* wakeups only */
-        {NULL, NULL, 0, 0, 0, NULL, 0}};
-    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof(info));
-    info.port = port;
-    info.iface = strcmp(host, "0.0.0.0") == 0 || !host[0] ? NULL : host;
-    info.protocols = protocols;
-    info.vhost_name = "citywall";
-    info.user = &hub;
-    info.max_http_header_data = 8192;
-    info.timeout_secs = 30;
-    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
-    if (hub.cfg->tls_cert) {
-        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-        info.ssl_cert_filepath = hub.cfg->tls_cert;
-        info.ssl_private_key_filepath = hub.cfg->tls_key;
-    }
-    hub.lws = lws_create_context(&info);
-    if (!hub.lws) {
-        fprintf(stderr, "citywall-hub: cannot listen on %s:%d\n", host, port);
-        return 1;
-    }
-    snprintf(hub.origin_self, sizeof(hub.origin_self), "%s://%s:%d",
-             hub.cfg->tls_cert ? "https" : "http", host, port);
-    if (store_start(hub.store, hub_wake, &hub) < 0) {
-        fprintf(stderr, "citywall-hub: cannot start the store thread\n");
-        return 1;
-    }
-    if (alerts_start(hub.alerts) < 0)
-        fprintf(stderr, "citywall-hub: warning: the webhook sender did not start\n");
-    pthread_t sigt;
-    pthread_create(&sigt, NULL, signal_thread, &hub);
-    pthread_detach(sigt);
-    live_start(hub.live);
-    hub_loop_start(&hub);
+    int64_t t0 = hub.started_mono = cwt_mono_ms();
+    int64_t replayed = open_state(&hub, o.db ? o.db : hub.cfg->db_path, t0);
+    if (replayed < 0 || start_serving(&hub, host, port) < 0) return 1;
     hub.ready = true;
     hub.ready_ms = cwt_mono_ms() - t0;
     malloc_trim(0); /* give back what decoding the snapshot and the replay used */
     if (replayed > 10000) hub_save_snapshot(&hub); /* the next restart starts from here */
     if (hub.cfg->demo_credentials)
-        fprintf(stderr, "citywall-hub: WARNING: demo credentials are in use (see %s); never "
-                        "use them in production\n", config);
+        fprintf(stderr,
+                "citywall-hub: WARNING: demo credentials are in use (see %s); never "
+                "use them in production\n",
+                o.config);
     char nowbuf[40];
     fprintf(stderr,
             "citywall-hub: listening on %s (epoch %s, business time %s, ready in %lld ms, "
             "%lld events replayed)\n",
             hub.origin_self, hub.epoch, cwt_format_local(hub_now(&hub), nowbuf),
             (long long)hub.ready_ms, (long long)replayed);
-
-    int64_t drain_start = 0;
-    while (1) {
-        if (lws_service(hub.lws, 0) < 0) break;
-        if (hub.stopping) {
-            if (!drain_start) drain_start = cwt_mono_ms();
-            live_stats ls;
-            live_get_stats(hub.live, &ls);
-            bool drained = store_inflight(hub.store) == 0 && ls.clients == 0 &&
-                           ingest_ws_shutdown() == 0;
-            if (drained || cwt_mono_ms() - drain_start > DRAIN_MAX_MS) break;
-        }
-    }
-    alerts_stop(hub.alerts); /* the webhook sender wakes through hub.lws: stop it first */
-    hub_save_snapshot(&hub);
-    /* wait for the last snapshot to commit; batches still in flight are applied (nobody is
-     * left to answer) */
-    while (store_inflight(hub.store) > 0) {
-        hub_loop_take_completions(&hub);
-        struct timespec ts = {0, 5000000};
-        nanosleep(&ts, NULL);
-    }
-    hub_loop_take_completions(&hub);
-    lws_context_destroy(hub.lws);
-    hub.lws = NULL;
-    alerts_destroy(hub.alerts); /* its last writes go in before the store closes */
-    hub.alerts = NULL;
-    store_close(hub.store);
-    live_destroy(hub.live);
-    auth_destroy(hub.auth);
-    state_destroy(hub.state);
+    run_until_stopped(&hub);
+    shut_down(&hub);
     free(hub.halls);
     free(hub.cfg_path);
     free(hub.extra_webhooks);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cwtime.h"
+#include "xalloc.h"
 
 #define POLL_MS 200
 #define BACKOFF_MIN_MS 1000
@@ -51,9 +52,9 @@ struct notify {
 
 notify_t *notify_create(const char *db_path, void (*wake)(void *ud), void *ud)
 {
-    notify_t *n = calloc(1, sizeof *n);
+    notify_t *n = cw_xcalloc(1, sizeof *n);
     if (!n) return NULL;
-    n->db_path = strdup(db_path);
+    n->db_path = cw_xstrdup(db_path);
     if (!n->db_path) {
         free(n);
         return NULL;
@@ -77,7 +78,7 @@ void notify_set_receivers(notify_t *n, char *const *urls, int nurls)
     char **c = calloc(nurls > 0 ? (size_t)nurls : 1, sizeof *c);
     if (!c) return;
     for (int i = 0; i < nurls; i++)
-        if (!(c[i] = strdup(urls[i]))) {
+        if (!(c[i] = cw_xstrdup(urls[i]))) {
             free_strs(c, i);
             return;
         }
@@ -136,7 +137,7 @@ static void sync_receivers(notify_t *n)
     int nw = n->nwant;
     receiver *rx = calloc(nw > 0 ? (size_t)nw : 1, sizeof *rx);
     char **urls = calloc(nw > 0 ? (size_t)nw : 1, sizeof *urls);
-    for (int i = 0; rx && urls && i < nw; i++) urls[i] = strdup(n->want[i]);
+    for (int i = 0; rx && urls && i < nw; i++) urls[i] = cw_xstrdup(n->want[i]);
     pthread_mutex_unlock(&n->lock);
     if (!rx || !urls) {
         free(rx);
@@ -189,7 +190,7 @@ static long post(receiver *r, const char *body)
 
 static void push_sent(notify_t *n, int64_t id, int attempts, bool dropped)
 {
-    notify_sent *s = calloc(1, sizeof *s);
+    notify_sent *s = cw_xcalloc(1, sizeof *s);
     if (!s) return;
     s->id = id;
     s->attempts = attempts;
@@ -221,7 +222,7 @@ static int next_row(notify_t *n, receiver *r, int64_t *id, char **body, int64_t 
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
         const char *p = (const char *)sqlite3_column_text(st, 1);
-        *body = strdup(p ? p : "");
+        *body = cw_xstrdup(p ? p : "");
         *created = sqlite3_column_int64(st, 2);
         found = *body ? 1 : -1;
     } else if (rc != SQLITE_DONE) {

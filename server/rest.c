@@ -11,6 +11,7 @@
 #include "rest_alerts.h"
 #include "pii.h"
 #include "route.h"
+#include "xalloc.h"
 
 #define PAGE_DEFAULT 500
 #define PAGE_MAX 5000
@@ -705,12 +706,12 @@ static int h_backup(http_req *rq, http_resp *rs, const char *arg)
         json_decref(b);
         return 0;
     }
-    backup_job *job = calloc(1, sizeof(*job));
+    backup_job *job = cw_xcalloc(1, sizeof(*job));
     pthread_t t;
     const char *db = sqlite3_db_filename(store_reader(rq->hub->store), "main");
     if (job) {
-        job->db = strdup(db);
-        job->out = strdup(path);
+        job->db = cw_xstrdup(db);
+        job->out = cw_xstrdup(path);
     }
     if (!job || pthread_create(&t, NULL, backup_main, job) != 0) {
         http_error(rs, 500, "backup: cannot start");

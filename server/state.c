@@ -29,6 +29,7 @@
 
 #include "cwtime.h"
 #include "pii.h"
+#include "xalloc.h"
 
 #define MS_PER_HOUR (3600LL * 1000)
 
@@ -46,15 +47,12 @@ static uint32_t map_hash(const char *s)
 
 void *state_map_get(const state_map *m, const char *key)
 {
-    if (!m->cap)
-        return NULL;
+    if (!m->cap) return NULL;
     uint32_t h = map_hash(key), mask = m->cap - 1;
     for (uint32_t i = h & mask;; i = (i + 1) & mask) {
         const state_map_entry *e = &m->e[i];
-        if (!e->key)
-            return NULL;
-        if (e->hash == h && strcmp(e->key, key) == 0)
-            return e->val;
+        if (!e->key) return NULL;
+        if (e->hash == h && strcmp(e->key, key) == 0) return e->val;
     }
 }
 
@@ -62,11 +60,9 @@ static int map_grow(state_map *m)
 {
     uint32_t ncap = m->cap ? m->cap * 2 : 16;
     state_map_entry *ne = calloc(ncap, sizeof *ne);
-    if (!ne)
-        return -1;
+    if (!ne) return -1;
     for (uint32_t i = 0; i < m->cap; i++) {
-        if (!m->e[i].key)
-            continue;
+        if (!m->e[i].key) continue;
         uint32_t j = m->e[i].hash & (ncap - 1);
         while (ne[j].key)
             j = (j + 1) & (ncap - 1);
@@ -80,8 +76,7 @@ static int map_grow(state_map *m)
 
 int state_map_put(state_map *m, const char *key, void *val)
 {
-    if ((m->n + 1) * 4 > m->cap * 3 && map_grow(m) < 0)
-        return -1;
+    if ((m->n + 1) * 4 > m->cap * 3 && map_grow(m) < 0) return -1;
     uint32_t h = map_hash(key), mask = m->cap - 1;
     for (uint32_t i = h & mask;; i = (i + 1) & mask) {
         state_map_entry *e = &m->e[i];
@@ -111,13 +106,12 @@ void state_map_free(state_map *m)
 
 static char *dup_or_null(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? cw_xstrdup(s) : NULL;
 }
 
 static void set_str(char **dst, const char *src)
 {
-    if (src && *dst && strcmp(*dst, src) == 0)
-        return;
+    if (src && *dst && strcmp(*dst, src) == 0) return;
     free(*dst);
     *dst = dup_or_null(src);
 }
@@ -127,7 +121,6 @@ static int64_t floor_div(int64_t a, int64_t b)
     int64_t q = a / b;
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
-
 
 void state_bump(state_t *st, int h)
 {
@@ -152,8 +145,7 @@ int64_t state_deadline(const state_t *st, int h, int64_t at_ms, int n)
     cwt_to_local(at_ms, &l);
     for (int k = 0, guard = 0; k < n && guard < 3700; guard++) {
         cwt_to_local(l.day_start_ms + 36 * MS_PER_HOUR, &l);
-        if (cfg_is_workday(cfg, l.date, l.weekday))
-            k++;
+        if (cfg_is_workday(cfg, l.date, l.weekday)) k++;
     }
     cfg_span sp = cfg_hall_hours(cfg, &cfg->halls[h], l.date, l.weekday);
     int close = sp.to_min > sp.from_min ? sp.to_min : 24 * 60;
@@ -174,8 +166,7 @@ int state_hall_init(state_t *st, int h)
     hs->biz = calloc(ch->nbiz > 0 ? ch->nbiz : 1, sizeof *hs->biz);
     hs->win = calloc(ch->nwindows > 0 ? ch->nwindows : 1, sizeof *hs->win);
     hs->cam = calloc(ch->ncameras > 0 ? ch->ncameras : 1, sizeof *hs->cam);
-    if (!hs->biz || !hs->win || !hs->cam)
-        goto fail;
+    if (!hs->biz || !hs->win || !hs->cam) goto fail;
     for (int w = 0; w < hs->nwin; w++) {
         hs->win[w].status = SW_CLOSED;
         hs->win[w].since_ms = -1;
@@ -193,8 +184,7 @@ fail:
 
 static void ticket_free(state_ticket *t)
 {
-    if (!t)
-        return;
+    if (!t) return;
     free(t->id);
     free(t);
 }
@@ -202,8 +192,7 @@ static void ticket_free(state_ticket *t)
 static void free_tickets(state_hs *hs)
 {
     for (uint32_t i = 0; i < hs->tickets.cap; i++)
-        if (hs->tickets.e[i].key)
-            ticket_free(hs->tickets.e[i].val);
+        if (hs->tickets.e[i].key) ticket_free(hs->tickets.e[i].val);
     state_map_free(&hs->tickets);
     hs->nwaiting = 0;
 }
@@ -211,8 +200,7 @@ static void free_tickets(state_hs *hs)
 static void free_review_ids(state_hs *hs)
 {
     for (uint32_t i = 0; i < hs->review_ids.cap; i++)
-        if (hs->review_ids.e[i].key)
-            free(hs->review_ids.e[i].val);
+        if (hs->review_ids.e[i].key) free(hs->review_ids.e[i].val);
     state_map_free(&hs->review_ids);
 }
 
@@ -227,8 +215,7 @@ void state_review_clear(state_review *r)
 
 static void case_free(state_case *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     free(c->review);
     free(c);
 }
@@ -323,21 +310,18 @@ static void day_reset_hall(state_t *st, int h)
 
 state_t *state_create(const cfg_t *cfg, int64_t now_ms)
 {
-    state_t *st = calloc(1, sizeof *st);
-    if (!st)
-        return NULL;
+    state_t *st = cw_xcalloc(1, sizeof *st);
+    if (!st) return NULL;
     st->cfg = cfg;
     st->now_ms = now_ms;
     state_set_day(st, now_ms);
     st->last_sec = floor_div(now_ms, 1000);
     st->last_min = floor_div(now_ms, 60000);
     st->halls = calloc(cfg->nhalls > 0 ? cfg->nhalls : 1, sizeof *st->halls);
-    if (!st->halls)
-        goto fail;
+    if (!st->halls) goto fail;
     st->nhalls = cfg->nhalls;
     for (int h = 0; h < st->nhalls; h++) {
-        if (state_hall_init(st, h) < 0)
-            goto fail;
+        if (state_hall_init(st, h) < 0) goto fail;
         state_bump(st, h);
     }
     return st;
@@ -348,8 +332,7 @@ fail:
 
 void state_destroy(state_t *st)
 {
-    if (!st)
-        return;
+    if (!st) return;
     if (st->halls)
         for (int h = 0; h < st->nhalls; h++)
             state_hall_free(&st->halls[h]);
@@ -361,10 +344,9 @@ void state_destroy(state_t *st)
 
 state_ticket *state_ticket_new(state_hs *hs, const char *id)
 {
-    state_ticket *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
-    t->id = strdup(id);
+    state_ticket *t = cw_xcalloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->id = cw_xstrdup(id);
     if (!t->id || state_map_put(&hs->tickets, t->id, t) < 0) {
         ticket_free(t);
         return NULL;
@@ -444,30 +426,24 @@ static void win_set(state_window *w, int status, int64_t at)
 /* t leaves the window it holds (if it holds one): the window turns open. */
 static void win_release(state_hs *hs, state_ticket *t, int64_t at)
 {
-    if (t->window < 0 || t->window >= hs->nwin)
-        return;
+    if (t->window < 0 || t->window >= hs->nwin) return;
     state_window *w = &hs->win[t->window];
-    if (w->ticket != t)
-        return;
+    if (w->ticket != t) return;
     w->ticket = NULL;
-    if (w->status == SW_SERVING)
-        win_set(w, SW_OPEN, at);
+    if (w->status == SW_SERVING) win_set(w, SW_OPEN, at);
 }
 
 /* t is served at window wi from now on. */
 static void win_take(state_hs *hs, int wi, state_ticket *t, int64_t at, const char *staff)
 {
-    if (t->window != wi)
-        win_release(hs, t, at);
+    if (t->window != wi) win_release(hs, t, at);
     t->window = wi;
-    if (wi < 0 || wi >= hs->nwin)
-        return;
+    if (wi < 0 || wi >= hs->nwin) return;
     state_window *w = &hs->win[wi];
     w->ticket = t;
     w->reason = -1;
     win_set(w, SW_SERVING, at);
-    if (staff)
-        set_str(&w->staff, staff);
+    if (staff) set_str(&w->staff, staff);
 }
 
 static state_window *ev_window(state_hs *hs, const ev_event *ev)
@@ -479,12 +455,10 @@ static state_window *ev_window(state_hs *hs, const ev_event *ev)
 static void record_visit(state_t *st, int h, state_ticket *t, int64_t at)
 {
     state_hs *hs = &st->halls[h];
-    if (!t->entry_known)
-        return;
+    if (!t->entry_known) return;
     int b = t->biz;
     int64_t w = at - t->entered_ms;
-    if (w < 0)
-        w = 0;
+    if (w < 0) w = 0;
     if (t->has_visit && t->visit_biz >= 0) {
         state_biz *ob = &hs->biz[t->visit_biz];
         hs->wait_sum_ms -= t->visit_w_ms;
@@ -514,16 +488,14 @@ static state_ticket *ticket_unknown(state_t *st, int h, const ev_event *ev)
     state_hs *hs = &st->halls[h];
     const cfg_hall *ch = &st->cfg->halls[h];
     state_ticket *t = state_ticket_new(hs, ev->ticket);
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     st->stats.unknown_tickets++;
     t->unknown = true;
     t->entered_ms = ev->at_ms;
     t->biz = 0;
     if (ev->window >= 0 && ev->window < ch->nwindows && ch->windows[ev->window].nbiz > 0) {
         int b = ch->windows[ev->window].biz[0];
-        if (b >= 0 && b < hs->nbiz)
-            t->biz = b;
+        if (b >= 0 && b < hs->nbiz) t->biz = b;
     }
     switch (ev->type) {
     case EV_TICKET_CALLED:
@@ -541,6 +513,192 @@ static state_ticket *ticket_unknown(state_t *st, int h, const ev_event *ev)
     return t;
 }
 
+/* One step per ticket event, SPEC §2's transitions. Each returns false, having changed
+ * nothing, for a transition the ticket's state does not allow (apply_ticket counts it); a
+ * few tolerated ones (a start without a call, a transfer of a waiting ticket) are applied and
+ * counted inside. */
+static bool ticket_called(state_t *st, int h, state_hs *hs, state_ticket *t, const ev_event *ev)
+{
+    int64_t at = ev->at_ms;
+    int s = t->st;
+    bool active = s == ST_SERVING || s == ST_SUSPENDED;
+    state_window *w = ev_window(hs, ev);
+    if (s == ST_WAITING) {
+        state_ticket_leave(hs, t);
+        record_visit(st, h, t, at);
+        t->started_ms = -1;
+    } else if (active) {
+        st->stats.bad_transitions++;
+        state_ticket_leave(hs, t);
+    } else {
+        return false;
+    }
+    t->called_ms = at;
+    state_ticket_enter(hs, t, ST_SERVING);
+    win_take(hs, ev->window, t, at, ev->staff);
+    if (w) w->calls++;
+    return true;
+}
+
+static bool ticket_recalled(state_t *st, int h, state_hs *hs, state_ticket *t, const ev_event *ev)
+{
+    (void)st;
+    (void)h;
+    (void)hs;
+    (void)ev;
+    int s = t->st;
+    if (s != ST_SERVING) {
+        return false;
+    }
+    t->recalls++;
+    return true;
+}
+
+static bool ticket_started(state_t *st, int h, state_hs *hs, state_ticket *t, const ev_event *ev)
+{
+    int64_t at = ev->at_ms;
+    int s = t->st;
+    if (s == ST_WAITING) {
+        st->stats.bad_transitions++;
+        state_ticket_leave(hs, t);
+        record_visit(st, h, t, at);
+        t->called_ms = at;
+        state_ticket_enter(hs, t, ST_SERVING);
+    } else if (s != ST_SERVING) {
+        return false;
+    }
+    t->started_ms = at;
+    win_take(hs, ev->window, t, at, ev->staff);
+    return true;
+}
+
+static bool ticket_finished(state_t *st, int h, state_hs *hs, state_ticket *t, const ev_event *ev)
+{
+    (void)h;
+    int64_t at = ev->at_ms;
+    int s = t->st;
+    bool active = s == ST_SERVING || s == ST_SUSPENDED;
+    state_window *w = ev_window(hs, ev);
+    if (!active) {
+        return false;
+    }
+    int64_t s0 = t->started_ms >= 0 ? t->started_ms : t->called_ms;
+    win_release(hs, t, at);
+    state_ticket_leave(hs, t);
+    state_ticket_enter(hs, t, ST_FINISHED);
+    t->ended_ms = at;
+    hs->finished++;
+    if (w) w->served++;
+    if (s0 >= 0) {
+        int64_t sv = at - s0 > 0 ? at - s0 : 0;
+        hs->svc_n++;
+        hs->svc_sum_ms += sv;
+        if (w) {
+            w->svc_n++;
+            w->svc_sum_ms += sv;
+        }
+        state_recs_add(&hs->biz[t->biz].fins, st->now_ms, at, sv, true, NULL);
+    }
+    return true;
+}
+
+static bool ticket_no_show(state_t *st, int h, state_hs *hs, state_ticket *t, const ev_event *ev)
+{
+    (void)st;
+    (void)h;
+    int64_t at = ev->at_ms;
+    int s = t->st;
+    bool active = s == ST_SERVING || s == ST_SUSPENDED;
+    state_window *w = ev_window(hs, ev);
+    if (!active) {
+        return false;
+    }
+    hs->no_show++;
+    if (w) w->no_show++;
+    win_release(hs, t, at);
+    state_ticket_leave(hs, t);
+    if (ev->action == EV_NOSHOW_RECYCLE) {
+        t->called_ms = t->started_ms = -1;
+        t->window = -1;
+        state_ticket_enter(hs, t, ST_WAITING);
+    } else {
+        t->ended_ms = at;
+        state_ticket_enter(hs, t, ST_NO_SHOW);
+    }
+    return true;
+}
+
+static bool ticket_transferred(state_t *st, int h, state_hs *hs, state_ticket *t,
+                               const ev_event *ev)
+{
+    (void)h;
+    int64_t at = ev->at_ms;
+    int s = t->st;
+    bool active = s == ST_SERVING || s == ST_SUSPENDED;
+    if (ev->to_biz < 0 || ev->to_biz >= hs->nbiz || !(active || s == ST_WAITING)) {
+        return false;
+    }
+    if (s == ST_WAITING) st->stats.bad_transitions++;
+    win_release(hs, t, at);
+    state_ticket_leave(hs, t);
+    t->biz = ev->to_biz;
+    t->entered_ms = at;
+    t->entry_known = true;
+    t->has_visit = false;
+    t->visit_biz = -1;
+    t->called_ms = t->started_ms = -1;
+    t->window = -1;
+    state_ticket_enter(hs, t, ST_WAITING);
+    return true;
+}
+
+static bool ticket_suspended(state_t *st, int h, state_hs *hs, state_ticket *t, const ev_event *ev)
+{
+    (void)st;
+    (void)h;
+    int64_t at = ev->at_ms;
+    int s = t->st;
+    if (s != ST_SERVING) {
+        return false;
+    }
+    win_release(hs, t, at);
+    state_ticket_leave(hs, t);
+    state_ticket_enter(hs, t, ST_SUSPENDED);
+    return true;
+}
+
+static bool ticket_resumed(state_t *st, int h, state_hs *hs, state_ticket *t, const ev_event *ev)
+{
+    (void)st;
+    (void)h;
+    int64_t at = ev->at_ms;
+    int s = t->st;
+    if (s != ST_SUSPENDED) {
+        return false;
+    }
+    state_ticket_leave(hs, t);
+    state_ticket_enter(hs, t, ST_SERVING);
+    win_take(hs, ev->window, t, at, ev->staff);
+    return true;
+}
+
+static bool ticket_voided(state_t *st, int h, state_hs *hs, state_ticket *t, const ev_event *ev)
+{
+    (void)st;
+    (void)h;
+    int64_t at = ev->at_ms;
+    int s = t->st;
+    bool active = s == ST_SERVING || s == ST_SUSPENDED;
+    if (!(active || s == ST_WAITING)) {
+        return false;
+    }
+    win_release(hs, t, at);
+    state_ticket_leave(hs, t);
+    t->ended_ms = at;
+    state_ticket_enter(hs, t, ST_VOIDED);
+    return true;
+}
+
 static void apply_ticket(state_t *st, int h, const ev_event *ev)
 {
     state_hs *hs = &st->halls[h];
@@ -550,15 +708,13 @@ static void apply_ticket(state_t *st, int h, const ev_event *ev)
         return;
     }
     state_ticket *t = state_map_get(&hs->tickets, ev->ticket);
-
     if (ev->type == EV_TICKET_ISSUED) {
         if (t || ev->biz < 0 || ev->biz >= hs->nbiz) {
             st->stats.bad_transitions++;
             return;
         }
         t = state_ticket_new(hs, ev->ticket);
-        if (!t)
-            return;
+        if (!t) return;
         t->biz = ev->biz;
         t->channel = ev->channel;
         t->priority = ev->priority;
@@ -569,145 +725,40 @@ static void apply_ticket(state_t *st, int h, const ev_event *ev)
         hs->biz[t->biz].issued++;
         return;
     }
-    if (!t && !(t = ticket_unknown(st, h, ev)))
-        return;
-
-    state_window *w = ev_window(hs, ev);
-    int s = t->st;
-    bool active = s == ST_SERVING || s == ST_SUSPENDED;
+    if (!t && !(t = ticket_unknown(st, h, ev))) return;
+    bool (*step)(state_t *, int, state_hs *, state_ticket *, const ev_event *) = NULL;
     switch (ev->type) {
     case EV_TICKET_CALLED:
-        if (s == ST_WAITING) {
-            state_ticket_leave(hs, t);
-            record_visit(st, h, t, at);
-            t->started_ms = -1;
-        } else if (active) {
-            st->stats.bad_transitions++;
-            state_ticket_leave(hs, t);
-        } else {
-            st->stats.bad_transitions++;
-            return;
-        }
-        t->called_ms = at;
-        state_ticket_enter(hs, t, ST_SERVING);
-        win_take(hs, ev->window, t, at, ev->staff);
-        if (w)
-            w->calls++;
+        step = ticket_called;
         break;
     case EV_TICKET_RECALLED:
-        if (s != ST_SERVING) {
-            st->stats.bad_transitions++;
-            return;
-        }
-        t->recalls++;
+        step = ticket_recalled;
         break;
     case EV_TICKET_STARTED:
-        if (s == ST_WAITING) {
-            st->stats.bad_transitions++;
-            state_ticket_leave(hs, t);
-            record_visit(st, h, t, at);
-            t->called_ms = at;
-            state_ticket_enter(hs, t, ST_SERVING);
-        } else if (s != ST_SERVING) {
-            st->stats.bad_transitions++;
-            return;
-        }
-        t->started_ms = at;
-        win_take(hs, ev->window, t, at, ev->staff);
+        step = ticket_started;
         break;
-    case EV_TICKET_FINISHED: {
-        if (!active) {
-            st->stats.bad_transitions++;
-            return;
-        }
-        int64_t s0 = t->started_ms >= 0 ? t->started_ms : t->called_ms;
-        win_release(hs, t, at);
-        state_ticket_leave(hs, t);
-        state_ticket_enter(hs, t, ST_FINISHED);
-        t->ended_ms = at;
-        hs->finished++;
-        if (w)
-            w->served++;
-        if (s0 >= 0) {
-            int64_t sv = at - s0 > 0 ? at - s0 : 0;
-            hs->svc_n++;
-            hs->svc_sum_ms += sv;
-            if (w) {
-                w->svc_n++;
-                w->svc_sum_ms += sv;
-            }
-            state_recs_add(&hs->biz[t->biz].fins, st->now_ms, at, sv, true, NULL);
-        }
+    case EV_TICKET_FINISHED:
+        step = ticket_finished;
         break;
-    }
     case EV_TICKET_NO_SHOW:
-        if (!active) {
-            st->stats.bad_transitions++;
-            return;
-        }
-        hs->no_show++;
-        if (w)
-            w->no_show++;
-        win_release(hs, t, at);
-        state_ticket_leave(hs, t);
-        if (ev->action == EV_NOSHOW_RECYCLE) {
-            t->called_ms = t->started_ms = -1;
-            t->window = -1;
-            state_ticket_enter(hs, t, ST_WAITING);
-        } else {
-            t->ended_ms = at;
-            state_ticket_enter(hs, t, ST_NO_SHOW);
-        }
+        step = ticket_no_show;
         break;
     case EV_TICKET_TRANSFERRED:
-        if (ev->to_biz < 0 || ev->to_biz >= hs->nbiz || !(active || s == ST_WAITING)) {
-            st->stats.bad_transitions++;
-            return;
-        }
-        if (s == ST_WAITING)
-            st->stats.bad_transitions++;
-        win_release(hs, t, at);
-        state_ticket_leave(hs, t);
-        t->biz = ev->to_biz;
-        t->entered_ms = at;
-        t->entry_known = true;
-        t->has_visit = false;
-        t->visit_biz = -1;
-        t->called_ms = t->started_ms = -1;
-        t->window = -1;
-        state_ticket_enter(hs, t, ST_WAITING);
+        step = ticket_transferred;
         break;
     case EV_TICKET_SUSPENDED:
-        if (s != ST_SERVING) {
-            st->stats.bad_transitions++;
-            return;
-        }
-        win_release(hs, t, at);
-        state_ticket_leave(hs, t);
-        state_ticket_enter(hs, t, ST_SUSPENDED);
+        step = ticket_suspended;
         break;
     case EV_TICKET_RESUMED:
-        if (s != ST_SUSPENDED) {
-            st->stats.bad_transitions++;
-            return;
-        }
-        state_ticket_leave(hs, t);
-        state_ticket_enter(hs, t, ST_SERVING);
-        win_take(hs, ev->window, t, at, ev->staff);
+        step = ticket_resumed;
         break;
     case EV_TICKET_VOIDED:
-        if (!(active || s == ST_WAITING)) {
-            st->stats.bad_transitions++;
-            return;
-        }
-        win_release(hs, t, at);
-        state_ticket_leave(hs, t);
-        t->ended_ms = at;
-        state_ticket_enter(hs, t, ST_VOIDED);
+        step = ticket_voided;
         break;
     default:
-        break;
+        return;
     }
+    if (!step(st, h, hs, t, ev)) st->stats.bad_transitions++;
 }
 
 /* ---------------------------------------------------------------- windows, cameras */
@@ -716,12 +767,10 @@ static void apply_window(state_hs *hs, const ev_event *ev)
 {
     state_window *w = ev_window(hs, ev);
     int64_t at = ev->at_ms;
-    if (!w)
-        return;
+    if (!w) return;
     switch (ev->type) {
     case EV_WINDOW_OPENED:
-        if (ev->staff)
-            set_str(&w->staff, ev->staff);
+        if (ev->staff) set_str(&w->staff, ev->staff);
         if (w->status == SW_CLOSED || w->status == SW_PAUSED) {
             win_set(w, w->ticket ? SW_SERVING : SW_OPEN, at);
             w->reason = -1;
@@ -751,17 +800,14 @@ static void apply_window(state_hs *hs, const ev_event *ev)
 
 static void apply_camera(state_hs *hs, const ev_event *ev)
 {
-    if (ev->camera < 0 || ev->camera >= hs->ncam)
-        return;
+    if (ev->camera < 0 || ev->camera >= hs->ncam) return;
     state_cam *c = &hs->cam[ev->camera];
     if (c->status != ev->cam_status) {
         c->status = ev->cam_status;
         c->since_ms = ev->at_ms;
     }
-    if (ev->main_url)
-        set_str(&c->main_url, ev->main_url);
-    if (ev->sub_url)
-        set_str(&c->sub_url, ev->sub_url);
+    if (ev->main_url) set_str(&c->main_url, ev->main_url);
+    if (ev->sub_url) set_str(&c->sub_url, ev->sub_url);
 }
 
 /* ---------------------------------------------------------------- reviews, cases */
@@ -776,8 +822,7 @@ int state_review_push(state_hs *hs, const state_review *r)
         state_review_clear(&tmp);
         return 0;
     }
-    if (hs->nlast == STATE_LAST_REVIEWS)
-        state_review_clear(&hs->last[--hs->nlast]);
+    if (hs->nlast == STATE_LAST_REVIEWS) state_review_clear(&hs->last[--hs->nlast]);
     memmove(&hs->last[pos + 1], &hs->last[pos], (size_t)(hs->nlast - pos) * sizeof *hs->last);
     hs->last[pos] = *r;
     hs->nlast++;
@@ -789,39 +834,32 @@ int state_case_add(state_hs *hs, state_case *c)
     if (hs->ncases == hs->capcases) {
         int ncap = hs->capcases ? hs->capcases * 2 : 16;
         state_case **nc = realloc(hs->cases, (size_t)ncap * sizeof *nc);
-        if (!nc)
-            return -1;
+        if (!nc) return -1;
         hs->cases = nc;
         hs->capcases = ncap;
     }
-    if (state_map_put(&hs->cases_map, c->review, c) < 0)
-        return -1;
+    if (state_map_put(&hs->cases_map, c->review, c) < 0) return -1;
     hs->cases[hs->ncases++] = c;
     return 0;
 }
-
 
 static void count_review(state_hs *hs, int level, int sign)
 {
     hs->rv_n += sign;
     hs->rv_level_sum += sign * level;
-    if (level >= 4)
-        hs->rv_good += sign;
-    if (level >= 3)
-        hs->rv_sat += sign;
-    if (level <= 2)
-        hs->rv_bad += sign;
+    if (level >= 4) hs->rv_good += sign;
+    if (level >= 3) hs->rv_sat += sign;
+    if (level <= 2) hs->rv_bad += sign;
 }
 
 static void apply_review(state_t *st, int h, const ev_event *ev)
 {
     state_hs *hs = &st->halls[h];
     const cfg_hall *ch = &st->cfg->halls[h];
-    if (!ev->review || ev->level < 1 || ev->level > 5)
-        return;
+    if (!ev->review || ev->level < 1 || ev->level > 5) return;
     if (state_map_get(&hs->review_ids, ev->review) || state_map_get(&hs->cases_map, ev->review))
         return;
-    char *key = strdup(ev->review);
+    char *key = cw_xstrdup(ev->review);
     if (!key || state_map_put(&hs->review_ids, key, key) < 0) {
         free(key);
         return;
@@ -829,22 +867,20 @@ static void apply_review(state_t *st, int h, const ev_event *ev)
     count_review(hs, ev->level, 1);
 
     state_review r = {0};
-    r.id = strdup(ev->review);
+    r.id = cw_xstrdup(ev->review);
     r.level = ev->level;
     r.at_ms = ev->at_ms;
     r.channel = ev->channel;
-    r.window =
-        ev->window >= 0 && ev->window < ch->nwindows ? strdup(ch->windows[ev->window].id) : NULL;
+    r.window = ev->window >= 0 && ev->window < ch->nwindows ? cw_xstrdup(ch->windows[ev->window].id)
+                                                            : NULL;
     r.staff = dup_or_null(ev->staff);
     r.comment = ev->comment ? pii_mask(ev->comment) : NULL;
     r.real_name = ev->real_name;
     state_review_push(hs, &r);
 
-    if (ev->level > 2)
-        return;
-    state_case *c = calloc(1, sizeof *c);
-    if (!c || !(c->review = strdup(ev->review)))
-        goto fail;
+    if (ev->level > 2) return;
+    state_case *c = cw_xcalloc(1, sizeof *c);
+    if (!c || !(c->review = cw_xstrdup(ev->review))) goto fail;
     c->level = ev->level;
     c->date = st->day;
     c->at_ms = ev->at_ms;
@@ -853,8 +889,7 @@ static void apply_review(state_t *st, int h, const ev_event *ev)
     c->contact_deadline_ms =
         ev->real_name ? state_deadline(st, h, ev->at_ms, st->cfg->case_contact_days) : -1;
     c->rectify_deadline_ms = state_deadline(st, h, ev->at_ms, st->cfg->case_rectify_days);
-    if (state_case_add(hs, c) < 0)
-        goto fail;
+    if (state_case_add(hs, c) < 0) goto fail;
     return;
 fail:
     case_free(c);
@@ -862,21 +897,17 @@ fail:
 
 static void case_set_upheld(state_t *st, state_hs *hs, state_case *c, bool upheld)
 {
-    if (c->upheld == upheld)
-        return;
+    if (c->upheld == upheld) return;
     c->upheld = upheld;
-    if (c->date == st->day)
-        count_review(hs, c->level, upheld ? -1 : 1);
+    if (c->date == st->day) count_review(hs, c->level, upheld ? -1 : 1);
     for (int i = 0; i < hs->nlast; i++)
-        if (strcmp(hs->last[i].id, c->review) == 0)
-            hs->last[i].upheld = upheld;
+        if (strcmp(hs->last[i].id, c->review) == 0) hs->last[i].upheld = upheld;
 }
 
 static void apply_case(state_t *st, state_hs *hs, const ev_event *ev)
 {
     state_case *c = ev->review ? state_map_get(&hs->cases_map, ev->review) : NULL;
-    if (!c)
-        return;
+    if (!c) return;
     switch (ev->case_state) {
     case EV_CASE_CONTACTED:
         c->contacted = true;
@@ -915,8 +946,7 @@ static void rollover(state_t *st, int64_t now_ms)
 void state_apply(state_t *st, const ev_event *ev, int64_t recv_ms)
 {
     (void)recv_ms;
-    if (ev->hall < 0 || ev->hall >= st->nhalls)
-        return;
+    if (ev->hall < 0 || ev->hall >= st->nhalls) return;
     int h = ev->hall;
     state_hs *hs = &st->halls[h];
     if (ev->at_ms < st->day_start_ms) {
@@ -928,8 +958,7 @@ void state_apply(state_t *st, const ev_event *ev, int64_t recv_ms)
     else if (ev->at_ms > st->now_ms)
         st->now_ms = ev->at_ms;
     st->stats.applied++;
-    if (ev->at_ms > hs->last_event_ms)
-        hs->last_event_ms = ev->at_ms;
+    if (ev->at_ms > hs->last_event_ms) hs->last_event_ms = ev->at_ms;
 
     switch (ev->type) {
     case EV_TICKET_ISSUED:
@@ -971,13 +1000,10 @@ static bool tick_hall(state_t *st, int h)
     state_hs *hs = &st->halls[h];
     bool changed = hs->nwaiting > 0;
     for (int w = 0; w < hs->nwin && !changed; w++)
-        if (hs->win[w].status == SW_SERVING)
-            changed = true;
+        if (hs->win[w].status == SW_SERVING) changed = true;
     for (int b = 0; b < hs->nbiz; b++) {
-        if (state_recs_prune(&hs->biz[b].calls, st->now_ms))
-            changed = true;
-        if (state_recs_prune(&hs->biz[b].fins, st->now_ms))
-            changed = true;
+        if (state_recs_prune(&hs->biz[b].calls, st->now_ms)) changed = true;
+        if (state_recs_prune(&hs->biz[b].fins, st->now_ms)) changed = true;
     }
     int od = state_hall_overdue(st, h);
     if (od != hs->overdue) {
@@ -995,16 +1021,14 @@ static bool tick_hall(state_t *st, int h)
 bool state_advance(state_t *st, int64_t now_ms)
 {
     bool changed = false;
-    if (now_ms < st->now_ms)
-        now_ms = st->now_ms;
+    if (now_ms < st->now_ms) now_ms = st->now_ms;
     st->now_ms = now_ms;
     if (now_ms >= st->day_end_ms) {
         rollover(st, now_ms);
         changed = true;
     }
     int64_t sec = floor_div(now_ms, 1000), min = floor_div(now_ms, 60000);
-    if (sec == st->last_sec && min == st->last_min)
-        return changed;
+    if (sec == st->last_sec && min == st->last_min) return changed;
     bool new_min = min != st->last_min;
     st->last_sec = sec;
     st->last_min = min;
@@ -1029,12 +1053,10 @@ int state_day(const state_t *st)
 
 void state_add_closure(state_t *st, int hall, int64_t from_ms, int64_t to_ms, const char *reason)
 {
-    if (hall < 0 || hall >= st->nhalls || to_ms <= from_ms)
-        return;
+    if (hall < 0 || hall >= st->nhalls || to_ms <= from_ms) return;
     state_hs *hs = &st->halls[hall];
     state_closure *nc = realloc(hs->closures, (size_t)(hs->nclosures + 1) * sizeof *nc);
-    if (!nc)
-        return;
+    if (!nc) return;
     hs->closures = nc;
     nc[hs->nclosures].from_ms = from_ms;
     nc[hs->nclosures].to_ms = to_ms;
@@ -1042,7 +1064,6 @@ void state_add_closure(state_t *st, int hall, int64_t from_ms, int64_t to_ms, co
     hs->nclosures++;
     state_bump(st, hall);
 }
-
 
 uint64_t state_city_version(const state_t *st)
 {
@@ -1069,11 +1090,9 @@ int state_reset_halls(state_t *st)
     free(st->halls);
     st->nhalls = 0;
     st->halls = calloc(st->cfg->nhalls > 0 ? st->cfg->nhalls : 1, sizeof *st->halls);
-    if (!st->halls)
-        return -1;
+    if (!st->halls) return -1;
     st->nhalls = st->cfg->nhalls;
     for (int h = 0; h < st->nhalls; h++)
-        if (state_hall_init(st, h) < 0)
-            return -1;
+        if (state_hall_init(st, h) < 0) return -1;
     return 0;
 }

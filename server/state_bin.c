@@ -43,6 +43,7 @@
  * had, so the loaded state iterates (and saves) in the same order as the one saved.
  */
 #include "state_internal.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -505,7 +506,7 @@ static uint32_t r_count(rbuf *r, size_t min)
 static int dup_opt(const char *s, char **out)
 {
     *out = NULL;
-    if (s && !(*out = strdup(s)))
+    if (s && !(*out = cw_xstrdup(s)))
         return -1;
     return 0;
 }
@@ -785,7 +786,7 @@ static int load_reviews(hall_ctx *x, rbuf *r)
         const char *id = r_str_req(r);
         if (r->bad || state_map_get(&hs->review_ids, id))
             return -1;
-        char *key = strdup(id);
+        char *key = cw_xstrdup(id);
         if (!key || state_map_put(&hs->review_ids, key, key) < 0) {
             free(key);
             return -1;
@@ -826,7 +827,7 @@ static int add_case(state_hs *hs, const state_case *c)
     if (!nc)
         return -1;
     *nc = *c;
-    if (!(nc->review = strdup(c->review)) || state_case_add(hs, nc) < 0)
+    if (!(nc->review = cw_xstrdup(c->review)) || state_case_add(hs, nc) < 0)
         goto fail;
     return 0;
 fail:

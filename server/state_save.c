@@ -11,6 +11,7 @@
  * Times are ms since the epoch; -1 means none.
  */
 #include "state_internal.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -254,7 +255,7 @@ static bool get_bool(json_t *o, const char *k)
 
 static char *dup_str(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? cw_xstrdup(s) : NULL;
 }
 
 static int state_index(const char *name)
@@ -459,8 +460,8 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
         const char *rid = get_str(v, "review");
         if (!rid || state_map_get(&hs->cases_map, rid))
             return -1;
-        state_case *c = calloc(1, sizeof *c);
-        if (!c || !(c->review = strdup(rid))) {
+        state_case *c = cw_xcalloc(1, sizeof *c);
+        if (!c || !(c->review = cw_xstrdup(rid))) {
             free(c);
             return -1;
         }

@@ -11,6 +11,7 @@
 
 #include "cwtime.h"
 #include "feedindex.h"
+#include "xalloc.h"
 
 /* The log's own tables; the modules that keep tables here pass their DDL to store_open. */
 static const char *SCHEMA =
@@ -122,9 +123,9 @@ static int load_index(store_t *s, char *err, size_t errlen)
 
 store_t *store_open(const char *path, const char *const *schemas, char *err, size_t errlen)
 {
-    store_t *s = calloc(1, sizeof(*s));
+    store_t *s = cw_xcalloc(1, sizeof(*s));
     if (!s) return NULL;
-    s->path = strdup(path);
+    s->path = cw_xstrdup(path);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
     s->idx = feedindex_new();
@@ -530,10 +531,10 @@ void store_close(store_t *s)
 
 store_job *store_job_new_sql(const char *sql)
 {
-    store_job *j = calloc(1, sizeof(*j));
+    store_job *j = cw_xcalloc(1, sizeof(*j));
     if (!j) return NULL;
     j->kind = STORE_JOB_SQL;
-    j->sql = strdup(sql);
+    j->sql = cw_xstrdup(sql);
     return j;
 }
 
@@ -548,7 +549,7 @@ void store_job_arg_text(store_job *j, const char *v)
 {
     if (j->nargs >= STORE_SQL_MAX_ARGS) abort();
     j->args[j->nargs].is_text = true;
-    j->args[j->nargs++].text = v ? strdup(v) : NULL;
+    j->args[j->nargs++].text = v ? cw_xstrdup(v) : NULL;
 }
 
 void store_job_arg_blob(store_job *j, unsigned char *buf, size_t len)
