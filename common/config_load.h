@@ -50,9 +50,7 @@ void cfgl_missing(cfgl *L, int line, const char *base, const char *key);
 
 /* ---- nodes ---- */
 
-/* 1-based line of the first token in N; 0 when N has none. */
-int cfgl_node_line(struct fy_node *n);
-/* cfgl_node_line(n), or FALLBACK when that is 0. */
+/* ydiag_node_line(n), or FALLBACK when that is 0. */
 int cfgl_line_or(struct fy_node *n, int fallback);
 /* A plain empty, "~" or "null" scalar, or no node at all. */
 bool cfgl_is_null(struct fy_node *n);

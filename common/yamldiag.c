@@ -40,3 +40,35 @@ void ydiag_close(ydiag *d)
     free(d->text);
     memset(d, 0, sizeof *d);
 }
+
+/* 1-based line of the first token in N; 0 when N has none (an empty value or {}). */
+int ydiag_node_line(struct fy_node *n)
+{
+    if (!n) return 0;
+    void *it = NULL;
+    switch (fy_node_get_type(n)) {
+    case FYNT_SCALAR: {
+        struct fy_token *t = fy_node_get_scalar_token(n);
+        const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+        return m ? m->line + 1 : 0;
+    }
+    case FYNT_MAPPING: {
+        struct fy_node_pair *p;
+        while ((p = fy_node_mapping_iterate(n, &it))) {
+            int l = ydiag_node_line(fy_node_pair_key(p));
+            if (!l) l = ydiag_node_line(fy_node_pair_value(p));
+            if (l) return l;
+        }
+        return 0;
+    }
+    case FYNT_SEQUENCE: {
+        struct fy_node *c;
+        while ((c = fy_node_sequence_iterate(n, &it))) {
+            int l = ydiag_node_line(c);
+            if (l) return l;
+        }
+        return 0;
+    }
+    }
+    return 0;
+}

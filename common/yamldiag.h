@@ -19,4 +19,7 @@ int ydiag_open(ydiag *d);
 /* Destroy the sink and free the text. */
 void ydiag_close(ydiag *d);
 
+/* 1-based line of the first token in N; 0 when N has none (an empty value or {}). */
+int ydiag_node_line(struct fy_node *n);
+
 #endif

@@ -1,7 +1,6 @@
 /* layout: wall layout files (libfyaml) and the viewport / bezel / seam arithmetic. */
 #include "layout.h"
 
-#include "config_load.h" /* cfgl_node_line: a YAML node's line, shared with the config loader */
 #include "yamldiag.h"
 
 #include <errno.h>
@@ -148,7 +147,7 @@ static void int_field(lctx *c, json_t *o, int line, const char *where, const cha
 static int line_of_key(struct fy_node *map, const char *key, int fallback)
 {
     struct fy_node *v = map ? fy_node_mapping_lookup_by_string(map, key, FY_NT) : NULL;
-    int l = cfgl_node_line(v);
+    int l = ydiag_node_line(v);
     return l ? l : fallback;
 }
 
@@ -163,7 +162,7 @@ static void parse_panel(lctx *c, layout *l, struct fy_node *pn, int idx)
 {
     char where[32];
     snprintf(where, sizeof where, "panels[%d]", idx);
-    int line = cfgl_node_line(pn);
+    int line = ydiag_node_line(pn);
     if (!fy_node_is_mapping(pn)) {
         err(c, line, where, "must be a mapping with type and rect");
         return;
@@ -232,7 +231,7 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
     json_t *o = to_json(root);
     static const char *const top[] = {"title",    "screens", "canvas",   "scale", "fps",
                                       "anim_fps", "panels",  "language", NULL};
-    check_keys(c, o, root, cfgl_node_line(root), "", top);
+    check_keys(c, o, root, ydiag_node_line(root), "", top);
     json_t *title = json_object_get(o, "title");
     if (title && !json_is_string(title))
         err(c, line_of_key(root, "title", 1), "title", "must be a string");
@@ -248,7 +247,7 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
     } else {
         static const char *const sk[] = {"cols",    "rows",    "width", "height",
                                          "bezel_x", "bezel_y", NULL};
-        sl = cfgl_node_line(sn) ? cfgl_node_line(sn) : sl;
+        sl = ydiag_node_line(sn) ? ydiag_node_line(sn) : sl;
         check_keys(c, s, sn, sl, "screens", sk);
         int_field(c, s, sl, "screens", "cols", 1, 16, true, &l->cols);
         int_field(c, s, sl, "screens", "rows", 1, 16, true, &l->rows);
@@ -303,7 +302,7 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
         int i = 0;
         while ((ch = fy_node_sequence_iterate(pn, &it))) {
             if (l->npanels >= LAYOUT_MAX_PANELS) {
-                err(c, cfgl_node_line(ch), "panels", "at most %d panels", LAYOUT_MAX_PANELS);
+                err(c, ydiag_node_line(ch), "panels", "at most %d panels", LAYOUT_MAX_PANELS);
                 break;
             }
             parse_panel(c, l, ch, i++);
