@@ -136,7 +136,10 @@ typedef struct cfg_token {
 typedef struct cfg_lexterm {
     char *term;     /* as written in the config */
     char *category; /* e.g. 人身安全 */
-    int weight;
+    int weight;     /* the term's own weight, else its category's */
+    bool any_level; /* the category scores whatever the review's level (safety) */
+    char **except;  /* phrases containing the term that do not count (e.g. 网上预约) */
+    int nexcept;
 } cfg_lexterm;
 
 /* Alert rules (SPEC §6): R1..R15 and the hub's own H1..H4, in this order. */
@@ -145,7 +148,7 @@ enum cfg_rule {
     CFG_R11, CFG_R12, CFG_R13, CFG_R14, CFG_R15, CFG_H1, CFG_H2, CFG_H3, CFG_H4,
     CFG_NRULES
 };
-#define CFG_RULE_NPARAMS 8
+#define CFG_RULE_NPARAMS 16
 /* Parameters every rule has; the rule's own parameters follow from CFG_P_FIRST (see
  * cfg_rule_param_name). Durations are business seconds. */
 enum { CFG_P_ENABLED, CFG_P_FOR_S, CFG_P_KEEP_S, CFG_P_FIRST };

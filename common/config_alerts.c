@@ -42,16 +42,31 @@ static const rule_spec specs[CFG_NRULES] = {
                 {1e6, 1000, 366}},
     [CFG_R6] = {"R6", 0, 120, {"p3_min", "p2_min"}, {15, 30}, {1e6, 1e6}},
     [CFG_R7] = {"R7", 0, 120, {"idle_min"}, {5}, {1e6}},
-    [CFG_R8] = {"R8", 120, 120, {"ratio", "after_open_min"}, {0.8, 10}, {1, 1440}},
+    /* R8: SPEC "for >= 10 min"; a window paused for a break (lunch, meeting) counts as
+     * staffed for the first break_min (lunch_min, meeting_min) minutes of its pause. */
+    [CFG_R8] = {"R8", 600, 120,
+                {"ratio", "after_open_min", "break_min", "lunch_min", "meeting_min"},
+                {0.8, 10, 15, 60, 0}, {1, 1440, 1440, 1440, 1440}},
     [CFG_R9] = {"R9", 120, 120, {"recalls", "no_show_ratio", "min_calls"}, {3, 0.2, 10},
                 {1e6, 1, 1e6}},
-    [CFG_R10] = {"R10", 0, 0, {"resolve_after_h"}, {24}, {24 * 366}},
-    [CFG_R11] = {"R11", 0, 120, {NULL}, {0}, {0}},
+    /* R10: the sensitive-comment score (docs/alerts.md) -- a term's weight times the factor
+     * of the review's level (levelN) and, for praise at level >= 4, `praise`; P1 from
+     * p1_score, a P3 note from note_score. An ordinary (P3) bad review colours its hall for
+     * colour_min business minutes at most, and not once acknowledged. */
+    [CFG_R10] = {"R10", 0, 0,
+                 {"resolve_after_h", "p1_score", "note_score", "level1", "level2", "level3",
+                  "level4", "level5", "praise", "colour_min"},
+                 {24, 7, 2, 1.5, 1.2, 0.6, 0.3, 0.2, 0.5, 30},
+                 {24 * 366, 1e6, 1e6, 100, 100, 100, 100, 100, 100, 1e6}},
+    /* R11-R13 (cases, not live incidents): they colour their hall for colour_min business
+     * minutes at most, and not once acknowledged. */
+    [CFG_R11] = {"R11", 0, 120, {"colour_min"}, {60}, {1e6}},
     [CFG_R12] = {"R12", 0, 0, {"per_staff", "per_window", "per_item", "item_days",
-                               "resolve_after_h"},
-                 {2, 2, 3, 7, 24}, {1e6, 1e6, 1e6, 366, 24 * 366}},
-    [CFG_R13] = {"R13", 120, 120, {"drop", "min_reviews", "recent_days", "base_days"},
-                 {0.02, 100, 7, 30}, {1, 1e9, 366, 366}},
+                               "resolve_after_h", "colour_min"},
+                 {2, 2, 3, 7, 24, 60}, {1e6, 1e6, 1e6, 366, 24 * 366, 1e6}},
+    [CFG_R13] = {"R13", 120, 120,
+                 {"drop", "min_reviews", "recent_days", "base_days", "colour_min"},
+                 {0.02, 100, 7, 30, 60}, {1, 1e9, 366, 366, 1e6}},
     [CFG_R14] = {"R14", 0, 120, {"down_s", "hall_share"}, {60, 0.2}, {1e6, 1}},
     [CFG_R15] = {"R15", 0, 120, {"silent_min"}, {5}, {1e6}},
     [CFG_H1] = {"H1", 0, 120, {"disk_free"}, {0.10}, {1}},

@@ -118,6 +118,7 @@ static json_t *review_body(const al_review *r)
     set_opt(o, "term", r->term);
     set_opt(o, "category", r->category);
     if (r->term) json_object_set_new(o, "weight", json_integer(r->weight));
+    if (r->term) json_object_set_new(o, "score", json_real(r->score));
     return o;
 }
 
@@ -146,6 +147,7 @@ static al_review *review_from_body(json_t *o)
     r->term = dup_or_null(jstr(o, "term"));
     r->category = dup_or_null(jstr(o, "category"));
     r->weight = (int)json_integer_value(json_object_get(o, "weight"));
+    r->score = json_number_value(json_object_get(o, "score"));
     if (!r->hall || !r->review) {
         review_free(r);
         return NULL;
@@ -185,12 +187,20 @@ json_t *al_data_review_json(const al_review *r, bool names)
     set_opt(o, "item", r->item);
     if (names) set_opt(o, "comment", r->comment);
     if (r->term) {
-        json_object_set_new(o, "sensitive", json_pack("{s:s,s:s,s:i}", "term", r->term,
-                                                      "category", r->category ? r->category : "",
-                                                      "weight", r->weight));
+        json_object_set_new(o, "sensitive",
+                            json_pack("{s:s,s:s,s:i,s:f}", "term", r->term, "category",
+                                      r->category ? r->category : "", "weight", r->weight, "score",
+                                      round(r->score * 100) / 100));
     }
     if (r->case_state >= 0) set_opt(o, "case", ev_case_state_name(r->case_state));
     return o;
+}
+
+void al_scoring_of(const cfg_t *cfg, int hall, lexicon_scoring *out)
+{
+    for (int l = 0; l < 5; l++)
+        out->level[l] = cfg_alert_param(cfg, CFG_R10, hall, NULL, CFG_P_FIRST + AL_R10_LEVEL1 + l);
+    out->praise = cfg_alert_param(cfg, CFG_R10, hall, NULL, CFG_P_FIRST + AL_R10_PRAISE);
 }
 
 void al_data_on_event(alerts_t *a, const ev_event *ev)
@@ -208,9 +218,12 @@ void al_data_on_event(alerts_t *a, const ev_event *ev)
         return;
     }
     if (ev->type != EV_REVIEW_SUBMITTED || !ev->review || ev->level < 1 || ev->level > 5) return;
-    lexicon_hit hit;
-    bool sensitive = ev->comment && lexicon_match(a->lex, ev->comment, &hit);
-    if (ev->level > 2 && !sensitive) return;
+    lexicon_scoring sc_params;
+    lexicon_score sc;
+    al_scoring_of(cfg, ev->hall, &sc_params);
+    bool hit = ev->comment && lexicon_score_text(a->lex, ev->comment, ev->level, &sc_params, &sc);
+    double note = cfg_alert_param(cfg, CFG_R10, ev->hall, NULL, CFG_P_FIRST + AL_R10_NOTE);
+    if (ev->level > 2 && !(hit && sc.score >= note)) return;
     if (al_data_review(a, ch->id, ev->review)) return; /* the same review sent again */
     al_review *r = calloc(1, sizeof *r);
     if (!r) return;
@@ -229,10 +242,11 @@ void al_data_on_event(alerts_t *a, const ev_event *ev)
     r->comment = ev->comment ? pii_mask(ev->comment) : NULL;
     r->real_name = ev->real_name;
     r->case_state = ev->level <= 2 ? EV_CASE_ASSIGNED : -1;
-    if (sensitive) {
-        r->term = strdup(hit.term);
-        r->category = strdup(hit.category);
-        r->weight = hit.weight;
+    if (hit) {
+        r->term = strdup(sc.best.term);
+        r->category = strdup(sc.best.category);
+        r->weight = sc.best.weight;
+        r->score = sc.score;
     }
     if (!r->hall || !r->review || review_insert(a, r) < 0) {
         review_free(r);

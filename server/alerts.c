@@ -577,6 +577,27 @@ static void suppress(alerts_t *a)
     free(silent);
 }
 
+/* How a firing alert colours its hall now (docs/alerts.md, "What colours a hall"): live
+ * rules while they fire; the case rules R10-R13 (a case to follow up, not a live incident)
+ * only until acknowledged and for at most their colour_min business minutes after they start
+ * firing -- except a P1 (sensitive) R10, which colours until acknowledged. */
+static int colour_of(alerts_t *a, const alert *al)
+{
+    if (al->state != AL_FIRING || al->hall_idx < 0 || al->inhibited) return STATE_ALERT_NONE;
+    if (al->rule == CFG_R15) return STATE_ALERT_OFFLINE;
+    int s = al->severity <= 2 ? STATE_ALERT_ALERT : STATE_ALERT_WARN;
+    if (al->rule < CFG_R10 || al->rule > CFG_R13) return s;
+    if (al->ack_by) return STATE_ALERT_NONE;
+    if (al->rule == CFG_R10 && al->severity == 1) return s;
+    for (int p = CFG_P_FIRST; p < CFG_RULE_NPARAMS; p++) {
+        const char *n = cfg_rule_param_name(al->rule, p);
+        if (n && strcmp(n, "colour_min") == 0 &&
+            (double)(a->now_ms - al->started_ms) >= param(a, al, p) * 60000.0)
+            return STATE_ALERT_NONE;
+    }
+    return s;
+}
+
 static void hall_statuses(alerts_t *a)
 {
     const cfg_t *cfg = a->hub->cfg;
@@ -584,11 +605,8 @@ static void hall_statuses(alerts_t *a)
     if (!st) return;
     for (int i = 0; i < a->n; i++) {
         const alert *al = a->v[i];
-        if (al->state != AL_FIRING || al->hall_idx < 0 || al->inhibited) continue;
-        int s = al->rule == CFG_R15 ? STATE_ALERT_OFFLINE
-                : al->severity <= 2 ? STATE_ALERT_ALERT
-                                    : STATE_ALERT_WARN;
-        if (s > st[al->hall_idx]) st[al->hall_idx] = s;
+        int s = colour_of(a, al);
+        if (al->hall_idx >= 0 && s > st[al->hall_idx]) st[al->hall_idx] = s;
     }
     for (int h = 0; h < cfg->nhalls; h++) state_set_alert_status(a->hub->state, h, st[h]);
     free(st);
@@ -1069,6 +1087,7 @@ int alerts_ack(alerts_t *a, const char *id, const char *user, const char *note,
     al->ack_ms = a->now_ms;
     persist(a, al, "ack", user, note);
     a->ver++;
+    hall_statuses(a); /* an acknowledged case no longer colours its hall */
     *out = alert_json(a, al, true);
     return 200;
 }

@@ -72,8 +72,9 @@ typedef struct al_review {
     int level, channel;
     char *window, *staff, *item, *comment; /* comment already masked */
     bool real_name;
-    char *term, *category; /* lexicon hit, NULL when none */
+    char *term, *category; /* the best counted lexicon term, NULL when none counted */
     int weight;
+    double score;   /* the comment's sensitivity score (lexicon.h), 0 when none */
     int case_state; /* enum ev_case_state; -1 when the review opened no case */
 } al_review;
 
@@ -199,7 +200,19 @@ void al_silences_free(alerts_t *a);
 /* Evaluate every rule at business now_ms (the state's now), reporting true conditions. */
 void al_rules_eval(alerts_t *a, int64_t now_ms, int64_t real_ms);
 
+/* R10's own parameters (config_alerts.c), relative to CFG_P_FIRST. */
+enum {
+    AL_R10_RESOLVE_H,
+    AL_R10_P1,
+    AL_R10_NOTE,
+    AL_R10_LEVEL1,
+    AL_R10_PRAISE = AL_R10_LEVEL1 + 5,
+    AL_R10_COLOUR_MIN
+};
+
 /* ---- alert_data.c ---- */
+/* The comment-scoring parameters of hall index `hall` (R10's, docs/alerts.md). */
+void al_scoring_of(const cfg_t *cfg, int hall, lexicon_scoring *out);
 /* Record a bad review / sensitive comment from an event (ingest); case moves update it. */
 void al_data_on_event(alerts_t *a, const ev_event *ev);
 /* Load records and daily figures from the store (start). */

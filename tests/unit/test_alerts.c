@@ -565,6 +565,9 @@ static void test_hours_silence_inhibit(void **unused)
     build_cfg();
     enable(CFG_R15, true);
     enable(CFG_R8, true);
+    /* this test follows R8's lifecycle with a `for` of 2 min (the default is 10 min) */
+    cfg.alerts.rules[CFG_R8].set |= 1u << CFG_P_FOR_S;
+    cfg.alerts.rules[CFG_R8].v[CFG_P_FOR_S] = 120;
     setup_at(T("08:50:00"));
     /* LH-01 sends a heartbeat at 08:59 and a ticket waits there from 09:00 */
     heartbeat(1, T("08:59:00"));
@@ -648,10 +651,10 @@ static void test_review_rules(void **unused)
     (void)unused;
     build_cfg();
     setup_at(T("09:00:00"));
-    /* a level-2 review at A01 by W1001: R10 P2 */
+    /* a level-2 review at A01 by W1001: R10 P3 (SPEC: a case to follow up) */
     review(0, "RV1", 2, 0, "W1001", "ITEM-1", "等了很久", false, T("09:10:00"));
     eval_at(T("09:10:00"), 0);
-    expect_alert("R10:LH-00:RV1", "firing", "P2");
+    expect_alert("R10:LH-00:RV1", "firing", "P3");
     /* a level-1 real-name review with 跳 楼 (spaces normalised away): P1, term recorded */
     review(0, "RV2", 1, 0, "W1001", "ITEM-1", "再不办就跳 楼，电话13812345678", true,
            T("09:20:00"));
@@ -671,10 +674,11 @@ static void test_review_rules(void **unused)
     expect_alert("R12:LH-00:staff:W1001", "firing", "P2");
     expect_alert("R12:LH-00:window:A01", "firing", "P2");
     expect_alert("R12:LH-00:item:ITEM-1", NULL, NULL); /* items need 3 */
-    /* a level-4 review with 态度恶劣: R10 P1 without a case */
+    /* a level-4 review with 态度恶劣 scores 4 x 0.3 = 1.2 (但是: no praise factor), under the
+     * note score 2: no alert (it used to page P1) */
     review(0, "RV3", 4, 1, "W1002", NULL, "态度恶劣但是解决了", false, T("09:30:00"));
     eval_at(T("09:30:00"), 2);
-    expect_alert("R10:LH-00:RV3", "firing", "P1");
+    expect_alert("R10:LH-00:RV3", NULL, NULL);
     /* the third ITEM-1 bad review, at LH-00 window A02 */
     review(0, "RV4", 2, 1, "W1002", "ITEM-1", NULL, false, T("09:40:00"));
     eval_at(T("09:40:00"), 3);
@@ -687,7 +691,7 @@ static void test_review_rules(void **unused)
     rcase(0, "RV1", EV_CASE_CLOSED, T("09:50:00"));
     rcase(0, "RV2", EV_CASE_APPEALED, T("09:50:00"));
     eval_at(T("09:50:00"), 4);
-    expect_alert("R10:LH-00:RV1", "resolved", "P2");
+    expect_alert("R10:LH-00:RV1", "resolved", "P3");
     expect_alert("R10:LH-00:RV2", "firing", "P1");
     rcase(0, "RV2", EV_CASE_APPEAL_UPHELD, T("09:51:00"));
     eval_at(T("09:51:00"), 5);
@@ -697,7 +701,7 @@ static void test_review_rules(void **unused)
      * RV5, real-name at 10:00, must be contacted by Tue 11-24 17:00. */
     review(1, "RV5", 1, 0, NULL, NULL, NULL, true, T("10:00:00"));
     eval_at(T("10:00:00"), 6);
-    expect_alert("R10:LH-01:RV5", "firing", "P2");
+    expect_alert("R10:LH-01:RV5", "firing", "P3");
     eval_at(TD("2026-11-24", "17:00:00"), 6);
     expect_alert("R11:LH-01:RV5", NULL, NULL);
     eval_at(TD("2026-11-24", "17:00:01"), 7);
@@ -707,7 +711,7 @@ static void test_review_rules(void **unused)
     assert_string_equal(sget(a, "evidence.contact_deadline"), "2026-11-24T17:00:00.000+08:00");
     json_decref(a);
     /* R10 of RV5 resolved after 24 h (resolve_after_h) although its case is open */
-    expect_alert("R10:LH-01:RV5", "resolved", "P2");
+    expect_alert("R10:LH-01:RV5", "resolved", "P3");
     /* contacted: the contact deadline no longer counts; rectify by 11-30: resolved 2 min on */
     rcase(1, "RV5", EV_CASE_CONTACTED, TD("2026-11-24", "17:01:00"));
     eval_at(TD("2026-11-24", "17:01:00"), 8);
@@ -927,6 +931,96 @@ static void test_overrides(void **unused)
     teardown();
 }
 
+/* ---------------------------------------------------------------- what colours a hall */
+
+static const char *hall_status(int h)
+{
+    static char buf[16];
+    json_t *city = state_city(hub.state, NULL);
+    char path[32];
+    snprintf(path, sizeof path, "halls.%s.status", cfg.halls[h].id);
+    snprintf(buf, sizeof buf, "%s", sget(city, path));
+    json_decref(city);
+    return buf;
+}
+
+/* Issue 15 item 5: an ordinary bad review and a short break leave the hall not red. LH-00
+ * staffs its 3 planned windows from 09:00; R8 on with its defaults (ratio 0.8, `for` 10 min,
+ * break_min 15); R10 colour_min 30. */
+static void test_hall_colour_now(void **unused)
+{
+    (void)unused;
+    build_cfg();
+    enable(CFG_R8, true);
+    setup_at(T("08:50:00"));
+    for (int w = 0; w < 3; w++)
+        winev(EV_WINDOW_OPENED, 0, w, "W1001", -1, T("09:00:00"));
+    eval_at(T("09:00:00"), 0);
+    assert_string_equal(hall_status(0), "ok");
+    /* 09:30 A02 goes on a break (2 of 3 staffed, 67 % < 80 %) and a level-2 review arrives:
+     * R10 P3 colours the hall `warn` (yellow), not `alert` */
+    winev(EV_WINDOW_PAUSED, 0, 1, NULL, EV_PAUSE_BREAK, T("09:30:00"));
+    review(0, "RV1", 2, 0, "W1001", NULL, "等了很久", false, T("09:30:00"));
+    eval_at(T("09:30:00"), 1);
+    expect_alert("R10:LH-00:RV1", "firing", "P3");
+    expect_alert("R8:LH-00", NULL, NULL);
+    assert_string_equal(hall_status(0), "warn");
+    /* 09:44:59: the break (14:59) still counts as staffed: no R8 */
+    eval_at(T("09:44:59"), 2);
+    expect_alert("R8:LH-00", NULL, NULL);
+    /* 09:45:00: 15 min of break: the dip counts from now, R8 pending (fires at 09:55) */
+    eval_at(T("09:45:00"), 3);
+    expect_alert("R8:LH-00", "pending", "P2");
+    assert_string_equal(hall_status(0), "warn");
+    /* 09:50: the review is acknowledged: it no longer colours the hall (still firing, its case
+     * open); the pending R8 does not colour either */
+    eval_at(T("09:50:00"), 4);
+    json_t *out = NULL;
+    assert_int_equal(alerts_ack(al, "R10:LH-00:RV1", "admin", "已联系", NULL, &out), 200);
+    json_decref(out);
+    expect_alert("R10:LH-00:RV1", "firing", "P3");
+    assert_string_equal(hall_status(0), "ok");
+    /* 09:52: back from a 22-minute break: R8 dropped before it fired */
+    winev(EV_WINDOW_RESUMED, 0, 1, NULL, -1, T("09:52:00"));
+    eval_at(T("09:52:00"), 5);
+    expect_alert("R8:LH-00", NULL, NULL);
+    assert_string_equal(hall_status(0), "ok");
+    /* 10:00 another bad review, never acknowledged: `warn` for colour_min = 30 min only */
+    review(0, "RV2", 1, 2, "W1002", NULL, NULL, false, T("10:00:00"));
+    eval_at(T("10:00:00"), 6);
+    expect_alert("R10:LH-00:RV2", "firing", "P3");
+    assert_string_equal(hall_status(0), "warn");
+    eval_at(T("10:29:59"), 7);
+    assert_string_equal(hall_status(0), "warn");
+    eval_at(T("10:30:00"), 8);
+    expect_alert("R10:LH-00:RV2", "firing", "P3"); /* listed (and in the case list) */
+    assert_string_equal(hall_status(0), "ok");
+    /* a sensitive review (跳楼 on one star: 10 x 1.5 = 15 >= 7) pages P1: `alert` until
+     * acknowledged, past colour_min */
+    review(0, "RV3", 1, 2, NULL, NULL, "再不办就跳楼", false, T("10:31:00"));
+    eval_at(T("10:31:00"), 9);
+    expect_alert("R10:LH-00:RV3", "firing", "P1");
+    assert_string_equal(hall_status(0), "alert");
+    eval_at(T("11:31:00"), 10);
+    assert_string_equal(hall_status(0), "alert");
+    assert_int_equal(alerts_ack(al, "R10:LH-00:RV3", "admin", NULL, NULL, &out), 200);
+    json_decref(out);
+    assert_string_equal(hall_status(0), "ok");
+    /* a pause for another reason is not a break: 2 of 3 staffed from 11:40, pending at once,
+     * firing P2 at 11:50 -- a live problem turns the hall red */
+    winev(EV_WINDOW_PAUSED, 0, 2, NULL, EV_PAUSE_OTHER, T("11:40:00"));
+    eval_at(T("11:40:00"), 11);
+    expect_alert("R8:LH-00", "pending", "P2");
+    eval_at(T("11:50:00"), 12);
+    expect_alert("R8:LH-00", "firing", "P2");
+    json_t *a = get("R8:LH-00");
+    assert_int_equal(iget(a, "evidence.staffed"), 2);
+    assert_int_equal(iget(a, "evidence.on_short_break"), 0);
+    json_decref(a);
+    assert_string_equal(hall_status(0), "alert");
+    teardown();
+}
+
 int main(void)
 {
     if (cwt_set_timezone("Asia/Shanghai") < 0) return 1;
@@ -940,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_notify_and_silence),
         cmocka_unit_test(test_ack),
         cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_hall_colour_now),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
