@@ -472,6 +472,37 @@ class TestEscalation(Base):
         self.assertEqual(body["escalation_level"], 2)
 
 
+    def test_kill9_between_escalation_and_its_notification(self):
+        """kill -9 after an escalation is stored but before its notification is queued (a
+        group wait of 5 s keeps them apart): after the restart the step is not taken again and
+        the city level is notified exactly once. A second review escalating later is the
+        marker: its notification follows the first one in the city receiver's order."""
+        city_rx = self.receiver()
+        hub = self.hub(alerts=at.alerts_section(group_wait_s=5, escalation={
+            "city": [city_rx.url], "policies": [{"rule": "R10", "severity": "P3",
+                                                 "after_min": 1}]}))
+        self.s.one("LH-00", "review.submitted", NOW, review="RV-1", level=2,
+                   channel="evaluator", real_name=False)
+        cwtest.wait_until(lambda: at.history(hub, "R10:LH-00:RV-1").count("escalated") == 1, 10,
+                          interval=0.05, what="the escalation stored")
+        self.assertEqual(at.db_rows(hub, "SELECT id FROM outbox WHERE receiver = ?",
+                                    (city_rx.url,)), [])
+        hub.restart()
+        got = city_rx.wait_count(1, timeout=15)
+        self.assertEqual([(a["labels"]["review"], a["labels"]["severity"])
+                          for a in got[0]["alerts"]], [("RV-1", "P2")])
+        self.s.one("LH-00", "review.submitted", NOW, review="RV-2", level=2,
+                   channel="evaluator", real_name=False)
+        cwtest.wait_until(
+            lambda: any(a["labels"]["review"] == "RV-2" for p in city_rx.payloads()
+                        for a in p["alerts"]), 20, interval=0.1, what="RV-2 at the city level")
+        got = city_rx.payloads()
+        self.assertEqual(len(got), 2, got)
+        self.assertEqual(sorted(a["labels"]["review"] for a in got[1]["alerts"]),
+                         ["RV-1", "RV-2"])
+        self.assertEqual(at.history(hub, "R10:LH-00:RV-1").count("escalated"), 1)
+
+
 class TestRouting(Base):
     def test_route_tree_receivers_and_templates(self):
         """alerts.route sends each alert to exactly the receivers its route names, each in its
