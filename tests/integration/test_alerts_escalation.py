@@ -270,5 +270,31 @@ class TestRouting(Base):
             self.assertIn("[P3] 差评 · 市行政服务中心", el[0]["content"])
 
 
+    def test_routed_rows_survive_a_restart(self):
+        """A routed receiver that is down: its row waits in the durable outbox; kill -9, restart,
+        the receiver comes up and gets it once; the group is not sent again after the restart
+        (a later alert of another hall is the next, and last, message)."""
+        rx = self.receiver(start=False)
+        hub = self.hub(alerts=at.alerts_section(
+            receivers=[{"name": "ops", "type": "json", "url": rx.url}],
+            route={"receiver": "ops", "group_wait": "1s"}))
+        self.s.issue("LH-00", "A001", "A", "09:20")
+        at.wait_alert(hub, "R1:LH-00:A", "firing", "P3", timeout=5)
+        cwtest.wait_until(lambda: at.db_rows(hub, "SELECT id FROM outbox WHERE receiver = ?",
+                                             (rx.url,)), 10, what="the routed row queued")
+        cwtest.wait_until(lambda: at.db_rows(
+            hub, "SELECT 1 FROM alerts WHERE id = 'R1:LH-00:A' AND"
+                 " json_extract(body, '$.route_sent') IS NOT NULL"), 5, what="its mark stored")
+        hub.restart()
+        rx.start()
+        got = rx.wait_count(1, timeout=20)
+        self.assertEqual([(a["id"], a["status"]) for a in got[0]["alerts"]],
+                         [("R1:LH-00:A", "firing")])
+        self.s.issue("LH-03", "A001", "A", "09:20")
+        got = rx.wait_count(2, timeout=20)
+        self.assertEqual(len(got), 2)
+        self.assertEqual([a["id"] for a in got[1]["alerts"]], ["R1:LH-03:A"])
+
+
 if __name__ == "__main__":
     cwtest.main()
