@@ -438,9 +438,70 @@ static void parse_tokens(cfgl *L, struct fy_node *seq, int sline)
     }
 }
 
+/* One item of a category's `terms`: a string, or {term, weight?, except?}. Fills *out (term
+ * and except owned by it); false when the item is wrong (errors reported). */
+static bool parse_lexterm(cfgl *L, struct fy_node *t, int tl, const char *ipath, int cat_weight,
+                          cfg_lexterm *out)
+{
+    static const char *const keys[] = {"term", "weight", "except", NULL};
+    memset(out, 0, sizeof *out);
+    out->weight = cat_weight;
+    if (fy_node_get_type(t) != FYNT_MAPPING) return (out->term = cfgl_str(L, t, tl, ipath)) != NULL;
+    char f[CFGL_PATHN];
+    int l;
+    cfgl_check_keys(L, t, ipath, keys);
+    struct fy_node *v = cfgl_get(t, "term", tl, &l);
+    if (!v) {
+        cfgl_missing(L, l, ipath, "term");
+        return false;
+    }
+    cfgl_path_key(f, ipath, "term");
+    if (!(out->term = cfgl_str(L, v, l, f))) return false;
+    if ((v = cfgl_get(t, "weight", tl, &l))) {
+        long long w = cat_weight;
+        cfgl_path_key(f, ipath, "weight");
+        if (cfgl_int(L, v, l, f, 1, 100, &w) == 0) out->weight = (int)w;
+    }
+    if ((v = cfgl_get(t, "except", tl, &l))) {
+        cfgl_path_key(f, ipath, "except");
+        if (cfgl_want_seq(L, v, l, f)) {
+            int n = fy_node_sequence_item_count(v), i = 0;
+            out->except = calloc(n > 0 ? (size_t)n : 1, sizeof *out->except);
+            if (!out->except) {
+                L->oom = true;
+                return false;
+            }
+            void *it = NULL;
+            struct fy_node *e;
+            for (; (e = fy_node_sequence_iterate(v, &it)); i++) {
+                char ep[CFGL_PATHN];
+                cfgl_path_idx(ep, f, i);
+                char *x = cfgl_str(L, e, cfgl_line_or(e, l), ep);
+                if (x && !strstr(x, out->term)) {
+                    cfgl_error(L, cfgl_line_or(e, l), ep, "'%s' does not contain the term '%s'", x,
+                               out->term);
+                    free(x);
+                    x = NULL;
+                }
+                if (x) out->except[out->nexcept++] = x;
+            }
+        }
+    }
+    return true;
+}
+
+static void lexterm_free(cfg_lexterm *t)
+{
+    free(t->term);
+    free(t->category);
+    for (int i = 0; i < t->nexcept; i++)
+        free(t->except[i]);
+    free(t->except);
+}
+
 static void parse_lexicon(cfgl *L, struct fy_node *map, int mline)
 {
-    static const char *const keys[] = {"weight", "terms", NULL};
+    static const char *const keys[] = {"weight", "terms", "any_level", NULL};
     cfg_t *c = L->cfg;
     if (!cfgl_want_map(L, map, mline, "lexicon")) return;
     int cap = 0;
@@ -467,6 +528,15 @@ static void parse_lexicon(cfgl *L, struct fy_node *map, int mline)
             cfgl_path_key(f, path, "weight");
             cfgl_int(L, w, l, f, 1, 100, &weight);
         }
+        bool any_level = false;
+        struct fy_node *al = cfgl_get(v, "any_level", vline, &l);
+        if (al) {
+            cfgl_path_key(f, path, "any_level");
+            if (cfgl_scalar_is(al, "true"))
+                any_level = true;
+            else if (!cfgl_scalar_is(al, "false"))
+                cfgl_error(L, l, f, "expected true or false");
+        }
         struct fy_node *terms = cfgl_get(v, "terms", vline, &l);
         cfgl_path_key(f, path, "terms");
         if (!terms) {
@@ -491,21 +561,25 @@ static void parse_lexicon(cfgl *L, struct fy_node *map, int mline)
                 char ipath[CFGL_PATHN];
                 int tl = cfgl_line_or(t, l);
                 cfgl_path_idx(ipath, f, i);
-                char *term = cfgl_str(L, t, tl, ipath);
-                if (!term) continue;
+                cfg_lexterm lt;
+                if (!parse_lexterm(L, t, tl, ipath, (int)weight, &lt)) {
+                    lexterm_free(&lt);
+                    continue;
+                }
                 bool dup = false;
                 for (int j = 0; j < c->nlexicon && !dup; j++)
-                    if (!strcmp(c->lexicon[j].term, term)) {
-                        cfgl_error(L, tl, ipath, "term '%s' already listed under %s", term,
+                    if (!strcmp(c->lexicon[j].term, lt.term)) {
+                        cfgl_error(L, tl, ipath, "term '%s' already listed under %s", lt.term,
                                    c->lexicon[j].category);
                         dup = true;
                     }
-                char *catcopy = dup ? NULL : cfgl_strndup(L, cat, strlen(cat));
-                if (dup || !catcopy) {
-                    free(term);
+                lt.category = dup ? NULL : cfgl_strndup(L, cat, strlen(cat));
+                lt.any_level = any_level;
+                if (dup || !lt.category) {
+                    lexterm_free(&lt);
                     continue;
                 }
-                c->lexicon[c->nlexicon++] = (cfg_lexterm){term, catcopy, (int)weight};
+                c->lexicon[c->nlexicon++] = lt;
             }
         }
         free(cat);
@@ -824,10 +898,8 @@ void cfg_free(cfg_t *cfg)
         free(cfg->tokens[i].halls);
     }
     free(cfg->tokens);
-    for (int i = 0; i < cfg->nlexicon; i++) {
-        free(cfg->lexicon[i].term);
-        free(cfg->lexicon[i].category);
-    }
+    for (int i = 0; i < cfg->nlexicon; i++)
+        lexterm_free(&cfg->lexicon[i]);
     free(cfg->lexicon);
     for (int i = 0; i < cfg->nwebhooks; i++)
         free(cfg->webhooks[i]);

@@ -140,7 +140,10 @@ typedef struct cfg_token {
 typedef struct cfg_lexterm {
     char *term;     /* as written in the config */
     char *category; /* e.g. 人身安全 */
-    int weight;
+    int weight;     /* the term's own weight, else its category's */
+    bool any_level; /* the category scores whatever the review's level (safety) */
+    char **except;  /* phrases containing the term that do not count (e.g. 网上预约) */
+    int nexcept;
 } cfg_lexterm;
 
 /* Alert rules (SPEC §6): R1..R15 and the hub's own H1..H4, in this order. */
@@ -149,7 +152,7 @@ enum cfg_rule {
     CFG_R11, CFG_R12, CFG_R13, CFG_R14, CFG_R15, CFG_H1, CFG_H2, CFG_H3, CFG_H4,
     CFG_NRULES
 };
-#define CFG_RULE_NPARAMS 8
+#define CFG_RULE_NPARAMS 16
 /* Parameters every rule has; the rule's own parameters follow from CFG_P_FIRST (see
  * cfg_rule_param_name). Durations are business seconds. */
 enum { CFG_P_ENABLED, CFG_P_FOR_S, CFG_P_KEEP_S, CFG_P_FIRST };
@@ -167,6 +170,52 @@ typedef struct cfg_alert_scope {
     cfg_rule_params rules[CFG_NRULES];
 } cfg_alert_scope;
 
+/* Escalation (督办, docs/alerts.md): a firing alert not acknowledged within its policy's time
+ * goes up one level -- hall (the webhooks) -> city -> leader -- and one severity. */
+enum cfg_esc_unit { CFG_ESC_MINUTES, CFG_ESC_HOURS, CFG_ESC_DAYS };
+#define CFG_ESC_LEVELS 3 /* hall, city, leader */
+typedef struct cfg_esc_policy {
+    int rule;      /* enum cfg_rule; -1 = any */
+    int severity;  /* 1..4 (the alert's severity now); 0 = any */
+    int unit;      /* enum cfg_esc_unit: working minutes, hours of working days, working days */
+    double amount; /* > 0 */
+} cfg_esc_policy;
+
+/* Who is on duty (值班): for a hall, or for the city and leader escalation levels. */
+#define CFG_DUTY_CITY (-1)
+#define CFG_DUTY_LEADER (-2)
+typedef struct cfg_duty {
+    int hall;           /* hall index, or CFG_DUTY_CITY / CFG_DUTY_LEADER */
+    char *id, *name;    /* required; names are personal data (shown like staff names) */
+    char *role, *phone; /* optional (NULL) */
+    cfg_span hours;     /* on duty between these minutes of the day; {0, 0} = always */
+} cfg_duty;
+
+/* Routing (docs/alerts.md "Routing"): named receivers with a message format, and an
+ * Alertmanager-style route tree. */
+enum cfg_rx_type { CFG_RX_ALERTMANAGER, CFG_RX_JSON, CFG_RX_DINGTALK, CFG_RX_WECOM, CFG_RX_FEISHU };
+typedef struct cfg_receiver {
+    char *name, *url;
+    int type;                 /* enum cfg_rx_type */
+    int quiet_from, quiet_to; /* quiet hours, minutes of the day (from > to: over midnight);
+                                 equal: none */
+} cfg_receiver;
+
+/* group_by bits */
+#define CFG_GB_HALL 1u
+#define CFG_GB_RULE 2u
+#define CFG_GB_SEVERITY 4u
+typedef struct cfg_route {
+    int parent;   /* index in cfg_alerts.routes; -1 for the root (index 0) */
+    int receiver; /* index in cfg_alerts.receivers (inherited from the parent) */
+    int m_hall;   /* match: hall index, rule, severity 1..4, hall level; -1 = any */
+    int m_rule, m_severity, m_level;
+    bool cont;           /* `continue`: later siblings may match too */
+    unsigned group_by;   /* CFG_GB_* (inherited) */
+    double group_wait_s; /* real seconds (inherited; root default alerts.group_wait_s) */
+    double repeat_s;     /* real seconds between repeats of a firing group (4 h) */
+} cfg_route;
+
 typedef struct cfg_alerts {
     int group_wait_s;    /* webhook group wait, real seconds (10) */
     int startup_grace_s; /* real seconds after start without new R15 alerts (10) */
@@ -174,6 +223,16 @@ typedef struct cfg_alerts {
     cfg_rule_params rules[CFG_NRULES]; /* city-wide settings */
     cfg_alert_scope *scopes;
     int nscopes;
+    cfg_esc_policy *esc; /* first match wins */
+    int nesc;
+    char **esc_rx[CFG_ESC_LEVELS]; /* receivers of levels 1 (city) and 2 (leader); [0] unused */
+    int nesc_rx[CFG_ESC_LEVELS];
+    cfg_duty *duty; /* in config order */
+    int nduty;
+    cfg_receiver *receivers;
+    int nreceivers;
+    cfg_route *routes; /* depth-first, parents before children; none without `route` */
+    int nroutes;
 } cfg_alerts;
 
 typedef struct cfg_limits {

@@ -42,16 +42,31 @@ static const rule_spec specs[CFG_NRULES] = {
                 {1e6, 1000, 366}},
     [CFG_R6] = {"R6", 0, 120, {"p3_min", "p2_min"}, {15, 30}, {1e6, 1e6}},
     [CFG_R7] = {"R7", 0, 120, {"idle_min"}, {5}, {1e6}},
-    [CFG_R8] = {"R8", 120, 120, {"ratio", "after_open_min"}, {0.8, 10}, {1, 1440}},
+    /* R8: SPEC "for >= 10 min"; a window paused for a break (lunch, meeting) counts as
+     * staffed for the first break_min (lunch_min, meeting_min) minutes of its pause. */
+    [CFG_R8] = {"R8", 600, 120,
+                {"ratio", "after_open_min", "break_min", "lunch_min", "meeting_min"},
+                {0.8, 10, 15, 60, 0}, {1, 1440, 1440, 1440, 1440}},
     [CFG_R9] = {"R9", 120, 120, {"recalls", "no_show_ratio", "min_calls"}, {3, 0.2, 10},
                 {1e6, 1, 1e6}},
-    [CFG_R10] = {"R10", 0, 0, {"resolve_after_h"}, {24}, {24 * 366}},
-    [CFG_R11] = {"R11", 0, 120, {NULL}, {0}, {0}},
+    /* R10: the sensitive-comment score (docs/alerts.md) -- a term's weight times the factor
+     * of the review's level (levelN) and, for praise at level >= 4, `praise`; P1 from
+     * p1_score, a P3 note from note_score. An ordinary (P3) bad review colours its hall for
+     * colour_min business minutes at most, and not once acknowledged. */
+    [CFG_R10] = {"R10", 0, 0,
+                 {"resolve_after_h", "p1_score", "note_score", "level1", "level2", "level3",
+                  "level4", "level5", "praise", "colour_min"},
+                 {24, 7, 2, 1.5, 1.2, 0.6, 0.3, 0.2, 0.5, 30},
+                 {24 * 366, 1e6, 1e6, 100, 100, 100, 100, 100, 100, 1e6}},
+    /* R11-R13 (cases, not live incidents): they colour their hall for colour_min business
+     * minutes at most, and not once acknowledged. */
+    [CFG_R11] = {"R11", 0, 120, {"colour_min"}, {60}, {1e6}},
     [CFG_R12] = {"R12", 0, 0, {"per_staff", "per_window", "per_item", "item_days",
-                               "resolve_after_h"},
-                 {2, 2, 3, 7, 24}, {1e6, 1e6, 1e6, 366, 24 * 366}},
-    [CFG_R13] = {"R13", 120, 120, {"drop", "min_reviews", "recent_days", "base_days"},
-                 {0.02, 100, 7, 30}, {1, 1e9, 366, 366}},
+                               "resolve_after_h", "colour_min"},
+                 {2, 2, 3, 7, 24, 60}, {1e6, 1e6, 1e6, 366, 24 * 366, 1e6}},
+    [CFG_R13] = {"R13", 120, 120,
+                 {"drop", "min_reviews", "recent_days", "base_days", "colour_min"},
+                 {0.02, 100, 7, 30, 60}, {1, 1e9, 366, 366, 1e6}},
     [CFG_R14] = {"R14", 0, 120, {"down_s", "hall_share"}, {60, 0.2}, {1e6, 1}},
     [CFG_R15] = {"R15", 0, 120, {"silent_min"}, {5}, {1e6}},
     [CFG_H1] = {"H1", 0, 120, {"disk_free"}, {0.10}, {1}},
@@ -118,7 +133,7 @@ double cfg_alert_param(const cfg_t *cfg, int rule, int hall, const char *biz, in
 /* ---- parsing ---------------------------------------------------------------------------- */
 
 /* A duration: integer seconds, or a number with a unit "90s", "2m", "1.5h"; -1 when not. */
-static double parse_duration(const char *s, size_t len)
+double cfgl_duration(const char *s, size_t len)
 {
     char buf[48], *end;
     if (len == 0 || len >= sizeof buf) return -1;
@@ -165,7 +180,7 @@ static void parse_params(cfgl *L, struct fy_node *map, int mline, const char *ba
             size_t len;
             const char *s = cfgl_want_scalar(L, v, line, path, &len);
             if (!s) continue;
-            x = parse_duration(s, len);
+            x = cfgl_duration(s, len);
             if (x < 0 || x > 366 * 86400.0) {
                 cfgl_error(L, line, path,
                            "expected a duration (seconds, or a number with s, m or h), got '%.*s'",
@@ -306,11 +321,185 @@ static void parse_halls(cfgl *L, struct fy_node *map, int mline)
     }
 }
 
+static const char *const http_schemes[] = {"http://", "https://", NULL};
+
+/* A list of receiver URLs into *out / *n. */
+static void parse_urls(cfgl *L, struct fy_node *v, int line, const char *path, char ***out, int *n)
+{
+    if (!cfgl_want_seq(L, v, line, path)) return;
+    int cnt = fy_node_sequence_item_count(v), i = 0;
+    *out = calloc(cnt > 0 ? (size_t)cnt : 1, sizeof **out);
+    if (!*out) {
+        L->oom = true;
+        return;
+    }
+    void *it = NULL;
+    struct fy_node *u;
+    for (; (u = fy_node_sequence_iterate(v, &it)); i++) {
+        char ip[CFGL_PATHN];
+        int ul = cfgl_line_or(u, line);
+        cfgl_path_idx(ip, path, i);
+        char *s = cfgl_str(L, u, ul, ip);
+        if (s && !cfgl_url_ok(s, http_schemes)) {
+            cfgl_error(L, ul, ip, "bad URL '%s' (expected http[s]://...)", s);
+            free(s);
+            s = NULL;
+        }
+        if (s) (*out)[(*n)++] = s;
+    }
+}
+
+/* One escalation policy {rule?, severity?, after_min | after_h | after_days}. */
+static void parse_esc_policy(cfgl *L, struct fy_node *v, int line, const char *path,
+                             cfg_esc_policy *out)
+{
+    static const char *const keys[] = {"rule",    "severity",   "after_min",
+                                       "after_h", "after_days", NULL};
+    static const char *const units[] = {"after_min", "after_h", "after_days"};
+    *out = (cfg_esc_policy){.rule = -1, .severity = 0, .unit = -1, .amount = 0};
+    if (!cfgl_want_map(L, v, line, path)) return;
+    cfgl_check_keys(L, v, path, keys);
+    char f[CFGL_PATHN];
+    int l;
+    struct fy_node *n = cfgl_get(v, "rule", line, &l);
+    if (n) {
+        cfgl_path_key(f, path, "rule");
+        char *r = cfgl_str(L, n, l, f);
+        if (r && (out->rule = cfg_rule_index(r)) < 0)
+            cfgl_error(L, l, f, "unknown rule '%s' (expected R1..R15 or H1..H4)", r);
+        free(r);
+    }
+    if ((n = cfgl_get(v, "severity", line, &l))) {
+        cfgl_path_key(f, path, "severity");
+        char *sv = cfgl_str(L, n, l, f);
+        if (sv && sv[0] == 'P' && sv[1] >= '1' && sv[1] <= '4' && !sv[2])
+            out->severity = sv[1] - '0';
+        else if (sv)
+            cfgl_error(L, l, f, "expected P1, P2, P3 or P4, got '%s'", sv);
+        free(sv);
+    }
+    for (int u = 0; u < 3; u++) {
+        if (!(n = cfgl_get(v, units[u], line, &l))) continue;
+        cfgl_path_key(f, path, units[u]);
+        if (out->unit >= 0) {
+            cfgl_error(L, l, f, "give one of after_min, after_h, after_days");
+            continue;
+        }
+        double x;
+        if (cfgl_double(L, n, l, f, 0.001, 366 * 24 * 60, &x) < 0) continue;
+        out->unit = u;
+        out->amount = x;
+    }
+    if (out->unit < 0) {
+        cfgl_error(L, line, path, "missing after_min, after_h or after_days");
+        out->unit = CFG_ESC_MINUTES;
+    }
+}
+
+/* escalation: {city: [url], leader: [url], policies: [...]} */
+static void parse_escalation(cfgl *L, struct fy_node *map, int mline)
+{
+    static const char *const keys[] = {"city", "leader", "policies", NULL};
+    static const char *const levels[CFG_ESC_LEVELS] = {NULL, "city", "leader"};
+    const char *base = "alerts.escalation";
+    cfg_alerts *a = &L->cfg->alerts;
+    if (!cfgl_want_map(L, map, mline, base)) return;
+    cfgl_check_keys(L, map, base, keys);
+    char f[CFGL_PATHN];
+    int l;
+    for (int lv = 1; lv < CFG_ESC_LEVELS; lv++) {
+        struct fy_node *v = cfgl_get(map, levels[lv], mline, &l);
+        if (!v) continue;
+        cfgl_path_key(f, base, levels[lv]);
+        parse_urls(L, v, l, f, &a->esc_rx[lv], &a->nesc_rx[lv]);
+    }
+    struct fy_node *p = cfgl_get(map, "policies", mline, &l);
+    if (!p) return;
+    cfgl_path_key(f, base, "policies");
+    if (!cfgl_want_seq(L, p, l, f)) return;
+    int cnt = fy_node_sequence_item_count(p), i = 0;
+    a->esc = calloc(cnt > 0 ? (size_t)cnt : 1, sizeof *a->esc);
+    if (!a->esc) {
+        L->oom = true;
+        return;
+    }
+    void *it = NULL;
+    struct fy_node *e;
+    for (; (e = fy_node_sequence_iterate(p, &it)); i++) {
+        char ip[CFGL_PATHN];
+        cfgl_path_idx(ip, f, i);
+        parse_esc_policy(L, e, cfgl_line_or(e, l), ip, &a->esc[a->nesc++]);
+    }
+}
+
+/* duty: {city: [...], leader: [...], <hall id>: [...]}, each entry {id, name, role?, phone?,
+ * hours?}. */
+static void parse_duty(cfgl *L, struct fy_node *map, int mline)
+{
+    static const char *const keys[] = {"id", "name", "role", "phone", "hours", NULL};
+    cfg_alerts *a = &L->cfg->alerts;
+    if (!cfgl_want_map(L, map, mline, "alerts.duty")) return;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(map, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        int kline = cfgl_line_or(k, mline), vline = cfgl_line_or(v, kline);
+        char path[CFGL_PATHN];
+        char *who = cfgl_str(L, k, kline, "alerts.duty");
+        if (!who) continue;
+        cfgl_path_key(path, "alerts.duty", who);
+        int hall = !strcmp(who, "city")     ? CFG_DUTY_CITY
+                   : !strcmp(who, "leader") ? CFG_DUTY_LEADER
+                                            : cfg_hall_index(L->cfg, who);
+        if (hall == -1 && strcmp(who, "city") != 0) {
+            cfgl_error(L, kline, path, "unknown hall '%s' (or city, leader)", who);
+            free(who);
+            continue;
+        }
+        free(who);
+        if (!cfgl_want_seq(L, v, vline, path)) continue;
+        int cnt = fy_node_sequence_item_count(v), i = 0;
+        cfg_duty *nd = realloc(a->duty, (size_t)(a->nduty + cnt + 1) * sizeof *nd);
+        if (!nd) {
+            L->oom = true;
+            return;
+        }
+        a->duty = nd;
+        void *eit = NULL;
+        struct fy_node *e;
+        for (; (e = fy_node_sequence_iterate(v, &eit)); i++) {
+            char ip[CFGL_PATHN], f[CFGL_PATHN];
+            int el = cfgl_line_or(e, vline), l;
+            cfgl_path_idx(ip, path, i);
+            if (!cfgl_want_map(L, e, el, ip)) continue;
+            cfgl_check_keys(L, e, ip, keys);
+            cfg_duty d = {.hall = hall};
+            static const char *const strs[] = {"id", "name", "role", "phone"};
+            char **dst[] = {&d.id, &d.name, &d.role, &d.phone};
+            for (int s = 0; s < 4; s++) {
+                struct fy_node *n = cfgl_get(e, strs[s], el, &l);
+                if (!n) {
+                    if (s < 2) cfgl_missing(L, l, ip, strs[s]);
+                    continue;
+                }
+                cfgl_path_key(f, ip, strs[s]);
+                *dst[s] = cfgl_str(L, n, l, f);
+            }
+            struct fy_node *h = cfgl_get(e, "hours", el, &l);
+            if (h) {
+                cfgl_path_key(f, ip, "hours");
+                if (cfgl_span(L, h, l, f, &d.hours) < 0) d.hours = (cfg_span){0, 0};
+            }
+            a->duty[a->nduty++] = d;
+        }
+    }
+}
+
 void cfgl_parse_alerts(cfgl *L, struct fy_node *map, int mline)
 {
-    static const char *const keys[] = {"group_wait_s", "startup_grace_s", "external_url",
-                                       "rules",        "biz",             "halls",
-                                       NULL};
+    static const char *const keys[] = {
+        "group_wait_s", "startup_grace_s", "external_url", "rules", "biz", "halls", "escalation",
+        "duty",         "receivers",       "route",        NULL};
     static const char *const http[] = {"http://", "https://", NULL};
     cfg_alerts *a = &L->cfg->alerts;
     if (!cfgl_want_map(L, map, mline, "alerts")) return;
@@ -331,6 +520,10 @@ void cfgl_parse_alerts(cfgl *L, struct fy_node *map, int mline)
     if ((v = cfgl_get(map, "rules", mline, &line))) parse_rules(L, v, line, "alerts.rules", a->rules);
     if ((v = cfgl_get(map, "biz", mline, &line))) parse_biz(L, v, line, "alerts.biz", -1);
     if ((v = cfgl_get(map, "halls", mline, &line))) parse_halls(L, v, line);
+    if ((v = cfgl_get(map, "escalation", mline, &line))) parse_escalation(L, v, line);
+    if ((v = cfgl_get(map, "duty", mline, &line))) parse_duty(L, v, line);
+    if ((v = cfgl_get(map, "receivers", mline, &line))) cfgl_parse_receivers(L, v, line);
+    if ((v = cfgl_get(map, "route", mline, &line))) cfgl_parse_route(L, v, line);
 }
 
 void cfg_alerts_defaults(cfg_alerts *a)
@@ -346,5 +539,19 @@ void cfg_alerts_free(cfg_alerts *a)
         free(a->scopes[i].biz);
     free(a->scopes);
     free(a->external_url);
+    free(a->esc);
+    for (int i = 0; i < a->nduty; i++) {
+        free(a->duty[i].id);
+        free(a->duty[i].name);
+        free(a->duty[i].role);
+        free(a->duty[i].phone);
+    }
+    free(a->duty);
+    cfg_routes_free(a);
+    for (int l = 0; l < CFG_ESC_LEVELS; l++) {
+        for (int i = 0; i < a->nesc_rx[l]; i++)
+            free(a->esc_rx[l][i]);
+        free(a->esc_rx[l]);
+    }
     memset(a, 0, sizeof *a);
 }

@@ -134,5 +134,14 @@ void cfgl_parse_alerts(cfgl *L, struct fy_node *map, int mline);
 /* Defaults of an absent section (group wait 10 s, grace 10 s, nothing overridden). */
 void cfg_alerts_defaults(cfg_alerts *a);
 void cfg_alerts_free(cfg_alerts *a);
+/* A duration: integer seconds, or a number with a unit "90s", "2m", "1.5h"; -1 when not. */
+double cfgl_duration(const char *s, size_t len);
+
+/* ---- routing (config_route.c) ---- */
+
+/* alerts.receivers and alerts.route (receivers first: the route names them). */
+void cfgl_parse_receivers(cfgl *L, struct fy_node *seq, int sline);
+void cfgl_parse_route(cfgl *L, struct fy_node *map, int mline);
+void cfg_routes_free(cfg_alerts *a);
 
 #endif

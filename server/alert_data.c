@@ -21,6 +21,7 @@
 
 #include "cwtime.h"
 #include "pii.h"
+#include "xalloc.h"
 
 #define PERSIST_EVERY_MS 10000
 #define HB_LOW_S 30.0
@@ -70,7 +71,7 @@ static void review_free(al_review *r)
 
 static char *dup_or_null(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? cw_xstrdup(s) : NULL;
 }
 
 al_review *al_data_review(alerts_t *a, const char *hall, const char *review)
@@ -118,6 +119,7 @@ static json_t *review_body(const al_review *r)
     set_opt(o, "term", r->term);
     set_opt(o, "category", r->category);
     if (r->term) json_object_set_new(o, "weight", json_integer(r->weight));
+    if (r->term) json_object_set_new(o, "score", json_real(r->score));
     return o;
 }
 
@@ -128,7 +130,7 @@ static const char *jstr(json_t *o, const char *k)
 
 static al_review *review_from_body(json_t *o)
 {
-    al_review *r = calloc(1, sizeof *r);
+    al_review *r = cw_xcalloc(1, sizeof *r);
     if (!r) return NULL;
     r->hall = dup_or_null(jstr(o, "hall"));
     r->review = dup_or_null(jstr(o, "review"));
@@ -146,6 +148,7 @@ static al_review *review_from_body(json_t *o)
     r->term = dup_or_null(jstr(o, "term"));
     r->category = dup_or_null(jstr(o, "category"));
     r->weight = (int)json_integer_value(json_object_get(o, "weight"));
+    r->score = json_number_value(json_object_get(o, "score"));
     if (!r->hall || !r->review) {
         review_free(r);
         return NULL;
@@ -185,12 +188,20 @@ json_t *al_data_review_json(const al_review *r, bool names)
     set_opt(o, "item", r->item);
     if (names) set_opt(o, "comment", r->comment);
     if (r->term) {
-        json_object_set_new(o, "sensitive", json_pack("{s:s,s:s,s:i}", "term", r->term,
-                                                      "category", r->category ? r->category : "",
-                                                      "weight", r->weight));
+        json_object_set_new(o, "sensitive",
+                            json_pack("{s:s,s:s,s:i,s:f}", "term", r->term, "category",
+                                      r->category ? r->category : "", "weight", r->weight, "score",
+                                      round(r->score * 100) / 100));
     }
     if (r->case_state >= 0) set_opt(o, "case", ev_case_state_name(r->case_state));
     return o;
+}
+
+void al_scoring_of(const cfg_t *cfg, int hall, lexicon_scoring *out)
+{
+    for (int l = 0; l < 5; l++)
+        out->level[l] = cfg_alert_param(cfg, CFG_R10, hall, NULL, CFG_P_FIRST + AL_R10_LEVEL1 + l);
+    out->praise = cfg_alert_param(cfg, CFG_R10, hall, NULL, CFG_P_FIRST + AL_R10_PRAISE);
 }
 
 void al_data_on_event(alerts_t *a, const ev_event *ev)
@@ -208,31 +219,35 @@ void al_data_on_event(alerts_t *a, const ev_event *ev)
         return;
     }
     if (ev->type != EV_REVIEW_SUBMITTED || !ev->review || ev->level < 1 || ev->level > 5) return;
-    lexicon_hit hit;
-    bool sensitive = ev->comment && lexicon_match(a->lex, ev->comment, &hit);
-    if (ev->level > 2 && !sensitive) return;
+    lexicon_scoring sc_params;
+    lexicon_score sc;
+    al_scoring_of(cfg, ev->hall, &sc_params);
+    bool hit = ev->comment && lexicon_score_text(a->lex, ev->comment, ev->level, &sc_params, &sc);
+    double note = cfg_alert_param(cfg, CFG_R10, ev->hall, NULL, CFG_P_FIRST + AL_R10_NOTE);
+    if (ev->level > 2 && !(hit && sc.score >= note)) return;
     if (al_data_review(a, ch->id, ev->review)) return; /* the same review sent again */
-    al_review *r = calloc(1, sizeof *r);
+    al_review *r = cw_xcalloc(1, sizeof *r);
     if (!r) return;
     cwt_local lt;
     cwt_to_local(ev->at_ms, &lt);
-    r->hall = strdup(ch->id);
-    r->review = strdup(ev->review);
+    r->hall = cw_xstrdup(ch->id);
+    r->review = cw_xstrdup(ev->review);
     r->at_ms = ev->at_ms;
     r->date = lt.date;
     r->level = ev->level;
     r->channel = ev->channel;
-    r->window = ev->window >= 0 && ev->window < ch->nwindows ? strdup(ch->windows[ev->window].id)
+    r->window = ev->window >= 0 && ev->window < ch->nwindows ? cw_xstrdup(ch->windows[ev->window].id)
                                                              : NULL;
     r->staff = dup_or_null(ev->staff);
     r->item = dup_or_null(ev->item);
     r->comment = ev->comment ? pii_mask(ev->comment) : NULL;
     r->real_name = ev->real_name;
     r->case_state = ev->level <= 2 ? EV_CASE_ASSIGNED : -1;
-    if (sensitive) {
-        r->term = strdup(hit.term);
-        r->category = strdup(hit.category);
-        r->weight = hit.weight;
+    if (hit) {
+        r->term = cw_xstrdup(sc.best.term);
+        r->category = cw_xstrdup(sc.best.category);
+        r->weight = sc.best.weight;
+        r->score = sc.score;
     }
     if (!r->hall || !r->review || review_insert(a, r) < 0) {
         review_free(r);
@@ -293,7 +308,7 @@ static al_hallhist *hall_get(alerts_t *a, const char *hall)
     a->hh = n;
     hh = &n[a->nhh];
     memset(hh, 0, sizeof *hh);
-    if (!(hh->hall = strdup(hall))) return NULL;
+    if (!(hh->hall = cw_xstrdup(hall))) return NULL;
     a->nhh++;
     return hh;
 }
@@ -335,7 +350,7 @@ static int day_biz(al_day *d, const char *biz)
     uint32_t(*nh)[AL_HBUCKETS] = realloc(d->hist, (size_t)(d->nbiz + 1) * sizeof *nh);
     if (!nh) return -1;
     d->hist = nh;
-    if (!(d->biz[d->nbiz] = strdup(biz))) return -1;
+    if (!(d->biz[d->nbiz] = cw_xstrdup(biz))) return -1;
     memset(d->hist[d->nbiz], 0, sizeof d->hist[0]);
     return d->nbiz++;
 }
@@ -371,7 +386,7 @@ static void recompute_medians(alerts_t *a, al_hallhist *hh, int hall, int today)
                         n += day->hist[k][i];
                     }
         }
-        m[b].biz = strdup(ch->biz[b].id);
+        m[b].biz = cw_xstrdup(ch->biz[b].id);
         m[b].n = (int64_t)n;
         m[b].median_s = -1;
         uint64_t cum = 0;

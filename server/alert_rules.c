@@ -14,11 +14,14 @@
  *  - R6/R7/R9 read thresholds of the window's first biz type; "its biz" is any biz it serves.
  *  - R7 counts idle time from the later of the window turning idle and the entry of the
  *    longest-waiting ticket of its biz (people have waited at least that long).
- *  - R8 also waits after_open_min after the lunch break, like after opening.
+ *  - R8 also waits after_open_min after the lunch break, like after opening. "Short breaks do
+ *    not count": a window paused for a break (lunch, a meeting) counts as staffed for the
+ *    first break_min (lunch_min, meeting_min) business minutes of its pause; `for` is 10 min.
  *  - R9 looks at the ticket the window serves now (recalls) and at today's calls.
- *  - R10 fires for every bad review (P2) and for every comment that hits the lexicon, whatever
- *    its level (P1); it resolves when the case is closed (or the appeal upheld), or
- *    resolve_after_h after the review.
+ *  - R10 fires P3 for every bad review (a case to follow up), P1 for a comment whose
+ *    sensitivity score (lexicon.h) reaches p1_score whatever the review's level, and P3 (a
+ *    note) for a review of level >= 3 whose score reaches note_score; it resolves when the
+ *    case is closed (or the appeal upheld), or resolve_after_h after the review.
  *  - R12 clusters: bad reviews (upheld appeals excluded) of one staff or one window on one
  *    business day, of one item in the last item_days; it resolves when all their cases are
  *    closed or resolve_after_h after the latest one.
@@ -408,17 +411,30 @@ static void r8(rctx *r, int h, const hall_time *ht)
     if ((double)r->lt.minute < (double)ht->seg_start_min + after) return;
     int planned = cfg_hall_planned(r->cfg, ch, r->lt.date, r->lt.weekday, r->lt.minute);
     if (planned <= 0) return;
-    int staffed = 0;
+    /* a pause for a break, lunch or a meeting counts as staffed for its first minutes */
+    double grace_min[4] = {[EV_PAUSE_LUNCH] = P(r, CFG_R8, h, NULL, 3),
+                           [EV_PAUSE_BREAK] = P(r, CFG_R8, h, NULL, 2),
+                           [EV_PAUSE_MEETING] = P(r, CFG_R8, h, NULL, 4),
+                           [EV_PAUSE_OTHER] = 0};
+    int staffed = 0, on_break = 0;
     for (int w = 0; w < ch->nwindows; w++) {
         state_qwindow qw;
-        if (state_query_window(r->st, h, w, &qw) == 0)
-            staffed += qw.status == STATE_WIN_OPEN || qw.status == STATE_WIN_SERVING;
+        if (state_query_window(r->st, h, w, &qw) != 0) continue;
+        if (qw.status == STATE_WIN_OPEN || qw.status == STATE_WIN_SERVING) {
+            staffed++;
+        } else if (qw.status == STATE_WIN_PAUSED && qw.reason >= 0 && qw.reason < 4 &&
+                   qw.since_ms >= 0 &&
+                   (double)(r->now - qw.since_ms) < grace_min[qw.reason] * MIN_MS) {
+            staffed++;
+            on_break++;
+        }
     }
     if ((double)staffed >= ratio * planned) return;
     al_cond c;
     al_cond_init(r->a, &c, CFG_R8, h, 2, "hall");
     snprintf(c.id, sizeof c.id, "R8:%s", ch->id);
-    c.evidence = json_pack("{s:i,s:i,s:f}", "staffed", staffed, "planned", planned, "ratio", ratio);
+    c.evidence = json_pack("{s:i,s:i,s:f,s:i}", "staffed", staffed, "planned", planned, "ratio",
+                           ratio, "on_short_break", on_break);
     snprintf(c.zh, sizeof c.zh, "%s：在岗窗口 %d 个，计划 %d 个（低于 %.0f%%）", ch->name, staffed,
              planned, ratio * 100);
     snprintf(c.en, sizeof c.en, "%s: %d windows staffed of %d planned (below %.0f%%)", ch->id,
@@ -437,12 +453,16 @@ static void r10(rctx *r, const al_review *rv, int h)
 {
     const cfg_hall *ch = &r->cfg->halls[h];
     if (!on(r, CFG_R10, h, NULL)) return;
-    double hours = P(r, CFG_R10, h, NULL, 0);
+    double hours = P(r, CFG_R10, h, NULL, AL_R10_RESOLVE_H);
     if ((double)(r->now - rv->at_ms) >= hours * 3600000.0) return;
     if (rv->case_state >= 0 && !case_open(rv->case_state)) return;
-    bool sensitive = rv->term != NULL;
+    double note = P(r, CFG_R10, h, NULL, AL_R10_NOTE);
+    lexicon_score ls = {.score = rv->score, .counted = rv->term ? 1 : 0};
+    int sev = lexicon_severity(rv->level, &ls, P(r, CFG_R10, h, NULL, AL_R10_P1), note);
+    if (!sev) return; /* a note under the current threshold */
+    bool sensitive = rv->term && rv->score >= note;
     al_cond c;
-    al_cond_init(r->a, &c, CFG_R10, h, sensitive ? 1 : 2, "review");
+    al_cond_init(r->a, &c, CFG_R10, h, sev, "review");
     snprintf(c.id, sizeof c.id, "R10:%s:%s", ch->id, rv->review);
     sset(c.labels, "review", rv->review);
     sset(c.scope, "review", rv->review);
@@ -457,21 +477,25 @@ static void r10(rctx *r, const al_review *rv, int h)
     sset(c.evidence, "staff", rv->staff);
     sset(c.evidence, "item", rv->item);
     if (rv->case_state >= 0) sset(c.evidence, "case", ev_case_state_name(rv->case_state));
-    if (sensitive)
+    if (rv->term)
         json_object_set_new(c.evidence, "sensitive",
-                            json_pack("{s:s,s:s,s:i}", "term", rv->term, "category",
-                                      rv->category ? rv->category : "", "weight", rv->weight));
+                            json_pack("{s:s,s:s,s:i,s:f}", "term", rv->term, "category",
+                                      rv->category ? rv->category : "", "weight", rv->weight,
+                                      "score", round(rv->score * 100) / 100));
     if (rv->comment || staff_name(ch, rv->staff)) {
         c.evidence_priv = json_object();
         sset(c.evidence_priv, "comment", rv->comment);
         sset(c.evidence_priv, "staff_name", staff_name(ch, rv->staff));
     }
+    const char *cat = rv->category ? rv->category : "";
     if (sensitive) {
-        snprintf(c.zh, sizeof c.zh, "%s 敏感差评 %s（%d 星）：命中「%s」（%s）", ch->name,
-                 rv->review, rv->level, rv->term, rv->category ? rv->category : "");
+        const char *what = rv->level <= 2 ? "敏感差评" : "敏感评价";
+        snprintf(c.zh, sizeof c.zh, "%s %s %s（%d 星）：命中「%s」（%s，评分 %.1f）", ch->name,
+                 what, rv->review, rv->level, rv->term, cat, rv->score);
         snprintf(c.en, sizeof c.en,
-                 "%s sensitive review %s (level %d): matched term '%s' (category %s)", ch->id,
-                 rv->review, rv->level, rv->term, rv->category ? rv->category : "");
+                 "%s sensitive %s %s (level %d): matched term '%s' (category %s, score %.1f)",
+                 ch->id, rv->level <= 2 ? "bad review" : "review", rv->review, rv->level, rv->term,
+                 cat, rv->score);
     } else {
         snprintf(c.zh, sizeof c.zh, "%s 差评 %s（%d 星）%s%s", ch->name, rv->review, rv->level,
                  rv->window ? "，窗口 " : "", rv->window ? rv->window : "");

@@ -19,6 +19,7 @@
 
 #include "cwtime.h"
 #include "silence_regex.h"
+#include "xalloc.h"
 
 #define MAX_MATCHERS 16
 #define MAX_VALUE SILRE_MAX_LEN
@@ -173,7 +174,7 @@ static bool opt_bool(json_t *o, const char *k, bool dflt, bool *ok)
 static al_silence *silence_parse(alerts_t *a, json_t *body, int64_t now_ms, bool stored,
                                  char *err, size_t errlen)
 {
-    al_silence *s = calloc(1, sizeof *s);
+    al_silence *s = cw_xcalloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -205,7 +206,7 @@ static al_silence *silence_parse(alerts_t *a, json_t *body, int64_t now_ms, bool
                      i, MAX_VALUE);
             goto fail;
         }
-        if (!(mt->name = strdup(name)) || !(mt->value = strdup(value))) goto oom;
+        if (!(mt->name = cw_xstrdup(name)) || !(mt->value = cw_xstrdup(value))) goto oom;
         s->nm++;
         if (mt->regex && silre_check(value, err, errlen) < 0) {
             char why[160];
@@ -227,7 +228,7 @@ static al_silence *silence_parse(alerts_t *a, json_t *body, int64_t now_ms, bool
             mt->compiled = true;
         }
         if (!strcmp(name, "hall") && !mt->regex && mt->equal && !s->hall &&
-            !(s->hall = strdup(value)))
+            !(s->hall = cw_xstrdup(value)))
             goto oom;
     }
     const char *sa = json_string_value(json_object_get(body, "startsAt"));
@@ -266,7 +267,7 @@ static al_silence *silence_parse(alerts_t *a, json_t *body, int64_t now_ms, bool
         snprintf(err, errlen, "comment: must be a string of at most %d bytes", MAX_COMMENT);
         goto fail;
     }
-    if (c && !(s->comment = strdup(json_string_value(c)))) goto oom;
+    if (c && !(s->comment = cw_xstrdup(json_string_value(c)))) goto oom;
     (void)a;
     return s;
 oom:
@@ -439,7 +440,7 @@ int alerts_silence_add(alerts_t *a, json_t *body, const char *user, const bool *
     randombytes_buf(rnd, sizeof rnd);
     sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
     s->id = malloc(16);
-    s->created_by = strdup(user ? user : "");
+    s->created_by = cw_xstrdup(user ? user : "");
     s->body = json_deep_copy(body);
     if (!s->id || !s->created_by || !s->body || add(a, s) < 0) {
         silence_free(s);
@@ -496,8 +497,8 @@ void al_silences_load(alerts_t *a)
         al_silence *s = b ? silence_parse(a, b, 0, true, err, sizeof err) : NULL;
         const char *id = json_string_value(json_object_get(b, "id"));
         const char *by = json_string_value(json_object_get(b, "createdBy"));
-        if (s && id && (s->id = strdup(id))) {
-            s->created_by = by ? strdup(by) : NULL;
+        if (s && id && (s->id = cw_xstrdup(id))) {
+            s->created_by = by ? cw_xstrdup(by) : NULL;
             s->created_real_ms = json_integer_value(json_object_get(b, "created_ms"));
             json_t *ex = json_object_get(b, "expired_ms");
             s->expired_real_ms = json_is_integer(ex) ? json_integer_value(ex) : -1;

@@ -22,6 +22,8 @@
 #include <string.h>
 
 #include "cwtime.h"
+#include "workcal.h"
+#include "xalloc.h"
 
 #define RETENTION_EVERY_MS (10 * 60 * 1000)
 /* Evaluations at most every 100 ms of real time: under a heavy ingest every tick has new
@@ -51,6 +53,7 @@ static const char *const titles[CFG_NRULES][2] = {
 };
 
 static const char *const state_names[] = {"pending", "firing", "resolved"};
+static const char *const esc_names[CFG_ESC_LEVELS] = {"hall", "city", "leader"};
 
 const char *al_rule_title(int rule, bool zh)
 {
@@ -147,6 +150,8 @@ static void alert_free(alert *al)
     free(al->ack_by);
     free(al->ack_note);
     free(al->silence_id);
+    json_decref(al->esc_steps);
+    json_decref(al->route_sent);
     free(al);
 }
 
@@ -159,16 +164,17 @@ static void remove_at(alerts_t *a, int i)
 
 static alert *alert_new(const char *id, int rule)
 {
-    alert *al = calloc(1, sizeof *al);
-    if (!al || !(al->id = strdup(id))) {
+    alert *al = cw_xcalloc(1, sizeof *al);
+    if (!al || !(al->id = cw_xstrdup(id))) {
         free(al);
         return NULL;
     }
     al->rule = rule;
     al->hall_idx = -1;
     al->state = AL_RESOLVED;
-    al->severity = 4;
+    al->severity = al->base_sev = 4;
     al->pending_ms = al->started_ms = al->resolved_ms = al->false_since_ms = al->ack_ms = -1;
+    al->esc_ms = al->esc_due_ms = -1;
     al->notified = AL_N_NONE;
     return al;
 }
@@ -223,6 +229,51 @@ static json_t *evidence_view(const alert *al, bool names)
     return e;
 }
 
+/* Who is on duty for the alert now (alerts.duty): its hall's people, and those of the city
+ * and leader levels it was escalated to; names and phones only for views with names. NULL
+ * when nobody is configured. */
+static json_t *on_duty(alerts_t *a, const alert *al, bool names)
+{
+    const cfg_alerts *ca = &a->hub->cfg->alerts;
+    if (!ca->nduty) return NULL;
+    cwt_local lt;
+    cwt_to_local(a->now_ms, &lt);
+    json_t *out = json_array();
+    for (int i = 0; i < ca->nduty; i++) {
+        const cfg_duty *d = &ca->duty[i];
+        int lv = d->hall == CFG_DUTY_CITY ? 1 : d->hall == CFG_DUTY_LEADER ? 2 : 0;
+        if (lv == 0 && (al->hall_idx < 0 || d->hall != al->hall_idx)) continue;
+        if (lv > al->esc_level) continue;
+        if (d->hours.to_min > d->hours.from_min &&
+            (lt.minute < d->hours.from_min || lt.minute >= d->hours.to_min))
+            continue;
+        json_t *o = json_pack("{s:s,s:s}", "level", esc_names[lv], "id", d->id);
+        set_str(o, "role", d->role);
+        if (names) {
+            set_str(o, "name", d->name);
+            set_str(o, "phone", d->phone);
+        }
+        json_array_append_new(out, o);
+    }
+    return out;
+}
+
+/* A duty shift began or ended: the documents show who is on duty now. */
+static void duty_changes(alerts_t *a)
+{
+    const cfg_alerts *ca = &a->hub->cfg->alerts;
+    cwt_local lt;
+    cwt_to_local(a->now_ms, &lt);
+    uint64_t m = 0;
+    for (int i = 0; i < ca->nduty && i < 64; i++) {
+        cfg_span h = ca->duty[i].hours;
+        if (h.to_min <= h.from_min || (lt.minute >= h.from_min && lt.minute < h.to_min))
+            m |= 1ULL << i;
+    }
+    if (m != a->duty_mask) a->ver++;
+    a->duty_mask = m;
+}
+
 /* The alert as the API and the topic show it (new reference). */
 static json_t *alert_json(alerts_t *a, const alert *al, bool names)
 {
@@ -250,6 +301,17 @@ static json_t *alert_json(alerts_t *a, const alert *al, bool names)
         set_time(ack, "at", al->ack_ms);
         set_str(ack, "note", al->ack_note);
         json_object_set_new(o, "ack", ack);
+    }
+    json_t *duty = on_duty(a, al, names);
+    if (duty) json_object_set_new(o, "on_duty", duty);
+    json_object_set_new(o, "escalated", json_boolean(al->esc_level > 0));
+    json_object_set_new(o, "escalation_level", json_integer(al->esc_level));
+    if (al->esc_level > 0 || al->esc_due_ms >= 0) {
+        json_t *e = json_pack("{s:i,s:s}", "level", al->esc_level, "to", esc_names[al->esc_level]);
+        set_time(e, "at", al->esc_ms);
+        set_time(e, "due", al->esc_due_ms);
+        if (al->esc_steps) json_object_set(e, "steps", al->esc_steps);
+        json_object_set_new(o, "escalation", e);
     }
     json_object_set_new(o, "silenced", json_boolean(al->silenced));
     if (al->silence_id) set_str(o, "silence", al->silence_id);
@@ -286,13 +348,18 @@ static json_t *alert_body(const alert *al)
     json_object_set_new(o, "was_silenced", json_boolean(al->was_silenced));
     set_int(o, "notified", al->notified);
     set_int(o, "notified_sev", al->notified_sev);
+    set_int(o, "base_sev", al->base_sev);
+    set_int(o, "esc_level", al->esc_level);
+    set_int(o, "esc_ms", al->esc_ms);
+    if (al->esc_steps) json_object_set(o, "esc_steps", al->esc_steps);
+    if (al->route_sent) json_object_set(o, "route_sent", al->route_sent);
     return o;
 }
 
 static char *dup_json_str(json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));
-    return s ? strdup(s) : NULL;
+    return s ? cw_xstrdup(s) : NULL;
 }
 
 static int64_t jint(json_t *o, const char *k, int64_t dflt)
@@ -334,6 +401,12 @@ static alert *alert_from_body(const cfg_t *cfg, json_t *o)
     al->was_silenced = json_is_true(json_object_get(o, "was_silenced"));
     al->notified = (int)jint(o, "notified", AL_N_NONE);
     al->notified_sev = (int)jint(o, "notified_sev", 0);
+    al->base_sev = (int)jint(o, "base_sev", al->severity);
+    al->esc_level = (int)jint(o, "esc_level", 0);
+    if (al->esc_level < 0 || al->esc_level >= CFG_ESC_LEVELS) al->esc_level = 0;
+    al->esc_ms = jint(o, "esc_ms", -1);
+    al->esc_steps = json_incref(json_object_get(o, "esc_steps"));
+    al->route_sent = json_incref(json_object_get(o, "route_sent"));
     if (al->state < 0 || (al->hall && al->hall_idx < 0)) {
         alert_free(al); /* unknown state, or its hall left the config */
         return NULL;
@@ -402,6 +475,95 @@ static void forget(alerts_t *a, const alert *al)
 
 /* ---- conditions --------------------------------------------------------------------------- */
 
+/* ---- escalation (督办) ---------------------------------------------------------------------- */
+
+static int esc_severity(const alert *al)
+{
+    int s = al->base_sev - al->esc_level;
+    return s < 1 ? 1 : s;
+}
+
+/* The first policy matching the alert's rule and its severity now; NULL when none. */
+static const cfg_esc_policy *esc_policy(const cfg_t *cfg, const alert *al)
+{
+    for (int i = 0; i < cfg->alerts.nesc; i++) {
+        const cfg_esc_policy *p = &cfg->alerts.esc[i];
+        if ((p->rule < 0 || p->rule == al->rule) && (!p->severity || p->severity == al->severity))
+            return p;
+    }
+    return NULL;
+}
+
+/* When the current level's time runs out: from the start of firing (level 0) or the last
+ * step, counted on the business calendar of the alert's hall (the city's for hub alerts). */
+static int64_t esc_due(alerts_t *a, const alert *al, const cfg_esc_policy *p)
+{
+    const cfg_t *cfg = a->hub->cfg;
+    const cfg_hours *h = al->hall_idx >= 0 ? &cfg->halls[al->hall_idx].hours : &cfg->city.hours;
+    int64_t base = al->esc_level > 0 ? al->esc_ms : al->started_ms;
+    switch (p->unit) {
+    case CFG_ESC_HOURS:
+        return workcal_add_hours(cfg, base, p->amount);
+    case CFG_ESC_DAYS:
+        return workcal_add_days(cfg, h, base, (int)(p->amount + 0.999));
+    default:
+        return workcal_add_minutes(cfg, h, base, p->amount);
+    }
+}
+
+/* Firing alerts nobody acknowledged (nor silenced, nor inhibited) in time go up a level: one
+ * severity higher (P1 stays P1), notified to that level's receivers as well; each step is a
+ * history row ("escalated") and kept in the alert. The step is dated at its due instant, so a
+ * late evaluation (a restart) does not shift the schedule. */
+static void escalation(alerts_t *a)
+{
+    const cfg_t *cfg = a->hub->cfg;
+    for (int i = 0; i < a->n; i++) {
+        alert *al = a->v[i];
+        int64_t due = -1;
+        bool eligible = al->state == AL_FIRING && !al->ack_by && !al->silenced && !al->inhibited &&
+                        al->started_ms >= 0;
+        while (eligible && al->esc_level < CFG_ESC_LEVELS - 1) {
+            const cfg_esc_policy *p = esc_policy(cfg, al);
+            due = p ? esc_due(a, al, p) : -1;
+            if (due < 0 || a->now_ms < due) break;
+            int from = al->severity;
+            al->esc_level++;
+            al->esc_ms = due;
+            al->severity = esc_severity(al);
+            if (al->labels)
+                json_object_set_new(al->labels, "severity", json_sprintf("P%d", al->severity));
+            char at[40], d[80];
+            if (!al->esc_steps) al->esc_steps = json_array();
+            json_array_append_new(al->esc_steps,
+                                  json_pack("{s:i,s:s,s:s,s:s,s:s}", "level", al->esc_level, "to",
+                                            esc_names[al->esc_level], "at",
+                                            cwt_format_local(due, at), "from",
+                                            from == 1   ? "P1"
+                                            : from == 2 ? "P2"
+                                            : from == 3 ? "P3"
+                                                        : "P4",
+                                            "severity",
+                                            al->severity == 1   ? "P1"
+                                            : al->severity == 2 ? "P2"
+                                            : al->severity == 3 ? "P3"
+                                                                : "P4"));
+            snprintf(d, sizeof d, "P%d -> P%d, to %s", from, al->severity,
+                     esc_names[al->esc_level]);
+            int64_t now = a->now_ms; /* the history row is dated at the step's due instant */
+            a->now_ms = due;
+            persist(a, al, "escalated", NULL, d);
+            a->now_ms = now;
+            a->ver++;
+            due = -1;
+        }
+        if (due != al->esc_due_ms) {
+            al->esc_due_ms = due;
+            if (al->state == AL_FIRING) a->ver++;
+        }
+    }
+}
+
 void al_cond_init(alerts_t *a, al_cond *c, int rule, int hall, int severity, const char *kind)
 {
     memset(c, 0, sizeof *c);
@@ -429,7 +591,7 @@ static void replace_str(char **dst, const char *src)
 {
     if (str_same(*dst, src)) return;
     free(*dst);
-    *dst = src ? strdup(src) : NULL;
+    *dst = src ? cw_xstrdup(src) : NULL;
 }
 
 static void start_episode(alerts_t *a, alert *al)
@@ -442,6 +604,11 @@ static void start_episode(alerts_t *a, alert *al)
     al->ack_by = al->ack_note = NULL;
     al->ack_ms = -1;
     al->was_silenced = false;
+    al->esc_level = 0;
+    al->esc_ms = al->esc_due_ms = -1;
+    json_decref(al->esc_steps);
+    al->esc_steps = NULL;
+    al->severity = al->base_sev;
 }
 
 void al_report(alerts_t *a, al_cond *c)
@@ -457,13 +624,15 @@ void al_report(alerts_t *a, al_cond *c)
         created = true;
     }
     al->seen = true;
-    if (!al->hall && c->hall >= 0) al->hall = strdup(cfg->halls[c->hall].id);
+    if (!al->hall && c->hall >= 0) al->hall = cw_xstrdup(cfg->halls[c->hall].id);
     al->hall_idx = c->hall;
 
     json_t *labels = c->labels ? c->labels : json_object();
     c->labels = NULL;
     json_object_set_new(labels, "alertname", json_string(cfg_rule_name(c->rule)));
-    json_object_set_new(labels, "severity", json_sprintf("P%d", c->severity));
+    int lvl = created || al->state == AL_RESOLVED ? 0 : al->esc_level; /* a new episode: 0 */
+    int eff = c->severity - lvl < 1 ? 1 : c->severity - lvl;
+    json_object_set_new(labels, "severity", json_sprintf("P%d", eff));
     if (c->hall >= 0) json_object_set_new(labels, "hall", json_string(cfg->halls[c->hall].id));
 
     bool visible_change = !json_same(al->labels, labels) || !json_same(al->scope, c->scope) ||
@@ -484,7 +653,8 @@ void al_report(alerts_t *a, al_cond *c)
     c->evidence_priv = NULL;
     replace_str(&al->summary_zh, c->zh);
     replace_str(&al->summary_en, c->en);
-    al->severity = c->severity;
+    al->base_sev = c->severity;
+    al->severity = esc_severity(al);
 
     if (created || al->state == AL_RESOLVED) {
         start_episode(a, al);
@@ -577,6 +747,27 @@ static void suppress(alerts_t *a)
     free(silent);
 }
 
+/* How a firing alert colours its hall now (docs/alerts.md, "What colours a hall"): live
+ * rules while they fire; the case rules R10-R13 (a case to follow up, not a live incident)
+ * only until acknowledged and for at most their colour_min business minutes after they start
+ * firing -- except a P1 (sensitive) R10, which colours until acknowledged. */
+static int colour_of(alerts_t *a, const alert *al)
+{
+    if (al->state != AL_FIRING || al->hall_idx < 0 || al->inhibited) return STATE_ALERT_NONE;
+    if (al->rule == CFG_R15) return STATE_ALERT_OFFLINE;
+    int s = al->severity <= 2 ? STATE_ALERT_ALERT : STATE_ALERT_WARN;
+    if (al->rule < CFG_R10 || al->rule > CFG_R13) return s;
+    if (al->ack_by) return STATE_ALERT_NONE;
+    if (al->rule == CFG_R10 && al->severity == 1) return s;
+    for (int p = CFG_P_FIRST; p < CFG_RULE_NPARAMS; p++) {
+        const char *n = cfg_rule_param_name(al->rule, p);
+        if (n && strcmp(n, "colour_min") == 0 &&
+            (double)(a->now_ms - al->started_ms) >= param(a, al, p) * 60000.0)
+            return STATE_ALERT_NONE;
+    }
+    return s;
+}
+
 static void hall_statuses(alerts_t *a)
 {
     const cfg_t *cfg = a->hub->cfg;
@@ -584,11 +775,8 @@ static void hall_statuses(alerts_t *a)
     if (!st) return;
     for (int i = 0; i < a->n; i++) {
         const alert *al = a->v[i];
-        if (al->state != AL_FIRING || al->hall_idx < 0 || al->inhibited) continue;
-        int s = al->rule == CFG_R15 ? STATE_ALERT_OFFLINE
-                : al->severity <= 2 ? STATE_ALERT_ALERT
-                                    : STATE_ALERT_WARN;
-        if (s > st[al->hall_idx]) st[al->hall_idx] = s;
+        int s = colour_of(a, al);
+        if (al->hall_idx >= 0 && s > st[al->hall_idx]) st[al->hall_idx] = s;
     }
     for (int h = 0; h < cfg->nhalls; h++) state_set_alert_status(a->hub->state, h, st[h]);
     free(st);
@@ -630,7 +818,7 @@ static al_group *group_get(alerts_t *a, const char *key)
     if (!ng) return NULL;
     a->groups = ng;
     al_group *g = &ng[a->ngroups];
-    if (!(g->key = strdup(key))) return NULL;
+    if (!(g->key = cw_xstrdup(key))) return NULL;
     g->dirty_since_ms = -1;
     a->ngroups++;
     return g;
@@ -656,6 +844,10 @@ static json_t *am_alert(alerts_t *a, const alert *al, bool firing)
     json_decref(ev);
     if (evs) json_object_set_new(ann, "evidence", json_string(evs));
     free(evs);
+    if (al->esc_level > 0) {
+        json_object_set_new(ann, "escalation_level", json_sprintf("%d", al->esc_level));
+        set_str(ann, "escalated_to", esc_names[al->esc_level]);
+    }
     if (al->ack_by) {
         set_str(ann, "acknowledged_by", al->ack_by);
         if (al->ack_ms >= 0) set_str(ann, "acknowledged_at", cwt_format_utc(al->ack_ms, sb));
@@ -691,61 +883,81 @@ static json_t *common_of(json_t *arr, const char *member)
     return out;
 }
 
-static int receivers(alerts_t *a, const char **out, int max)
+/* The receivers of escalation level `level` (0: the config's webhooks and --webhook). */
+static int receivers(alerts_t *a, int level, const char **out, int max)
 {
     int n = 0;
+    const cfg_alerts *ca = &a->hub->cfg->alerts;
+    if (level > 0) {
+        for (int i = 0; i < ca->nesc_rx[level] && n < max; i++)
+            out[n++] = ca->esc_rx[level][i];
+        return n;
+    }
     for (int i = 0; i < a->hub->cfg->nwebhooks && n < max; i++) out[n++] = a->hub->cfg->webhooks[i];
     for (int i = 0; i < a->hub->nextra_webhooks && n < max; i++)
         out[n++] = a->hub->extra_webhooks[i];
     return n;
 }
 
+/* One group notification: every receiver of level 0 gets the group's alerts; the receivers
+ * of escalation level L only those escalated to L or above, when one of them changed. */
 static void flush_group(alerts_t *a, al_group *g)
 {
     g->dirty_since_ms = -1;
-    json_t *arr = json_array();
-    bool any_change = false, any_firing = false;
+    json_t *arr[CFG_ESC_LEVELS] = {json_array(), json_array(), json_array()};
+    bool any_change[CFG_ESC_LEVELS] = {false}, any_firing[CFG_ESC_LEVELS] = {false};
     alert **incl = calloc(a->n > 0 ? (size_t)a->n : 1, sizeof *incl);
     int ni = 0;
-    if (!arr || !incl) goto out;
+    if (!arr[0] || !arr[1] || !arr[2] || !incl) goto out;
     for (int i = 0; i < a->n; i++) {
         alert *al = a->v[i];
         if (strcmp(group_key(al), g->key) != 0) continue;
         int w = want_of(al);
         if (w == WANT_KEEP) continue;
-        any_change |= changed(al);
-        any_firing |= w == WANT_FIRING;
-        json_array_append_new(arr, am_alert(a, al, w == WANT_FIRING));
+        json_t *am = am_alert(a, al, w == WANT_FIRING);
+        for (int l = 0; l <= al->esc_level && l < CFG_ESC_LEVELS; l++) {
+            any_change[l] |= changed(al);
+            any_firing[l] |= w == WANT_FIRING;
+            json_array_append(arr[l], am);
+        }
+        json_decref(am);
         incl[ni++] = al;
     }
-    if (!any_change) goto out;
+    if (!any_change[0]) goto out;
     json_t *glabels = json_object();
     if (*g->key) json_object_set_new(glabels, "hall", json_string(g->key));
     char gkey[160];
     snprintf(gkey, sizeof gkey, "{}:{%s%s%s}", *g->key ? "hall=\"" : "", g->key,
              *g->key ? "\"" : "");
-    const char *rx[64];
-    int nrx = receivers(a, rx, 64);
-    for (int r = 0; r < nrx; r++) {
-        json_t *payload = json_pack(
-            "{s:s,s:s,s:I,s:s,s:s,s:O,s:o,s:o,s:s,s:O}", "version", "4", "groupKey", gkey,
-            "truncatedAlerts", (json_int_t)0, "status", any_firing ? "firing" : "resolved",
-            "receiver", "citywall", "groupLabels", glabels, "commonLabels",
-            common_of(arr, "labels"), "commonAnnotations", common_of(arr, "annotations"),
-            "externalURL", external_url(a), "alerts", arr);
-        char *s = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
-        json_decref(payload);
-        store_job *j = s ? store_job_new_sql(
-                               "INSERT INTO outbox(receiver, created_ms, payload) VALUES(?,?,?)")
-                         : NULL;
-        if (!j) {
-            free(s);
-            continue;
+    for (int l = 0; l < CFG_ESC_LEVELS; l++) {
+        if (!any_change[l]) continue;
+        const char *rx[64];
+        int nrx = receivers(a, l, rx, 64);
+        for (int r = 0; r < nrx; r++) {
+            json_t *payload =
+                json_pack("{s:s,s:s,s:I,s:s,s:s,s:O,s:o,s:o,s:s,s:O}", "version", "4", "groupKey",
+                          gkey, "truncatedAlerts", (json_int_t)0, "status",
+                          any_firing[l] ? "firing" : "resolved", "receiver",
+                          l == 0   ? "citywall"
+                          : l == 1 ? "citywall-city"
+                                   : "citywall-leader",
+                          "groupLabels", glabels, "commonLabels", common_of(arr[l], "labels"),
+                          "commonAnnotations", common_of(arr[l], "annotations"), "externalURL",
+                          external_url(a), "alerts", arr[l]);
+            char *s = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+            json_decref(payload);
+            store_job *j = s ? store_job_new_sql("INSERT INTO outbox(receiver, created_ms, payload)"
+                                                 " VALUES(?,?,?)")
+                             : NULL;
+            if (!j) {
+                free(s);
+                continue;
+            }
+            store_job_arg_text(j, rx[r]);
+            store_job_arg_int(j, cwt_real_ms());
+            al_arg_take(j, s);
+            al_store(a, j);
         }
-        store_job_arg_text(j, rx[r]);
-        store_job_arg_int(j, cwt_real_ms());
-        al_arg_take(j, s);
-        al_store(a, j);
     }
     json_decref(glabels);
     a->stats.notifications++;
@@ -760,11 +972,39 @@ static void flush_group(alerts_t *a, al_group *g)
     if (a->notify) notify_kick(a->notify);
 out:
     free(incl);
-    json_decref(arr);
+    for (int l = 0; l < CFG_ESC_LEVELS; l++)
+        json_decref(arr[l]);
+}
+
+json_t *al_alert_json(alerts_t *a, const alert *al, bool names)
+{
+    return alert_json(a, al, names);
+}
+
+json_t *al_am_alert(alerts_t *a, const alert *al, bool firing)
+{
+    return am_alert(a, al, firing);
+}
+
+json_t *al_common_of(json_t *arr, const char *member)
+{
+    return common_of(arr, member);
+}
+
+const char *al_external_url(alerts_t *a)
+{
+    return external_url(a);
+}
+
+void al_persist(alerts_t *a, const alert *al, const char *kind, const char *user,
+                const char *detail)
+{
+    persist(a, al, kind, user, detail);
 }
 
 static void notifications(alerts_t *a, int64_t real_ms, bool force)
 {
+    if (a->hub->cfg->alerts.nroutes > 0) al_route_notify(a, real_ms, force);
     for (int i = 0; i < a->n; i++)
         if (changed(a->v[i])) {
             al_group *g = group_get(a, group_key(a->v[i]));
@@ -861,6 +1101,8 @@ void alerts_eval(alerts_t *a, int64_t now_ms, int64_t real_ms)
     al_rules_eval(a, now_ms, real_ms);
     lifecycle(a);
     suppress(a);
+    escalation(a);
+    duty_changes(a);
     hall_statuses(a);
     notifications(a, real_ms, false);
     retention(a);
@@ -913,14 +1155,25 @@ static void load_alerts(alerts_t *a)
 static void set_receivers(alerts_t *a)
 {
     if (!a->notify) return;
-    const char *rx[64];
-    int n = receivers(a, rx, 64);
+    const char *rx[4 * 64];
+    int n = 0;
+    for (int l = 0; l <= CFG_ESC_LEVELS; l++) {
+        const char *lv[64];
+        int k = l < CFG_ESC_LEVELS ? receivers(a, l, lv, 64)
+                                   : al_route_urls(a->hub->cfg, lv, 64); /* routed receivers */
+        for (int i = 0; i < k; i++) {
+            bool dup = false;
+            for (int j = 0; j < n && !dup; j++)
+                dup = strcmp(rx[j], lv[i]) == 0;
+            if (!dup) rx[n++] = lv[i]; /* one sender per URL, whatever its levels */
+        }
+    }
     notify_set_receivers(a->notify, (char *const *)rx, n);
 }
 
 alerts_t *alerts_create(hub_t *hub)
 {
-    alerts_t *a = calloc(1, sizeof *a);
+    alerts_t *a = cw_xcalloc(1, sizeof *a);
     if (!a) return NULL;
     a->hub = hub;
     a->sink = default_sink;
@@ -969,6 +1222,7 @@ void alerts_destroy(alerts_t *a)
     free(a->v);
     al_data_free(a);
     al_silences_free(a);
+    al_route_free(a);
     for (int i = 0; i < a->ngroups; i++) free(a->groups[i].key);
     free(a->groups);
     lexicon_destroy(a->lex);
@@ -990,6 +1244,7 @@ void alerts_reconfigure(alerts_t *a)
         a->lex = lx;
     }
     set_receivers(a);
+    al_route_free(a); /* route indexes may have moved: groups start again (route_sent stays) */
     a->last_fig_min = INT64_MIN;
     a->dirty = true;
     a->ver++;
@@ -1069,6 +1324,7 @@ int alerts_ack(alerts_t *a, const char *id, const char *user, const char *note,
     al->ack_ms = a->now_ms;
     persist(a, al, "ack", user, note);
     a->ver++;
+    hall_statuses(a); /* an acknowledged case no longer colours its hall */
     *out = alert_json(a, al, true);
     return 200;
 }
@@ -1085,7 +1341,7 @@ int64_t alerts_next_operator_seq(alerts_t *a, int hall)
         if (!n) return 1;
         a->ops = n;
         o = &n[a->nops];
-        if (!(o->hall = strdup(id))) return 1;
+        if (!(o->hall = cw_xstrdup(id))) return 1;
         o->seq = 0;
         a->nops++;
         sqlite3_stmt *st;

@@ -1,6 +1,14 @@
 /* alerts_internal: the data structures behind alerts.h, shared by alerts.c (lifecycle,
- * storage, suppression, documents, notifications), alert_rules.c (the rules) and
- * alert_data.c (bad-review records and daily figures). Not for other modules.
+ * storage, suppression, documents, notifications), alert_rules.c (the rules), alert_data.c
+ * (bad-review records and daily figures), alert_silence.c (silences) and alert_route.c
+ * (routing, receivers' formats). Not for other modules.
+ *
+ * Calls between these files go both ways, on purpose: alerts.c's tick evaluates the rules
+ * (al_rules_eval), and each rule reports every true condition back to the lifecycle
+ * (al_cond_init + al_report), a visitor rather than a list built and handed back; the
+ * silences, the routes and the data records write through alerts.c's store sink (al_store)
+ * and the routes format alerts with its documents (al_alert_json, al_am_alert). They are one
+ * module spread over files by job; nothing outside calls into them but alerts.h.
  *
  * Invariants:
  *  1. a->v holds every known alert (pending, firing, resolved within the last 24 h), sorted by
@@ -49,6 +57,13 @@ typedef struct alert {
     int notified;         /* enum al_notified */
     int notified_sev;
     bool seen;            /* reported true in the current evaluation */
+    /* escalation (督办): severity = max(1, base_sev - esc_level) */
+    int base_sev;       /* the severity its rule reports */
+    int esc_level;      /* 0 hall, 1 city, 2 leader; 0 again with a new episode */
+    int64_t esc_ms;     /* business instant of the last step, -1 */
+    int64_t esc_due_ms; /* when the next step is due while unacknowledged, -1 when none */
+    json_t *esc_steps;  /* [{level, to, at, from, severity}] of this episode, NULL */
+    json_t *route_sent; /* routed groups: group key -> severity last sent firing, 0 resolved */
 } alert;
 
 /* A condition a rule found true now. Ownership of the json members passes to al_report. */
@@ -72,8 +87,9 @@ typedef struct al_review {
     int level, channel;
     char *window, *staff, *item, *comment; /* comment already masked */
     bool real_name;
-    char *term, *category; /* lexicon hit, NULL when none */
+    char *term, *category; /* the best counted lexicon term, NULL when none counted */
     int weight;
+    double score;   /* the comment's sensitivity score (lexicon.h), 0 when none */
     int case_state; /* enum ev_case_state; -1 when the review opened no case */
 } al_review;
 
@@ -129,6 +145,14 @@ typedef struct al_opseq {
     int64_t seq;
 } al_opseq;
 
+/* A routed notification group: one route node and its group_by label values. */
+typedef struct al_rgroup {
+    char *key;              /* "<route>|<hall>|<rule>|<severity>" (the group_by parts only) */
+    int route;              /* index in cfg alerts.routes */
+    int64_t dirty_since_ms; /* real (monotonic) ms of the first change not yet sent; -1 */
+    int64_t last_flush_ms;  /* real ms of the last notification; -1 */
+} al_rgroup;
+
 typedef struct al_group {
     char *key;              /* hall id, "" for the hub's own alerts */
     int64_t dirty_since_ms; /* real (monotonic) ms of the first change not yet sent; -1 */
@@ -167,6 +191,9 @@ struct alerts {
     bool disk_low;
     double disk_free;
     alerts_stats stats;
+    uint64_t duty_mask; /* the duty entries (first 64) on duty at the last evaluation */
+    al_rgroup *rgroups; /* routed notification groups (alert_route.c) */
+    int nrgroups;
 };
 
 /* ---- alerts.c ---- */
@@ -185,6 +212,25 @@ void al_arg_take(store_job *j, char *s);
 /* Rule titles (zh, en). */
 const char *al_rule_title(int rule, bool zh);
 
+/* Shared with alert_route.c: the alert as REST shows it, one Alertmanager alert, labels or
+ * annotations common to every alert of an array, the externalURL, a stored state change. */
+json_t *al_alert_json(alerts_t *a, const alert *al, bool names);
+json_t *al_am_alert(alerts_t *a, const alert *al, bool firing);
+json_t *al_common_of(json_t *arr, const char *member);
+const char *al_external_url(alerts_t *a);
+void al_persist(alerts_t *a, const alert *al, const char *kind, const char *user,
+                const char *detail);
+
+/* ---- alert_route.c ---- */
+/* Routed notifications (alerts.route): mark groups with changes, flush those whose group wait
+ * passed (all of them when force), repeat firing groups every repeat_interval. */
+void al_route_notify(alerts_t *a, int64_t real_ms, bool force);
+/* The route nodes that take alert al (Alertmanager semantics): up to max into out; count. */
+int al_route_leaves(const cfg_t *cfg, const alert *al, int *out, int max);
+void al_route_free(alerts_t *a);
+/* The configured receivers' URLs (for the sender), up to max; count. */
+int al_route_urls(const cfg_t *cfg, const char **out, int max);
+
 /* ---- alert_silence.c ---- */
 /* Is silence s in effect at business now_ms (not expired, inside its window and recurrence)? */
 bool al_silence_active(alerts_t *a, const al_silence *s, int64_t now_ms);
@@ -199,7 +245,19 @@ void al_silences_free(alerts_t *a);
 /* Evaluate every rule at business now_ms (the state's now), reporting true conditions. */
 void al_rules_eval(alerts_t *a, int64_t now_ms, int64_t real_ms);
 
+/* R10's own parameters (config_alerts.c), relative to CFG_P_FIRST. */
+enum {
+    AL_R10_RESOLVE_H,
+    AL_R10_P1,
+    AL_R10_NOTE,
+    AL_R10_LEVEL1,
+    AL_R10_PRAISE = AL_R10_LEVEL1 + 5,
+    AL_R10_COLOUR_MIN
+};
+
 /* ---- alert_data.c ---- */
+/* The comment-scoring parameters of hall index `hall` (R10's, docs/alerts.md). */
+void al_scoring_of(const cfg_t *cfg, int hall, lexicon_scoring *out);
 /* Record a bad review / sensitive comment from an event (ingest); case moves update it. */
 void al_data_on_event(alerts_t *a, const ev_event *ev);
 /* Load records and daily figures from the store (start). */

@@ -9,6 +9,8 @@
  *  - POST /cases/{review} is stored as a `review.case` event of feed "operator" (so a restart
  *    replays it like any other), answered 202 once queued; the case moves when it commits
  *    (milliseconds). The body may name the `hall` when a review id is not unique.
+ *  - GET /alerts/history (SPEC §7) pages through the stored alert history (oldest first,
+ *    `after` = the last row id seen); `alert=` narrows to one alert, `rule=` to one rule.
  *  - GET /reviews?bad=1 lists the recorded bad reviews (with their case and matched term);
  *    without bad=1 it pages through the stored review.submitted events (newest rules of
  *    GET /events: after, limit, from, to).
@@ -20,11 +22,13 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "cwtime.h"
 #include "ingest.h"
 #include "live.h"
 #include "pii.h"
 
 #define NOTE_MAX 500
+#define AL_ARG_MAX 200
 #define PAGE_DEFAULT 500
 #define PAGE_MAX 5000
 
@@ -103,10 +107,83 @@ int rest_alerts_list(http_req *rq, http_resp *rs, const char *arg)
     return 0;
 }
 
+/* GET /alerts/history?alert=&hall=&rule=&severity=&from=&to=&after=&limit= : the stored
+ * state changes and operator actions (pending, firing, severity, escalated, ack, notified,
+ * resolved ...) oldest first, paged by row id (`next`). A hall account sees its halls' rows. */
+static int alerts_history(http_req *rq, http_resp *rs)
+{
+    char ab[AL_ARG_MAX], rb[16], sb[8], fb[48], tb[48];
+    const char *alert = http_arg(rq, "alert", ab, sizeof ab);
+    const char *rule = http_arg(rq, "rule", rb, sizeof rb);
+    const char *sev = http_arg(rq, "severity", sb, sizeof sb);
+    const char *from = http_arg(rq, "from", fb, sizeof fb), *to = http_arg(rq, "to", tb, sizeof tb);
+    int h = hall_q(rq, rs, "hall");
+    if (h == -2) return 0;
+    int64_t after = 0, limit = PAGE_DEFAULT, from_ms = INT64_MIN, to_ms = INT64_MAX;
+    if (rest_int_arg(rq, rs, "after", 0, INT64_MAX, &after) < 0 ||
+        rest_int_arg(rq, rs, "limit", 1, PAGE_MAX, &limit) < 0)
+        return 0;
+    if ((from && *from && cwt_parse_rfc3339(from, &from_ms, NULL) < 0) ||
+        (to && *to && cwt_parse_rfc3339(to, &to_ms, NULL) < 0)) {
+        http_error(rs, 400, "from/to: expected RFC 3339 times");
+        return 0;
+    }
+    sqlite3 *db = store_reader(rq->hub->store);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, alert, at_ms, kind, state, severity, user, detail"
+                           " FROM alert_history WHERE id > ?1 AND at_ms >= ?2 AND at_ms <= ?3"
+                           " AND (?4 IS NULL OR alert = ?4) AND (?5 IS NULL OR severity = ?5)"
+                           " AND (?6 IS NULL OR alert = ?6 OR alert LIKE ?6 || ':%')"
+                           " ORDER BY id LIMIT ?7",
+                           -1, &st, NULL) != SQLITE_OK) {
+        http_error(rs, 500, "history: %s", sqlite3_errmsg(db));
+        return 0;
+    }
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, from_ms);
+    sqlite3_bind_int64(st, 3, to_ms);
+    if (alert && *alert) sqlite3_bind_text(st, 4, alert, -1, SQLITE_STATIC);
+    if (sev && *sev) sqlite3_bind_text(st, 5, sev, -1, SQLITE_STATIC);
+    if (rule && *rule) sqlite3_bind_text(st, 6, rule, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, limit);
+    json_t *out = json_array();
+    long long rows = 0, last = after;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        rows++;
+        last = sqlite3_column_int64(st, 0);
+        const char *id = (const char *)sqlite3_column_text(st, 1);
+        /* the hall is the second part of an alert id (R1:LH-00:A); the hub's own have none */
+        char hall[64] = "";
+        const char *c1 = id ? strchr(id, ':') : NULL;
+        if (c1) snprintf(hall, sizeof hall, "%.*s", (int)strcspn(c1 + 1, ":"), c1 + 1);
+        int hi = hall[0] ? cfg_hall_index(rq->hub->cfg, hall) : -1;
+        if (hi >= 0 ? !auth_may_see(&rq->who, hi) : rq->who.halls != NULL) continue;
+        if (h >= 0 && hi != h) continue;
+        char at[40];
+        json_t *o = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)last, "alert", id ? id : "",
+                              "at", cwt_format_local(sqlite3_column_int64(st, 2), at), "kind",
+                              (const char *)sqlite3_column_text(st, 3));
+        static const char *const opt[] = {"state", "severity", "user", "detail"};
+        for (int k = 0; k < 4; k++)
+            if (sqlite3_column_type(st, 4 + k) != SQLITE_NULL)
+                json_object_set_new(o, opt[k],
+                                    json_string((const char *)sqlite3_column_text(st, 4 + k)));
+        json_array_append_new(out, o);
+    }
+    sqlite3_finalize(st);
+    json_t *resp = json_pack("{s:o}", "history", out);
+    if (rows == limit) json_object_set_new(resp, "next", json_integer(last));
+    http_json(rs, 200, resp);
+    return 0;
+}
+
 int rest_alerts_one(http_req *rq, http_resp *rs, const char *id)
 {
     alerts_t *a;
-    if (!rest_can_read(rq, rs) || !(a = mod(rq, rs))) return 0;
+    if (!rest_can_read(rq, rs)) return 0;
+    if (strcmp(id, "history") == 0) return alerts_history(rq, rs);
+    if (!(a = mod(rq, rs))) return 0;
     json_t *al = alerts_get(a, id, rq->who.halls, rq->who.names);
     if (!al)
         http_error(rs, 404, "no alert '%s'", id);

@@ -196,11 +196,11 @@ class TestWindowRules(Base):
         at.wait_alert(hub, "R7:LH-00:A01", "resolved", timeout=10)
 
     def test_r8_too_few_staffed_and_hall_override(self):
-        """R8: LH-00 staffs 1 of its 3 planned windows (< 80 %): P2 after `for`. LH-03 staffs 1
-        of 2, 50 %, above its own ratio 0.3 (a per-hall override): nothing. All three open:
-        resolved."""
+        """R8: LH-00 staffs 1 of its 3 planned windows (< 80 %): P2 after `for` (2 min here;
+        the default is 10). LH-03 staffs 1 of 2, 50 %, above its own ratio 0.3 (a per-hall
+        override): nothing. All three open: resolved."""
         hub = self.hub(alerts=at.alerts_section(
-            rules={"R8": {"enabled": True}},
+            rules={"R8": {"enabled": True, "for": "2m"}},
             halls={"LH-03": {"rules": {"R8": {"ratio": 0.3}}}}))
         self.s.one("LH-00", "window.opened", "09:00", window="A01", staff="W1001")
         self.s.one("LH-03", "window.opened", "09:00", window="A01", staff="W3001")
@@ -241,7 +241,7 @@ class TestReviewRules(Base):
         return hub.post("/api/v1/cases/" + rid, body, cookie=hub.cookie(who))
 
     def test_r10_bad_and_sensitive_reviews_and_cases(self):
-        """R10: a level-2 review is P2; a level-1 one whose comment hits 跳楼 (written with a
+        """R10: a level-2 review is P3; a level-1 one whose comment hits 跳楼 (written with a
         full-width space inside) is P1 with the term and category. Cases: deadlines in working
         days (contact by Tue 17:00, rectify by the 15th working day, Mon 12-14 17:00); moving
         a case to closed through the REST API resolves its R10."""
@@ -249,7 +249,7 @@ class TestReviewRules(Base):
         self.review("LH-00", "RV-1", 2, "09:50", window="A01", staff="W1001")
         self.review("LH-00", "RV-2", 1, "09:51", window="A02", staff="W1002", real_name=True,
                     comment="再不给办我就跳\u3000楼，电话13812345678")
-        a1 = at.wait_alert(hub, "R10:LH-00:RV-1", "firing", "P2", timeout=5)
+        a1 = at.wait_alert(hub, "R10:LH-00:RV-1", "firing", "P3", timeout=5)
         self.assertEqual(a1["evidence"]["level"], 2)
         self.assertEqual(a1["evidence"]["window"], "A01")
         a2 = at.wait_alert(hub, "R10:LH-00:RV-2", "firing", "P1", timeout=5,
@@ -308,7 +308,7 @@ class TestReviewRules(Base):
         through the REST API: resolved 2 min later."""
         hub = self.hub()
         self.review("LH-00", "RV-9", 1, "09:55", real_name=True)
-        at.wait_alert(hub, "R10:LH-00:RV-9", "firing", "P2", timeout=5)
+        at.wait_alert(hub, "R10:LH-00:RV-9", "firing", "P3", timeout=5)
         self.assertEqual(hub.term(), 0)
         hub.start(clock="2026-11-25T10:00:00+08:00@60")
         a = at.wait_alert(hub, "R11:LH-00:RV-9", "firing", "P2", timeout=10)
@@ -426,6 +426,38 @@ class TestCameraAndSilence(Base):
         self.assertGreaterEqual(a["started"], at.at("11:50"))
         self.assertLess(a["started"], at.at("12:00"))
         at.wait_alert(hub, "R1:LH-00:A", "resolved", timeout=15)  # lunch from 12:00
+
+
+class TestHallColour(Base):
+    def test_bad_review_and_short_break_leave_the_hall_not_red(self):
+        """Issue 15 item 5 on a real hub with the default R8 (`for` 10 min, breaks count as
+        staffed for 15 min) and R10 (P3, colours `warn` until acknowledged): LH-00 staffs its
+        3 windows, one goes on a break at 10:00 and a level-2 review arrives. Until 10:12 (an
+        R1 of LH-03 firing is the business-clock marker: its ticket waits from 09:42) the
+        hall is `warn`, never `alert`, and R8 has not even started; acknowledged, the review
+        no longer colours the hall while its alert and case stay open."""
+        hub = self.hub(alerts=at.alerts_section(rules={"R8": {"enabled": True}}))
+        self.s.send([self.s.ev("LH-00", "window.opened", "09:00", window=w, staff="W1001")
+                     for w in ("A01", "A02", "B01")])
+        self.s.issue("LH-03", "A001", "A", "09:42")
+        self.s.one("LH-00", "window.paused", NOW, window="A02", reason="break")
+        self.s.one("LH-00", "review.submitted", NOW, review="RV-1", level=2,
+                   channel="evaluator", real_name=False, window="A01")
+        at.wait_alert(hub, "R10:LH-00:RV-1", "firing", "P3", timeout=5)
+        cwtest.wait_until(lambda: hub.snapshot()["halls"]["LH-00"]["status"] == "warn", 5,
+                          what="LH-00 warn")
+        at.wait_alert(hub, "R1:LH-03:A", "firing", "P3", timeout=20)
+        self.assertIsNone(at.alert(hub, "R8:LH-00"))
+        self.assertEqual(hub.snapshot()["halls"]["LH-00"]["status"], "warn")
+        st, body = hub.post("/api/v1/alerts/R10:LH-00:RV-1/ack", {"note": "已回访"},
+                            cookie=hub.cookie("admin"))
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["ack"]["by"], "admin")
+        cwtest.wait_until(lambda: hub.snapshot()["halls"]["LH-00"]["status"] == "ok", 5,
+                          what="LH-00 ok once acknowledged")
+        self.assertEqual(at.alert(hub, "R10:LH-00:RV-1")["state"], "firing")
+        st, body = hub.admin_get("/api/v1/cases?state=open&hall=LH-00")
+        self.assertEqual([c["review"] for c in body["cases"]], ["RV-1"])
 
 
 if __name__ == "__main__":

@@ -565,6 +565,9 @@ static void test_hours_silence_inhibit(void **unused)
     build_cfg();
     enable(CFG_R15, true);
     enable(CFG_R8, true);
+    /* this test follows R8's lifecycle with a `for` of 2 min (the default is 10 min) */
+    cfg.alerts.rules[CFG_R8].set |= 1u << CFG_P_FOR_S;
+    cfg.alerts.rules[CFG_R8].v[CFG_P_FOR_S] = 120;
     setup_at(T("08:50:00"));
     /* LH-01 sends a heartbeat at 08:59 and a ticket waits there from 09:00 */
     heartbeat(1, T("08:59:00"));
@@ -648,10 +651,10 @@ static void test_review_rules(void **unused)
     (void)unused;
     build_cfg();
     setup_at(T("09:00:00"));
-    /* a level-2 review at A01 by W1001: R10 P2 */
+    /* a level-2 review at A01 by W1001: R10 P3 (SPEC: a case to follow up) */
     review(0, "RV1", 2, 0, "W1001", "ITEM-1", "等了很久", false, T("09:10:00"));
     eval_at(T("09:10:00"), 0);
-    expect_alert("R10:LH-00:RV1", "firing", "P2");
+    expect_alert("R10:LH-00:RV1", "firing", "P3");
     /* a level-1 real-name review with 跳 楼 (spaces normalised away): P1, term recorded */
     review(0, "RV2", 1, 0, "W1001", "ITEM-1", "再不办就跳 楼，电话13812345678", true,
            T("09:20:00"));
@@ -671,10 +674,11 @@ static void test_review_rules(void **unused)
     expect_alert("R12:LH-00:staff:W1001", "firing", "P2");
     expect_alert("R12:LH-00:window:A01", "firing", "P2");
     expect_alert("R12:LH-00:item:ITEM-1", NULL, NULL); /* items need 3 */
-    /* a level-4 review with 态度恶劣: R10 P1 without a case */
+    /* a level-4 review with 态度恶劣 scores 4 x 0.3 = 1.2 (但是: no praise factor), under the
+     * note score 2: no alert (it used to page P1) */
     review(0, "RV3", 4, 1, "W1002", NULL, "态度恶劣但是解决了", false, T("09:30:00"));
     eval_at(T("09:30:00"), 2);
-    expect_alert("R10:LH-00:RV3", "firing", "P1");
+    expect_alert("R10:LH-00:RV3", NULL, NULL);
     /* the third ITEM-1 bad review, at LH-00 window A02 */
     review(0, "RV4", 2, 1, "W1002", "ITEM-1", NULL, false, T("09:40:00"));
     eval_at(T("09:40:00"), 3);
@@ -687,7 +691,7 @@ static void test_review_rules(void **unused)
     rcase(0, "RV1", EV_CASE_CLOSED, T("09:50:00"));
     rcase(0, "RV2", EV_CASE_APPEALED, T("09:50:00"));
     eval_at(T("09:50:00"), 4);
-    expect_alert("R10:LH-00:RV1", "resolved", "P2");
+    expect_alert("R10:LH-00:RV1", "resolved", "P3");
     expect_alert("R10:LH-00:RV2", "firing", "P1");
     rcase(0, "RV2", EV_CASE_APPEAL_UPHELD, T("09:51:00"));
     eval_at(T("09:51:00"), 5);
@@ -697,7 +701,7 @@ static void test_review_rules(void **unused)
      * RV5, real-name at 10:00, must be contacted by Tue 11-24 17:00. */
     review(1, "RV5", 1, 0, NULL, NULL, NULL, true, T("10:00:00"));
     eval_at(T("10:00:00"), 6);
-    expect_alert("R10:LH-01:RV5", "firing", "P2");
+    expect_alert("R10:LH-01:RV5", "firing", "P3");
     eval_at(TD("2026-11-24", "17:00:00"), 6);
     expect_alert("R11:LH-01:RV5", NULL, NULL);
     eval_at(TD("2026-11-24", "17:00:01"), 7);
@@ -707,7 +711,7 @@ static void test_review_rules(void **unused)
     assert_string_equal(sget(a, "evidence.contact_deadline"), "2026-11-24T17:00:00.000+08:00");
     json_decref(a);
     /* R10 of RV5 resolved after 24 h (resolve_after_h) although its case is open */
-    expect_alert("R10:LH-01:RV5", "resolved", "P2");
+    expect_alert("R10:LH-01:RV5", "resolved", "P3");
     /* contacted: the contact deadline no longer counts; rectify by 11-30: resolved 2 min on */
     rcase(1, "RV5", EV_CASE_CONTACTED, TD("2026-11-24", "17:01:00"));
     eval_at(TD("2026-11-24", "17:01:00"), 8);
@@ -927,6 +931,340 @@ static void test_overrides(void **unused)
     teardown();
 }
 
+/* ---------------------------------------------------------------- what colours a hall */
+
+static const char *hall_status(int h)
+{
+    static char buf[16];
+    json_t *city = state_city(hub.state, NULL);
+    char path[32];
+    snprintf(path, sizeof path, "halls.%s.status", cfg.halls[h].id);
+    snprintf(buf, sizeof buf, "%s", sget(city, path));
+    json_decref(city);
+    return buf;
+}
+
+/* Issue 15 item 5: an ordinary bad review and a short break leave the hall not red. LH-00
+ * staffs its 3 planned windows from 09:00; R8 on with its defaults (ratio 0.8, `for` 10 min,
+ * break_min 15); R10 colour_min 30. */
+static void test_hall_colour_now(void **unused)
+{
+    (void)unused;
+    build_cfg();
+    enable(CFG_R8, true);
+    setup_at(T("08:50:00"));
+    for (int w = 0; w < 3; w++)
+        winev(EV_WINDOW_OPENED, 0, w, "W1001", -1, T("09:00:00"));
+    eval_at(T("09:00:00"), 0);
+    assert_string_equal(hall_status(0), "ok");
+    /* 09:30 A02 goes on a break (2 of 3 staffed, 67 % < 80 %) and a level-2 review arrives:
+     * R10 P3 colours the hall `warn` (yellow), not `alert` */
+    winev(EV_WINDOW_PAUSED, 0, 1, NULL, EV_PAUSE_BREAK, T("09:30:00"));
+    review(0, "RV1", 2, 0, "W1001", NULL, "等了很久", false, T("09:30:00"));
+    eval_at(T("09:30:00"), 1);
+    expect_alert("R10:LH-00:RV1", "firing", "P3");
+    expect_alert("R8:LH-00", NULL, NULL);
+    assert_string_equal(hall_status(0), "warn");
+    /* 09:44:59: the break (14:59) still counts as staffed: no R8 */
+    eval_at(T("09:44:59"), 2);
+    expect_alert("R8:LH-00", NULL, NULL);
+    /* 09:45:00: 15 min of break: the dip counts from now, R8 pending (fires at 09:55) */
+    eval_at(T("09:45:00"), 3);
+    expect_alert("R8:LH-00", "pending", "P2");
+    assert_string_equal(hall_status(0), "warn");
+    /* 09:50: the review is acknowledged: it no longer colours the hall (still firing, its case
+     * open); the pending R8 does not colour either */
+    eval_at(T("09:50:00"), 4);
+    json_t *out = NULL;
+    assert_int_equal(alerts_ack(al, "R10:LH-00:RV1", "admin", "已联系", NULL, &out), 200);
+    json_decref(out);
+    expect_alert("R10:LH-00:RV1", "firing", "P3");
+    assert_string_equal(hall_status(0), "ok");
+    /* 09:52: back from a 22-minute break: R8 dropped before it fired */
+    winev(EV_WINDOW_RESUMED, 0, 1, NULL, -1, T("09:52:00"));
+    eval_at(T("09:52:00"), 5);
+    expect_alert("R8:LH-00", NULL, NULL);
+    assert_string_equal(hall_status(0), "ok");
+    /* 10:00 another bad review, never acknowledged: `warn` for colour_min = 30 min only */
+    review(0, "RV2", 1, 2, "W1002", NULL, NULL, false, T("10:00:00"));
+    eval_at(T("10:00:00"), 6);
+    expect_alert("R10:LH-00:RV2", "firing", "P3");
+    assert_string_equal(hall_status(0), "warn");
+    eval_at(T("10:29:59"), 7);
+    assert_string_equal(hall_status(0), "warn");
+    eval_at(T("10:30:00"), 8);
+    expect_alert("R10:LH-00:RV2", "firing", "P3"); /* listed (and in the case list) */
+    assert_string_equal(hall_status(0), "ok");
+    /* a sensitive review (跳楼 on one star: 10 x 1.5 = 15 >= 7) pages P1: `alert` until
+     * acknowledged, past colour_min */
+    review(0, "RV3", 1, 2, NULL, NULL, "再不办就跳楼", false, T("10:31:00"));
+    eval_at(T("10:31:00"), 9);
+    expect_alert("R10:LH-00:RV3", "firing", "P1");
+    assert_string_equal(hall_status(0), "alert");
+    eval_at(T("11:31:00"), 10);
+    assert_string_equal(hall_status(0), "alert");
+    assert_int_equal(alerts_ack(al, "R10:LH-00:RV3", "admin", NULL, NULL, &out), 200);
+    json_decref(out);
+    assert_string_equal(hall_status(0), "ok");
+    /* a pause for another reason is not a break: 2 of 3 staffed from 11:40, pending at once,
+     * firing P2 at 11:50 -- a live problem turns the hall red */
+    winev(EV_WINDOW_PAUSED, 0, 2, NULL, EV_PAUSE_OTHER, T("11:40:00"));
+    eval_at(T("11:40:00"), 11);
+    expect_alert("R8:LH-00", "pending", "P2");
+    eval_at(T("11:50:00"), 12);
+    expect_alert("R8:LH-00", "firing", "P2");
+    json_t *a = get("R8:LH-00");
+    assert_int_equal(iget(a, "evidence.staffed"), 2);
+    assert_int_equal(iget(a, "evidence.on_short_break"), 0);
+    json_decref(a);
+    assert_string_equal(hall_status(0), "alert");
+    teardown();
+}
+
+/* ---------------------------------------------------------------- escalation (督办) */
+
+/* Outbox rows written for receiver url: how many, and the last payload (new reference). */
+static int rows_for(const char *url, json_t **last)
+{
+    int n = 0;
+    if (last) *last = NULL;
+    for (int i = 0; i < njobs; i++)
+        if (strstr(jobs[i].sql, "INSERT INTO outbox") && !strcmp(jobs[i].args[0], url)) {
+            n++;
+            if (last) {
+                json_decref(*last);
+                *last = json_loads(jobs[i].args[2], 0, NULL);
+            }
+        }
+    return n;
+}
+
+static char *city_rx[] = {"http://city.test/hook"};
+static char *leader_rx[] = {"http://leader.test/hook"};
+
+/* R10 escalates after 20 working minutes per level: a bad review at 11:50 is due at 13:40
+ * (10 min before lunch, lunch 12:00-13:30 does not count, 10 after), then at 14:00. */
+static void test_escalation(void **unused)
+{
+    (void)unused;
+    build_cfg();
+    static cfg_esc_policy pol[] = {
+        {.rule = CFG_R10, .severity = 0, .unit = CFG_ESC_MINUTES, .amount = 20}};
+    cfg.alerts.esc = pol;
+    cfg.alerts.nesc = 1;
+    cfg.alerts.esc_rx[1] = city_rx;
+    cfg.alerts.nesc_rx[1] = 1;
+    cfg.alerts.esc_rx[2] = leader_rx;
+    cfg.alerts.nesc_rx[2] = 1;
+    setup_at(T("11:00:00"));
+    review(0, "RV1", 2, 0, "W1001", NULL, "等了很久", false, T("11:50:00"));
+    eval_at(T("11:50:00"), 0);
+    expect_alert("R10:LH-00:RV1", "firing", "P3");
+    json_t *a = get("R10:LH-00:RV1");
+    assert_int_equal(iget(a, "escalation_level"), 0);
+    assert_false(json_is_true(json_object_get(a, "escalated")));
+    assert_string_equal(sget(a, "escalation.due"), "2026-11-23T13:40:00.000+08:00");
+    json_decref(a);
+    alerts_flush_groups(al, real0 + 1000);
+    assert_int_equal(rows_for("http://rx.test/hook", NULL), 1);
+    assert_int_equal(rows_for("http://city.test/hook", NULL), 0);
+    /* lunch does not count: still level 0 at 13:39:59 */
+    eval_at(T("13:39:59"), 2);
+    expect_alert("R10:LH-00:RV1", "firing", "P3");
+    /* 13:40: P3 -> P2, to the city level */
+    eval_at(T("13:40:00"), 3);
+    expect_alert("R10:LH-00:RV1", "firing", "P2");
+    a = get("R10:LH-00:RV1");
+    assert_true(json_is_true(json_object_get(a, "escalated")));
+    assert_int_equal(iget(a, "escalation_level"), 1);
+    assert_string_equal(sget(a, "escalation.to"), "city");
+    assert_string_equal(sget(a, "escalation.at"), "2026-11-23T13:40:00.000+08:00");
+    assert_string_equal(sget(a, "escalation.due"), "2026-11-23T14:00:00.000+08:00");
+    assert_string_equal(sget(a, "escalation.steps.0.from"), "P3");
+    assert_string_equal(sget(a, "escalation.steps.0.severity"), "P2");
+    json_decref(a);
+    assert_string_equal(history("R10:LH-00:RV1"), "pending,firing,notified,escalated");
+    alerts_flush_groups(al, real0 + 4000);
+    json_t *p = NULL;
+    assert_int_equal(rows_for("http://rx.test/hook", NULL), 2);
+    assert_int_equal(rows_for("http://city.test/hook", &p), 1);
+    assert_int_equal(rows_for("http://leader.test/hook", NULL), 0);
+    assert_string_equal(sget(p, "receiver"), "citywall-city");
+    assert_string_equal(sget(p, "alerts.0.labels.severity"), "P2");
+    assert_string_equal(sget(p, "alerts.0.annotations.escalated_to"), "city");
+    json_decref(p);
+    /* 14:00: P2 -> P1, to the leader level; the city level is told as well */
+    eval_at(T("14:00:00"), 5);
+    expect_alert("R10:LH-00:RV1", "firing", "P1");
+    alerts_flush_groups(al, real0 + 6000);
+    assert_int_equal(rows_for("http://city.test/hook", NULL), 2);
+    assert_int_equal(rows_for("http://leader.test/hook", &p), 1);
+    assert_string_equal(sget(p, "alerts.0.labels.severity"), "P1");
+    assert_string_equal(sget(p, "alerts.0.annotations.escalation_level"), "2");
+    json_decref(p);
+    /* the top level: no further step, no due */
+    eval_at(T("15:00:00"), 7);
+    a = get("R10:LH-00:RV1");
+    assert_int_equal(iget(a, "escalation_level"), 2);
+    assert_null(sget(a, "escalation.due"));
+    json_decref(a);
+    /* an acknowledged alert does not escalate: RV2 at 15:10, acknowledged at 15:20 */
+    review(0, "RV2", 1, 1, "W1002", NULL, NULL, false, T("15:10:00"));
+    eval_at(T("15:10:00"), 8);
+    json_t *out = NULL;
+    eval_at(T("15:20:00"), 9);
+    assert_int_equal(alerts_ack(al, "R10:LH-00:RV2", "admin", "已处理", NULL, &out), 200);
+    json_decref(out);
+    eval_at(T("16:00:00"), 10);
+    expect_alert("R10:LH-00:RV2", "firing", "P3");
+    a = get("R10:LH-00:RV2");
+    assert_int_equal(iget(a, "escalation_level"), 0);
+    assert_null(json_object_get(a, "escalation"));
+    json_decref(a);
+    teardown();
+}
+
+/* ---------------------------------------------------------------- on duty (值班) */
+
+/* LH-00: 王敏 (值班长) all day and 赵六 09:00-10:00; the city level: 市值班员. R1 escalates
+ * after 30 working minutes: the ticket issued at 09:00 fires R1 at 09:30:01 (P3), the city
+ * level is due at 10:00:01. */
+static void test_on_duty(void **unused)
+{
+    (void)unused;
+    build_cfg();
+    static cfg_duty duty[] = {
+        {.hall = 0, .id = "D1", .name = "王敏", .role = "值班长", .phone = "13800001111"},
+        {.hall = 0, .id = "D2", .name = "赵六", .hours = {540, 600}},
+        {.hall = 1, .id = "D3", .name = "钱七"},
+        {.hall = CFG_DUTY_CITY, .id = "C1", .name = "市值班员"},
+        {.hall = CFG_DUTY_LEADER, .id = "L1", .name = "分管领导"},
+    };
+    static cfg_esc_policy pol[] = {{.rule = CFG_R1, .unit = CFG_ESC_MINUTES, .amount = 30}};
+    cfg.alerts.duty = duty;
+    cfg.alerts.nduty = 5;
+    cfg.alerts.esc = pol;
+    cfg.alerts.nesc = 1;
+    setup_at(T("09:00:00"));
+    issue(0, "A001", 0, T("09:00:00"));
+    eval_at(T("09:31:00"), 0);
+    expect_alert("R1:LH-00:A", "firing", "P3");
+    json_t *a = get("R1:LH-00:A"); /* a view with names */
+    assert_int_equal(json_array_size(json_object_get(a, "on_duty")), 2);
+    assert_string_equal(sget(a, "on_duty.0.level"), "hall");
+    assert_string_equal(sget(a, "on_duty.0.name"), "王敏");
+    assert_string_equal(sget(a, "on_duty.0.role"), "值班长");
+    assert_string_equal(sget(a, "on_duty.0.phone"), "13800001111");
+    assert_string_equal(sget(a, "on_duty.1.id"), "D2");
+    json_decref(a);
+    a = alerts_get(al, "R1:LH-00:A", NULL, false); /* a wall: ids and roles only */
+    assert_string_equal(sget(a, "on_duty.0.id"), "D1");
+    assert_string_equal(sget(a, "on_duty.0.role"), "值班长");
+    assert_null(sget(a, "on_duty.0.name"));
+    assert_null(sget(a, "on_duty.0.phone"));
+    json_decref(a);
+    /* 10:01: 赵六's hour is over; escalated to the city, whose duty officer joins */
+    eval_at(T("10:01:00"), 1);
+    a = get("R1:LH-00:A");
+    assert_int_equal(iget(a, "escalation_level"), 1);
+    assert_int_equal(json_array_size(json_object_get(a, "on_duty")), 2);
+    assert_string_equal(sget(a, "on_duty.0.id"), "D1");
+    assert_string_equal(sget(a, "on_duty.1.level"), "city");
+    assert_string_equal(sget(a, "on_duty.1.name"), "市值班员");
+    json_decref(a);
+    /* the acknowledgement records who */
+    json_t *out = NULL;
+    assert_int_equal(alerts_ack(al, "R1:LH-00:A", "王敏", "已增开窗口", NULL, &out), 200);
+    assert_string_equal(sget(out, "ack.by"), "王敏");
+    json_decref(out);
+    teardown();
+}
+
+/* ---------------------------------------------------------------- routing */
+
+/* Root -> am (Alertmanager); LH-01's alerts -> ding (DingTalk, quiet 10:00-11:00). Group wait
+ * 10 s, repeat 1 h (real time). Tickets wait at both halls from 09:00: R1 P3 at 09:30:01, P2 at
+ * 10:00:01 (inside ding's quiet hours: held until 11:00). */
+static void test_routing(void **unused)
+{
+    (void)unused;
+    build_cfg();
+    static cfg_receiver rxs[] = {
+        {.name = "am", .url = "http://am.test/", .type = CFG_RX_ALERTMANAGER},
+        {.name = "ding",
+         .url = "http://ding.test/",
+         .type = CFG_RX_DINGTALK,
+         .quiet_from = 600,
+         .quiet_to = 660},
+    };
+    static cfg_route routes[] = {
+        {.parent = -1,
+         .receiver = 0,
+         .m_hall = -1,
+         .m_rule = -1,
+         .m_severity = -1,
+         .m_level = -1,
+         .group_by = CFG_GB_HALL,
+         .group_wait_s = 10,
+         .repeat_s = 3600},
+        {.parent = 0,
+         .receiver = 1,
+         .m_hall = 1,
+         .m_rule = -1,
+         .m_severity = -1,
+         .m_level = -1,
+         .group_by = CFG_GB_HALL,
+         .group_wait_s = 10,
+         .repeat_s = 3600},
+    };
+    cfg.alerts.receivers = rxs;
+    cfg.alerts.nreceivers = 2;
+    cfg.alerts.routes = routes;
+    cfg.alerts.nroutes = 2;
+    setup_at(T("09:00:00"));
+    issue(0, "A001", 0, T("09:00:00"));
+    issue(1, "A001", 0, T("09:00:00"));
+    eval_at(T("09:31:00"), 0);
+    expect_alert("R1:LH-00:A", "firing", "P3");
+    expect_alert("R1:LH-01:A", "firing", "P3");
+    eval_at(T("09:31:05"), 5); /* inside the group wait */
+    assert_int_equal(rows_for("http://am.test/", NULL), 0);
+    eval_at(T("09:31:10"), 10);
+    json_t *p = NULL;
+    assert_int_equal(rows_for("http://am.test/", &p), 1);
+    assert_string_equal(sget(p, "receiver"), "am");
+    assert_int_equal(json_array_size(json_object_get(p, "alerts")), 1);
+    assert_string_equal(sget(p, "alerts.0.labels.hall"), "LH-00");
+    json_decref(p);
+    assert_int_equal(rows_for("http://ding.test/", &p), 1);
+    assert_string_equal(sget(p, "msgtype"), "markdown");
+    assert_non_null(strstr(sget(p, "markdown.text"), "告警编号：`R1:LH-01:A`"));
+    assert_non_null(strstr(sget(p, "markdown.text"), "大洋街道"));
+    json_decref(p);
+    assert_int_equal(rows_for("http://rx.test/hook", NULL), 2); /* webhooks: still everything */
+    assert_non_null(strstr(history("R1:LH-01:A"), "routed"));
+    /* 10:00:01: P2 at both; am is told after the wait, ding holds it (quiet hours) */
+    eval_at(T("10:00:01"), 100);
+    eval_at(T("10:00:11"), 110);
+    assert_int_equal(rows_for("http://am.test/", &p), 2);
+    assert_string_equal(sget(p, "alerts.0.labels.severity"), "P2");
+    json_decref(p);
+    assert_int_equal(rows_for("http://ding.test/", NULL), 1);
+    eval_at(T("10:59:59"), 3500);
+    assert_int_equal(rows_for("http://ding.test/", NULL), 1);
+    /* 11:00: quiet hours over, the held change goes out */
+    eval_at(T("11:00:00"), 3501);
+    assert_int_equal(rows_for("http://ding.test/", &p), 2);
+    assert_non_null(strstr(sget(p, "markdown.text"), "[P2] 单号等候超时"));
+    json_decref(p);
+    /* repeat_interval (1 h real since am's last send at 110 s): the firing group again */
+    eval_at(T("11:01:00"), 3709);
+    assert_int_equal(rows_for("http://am.test/", NULL), 2);
+    eval_at(T("11:01:01"), 3710);
+    assert_int_equal(rows_for("http://am.test/", NULL), 3);
+    teardown();
+}
+
 int main(void)
 {
     if (cwt_set_timezone("Asia/Shanghai") < 0) return 1;
@@ -940,6 +1278,10 @@ int main(void)
         cmocka_unit_test(test_notify_and_silence),
         cmocka_unit_test(test_ack),
         cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_hall_colour_now),
+        cmocka_unit_test(test_escalation),
+        cmocka_unit_test(test_on_duty),
+        cmocka_unit_test(test_routing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -501,14 +501,57 @@ static void test_alerts_section(void **state)
     assert_true(cfg_alert_param(c, CFG_R2, h0, NULL, CFG_P_FOR_S) == 90);
     assert_true(cfg_alert_param(c, CFG_R2, h0, NULL, CFG_P_FIRST + 1) == 0.25);
     assert_true(cfg_alert_param(c, CFG_R2, h0, NULL, CFG_P_FIRST) == 5); /* default */
-    /* R8 at H1: ratio 0.5, for 0; elsewhere 0.8 and 120 s */
+    /* R8 at H1: ratio 0.5, for 0; elsewhere 0.8 and 600 s (SPEC: for >= 10 min) */
     assert_true(cfg_alert_param(c, CFG_R8, h1, NULL, CFG_P_FIRST) == 0.5);
     assert_true(cfg_alert_param(c, CFG_R8, h1, NULL, CFG_P_FOR_S) == 0);
     assert_true(cfg_alert_param(c, CFG_R8, h0, NULL, CFG_P_FIRST) == 0.8);
-    assert_true(cfg_alert_param(c, CFG_R8, h0, NULL, CFG_P_FOR_S) == 120);
+    assert_true(cfg_alert_param(c, CFG_R8, h0, NULL, CFG_P_FOR_S) == 600);
     assert_true(cfg_alert_param(c, CFG_R13, h0, NULL, CFG_P_ENABLED) == 0);
     assert_true(cfg_alert_param(c, CFG_H2, -1, NULL, CFG_P_FIRST) == 1.5);
     cfg_free(c);
+}
+
+static void test_err_escalation(void **state)
+{
+    (void)state;
+    static const char *const want[] = {
+        ":14: alerts.escalation.city[0]: bad URL 'ftp://city.example/hook' (expected "
+        "http[s]://...)",
+        ":16: alerts.escalation.boss: unknown key",
+        ":19: alerts.escalation.policies[1].rule: unknown rule 'R99' (expected R1..R15 or H1..H4)",
+        ":20: alerts.escalation.policies[2].severity: expected P1, P2, P3 or P4, got 'P5'",
+        ":21: alerts.escalation.policies[3].after_days: give one of after_min, after_h, after_days",
+        ":22: alerts.escalation.policies[4]: missing after_min, after_h or after_days",
+        ":24: alerts.duty.H9: unknown hall 'H9' (or city, leader)",
+        ":25: alerts.duty.H0[0].name: required field missing",
+        ":25: alerts.duty.H0[1].hours: span '18:00-09:00' ends before it starts",
+        ":26: alerts.duty.city[0].pager: unknown key",
+        NULL,
+    };
+    expect_errors("err_escalation.yaml", want);
+}
+
+static void test_err_route(void **state)
+{
+    (void)state;
+    static const char *const want[] = {
+        ":15: alerts.receivers[1].type: unknown type 'dingding' (expected alertmanager, json, "
+        "dingtalk, wecom, feishu)",
+        ":16: alerts.receivers[2].url: bad URL 'ftp://x/' (expected http[s]://...)",
+        ":16: alerts.receivers[2].quiet: expected HH:MM-HH:MM, got '25:00-07:00'",
+        ":16: alerts.receivers[2].name: receiver 'am' listed twice",
+        ":19: alerts.route.group_by[1]: expected hall, alertname (rule) or severity, got 'colour'",
+        ":20: alerts.route.group_wait: expected a duration (seconds, or a number with s, m or h), "
+        "got 'soon'",
+        ":22: alerts.route.routes[0].receiver: unknown receiver 'nobody' (see alerts.receivers)",
+        ":22: alerts.route.routes[0].match.hall: unknown hall 'H9'",
+        ":23: alerts.route.routes[1].match.severity: expected P1, P2, P3 or P4, got 'P7'",
+        ":23: alerts.route.routes[1].match.level: expected city, county, town or village, got "
+        "'province'",
+        ":23: alerts.route.routes[1].continue: expected true or false",
+        NULL,
+    };
+    expect_errors("err_route.yaml", want);
 }
 
 static void test_err_alerts(void **state)
@@ -643,6 +686,8 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_alerts_section),
         cmocka_unit_test(test_err_alerts),
+        cmocka_unit_test(test_err_escalation),
+        cmocka_unit_test(test_err_route),
         cmocka_unit_test(test_err_unknown_key),
         cmocka_unit_test(test_err_missing),
         cmocka_unit_test(test_err_category),
