@@ -280,7 +280,7 @@ int gw_csv_scan(gw_taker *t, const gw_input *in)
         if (files[n].name) n++;
     }
     closedir(d);
-    qsort(files, n, sizeof *files, cmp_file);
+    if (n) qsort(files, n, sizeof *files, cmp_file);
     int taken = 0, rc = 0;
     for (size_t i = 0; i < n; i++) {
         if (rc >= 0) {
