@@ -248,7 +248,7 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             p->body = b;
             p->cap = cap;
         }
-        memcpy(p->body + p->len, in, len);
+        if (len) memcpy(p->body + p->len, in, len);
         p->len += len;
         p->body[p->len] = '\0';
         return 0;

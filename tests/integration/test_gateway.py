@@ -1,0 +1,251 @@
+"""citywall-gateway against a real hub (docs/gateway.md): the command line (--check-config
+errors as FILE:LINE: FIELD, --dry-run, --status, exit codes), a malformed vendor record kept
+in the gateway's own quarantine with its reason while the records behind it go through, the
+ODBC tailer (sqlite through libsqliteodbc) taking the rows inserted while the gateway was
+down exactly once, CSV files taken once and moved aside (also after a crash between the commit
+and the move), the outbox alarm, and several hub URLs tried in turn."""
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cwtest  # noqa: E402
+import gwtest  # noqa: E402
+from cwtest import wait_until  # noqa: E402
+from gwtest import queue_record  # noqa: E402
+
+
+def run_gw(*args, timeout=30):
+    p = subprocess.run([gwtest.GW_BIN] + list(args), capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+class CommandLine(unittest.TestCase):
+    def test_help_version_and_usage_errors(self):
+        rc, out, _ = run_gw("--help")
+        self.assertEqual(rc, 0)
+        self.assertIn("--dry-run FILE", out)
+        rc, out, _ = run_gw("--version")
+        self.assertEqual(rc, 0)
+        self.assertTrue(out.startswith("citywall-gateway "), out)
+        rc, _, err = run_gw("--check-config")
+        self.assertEqual(rc, 2)
+        self.assertIn("--config FILE is required", err)
+
+    def test_check_config_names_file_line_and_field(self):
+        tmp = self._tmp()
+        path = os.path.join(tmp, "bad.yaml")
+        with open(path, "w") as f:
+            f.write("gateway:\n"                       # 1
+                    "  outbox: /tmp/x.db\n"            # 2
+                    "  colour: blue\n"                 # 3
+                    "hub:\n"                           # 4
+                    "  urls: [ftp://hub]\n"            # 5
+                    "  token: t\n"                     # 6
+                    "inputs:\n"                        # 7
+                    "  - name: q\n"                    # 8
+                    "    kind: http\n"                 # 9
+                    "    path: /in/q\n"                # 10
+                    "    map:\n"                       # 11
+                    "      hall: {value: LH-03}\n"     # 12
+                    "      at: ts\n"                   # 13
+                    "      at_format: iso\n"           # 14
+                    "      data:\n"                    # 15
+                    "        level: {field: s, type: float}\n")  # 16
+        rc, out, err = run_gw("--config", path, "--check-config")
+        self.assertEqual(rc, 2, out + err)
+        lines = err.strip().split("\n")
+        self.assertEqual(lines, [
+            "%s:3: gateway.colour: unknown key" % path,
+            "%s:5: hub.urls: 'ftp://hub': must be an http:// or https:// URL" % path,
+            "%s:12: inputs[0].map.type: required field missing" % path,
+            "%s:14: inputs[0].map.at_format: must be rfc3339, local, unix or unix_ms" % path,
+            "%s:16: inputs[0].map.data.level.type: must be string, int or bool" % path,
+        ])
+
+    def test_demo_config_checks_and_dry_runs(self):
+        demo = os.path.join(cwtest.SOURCE_DIR, "config", "gateway-demo.yaml")
+        rc, out, err = run_gw("--config", demo, "--check-config")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("OK (3 inputs, 1 hubs)", out)
+        sample = os.path.join(cwtest.SOURCE_DIR, "config", "gateway-samples", "queue.json")
+        rc, out, err = run_gw("--config", demo, "--dry-run", sample)
+        self.assertEqual(rc, 0, err)
+        events = [cwtest.json.loads(line) for line in out.strip().split("\n")]
+        self.assertEqual(events[0], {"hall": "LH-03", "feed": "LH-03-queue",
+                                     "type": "ticket.issued",
+                                     "at": "2026-11-23T09:00:05.000+08:00",
+                                     "data": {"ticket": "A001", "biz": "A", "channel": "kiosk",
+                                              "priority": "normal"}})
+        self.assertEqual(events[2]["data"], {"ticket": "A001", "window": "A01",
+                                             "result": "done"})
+        self.assertEqual(len(events), 3)
+        self.assertIn("quarantine: input queue-hook: record 3 (serialNo 4): field action: "
+                      "unknown code 'XX' (for type)", err)
+        csv = os.path.join(cwtest.SOURCE_DIR, "config", "gateway-samples", "windows.csv")
+        rc, out, err = run_gw("--config", demo, "--dry-run", csv)
+        self.assertEqual(rc, 0, err)
+        events = [cwtest.json.loads(line) for line in out.strip().split("\n")]
+        self.assertEqual([e["type"] for e in events],
+                         ["window.opened", "window.opened", "window.paused", "window.resumed"])
+        self.assertEqual(events[2]["data"], {"window": "B01", "reason": "lunch"})  # 午休
+
+    def _tmp(self):
+        import tempfile
+        d = tempfile.mkdtemp(prefix="cwgw-cli-")
+        self.addCleanup(shutil.rmtree, d, True)
+        return d
+
+
+class WithHub(unittest.TestCase):
+    def setUp(self):
+        self.hub = cwtest.Hub(clock=None)
+        self.gws = []
+
+    def tearDown(self):
+        try:
+            for g in self.gws:
+                g.close()
+        finally:
+            self.hub.close()
+
+    def gateway(self, **kw):
+        g = gwtest.Gateway(self.hub, **kw)
+        self.gws.append(g)
+        return g
+
+    def test_malformed_record_is_quarantined_and_never_blocks(self):
+        gw = self.gateway(inputs=("queue",))
+        recs = [queue_record(1, "Q001"),
+                queue_record(2, "Q002", action="ZZ"),            # unknown code
+                queue_record(3, "Q003", bizCode="99"),           # unknown biz code
+                queue_record(4, "Q004", ts="yesterday"),         # bad time
+                queue_record(5, "Q005", winNo="Z99", action="JH"),  # unknown window (hub check)
+                queue_record(6, "Q006")]
+        st, body = gw.post_queue(recs)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["taken"], 2)
+        self.assertEqual(body["quarantined"], [
+            {"index": 1, "error": "input queue-hook: record 1 (serialNo 2): field action: "
+                                  "unknown code 'ZZ' (for type)"},
+            {"index": 2, "error": "input queue-hook: record 2 (serialNo 3): field bizCode: "
+                                  "unknown code '99' (for biz)"},
+            {"index": 3, "error": "input queue-hook: record 3 (serialNo 4): field ts: "
+                                  "'yesterday' is not YYYY-MM-DD HH:MM:SS"},
+            {"index": 4, "error": "input queue-hook: record 4 (serialNo 5): ticket.called: "
+                                  "data.window: unknown window 'Z99' for hall LH-03"},
+        ])
+        # the records behind the bad ones reach the hub, in order, seqs 1..2
+        wait_until(lambda: len(gwtest.hub_feeds(self.hub).get("queue", [])) == 2, 10,
+                   interval=0.1, what="2 queue events at the hub")
+        feeds = gwtest.hub_feeds(self.hub)
+        gwtest.check_feed(self, "queue", feeds["queue"], lambda e: e["data"]["ticket"],
+                          ["Q001", "Q006"])
+        rows = gw.quarantine_rows()
+        self.assertEqual([(r[0], r[1]) for r in rows],
+                         [("queue-hook", "1 (serialNo 2)"), ("queue-hook", "2 (serialNo 3)"),
+                          ("queue-hook", "3 (serialNo 4)"), ("queue-hook", "4 (serialNo 5)")])
+        self.assertIn("unknown code 'ZZ'", rows[0][2])
+        self.assertEqual(cwtest.json.loads(rows[0][3])["ticketNo"], "Q002")
+        # the hub quarantined nothing: the gateway kept the bad records itself
+        st, q = self.hub.admin_get("/api/v1/quarantine")
+        self.assertEqual(cwtest.as_list(q, "quarantine", "items"), [])
+        self.assertEqual(gw.status()["quarantined"], 4)
+        # not JSON: 400, nothing taken
+        st, body = gw.request("POST", "/in/queue", None)
+        self.assertEqual(st, 400, body)
+
+    def test_odbc_sqlite_tailer_takes_rows_inserted_while_down_exactly_once(self):
+        gw = self.gateway(inputs=("reviews",))
+        gwtest.insert_reviews(gw.vendor_db, 1, 3)
+        wait_until(lambda: len(gwtest.hub_feeds(self.hub).get("reviews", [])) == 3, 15,
+                   interval=0.1, what="3 reviews at the hub")
+        gw.kill9()
+        gwtest.insert_reviews(gw.vendor_db, 4, 120)  # more than one poll's batch (50)
+        gwtest.insert_reviews(gw.vendor_db, 124, 1, score=7)  # level 7: quarantined
+        gwtest.insert_reviews(gw.vendor_db, 125, 2)
+        gw.start()
+        wait_until(lambda: len(gwtest.hub_feeds(self.hub).get("reviews", [])) == 125, 30,
+                   interval=0.2, what="125 reviews at the hub")
+        feeds = gwtest.hub_feeds(self.hub)
+        expected = ["R%d" % i for i in range(1, 127) if i != 124]
+        gwtest.check_feed(self, "reviews", feeds["reviews"], lambda e: e["data"]["review"],
+                          expected)
+        self.assertEqual(feeds["reviews"][0]["data"], {"review": "R1", "level": 5,
+                                                       "channel": "evaluator",
+                                                       "real_name": False})
+        rows = gw.quarantine_rows()
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0][1], "id=124 (id 124)")
+        self.assertIn("review.submitted: data.level", rows[0][2])
+        rc, out, err = gw.cli("--status")
+        self.assertEqual(rc, 0, err)
+        st = cwtest.json.loads(out)
+        self.assertEqual(st["positions"], {"reviews-db": "126"})
+        wait_until(lambda: gw.outbox_depth() == 0, 10, what="an empty outbox")
+
+    def test_csv_files_taken_once_and_moved_aside(self):
+        gw = self.gateway(inputs=("windows",))
+        ts = gwtest.local_ts()
+        gwtest.drop_csv(gw.csv_dir, "a.csv", [(ts, "C001", "k"), (ts, "C002", "w")])
+        done = os.path.join(gw.csv_dir, "done")
+        wait_until(lambda: os.path.exists(os.path.join(done, "a.csv")), 10,
+                   what="a.csv moved to done/")
+        self.assertFalse(os.path.exists(os.path.join(gw.csv_dir, "a.csv")))
+        # a crash between the commit and the move: the same file back in the folder (same
+        # name, size and mtime) is recognised as taken and only moved again
+        gw.kill9()
+        st = os.stat(os.path.join(done, "a.csv"))
+        shutil.copy(os.path.join(done, "a.csv"), os.path.join(gw.csv_dir, "a.csv"))
+        os.utime(os.path.join(gw.csv_dir, "a.csv"), ns=(st.st_atime_ns, st.st_mtime_ns))
+        # a row with a field too many is quarantined; the rows after it go through
+        gwtest.drop_csv(gw.csv_dir, "b.csv", [(ts, "C003", "k"), (ts, "C004,extra", "k"),
+                                              (ts, "C005", "x"), (ts, "C006", "w")])
+        gw.start()
+        wait_until(lambda: len(gwtest.hub_feeds(self.hub).get("csv", [])) == 4, 15,
+                   interval=0.1, what="4 csv events at the hub")
+        wait_until(lambda: os.path.exists(os.path.join(done, "a.csv.1")), 10,
+                   what="the re-dropped a.csv moved aside again")
+        feeds = gwtest.hub_feeds(self.hub)
+        gwtest.check_feed(self, "csv", feeds["csv"], lambda e: e["data"]["ticket"],
+                          ["C001", "C002", "C003", "C006"])
+        rows = gw.quarantine_rows()
+        self.assertEqual([r[1] for r in rows], ["b.csv:3", "b.csv:4"])
+        self.assertIn("4 fields, the header has 3", rows[0][2])
+        self.assertIn("field channel: unknown code 'x' (for channel)", rows[1][2])
+        self.assertEqual(sorted(os.listdir(done)), ["a.csv", "a.csv.1", "b.csv"])
+
+    def test_hub_urls_tried_in_turn_and_outbox_alarm(self):
+        dead = "http://127.0.0.1:%d" % cwtest.free_port()
+        gw = self.gateway(inputs=("queue",), hub_urls=[dead, self.hub.http_url],
+                          alarm_events=3)
+        st, body = gw.post_queue([queue_record(i, "U%03d" % i) for i in range(1, 6)])
+        self.assertEqual((st, body["taken"]), (200, 5))
+        wait_until(lambda: len(gwtest.hub_feeds(self.hub).get("queue", [])) == 5, 15,
+                   interval=0.1, what="5 events through the second hub URL")
+        s = gw.status()
+        self.assertEqual(s["hub"], self.hub.http_url)
+        self.assertGreaterEqual(s["failures"], 1)
+        # the hub goes away: the outbox grows past alarm_events -> ALARM line and metric
+        self.hub.kill9()
+        st, body = gw.post_queue([queue_record(i, "U%03d" % i) for i in range(6, 11)])
+        self.assertEqual((st, body["taken"]), (200, 5))
+        wait_until(lambda: gw.status()["alarm"], 5, interval=0.1, what="the outbox alarm")
+        self.assertIn("ALARM: the outbox holds 5 events (alarm_events 3)", gw.stderr_tail())
+        st, text = gw.request("GET", "/metrics")
+        self.assertIn("citywall_gateway_outbox_events 5\n", text)
+        self.assertIn("citywall_gateway_outbox_alarm 1\n", text)
+        self.hub.restart()
+        wait_until(lambda: not gw.status()["alarm"], 20, interval=0.2,
+                   what="the alarm to clear once the hub is back")
+        feeds = gwtest.hub_feeds(self.hub)
+        gwtest.check_feed(self, "queue", feeds["queue"], lambda e: e["data"]["ticket"],
+                          ["U%03d" % i for i in range(1, 11)])
+
+
+if __name__ == "__main__":
+    cwtest.main()
