@@ -5,11 +5,13 @@ ODBC tailer (sqlite through libsqliteodbc) taking the rows inserted while the ga
 down exactly once, CSV files taken once and moved aside (also after a crash between the commit
 and the move), the outbox alarm, and several hub URLs tried in turn."""
 
+import glob
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -245,6 +247,107 @@ class WithHub(unittest.TestCase):
         feeds = gwtest.hub_feeds(self.hub)
         gwtest.check_feed(self, "queue", feeds["queue"], lambda e: e["data"]["ticket"],
                           ["U%03d" % i for i in range(1, 11)])
+
+
+def _pg_bin():
+    cands = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return os.path.dirname(cands[-1]) if cands else None
+
+
+def _pg_odbc():
+    try:
+        out = subprocess.run(["odbcinst", "-q", "-d"], capture_output=True).stdout.decode()
+    except OSError:
+        return False
+    return "[PostgreSQL Unicode]" in out
+
+
+class PostgresServer:
+    """A throw-away PostgreSQL server on a free loopback port (trust auth, as the postgres
+    user when the test runs as root, which PostgreSQL refuses to run as)."""
+
+    def __init__(self):
+        self.bin = _pg_bin()
+        self.tmp = tempfile.mkdtemp(prefix="cwpg-")
+        self.data = os.path.join(self.tmp, "data")
+        self.port = cwtest.free_port()
+        self.as_user = []
+        if os.geteuid() == 0:
+            import pwd
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.tmp, pw.pw_uid, pw.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        subprocess.run(self.as_user + [os.path.join(self.bin, "initdb"), "-D", self.data, "-A",
+                                       "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"],
+                       check=True, capture_output=True, timeout=120)
+        self.log = open(os.path.join(self.tmp, "pg.log"), "wb")
+        self.proc = subprocess.Popen(
+            self.as_user + [os.path.join(self.bin, "postgres"), "-D", self.data, "-p",
+                            str(self.port), "-k", self.tmp, "-c",
+                            "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+            stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL,
+            preexec_fn=cwtest._pdeathsig)
+
+        def ready():
+            r = subprocess.run([os.path.join(self.bin, "pg_isready"), "-h", "127.0.0.1", "-p",
+                                str(self.port)], capture_output=True)
+            return r.returncode == 0
+        wait_until(ready, 60, interval=0.2, what="PostgreSQL to accept connections")
+
+    def sql(self, text):
+        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                        "-v", "ON_ERROR_STOP=1", "-q", "-c", text], check=True,
+                       capture_output=True, timeout=60)
+
+    @property
+    def dsn(self):
+        return ("Driver=PostgreSQL Unicode;Servername=127.0.0.1;Port=%d;Database=postgres;"
+                "Username=postgres;" % self.port)
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@unittest.skipUnless(_pg_bin() and _pg_odbc(), "needs postgresql and odbc-postgresql")
+class PostgresTailer(unittest.TestCase):
+    def test_odbc_postgres_tailer_takes_rows_inserted_while_down_exactly_once(self):
+        pg = PostgresServer()
+        hub = cwtest.Hub(clock=None)
+        gw = None
+        try:
+            pg.sql("CREATE TABLE evaluation(id bigint PRIMARY KEY, review_no text, score int, "
+                   "real_name int, created_at timestamp(0))")
+
+            def insert(first, n):
+                pg.sql("INSERT INTO evaluation SELECT i, 'P' || i, 4, 1, "
+                       "(now() AT TIME ZONE 'Asia/Shanghai') FROM generate_series(%d, %d) i" %
+                       (first, first + n - 1))
+            insert(1, 3)
+            gw = gwtest.Gateway(hub, inputs=("reviews",), odbc_dsn=pg.dsn)
+            wait_until(lambda: len(gwtest.hub_feeds(hub).get("reviews", [])) == 3, 20,
+                       interval=0.1, what="3 PostgreSQL rows at the hub")
+            gw.kill9()
+            insert(4, 77)
+            gw.start()
+            wait_until(lambda: len(gwtest.hub_feeds(hub).get("reviews", [])) == 80, 30,
+                       interval=0.2, what="80 PostgreSQL rows at the hub")
+            feeds = gwtest.hub_feeds(hub)
+            gwtest.check_feed(self, "reviews", feeds["reviews"], lambda e: e["data"]["review"],
+                              ["P%d" % i for i in range(1, 81)])
+            self.assertEqual(feeds["reviews"][0]["data"],
+                             {"review": "P1", "level": 4, "channel": "evaluator",
+                              "real_name": True})
+            self.assertEqual(gw.quarantine_rows(), [])
+        finally:
+            try:
+                if gw:
+                    gw.close()
+            finally:
+                hub.close()
+                pg.close()
 
 
 if __name__ == "__main__":
