@@ -156,7 +156,10 @@ class WithHub(unittest.TestCase):
         # the hub quarantined nothing: the gateway kept the bad records itself
         st, q = self.hub.admin_get("/api/v1/quarantine")
         self.assertEqual(cwtest.as_list(q, "quarantine", "items"), [])
-        self.assertEqual(gw.status()["quarantined"], 4)
+        s = gw.status()
+        self.assertEqual(s["quarantined"], 4)
+        self.assertEqual([q["ref"] for q in s["quarantine_recent"]],
+                         ["4 (serialNo 5)", "3 (serialNo 4)", "2 (serialNo 3)", "1 (serialNo 2)"])
         # not JSON: 400, nothing taken
         st, body = gw.request("POST", "/in/queue", None)
         self.assertEqual(st, 400, body)

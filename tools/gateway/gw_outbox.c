@@ -421,6 +421,24 @@ json_t *gw_outbox_status(gw_outbox *o)
         json_object_set_new(st, "positions", pos);
     }
     sqlite3_finalize(s);
+    s = NULL;
+    if (sqlite3_prepare_v2(o->db,
+                           "SELECT at, input, ref, reason FROM quarantine ORDER BY id DESC "
+                           "LIMIT 10",
+                           -1, &s, NULL) == SQLITE_OK) {
+        json_t *recent = json_array();
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            char buf[40];
+            json_array_append_new(recent,
+                                  json_pack("{s:s, s:s, s:s?, s:s}", "at",
+                                            cwt_format_utc(sqlite3_column_int64(s, 0), buf),
+                                            "input", (const char *)sqlite3_column_text(s, 1), "ref",
+                                            (const char *)sqlite3_column_text(s, 2), "reason",
+                                            (const char *)sqlite3_column_text(s, 3)));
+        }
+        json_object_set_new(st, "quarantine_recent", recent);
+    }
+    sqlite3_finalize(s);
     json_object_set_new(st, "feeds", feeds);
     return st;
 fail:

@@ -87,8 +87,9 @@ int64_t gw_outbox_ack(gw_outbox *o, const char *hall, const char *feed, int64_t 
  * with the hub's reason. Returns 0 or -1. */
 int gw_outbox_reject(gw_outbox *o, int64_t id, const char *reason);
 
-/* --status: a JSON object with depth, oldest event age, quarantine count and per feed
- * last_seq, acked_seq, acked_at. Caller decrefs; NULL on error. */
+/* --status: a JSON object with depth, oldest event age, quarantine count, the 10 latest
+ * quarantined records (newest first), input positions and per feed last_seq, acked_seq,
+ * acked_at. Caller decrefs; NULL on error. */
 json_t *gw_outbox_status(gw_outbox *o);
 
 #endif
