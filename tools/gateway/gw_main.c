@@ -7,7 +7,8 @@
  *   poller     CSV folders, ODBC tailers, heartbeats, outbox depth and alarm (its own handle);
  *   forwarder  outbox -> hub (gw_forward.c, its own handle).
  * They share only the outbox file (sqlite serialises the writers) and gw_health (mutex).
- * SIGTERM/SIGINT: stop taking, let the forwarder finish its request, exit 0.
+ * SIGTERM/SIGINT: stop taking, let the forwarder finish its request, exit 0. SIGHUP is
+ * ignored (a restart applies a new config and loses nothing).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -328,6 +329,7 @@ static int mode_run(gw_cfg *c)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN); /* no reload: restart to apply a new config (nothing is lost) */
     if (gw_http_start(&app) < 0) return 1;
     app.fwd = gw_forward_start(c, &app.h, err, sizeof err);
     if (!app.fwd) {
