@@ -101,7 +101,6 @@ set(CPACK_PACKAGE_NAME citywall)
 set(CPACK_PACKAGE_VENDOR "citywall")
 set(CPACK_PACKAGE_VERSION ${CW_DEB_VERSION})
 set(CPACK_PACKAGE_CONTACT "citywall maintainers <citywall@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "citywall: real-time monitoring wall for government service halls")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_ALL ${CW_DEB_COMPONENTS})
@@ -114,32 +113,32 @@ set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://localhost/citywall")
 
 set(CPACK_DEBIAN_HUB_PACKAGE_NAME citywall-hub)
 set(CPACK_DEBIAN_HUB_PACKAGE_DEPENDS "adduser, citywall-common (= ${CW_DEB_VERSION})")
-set(CPACK_COMPONENT_HUB_DESCRIPTION
+set(CPACK_DEBIAN_HUB_DESCRIPTION
     "citywall hub: ingest, durable store, live KPIs, alerts, fan-out, REST API, dashboard\n The city's one hub (SPEC: citywall-hub), run by systemd as the citywall user.")
 
 set(CPACK_DEBIAN_GATEWAY_PACKAGE_NAME citywall-gateway)
 set(CPACK_DEBIAN_GATEWAY_PACKAGE_DEPENDS "adduser, unixodbc")
 set(CPACK_DEBIAN_GATEWAY_PACKAGE_RECOMMENDS "libsqliteodbc | odbc-postgresql")
-set(CPACK_COMPONENT_GATEWAY_DESCRIPTION
+set(CPACK_DEBIAN_GATEWAY_DESCRIPTION
     "citywall hall gateway: vendor systems to a durable outbox to the hub\n Webhooks, SQL tables over ODBC and CSV folders mapped to citywall events.")
 
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME citywall-tools)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS
     "citywall-common (= ${CW_DEB_VERSION}), gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-plugins-ugly")
 set(CPACK_DEBIAN_TOOLS_PACKAGE_RECOMMENDS "gstreamer1.0-x, fonts-noto-cjk")
-set(CPACK_COMPONENT_TOOLS_DESCRIPTION
+set(CPACK_DEBIAN_TOOLS_DESCRIPTION
     "citywall simulator and benchmark\n citywall-sim (demo traffic, RTSP cameras) and citywall-bench.")
 
 set(CPACK_DEBIAN_COMMON_PACKAGE_NAME citywall-common)
 set(CPACK_DEBIAN_COMMON_PACKAGE_ARCHITECTURE all)
 set(CPACK_DEBIAN_COMMON_PACKAGE_SHLIBDEPS OFF)
-set(CPACK_COMPONENT_COMMON_DESCRIPTION
+set(CPACK_DEBIAN_COMMON_DESCRIPTION
     "citywall shared data: the map outline and the demo city\n Used by citywall-hub, citywall-wall and citywall-tools.")
 
 set(CPACK_DEBIAN_WALL_PACKAGE_NAME citywall-wall)
 set(CPACK_DEBIAN_WALL_PACKAGE_DEPENDS
     "citywall-common (= ${CW_DEB_VERSION}), gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-libav, fonts-noto-cjk, libgl1-mesa-dri")
-set(CPACK_COMPONENT_WALL_DESCRIPTION
+set(CPACK_DEBIAN_WALL_DESCRIPTION
     "citywall wall: native SDL2/OpenGL/GStreamer video-wall renderer\n With a systemd user unit for kiosk wall PCs.")
 
 include(CPack)
