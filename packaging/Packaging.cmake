@@ -118,7 +118,9 @@ set(CPACK_DEBIAN_HUB_DESCRIPTION
 
 set(CPACK_DEBIAN_GATEWAY_PACKAGE_NAME citywall-gateway)
 set(CPACK_DEBIAN_GATEWAY_PACKAGE_DEPENDS "adduser, unixodbc")
-set(CPACK_DEBIAN_GATEWAY_PACKAGE_RECOMMENDS "libsqliteodbc | odbc-postgresql")
+# ODBC drivers for the SQL tailer; rtspsrc (plugins-good) for camera probing
+set(CPACK_DEBIAN_GATEWAY_PACKAGE_RECOMMENDS
+    "libsqliteodbc | odbc-postgresql, gstreamer1.0-plugins-good")
 set(CPACK_DEBIAN_GATEWAY_DESCRIPTION
     "citywall hall gateway: vendor systems to a durable outbox to the hub\n Webhooks, SQL tables over ODBC and CSV folders mapped to citywall events.")
 

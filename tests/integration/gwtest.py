@@ -103,7 +103,7 @@ class Gateway:
 
     def __init__(self, hub, heartbeat_s=None, inputs=("queue", "reviews", "windows"),
                  extra_gateway="", hub_urls=None, odbc_dsn=None, start=True, alarm_events=None,
-                 max_events=None):
+                 max_events=None, extra_inputs=""):
         if not os.path.exists(GW_BIN):
             raise AssertionError("citywall-gateway not found at %s" % GW_BIN)
         self.hub = hub
@@ -142,6 +142,8 @@ class Gateway:
         if "windows" in inputs:
             lines += ["  - name: windows-csv", "    kind: csv", "    dir: %s" % self.csv_dir,
                       "    poll_ms: 100", "    feed: csv" + CSV_MAP.rstrip("\n")]
+        if extra_inputs:
+            lines.append(extra_inputs.rstrip("\n"))
         self.config = os.path.join(self.tmp, "gateway.yaml")
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")

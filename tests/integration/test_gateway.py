@@ -73,7 +73,7 @@ class CommandLine(unittest.TestCase):
         demo = os.path.join(cwtest.SOURCE_DIR, "config", "gateway-demo.yaml")
         rc, out, err = run_gw("--config", demo, "--check-config")
         self.assertEqual(rc, 0, err)
-        self.assertIn("OK (3 inputs, 1 hubs)", out)
+        self.assertIn("OK (4 inputs, 1 hubs)", out)
         sample = os.path.join(cwtest.SOURCE_DIR, "config", "gateway-samples", "queue.json")
         rc, out, err = run_gw("--config", demo, "--dry-run", sample)
         self.assertEqual(rc, 0, err)
@@ -250,6 +250,94 @@ class WithHub(unittest.TestCase):
         feeds = gwtest.hub_feeds(self.hub)
         gwtest.check_feed(self, "queue", feeds["queue"], lambda e: e["data"]["ticket"],
                           ["U%03d" % i for i in range(1, 11)])
+
+
+class Cameras(unittest.TestCase):
+    """(d) camera status from RTSP probing: the simulator's RTSP cameras (real gst-rtsp-server
+    streams, stopped and started through --rtsp-control) probed by the gateway."""
+
+    def test_rtsp_probes_announce_camera_status_changes(self):
+        sim_bin = cwtest.SIM_BIN
+        hub = cwtest.Hub(clock=None)
+        gw = sim = None
+        port = cwtest.free_port()
+        simlog = open(os.path.join(hub.tmp, "sim.err"), "wb")
+        try:
+            sim = subprocess.Popen([sim_bin, "--dump", "--scenario", "quiet", "--halls", "LH-03",
+                                    "--config", cwtest.DEMO_CONFIG, "--rtsp-port", str(port),
+                                    "--rtsp-control", "-"], stdin=subprocess.PIPE,
+                                   stdout=subprocess.DEVNULL, stderr=simlog,
+                                   preexec_fn=cwtest._pdeathsig)
+
+            def listening():
+                import socket
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    return True
+                except OSError:
+                    if sim.poll() is not None:
+                        raise AssertionError("citywall-sim exited %r" % sim.returncode)
+                    return False
+            wait_until(listening, 30, interval=0.1, what="the sim's RTSP server")
+            base = "rtsp://127.0.0.1:%d/" % port
+            dead = "rtsp://127.0.0.1:%d/LH-03-CAM-S01/main" % cwtest.free_port()
+            cams = """
+  - name: cameras
+    kind: rtsp
+    hall: LH-03
+    feed: cams
+    every_s: 1
+    timeout_ms: 4000
+    cameras:
+      - {id: LH-03-CAM-W01, url: %(b)sLH-03-CAM-W01/main, sub: %(b)sLH-03-CAM-W01/sub}
+      - {id: LH-03-CAM-Q01, url: %(b)sLH-03-CAM-Q01/main}
+      - {id: LH-03-CAM-S01, url: %(d)s}
+""" % {"b": base, "d": dead}
+            gw = gwtest.Gateway(hub, inputs=(), extra_inputs=cams)
+
+            def statuses():
+                out = {}
+                for e in gwtest.hub_feeds(hub).get("cams", []):
+                    out.setdefault(e["data"]["camera"], []).append(e["data"]["status"])
+                return out
+            wait_until(lambda: statuses() == {"LH-03-CAM-W01": ["online"],
+                                              "LH-03-CAM-Q01": ["online"],
+                                              "LH-03-CAM-S01": ["offline"]},
+                       40, interval=0.2, what="the first probes at the hub")
+            ev = [e for e in gwtest.hub_feeds(hub)["cams"]
+                  if e["data"]["camera"] == "LH-03-CAM-W01"][0]
+            self.assertEqual(ev["data"], {"camera": "LH-03-CAM-W01", "status": "online",
+                                          "main": base + "LH-03-CAM-W01/main",
+                                          "sub": base + "LH-03-CAM-W01/sub"})
+            sim.stdin.write(b"stop LH-03-CAM-Q01\n")
+            sim.stdin.flush()
+            wait_until(lambda: statuses().get("LH-03-CAM-Q01") == ["online", "offline"], 30,
+                       interval=0.2, what="LH-03-CAM-Q01 offline at the hub")
+            # a restarted gateway does not announce unchanged statuses again
+            gw.kill9()
+            sim.stdin.write(b"start LH-03-CAM-Q01\n")
+            sim.stdin.flush()
+            gw.start()
+            wait_until(lambda: statuses().get("LH-03-CAM-Q01") == ["online", "offline", "online"],
+                       30, interval=0.2, what="LH-03-CAM-Q01 online again")
+            st = statuses()
+            self.assertEqual(st["LH-03-CAM-W01"], ["online"])
+            self.assertEqual(st["LH-03-CAM-S01"], ["offline"])
+            feed = gwtest.hub_feeds(hub)["cams"]
+            self.assertEqual([e["seq"] for e in feed], list(range(1, len(feed) + 1)))
+            cams = {c["id"]: c["status"] for c in hub.hall("LH-03")["cameras"]}
+            self.assertEqual(cams["LH-03-CAM-Q01"], "online")
+            self.assertEqual(cams["LH-03-CAM-S01"], "offline")
+        finally:
+            try:
+                if gw:
+                    gw.close()
+            finally:
+                if sim:
+                    sim.kill()
+                    sim.wait()
+                simlog.close()
+                hub.close()
 
 
 def _pg_bin():

@@ -117,8 +117,8 @@ class Debs(unittest.TestCase):
                     self.assertIn(lib, d, "%s Depends: %s" % (name, d))
                 else:
                     self.assertIn(lib, names, "%s Depends: %s" % (name, d))
-        self.assertIn("libsqliteodbc | odbc-postgresql",
-                      field(debs["citywall-gateway"], "Recommends"))
+        self.assertEqual(field(debs["citywall-gateway"], "Recommends"),
+                         "libsqliteodbc | odbc-postgresql, gstreamer1.0-plugins-good")
         files = {n: contents(d) for n, d in debs.items()}
         for n, paths in {
             "citywall-hub": ["/usr/bin/citywall-hub", "/etc/citywall/hub.yaml",

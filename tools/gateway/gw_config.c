@@ -8,6 +8,7 @@
 
 #include "config_load.h"
 #include "event.h"
+#include "gw_rtsp.h"
 #include "yamldiag.h"
 
 static const char *const root_keys[] = {"gateway", "hub", "inputs", NULL};
@@ -16,17 +17,19 @@ static const char *const gw_keys[] = {"name",   "outbox",    "max_events",  "ala
 static const char *const hb_keys[] = {"every_s", "feed", "halls", NULL};
 static const char *const hub_keys[] = {"urls",  "token",        "token_file",
                                        "batch", "retry_max_ms", NULL};
-static const char *const in_keys[] = {"name", "kind",     "feed",   "map",       "path",
-                                      "dsn",  "table",    "key",    "poll_ms",   "batch",
-                                      "dir",  "done_dir", "suffix", "delimiter", NULL};
+static const char *const in_keys[] = {"name",    "kind",       "feed",    "map",       "path",
+                                      "dsn",     "table",      "key",     "poll_ms",   "batch",
+                                      "dir",     "done_dir",   "suffix",  "delimiter", "hall",
+                                      "every_s", "timeout_ms", "cameras", NULL};
+static const char *const cam_keys[] = {"id", "url", "sub", NULL};
 static const char *const map_keys[] = {"hall", "type", "at", "at_format", "tz", "id", "data", NULL};
 static const char *const f_keys[] = {"field", "value",    "default", "type",
                                      "codes", "required", NULL};
 
 static const char *kind_name(int k)
 {
-    static const char *const n[] = {"http", "odbc", "csv"};
-    return k >= 0 && k < 3 ? n[k] : NULL;
+    static const char *const n[] = {"http", "odbc", "csv", "rtsp"};
+    return k >= 0 && k < 4 ? n[k] : NULL;
 }
 
 static const char *vtype_name(int k)
@@ -203,7 +206,7 @@ static void parse_input(cfgl *L, gw_cfg *c, struct fy_node *v, int line, int idx
     cfgl_check_keys(L, v, base, in_keys);
     in->name = cfgl_req_str(L, v, line, base, "name", true);
     if (in->name) cfgl_dup_check(L, in->name, idx, c->inputs, sizeof *c->inputs, line, base);
-    int k = cfgl_enum(L, v, line, base, "kind", kind_name, 3);
+    int k = cfgl_enum(L, v, line, base, "kind", kind_name, 4);
     if (k >= 0) in->kind = (gw_kind)k;
     in->feed = cfgl_opt_str(L, v, line, base, "feed");
     if (!in->feed && in->name) in->feed = cfgl_strndup(L, in->name, strlen(in->name));
@@ -213,7 +216,9 @@ static void parse_input(cfgl *L, gw_cfg *c, struct fy_node *v, int line, int idx
     struct fy_node *m = cfgl_get(v, "map", line, &l);
     char p[CFGL_PATHN];
     cfgl_path_key(p, base, "map");
-    if (!m)
+    if (k == GW_IN_RTSP) {
+        if (m) cfgl_error(L, l, p, "an rtsp input makes camera.status events itself: no map");
+    } else if (!m)
         cfgl_missing(L, line, base, "map");
     else
         parse_map(L, m, l, p, in);
@@ -244,6 +249,41 @@ static void parse_input(cfgl *L, gw_cfg *c, struct fy_node *v, int line, int idx
                                i ? "key" : "table", ids[i]);
                     break;
                 }
+    } else if (k == GW_IN_RTSP) {
+        in->hall = cfgl_req_str(L, v, line, base, "hall", true);
+        in->every_s = 30;
+        in->timeout_ms = 3000;
+        cfgl_opt_int32(L, v, line, base, "every_s", 1, 86400, &in->every_s);
+        cfgl_opt_int32(L, v, line, base, "timeout_ms", 100, 60000, &in->timeout_ms);
+        int cl;
+        struct fy_node *cams = cfgl_get(v, "cameras", line, &cl);
+        char cp[CFGL_PATHN];
+        cfgl_path_key(cp, base, "cameras");
+        if (!cams)
+            cfgl_missing(L, line, base, "cameras");
+        else if (cfgl_want_seq(L, cams, cl, cp)) {
+            int n = fy_node_sequence_item_count(cams);
+            in->cameras = cfgl_calloc(L, (size_t)(n > 0 ? n : 1), sizeof *in->cameras);
+            static const char *const schemes[] = {"rtsp://", "rtsps://", NULL};
+            for (int i = 0; in->cameras && i < n; i++) {
+                struct fy_node *c = fy_node_sequence_get_by_index(cams, i);
+                int ln = cfgl_line_or(c, cl);
+                char ip[CFGL_PATHN];
+                cfgl_path_idx(ip, cp, i);
+                if (!cfgl_want_map(L, c, ln, ip)) continue;
+                cfgl_check_keys(L, c, ip, cam_keys);
+                gw_camera *cam = &in->cameras[in->ncameras++];
+                cam->id = cfgl_req_str(L, c, ln, ip, "id", true);
+                cam->url = cfgl_req_str(L, c, ln, ip, "url", false);
+                cam->sub = cfgl_opt_str(L, c, ln, ip, "sub");
+                if (cam->id)
+                    cfgl_dup_check(L, cam->id, in->ncameras - 1, in->cameras, sizeof *in->cameras,
+                                   ln, ip);
+                if ((cam->url && !cfgl_url_ok(cam->url, schemes)) ||
+                    (cam->sub && !cfgl_url_ok(cam->sub, schemes)))
+                    cfgl_error(L, ln, ip, "url and sub must be rtsp:// or rtsps:// URLs");
+            }
+        }
     } else if (k == GW_IN_CSV) {
         in->dir = cfgl_req_str(L, v, line, base, "dir", false);
         in->done_dir = cfgl_opt_str(L, v, line, base, "done_dir");
@@ -441,6 +481,26 @@ gw_cfg *gw_config_load(const char *path, char **errors)
         if (cfg_hall_index(c->city, c->halls[i]) < 0)
             cfgl_error(&L, 1, "gateway.heartbeat.halls", "unknown hall '%s' in %s", c->halls[i],
                        c->city_config);
+    for (int i = 0; i < c->ninputs; i++) {
+        const gw_input *in = &c->inputs[i];
+        if (in->kind != GW_IN_RTSP) continue;
+        char base[CFGL_PATHN];
+        cfgl_path_idx(base, "inputs", i);
+        if (!gw_rtsp_available())
+            cfgl_error(&L, in->line, base, "kind rtsp: this gateway was built without GStreamer");
+        int h = c->city && in->hall ? cfg_hall_index(c->city, in->hall) : -1;
+        if (c->city && in->hall && h < 0)
+            cfgl_error(&L, in->line, base, "hall '%s' is not in %s", in->hall, c->city_config);
+        for (int j = 0; h >= 0 && j < in->ncameras; j++) {
+            const cfg_hall *hall = &c->city->halls[h];
+            bool known = false;
+            for (int k = 0; k < hall->ncameras && !known; k++)
+                known = in->cameras[j].id && !strcmp(hall->cameras[k].id, in->cameras[j].id);
+            if (!known && in->cameras[j].id)
+                cfgl_error(&L, in->line, base, "camera '%s' is not a camera of %s in %s",
+                           in->cameras[j].id, in->hall, c->city_config);
+        }
+    }
     if (L.oom) goto oom;
     if (L.nerrs) goto fail;
     fy_document_destroy(doc);
@@ -509,6 +569,13 @@ void gw_config_free(gw_cfg *c)
         free(in->dir);
         free(in->done_dir);
         free(in->suffix);
+        free(in->hall);
+        for (int j = 0; j < in->ncameras; j++) {
+            free(in->cameras[j].id);
+            free(in->cameras[j].url);
+            free(in->cameras[j].sub);
+        }
+        free(in->cameras);
     }
     free(c->inputs);
     for (int i = 0; i < c->nhalls; i++)

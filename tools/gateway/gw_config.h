@@ -45,7 +45,13 @@ typedef struct gw_map {
     int ndata;
 } gw_map;
 
-typedef enum gw_kind { GW_IN_HTTP, GW_IN_ODBC, GW_IN_CSV } gw_kind;
+typedef enum gw_kind { GW_IN_HTTP, GW_IN_ODBC, GW_IN_CSV, GW_IN_RTSP } gw_kind;
+
+/* A camera an rtsp input probes: url is its main stream, sub (optional) its sub-stream (the
+ * one probed when given: cheaper). Both are announced in camera.status. */
+typedef struct gw_camera {
+    char *id, *url, *sub;
+} gw_camera;
 
 typedef struct gw_input {
     char *name;
@@ -63,6 +69,11 @@ typedef struct gw_input {
     /* csv */
     char *dir, *done_dir, *suffix;
     char delimiter;
+    /* rtsp (no map: it makes camera.status events itself) */
+    char *hall;
+    int every_s, timeout_ms;
+    gw_camera *cameras;
+    int ncameras;
 } gw_input;
 
 typedef struct gw_cfg {

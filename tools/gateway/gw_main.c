@@ -5,6 +5,7 @@
  * Threads:
  *   main       lws service: webhooks and /status (gw_http.c), owns app.svc's outbox handle;
  *   poller     CSV folders, ODBC tailers, heartbeats, outbox depth and alarm (its own handle);
+ *   prober     RTSP probes of the cameras (gw_rtsp.c, its own handle), when configured;
  *   forwarder  outbox -> hub (gw_forward.c, its own handle).
  * They share only the outbox file (sqlite serialises the writers) and gw_health (mutex).
  * SIGTERM/SIGINT: stop taking, let the forwarder finish its request, exit 0. SIGHUP is
@@ -20,7 +21,12 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef CW_GW_RTSP
+#include <gst/gst.h>
+#endif
+
 #include "cwtime.h"
+#include "event.h"
 #include "gw_config.h"
 #include "gw_csv.h"
 #include "gw_forward.h"
@@ -28,6 +34,7 @@
 #include "gw_map.h"
 #include "gw_odbc.h"
 #include "gw_outbox.h"
+#include "gw_rtsp.h"
 #include "gw_take.h"
 
 static gw_app *g_app;
@@ -51,7 +58,8 @@ static void usage(FILE *out)
             "  --dry-run FILE    print the events a sample input would produce (JSON lines on\n"
             "                    stdout; mapping errors on stderr); FILE is a JSON document or\n"
             "                    JSON lines (webhook inputs) or a CSV file; for an ODBC input\n"
-            "                    FILE is ignored and the table's first 20 rows are read\n"
+            "                    FILE is ignored and the table's first 20 rows are read; for\n"
+            "                    an RTSP input every camera is probed once\n"
             "  --input NAME      the input --dry-run uses (default: the first of FILE's kind)\n"
             "  --status          print the outbox's state (depth, last acks, positions) as JSON\n"
             "  --help, --version\n"
@@ -227,6 +235,27 @@ static int mode_dry_run(gw_cfg *c, const char *file, const char *input)
     }
     json_t *recs = NULL;
     char err[600] = "";
+    if (in->kind == GW_IN_RTSP) { /* probe each camera once */
+#ifdef CW_GW_RTSP
+        gst_init(NULL, NULL);
+#endif
+        char at[40];
+        for (int i = 0; i < in->ncameras; i++) {
+            const gw_camera *cam = &in->cameras[i];
+            int st = gw_rtsp_probe(cam->sub ? cam->sub : cam->url, in->timeout_ms);
+            json_t *ev =
+                json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "hall", in->hall, "feed", in->feed,
+                          "type", "camera.status", "at", cwt_format_local(cwt_real_ms(), at),
+                          "data", "camera", cam->id, "status", ev_cam_status_name(st));
+            json_t *data = json_object_get(ev, "data");
+            if (cam->url) json_object_set_new(data, "main", json_string(cam->url));
+            if (cam->sub) json_object_set_new(data, "sub", json_string(cam->sub));
+            json_dumpf(ev, stdout, JSON_COMPACT | JSON_SORT_KEYS);
+            fputc('\n', stdout);
+            json_decref(ev);
+        }
+        return 0;
+    }
     if (in->kind == GW_IN_ODBC) {
         recs = gw_odbc_fetch_sample(in, 20, err, sizeof err);
     } else {
@@ -350,10 +379,14 @@ static int mode_run(gw_cfg *c)
         fprintf(stderr, "citywall-gateway: cannot start the poller thread\n");
         return 1;
     }
+    err[0] = '\0';
+    gw_rtsp *rtsp = gw_rtsp_start(&pl.t, &app.stop, err, sizeof err);
+    if (!rtsp && err[0]) fprintf(stderr, "citywall-gateway: cameras: %s\n", err);
     while (!app.stop)
         if (lws_service(app.lws, 0) < 0) break;
     app.stop = 1;
     pthread_join(pl.thread, NULL);
+    gw_rtsp_stop(rtsp);
     gw_forward_stop(app.fwd);
     gw_http_stop(&app);
     for (int i = 0; i < c->ninputs; i++)
