@@ -11,6 +11,7 @@
 
 #include "cwtime.h"
 #include "feedindex.h"
+#include "migrate.h"
 
 static const char *SCHEMA =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
@@ -157,7 +158,7 @@ store_t *store_open(const char *path, char *err, size_t errlen)
     s->idx = feedindex_new();
     s->wdb = open_db(path, true, err, errlen);
     if (!s->wdb) goto fail;
-    if (exec(s->wdb, SCHEMA, err, errlen) < 0) goto fail;
+    if (migrate_store(s->wdb, path, SCHEMA, err, errlen) < 0) goto fail;
     s->rdb = open_db(path, false, err, errlen);
     if (!s->rdb) goto fail;
     if (prepare(s->wdb, &s->ins_event,
