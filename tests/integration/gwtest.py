@@ -133,7 +133,7 @@ class Gateway:
                   "  retry_max_ms: 1000", "inputs:"]
         if "queue" in inputs:
             lines += ["  - name: queue-hook", "    kind: http", "    path: /in/queue",
-                      "    feed: queue" + QUEUE_MAP.rstrip("\n")]
+                      "    dedupe_days: 7", "    feed: queue" + QUEUE_MAP.rstrip("\n")]
         if "reviews" in inputs:
             dsn = odbc_dsn or "Driver=SQLite3;Database=%s" % self.vendor_db
             lines += ["  - name: reviews-db", "    kind: odbc", '    dsn: "%s"' % dsn,

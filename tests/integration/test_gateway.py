@@ -164,6 +164,27 @@ class WithHub(unittest.TestCase):
         st, body = gw.request("POST", "/in/queue", None)
         self.assertEqual(st, 400, body)
 
+    def test_vendor_retry_after_a_lost_answer_is_taken_once(self):
+        gw = self.gateway(inputs=("queue",))
+        recs = [queue_record(1, "R001"), queue_record(2, "R002", action="ZZ"),
+                queue_record(3, "R003")]
+        st, body = gw.post_queue(recs)
+        self.assertEqual((st, body["taken"], body["repeats"], len(body["quarantined"])),
+                         (200, 2, 0, 1))
+        # the vendor did not get that answer and sends the same body again, the bad record
+        # corrected: the two taken are repeats, the corrected one is taken now
+        recs[1] = queue_record(2, "R002")
+        st, body = gw.post_queue(recs + [queue_record(4, "R004")])
+        self.assertEqual((st, body["taken"], body["repeats"], body["quarantined"]),
+                         (200, 2, 2, []))
+        wait_until(lambda: len(gwtest.hub_feeds(self.hub).get("queue", [])) == 4, 10,
+                   interval=0.1, what="4 queue events at the hub")
+        gwtest.check_feed(self, "queue", gwtest.hub_feeds(self.hub)["queue"],
+                          lambda e: e["data"]["ticket"], ["R001", "R003", "R002", "R004"])
+        # a record id seen twice in one body is taken once
+        st, body = gw.post_queue([queue_record(5, "R005"), queue_record(5, "R005")])
+        self.assertEqual((body["taken"], body["repeats"]), (1, 1))
+
     def test_odbc_sqlite_tailer_takes_rows_inserted_while_down_exactly_once(self):
         gw = self.gateway(inputs=("reviews",))
         gwtest.insert_reviews(gw.vendor_db, 1, 3)

@@ -17,10 +17,10 @@ static const char *const gw_keys[] = {"name",   "outbox",    "max_events",  "ala
 static const char *const hb_keys[] = {"every_s", "feed", "halls", NULL};
 static const char *const hub_keys[] = {"urls",  "token",        "token_file",
                                        "batch", "retry_max_ms", NULL};
-static const char *const in_keys[] = {"name",    "kind",       "feed",    "map",       "path",
-                                      "dsn",     "table",      "key",     "poll_ms",   "batch",
-                                      "dir",     "done_dir",   "suffix",  "delimiter", "hall",
-                                      "every_s", "timeout_ms", "cameras", NULL};
+static const char *const in_keys[] = {"name",    "kind",       "feed",    "map",         "path",
+                                      "dsn",     "table",      "key",     "poll_ms",     "batch",
+                                      "dir",     "done_dir",   "suffix",  "delimiter",   "hall",
+                                      "every_s", "timeout_ms", "cameras", "dedupe_days", NULL};
 static const char *const cam_keys[] = {"id", "url", "sub", NULL};
 static const char *const map_keys[] = {"hall", "type", "at", "at_format", "tz", "id", "data", NULL};
 static const char *const f_keys[] = {"field", "value",    "default", "type",
@@ -226,6 +226,9 @@ static void parse_input(cfgl *L, gw_cfg *c, struct fy_node *v, int line, int idx
     cfgl_opt_int32(L, v, line, base, "batch", 1, 100000, &in->batch);
     if (k == GW_IN_HTTP) {
         in->path = cfgl_req_str(L, v, line, base, "path", false);
+        cfgl_opt_int32(L, v, line, base, "dedupe_days", 0, 3650, &in->dedupe_days);
+        if (in->dedupe_days > 0 && m && !in->map.id_field)
+            cfgl_error(L, line, base, "dedupe_days needs map.id (the vendor's record id)");
         if (in->path && (in->path[0] != '/' || !strcmp(in->path, "/status") ||
                          !strcmp(in->path, "/metrics") || !strcmp(in->path, "/healthz")))
             cfgl_error(L, line, base,

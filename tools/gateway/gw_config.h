@@ -60,7 +60,8 @@ typedef struct gw_input {
     int line;
     gw_map map;
     /* http */
-    char *path; /* e.g. "/in/queue" */
+    char *path;      /* e.g. "/in/queue" */
+    int dedupe_days; /* > 0: a record whose map.id was taken in that many days is a repeat */
     /* odbc */
     char *dsn;   /* ODBC connection string, e.g. "Driver=SQLite3;Database=/x.db" */
     char *table; /* table or view name */

@@ -153,7 +153,7 @@ static int webhook(struct lws *wsi, gw_app *app, gw_pss *p, const gw_input *in)
                                      : "the gateway's outbox is unavailable; retry later");
     }
     json_t *quar = json_array();
-    size_t i, taken = 0, nq = 0;
+    size_t i, taken = 0, nq = 0, repeats = 0;
     json_t *rec;
     json_array_foreach(doc, i, rec)
     {
@@ -161,7 +161,9 @@ static int webhook(struct lws *wsi, gw_app *app, gw_pss *p, const gw_input *in)
         snprintf(ref, sizeof ref, "%zu", i);
         rc = gw_take_record(t, in, rec, ref, why, sizeof why);
         if (rc < 0) break;
-        if (rc > 0)
+        if (rc == 2)
+            repeats++;
+        else if (rc > 0)
             taken++;
         else if (nq++ < QUAR_LISTED)
             json_array_append_new(quar,
@@ -178,7 +180,8 @@ static int webhook(struct lws *wsi, gw_app *app, gw_pss *p, const gw_input *in)
         return answer_error(wsi, p, 503, "the gateway's outbox failed to commit; retry later");
     }
     return answer_json(wsi, p, 200,
-                       json_pack("{s:I, s:o}", "taken", (json_int_t)taken, "quarantined", quar));
+                       json_pack("{s:I, s:I, s:o}", "taken", (json_int_t)taken, "repeats",
+                                 (json_int_t)repeats, "quarantined", quar));
 }
 
 static int dispatch(struct lws *wsi, gw_app *app, gw_pss *p)

@@ -2,7 +2,8 @@
  *   POST <input path>  a vendor system's webhook: a JSON object or array of objects; every
  *                      record is mapped, the events and the quarantined records committed in
  *                      one transaction, and only then answered
- *                      200 {"taken":N,"quarantined":[{"index":i,"error":"..."}]};
+ *                      200 {"taken":N,"repeats":R,"quarantined":[{"index":i,"error":..}]}
+ *                      (repeats: records whose id was taken before, with dedupe_days);
  *                      503 {"error":...} when the outbox is full or the commit failed
  *                      (nothing taken: the vendor retries), 400 when the body is not JSON,
  *                      413 over 4 MiB.

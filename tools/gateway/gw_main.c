@@ -73,7 +73,7 @@ typedef struct poller {
     gw_taker t;
     gw_odbc **odbc; /* per input (NULL for other kinds) */
     int64_t *due;   /* per input, CLOCK_MONOTONIC ms */
-    int64_t hb_due, depth_due;
+    int64_t hb_due, depth_due, prune_due;
     pthread_t thread;
 } poller;
 
@@ -143,6 +143,14 @@ static void *poller_main(void *arg)
         if (now >= pl->depth_due) {
             refresh_depth(pl);
             pl->depth_due = now + 1000;
+        }
+        if (now >= pl->prune_due) { /* webhook record ids older than dedupe_days */
+            for (int i = 0; i < c->ninputs; i++)
+                if (c->inputs[i].dedupe_days > 0)
+                    gw_outbox_prune_seen(pl->t.ob, c->inputs[i].name,
+                                         cwt_real_ms() -
+                                             (int64_t)c->inputs[i].dedupe_days * 86400000);
+            pl->prune_due = now + 3600 * 1000;
         }
         if (c->nhalls && now >= pl->hb_due) {
             heartbeats(pl);

@@ -190,6 +190,16 @@ static int convert_at(const gw_map *m, const char *s, char *out)
     return -1;
 }
 
+const char *gw_map_id(const gw_input *in, json_t *rec, char *out, size_t n)
+{
+    char buf[64];
+    json_t *v = in->map.id_field ? get_path(rec, in->map.id_field) : NULL;
+    const char *id = v ? scalar_text(v, buf, sizeof buf) : NULL;
+    if (!id || !*id) return NULL;
+    snprintf(out, n, "%s", id);
+    return out;
+}
+
 const char *gw_map_ref(const gw_input *in, json_t *rec, const char *ref, char *out, size_t n)
 {
     char buf[64];

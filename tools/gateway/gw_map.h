@@ -24,4 +24,8 @@ json_t *gw_map_record(const gw_input *in, const cfg_t *city, json_t *rec, const 
  * into out. Returns out. */
 const char *gw_map_ref(const gw_input *in, json_t *rec, const char *ref, char *out, size_t n);
 
+/* The record's id (the mapping's `id` field) as text into out, or NULL when the mapping names
+ * none or the record lacks it. */
+const char *gw_map_id(const gw_input *in, json_t *rec, char *out, size_t n);
+
 #endif

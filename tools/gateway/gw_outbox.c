@@ -26,6 +26,9 @@ enum {
     ST_ACK_FEED,
     ST_REJ_SEL,
     ST_REJ_DEL,
+    ST_SEEN_GET,
+    ST_SEEN_PUT,
+    ST_SEEN_PRUNE,
     ST__COUNT
 };
 
@@ -53,6 +56,9 @@ static const char *const stmt_sql[ST__COUNT] = {
                     "WHERE hall = ?1 AND feed = ?2",
     [ST_REJ_SEL] = "SELECT hall, feed, seq, body FROM outbox WHERE id = ?1",
     [ST_REJ_DEL] = "DELETE FROM outbox WHERE id = ?1",
+    [ST_SEEN_GET] = "SELECT 1 FROM seen WHERE input = ?1 AND rid = ?2",
+    [ST_SEEN_PUT] = "INSERT OR IGNORE INTO seen(input, rid, at) VALUES(?1, ?2, ?3)",
+    [ST_SEEN_PRUNE] = "DELETE FROM seen WHERE input = ?1 AND at < ?2",
 };
 
 static const char schema[] =
@@ -69,7 +75,9 @@ static const char schema[] =
     "  size INTEGER NOT NULL, mtime INTEGER NOT NULL, taken_at INTEGER, "
     "  PRIMARY KEY(input, name, size, mtime));"
     "CREATE TABLE IF NOT EXISTS quarantine(id INTEGER PRIMARY KEY, at INTEGER NOT NULL, "
-    "  input TEXT NOT NULL, ref TEXT, reason TEXT NOT NULL, record TEXT);";
+    "  input TEXT NOT NULL, ref TEXT, reason TEXT NOT NULL, record TEXT);"
+    "CREATE TABLE IF NOT EXISTS seen(input TEXT NOT NULL, rid TEXT NOT NULL, "
+    "  at INTEGER NOT NULL, PRIMARY KEY(input, rid)) WITHOUT ROWID;";
 
 struct gw_outbox {
     sqlite3 *db;
@@ -254,6 +262,28 @@ int gw_outbox_mark_file(gw_outbox *o, const char *input, const char *name, int64
     sqlite3_bind_int64(s, 3, size);
     sqlite3_bind_int64(s, 4, mtime);
     sqlite3_bind_int64(s, 5, now_ms());
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int gw_outbox_seen(gw_outbox *o, const char *input, const char *rid, bool mark)
+{
+    sqlite3_stmt *s = stmt(o, mark ? ST_SEEN_PUT : ST_SEEN_GET);
+    sqlite3_bind_text(s, 1, input, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, rid, -1, SQLITE_STATIC);
+    if (mark) sqlite3_bind_int64(s, 3, now_ms());
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (mark) return rc == SQLITE_DONE ? (sqlite3_changes(o->db) ? 0 : 1) : -1;
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int gw_outbox_prune_seen(gw_outbox *o, const char *input, int64_t before_ms)
+{
+    sqlite3_stmt *s = stmt(o, ST_SEEN_PRUNE);
+    sqlite3_bind_text(s, 1, input, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, before_ms);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? 0 : -1;

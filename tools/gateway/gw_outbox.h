@@ -56,6 +56,12 @@ int gw_outbox_file_taken(gw_outbox *o, const char *input, const char *name, int6
 int gw_outbox_mark_file(gw_outbox *o, const char *input, const char *name, int64_t size,
                         int64_t mtime);
 
+/* A webhook record id already taken by input (1), not (0), or -1 on error. With mark (inside
+ * a transaction) it is recorded as taken, and 1 means it already was. */
+int gw_outbox_seen(gw_outbox *o, const char *input, const char *rid, bool mark);
+/* Forget input's record ids taken before before_ms. Returns 0 or -1. */
+int gw_outbox_prune_seen(gw_outbox *o, const char *input, int64_t before_ms);
+
 /* Events waiting for an ack now (-1 on error). */
 int64_t gw_outbox_depth(gw_outbox *o);
 /* Events waiting of (hall, feed) with the given type (heartbeats not yet sent). */

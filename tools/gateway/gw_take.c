@@ -20,13 +20,19 @@ int gw_take_begin(gw_taker *t)
 int gw_take_record(gw_taker *t, const gw_input *in, json_t *rec, const char *ref, char *why,
                    size_t whylen)
 {
-    char err[600], rref[200];
+    char err[600], rref[200], rid[200];
     gw_map_ref(in, rec, ref, rref, sizeof rref);
+    const char *id = in->dedupe_days > 0 ? gw_map_id(in, rec, rid, sizeof rid) : NULL;
+    if (id) {
+        int seen = gw_outbox_seen(t->ob, in->name, id, false);
+        if (seen < 0) return -1;
+        if (seen) return 2; /* a repeat of a record taken before (the vendor retried) */
+    }
     json_t *ev = gw_map_record(in, t->cfg->city, rec, rref, err, sizeof err);
     if (ev) {
         int rc = gw_outbox_add(t->ob, ev, NULL);
         json_decref(ev);
-        if (rc < 0) return -1;
+        if (rc < 0 || (id && gw_outbox_seen(t->ob, in->name, id, true) < 0)) return -1;
         t->pending++;
         return 1;
     }

@@ -27,8 +27,10 @@ typedef struct gw_taker {
  * source to retry later), -1 on a database error. */
 int gw_take_begin(gw_taker *t);
 /* Map rec (borrowed) and add the event, or quarantine the record with the reason (also
- * copied into why when why is non-NULL). Returns 1 taken, 0 quarantined, -1 database error
- * (the caller rolls back). */
+ * copied into why when why is non-NULL). A webhook input with dedupe_days treats a record
+ * whose id it took before as a repeat (the vendor retried after a lost answer): nothing is
+ * added. Returns 1 taken, 2 a repeat, 0 quarantined, -1 database error (the caller rolls
+ * back). */
 int gw_take_record(gw_taker *t, const gw_input *in, json_t *rec, const char *ref, char *why,
                    size_t whylen);
 /* Quarantine a record that could not even be read (a CSV row with the wrong field count):
