@@ -144,6 +144,12 @@ static void test_errors_name_input_record_field(void **state)
                  "input q: record 7: field ts: '2026-13-23 09:00:00' is not YYYY-MM-DD HH:MM:SS");
     expect_error(c, "{\"hallCode\":[1],\"action\":\"QH\"}",
                  "input q: record 7: field hallCode: not a scalar (for hall)");
+    /* a time past 9999-12-31 is refused, not overflowed (found by fuzz_gateway) */
+    char err[600] = "";
+    assert_null(map(c, "u", "{\"t\":\"17638596023859600000\"}", err, sizeof err));
+    assert_string_equal(err, "input u: record 7: field t: '17638596023859600000' is not unix "
+                             "milliseconds");
+    assert_null(map(c, "u", "{\"t\":\"253402300800000\"}", err, sizeof err));
     /* the record's own id in the reference */
     char buf[100];
     json_t *r = json_pack("{s:i}", "serialNo", 1042);

@@ -161,7 +161,10 @@ static int convert_at(const gw_map *m, const char *s, char *out)
         return 0;
     case GW_AT_UNIX:
     case GW_AT_UNIX_MS:
-        if (!parse_i64(s, &v) || v < 0) return -1;
+        /* up to 9999-12-31 (found by tests/fuzz/fuzz_gateway.c: larger values overflowed) */
+        if (!parse_i64(s, &v) || v < 0 ||
+            v > (m->at_format == GW_AT_UNIX ? 253402300799LL : 253402300799999LL))
+            return -1;
         format_at(m->at_format == GW_AT_UNIX ? v * 1000 : v, m->tz_offset_min, out);
         return 0;
     case GW_AT_LOCAL: {
