@@ -1,7 +1,7 @@
 /* migrate: the store's schema version and its in-place migrations (docs/deploy.md, upgrades).
  *
  * The version lives in sqlite's `PRAGMA user_version`. Version 0 is a store made before
- * versioning (up to commit 012a807, tests/integration/fixtures/store-v0.db.gz); version
+ * versioning (main up to cc1b5c1; tests/integration/fixtures/store-v0.db.gz); version
  * MIGRATE_SCHEMA_VERSION is what this hub writes. migrate_store() brings an older store to
  * the current version in ONE transaction (each step's SQL, then the current schema's
  * CREATE ... IF NOT EXISTS for tables a step did not touch, then the new user_version): after

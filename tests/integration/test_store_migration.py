@@ -1,5 +1,5 @@
 """Store schema migrations (issue 19, server/migrate.c): a hub opens a store made by the
-previous schema (fixtures/store-v0.db.gz: the unversioned store of commit 012a807, holding 691
+previous schema (fixtures/store-v0.db.gz: the unversioned store of main at cc1b5c1, holding 691
 events of hall LH-03 on 2026-11-23 from `citywall-sim --dump --clock
 2026-11-23T08:00:00+08:00@10000 --duration 2 --halls LH-03 --seed 5`, feed v0), migrates it in
 place and serves exactly the KPIs of a fresh hub fed the same events; a store stamped with a
