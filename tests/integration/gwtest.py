@@ -8,6 +8,7 @@ Only the standard library is used (sqlite3 for the vendor table and the outbox f
 import http.client
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -214,6 +215,8 @@ class Gateway:
         reports = self.sanitizer_reports()
         if reports:
             raise AssertionError("sanitizer reports from the gateway:\n" + "\n".join(reports))
+        if os.environ.get("CW_KEEP_TMP") != "1":
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     # -- HTTP
 
