@@ -361,6 +361,101 @@ class Cameras(unittest.TestCase):
                 hub.close()
 
 
+class SilentCamera:
+    """A fake RTSP camera on a free loopback port: it answers OPTIONS, DESCRIBE (an H.264 SDP),
+    SETUP and PLAY like a camera, then never sends a packet (a frozen encoder)."""
+
+    SDP = ("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=silent\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+           "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:track1\r\n")
+
+    def __init__(self):
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.requests = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import threading
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        buf = b""
+        try:
+            while True:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                buf += data
+                while b"\r\n\r\n" in buf:
+                    head, buf = buf.split(b"\r\n\r\n", 1)
+                    lines = head.decode("latin-1").split("\r\n")
+                    method, url = lines[0].split(" ")[:2]
+                    hdrs = {}
+                    for ln in lines[1:]:
+                        k, _, v = ln.partition(":")
+                        hdrs[k.strip().lower()] = v.strip()
+                    self.requests.append(method)
+                    out = "RTSP/1.0 200 OK\r\nCSeq: %s\r\n" % hdrs.get("cseq", "0")
+                    body = ""
+                    if method == "OPTIONS":
+                        out += "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n"
+                    elif method == "DESCRIBE":
+                        body = self.SDP
+                        out += ("Content-Type: application/sdp\r\nContent-Base: %s/\r\n" %
+                                url.rstrip("/"))
+                    elif method == "SETUP":
+                        out += "Transport: %s\r\nSession: 12345678\r\n" % hdrs.get("transport")
+                    elif method in ("PLAY", "TEARDOWN", "GET_PARAMETER"):
+                        out += "Session: 12345678\r\n"
+                    out += "Content-Length: %d\r\n\r\n%s" % (len(body), body)
+                    conn.sendall(out.encode())
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+class CameraStates(unittest.TestCase):
+    def test_probe_tells_no_frame_from_offline(self):
+        silent = SilentCamera()
+        self.addCleanup(silent.close)
+        tmp = tempfile.mkdtemp(prefix="cwgw-cam-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        cfg = os.path.join(tmp, "gw.yaml")
+        dead = cwtest.free_port()
+        with open(cfg, "w") as f:
+            f.write("gateway: {outbox: %s/o.db, city_config: %s}\n"
+                    "hub: {urls: ['http://127.0.0.1:1'], token: t}\n"
+                    "inputs:\n"
+                    "  - name: cams\n"
+                    "    kind: rtsp\n"
+                    "    hall: LH-03\n"
+                    "    timeout_ms: 1500\n"
+                    "    cameras:\n"
+                    "      - {id: LH-03-CAM-W01, url: 'rtsp://127.0.0.1:%d/cam/main'}\n"
+                    "      - {id: LH-03-CAM-Q01, url: 'rtsp://127.0.0.1:%d/cam/main'}\n" %
+                    (tmp, cwtest.DEMO_CONFIG, silent.port, dead))
+        rc, out, err = run_gw("--config", cfg, "--dry-run", "-", "--input", "cams")
+        self.assertEqual(rc, 0, err)
+        evs = [cwtest.json.loads(line) for line in out.strip().split("\n")]
+        self.assertEqual([(e["type"], e["data"]["camera"], e["data"]["status"]) for e in evs],
+                         [("camera.status", "LH-03-CAM-W01", "no_frame"),
+                          ("camera.status", "LH-03-CAM-Q01", "offline")])
+        self.assertIn("DESCRIBE", silent.requests)
+
 def _pg_bin():
     cands = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return os.path.dirname(cands[-1]) if cands else None

@@ -21,14 +21,21 @@ int gw_rtsp_available(void)
 /* One probe's state, shared with GStreamer's streaming threads (atomics only). */
 typedef struct probe {
     GstElement *pipe;
-    volatile gint pads;    /* rtspsrc pads added: the session was set up */
-    volatile gint buffers; /* RTP buffers that reached a fakesink */
+    volatile gint described; /* DESCRIBE answered with an SDP: the camera is there */
+    volatile gint pads;      /* rtspsrc pads added (on the first RTP data) */
+    volatile gint buffers;   /* RTP buffers that reached a fakesink */
 } probe;
 
 static void on_handoff(GstElement *sink, GstBuffer *buf, GstPad *pad, gpointer user)
 {
     (void)sink, (void)buf, (void)pad;
     g_atomic_int_inc(&((probe *)user)->buffers);
+}
+
+static void on_sdp(GstElement *src, gpointer sdp, gpointer user)
+{
+    (void)src, (void)sdp;
+    g_atomic_int_set(&((probe *)user)->described, 1);
 }
 
 /* rtspsrc's streaming thread: one fakesink per stream. */
@@ -62,6 +69,7 @@ int gw_rtsp_probe(const char *url, int timeout_ms)
                  (guint64)timeout_ms * 1000, "timeout", (guint64)timeout_ms * 1000, "retry", 1,
                  "teardown-timeout", (guint64)100000000 /* ns */, NULL);
     g_signal_connect(src, "pad-added", G_CALLBACK(on_pad_added), &p);
+    g_signal_connect(src, "on-sdp", G_CALLBACK(on_sdp), &p);
     gst_bin_add(GST_BIN(p.pipe), src);
     GstBus *bus = gst_element_get_bus(p.pipe);
     int status = EV_CAM_OFFLINE;
@@ -82,7 +90,8 @@ int gw_rtsp_probe(const char *url, int timeout_ms)
             failed = true;
         }
     }
-    if (status != EV_CAM_ONLINE && g_atomic_int_get(&p.pads) > 0)
+    if (status != EV_CAM_ONLINE &&
+        (g_atomic_int_get(&p.described) || g_atomic_int_get(&p.pads) > 0))
         status = g_atomic_int_get(&p.buffers) > 0 ? EV_CAM_ONLINE : EV_CAM_NO_FRAME;
     gst_element_set_state(p.pipe, GST_STATE_NULL);
     gst_object_unref(bus);

@@ -1,8 +1,9 @@
 /* gw_rtsp: camera status by RTSP probing (the gateway knows the hall's LAN; the hub does not).
  *
  * Every `every_s` each camera of an rtsp input is probed with GStreamer (rtspsrc over TCP into
- * fakesinks, `timeout_ms` at most): RTP data arriving -> online; the session set up (DESCRIBE
- * and SETUP answered) but no data -> no_frame; no answer, refused, or an RTSP error -> offline.
+ * fakesinks, `timeout_ms` at most): RTP data arriving -> online; DESCRIBE answered with an
+ * SDP but no data -> no_frame; no answer, refused, or an RTSP error (a 503 to DESCRIBE) ->
+ * offline.
  * A status different from the camera's last one (kept durably in the outbox's positions, key
  * "INPUT/CAMERA") is committed as a camera.status event with the main and sub URLs, in the
  * same transaction as the new last status, so a restart neither repeats nor loses a change.
