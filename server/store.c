@@ -12,6 +12,7 @@
 #include "cwtime.h"
 #include "feedindex.h"
 #include "xalloc.h"
+#include "migrate.h"
 
 /* The log's own tables; the modules that keep tables here pass their DDL to store_open. */
 static const char *SCHEMA =
@@ -131,7 +132,7 @@ store_t *store_open(const char *path, const char *const *schemas, char *err, siz
     s->idx = feedindex_new();
     s->wdb = open_db(path, true, err, errlen);
     if (!s->wdb) goto fail;
-    if (exec(s->wdb, SCHEMA, err, errlen) < 0) goto fail;
+    if (migrate_store(s->wdb, path, SCHEMA, err, errlen) < 0) goto fail;
     for (int i = 0; schemas && schemas[i]; i++)
         if (exec(s->wdb, schemas[i], err, errlen) < 0) goto fail;
     s->rdb = open_db(path, false, err, errlen);
