@@ -122,9 +122,9 @@ typedef struct cfg_city {
 
 typedef struct cfg_account {
     char *user;
-    int role;      /* enum cfg_role */
-    char *pwhash;  /* Argon2id string as made by crypto_pwhash_str */
-    int *halls;    /* role hall: hall indexes (subtrees already expanded) */
+    int role;     /* enum cfg_role */
+    char *pwhash; /* Argon2id string as made by crypto_pwhash_str */
+    int *halls;   /* role hall: hall indexes (subtrees already expanded) */
     int nhalls;
 } cfg_account;
 
@@ -148,8 +148,25 @@ typedef struct cfg_lexterm {
 
 /* Alert rules (SPEC §6): R1..R15 and the hub's own H1..H4, in this order. */
 enum cfg_rule {
-    CFG_R1, CFG_R2, CFG_R3, CFG_R4, CFG_R5, CFG_R6, CFG_R7, CFG_R8, CFG_R9, CFG_R10,
-    CFG_R11, CFG_R12, CFG_R13, CFG_R14, CFG_R15, CFG_H1, CFG_H2, CFG_H3, CFG_H4,
+    CFG_R1,
+    CFG_R2,
+    CFG_R3,
+    CFG_R4,
+    CFG_R5,
+    CFG_R6,
+    CFG_R7,
+    CFG_R8,
+    CFG_R9,
+    CFG_R10,
+    CFG_R11,
+    CFG_R12,
+    CFG_R13,
+    CFG_R14,
+    CFG_R15,
+    CFG_H1,
+    CFG_H2,
+    CFG_H3,
+    CFG_H4,
     CFG_NRULES
 };
 #define CFG_RULE_NPARAMS 16
@@ -236,21 +253,21 @@ typedef struct cfg_alerts {
 } cfg_alerts;
 
 typedef struct cfg_limits {
-    int max_batch_events;      /* 5000 */
-    int64_t max_body_bytes;    /* 4 MiB */
-    int64_t max_ws_message;    /* 1 MiB */
-    int max_conns_per_addr;    /* 256 */
-    double ingest_rate;        /* events/s per token, 0 = unlimited */
-    int login_attempts;        /* failed attempts before lockout, 5 */
-    int login_lockout_s;       /* 300 */
-    int64_t client_buffer;     /* 1 MiB per live client */
+    int max_batch_events;   /* 5000 */
+    int64_t max_body_bytes; /* 4 MiB */
+    int64_t max_ws_message; /* 1 MiB */
+    int max_conns_per_addr; /* 256 */
+    double ingest_rate;     /* events/s per token, 0 = unlimited */
+    int login_attempts;     /* failed attempts before lockout, 5 */
+    int login_lockout_s;    /* 300 */
+    int64_t client_buffer;  /* 1 MiB per live client */
 } cfg_limits;
 
 typedef struct cfg {
-    char *path;       /* the file it was loaded from */
-    char *listen;     /* "127.0.0.1:8080" */
-    char *db_path;    /* relative paths are relative to the working directory */
-    char **origins;   /* allowed browser origins; none = the hub's own */
+    char *path;     /* the file it was loaded from */
+    char *listen;   /* "127.0.0.1:8080" */
+    char *db_path;  /* relative paths are relative to the working directory */
+    char **origins; /* allowed browser origins; none = the hub's own */
     int norigins;
     char *tls_cert, *tls_key; /* NULL = plain */
     int tick_ms;              /* live tick, 50 */
@@ -269,9 +286,9 @@ typedef struct cfg {
     int nlexicon;
     char **webhooks;
     int nwebhooks;
-    int case_contact_days;  /* real-name 差评: contact within N working days, 1 */
-    int case_rectify_days;  /* every 差评: rectified within N working days, 15 */
-    cfg_alerts alerts;      /* the `alerts` section (config_alerts.c) */
+    int case_contact_days; /* real-name 差评: contact within N working days, 1 */
+    int case_rectify_days; /* every 差评: rectified within N working days, 15 */
+    cfg_alerts alerts;     /* the `alerts` section (config_alerts.c) */
     bool demo_credentials; /* a demo token or password is in use: the hub warns */
 } cfg_t;
 

@@ -34,26 +34,31 @@ typedef struct rule_spec {
  * resolve by their own condition (case closed, or 24 h). */
 static const rule_spec specs[CFG_NRULES] = {
     [CFG_R1] = {"R1", 0, 120, {"p3_min", "p2_min"}, {30, 60}, {1e6, 1e6}},
-    [CFG_R2] = {"R2", 120, 120, {"over_sla", "share", "share_min_waiting"}, {5, 0.2, 10},
-                {1e6, 1, 1e6}},
+    [CFG_R2] =
+        {"R2", 120, 120, {"over_sla", "share", "share_min_waiting"}, {5, 0.2, 10}, {1e6, 1, 1e6}},
     [CFG_R3] = {"R3", 120, 120, {"per_window"}, {10}, {1e6}},
     [CFG_R4] = {"R4", 120, 120, {"sl_below", "min_calls"}, {0.8, 20}, {1, 1e6}},
-    [CFG_R5] = {"R5", 0, 120, {"floor_min", "factor", "history_days"}, {30, 3, 30},
-                {1e6, 1000, 366}},
+    [CFG_R5] =
+        {"R5", 0, 120, {"floor_min", "factor", "history_days"}, {30, 3, 30}, {1e6, 1000, 366}},
     [CFG_R6] = {"R6", 0, 120, {"p3_min", "p2_min"}, {15, 30}, {1e6, 1e6}},
     [CFG_R7] = {"R7", 0, 120, {"idle_min"}, {5}, {1e6}},
     /* R8: SPEC "for >= 10 min"; a window paused for a break (lunch, meeting) counts as
      * staffed for the first break_min (lunch_min, meeting_min) minutes of its pause. */
-    [CFG_R8] = {"R8", 600, 120,
+    [CFG_R8] = {"R8",
+                600,
+                120,
                 {"ratio", "after_open_min", "break_min", "lunch_min", "meeting_min"},
-                {0.8, 10, 15, 60, 0}, {1, 1440, 1440, 1440, 1440}},
-    [CFG_R9] = {"R9", 120, 120, {"recalls", "no_show_ratio", "min_calls"}, {3, 0.2, 10},
-                {1e6, 1, 1e6}},
+                {0.8, 10, 15, 60, 0},
+                {1, 1440, 1440, 1440, 1440}},
+    [CFG_R9] =
+        {"R9", 120, 120, {"recalls", "no_show_ratio", "min_calls"}, {3, 0.2, 10}, {1e6, 1, 1e6}},
     /* R10: the sensitive-comment score (docs/alerts.md) -- a term's weight times the factor
      * of the review's level (levelN) and, for praise at level >= 4, `praise`; P1 from
      * p1_score, a P3 note from note_score. An ordinary (P3) bad review colours its hall for
      * colour_min business minutes at most, and not once acknowledged. */
-    [CFG_R10] = {"R10", 0, 0,
+    [CFG_R10] = {"R10",
+                 0,
+                 0,
                  {"resolve_after_h", "p1_score", "note_score", "level1", "level2", "level3",
                   "level4", "level5", "praise", "colour_min"},
                  {24, 7, 2, 1.5, 1.2, 0.6, 0.3, 0.2, 0.5, 30},
@@ -61,12 +66,19 @@ static const rule_spec specs[CFG_NRULES] = {
     /* R11-R13 (cases, not live incidents): they colour their hall for colour_min business
      * minutes at most, and not once acknowledged. */
     [CFG_R11] = {"R11", 0, 120, {"colour_min"}, {60}, {1e6}},
-    [CFG_R12] = {"R12", 0, 0, {"per_staff", "per_window", "per_item", "item_days",
-                               "resolve_after_h", "colour_min"},
-                 {2, 2, 3, 7, 24, 60}, {1e6, 1e6, 1e6, 366, 24 * 366, 1e6}},
-    [CFG_R13] = {"R13", 120, 120,
+    [CFG_R12] = {"R12",
+                 0,
+                 0,
+                 {"per_staff", "per_window", "per_item", "item_days", "resolve_after_h",
+                  "colour_min"},
+                 {2, 2, 3, 7, 24, 60},
+                 {1e6, 1e6, 1e6, 366, 24 * 366, 1e6}},
+    [CFG_R13] = {"R13",
+                 120,
+                 120,
                  {"drop", "min_reviews", "recent_days", "base_days", "colour_min"},
-                 {0.02, 100, 7, 30, 60}, {1, 1e9, 366, 366, 1e6}},
+                 {0.02, 100, 7, 30, 60},
+                 {1, 1e9, 366, 366, 1e6}},
     [CFG_R14] = {"R14", 0, 120, {"down_s", "hall_share"}, {60, 0.2}, {1e6, 1}},
     [CFG_R15] = {"R15", 0, 120, {"silent_min"}, {5}, {1e6}},
     [CFG_H1] = {"H1", 0, 120, {"disk_free"}, {0.10}, {1}},
@@ -99,10 +111,14 @@ double cfg_rule_param_default(int rule, int p)
 {
     if (rule < 0 || rule >= CFG_NRULES || p < 0 || p >= CFG_RULE_NPARAMS) return 0;
     switch (p) {
-    case CFG_P_ENABLED: return 1;
-    case CFG_P_FOR_S: return specs[rule].for_s;
-    case CFG_P_KEEP_S: return specs[rule].keep_s;
-    default: return specs[rule].defaults[p - CFG_P_FIRST];
+    case CFG_P_ENABLED:
+        return 1;
+    case CFG_P_FOR_S:
+        return specs[rule].for_s;
+    case CFG_P_KEEP_S:
+        return specs[rule].keep_s;
+    default:
+        return specs[rule].defaults[p - CFG_P_FIRST];
     }
 }
 
@@ -142,9 +158,12 @@ double cfgl_duration(const char *s, size_t len)
     double x = strtod(buf, &end);
     if (end == buf || x < 0 || x != x) return -1;
     double mult = 1;
-    if (*end == 's') mult = 1, end++;
-    else if (*end == 'm') mult = 60, end++;
-    else if (*end == 'h') mult = 3600, end++;
+    if (*end == 's')
+        mult = 1, end++;
+    else if (*end == 'm')
+        mult = 60, end++;
+    else if (*end == 'h')
+        mult = 3600, end++;
     if (*end) return -1;
     return x * mult;
 }
@@ -517,7 +536,8 @@ void cfgl_parse_alerts(cfgl *L, struct fy_node *map, int mline)
         }
         a->external_url = u;
     }
-    if ((v = cfgl_get(map, "rules", mline, &line))) parse_rules(L, v, line, "alerts.rules", a->rules);
+    if ((v = cfgl_get(map, "rules", mline, &line)))
+        parse_rules(L, v, line, "alerts.rules", a->rules);
     if ((v = cfgl_get(map, "biz", mline, &line))) parse_biz(L, v, line, "alerts.biz", -1);
     if ((v = cfgl_get(map, "halls", mline, &line))) parse_halls(L, v, line);
     if ((v = cfgl_get(map, "escalation", mline, &line))) parse_escalation(L, v, line);

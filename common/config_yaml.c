@@ -68,7 +68,6 @@ void cfgl_path_idx(char *out, const char *base, int i)
     if (snprintf(out, CFGL_PATHN, "%s[%d]", base, i) >= CFGL_PATHN) out[CFGL_PATHN - 1] = '\0';
 }
 
-
 int cfgl_line_or(struct fy_node *n, int fallback)
 {
     int l = ydiag_node_line(n);

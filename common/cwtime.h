@@ -28,9 +28,9 @@ char *cwt_format_utc(int64_t ms, char *out);
 int cwt_set_timezone(const char *tzname); /* e.g. "Asia/Shanghai"; 0 or -1 */
 
 typedef struct cwt_local {
-    int date;      /* yyyymmdd */
-    int weekday;   /* 0 = Monday .. 6 = Sunday */
-    int minute;    /* minutes since local midnight */
+    int date;             /* yyyymmdd */
+    int weekday;          /* 0 = Monday .. 6 = Sunday */
+    int minute;           /* minutes since local midnight */
     int64_t day_start_ms; /* UTC ms of local midnight starting this date */
 } cwt_local;
 
@@ -49,9 +49,9 @@ int64_t cwt_real_ms(void); /* CLOCK_REALTIME, ms */
 int64_t cwt_mono_ms(void); /* CLOCK_MONOTONIC, ms */
 
 typedef struct cwt_clock {
-    int64_t start_ms;  /* business time at the anchor */
+    int64_t start_ms; /* business time at the anchor */
     int64_t anchor_mono_ms;
-    double speed;      /* 1 = real time */
+    double speed; /* 1 = real time */
 } cwt_clock;
 
 /* Parse "START[@SPEED]" (START RFC 3339) into a clock anchored now; 0 or -1. */

@@ -23,8 +23,8 @@
 #define EV_SEQ_MAX 9007199254740991LL /* 2^53 - 1 */
 #define EV_TICKET_MAX_CHARS 32
 #define EV_COMMENT_MAX_BYTES 2000
-#define EV_ID_MAX_BYTES 64     /* staff, review, case, item, feed */
-#define EV_TEXT_MAX_BYTES 500  /* reason, note */
+#define EV_ID_MAX_BYTES 64    /* staff, review, case, item, feed */
+#define EV_TEXT_MAX_BYTES 500 /* reason, note */
 #define EV_URL_MAX_BYTES 1024
 
 typedef enum ev_type {
@@ -75,31 +75,31 @@ enum ev_cam_status { EV_CAM_UNKNOWN, EV_CAM_ONLINE, EV_CAM_OFFLINE, EV_CAM_NO_FR
 
 typedef struct ev_event {
     ev_type type;
-    int hall;           /* index into cfg->halls */
+    int hall; /* index into cfg->halls */
     const char *hall_id;
-    const char *feed;   /* "main" when absent */
-    bool feed_named;    /* the sender named a feed (acks are then keyed "HALL/FEED") */
+    const char *feed; /* "main" when absent */
+    bool feed_named;  /* the sender named a feed (acks are then keyed "HALL/FEED") */
     int64_t seq;
-    int64_t at_ms;      /* UTC ms */
+    int64_t at_ms; /* UTC ms */
     int at_offset_min;
-    json_t *obj;        /* the whole event object (borrowed) */
-    json_t *data;       /* its "data" object (borrowed) */
+    json_t *obj;  /* the whole event object (borrowed) */
+    json_t *data; /* its "data" object (borrowed) */
 
     /* data fields; absent optional ones are NULL / -1 */
     const char *ticket;
-    int biz;            /* ticket.issued: biz; index into the hall's biz */
-    int to_biz;         /* ticket.transferred */
-    int window;         /* index into the hall's windows */
-    int camera;         /* index into the hall's cameras */
+    int biz;    /* ticket.issued: biz; index into the hall's biz */
+    int to_biz; /* ticket.transferred */
+    int window; /* index into the hall's windows */
+    int camera; /* index into the hall's cameras */
     const char *staff;
-    int channel;        /* enum ev_channel (tickets) or enum ev_review_channel (reviews) */
-    int priority;       /* enum ev_priority */
-    int result;         /* enum ev_result */
-    int action;         /* enum ev_noshow_action */
-    int pause_reason;   /* enum ev_pause_reason */
-    int level;          /* review 1..5 */
-    int case_state;     /* enum ev_case_state */
-    int cam_status;     /* enum ev_cam_status */
+    int channel;      /* enum ev_channel (tickets) or enum ev_review_channel (reviews) */
+    int priority;     /* enum ev_priority */
+    int result;       /* enum ev_result */
+    int action;       /* enum ev_noshow_action */
+    int pause_reason; /* enum ev_pause_reason */
+    int level;        /* review 1..5 */
+    int case_state;   /* enum ev_case_state */
+    int cam_status;   /* enum ev_cam_status */
     bool real_name;
     const char *item, *case_id, *review, *comment, *reason, *note, *main_url, *sub_url;
 } ev_event;

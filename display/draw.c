@@ -305,8 +305,8 @@ static void params(draw_vertex *v, int mode, float p1, float p2, float p3, float
     }
 }
 
-draw_vertex draw_vert(float x, float y, float u, float v, uint32_t c, int mode, float p1,
-                      float p2, float p3)
+draw_vertex draw_vert(float x, float y, float u, float v, uint32_t c, int mode, float p1, float p2,
+                      float p3)
 {
     draw_vertex o;
     memset(&o, 0, sizeof o);
@@ -355,8 +355,7 @@ void draw_frame(draw_t *d, float x, float y, float w, float h, float lw, uint32_
     draw_rect(d, x + w - lw, y + lw, lw, h - 2 * lw, c);
 }
 
-static void rrect_quad(draw_t *d, float x, float y, float w, float h, float r, uint32_t c,
-                       float bw)
+static void rrect_quad(draw_t *d, float x, float y, float w, float h, float r, uint32_t c, float bw)
 {
     float hw = w / 2, hh = h / 2;
     draw_vertex *v = quad_cls(d, P_SHAPE, 0);

@@ -26,24 +26,24 @@ typedef struct draw draw_t;
 
 /* Vertex layout shared with shaders/ui.vert (and static meshes). */
 typedef struct draw_vertex {
-    float x, y;   /* canvas px */
-    float u, v;   /* texture coordinates or shape-local coordinates, per mode */
+    float x, y; /* canvas px */
+    float u, v; /* texture coordinates or shape-local coordinates, per mode */
     uint8_t rgba[4];
-    float p[4];   /* p[0] = mode (enum draw_mode), p[1..3] its parameters */
-    float q[2];   /* more parameters (rounded rectangle border) */
+    float p[4]; /* p[0] = mode (enum draw_mode), p[1..3] its parameters */
+    float q[2]; /* more parameters (rounded rectangle border) */
 } draw_vertex;
 
 enum draw_mode {
     DRAW_SOLID = 0,
-    DRAW_GLYPH = 1,  /* alpha = texture red channel */
-    DRAW_IMAGE = 2,  /* rgba texture */
-    DRAW_DISC = 3,   /* uv in [-1, 1]; p1 inner radius (0: disc), p2 AA width (uv units) */
-    DRAW_GLOW = 4,   /* radial falloff (1 - r)^2 */
-    DRAW_LINE = 5,   /* v = px across the line; p1 half width */
-    DRAW_RRECT = 6   /* uv px from the centre; p1, p2 half size, p3 radius, q0 border px */
+    DRAW_GLYPH = 1, /* alpha = texture red channel */
+    DRAW_IMAGE = 2, /* rgba texture */
+    DRAW_DISC = 3,  /* uv in [-1, 1]; p1 inner radius (0: disc), p2 AA width (uv units) */
+    DRAW_GLOW = 4,  /* radial falloff (1 - r)^2 */
+    DRAW_LINE = 5,  /* v = px across the line; p1 half width */
+    DRAW_RRECT = 6  /* uv px from the centre; p1, p2 half size, p3 radius, q0 border px */
 };
 
-#define DRAW_RGBA(r, g, b, a) \
+#define DRAW_RGBA(r, g, b, a)                                                                      \
     (((uint32_t)(r) << 24) | ((uint32_t)(g) << 16) | ((uint32_t)(b) << 8) | (uint32_t)(a))
 /* c with its alpha multiplied by f (0..1). */
 uint32_t draw_fade(uint32_t c, float f);
@@ -73,8 +73,7 @@ void draw_rect(draw_t *d, float x, float y, float w, float h, uint32_t c);
 /* Vertical gradient from top colour to bottom colour. */
 void draw_rect_vgrad(draw_t *d, float x, float y, float w, float h, uint32_t top, uint32_t bottom);
 /* Horizontal gradient from left colour to right colour. */
-void draw_rect_hgrad(draw_t *d, float x, float y, float w, float h, uint32_t left,
-                     uint32_t right);
+void draw_rect_hgrad(draw_t *d, float x, float y, float w, float h, uint32_t left, uint32_t right);
 /* A quad with four arbitrary corners (clockwise from top-left) and one colour per corner. */
 void draw_quad4(draw_t *d, const float xy[8], const uint32_t c[4]);
 /* Rounded rectangle: fill (alpha 0: none) and a border of bw px inside the edge. */
@@ -95,8 +94,8 @@ void draw_textured(draw_t *d, GLuint tex, int mode, float x, float y, float w, f
                    float v0, float u1, float v1, uint32_t c);
 
 /* Fill helper for vertices built by callers (e.g. the map): a shape-local vertex. */
-draw_vertex draw_vert(float x, float y, float u, float v, uint32_t c, int mode, float p1,
-                      float p2, float p3);
+draw_vertex draw_vert(float x, float y, float u, float v, uint32_t c, int mode, float p1, float p2,
+                      float p3);
 
 /* Static geometry kept in its own buffer. ranges: n pieces drawn as `prim` each
  * (GL_TRIANGLES, GL_TRIANGLE_FAN, ...), given by first vertex and count. */

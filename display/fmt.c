@@ -45,10 +45,14 @@ void fmt_ago(int64_t ms, char *out, size_t n)
 {
     if (ms < 0) ms = 0;
     int64_t s = ms / 1000;
-    if (s < 60) snprintf(out, n, "%lld秒前", (long long)s);
-    else if (s < 3600) snprintf(out, n, "%lld分钟前", (long long)(s / 60));
-    else if (s < 86400) snprintf(out, n, "%lld小时前", (long long)(s / 3600));
-    else snprintf(out, n, "%lld天前", (long long)(s / 86400));
+    if (s < 60)
+        snprintf(out, n, "%lld秒前", (long long)s);
+    else if (s < 3600)
+        snprintf(out, n, "%lld分钟前", (long long)(s / 60));
+    else if (s < 86400)
+        snprintf(out, n, "%lld小时前", (long long)(s / 3600));
+    else
+        snprintf(out, n, "%lld天前", (long long)(s / 86400));
 }
 
 void fmt_duration(int64_t ms, char *out, size_t n)

@@ -98,11 +98,16 @@ int hubclient_parse_url(const char *url, char *host, size_t hostn, int *port, ch
 {
     const char *p;
     *tls = false;
-    if (!strncmp(url, "ws://", 5)) p = url + 5;
-    else if (!strncmp(url, "http://", 7)) p = url + 7;
-    else if (!strncmp(url, "wss://", 6)) p = url + 6, *tls = true;
-    else if (!strncmp(url, "https://", 8)) p = url + 8, *tls = true;
-    else return -1;
+    if (!strncmp(url, "ws://", 5))
+        p = url + 5;
+    else if (!strncmp(url, "http://", 7))
+        p = url + 7;
+    else if (!strncmp(url, "wss://", 6))
+        p = url + 6, *tls = true;
+    else if (!strncmp(url, "https://", 8))
+        p = url + 8, *tls = true;
+    else
+        return -1;
     const char *slash = strchr(p, '/');
     size_t hl = slash ? (size_t)(slash - p) : strlen(p);
     char hp[300];
@@ -205,8 +210,10 @@ static void set_status(hubclient *hc, bool connected, const char *error)
     if (hc->pub.connected != connected) {
         hc->pub.connected = connected;
         hc->changed = true;
-        if (!connected) hc->pub.down_since_ms = cwt_real_ms();
-        else hc->pub.down_since_ms = 0;
+        if (!connected)
+            hc->pub.down_since_ms = cwt_real_ms();
+        else
+            hc->pub.down_since_ms = 0;
     }
     if (error) {
         snprintf(hc->pub.error, sizeof hc->pub.error, "%s", error);
@@ -274,9 +281,12 @@ static void start_job(hubclient *hc, int kind)
     j->in_use = true;
     j->kind = kind;
     char path[512];
-    if (kind == JOB_HALLS) snprintf(path, sizeof path, "%s/api/v1/halls", hc->prefix);
-    else if (kind == JOB_HISTORY) snprintf(path, sizeof path, "%s/api/v1/history?step=60", hc->prefix);
-    else snprintf(path, sizeof path, "%s/api/v1/history?step=86400", hc->prefix);
+    if (kind == JOB_HALLS)
+        snprintf(path, sizeof path, "%s/api/v1/halls", hc->prefix);
+    else if (kind == JOB_HISTORY)
+        snprintf(path, sizeof path, "%s/api/v1/history?step=60", hc->prefix);
+    else
+        snprintf(path, sizeof path, "%s/api/v1/history?step=86400", hc->prefix);
     struct lws_client_connect_info ci;
     memset(&ci, 0, sizeof ci);
     ci.context = hc->ctx;
@@ -515,8 +525,8 @@ static void clock_tick(lws_sorted_usec_list_t *sul)
     if (hc->open && !hc->hello_clock) start_job(hc, JOB_CLOCK); /* only for a hub without it */
     /* a second sample soon after the first gives the speed; then once a minute */
     pthread_mutex_lock(&hc->lock);
-    bool have_speed = hc->have_sample && hc->pub.clock_valid &&
-                      hc->pub.clock.anchor_mono_ms - hc->s0_r >= 5000;
+    bool have_speed =
+        hc->have_sample && hc->pub.clock_valid && hc->pub.clock.anchor_mono_ms - hc->s0_r >= 5000;
     pthread_mutex_unlock(&hc->lock);
     lws_sul_schedule(hc->ctx, 0, &hc->sul_clock, clock_tick,
                      (lws_usec_t)(have_speed ? CLOCK_SYNC_MS : 6000) * LWS_US_PER_MS);
@@ -771,8 +781,10 @@ static int live_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             if (!rep || !hc->hello) {
                 if (rep) {
                     pthread_mutex_lock(&hc->lock);
-                    if (!hc->report) hc->report = rep;
-                    else free(rep);
+                    if (!hc->report)
+                        hc->report = rep;
+                    else
+                        free(rep);
                     pthread_mutex_unlock(&hc->lock);
                 }
                 break;

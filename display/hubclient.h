@@ -57,16 +57,16 @@ typedef struct hubclient hubclient;
 /* What changed since the previous hubclient_take(). Every json_t is a new reference owned by
  * the caller, NULL when that part did not change. */
 typedef struct hub_update {
-    json_t *city;      /* the `city` topic */
-    json_t *alerts;    /* the `alerts` topic (object: id -> alert) */
-    json_t *halls;     /* object: hall id -> {name, status, cameras} from `hall/<id>` topics,
-                          only the halls that changed */
-    json_t *registry;  /* GET /api/v1/halls (array) */
-    json_t *history;   /* GET /api/v1/history (city, step 60) */
+    json_t *city;     /* the `city` topic */
+    json_t *alerts;   /* the `alerts` topic (object: id -> alert) */
+    json_t *halls;    /* object: hall id -> {name, status, cameras} from `hall/<id>` topics,
+                         only the halls that changed */
+    json_t *registry; /* GET /api/v1/halls (array) */
+    json_t *history;  /* GET /api/v1/history (city, step 60) */
     /* status, always filled */
-    bool connected;      /* WebSocket open and the city snapshot received */
+    bool connected;          /* WebSocket open and the city snapshot received */
     bool alerts_unavailable; /* the hub answered unknown_topic for `alerts` */
-    int64_t city_rx_ms;  /* real time (cwt_real_ms) of the last city message; 0: none */
+    int64_t city_rx_ms;      /* real time (cwt_real_ms) of the last city message; 0: none */
     int64_t alerts_rx_ms;
     int64_t halls_rx_ms;
     int64_t down_since_ms; /* real time the connection was lost (0 while connected) */
@@ -75,11 +75,11 @@ typedef struct hub_update {
     bool auth_failed;      /* the hub refused the token on the last attempt */
     uint64_t city_rev;     /* rev of the city state handed over */
     bool clock_valid;
-    cwt_clock clock;     /* the hub's business clock as estimated here */
-    int reconnects;      /* connections lost after they were open */
-    int failures;        /* connection attempts that failed */
+    cwt_clock clock; /* the hub's business clock as estimated here */
+    int reconnects;  /* connections lost after they were open */
+    int failures;    /* connection attempts that failed */
     char epoch[64];
-    char error[256];     /* last connection problem ("" when none) */
+    char error[256]; /* last connection problem ("" when none) */
 } hub_update;
 
 /* Connect to the hub at url (ws://, wss://, http:// or https://, host:port and optional path

@@ -40,7 +40,7 @@ typedef struct layout_panel {
     char *type;  /* header, kpi, map, ranking, trend, alerts, clock, cameras */
     char *title; /* NULL: the panel's default */
     layout_rect r;
-    int line;    /* line of the panel's entry in the file */
+    int line;     /* line of the panel's entry in the file */
     json_t *opts; /* the whole mapping as JSON (owned) */
 } layout_panel;
 
@@ -56,7 +56,7 @@ typedef struct layout {
     int screen_w, screen_h;
     int bezel_x, bezel_y;
     int canvas_w, canvas_h;
-    float scale; /* UI scale: 1 at 1080p */
+    float scale;  /* UI scale: 1 at 1080p */
     int fps;      /* frame rate cap */
     int anim_fps; /* frame rate when only animations and video move */
     int lang;     /* LAYOUT_LANG_ZH (default) or LAYOUT_LANG_EN */
@@ -74,8 +74,8 @@ void layout_free(layout *l);
 /* The output for a viewport (canvas pixels): fills regions (at most max) and the output size.
  * Returns the number of regions, or -1 when the viewport is outside the canvas or shows no
  * screen pixel. */
-int layout_viewport(const layout *l, layout_rect vp, layout_region *regions, int max,
-                    int *out_w, int *out_h);
+int layout_viewport(const layout *l, layout_rect vp, layout_region *regions, int max, int *out_w,
+                    int *out_h);
 
 /* Parse "X,Y,W,H" (integers, W and H > 0). 0 or -1. */
 int layout_parse_viewport(const char *s, layout_rect *vp);

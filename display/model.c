@@ -379,8 +379,7 @@ bool model_apply(model *m, hub_update *u)
     if (u->halls) {
         const char *id;
         json_t *h;
-        json_object_foreach(u->halls, id, h)
-            json_object_set(m->hall_docs, id, h);
+        json_object_foreach(u->halls, id, h) json_object_set(m->hall_docs, id, h);
         json_decref(u->halls);
         u->halls = NULL;
         cams = true;

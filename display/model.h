@@ -33,7 +33,12 @@ enum model_status {
     MODEL_ST_COUNT
 };
 
-enum model_cam_status { MODEL_CAM_UNKNOWN, MODEL_CAM_ONLINE, MODEL_CAM_OFFLINE, MODEL_CAM_NO_FRAME };
+enum model_cam_status {
+    MODEL_CAM_UNKNOWN,
+    MODEL_CAM_ONLINE,
+    MODEL_CAM_OFFLINE,
+    MODEL_CAM_NO_FRAME
+};
 
 typedef struct model_hall {
     char id[16];
@@ -41,9 +46,9 @@ typedef struct model_hall {
     char short_name[64]; /* 市行政服务中心, 古城街道 */
     char level[16];
     double lat, lng;
-    bool located;      /* lat/lng known (registry) */
-    int status;        /* enum model_status */
-    json_t *kpi;       /* borrowed from the city document; NULL when absent */
+    bool located;          /* lat/lng known (registry) */
+    int status;            /* enum model_status */
+    json_t *kpi;           /* borrowed from the city document; NULL when absent */
     int64_t last_event_ms; /* business time of its last event; 0 unknown */
 } model_hall;
 
@@ -58,7 +63,7 @@ typedef struct model_camera {
 } model_camera;
 
 typedef struct model_alert {
-    json_t *a;          /* borrowed from the alerts document */
+    json_t *a; /* borrowed from the alerts document */
     const char *id;
     int sev;            /* 1..4 (P1..P4), 5 unknown */
     int hall;           /* index or -1 */

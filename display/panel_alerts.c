@@ -35,7 +35,8 @@ static void alerts_draw(panel *p, scene_frame *f)
         else
             snprintf(b, sizeof b, "P? %d", cnt[sev]);
         tx += scene_pill(f, tx, cy0 - 10 * s, 20 * s, draw_fade(scene_severity_color(sev), 0.9f),
-                         DRAW_RGBA(255, 255, 255, 255), b, 0) + 6 * s;
+                         DRAW_RGBA(255, 255, 255, 255), b, 0) +
+              6 * s;
     }
     if (muted) {
         char b[48];
@@ -46,7 +47,8 @@ static void alerts_draw(panel *p, scene_frame *f)
 
     if (m->alerts_unavailable) {
         text_draw(f->t, TEXT_REGULAR, roundf(16 * s), x + w / 2, y + p->c.h / 2,
-                  TEXT_CENTER | TEXT_MIDDLE, COL_TEXT_FAINT, "告警服务未启用（中枢未提供 alerts 主题）");
+                  TEXT_CENTER | TEXT_MIDDLE, COL_TEXT_FAINT,
+                  "告警服务未启用（中枢未提供 alerts 主题）");
         return;
     }
     if (!m->alerts) {
@@ -78,13 +80,15 @@ static void alerts_draw(panel *p, scene_frame *f)
         snprintf(sev, sizeof sev, "P%d", a->sev < 5 ? a->sev : 0);
         float l1 = ry + rh * 0.32f, l2 = ry + rh * 0.72f;
         float px = x + 10 * s;
-        px += scene_pill(f, px, l1 - 9 * s, 18 * s, draw_fade(sc, dim), DRAW_RGBA(255, 255, 255, 255),
-                         sev, 0) + 8 * s;
+        px += scene_pill(f, px, l1 - 9 * s, 18 * s, draw_fade(sc, dim),
+                         DRAW_RGBA(255, 255, 255, 255), sev, 0) +
+              8 * s;
         const char *hall = a->hall >= 0 ? m->halls[a->hall].short_name
                                         : json_string_value(json_object_get(a->a, "hall"));
         if (hall) {
             px += text_draw(f->t, TEXT_BOLD, roundf(15 * s), px, l1, TEXT_MIDDLE,
-                            draw_fade(COL_TEXT, dim), hall) + 8 * s;
+                            draw_fade(COL_TEXT, dim), hall) +
+                  8 * s;
         }
         char age[48] = "";
         if (a->started_ms) fmt_duration(f->now_ms - a->started_ms, age, sizeof age);
@@ -95,7 +99,8 @@ static void alerts_draw(panel *p, scene_frame *f)
         const char *title = zh(json_object_get(a->a, "title"));
         if (!title) title = json_string_value(json_object_get(a->a, "rule"));
         char tbuf[160];
-        snprintf(tbuf, sizeof tbuf, "%s%s", title ? title : "告警", a->silenced ? "（已静默）" : "");
+        snprintf(tbuf, sizeof tbuf, "%s%s", title ? title : "告警",
+                 a->silenced ? "（已静默）" : "");
         text_draw_fit(f->t, TEXT_REGULAR, roundf(15 * s), px, l1, x + w - aw - 14 * s - px,
                       TEXT_MIDDLE, draw_fade(sc, dim), tbuf);
         const char *sum = zh(json_object_get(a->a, "summary"));

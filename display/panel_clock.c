@@ -10,8 +10,8 @@
 static const char *const weekday_zh[] = {"星期一", "星期二", "星期三", "星期四",
                                          "星期五", "星期六", "星期日"};
 
-static void clock_strings(scene_frame *f, char *date, size_t dn, char *time, size_t tn,
-                          char *speed, size_t sn)
+static void clock_strings(scene_frame *f, char *date, size_t dn, char *time, size_t tn, char *speed,
+                          size_t sn)
 {
     cwt_local lt;
     cwt_to_local(f->now_ms, &lt);
@@ -29,7 +29,7 @@ static void clock_strings(scene_frame *f, char *date, size_t dn, char *time, siz
 
 static const char *header_title(panel *p)
 {
-    return p->lp->title ? p->lp->title
+    return p->lp->title  ? p->lp->title
            : p->l->title ? p->l->title
                          : "临海市政务服务“全市一张网”运行监测";
 }
@@ -49,14 +49,16 @@ static void header_static(panel *p, scene_frame *f)
     float ts = roundf(fminf(30 * s, h * 0.52f));
     float tw = text_width(f->t, TEXT_BOLD, ts, 0, title);
     float cx = x + w / 2, pw = tw + 120 * s, ph = h - 6 * s;
-    const float plate[8] = {cx - pw / 2 - 30 * s, y, cx + pw / 2 + 30 * s, y, cx + pw / 2,
-                            y + ph, cx - pw / 2, y + ph};
+    const float plate[8] = {cx - pw / 2 - 30 * s, y,      cx + pw / 2 + 30 * s, y,
+                            cx + pw / 2,          y + ph, cx - pw / 2,          y + ph};
     const uint32_t pc[4] = {DRAW_RGBA(18, 62, 120, 255), DRAW_RGBA(18, 62, 120, 255),
                             DRAW_RGBA(10, 36, 78, 255), DRAW_RGBA(10, 36, 78, 255)};
     draw_quad4(d, plate, pc);
     draw_line(d, cx - pw / 2, y + ph, cx + pw / 2, y + ph, 2 * s, COL_ACCENT);
-    draw_line(d, cx - pw / 2 - 30 * s, y, cx - pw / 2, y + ph, 1.5f * s, draw_fade(COL_ACCENT, 0.7f));
-    draw_line(d, cx + pw / 2 + 30 * s, y, cx + pw / 2, y + ph, 1.5f * s, draw_fade(COL_ACCENT, 0.7f));
+    draw_line(d, cx - pw / 2 - 30 * s, y, cx - pw / 2, y + ph, 1.5f * s,
+              draw_fade(COL_ACCENT, 0.7f));
+    draw_line(d, cx + pw / 2 + 30 * s, y, cx + pw / 2, y + ph, 1.5f * s,
+              draw_fade(COL_ACCENT, 0.7f));
     draw_glow(d, cx, y + ph, pw * 0.45f, DRAW_RGBA(63, 208, 255, 40));
     text_draw(f->t, TEXT_BOLD, ts, cx, y + ph / 2, TEXT_CENTER | TEXT_MIDDLE,
               DRAW_RGBA(236, 246, 255, 255), title);
@@ -130,8 +132,8 @@ static void header_draw(panel *p, scene_frame *f)
     if (speed[0]) {
         text_draw(f->t, TEXT_REGULAR, 14 * s, dx, cy - 9 * s, TEXT_RIGHT | TEXT_MIDDLE,
                   COL_TEXT_DIM, date);
-        text_draw(f->t, TEXT_REGULAR, 12 * s, dx, cy + 10 * s, TEXT_RIGHT | TEXT_MIDDLE,
-                  COL_WARN, speed);
+        text_draw(f->t, TEXT_REGULAR, 12 * s, dx, cy + 10 * s, TEXT_RIGHT | TEXT_MIDDLE, COL_WARN,
+                  speed);
     } else {
         text_draw(f->t, TEXT_REGULAR, 15 * s, dx, cy, TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_DIM, date);
     }

@@ -20,12 +20,12 @@ typedef struct kdef {
 } kdef;
 
 static const kdef defs[] = {
-    {"issued", "今日取号", K_COUNT},          {"waiting", "当前等候", K_COUNT},
-    {"avg_wait_s", "平均等候", K_WAIT},       {"over_sla_waiting", "超时等候", K_COUNT},
-    {"windows_open", "开放窗口", K_COUNT},    {"finished", "今日办结", K_COUNT},
-    {"good_rate", "好评率", K_RATE},          {"bad_reviews", "今日差评", K_COUNT},
-    {"sl_60m", "服务水平", K_RATE},           {"cameras", "摄像头在线", K_CAMERAS},
-    {"no_show", "今日过号", K_COUNT},         {"score", "综合评分", K_SCORE},
+    {"issued", "今日取号", K_COUNT},       {"waiting", "当前等候", K_COUNT},
+    {"avg_wait_s", "平均等候", K_WAIT},    {"over_sla_waiting", "超时等候", K_COUNT},
+    {"windows_open", "开放窗口", K_COUNT}, {"finished", "今日办结", K_COUNT},
+    {"good_rate", "好评率", K_RATE},       {"bad_reviews", "今日差评", K_COUNT},
+    {"sl_60m", "服务水平", K_RATE},        {"cameras", "摄像头在线", K_CAMERAS},
+    {"no_show", "今日过号", K_COUNT},      {"score", "综合评分", K_SCORE},
     {"serving", "正在办理", K_COUNT},
 };
 
@@ -84,8 +84,8 @@ static void cell_text(const kdef *d, model *m, char *val, size_t vn, const char 
     *unit = "";
     *color = COL_NUM;
     sub[0] = 0;
-    bool have = d->fmt == K_CAMERAS ? model_kpi(m, -1, "cameras_online", &v)
-                                    : model_kpi(m, -1, d->key, &v);
+    bool have =
+        d->fmt == K_CAMERAS ? model_kpi(m, -1, "cameras_online", &v) : model_kpi(m, -1, d->key, &v);
     if (!have) {
         snprintf(val, vn, "—");
         *color = COL_TEXT_FAINT;

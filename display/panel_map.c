@@ -97,14 +97,12 @@ static int load_geojson(map_priv *m, const char *path, char *err, size_t errn)
         if (!strcmp(type, "Polygon")) {
             size_t k;
             json_t *r;
-            json_array_foreach(c, k, r)
-                if (add_ring(m, r) < 0) rc = -1;
+            json_array_foreach(c, k, r) if (add_ring(m, r) < 0) rc = -1;
         } else if (!strcmp(type, "MultiPolygon")) {
             size_t k, q;
             json_t *poly, *r;
-            json_array_foreach(c, k, poly)
-                json_array_foreach(poly, q, r)
-                    if (add_ring(m, r) < 0) rc = -1;
+            json_array_foreach(c, k, poly) json_array_foreach(poly, q, r) if (add_ring(m, r) < 0)
+                rc = -1;
         }
     }
     json_decref(root);
@@ -202,7 +200,8 @@ static void build(panel *p, scene_frame *f)
     for (int i = 0; i < m->nrings; i++)
         total += m->rings[i].n;
     draw_vertex *v = malloc(sizeof(draw_vertex) * (size_t)total);
-    int *first = malloc(sizeof(int) * (size_t)m->nrings), *count = malloc(sizeof(int) * (size_t)m->nrings);
+    int *first = malloc(sizeof(int) * (size_t)m->nrings),
+        *count = malloc(sizeof(int) * (size_t)m->nrings);
     if (v && first && count) {
         int nv = 0;
         for (int i = 0; i < m->nrings; i++) {
@@ -353,8 +352,8 @@ static void map_draw(panel *p, scene_frame *f)
         float tw = text_width(f->t, style, ts, 0, h->short_name);
         float bw = tw + roundf(8 * s), bh = ts + roundf(4 * s);
         float gap = mr[i] + roundf(5 * s);
-        static const float dirs[8][2] = {{1, 0},  {-1, 0},  {0, -1}, {0, 1},
-                                         {1, -1}, {1, 1},   {-1, -1}, {-1, 1}};
+        static const float dirs[8][2] = {{1, 0},  {-1, 0}, {0, -1},  {0, 1},
+                                         {1, -1}, {1, 1},  {-1, -1}, {-1, 1}};
         bool ok = false, far = false;
         box b = {0, 0, 0, 0};
         for (int ringi = 0; ringi < 3 && !ok; ringi++) {
@@ -369,7 +368,8 @@ static void map_draw(panel *p, scene_frame *f)
                 b = (box){x0, y0, x0 + bw, y0 + bh};
                 if (b.x0 < bounds[0] || b.y0 < bounds[1] || b.x1 > bounds[2] || b.y1 > bounds[3])
                     continue;
-                if (layout_crosses_seam(p->l, 0, b.x0, bw) || layout_crosses_seam(p->l, 1, b.y0, bh))
+                if (layout_crosses_seam(p->l, 0, b.x0, bw) ||
+                    layout_crosses_seam(p->l, 1, b.y0, bh))
                     continue;
                 bool clash = overlaps(b, legend);
                 for (int z = 0; z < np && !clash; z++)
@@ -405,8 +405,10 @@ static void map_draw(panel *p, scene_frame *f)
         draw_disc(d, x + 6 * s, ly, 5 * s, scene_status_color(sts[q]));
         char buf[48];
         snprintf(buf, sizeof buf, "%s %d", scene_status_label(sts[q]), cnt);
-        x += 16 * s + text_draw(f->t, TEXT_REGULAR, roundf(13 * s), x + 15 * s, ly, TEXT_MIDDLE,
-                                COL_TEXT_DIM, buf) + roundf(14 * s);
+        x += 16 * s +
+             text_draw(f->t, TEXT_REGULAR, roundf(13 * s), x + 15 * s, ly, TEXT_MIDDLE,
+                       COL_TEXT_DIM, buf) +
+             roundf(14 * s);
     }
     char tot[64];
     snprintf(tot, sizeof tot, "全市服务中心 %d 个", md->nhalls);

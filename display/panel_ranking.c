@@ -138,7 +138,8 @@ static void rank_draw(panel *p, scene_frame *f)
     /* header row: the sort order caption and the three columns */
     char cap[64];
     snprintf(cap, sizeof cap, "%s排序", metrics[active].sort_label);
-    text_draw(f->t, TEXT_REGULAR, roundf(13 * s), x + 2 * s, y + hh / 2, TEXT_MIDDLE, COL_ACCENT, cap);
+    text_draw(f->t, TEXT_REGULAR, roundf(13 * s), x + 2 * s, y + hh / 2, TEXT_MIDDLE, COL_ACCENT,
+              cap);
     for (int q = 0; q < 3; q++) {
         float cx = x + rank_w + name_w + col_w * (float)q + col_w / 2;
         bool on = q == active;

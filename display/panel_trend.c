@@ -31,7 +31,8 @@ static int trend_create(panel *p, char *err, size_t errn)
         t->from_h = (int)json_integer_value(v);
     }
     if ((v = json_object_get(p->lp->opts, "to_h"))) {
-        if (!json_is_integer(v) || json_integer_value(v) <= t->from_h || json_integer_value(v) > 24) {
+        if (!json_is_integer(v) || json_integer_value(v) <= t->from_h ||
+            json_integer_value(v) > 24) {
             snprintf(err, errn, "to_h: must be an hour after from_h, at most 24");
             return -1;
         }
@@ -150,8 +151,8 @@ static void trend_draw(panel *p, scene_frame *f)
     }
     draw_clip(d, gx, gy - 4 * s, gw + 1, gh + 4 * s);
     for (int i = 0; i + 1 < n; i++) {
-        const float q[8] = {ptsw[2 * i], ptsw[2 * i + 1], ptsw[2 * i + 2], ptsw[2 * i + 3],
-                            ptsw[2 * i + 2], gy + gh, ptsw[2 * i], gy + gh};
+        const float q[8] = {ptsw[2 * i],     ptsw[2 * i + 1], ptsw[2 * i + 2], ptsw[2 * i + 3],
+                            ptsw[2 * i + 2], gy + gh,         ptsw[2 * i],     gy + gh};
         float t0 = (gy + gh - ptsw[2 * i + 1]) / gh, t1 = (gy + gh - ptsw[2 * i + 3]) / gh;
         const uint32_t c[4] = {DRAW_RGBA(63, 208, 255, (int)(30 + 90 * t0)),
                                DRAW_RGBA(63, 208, 255, (int)(30 + 90 * t1)),

@@ -49,8 +49,7 @@ void present_damage_opaque(present_t *p, float x, float y, float w, float h)
 
 static bool touch(const present_rect *a, const present_rect *b)
 {
-    return a->x <= b->x + b->w && b->x <= a->x + a->w && a->y <= b->y + b->h &&
-           b->y <= a->y + a->h;
+    return a->x <= b->x + b->w && b->x <= a->x + a->w && a->y <= b->y + b->h && b->y <= a->y + a->h;
 }
 
 int present_plan(const present_t *p, int age, bool restore, present_rect *out, int max)

@@ -17,9 +17,9 @@ struct scene {
     int n;
 };
 
-static const panel_ops *const all_ops[] = {&panel_header_ops, &panel_kpi_ops,    &panel_map_ops,
-                                           &panel_ranking_ops, &panel_trend_ops, &panel_alerts_ops,
-                                           &panel_clock_ops,  &panel_cameras_ops};
+static const panel_ops *const all_ops[] = {&panel_header_ops,  &panel_kpi_ops,    &panel_map_ops,
+                                           &panel_ranking_ops, &panel_trend_ops,  &panel_alerts_ops,
+                                           &panel_clock_ops,   &panel_cameras_ops};
 
 scene *scene_create(const layout *l, void (*wake)(void *ud), void *ud, char *err, size_t errn)
 {
@@ -46,7 +46,9 @@ scene *scene_create(const layout *l, void (*wake)(void *ud), void *ud, char *err
         p->wake = wake;
         p->wake_ud = ud;
         snprintf(p->title, sizeof p->title, "%s",
-                 lp->title ? lp->title : ops->default_title ? ops->default_title : "");
+                 lp->title            ? lp->title
+                 : ops->default_title ? ops->default_title
+                                      : "");
         float sc = l->scale;
         if (ops->default_title) {
             float pad = roundf(12 * sc), bar = roundf(38 * sc);
@@ -59,8 +61,8 @@ scene *scene_create(const layout *l, void (*wake)(void *ud), void *ud, char *err
         char perr[400] = "";
         if (ops->create && ops->create(p, perr, sizeof perr) < 0) {
             if (used < errn)
-                used += (size_t)snprintf(err + used, errn - used, "%s:%d: panels[%d].%s\n",
-                                         l->path, lp->line, i, perr);
+                used += (size_t)snprintf(err + used, errn - used, "%s:%d: panels[%d].%s\n", l->path,
+                                         lp->line, i, perr);
         }
     }
     if (err[0]) goto fail;
@@ -82,8 +84,7 @@ void scene_destroy(scene *s)
     free(s);
 }
 
-static void corner(draw_t *d, float x, float y, float dx, float dy, float len, float th,
-                   uint32_t c)
+static void corner(draw_t *d, float x, float y, float dx, float dy, float len, float th, uint32_t c)
 {
     draw_rect(d, dx > 0 ? x : x - len, dy > 0 ? y : y - th, len, th, c);
     draw_rect(d, dx > 0 ? x : x - th, dy > 0 ? y : y - len, th, len, c);
@@ -159,8 +160,8 @@ void scene_draw_static(scene *s, scene_frame *f)
 int scene_draw_cached(scene *s, scene_frame *f, GLuint base, GLuint layer, layout_rect vp)
 {
     int n = 0;
-    uint64_t key = f->m->version * 4 + (uint64_t)(f->real_ms / 1000) * 2654435761u * 4 +
-                   (f->stale ? 1 : 0);
+    uint64_t key =
+        f->m->version * 4 + (uint64_t)(f->real_ms / 1000) * 2654435761u * 4 + (f->stale ? 1 : 0);
     for (int i = 0; i < s->n; i++) {
         panel *p = s->panels[i];
         if (!p->ops->draw && !(p->ops->default_title && p->ops->data_ms)) continue;
@@ -193,8 +194,10 @@ int scene_draw_cached(scene *s, scene_frame *f, GLuint base, GLuint layer, layou
         if (p->ops->default_title) frame_live(p, f);
         if (p->ops->draw) p->ops->draw(p, f);
         draw_clip_off(f->d);
-        if (p->ops->cached_title_only) scene_damage(f, p->r.x, p->r.y, p->r.w, p->c.y - p->r.y);
-        else scene_damage(f, p->r.x, p->r.y, p->r.w, p->r.h);
+        if (p->ops->cached_title_only)
+            scene_damage(f, p->r.x, p->r.y, p->r.w, p->c.y - p->r.y);
+        else
+            scene_damage(f, p->r.x, p->r.y, p->r.w, p->r.h);
         n++;
     }
     text_set_panel(f->t, NULL);
@@ -251,12 +254,18 @@ void scene_damage_opaque(scene_frame *f, float x, float y, float w, float h)
 uint32_t scene_status_color(int st)
 {
     switch (st) {
-    case MODEL_ST_OK: return COL_OK;
-    case MODEL_ST_WARN: return COL_WARN;
-    case MODEL_ST_ALERT: return COL_ALERT;
-    case MODEL_ST_OFFLINE: return COL_OFFLINE;
-    case MODEL_ST_CLOSED: return COL_CLOSED;
-    default: return DRAW_RGBA(100, 116, 140, 255);
+    case MODEL_ST_OK:
+        return COL_OK;
+    case MODEL_ST_WARN:
+        return COL_WARN;
+    case MODEL_ST_ALERT:
+        return COL_ALERT;
+    case MODEL_ST_OFFLINE:
+        return COL_OFFLINE;
+    case MODEL_ST_CLOSED:
+        return COL_CLOSED;
+    default:
+        return DRAW_RGBA(100, 116, 140, 255);
     }
 }
 
@@ -302,23 +311,34 @@ void scene_data_as_of(const scene_frame *f, char *out, size_t n)
 const char *scene_status_label(int st)
 {
     switch (st) {
-    case MODEL_ST_OK: return "正常";
-    case MODEL_ST_WARN: return "预警";
-    case MODEL_ST_ALERT: return "告警";
-    case MODEL_ST_OFFLINE: return "离线";
-    case MODEL_ST_CLOSED: return "休息";
-    default: return "未知";
+    case MODEL_ST_OK:
+        return "正常";
+    case MODEL_ST_WARN:
+        return "预警";
+    case MODEL_ST_ALERT:
+        return "告警";
+    case MODEL_ST_OFFLINE:
+        return "离线";
+    case MODEL_ST_CLOSED:
+        return "休息";
+    default:
+        return "未知";
     }
 }
 
 uint32_t scene_severity_color(int sev)
 {
     switch (sev) {
-    case 1: return DRAW_RGBA(255, 56, 96, 255);
-    case 2: return DRAW_RGBA(255, 112, 67, 255);
-    case 3: return COL_WARN;
-    case 4: return DRAW_RGBA(64, 158, 255, 255);
-    default: return COL_OFFLINE;
+    case 1:
+        return DRAW_RGBA(255, 56, 96, 255);
+    case 2:
+        return DRAW_RGBA(255, 112, 67, 255);
+    case 3:
+        return COL_WARN;
+    case 4:
+        return DRAW_RGBA(64, 158, 255, 255);
+    default:
+        return COL_OFFLINE;
     }
 }
 
@@ -328,8 +348,10 @@ float scene_pill(scene_frame *f, float x, float y, float h, uint32_t bg, uint32_
     float size = roundf(h * 0.68f);
     float tw = text_width(f->t, TEXT_BOLD, size, 0, text);
     float w = roundf(tw + h * 0.8f);
-    if ((flags & TEXT_HALIGN) == TEXT_RIGHT) x -= w;
-    else if ((flags & TEXT_HALIGN) == TEXT_CENTER) x -= w / 2;
+    if ((flags & TEXT_HALIGN) == TEXT_RIGHT)
+        x -= w;
+    else if ((flags & TEXT_HALIGN) == TEXT_CENTER)
+        x -= w / 2;
     draw_rrect(f->d, x, y, w, h, h / 2, bg, 0, 0);
     text_draw(f->t, TEXT_BOLD, size, x + w / 2, y + h / 2, TEXT_CENTER | TEXT_MIDDLE, fg, text);
     return w;

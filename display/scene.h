@@ -82,7 +82,7 @@ typedef struct panel_ops {
     void (*draw_static)(panel *p, scene_frame *f); /* see above; each may be NULL */
     void (*draw)(panel *p, scene_frame *f);
     void (*draw_anim)(panel *p, scene_frame *f);
-    int refresh_ms; /* least time between two redraws of the cached layer (0: at once) */
+    int refresh_ms;         /* least time between two redraws of the cached layer (0: at once) */
     bool cached_title_only; /* the cached layer draws only in the title bar */
     void (*destroy)(panel *p);
     /* Real ms the panel's data last arrived (for its age); 0: none yet. NULL: no age. */

@@ -225,8 +225,10 @@ void text_dump_clear(text_t *t, int group)
 {
     int k = 0;
     for (int i = 0; i < t->nents; i++) {
-        if (t->ents[i].group == group) json_decref(t->ents[i].o);
-        else t->ents[k++] = t->ents[i];
+        if (t->ents[i].group == group)
+            json_decref(t->ents[i].o);
+        else
+            t->ents[k++] = t->ents[i];
     }
     t->nents = k;
 }
@@ -433,8 +435,8 @@ static glyph *get_glyph(text_t *t, int style, int size, uint32_t gid)
                                bm->buffer + (ptrdiff_t)r * bm->pitch, bm->width);
                     glBindTexture(GL_TEXTURE_2D, t->page[page]);
                     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-                    glTexSubImage2D(GL_TEXTURE_2D, 0, x, y, (GLsizei)bm->width,
-                                    (GLsizei)bm->rows, GL_RED, GL_UNSIGNED_BYTE, t->scratch);
+                    glTexSubImage2D(GL_TEXTURE_2D, 0, x, y, (GLsizei)bm->width, (GLsizei)bm->rows,
+                                    GL_RED, GL_UNSIGNED_BYTE, t->scratch);
                     g.page = (int16_t)page;
                     g.x = (uint16_t)x;
                     g.y = (uint16_t)y;
@@ -462,8 +464,8 @@ float text_width(text_t *t, int style, float size, int flags, const char *s)
 static void record(text_t *t, const char *s, float x, float y, float w, float size)
 {
     dump_push(t, json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:f}", "panel", t->panel ? t->panel : "",
-                           "text", s, "x", (double)x, "y", (double)y, "w", (double)roundf(w),
-                           "h", (double)size, "size", (double)size));
+                           "text", s, "x", (double)x, "y", (double)y, "w", (double)roundf(w), "h",
+                           (double)size, "size", (double)size));
 }
 
 float text_draw(text_t *t, int style, float size, float x, float y, int flags, uint32_t color,
@@ -474,8 +476,10 @@ float text_draw(text_t *t, int style, float size, float x, float y, int flags, u
     run *r = shape(t, style, px, flags, s);
     if (!r) return 0;
     float w = r->advance;
-    if ((flags & TEXT_HALIGN) == TEXT_CENTER) x -= w / 2;
-    else if ((flags & TEXT_HALIGN) == TEXT_RIGHT) x -= w;
+    if ((flags & TEXT_HALIGN) == TEXT_CENTER)
+        x -= w / 2;
+    else if ((flags & TEXT_HALIGN) == TEXT_RIGHT)
+        x -= w;
     if (flags & TEXT_MIDDLE) y -= (float)px / 2;
     x = roundf(x);
     y = roundf(y);
@@ -561,8 +565,10 @@ void text_dump_enable(text_t *t, bool on)
 
 void text_dump_add(text_t *t, json_t *obj)
 {
-    if (t->dump) dump_push(t, obj);
-    else json_decref(obj);
+    if (t->dump)
+        dump_push(t, obj);
+    else
+        json_decref(obj);
 }
 
 static int cmp_ent(const void *a, const void *b)

@@ -27,15 +27,15 @@
 
 typedef struct tour {
     int dwell_ms, pin_ms, preroll_ms;
-    int slots;            /* tiles in a group (set by tour_step) */
-    int pos;              /* index in the eligible list where the current group starts */
-    int64_t switch_at;    /* when the current group's dwell ends; 0 before the first group */
+    int slots;                 /* tiles in a group (set by tour_step) */
+    int pos;                   /* index in the eligible list where the current group starts */
+    int64_t switch_at;         /* when the current group's dwell ends; 0 before the first group */
     int cur[TOUR_MAX], ncur;   /* camera ids (caller's numbers) shown now */
     int next[TOUR_MAX], nnext; /* the group after the switch */
-    bool preroll;         /* the next group should be open now */
+    bool preroll;              /* the next group should be open now */
     int switches;
 
-    int hero;             /* camera pinned to the hero slot, -1 none */
+    int hero; /* camera pinned to the hero slot, -1 none */
     int64_t hero_until;
     char hero_alert[128];
     char seen[TOUR_MEMORY][128]; /* alert ids that have pinned (ring) */

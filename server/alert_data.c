@@ -92,7 +92,8 @@ static int review_insert(alerts_t *a, al_review *r)
         a->caprv = nc;
     }
     int pos = a->nrv;
-    while (pos > 0 && a->rv[pos - 1]->at_ms > r->at_ms) pos--;
+    while (pos > 0 && a->rv[pos - 1]->at_ms > r->at_ms)
+        pos--;
     memmove(&a->rv[pos + 1], &a->rv[pos], (size_t)(a->nrv - pos) * sizeof *a->rv);
     a->rv[pos] = r;
     a->nrv++;
@@ -178,9 +179,9 @@ static void review_persist(alerts_t *a, const al_review *r)
 json_t *al_data_review_json(const al_review *r, bool names)
 {
     char tb[40];
-    json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:b}", "review", r->review, "hall", r->hall, "at",
-                          cwt_format_local(r->at_ms, tb), "level", r->level, "real_name",
-                          r->real_name);
+    json_t *o =
+        json_pack("{s:s,s:s,s:s,s:i,s:b}", "review", r->review, "hall", r->hall, "at",
+                  cwt_format_local(r->at_ms, tb), "level", r->level, "real_name", r->real_name);
     if (!o) return NULL;
     if (r->channel >= 0) set_opt(o, "channel", ev_review_channel_name(r->channel));
     set_opt(o, "window", r->window);
@@ -236,8 +237,9 @@ void al_data_on_event(alerts_t *a, const ev_event *ev)
     r->date = lt.date;
     r->level = ev->level;
     r->channel = ev->channel;
-    r->window = ev->window >= 0 && ev->window < ch->nwindows ? cw_xstrdup(ch->windows[ev->window].id)
-                                                             : NULL;
+    r->window = ev->window >= 0 && ev->window < ch->nwindows
+                    ? cw_xstrdup(ch->windows[ev->window].id)
+                    : NULL;
     r->staff = dup_or_null(ev->staff);
     r->item = dup_or_null(ev->item);
     r->comment = ev->comment ? pii_mask(ev->comment) : NULL;
@@ -315,7 +317,8 @@ static al_hallhist *hall_get(alerts_t *a, const char *hall)
 
 static void day_free(al_day *d)
 {
-    for (int i = 0; i < d->nbiz; i++) free(d->biz[i]);
+    for (int i = 0; i < d->nbiz; i++)
+        free(d->biz[i]);
     free(d->biz);
     free(d->hist);
     memset(d, 0, sizeof *d);
@@ -324,7 +327,8 @@ static void day_free(al_day *d)
 static al_day *day_get(al_hallhist *hh, int date)
 {
     int pos = hh->ndays;
-    while (pos > 0 && hh->days[pos - 1].date > date) pos--;
+    while (pos > 0 && hh->days[pos - 1].date > date)
+        pos--;
     if (pos > 0 && hh->days[pos - 1].date == date) return &hh->days[pos - 1];
     if (hh->ndays == hh->capdays) {
         int nc = hh->capdays ? hh->capdays * 2 : 16;
@@ -398,7 +402,8 @@ static void recompute_medians(alerts_t *a, al_hallhist *hh, int hall, int today)
             }
         }
     }
-    for (int i = 0; i < hh->nmed; i++) free(hh->med[i].biz);
+    for (int i = 0; i < hh->nmed; i++)
+        free(hh->med[i].biz);
     free(hh->med);
     hh->med = m;
     hh->nmed = ch->nbiz;
@@ -436,8 +441,8 @@ static void day_persist(alerts_t *a, const char *hall, al_day *d)
                 json_array_append_new(pairs, json_pack("[iI]", i, (json_int_t)d->hist[k][i]));
         json_object_set_new(svc, d->biz[k], pairs);
     }
-    json_t *b = json_pack("{s:[II],s:o}", "rv", (json_int_t)d->rv_n, (json_int_t)d->rv_good,
-                          "svc", svc);
+    json_t *b =
+        json_pack("{s:[II],s:o}", "rv", (json_int_t)d->rv_n, (json_int_t)d->rv_good, "svc", svc);
     char *s = b ? json_dumps(b, JSON_COMPACT) : NULL;
     json_decref(b);
     if (!s) return;
@@ -532,8 +537,8 @@ void al_data_load(alerts_t *a)
     int64_t now = state_now(a->hub->state);
     int today = state_day(a->hub->state);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT body FROM alert_reviews WHERE at_ms >= ? ORDER BY at_ms",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT body FROM alert_reviews WHERE at_ms >= ? ORDER BY at_ms", -1,
+                           &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, now - (int64_t)AL_REVIEW_DAYS * 86400000);
         while (sqlite3_step(st) == SQLITE_ROW) {
             json_t *b = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
@@ -597,14 +602,17 @@ void al_data_retention(alerts_t *a, int64_t now_ms)
 
 void al_data_free(alerts_t *a)
 {
-    for (int i = 0; i < a->nrv; i++) review_free(a->rv[i]);
+    for (int i = 0; i < a->nrv; i++)
+        review_free(a->rv[i]);
     free(a->rv);
     a->rv = NULL;
     a->nrv = a->caprv = 0;
     for (int h = 0; h < a->nhh; h++) {
-        for (int d = 0; d < a->hh[h].ndays; d++) day_free(&a->hh[h].days[d]);
+        for (int d = 0; d < a->hh[h].ndays; d++)
+            day_free(&a->hh[h].days[d]);
         free(a->hh[h].days);
-        for (int i = 0; i < a->hh[h].nmed; i++) free(a->hh[h].med[i].biz);
+        for (int i = 0; i < a->hh[h].nmed; i++)
+            free(a->hh[h].med[i].biz);
         free(a->hh[h].med);
         free(a->hh[h].hall);
     }

@@ -96,9 +96,9 @@ static const char *staff_name(const cfg_hall *ch, const char *staff)
 /* ---- opening hours ------------------------------------------------------------------------ */
 
 typedef struct hall_time {
-    bool open;          /* inside opening hours, outside lunch, not under a closure */
-    bool closure;       /* marked closed now */
-    int seg_start_min;  /* start of the current opening segment (opening, or end of lunch) */
+    bool open;         /* inside opening hours, outside lunch, not under a closure */
+    bool closure;      /* marked closed now */
+    int seg_start_min; /* start of the current opening segment (opening, or end of lunch) */
 } hall_time;
 
 static hall_time hall_time_of(const rctx *r, int h)
@@ -112,7 +112,8 @@ static hall_time hall_time_of(const rctx *r, int h)
     if (wd >= 5 && cfg_is_workday(r->cfg, r->lt.date, wd)) wd = 0; /* 调休: Monday's hours */
     cfg_span lunch = ch->hours.lunch[wd];
     t.seg_start_min = sp.from_min;
-    if (lunch.to_min > lunch.from_min && r->lt.minute >= lunch.to_min) t.seg_start_min = lunch.to_min;
+    if (lunch.to_min > lunch.from_min && r->lt.minute >= lunch.to_min)
+        t.seg_start_min = lunch.to_min;
     return t;
 }
 
@@ -141,9 +142,8 @@ static void r1(rctx *r, int h, const state_qbiz *q)
             json_array_append_new(tk, t);
         }
         c.evidence = json_pack("{s:I,s:I,s:I,s:o}", "waiting", (json_int_t)q[b].waiting,
-                               "max_wait_min", (json_int_t)mins(q[b].max_wait_ms),
-                               "threshold_min", (json_int_t)mins(sev == 2 ? p2 : p3), "tickets",
-                               tk);
+                               "max_wait_min", (json_int_t)mins(q[b].max_wait_ms), "threshold_min",
+                               (json_int_t)mins(sev == 2 ? p2 : p3), "tickets", tk);
         const char *t0 = q[b].ntop ? q[b].top[0].id : "?";
         snprintf(c.zh, sizeof c.zh, "%s %s：%lld 人等候，最长 %s 已等 %lld 分钟（超过 %lld 分钟）",
                  ch->name, ch->biz[b].name, (long long)q[b].waiting, t0,
@@ -169,8 +169,8 @@ static void r2(rctx *r, int h, const state_qbiz *q)
     }
     double min_over = P(r, CFG_R2, h, NULL, 0), share = P(r, CFG_R2, h, NULL, 1),
            min_wait = P(r, CFG_R2, h, NULL, 2);
-    bool hit = over > 0 && ((double)over >= min_over ||
-                            ((double)waiting >= min_wait && (double)over >= share * (double)waiting));
+    bool hit = over > 0 && ((double)over >= min_over || ((double)waiting >= min_wait &&
+                                                         (double)over >= share * (double)waiting));
     if (!hit || worst < 0) return;
     al_cond c;
     al_cond_init(r->a, &c, CFG_R2, h, 2, "hall");
@@ -382,13 +382,14 @@ static void windows(rctx *r, int h, const state_qbiz *q)
                     sset(c.evidence, "ticket", qw.ticket);
                     iset(c.evidence, "recalls", qw.ticket_recalls);
                 }
-                if (qw.calls) json_object_set_new(c.evidence, "no_show_rate",
-                                                  json_real(round(ns * 10000) / 10000));
+                if (qw.calls)
+                    json_object_set_new(c.evidence, "no_show_rate",
+                                        json_real(round(ns * 10000) / 10000));
                 if (rec) {
                     snprintf(c.zh, sizeof c.zh, "%s %s 窗口：%s 已重呼 %d 次", ch->name, cw->id,
                              qw.ticket, qw.ticket_recalls);
-                    snprintf(c.en, sizeof c.en, "%s window %s: ticket %s recalled %d times",
-                             ch->id, cw->id, qw.ticket, qw.ticket_recalls);
+                    snprintf(c.en, sizeof c.en, "%s window %s: ticket %s recalled %d times", ch->id,
+                             cw->id, qw.ticket, qw.ticket_recalls);
                 } else {
                     snprintf(c.zh, sizeof c.zh, "%s %s 窗口：今日过号 %lld / 叫号 %lld（%.0f%%）",
                              ch->name, cw->id, (long long)qw.no_show, (long long)qw.calls,
@@ -470,8 +471,8 @@ static void r10(rctx *r, const al_review *rv, int h)
         sset(c.labels, "category", rv->category);
         sset(c.scope, "category", rv->category);
     }
-    c.evidence = json_pack("{s:s,s:i,s:b}", "review", rv->review, "level", rv->level,
-                           "real_name", rv->real_name);
+    c.evidence = json_pack("{s:s,s:i,s:b}", "review", rv->review, "level", rv->level, "real_name",
+                           rv->real_name);
     tset(c.evidence, "at", rv->at_ms);
     sset(c.evidence, "window", rv->window);
     sset(c.evidence, "staff", rv->staff);
@@ -522,8 +523,9 @@ static void r11_case(void *ud, const state_qcase *k)
     snprintf(c.id, sizeof c.id, "R11:%s:%s", ch->id, k->review);
     sset(c.labels, "review", k->review);
     sset(c.scope, "review", k->review);
-    c.evidence = json_pack("{s:s,s:i,s:s,s:s}", "review", k->review, "level", k->level, "case",
-                           ev_case_state_name(k->state), "overdue", contact ? "contact" : "rectify");
+    c.evidence =
+        json_pack("{s:s,s:i,s:s,s:s}", "review", k->review, "level", k->level, "case",
+                  ev_case_state_name(k->state), "overdue", contact ? "contact" : "rectify");
     tset(c.evidence, "at", k->at_ms);
     tset(c.evidence, "contact_deadline", k->contact_deadline_ms);
     tset(c.evidence, "rectify_deadline", k->rectify_deadline_ms);
@@ -593,15 +595,15 @@ static void r12_report(rctx *r, const cluster *k)
     sset(c.labels, kinds[k->kind], k->value);
     sset(c.scope, kinds[k->kind], k->value);
     json_t *ids = json_array();
-    for (int i = 0; i < k->nrev; i++) json_array_append_new(ids, json_string(k->reviews[i]));
+    for (int i = 0; i < k->nrev; i++)
+        json_array_append_new(ids, json_string(k->reviews[i]));
     c.evidence = json_pack("{s:i,s:o}", "bad_reviews", k->count, "reviews", ids);
     tset(c.evidence, "last", k->last_at);
-    if (k->kind == 2)
-        iset(c.evidence, "days", (int64_t)P(r, CFG_R12, k->h, NULL, 3));
+    if (k->kind == 2) iset(c.evidence, "days", (int64_t)P(r, CFG_R12, k->h, NULL, 3));
     if (k->kind == 0 && staff_name(ch, k->value))
         c.evidence_priv = json_pack("{s:s}", "staff_name", staff_name(ch, k->value));
-    snprintf(c.zh, sizeof c.zh, "%s %s %s 差评集中：%d 条%s", ch->name, kinds_zh[k->kind],
-             k->value, k->count, k->kind == 2 ? "（近 7 日）" : "（当日）");
+    snprintf(c.zh, sizeof c.zh, "%s %s %s 差评集中：%d 条%s", ch->name, kinds_zh[k->kind], k->value,
+             k->count, k->kind == 2 ? "（近 7 日）" : "（当日）");
     snprintf(c.en, sizeof c.en, "%s %s %s: %d bad reviews %s", ch->id, kinds[k->kind], k->value,
              k->count, k->kind == 2 ? "in the last days" : "in one day");
     al_report(r->a, &c);
@@ -660,10 +662,10 @@ static void r13(rctx *r, int h)
     al_cond c;
     al_cond_init(r->a, &c, CFG_R13, h, 3, "hall");
     snprintf(c.id, sizeof c.id, "R13:%s", ch->id);
-    c.evidence = json_pack("{s:f,s:I,s:f,s:I,s:f}", "good_rate_recent",
-                           round(rate7 * 10000) / 10000, "reviews_recent", (json_int_t)n7,
-                           "good_rate_base", round(rate30 * 10000) / 10000, "reviews_base",
-                           (json_int_t)n30, "drop", drop);
+    c.evidence =
+        json_pack("{s:f,s:I,s:f,s:I,s:f}", "good_rate_recent", round(rate7 * 10000) / 10000,
+                  "reviews_recent", (json_int_t)n7, "good_rate_base", round(rate30 * 10000) / 10000,
+                  "reviews_base", (json_int_t)n30, "drop", drop);
     snprintf(c.zh, sizeof c.zh, "%s 满意度下滑：近 %d 日好评率 %.1f%%，此前 %d 日 %.1f%%", ch->name,
              recent, rate7 * 100, base, rate30 * 100);
     snprintf(c.en, sizeof c.en,
@@ -778,8 +780,10 @@ static void hub_rules(rctx *r)
             char dir[1024];
             snprintf(dir, sizeof dir, "%s", db && *db ? db : ".");
             char *slash = strrchr(dir, '/');
-            if (slash && slash != dir) *slash = '\0';
-            else if (!slash) snprintf(dir, sizeof dir, ".");
+            if (slash && slash != dir)
+                *slash = '\0';
+            else if (!slash)
+                snprintf(dir, sizeof dir, ".");
             if (statvfs(dir, &vfs) == 0 && vfs.f_blocks > 0)
                 a->disk_free = (double)vfs.f_bavail / (double)vfs.f_blocks;
             else
@@ -796,8 +800,8 @@ static void hub_rules(rctx *r)
                 json_t *ev = json_pack("{s:b,s:f,s:I}", "store_writable", ss.healthy, "disk_free",
                                        round(a->disk_free * 1000) / 1000, "failures",
                                        (json_int_t)ss.failures);
-                snprintf(zh, sizeof zh, "存储异常：%s磁盘剩余 %.1f%%", ss.healthy ? "" : "写入失败，",
-                         a->disk_free * 100);
+                snprintf(zh, sizeof zh, "存储异常：%s磁盘剩余 %.1f%%",
+                         ss.healthy ? "" : "写入失败，", a->disk_free * 100);
                 snprintf(en, sizeof en, "store: %sdisk %.1f%% free",
                          ss.healthy ? "" : "writes failing, ", a->disk_free * 100);
                 hub_cond(r, CFG_H1, 1, "H1", ev, zh, en);
@@ -808,8 +812,8 @@ static void hub_rules(rctx *r)
             uint64_t grew = a->quar_samples[a->nquar - 1] - a->quar_samples[0];
             double span_min = (double)(a->nquar - 1) * H_SAMPLE_MS / 60000.0;
             if ((double)grew / span_min > per_min) {
-                json_t *ev = json_pack("{s:I,s:f}", "quarantined", (json_int_t)grew, "minutes",
-                                       span_min);
+                json_t *ev =
+                    json_pack("{s:I,s:f}", "quarantined", (json_int_t)grew, "minutes", span_min);
                 snprintf(zh, sizeof zh, "隔离区增长过快：%.0f 分钟内 %llu 条", span_min,
                          (unsigned long long)grew);
                 snprintf(en, sizeof en, "quarantine grew by %llu events in %.0f min",
@@ -819,7 +823,8 @@ static void hub_rules(rctx *r)
         }
         if (on(r, CFG_H4, -1, NULL) && ss.gap_events > 0) {
             json_t *ev = json_pack("{s:I}", "missing_seqs", (json_int_t)ss.gap_events);
-            snprintf(zh, sizeof zh, "数据源序号缺口：%llu 条事件未到", (unsigned long long)ss.gap_events);
+            snprintf(zh, sizeof zh, "数据源序号缺口：%llu 条事件未到",
+                     (unsigned long long)ss.gap_events);
             snprintf(en, sizeof en, "feeds have gaps: %llu events missing",
                      (unsigned long long)ss.gap_events);
             hub_cond(r, CFG_H4, 4, "H4:gaps", ev, zh, en);
@@ -830,9 +835,9 @@ static void hub_rules(rctx *r)
         alerts_get_stats(a, &as);
         double limit = cfg_alert_param(r->cfg, CFG_H2, -1, NULL, CFG_P_FIRST) * MIN_MS;
         if (as.outbox_oldest_age_ms >= 0 && (double)as.outbox_oldest_age_ms > limit) {
-            json_t *ev = json_pack("{s:I,s:I}", "oldest_age_s",
-                                   (json_int_t)(as.outbox_oldest_age_ms / 1000), "failures",
-                                   (json_int_t)as.webhook_failures);
+            json_t *ev =
+                json_pack("{s:I,s:I}", "oldest_age_s", (json_int_t)(as.outbox_oldest_age_ms / 1000),
+                          "failures", (json_int_t)as.webhook_failures);
             snprintf(zh, sizeof zh, "通知积压：最早一条已等待 %lld 分钟未送达",
                      (long long)(as.outbox_oldest_age_ms / MIN_MS));
             snprintf(en, sizeof en, "webhook outbox: the oldest notification has waited %lld min",

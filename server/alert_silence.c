@@ -23,9 +23,9 @@
 
 #define MAX_MATCHERS 16
 #define MAX_VALUE SILRE_MAX_LEN
-#define MAX_SILENCES 1000    /* listed (active or expired within a day) at once */
-#define CREATE_BURST 10      /* silences one account may create at once ... */
-#define CREATE_PER_MIN 10.0  /* ... and then per minute (real time) */
+#define MAX_SILENCES 1000   /* listed (active or expired within a day) at once */
+#define CREATE_BURST 10     /* silences one account may create at once ... */
+#define CREATE_PER_MIN 10.0 /* ... and then per minute (real time) */
 #define MAX_COMMENT 500
 #define EXPIRED_KEEP_MS (24LL * 3600 * 1000)
 
@@ -59,7 +59,8 @@ static void silence_free(al_silence *s)
 
 void al_silences_free(alerts_t *a)
 {
-    for (int i = 0; i < a->nsil; i++) silence_free(a->sil[i]);
+    for (int i = 0; i < a->nsil; i++)
+        silence_free(a->sil[i]);
     free(a->sil);
     a->sil = NULL;
     a->nsil = 0;
@@ -171,8 +172,8 @@ static bool opt_bool(json_t *o, const char *k, bool dflt, bool *ok)
 
 /* A silence from its request form (or stored form, with the extra members). NULL with a
  * message in err when the body is not acceptable. */
-static al_silence *silence_parse(alerts_t *a, json_t *body, int64_t now_ms, bool stored,
-                                 char *err, size_t errlen)
+static al_silence *silence_parse(alerts_t *a, json_t *body, int64_t now_ms, bool stored, char *err,
+                                 size_t errlen)
 {
     al_silence *s = cw_xcalloc(1, sizeof *s);
     if (!s) {
@@ -221,8 +222,7 @@ static al_silence *silence_parse(alerts_t *a, json_t *body, int64_t now_ms, bool
             int rc = regcomp(&mt->re, re, REG_EXTENDED | REG_NOSUB);
             free(re);
             if (rc != 0) {
-                snprintf(err, errlen, "matchers[%zu]: value is not a valid regular expression",
-                         i);
+                snprintf(err, errlen, "matchers[%zu]: value is not a valid regular expression", i);
                 goto fail;
             }
             mt->compiled = true;
@@ -233,8 +233,10 @@ static al_silence *silence_parse(alerts_t *a, json_t *body, int64_t now_ms, bool
     }
     const char *sa = json_string_value(json_object_get(body, "startsAt"));
     const char *ea = json_string_value(json_object_get(body, "endsAt"));
-    if ((json_object_get(body, "startsAt") && (!sa || cwt_parse_rfc3339(sa, &s->starts_ms, NULL) < 0)) ||
-        (json_object_get(body, "endsAt") && (!ea || cwt_parse_rfc3339(ea, &s->ends_ms, NULL) < 0))) {
+    if ((json_object_get(body, "startsAt") &&
+         (!sa || cwt_parse_rfc3339(sa, &s->starts_ms, NULL) < 0)) ||
+        (json_object_get(body, "endsAt") &&
+         (!ea || cwt_parse_rfc3339(ea, &s->ends_ms, NULL) < 0))) {
         snprintf(err, errlen, "startsAt / endsAt: must be RFC 3339 times with an offset");
         goto fail;
     }
@@ -245,9 +247,10 @@ static al_silence *silence_parse(alerts_t *a, json_t *body, int64_t now_ms, bool
         s->to_min = hhmm(json_string_value(json_object_get(rec, "to")));
         if (!json_is_object(rec) || s->from_min < 0 || s->to_min <= s->from_min ||
             parse_days(days ? days : "all", s) < 0) {
-            snprintf(err, errlen, "recurrence: must be {\"days\": \"workdays\" | \"all\" | "
-                                  "\"mon-fri\" ..., \"from\": \"HH:MM\", \"to\": \"HH:MM\"} "
-                                  "with from < to");
+            snprintf(err, errlen,
+                     "recurrence: must be {\"days\": \"workdays\" | \"all\" | "
+                     "\"mon-fri\" ..., \"from\": \"HH:MM\", \"to\": \"HH:MM\"} "
+                     "with from < to");
             goto fail;
         }
         s->recurring = true;
@@ -257,7 +260,8 @@ static al_silence *silence_parse(alerts_t *a, json_t *body, int64_t now_ms, bool
             snprintf(err, errlen, "a silence needs endsAt or a recurrence");
             goto fail;
         }
-        if (s->ends_ms >= 0 && (s->ends_ms <= now_ms || (s->starts_ms >= 0 && s->ends_ms <= s->starts_ms))) {
+        if (s->ends_ms >= 0 &&
+            (s->ends_ms <= now_ms || (s->starts_ms >= 0 && s->ends_ms <= s->starts_ms))) {
             snprintf(err, errlen, "endsAt must be after startsAt and in the future");
             goto fail;
         }
@@ -313,9 +317,9 @@ static json_t *silence_json(alerts_t *a, const al_silence *s, int64_t now_ms)
     if (s->created_by) json_object_set_new(o, "createdBy", json_string(s->created_by));
     if (s->created_real_ms >= 0)
         json_object_set_new(o, "createdAt", json_string(cwt_format_local(s->created_real_ms, b)));
-    const char *state = expired_at(s, now_ms)              ? "expired"
+    const char *state = expired_at(s, now_ms)             ? "expired"
                         : al_silence_active(a, s, now_ms) ? "active"
-                                                           : "pending";
+                                                          : "pending";
     json_object_set_new(o, "status", json_pack("{s:s}", "state", state));
     if (s->expired_real_ms >= 0)
         json_object_set_new(o, "expiredAt", json_string(cwt_format_local(s->expired_real_ms, b)));
@@ -404,24 +408,25 @@ found:
     return true;
 }
 
-int alerts_silence_add(alerts_t *a, json_t *body, const char *user, const bool *halls,
-                       json_t **out, char *err, size_t errlen)
+int alerts_silence_add(alerts_t *a, json_t *body, const char *user, const bool *halls, json_t **out,
+                       char *err, size_t errlen)
 {
     int64_t now = state_now(a->hub->state);
     if (!create_allowed(user ? user : "")) {
-        snprintf(err, errlen, "too many silences created by %s: at most %d at once, then %.0f "
-                              "a minute",
+        snprintf(err, errlen,
+                 "too many silences created by %s: at most %d at once, then %.0f "
+                 "a minute",
                  user ? user : "this account", CREATE_BURST, CREATE_PER_MIN);
         return 429;
     }
     if (a->nsil >= MAX_SILENCES) {
-        snprintf(err, errlen, "%d silences are listed already: expire some first",
-                 MAX_SILENCES);
+        snprintf(err, errlen, "%d silences are listed already: expire some first", MAX_SILENCES);
         return 429;
     }
     if (!json_is_object(body)) {
-        snprintf(err, errlen, "body must be a JSON object {matchers, startsAt?, endsAt?, "
-                              "recurrence?, comment?}");
+        snprintf(err, errlen,
+                 "body must be a JSON object {matchers, startsAt?, endsAt?, "
+                 "recurrence?, comment?}");
         return 400;
     }
     al_silence *s = silence_parse(a, body, now, false, err, errlen);
@@ -429,8 +434,9 @@ int alerts_silence_add(alerts_t *a, json_t *body, const char *user, const bool *
     if (halls) {
         int h = s->hall ? cfg_hall_index(a->hub->cfg, s->hall) : -1;
         if (h < 0 || !halls[h]) {
-            snprintf(err, errlen, "a hall account's silence needs a matcher hall=<one of its "
-                                  "halls>");
+            snprintf(err, errlen,
+                     "a hall account's silence needs a matcher hall=<one of its "
+                     "halls>");
             silence_free(s);
             return 403;
         }
@@ -520,8 +526,9 @@ void al_silences_retention(alerts_t *a, int64_t real_wall_ms)
     int keep = 0;
     for (int i = 0; i < a->nsil; i++) {
         al_silence *s = a->sil[i];
-        bool gone = (s->expired_real_ms >= 0 && real_wall_ms - s->expired_real_ms > EXPIRED_KEEP_MS) ||
-                    (s->ends_ms >= 0 && now - s->ends_ms > EXPIRED_KEEP_MS);
+        bool gone =
+            (s->expired_real_ms >= 0 && real_wall_ms - s->expired_real_ms > EXPIRED_KEEP_MS) ||
+            (s->ends_ms >= 0 && now - s->ends_ms > EXPIRED_KEEP_MS);
         if (gone) {
             silence_free(s);
             continue;

@@ -282,16 +282,17 @@ static json_t *alert_json(alerts_t *a, const alert *al, bool names)
     json_t *o = json_object();
     set_str(o, "id", al->id);
     set_str(o, "rule", cfg_rule_name(al->rule));
-    json_object_set_new(o, "title", json_pack("{s:s,s:s}", "zh", al_rule_title(al->rule, true),
-                                              "en", al_rule_title(al->rule, false)));
+    json_object_set_new(o, "title",
+                        json_pack("{s:s,s:s}", "zh", al_rule_title(al->rule, true), "en",
+                                  al_rule_title(al->rule, false)));
     json_object_set_new(o, "severity", json_sprintf("P%d", al->severity));
     set_str(o, "state", state_names[al->state]);
     set_str(o, "hall", al->hall);
     if (al->scope) json_object_set(o, "scope", al->scope);
     if (al->labels) json_object_set(o, "labels", al->labels);
-    json_object_set_new(o, "summary", json_pack("{s:s,s:s}", "zh",
-                                                al->summary_zh ? al->summary_zh : "", "en",
-                                                al->summary_en ? al->summary_en : ""));
+    json_object_set_new(o, "summary",
+                        json_pack("{s:s,s:s}", "zh", al->summary_zh ? al->summary_zh : "", "en",
+                                  al->summary_en ? al->summary_en : ""));
     set_time(o, "pending_since", al->pending_ms);
     set_time(o, "started", al->started_ms);
     set_time(o, "resolved", al->resolved_ms);
@@ -778,7 +779,8 @@ static void hall_statuses(alerts_t *a)
         int s = colour_of(a, al);
         if (al->hall_idx >= 0 && s > st[al->hall_idx]) st[al->hall_idx] = s;
     }
-    for (int h = 0; h < cfg->nhalls; h++) state_set_alert_status(a->hub->state, h, st[h]);
+    for (int h = 0; h < cfg->nhalls; h++)
+        state_set_alert_status(a->hub->state, h, st[h]);
     free(st);
 }
 
@@ -858,8 +860,7 @@ static json_t *am_alert(alerts_t *a, const alert *al, bool firing)
     int64_t start = al->started_ms >= 0 ? al->started_ms : al->pending_ms;
     return json_pack("{s:s,s:o,s:o,s:s,s:s,s:s,s:s}", "status", firing ? "firing" : "resolved",
                      "labels", al->labels ? json_incref(al->labels) : json_object(), "annotations",
-                     ann,
-                     "startsAt", cwt_format_utc(start >= 0 ? start : a->now_ms, sb), "endsAt",
+                     ann, "startsAt", cwt_format_utc(start >= 0 ? start : a->now_ms, sb), "endsAt",
                      firing ? "0001-01-01T00:00:00Z" : cwt_format_utc(al->resolved_ms, eb),
                      "generatorURL", gen, "fingerprint", fp);
 }
@@ -893,7 +894,8 @@ static int receivers(alerts_t *a, int level, const char **out, int max)
             out[n++] = ca->esc_rx[level][i];
         return n;
     }
-    for (int i = 0; i < a->hub->cfg->nwebhooks && n < max; i++) out[n++] = a->hub->cfg->webhooks[i];
+    for (int i = 0; i < a->hub->cfg->nwebhooks && n < max; i++)
+        out[n++] = a->hub->cfg->webhooks[i];
     for (int i = 0; i < a->hub->nextra_webhooks && n < max; i++)
         out[n++] = a->hub->extra_webhooks[i];
     return n;
@@ -1086,7 +1088,8 @@ static void count(alerts_t *a)
         s->inhibited += al->inhibited;
     }
     s->silences = 0;
-    for (int i = 0; i < a->nsil; i++) s->silences += a->sil[i]->expired_real_ms < 0;
+    for (int i = 0; i < a->nsil; i++)
+        s->silences += a->sil[i]->expired_real_ms < 0;
 }
 
 void alerts_eval(alerts_t *a, int64_t now_ms, int64_t real_ms)
@@ -1097,7 +1100,8 @@ void alerts_eval(alerts_t *a, int64_t now_ms, int64_t real_ms)
     a->last_eval_sec = now_ms / 1000;
     take_sent(a);
     al_data_refresh(a, now_ms, real_ms, false);
-    for (int i = 0; i < a->n; i++) a->v[i]->seen = false;
+    for (int i = 0; i < a->n; i++)
+        a->v[i]->seen = false;
     al_rules_eval(a, now_ms, real_ms);
     lifecycle(a);
     suppress(a);
@@ -1218,15 +1222,18 @@ void alerts_destroy(alerts_t *a)
     if (a->hub->state) al_data_refresh(a, state_now(a->hub->state), cwt_mono_ms(), true);
     alerts_stop(a);
     notify_destroy(a->notify);
-    for (int i = 0; i < a->n; i++) alert_free(a->v[i]);
+    for (int i = 0; i < a->n; i++)
+        alert_free(a->v[i]);
     free(a->v);
     al_data_free(a);
     al_silences_free(a);
     al_route_free(a);
-    for (int i = 0; i < a->ngroups; i++) free(a->groups[i].key);
+    for (int i = 0; i < a->ngroups; i++)
+        free(a->groups[i].key);
     free(a->groups);
     lexicon_destroy(a->lex);
-    for (int i = 0; i < a->nops; i++) free(a->ops[i].hall);
+    for (int i = 0; i < a->nops; i++)
+        free(a->ops[i].hall);
     free(a->ops);
     free(a);
 }
@@ -1276,7 +1283,7 @@ json_t *alerts_doc(alerts_t *a, const bool *halls, bool names)
 
 int alerts_filter_from_name(const char *s)
 {
-    static const char *const names[] = {"all",      "firing",   "pending",  "resolved",
+    static const char *const names[] = {"all",      "firing",    "pending", "resolved",
                                         "silenced", "inhibited", "active"};
     for (int i = 0; s && i < (int)(sizeof names / sizeof names[0]); i++)
         if (strcmp(s, names[i]) == 0) return i;
@@ -1286,14 +1293,22 @@ int alerts_filter_from_name(const char *s)
 static bool passes(const alert *al, int filter)
 {
     switch (filter) {
-    case ALERTS_ALL: return true;
-    case ALERTS_FIRING: return al->state == AL_FIRING && !al->silenced && !al->inhibited;
-    case ALERTS_PENDING: return al->state == AL_PENDING;
-    case ALERTS_RESOLVED: return al->state == AL_RESOLVED;
-    case ALERTS_SILENCED: return al->state == AL_FIRING && al->silenced;
-    case ALERTS_INHIBITED: return al->state == AL_FIRING && al->inhibited;
-    case ALERTS_ACTIVE: return al->state == AL_FIRING;
-    default: return false;
+    case ALERTS_ALL:
+        return true;
+    case ALERTS_FIRING:
+        return al->state == AL_FIRING && !al->silenced && !al->inhibited;
+    case ALERTS_PENDING:
+        return al->state == AL_PENDING;
+    case ALERTS_RESOLVED:
+        return al->state == AL_RESOLVED;
+    case ALERTS_SILENCED:
+        return al->state == AL_FIRING && al->silenced;
+    case ALERTS_INHIBITED:
+        return al->state == AL_FIRING && al->inhibited;
+    case ALERTS_ACTIVE:
+        return al->state == AL_FIRING;
+    default:
+        return false;
     }
 }
 
@@ -1312,8 +1327,8 @@ json_t *alerts_get(alerts_t *a, const char *id, const bool *halls, bool names)
     return al && visible(al, halls) ? alert_json(a, al, names) : NULL;
 }
 
-int alerts_ack(alerts_t *a, const char *id, const char *user, const char *note,
-               const bool *halls, json_t **out)
+int alerts_ack(alerts_t *a, const char *id, const char *user, const char *note, const bool *halls,
+               json_t **out)
 {
     alert *al = id ? al_find(a, id) : NULL;
     if (!al || !visible(al, halls)) return 404;
@@ -1364,7 +1379,8 @@ void alerts_get_stats(alerts_t *a, alerts_stats *out)
     if (a->notify) {
         notify_stats ns;
         notify_get_stats(a->notify, &ns);
-        if (ns.oldest_unsent_ms >= 0) out->outbox_oldest_age_ms = cwt_real_ms() - ns.oldest_unsent_ms;
+        if (ns.oldest_unsent_ms >= 0)
+            out->outbox_oldest_age_ms = cwt_real_ms() - ns.oldest_unsent_ms;
         out->webhook_sent = ns.sent;
         out->webhook_failures = ns.failures;
     }

@@ -84,7 +84,7 @@ json_t *alerts_doc(alerts_t *a, const bool *halls, bool names);
 
 enum alerts_filter {
     ALERTS_ALL,
-    ALERTS_FIRING,    /* firing, neither silenced nor inhibited */
+    ALERTS_FIRING, /* firing, neither silenced nor inhibited */
     ALERTS_PENDING,
     ALERTS_RESOLVED,
     ALERTS_SILENCED,  /* firing and silenced */
@@ -99,8 +99,8 @@ json_t *alerts_list(alerts_t *a, int filter, const bool *halls, bool names);
 json_t *alerts_get(alerts_t *a, const char *id, const bool *halls, bool names);
 /* Acknowledge alert `id` as `user` with `note` (may be NULL). Returns an HTTP status: 200
  * (and *out, the alert), 404 unknown or not visible, 409 not pending or firing. */
-int alerts_ack(alerts_t *a, const char *id, const char *user, const char *note,
-               const bool *halls, json_t **out);
+int alerts_ack(alerts_t *a, const char *id, const char *user, const char *note, const bool *halls,
+               json_t **out);
 
 /* Silences: the list (new reference) of silences visible to `halls` (a hall account sees those
  * whose hall matcher names one of its halls), active and recently expired. */
@@ -108,8 +108,8 @@ json_t *alerts_silences(alerts_t *a, const bool *halls);
 /* Create a silence from a request body. Returns 201 and *out (the silence), or 400 / 403 with
  * a message in err. A hall account (halls != NULL) must give a `hall` matcher naming one of
  * its halls. */
-int alerts_silence_add(alerts_t *a, json_t *body, const char *user, const bool *halls,
-                       json_t **out, char *err, size_t errlen);
+int alerts_silence_add(alerts_t *a, json_t *body, const char *user, const bool *halls, json_t **out,
+                       char *err, size_t errlen);
 /* Expire silence `id`: 200 (and *out), 404 unknown or not visible. */
 int alerts_silence_expire(alerts_t *a, const char *id, const char *user, const bool *halls,
                           json_t **out);

@@ -30,9 +30,9 @@
 
 #define AL_ID_MAX 192
 #define AL_TEXT_MAX 600
-#define AL_REVIEW_DAYS 40        /* bad-review records kept in memory (R10, R12) */
-#define AL_DAYS_KEPT 40          /* daily figures kept in memory (R5, R13) */
-#define AL_HBUCKETS 64           /* service-time histogram buckets (R5) */
+#define AL_REVIEW_DAYS 40 /* bad-review records kept in memory (R10, R12) */
+#define AL_DAYS_KEPT 40   /* daily figures kept in memory (R5, R13) */
+#define AL_HBUCKETS 64    /* service-time histogram buckets (R5) */
 #define AL_RESOLVED_KEEP_MS (24LL * 3600 * 1000)
 
 enum al_state { AL_PENDING, AL_FIRING, AL_RESOLVED };
@@ -51,12 +51,12 @@ typedef struct alert {
     char *summary_zh, *summary_en;
     int64_t pending_ms, started_ms, resolved_ms, false_since_ms; /* business, -1 */
     char *ack_by, *ack_note;
-    int64_t ack_ms;       /* business, -1 */
+    int64_t ack_ms; /* business, -1 */
     bool silenced, inhibited, was_silenced;
-    char *silence_id;     /* the silence that matches now (NULL) */
-    int notified;         /* enum al_notified */
+    char *silence_id; /* the silence that matches now (NULL) */
+    int notified;     /* enum al_notified */
     int notified_sev;
-    bool seen;            /* reported true in the current evaluation */
+    bool seen; /* reported true in the current evaluation */
     /* escalation (督办): severity = max(1, base_sev - esc_level) */
     int base_sev;       /* the severity its rule reports */
     int esc_level;      /* 0 hall, 1 city, 2 leader; 0 again with a new episode */
@@ -98,9 +98,9 @@ typedef struct al_day {
     int date;
     int64_t rv_n, rv_good;
     int nbiz;
-    char **biz;                   /* biz ids (owned) */
+    char **biz;                    /* biz ids (owned) */
     uint32_t (*hist)[AL_HBUCKETS]; /* per biz */
-    bool dirty;                   /* not yet written to the store */
+    bool dirty;                    /* not yet written to the store */
 } al_day;
 
 typedef struct al_median {
@@ -132,12 +132,12 @@ typedef struct al_silence {
     int nm;
     int64_t starts_ms, ends_ms; /* business; -1 = open-ended on that side */
     bool recurring;
-    int days;       /* enum al_days */
-    uint8_t mask;   /* AL_DAYS_MASK: bit 0 = Monday */
+    int days;     /* enum al_days */
+    uint8_t mask; /* AL_DAYS_MASK: bit 0 = Monday */
     int from_min, to_min;
-    char *created_by, *comment, *hall; /* hall: the value of its `hall` matcher, NULL */
+    char *created_by, *comment, *hall;        /* hall: the value of its `hall` matcher, NULL */
     int64_t created_real_ms, expired_real_ms; /* expired: -1 while not expired */
-    json_t *body; /* as returned by the API */
+    json_t *body;                             /* as returned by the API */
 } al_silence;
 
 typedef struct al_opseq {
@@ -175,14 +175,14 @@ struct alerts {
     void (*sink)(void *ud, store_job *j);
     void *sink_ud;
     uint64_t ver;
-    int64_t now_ms, real_ms; /* business and real (monotonic) now of the evaluation */
-    bool dirty;             /* events applied since the last evaluation */
-    int64_t last_eval_sec;  /* business second of the last evaluation */
+    int64_t now_ms, real_ms;   /* business and real (monotonic) now of the evaluation */
+    bool dirty;                /* events applied since the last evaluation */
+    int64_t last_eval_sec;     /* business second of the last evaluation */
     int64_t last_eval_real_ms; /* real (monotonic) time of the last evaluation by the tick */
     int64_t started_real_ms;
-    int64_t last_fig_min;   /* business minute of the last daily-figure refresh */
+    int64_t last_fig_min; /* business minute of the last daily-figure refresh */
     int64_t last_persist_real_ms, last_retention_real_ms;
-    al_opseq *ops;          /* per hall id: last operator seq handed out */
+    al_opseq *ops; /* per hall id: last operator seq handed out */
     int nops;
     /* H1/H3 sampling (real time) */
     int64_t last_h_real_ms;

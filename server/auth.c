@@ -60,8 +60,10 @@ struct auth {
 
 static void free_masks(auth_t *a)
 {
-    for (int i = 0; i < a->nacc; i++) free(a->acc_masks[i]);
-    for (int i = 0; i < a->ntok; i++) free(a->tok_masks[i]);
+    for (int i = 0; i < a->nacc; i++)
+        free(a->acc_masks[i]);
+    for (int i = 0; i < a->ntok; i++)
+        free(a->tok_masks[i]);
     free(a->acc_masks);
     free(a->tok_masks);
     a->acc_masks = a->tok_masks = NULL;
@@ -194,7 +196,8 @@ int auth_bearer(auth_t *a, const char *authorization, auth_who *out)
 {
     if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0) return -1;
     const char *t = authorization + 7;
-    while (*t == ' ') t++;
+    while (*t == ' ')
+        t++;
     return auth_token(a, t, out);
 }
 
@@ -290,8 +293,8 @@ int auth_load_sessions(auth_t *a)
         f->locked_until_ms = sqlite3_column_int64(st, 3);
     }
     sqlite3_finalize(st);
-    store_job *j = store_job_new_sql(
-        "DELETE FROM login_failures WHERE count = 0 AND locked_until_ms <= ?");
+    store_job *j =
+        store_job_new_sql("DELETE FROM login_failures WHERE count = 0 AND locked_until_ms <= ?");
     store_job_arg_int(j, now);
     hub_store_fire(a->hub, j);
     return 0;
@@ -301,7 +304,8 @@ static bool cookie_value(const char *header, char *out, size_t n)
 {
     const char *p = header;
     while (p && *p) {
-        while (*p == ' ' || *p == ';') p++;
+        while (*p == ' ' || *p == ';')
+            p++;
         if (strncmp(p, "cw_session=", 11) == 0) {
             p += 11;
             size_t k = strcspn(p, "; ");
@@ -418,9 +422,9 @@ int auth_login_start(auth_t *a, const char *user, const char *password, const ch
 static const char *dummy_hash(void)
 {
     static char h[crypto_pwhash_STRBYTES];
-    if (!h[0] && crypto_pwhash_str(h, "citywall-no-such-user", 21,
-                                   crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                   crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    if (!h[0] &&
+        crypto_pwhash_str(h, "citywall-no-such-user", 21, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         h[0] = 0;
     return h;
 }
@@ -431,7 +435,8 @@ static void *login_main(void *arg)
     dummy_hash();
     pthread_mutex_lock(&a->lock);
     for (;;) {
-        while (!a->q_head && !a->stop) pthread_cond_wait(&a->cond, &a->lock);
+        while (!a->q_head && !a->stop)
+            pthread_cond_wait(&a->cond, &a->lock);
         if (a->stop) break;
         login_req *r = a->q_head;
         a->q_head = r->next;
@@ -512,8 +517,8 @@ void auth_service(auth_t *a)
             hash_hex(x->cookie, hash);
             int64_t now = cwt_real_ms();
             session_add(a, hash, x->user, now, now);
-            store_job *j = store_job_new_sql(
-                "INSERT OR REPLACE INTO sessions(id_hash, user, created_ms, seen_ms) VALUES(?,?,?,?)");
+            store_job *j = store_job_new_sql("INSERT OR REPLACE INTO sessions(id_hash, user, "
+                                             "created_ms, seen_ms) VALUES(?,?,?,?)");
             store_job_arg_text(j, hash);
             store_job_arg_text(j, x->user);
             store_job_arg_int(j, now);

@@ -34,7 +34,8 @@ struct feedindex {
 static uint64_t hash_str(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
-    while (*s) h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
     return h;
 }
 
@@ -103,7 +104,8 @@ static fi_feed *add_feed(feedindex *fi, int64_t id, char *key)
         free(fi->table);
         fi->table = nt;
         fi->tabsize = ns;
-        for (int i = 0; i < fi->nfeeds; i++) fi->table[find_slot(fi, fi->feeds[i]->key)] = i;
+        for (int i = 0; i < fi->nfeeds; i++)
+            fi->table[find_slot(fi, fi->feeds[i]->key)] = i;
     }
     if (fi->nfeeds == fi->capfeeds) {
         int nc = fi->capfeeds ? fi->capfeeds * 2 : 16;
@@ -122,8 +124,7 @@ static fi_feed *add_feed(feedindex *fi, int64_t id, char *key)
     return f;
 }
 
-void feedindex_load_feed(feedindex *fi, int64_t id, const char *hall, const char *feed,
-                         int64_t hwm)
+void feedindex_load_feed(feedindex *fi, int64_t id, const char *hall, const char *feed, int64_t hwm)
 {
     char *key = make_key(hall, feed);
     if (!key) return;

@@ -375,8 +375,7 @@ static const char *csrf_refusal(hub_t *hub, struct lws *wsi, const http_pss *p, 
     } else if (!http_origin_allowed(hub, wsi, origin)) {
         char shown[80];
         http_printable(shown, sizeof(shown), origin[0] ? origin : "(empty or over 255 bytes)");
-        snprintf(buf, len, "cross-site request refused: Origin %s is not an allowed origin",
-                 shown);
+        snprintf(buf, len, "cross-site request refused: Origin %s is not an allowed origin", shown);
         return buf;
     }
     if (p->body_len > 0) {
@@ -384,8 +383,9 @@ static const char *csrf_refusal(hub_t *hub, struct lws *wsi, const http_pss *p, 
         size_t n = strlen("application/json");
         if (cl <= 0 || strncasecmp(ctype, "application/json", n) != 0 ||
             (ctype[n] && ctype[n] != ';' && ctype[n] != ' ')) {
-            snprintf(buf, len, "a request with a session cookie must send its body as "
-                               "Content-Type: application/json");
+            snprintf(buf, len,
+                     "a request with a session cookie must send its body as "
+                     "Content-Type: application/json");
             return buf;
         }
     }
@@ -553,8 +553,7 @@ static int dispatch(hub_t *hub, struct lws *wsi, http_pss *p)
                    .body = p->body,
                    .body_len = p->body_len};
     snprintf(rq.peer, sizeof(rq.peer), "%s", peer);
-    if (identify(hub, wsi, &rq) && state_changing(p->method) && csrf_refused(hub, wsi, p))
-        return 0;
+    if (identify(hub, wsi, &rq) && state_changing(p->method) && csrf_refused(hub, wsi, p)) return 0;
     bool page = p->method == LWSHUMETH_GET && wants_html(wsi);
     if (rest_handle(&rq, &p->resp) == 0) {
         if (page && p->resp.status >= 400) html_error_page(&p->resp);
@@ -696,5 +695,3 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
 }
-
-

@@ -18,5 +18,4 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                   size_t len);
 size_t http_pss_size(void);
 
-
 #endif

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 const char hub_schema[] =
     "CREATE TABLE IF NOT EXISTS rollups(hall TEXT NOT NULL, minute_ms INTEGER NOT NULL,"
     " kpi TEXT NOT NULL, PRIMARY KEY(hall, minute_ms)) WITHOUT ROWID;"
@@ -17,13 +16,14 @@ const char hub_schema[] =
     " from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL, reason TEXT, user TEXT,"
     " created_ms INTEGER NOT NULL);";
 
-const double hub_hist_bounds[HUB_HIST_BUCKETS] = {0.5, 1,   2,   5,    10,   20,   50,
+const double hub_hist_bounds[HUB_HIST_BUCKETS] = {0.5, 1,   2,   5,   10,  20,   50,
                                                   75,  100, 150, 250, 500, 1000, 5000};
 
 void hub_hist_add(hub_hist *h, double ms)
 {
     int i = 0;
-    while (i < HUB_HIST_BUCKETS && ms > hub_hist_bounds[i]) i++;
+    while (i < HUB_HIST_BUCKETS && ms > hub_hist_bounds[i])
+        i++;
     h->counts[i]++;
     h->sum += ms;
     h->n++;
@@ -61,7 +61,8 @@ static void reg_grow(void)
     for (size_t i = 0; i < old; i++)
         if (o[i].id && o[i].id != UINT64_MAX) {
             size_t k = (o[i].id * 11400714819323198485ULL) & (reg_cap - 1);
-            while (reg[k].id) k = (k + 1) & (reg_cap - 1);
+            while (reg[k].id)
+                k = (k + 1) & (reg_cap - 1);
             reg[k] = o[i];
             reg_used++;
         }
@@ -73,7 +74,8 @@ uint64_t hub_conn_register(void *pss)
     if ((reg_used + 1) * 2 > reg_cap) reg_grow();
     uint64_t id = reg_next++;
     size_t k = (id * 11400714819323198485ULL) & (reg_cap - 1);
-    while (reg[k].id && reg[k].id != UINT64_MAX) k = (k + 1) & (reg_cap - 1);
+    while (reg[k].id && reg[k].id != UINT64_MAX)
+        k = (k + 1) & (reg_cap - 1);
     reg[k].id = id;
     reg[k].p = pss;
     reg_used++;
@@ -115,11 +117,11 @@ void hub_store_fire(hub_t *hub, store_job *job)
 
 void hub_audit(hub_t *hub, const char *user, const char *action, const char *detail)
 {
-    store_job *j = store_job_new_sql("INSERT INTO audit(at_ms, user, action, detail) VALUES(?,?,?,?)");
+    store_job *j =
+        store_job_new_sql("INSERT INTO audit(at_ms, user, action, detail) VALUES(?,?,?,?)");
     store_job_arg_int(j, cwt_real_ms());
     store_job_arg_text(j, user);
     store_job_arg_text(j, action);
     store_job_arg_text(j, detail);
     hub_store_fire(hub, j);
 }
-

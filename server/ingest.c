@@ -17,10 +17,10 @@ typedef struct ingest_ctx {
     uint64_t cfg_gen;
     int token;
     json_t *root;
-    int n;          /* events in the request */
-    ev_event *evs;  /* per item; valid for STORE_ITEM_EVENT items while root lives */
-    bool *counts;   /* per item: its hall/seq counts toward the ack */
-    char **errors;  /* per item: reject reason as answered (NULL for events) */
+    int n;         /* events in the request */
+    ev_event *evs; /* per item; valid for STORE_ITEM_EVENT items while root lives */
+    bool *counts;  /* per item: its hall/seq counts toward the ack */
+    char **errors; /* per item: reject reason as answered (NULL for events) */
     hub_t *hub;
     ingest_answer_fn answer; /* the protocol that took the batch in, or NULL */
     uint64_t conn_id;        /* its connection */
@@ -29,7 +29,8 @@ typedef struct ingest_ctx {
 static void ctx_free(ingest_ctx *c, int nitems)
 {
     if (!c) return;
-    for (int i = 0; i < nitems; i++) free(c->errors[i]);
+    for (int i = 0; i < nitems; i++)
+        free(c->errors[i]);
     free(c->errors);
     free(c->evs);
     free(c->counts);
@@ -52,7 +53,8 @@ static void rough_envelope(json_t *obj, const char **hall, const char **feed, in
     json_t *h = json_object_get(obj, "hall"), *f = json_object_get(obj, "feed"),
            *s = json_object_get(obj, "seq");
     if (json_is_string(h) && json_string_length(h) <= 64) *hall = json_string_value(h);
-    if (!f) *feed = "main";
+    if (!f)
+        *feed = "main";
     else if (json_is_string(f) && ev_feed_valid(json_string_value(f), json_string_length(f)))
         *feed = json_string_value(f); /* an invalid name is never echoed in `acked` */
     if (json_is_integer(s) && json_integer_value(s) >= 1 && json_integer_value(s) <= EV_SEQ_MAX)
@@ -167,8 +169,9 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
         json_array_append(arr, root);
     } else {
         *status = 400;
-        snprintf(err, errlen, single_ok ? "message must be an event object or an array of events"
-                                        : "body must be a JSON array of events");
+        snprintf(err, errlen,
+                 single_ok ? "message must be an event object or an array of events"
+                           : "body must be a JSON array of events");
         return NULL;
     }
     int n = (int)json_array_size(arr);
@@ -295,14 +298,20 @@ void ingest_apply(hub_t *hub, store_job *job)
     for (int i = 0; i < job->nitems; i++) {
         store_item *it = &job->items[i];
         switch (it->result) {
-        case STORE_ACCEPTED: break;
-        case STORE_DUPLICATE: hub->m.events_duplicate++; continue;
+        case STORE_ACCEPTED:
+            break;
+        case STORE_DUPLICATE:
+            hub->m.events_duplicate++;
+            continue;
         case STORE_CONFLICT:
             hub->m.events_duplicate++;
             hub->m.events_conflict++;
             continue;
-        case STORE_QUARANTINED: hub->m.events_rejected++; continue;
-        default: continue;
+        case STORE_QUARANTINED:
+            hub->m.events_rejected++;
+            continue;
+        default:
+            continue;
         }
         hub->m.events_accepted++;
         ev_event ev = c->evs[i];

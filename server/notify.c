@@ -25,8 +25,8 @@ typedef struct receiver {
     int64_t cursor;      /* highest id delivered in this run (sender thread) */
     int64_t next_try_ms; /* monotonic */
     int64_t backoff_ms;
-    int attempts;        /* on the current row */
-    int64_t attempt_id;  /* the row those attempts were on */
+    int attempts;       /* on the current row */
+    int64_t attempt_id; /* the row those attempts were on */
     bool down;
 } receiver;
 
@@ -69,7 +69,8 @@ notify_t *notify_create(const char *db_path, void (*wake)(void *ud), void *ud)
 
 static void free_strs(char **v, int n)
 {
-    for (int i = 0; i < n; i++) free(v[i]);
+    for (int i = 0; i < n; i++)
+        free(v[i]);
     free(v);
 }
 
@@ -137,7 +138,8 @@ static void sync_receivers(notify_t *n)
     int nw = n->nwant;
     receiver *rx = calloc(nw > 0 ? (size_t)nw : 1, sizeof *rx);
     char **urls = calloc(nw > 0 ? (size_t)nw : 1, sizeof *urls);
-    for (int i = 0; rx && urls && i < nw; i++) urls[i] = cw_xstrdup(n->want[i]);
+    for (int i = 0; rx && urls && i < nw; i++)
+        urls[i] = cw_xstrdup(n->want[i]);
     pthread_mutex_unlock(&n->lock);
     if (!rx || !urls) {
         free(rx);
@@ -256,8 +258,9 @@ static int64_t pump(notify_t *n, receiver *r)
         bool refused = status >= 400 && status < 500 && status != 408 && status != 429;
         if (ok || (refused && r->attempts >= NOTIFY_MAX_REFUSED)) {
             if (!ok)
-                fprintf(stderr, "citywall-hub: webhook %s refused outbox row %lld %d times "
-                                "(HTTP %ld): dropped\n",
+                fprintf(stderr,
+                        "citywall-hub: webhook %s refused outbox row %lld %d times "
+                        "(HTTP %ld): dropped\n",
                         r->url, (long long)id, r->attempts, status);
             push_sent(n, id, r->attempts, !ok);
             r->cursor = id;

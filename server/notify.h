@@ -44,10 +44,10 @@ void notify_set_receivers(notify_t *n, char *const *urls, int nurls);
 void notify_kick(notify_t *n);
 
 typedef struct notify_sent {
-    int64_t id;       /* outbox row */
-    int attempts;     /* including the successful one */
-    int64_t sent_ms;  /* real time */
-    bool dropped;     /* refused NOTIFY_MAX_REFUSED times with a 4xx */
+    int64_t id;      /* outbox row */
+    int attempts;    /* including the successful one */
+    int64_t sent_ms; /* real time */
+    bool dropped;    /* refused NOTIFY_MAX_REFUSED times with a 4xx */
     struct notify_sent *next;
 } notify_sent;
 /* Rows delivered since the last call, oldest first (caller frees each with free()). */
@@ -56,7 +56,7 @@ notify_sent *notify_take_sent(notify_t *n);
 typedef struct notify_stats {
     int64_t oldest_unsent_ms; /* real created time of the oldest row waiting, -1 when none */
     uint64_t sent, failures, dropped;
-    int receivers_down;       /* receivers whose last attempt failed */
+    int receivers_down; /* receivers whose last attempt failed */
 } notify_stats;
 void notify_get_stats(notify_t *n, notify_stats *out);
 

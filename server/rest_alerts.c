@@ -516,7 +516,8 @@ int rest_case_move(http_req *rq, http_resp *rs, const char *review)
                   "review.case", "at", at, "data", data);
     int status = 0;
     char err[256];
-    store_job *job = evs ? ingest_prepare(rq->hub, -1, evs, NULL, NULL, false, &status, err, sizeof err) : NULL;
+    store_job *job =
+        evs ? ingest_prepare(rq->hub, -1, evs, NULL, NULL, false, &status, err, sizeof err) : NULL;
     json_decref(evs);
     if (!job) {
         http_error(rs, status ? status : 500, "case: %s", status ? err : "out of memory");

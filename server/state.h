@@ -98,9 +98,9 @@ typedef struct state_qticket {
 /* Live figures of one biz type of a hall. */
 typedef struct state_qbiz {
     int64_t waiting, over_sla;
-    int64_t staffed;        /* staffed windows (open or serving) that serve the biz */
-    int64_t sl_n, sl_ok;    /* calls in the last 60 min, and those with W <= SLA */
-    int64_t max_wait_ms;    /* -1 when none waits */
+    int64_t staffed;                    /* staffed windows (open or serving) that serve the biz */
+    int64_t sl_n, sl_ok;                /* calls in the last 60 min, and those with W <= SLA */
+    int64_t max_wait_ms;                /* -1 when none waits */
     state_qticket top[STATE_QUERY_TOP]; /* the longest-waiting tickets, longest first */
     int ntop;
 } state_qbiz;
@@ -109,12 +109,12 @@ void state_query_biz(state_t *st, int hall, state_qbiz *out);
 
 enum state_win_status { STATE_WIN_CLOSED, STATE_WIN_OPEN, STATE_WIN_SERVING, STATE_WIN_PAUSED };
 typedef struct state_qwindow {
-    int status;         /* enum state_win_status */
-    int64_t since_ms;   /* -1 before the first change */
-    int reason;         /* enum ev_pause_reason while paused, else -1 */
-    const char *staff;  /* borrowed, NULL when none */
-    const char *ticket; /* the ticket it serves (borrowed), NULL */
-    int ticket_biz;     /* -1 */
+    int status;              /* enum state_win_status */
+    int64_t since_ms;        /* -1 before the first change */
+    int reason;              /* enum ev_pause_reason while paused, else -1 */
+    const char *staff;       /* borrowed, NULL when none */
+    const char *ticket;      /* the ticket it serves (borrowed), NULL */
+    int ticket_biz;          /* -1 */
     int64_t ticket_start_ms; /* service start (started, else the call), -1 */
     int ticket_recalls;
     int64_t calls, no_show, served; /* today */

@@ -105,18 +105,15 @@ typedef struct wbuf {
 /* Room for k more bytes; NULL (and oom set) when out of memory. */
 static unsigned char *w_room(wbuf *w, size_t k)
 {
-    if (w->oom)
-        return NULL;
+    if (w->oom) return NULL;
     if (w->cap - w->n < k) {
         size_t ncap = w->cap ? w->cap : 1 << 16;
         while (ncap - w->n < k) {
-            if (ncap > SIZE_MAX / 2)
-                goto oom;
+            if (ncap > SIZE_MAX / 2) goto oom;
             ncap *= 2;
         }
         unsigned char *np = realloc(w->p, ncap);
-        if (!np)
-            goto oom;
+        if (!np) goto oom;
         w->p = np;
         w->cap = ncap;
     }
@@ -131,15 +128,13 @@ oom:
 static void w_u8(wbuf *w, unsigned v)
 {
     unsigned char *p = w_room(w, 1);
-    if (p)
-        *p = (unsigned char)v;
+    if (p) *p = (unsigned char)v;
 }
 
 static void w_u32(wbuf *w, uint32_t v)
 {
     unsigned char *p = w_room(w, 4);
-    if (p)
-        put32(p, v);
+    if (p) put32(p, v);
 }
 
 static void w_i32(wbuf *w, int32_t v)
@@ -150,8 +145,7 @@ static void w_i32(wbuf *w, int32_t v)
 static void w_u64(wbuf *w, uint64_t v)
 {
     unsigned char *p = w_room(w, 8);
-    if (p)
-        put64(p, v);
+    if (p) put64(p, v);
 }
 
 static void w_i64(wbuf *w, int64_t v)
@@ -181,8 +175,7 @@ static void w_str(wbuf *w, const char *s)
 static uint32_t map_walk_start(const state_map *m)
 {
     for (uint32_t i = 0; i < m->cap; i++)
-        if (!m->e[i].key)
-            return i;
+        if (!m->e[i].key) return i;
     return 0;
 }
 
@@ -194,8 +187,7 @@ static void save_ticket(wbuf *w, const state_ticket *t)
         return;
     }
     unsigned char *p = w_room(w, TK_FIXED + 4 + n + 1);
-    if (!p)
-        return;
+    if (!p) return;
     bool visit = t->has_visit && t->visit_biz >= 0;
     put32(p, (uint32_t)t->biz);
     put32(p + 4, (uint32_t)t->window);
@@ -225,8 +217,7 @@ static void save_recs(wbuf *w, const state_recs *rs, bool calls)
     w_u32(w, n);
     for (int i = rs->head; i < rs->n; i++) {
         const state_rec *r = &rs->r[i];
-        if (!r->valid)
-            continue;
+        if (!r->valid) continue;
         w_i64(w, r->at_ms);
         w_i64(w, r->v_ms);
         if (calls) {
@@ -241,8 +232,8 @@ static void save_hall_body(state_t *st, int h, wbuf *w)
     const cfg_hall *ch = &st->cfg->halls[h];
     state_hs *hs = &st->halls[h];
     const int64_t counters[HALL_COUNTERS] = {
-        hs->issued, hs->finished, hs->no_show, hs->visits, hs->wait_sum_ms, hs->svc_n,
-        hs->svc_sum_ms, hs->rv_n, hs->rv_good, hs->rv_sat, hs->rv_bad, hs->rv_level_sum};
+        hs->issued,     hs->finished, hs->no_show, hs->visits, hs->wait_sum_ms, hs->svc_n,
+        hs->svc_sum_ms, hs->rv_n,     hs->rv_good, hs->rv_sat, hs->rv_bad,      hs->rv_level_sum};
     w_u64(w, hs->ver);
     w_i64(w, hs->last_event_ms);
     for (int i = 0; i < HALL_COUNTERS; i++)
@@ -264,8 +255,7 @@ static void save_hall_body(state_t *st, int h, wbuf *w)
     w_u32(w, (uint32_t)hs->nwaiting);
     for (uint32_t k = 0, s = map_walk_start(tm); k < tm->cap; k++) {
         const state_map_entry *e = &tm->e[(s + 1 + k) & (tm->cap - 1)];
-        if (e->key)
-            save_ticket(w, e->val);
+        if (e->key) save_ticket(w, e->val);
     }
 
     for (int b = 0; b < hs->nbiz; b++) {
@@ -305,8 +295,7 @@ static void save_hall_body(state_t *st, int h, wbuf *w)
     w_u32(w, rm->n);
     for (uint32_t k = 0, s = map_walk_start(rm); k < rm->cap; k++) {
         const state_map_entry *e = &rm->e[(s + 1 + k) & (rm->cap - 1)];
-        if (e->key)
-            w_str(w, e->key);
+        if (e->key) w_str(w, e->key);
     }
 
     w_u32(w, (uint32_t)hs->nlast);
@@ -349,8 +338,7 @@ int state_save_bin(state_t *st, unsigned char **buf, size_t *len)
     size_t guess = 256;
     for (int h = 0; h < st->nhalls; h++)
         guess += 1024 + (size_t)st->halls[h].tickets.n * (TK_MIN + 16);
-    if (!(w.p = malloc(guess)))
-        return -1;
+    if (!(w.p = malloc(guess))) return -1;
     w.cap = guess;
 
     unsigned char *p = w_room(&w, 8);
@@ -371,13 +359,11 @@ int state_save_bin(state_t *st, unsigned char **buf, size_t *len)
         w_u64(&w, 0);
         size_t body = w.n;
         save_hall_body(st, h, &w);
-        if (w.oom)
-            goto fail;
+        if (w.oom) goto fail;
         put64(w.p + body - 8, (uint64_t)(w.n - body));
     }
     w_u64(&w, fnv1a64(w.p, w.n));
-    if (w.oom)
-        goto fail;
+    if (w.oom) goto fail;
     *buf = w.p;
     *len = w.n;
     return 0;
@@ -453,8 +439,7 @@ static bool num_ok(int64_t v)
 static int64_t r_time(rbuf *r)
 {
     int64_t v = r_i64(r);
-    if (!time_ok(v))
-        r->bad = true;
+    if (!time_ok(v)) r->bad = true;
     return v;
 }
 
@@ -462,8 +447,7 @@ static int64_t r_time(rbuf *r)
 static int64_t r_num(rbuf *r)
 {
     int64_t v = r_i64(r);
-    if (!num_ok(v))
-        r->bad = true;
+    if (!num_ok(v)) r->bad = true;
     return v;
 }
 
@@ -472,11 +456,9 @@ static int64_t r_num(rbuf *r)
 static const char *r_str(rbuf *r)
 {
     uint32_t n = r_u32(r);
-    if (n == NOSTR || r->bad)
-        return NULL;
+    if (n == NOSTR || r->bad) return NULL;
     const unsigned char *q = r_take(r, (size_t)n + 1);
-    if (!q)
-        return NULL;
+    if (!q) return NULL;
     if (q[n] != 0 || memchr(q, 0, n)) {
         r->bad = true;
         return NULL;
@@ -488,8 +470,7 @@ static const char *r_str(rbuf *r)
 static const char *r_str_req(rbuf *r)
 {
     const char *s = r_str(r);
-    if (!s)
-        r->bad = true;
+    if (!s) r->bad = true;
     return s;
 }
 
@@ -498,16 +479,14 @@ static const char *r_str_req(rbuf *r)
 static uint32_t r_count(rbuf *r, size_t min)
 {
     uint32_t n = r_u32(r);
-    if ((size_t)n > r_left(r) / min)
-        r->bad = true;
+    if ((size_t)n > r_left(r) / min) r->bad = true;
     return r->bad ? 0 : n;
 }
 
 static int dup_opt(const char *s, char **out)
 {
     *out = NULL;
-    if (s && !(*out = cw_xstrdup(s)))
-        return -1;
+    if (s && !(*out = cw_xstrdup(s))) return -1;
     return 0;
 }
 
@@ -523,7 +502,7 @@ typedef struct hall_ctx {
     state_t *st;
     int h;
     bool strict;
-    int nb, nw, nc;  /* dictionary sizes */
+    int nb, nw, nc;          /* dictionary sizes */
     int *bmap, *wmap, *cmap; /* dictionary index -> config index, -1 unknown */
 } hall_ctx;
 
@@ -535,24 +514,19 @@ static int load_dict(hall_ctx *x, rbuf *r, int *out_n, int **out_map, int ncfg,
 {
     const cfg_hall *ch = &x->st->cfg->halls[x->h];
     uint32_t n = r_count(r, STR_MIN);
-    if (r->bad || n > (uint32_t)INT32_MAX)
-        return -1;
+    if (r->bad || n > (uint32_t)INT32_MAX) return -1;
     int *map = malloc((n ? n : 1) * sizeof *map);
     bool *seen = calloc(ncfg > 0 ? (size_t)ncfg : 1, sizeof *seen);
     *out_map = map;
     *out_n = (int)n;
-    if (!map || !seen)
-        goto fail;
+    if (!map || !seen) goto fail;
     for (uint32_t i = 0; i < n; i++) {
         const char *id = r_str_req(r);
-        if (r->bad)
-            goto fail;
+        if (r->bad) goto fail;
         int k = find(ch, id);
-        if (k < 0 && x->strict)
-            goto fail;
+        if (k < 0 && x->strict) goto fail;
         if (k >= 0) {
-            if (seen[k])
-                goto fail;
+            if (seen[k]) goto fail;
             seen[k] = true;
         }
         map[i] = k;
@@ -568,14 +542,12 @@ fail:
  * and no larger than a map of n entries can have grown to). */
 static int map_presize(state_map *m, uint32_t cap, uint32_t n)
 {
-    if (cap == 0 && n == 0)
-        return 0;
+    if (cap == 0 && n == 0) return 0;
     if (cap < 16 || (cap & (cap - 1)) || (uint64_t)n * 4 > (uint64_t)cap * 3 ||
         (cap > 16 && (uint64_t)cap > (uint64_t)n * 4))
         return -1;
     m->e = calloc(cap, sizeof *m->e);
-    if (!m->e)
-        return -1;
+    if (!m->e) return -1;
     m->cap = cap;
     m->n = 0;
     return 0;
@@ -591,16 +563,14 @@ static int load_tickets(hall_ctx *x, rbuf *r)
         return -1;
     if (nwait) {
         hs->waiting = calloc(nwait, sizeof *hs->waiting);
-        if (!hs->waiting)
-            return -1;
+        if (!hs->waiting) return -1;
         hs->capwaiting = (int)nwait;
     }
     uint32_t placed = 0;
     for (uint32_t i = 0; i < n; i++) {
         const unsigned char *q = r_take(r, TK_FIXED);
         const char *id = r_str_req(r);
-        if (r->bad)
-            return -1;
+        if (r->bad) return -1;
         uint32_t bi = get32(q);
         int32_t wi = (int32_t)get32(q + 4), vi = (int32_t)get32(q + 8);
         int32_t widx = (int32_t)get32(q + 12);
@@ -617,17 +587,13 @@ static int load_tickets(hall_ctx *x, rbuf *r)
             !enum_ok(ev_channel_name, chn, true) || !enum_ok(ev_priority_name, prio, true) ||
             recalls < 0 || recalls > (1 << 30) || !times_ok)
             return -1;
-        if (s == ST_WAITING ? widx < 0 || (uint32_t)widx >= nwait || hs->waiting[widx]
-                            : widx != -1)
+        if (s == ST_WAITING ? widx < 0 || (uint32_t)widx >= nwait || hs->waiting[widx] : widx != -1)
             return -1;
-        if (state_map_get(&hs->tickets, id))
-            return -1;
+        if (state_map_get(&hs->tickets, id)) return -1;
         int b = x->bmap[bi], w = wi >= 0 ? x->wmap[wi] : -1, vb = vi >= 0 ? x->bmap[vi] : -1;
-        if (b < 0)
-            continue;
+        if (b < 0) continue;
         state_ticket *t = state_ticket_new(hs, id);
-        if (!t)
-            return -1;
+        if (!t) return -1;
         t->biz = b;
         t->window = w;
         t->recalls = recalls;
@@ -657,8 +623,7 @@ static int load_tickets(hall_ctx *x, rbuf *r)
         }
     }
     if (placed != nwait) {
-        if (x->strict)
-            return -1;
+        if (x->strict) return -1;
         uint32_t k = 0;
         for (uint32_t i = 0; i < nwait; i++)
             if (hs->waiting[i]) {
@@ -683,24 +648,19 @@ static int load_recs(hall_ctx *x, rbuf *r, state_recs *rs, bool calls)
 {
     uint32_t n = r_count(r, calls ? 16 + 1 + STR_MIN : 16);
     int64_t prev = INT64_MIN;
-    if (r->bad)
-        return -1;
+    if (r->bad) return -1;
     for (uint32_t i = 0; i < n; i++) {
         int64_t at = r_time(r), v = r_num(r);
         unsigned ok = calls ? r_u8(r) : 1;
         const char *tid = calls ? r_str_req(r) : NULL;
         state_ticket *t = NULL;
-        if (r->bad || ok > 1 || at < prev)
-            return -1;
+        if (r->bad || ok > 1 || at < prev) return -1;
         prev = at;
         if (calls) {
-            if (find_ticket(x, tid, &t) < 0)
-                return -1;
-            if (!t)
-                continue;
+            if (find_ticket(x, tid, &t) < 0) return -1;
+            if (!t) continue;
         }
-        if (state_recs_add(rs, x->st->now_ms, at, v, ok, t) < 0)
-            return -1;
+        if (state_recs_add(rs, x->st->now_ms, at, v, ok, t) < 0) return -1;
     }
     return 0;
 }
@@ -714,12 +674,10 @@ static int load_biz(hall_ctx *x, rbuf *r)
         bz->visits = r_num(r);
         bz->wait_sum_ms = r_num(r);
         int rc = load_recs(x, r, &bz->calls, true);
-        if (rc == 0)
-            rc = load_recs(x, r, &bz->fins, false);
+        if (rc == 0) rc = load_recs(x, r, &bz->fins, false);
         state_recs_clear(&scratch.calls);
         state_recs_clear(&scratch.fins);
-        if (rc < 0)
-            return -1;
+        if (rc < 0) return -1;
     }
     return 0;
 }
@@ -738,11 +696,9 @@ static int load_windows(hall_ctx *x, rbuf *r)
         if (r->bad || status > SW_PAUSED || !enum_ok(ev_pause_reason_name, reason, true) ||
             find_ticket(x, tid, &t) < 0)
             return -1;
-        if (x->wmap[i] < 0)
-            continue;
+        if (x->wmap[i] < 0) continue;
         state_window *sw = &hs->win[x->wmap[i]];
-        if (dup_opt(staff, &sw->staff) < 0)
-            return -1;
+        if (dup_opt(staff, &sw->staff) < 0) return -1;
         sw->status = (int)status;
         sw->reason = reason;
         sw->ticket = t;
@@ -763,15 +719,12 @@ static int load_cameras(hall_ctx *x, rbuf *r)
         int32_t status = r_i32(r);
         int64_t since = r_time(r);
         const char *main_url = r_str(r), *sub_url = r_str(r);
-        if (r->bad || !enum_ok(ev_cam_status_name, status, false))
-            return -1;
-        if (x->cmap[i] < 0)
-            continue;
+        if (r->bad || !enum_ok(ev_cam_status_name, status, false)) return -1;
+        if (x->cmap[i] < 0) continue;
         state_cam *c = &hs->cam[x->cmap[i]];
         c->status = status;
         c->since_ms = since;
-        if (dup_opt(main_url, &c->main_url) < 0 || dup_opt(sub_url, &c->sub_url) < 0)
-            return -1;
+        if (dup_opt(main_url, &c->main_url) < 0 || dup_opt(sub_url, &c->sub_url) < 0) return -1;
     }
     return 0;
 }
@@ -780,12 +733,10 @@ static int load_reviews(hall_ctx *x, rbuf *r)
 {
     state_hs *hs = &x->st->halls[x->h];
     uint32_t cap = r_u32(r), n = r_count(r, STR_MIN);
-    if (r->bad || map_presize(&hs->review_ids, cap, n) < 0)
-        return -1;
+    if (r->bad || map_presize(&hs->review_ids, cap, n) < 0) return -1;
     for (uint32_t i = 0; i < n; i++) {
         const char *id = r_str_req(r);
-        if (r->bad || state_map_get(&hs->review_ids, id))
-            return -1;
+        if (r->bad || state_map_get(&hs->review_ids, id)) return -1;
         char *key = cw_xstrdup(id);
         if (!key || state_map_put(&hs->review_ids, key, key) < 0) {
             free(key);
@@ -794,8 +745,7 @@ static int load_reviews(hall_ctx *x, rbuf *r)
     }
 
     n = r_count(r, STR_MIN);
-    if (r->bad || n > STATE_LAST_REVIEWS)
-        return -1;
+    if (r->bad || n > STATE_LAST_REVIEWS) return -1;
     for (uint32_t i = 0; i < n; i++) {
         const char *id = r_str_req(r);
         int32_t level = r_i32(r);
@@ -803,8 +753,8 @@ static int load_reviews(hall_ctx *x, rbuf *r)
         int32_t channel = r_i32(r);
         const char *win = r_str(r), *staff = r_str(r), *comment = r_str(r);
         unsigned flags = r_u8(r);
-        if (r->bad || level < 1 || level > 5 ||
-            !enum_ok(ev_review_channel_name, channel, true) || (flags & ~3u))
+        if (r->bad || level < 1 || level > 5 || !enum_ok(ev_review_channel_name, channel, true) ||
+            (flags & ~3u))
             return -1;
         state_review *rv = &hs->last[hs->nlast++];
         memset(rv, 0, sizeof *rv);
@@ -824,11 +774,9 @@ static int load_reviews(hall_ctx *x, rbuf *r)
 static int add_case(state_hs *hs, const state_case *c)
 {
     state_case *nc = malloc(sizeof *nc);
-    if (!nc)
-        return -1;
+    if (!nc) return -1;
     *nc = *c;
-    if (!(nc->review = cw_xstrdup(c->review)) || state_case_add(hs, nc) < 0)
-        goto fail;
+    if (!(nc->review = cw_xstrdup(c->review)) || state_case_add(hs, nc) < 0) goto fail;
     return 0;
 fail:
     free(nc->review);
@@ -840,8 +788,7 @@ static int load_cases(hall_ctx *x, rbuf *r)
 {
     state_hs *hs = &x->st->halls[x->h];
     uint32_t n = r_count(r, STR_MIN + 4 + 4 + 8 + 4 + 1 + 16);
-    if (r->bad)
-        return -1;
+    if (r->bad) return -1;
     for (uint32_t i = 0; i < n; i++) {
         state_case c = {0};
         c.review = (char *)r_str_req(r);
@@ -866,23 +813,19 @@ static int load_closures(hall_ctx *x, rbuf *r)
 {
     state_hs *hs = &x->st->halls[x->h];
     uint32_t n = r_count(r, 16 + 4);
-    if (r->bad)
-        return -1;
+    if (r->bad) return -1;
     if (n) {
         hs->closures = calloc(n, sizeof *hs->closures);
-        if (!hs->closures)
-            return -1;
+        if (!hs->closures) return -1;
     }
     for (uint32_t i = 0; i < n; i++) {
         int64_t from = r_time(r), to = r_time(r);
         const char *reason = r_str(r);
-        if (r->bad)
-            return -1;
+        if (r->bad) return -1;
         state_closure *c = &hs->closures[hs->nclosures];
         c->from_ms = from;
         c->to_ms = to;
-        if (dup_opt(reason, &c->reason) < 0)
-            return -1;
+        if (dup_opt(reason, &c->reason) < 0) return -1;
         hs->nclosures++;
     }
     return 0;
@@ -897,9 +840,10 @@ static int load_hall(state_t *st, int h, rbuf *r, bool strict)
     int64_t ver = r_num(r);
     hs->ver = ver < 0 ? (r->bad = true, 0) : (uint64_t)ver;
     hs->last_event_ms = r_time(r);
-    int64_t *counters[HALL_COUNTERS] = {
-        &hs->issued, &hs->finished, &hs->no_show, &hs->visits, &hs->wait_sum_ms, &hs->svc_n,
-        &hs->svc_sum_ms, &hs->rv_n, &hs->rv_good, &hs->rv_sat, &hs->rv_bad, &hs->rv_level_sum};
+    int64_t *counters[HALL_COUNTERS] = {&hs->issued,     &hs->finished,    &hs->no_show,
+                                        &hs->visits,     &hs->wait_sum_ms, &hs->svc_n,
+                                        &hs->svc_sum_ms, &hs->rv_n,        &hs->rv_good,
+                                        &hs->rv_sat,     &hs->rv_bad,      &hs->rv_level_sum};
     for (int i = 0; i < HALL_COUNTERS; i++)
         *counters[i] = r_num(r);
     if (load_dict(&x, r, &x.nb, &x.bmap, ch->nbiz, cfg_biz_index) < 0 ||
@@ -923,8 +867,7 @@ done:
 static int load_image(state_t *st, const unsigned char *buf, size_t len, bool strict)
 {
     bool *loaded = NULL;
-    if (state_reset_halls(st) < 0)
-        goto fail;
+    if (state_reset_halls(st) < 0) goto fail;
     if (!buf || len < 8 + 8 || memcmp(buf, BIN_MAGIC, 4) != 0 || get32(buf + 4) != BIN_VERSION ||
         fnv1a64(buf, len - 8) != get64(buf + len - 8))
         goto fail;
@@ -939,40 +882,32 @@ static int load_image(state_t *st, const unsigned char *buf, size_t len, bool st
     stats.late_events = r_u64(&r);
     stats.bad_transitions = r_u64(&r);
     uint32_t nhalls = r_count(&r, STR_MIN + 8);
-    if (r.bad || now < 0 || ver < 0)
-        goto fail;
+    if (r.bad || now < 0 || ver < 0) goto fail;
     st->now_ms = now;
     state_set_day(st, now);
     st->last_sec = last_sec;
     st->last_min = last_min;
-    if ((uint64_t)ver > st->ver)
-        st->ver = (uint64_t)ver;
+    if ((uint64_t)ver > st->ver) st->ver = (uint64_t)ver;
     st->stats = stats;
 
     loaded = calloc(st->nhalls > 0 ? (size_t)st->nhalls : 1, sizeof *loaded);
-    if (!loaded)
-        goto fail;
+    if (!loaded) goto fail;
     for (uint32_t i = 0; i < nhalls; i++) {
         const char *id = r_str_req(&r);
         uint64_t body = r_u64(&r);
-        if (r.bad || body > r_left(&r))
-            goto fail;
+        if (r.bad || body > r_left(&r)) goto fail;
         rbuf hr = {.p = r.p, .end = r.p + body};
         r.p += body;
         int h = cfg_hall_index(st->cfg, id);
         if (h < 0) {
-            if (strict)
-                goto fail;
+            if (strict) goto fail;
             continue;
         }
-        if (loaded[h])
-            goto fail;
+        if (loaded[h]) goto fail;
         loaded[h] = true;
-        if (load_hall(st, h, &hr, strict) < 0)
-            goto fail;
+        if (load_hall(st, h, &hr, strict) < 0) goto fail;
     }
-    if (r.p != r.end)
-        goto fail;
+    if (r.p != r.end) goto fail;
     free(loaded);
     for (int h = 0; h < st->nhalls; h++)
         state_bump(st, h);

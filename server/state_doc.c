@@ -15,8 +15,7 @@ static const char *const window_status_names[] = {"closed", "open", "serving", "
 
 static void set_str(json_t *o, const char *k, const char *s)
 {
-    if (s)
-        json_object_set_new(o, k, json_string(s));
+    if (s) json_object_set_new(o, k, json_string(s));
 }
 
 static void set_int(json_t *o, const char *k, int64_t v)
@@ -27,8 +26,7 @@ static void set_int(json_t *o, const char *k, int64_t v)
 static void set_time(json_t *o, const char *k, int64_t ms)
 {
     char buf[40];
-    if (ms >= 0)
-        json_object_set_new(o, k, json_string(cwt_format_local(ms, buf)));
+    if (ms >= 0) json_object_set_new(o, k, json_string(cwt_format_local(ms, buf)));
 }
 
 static void set_day(json_t *o, int date)
@@ -41,10 +39,8 @@ const char *state_hall_status(const state_t *st, int h)
 {
     static const char *const alert_names[] = {NULL, "warn", "alert", "offline"};
     int as = st->halls[h].alert_status;
-    if (as > STATE_ALERT_NONE && as <= STATE_ALERT_OFFLINE)
-        return alert_names[as];
-    if (!state_hall_open(st, h))
-        return "closed";
+    if (as > STATE_ALERT_NONE && as <= STATE_ALERT_OFFLINE) return alert_names[as];
+    if (!state_hall_open(st, h)) return "closed";
     return "ok";
 }
 
@@ -56,21 +52,18 @@ static bool in_view(const state_view *v, int h)
 json_t *state_city(state_t *st, const state_view *v)
 {
     json_t *doc = json_object(), *halls = json_object();
-    if (!doc || !halls)
-        goto fail;
+    if (!doc || !halls) goto fail;
     state_agg total;
     state_agg_init(&total);
     for (int h = 0; h < st->nhalls; h++) {
-        if (!in_view(v, h))
-            continue;
+        if (!in_view(v, h)) continue;
         const cfg_hall *ch = &st->cfg->halls[h];
         state_agg a;
         state_agg_init(&a);
         state_agg_hall(st, h, &a);
         state_agg_merge(&total, &a);
         json_t *ho = json_object();
-        if (!ho)
-            goto fail;
+        if (!ho) goto fail;
         set_str(ho, "name", ch->name);
         set_str(ho, "level", cfg_level_name(ch->level));
         set_str(ho, "status", state_hall_status(st, h));
@@ -90,8 +83,7 @@ fail:
 
 json_t *state_hall_kpi(state_t *st, int hall)
 {
-    if (hall < 0 || hall >= st->nhalls)
-        return NULL;
+    if (hall < 0 || hall >= st->nhalls) return NULL;
     state_agg a;
     state_agg_init(&a);
     state_agg_hall(st, hall, &a);
@@ -111,8 +103,7 @@ static json_t *biz_doc(state_t *st, int h, state_bizfig *figs)
         set_str(bo, "name", cb->name);
         set_str(bo, "category", cb->category);
         set_int(bo, "waiting", f->waiting);
-        if (f->max_wait_ms >= 0)
-            set_int(bo, "max_wait_live_s", f->max_wait_ms / 1000);
+        if (f->max_wait_ms >= 0) set_int(bo, "max_wait_live_s", f->max_wait_ms / 1000);
         set_int(bo, "ewt_s", f->ewt_s);
         if (f->sl_n > 0)
             json_object_set_new(bo, "sl_60m",
@@ -139,11 +130,9 @@ static json_t *windows_doc(state_t *st, int h, bool names)
         set_str(wo, "staff", sw->staff);
         if (names && sw->staff) {
             int si = cfg_staff_index(ch, sw->staff);
-            if (si >= 0)
-                set_str(wo, "staff_name", ch->staff[si].name);
+            if (si >= 0) set_str(wo, "staff_name", ch->staff[si].name);
         }
-        if (sw->ticket)
-            set_str(wo, "ticket", sw->ticket->id);
+        if (sw->ticket) set_str(wo, "ticket", sw->ticket->id);
         set_time(wo, "since", sw->since_ms);
         if (sw->status == SW_PAUSED && sw->reason >= 0)
             set_str(wo, "reason", ev_pause_reason_name(sw->reason));
@@ -195,15 +184,12 @@ static json_t *reviews_doc(state_t *st, int h, bool names)
         set_str(ro, "id", r->id);
         set_int(ro, "level", r->level);
         set_time(ro, "at", r->at_ms);
-        if (r->channel >= 0)
-            set_str(ro, "channel", ev_review_channel_name(r->channel));
+        if (r->channel >= 0) set_str(ro, "channel", ev_review_channel_name(r->channel));
         set_str(ro, "window", r->window);
         set_str(ro, "staff", r->staff);
-        if (names)
-            set_str(ro, "comment", r->comment);
+        if (names) set_str(ro, "comment", r->comment);
         json_object_set_new(ro, "real_name", json_boolean(r->real_name));
-        if (r->upheld)
-            json_object_set_new(ro, "upheld", json_true());
+        if (r->upheld) json_object_set_new(ro, "upheld", json_true());
         json_array_append_new(a, ro);
     }
     return a;
@@ -211,14 +197,12 @@ static json_t *reviews_doc(state_t *st, int h, bool names)
 
 json_t *state_hall(state_t *st, int hall, const state_view *v)
 {
-    if (hall < 0 || hall >= st->nhalls)
-        return NULL;
+    if (hall < 0 || hall >= st->nhalls) return NULL;
     const cfg_hall *ch = &st->cfg->halls[hall];
     bool names = !v || v->names, urls = !v || v->urls;
     state_bizfig *figs = calloc(ch->nbiz > 0 ? ch->nbiz : 1, sizeof *figs);
     json_t *doc = json_object();
-    if (!figs || !doc)
-        goto fail;
+    if (!figs || !doc) goto fail;
     set_str(doc, "id", ch->id);
     set_str(doc, "name", ch->name);
     set_day(doc, st->day);

@@ -46,13 +46,11 @@ int state_recs_add(state_recs *rs, int64_t now_ms, int64_t at_ms, int64_t v_ms, 
                    state_ticket *t)
 {
     state_recs_prune(rs, now_ms);
-    if (at_ms <= now_ms - STATE_WINDOW_MS)
-        return 0;
+    if (at_ms <= now_ms - STATE_WINDOW_MS) return 0;
     if (rs->n == rs->cap) {
         int ncap = rs->cap ? rs->cap * 2 : 64;
         state_rec *nr = realloc(rs->r, (size_t)ncap * sizeof *nr);
-        if (!nr)
-            return -1;
+        if (!nr) return -1;
         rs->r = nr;
         rs->cap = ncap;
     }
@@ -140,12 +138,9 @@ void state_agg_hall(state_t *st, int h, state_agg *a)
     for (int i = 0; i < hs->nwaiting; i++) {
         const state_ticket *t = hs->waiting[i];
         int64_t w = now - t->entered_ms;
-        if (w < 0)
-            w = 0;
-        if (w > a->max_wait_ms)
-            a->max_wait_ms = w;
-        if (w > state_sla_ms(&ch->biz[t->biz]))
-            a->over_sla++;
+        if (w < 0) w = 0;
+        if (w > a->max_wait_ms) a->max_wait_ms = w;
+        if (w > state_sla_ms(&ch->biz[t->biz])) a->over_sla++;
     }
     for (int b = 0; b < hs->nbiz; b++) {
         state_recs_prune(&hs->biz[b].calls, now);
@@ -188,8 +183,7 @@ void state_agg_merge(state_agg *d, const state_agg *s)
     d->no_show += s->no_show;
     d->visits += s->visits;
     d->wait_sum_ms += s->wait_sum_ms;
-    if (s->max_wait_ms > d->max_wait_ms)
-        d->max_wait_ms = s->max_wait_ms;
+    if (s->max_wait_ms > d->max_wait_ms) d->max_wait_ms = s->max_wait_ms;
     d->over_sla += s->over_sla;
     d->sl_n += s->sl_n;
     d->sl_ok += s->sl_ok;
@@ -218,35 +212,27 @@ static void set_int(json_t *o, const char *k, int64_t v)
 static void set_rate(json_t *o, const char *k, int64_t num, int64_t den)
 {
     double r = (double)num / (double)den;
-    if (r > 1)
-        r = 1;
-    if (r < 0)
-        r = 0;
+    if (r > 1) r = 1;
+    if (r < 0) r = 0;
     json_object_set_new(o, k, json_real(state_round4(r)));
 }
 
 json_t *state_agg_json(const state_agg *a)
 {
     json_t *o = json_object();
-    if (!o)
-        return NULL;
+    if (!o) return NULL;
     set_int(o, "issued", a->issued);
     set_int(o, "waiting", a->waiting);
     set_int(o, "serving", a->serving);
     set_int(o, "suspended", a->suspended);
     set_int(o, "finished", a->finished);
     set_int(o, "no_show", a->no_show);
-    if (a->issued > 0)
-        set_rate(o, "no_show_rate", a->no_show, a->issued);
-    if (a->visits > 0)
-        set_int(o, "avg_wait_s", state_round_div(a->wait_sum_ms, a->visits));
-    if (a->max_wait_ms >= 0)
-        set_int(o, "max_wait_live_s", a->max_wait_ms / 1000);
+    if (a->issued > 0) set_rate(o, "no_show_rate", a->no_show, a->issued);
+    if (a->visits > 0) set_int(o, "avg_wait_s", state_round_div(a->wait_sum_ms, a->visits));
+    if (a->max_wait_ms >= 0) set_int(o, "max_wait_live_s", a->max_wait_ms / 1000);
     set_int(o, "over_sla_waiting", a->over_sla);
-    if (a->sl_n > 0)
-        set_rate(o, "sl_60m", a->sl_ok, a->sl_n);
-    if (a->svc_n > 0)
-        set_int(o, "avg_service_s", state_round_div(a->svc_sum_ms, a->svc_n));
+    if (a->sl_n > 0) set_rate(o, "sl_60m", a->sl_ok, a->sl_n);
+    if (a->svc_n > 0) set_int(o, "avg_service_s", state_round_div(a->svc_sum_ms, a->svc_n));
     set_int(o, "windows_open", a->w_open);
     set_int(o, "windows_serving", a->w_serving);
     set_int(o, "windows_paused", a->w_paused);
@@ -274,8 +260,7 @@ int64_t state_staffed_for(const state_t *st, int h, int b)
     int64_t n = 0;
     for (int w = 0; w < hs->nwin && w < ch->nwindows; w++) {
         int s = hs->win[w].status;
-        if (s != SW_OPEN && s != SW_SERVING)
-            continue;
+        if (s != SW_OPEN && s != SW_SERVING) continue;
         for (int i = 0; i < ch->windows[w].nbiz; i++)
             if (ch->windows[w].biz[i] == b) {
                 n++;
@@ -307,13 +292,10 @@ void state_biz_figs(state_t *st, int h, state_bizfig *out)
         const state_ticket *t = hs->waiting[i];
         state_bizfig *f = &out[t->biz];
         int64_t w = now - t->entered_ms;
-        if (w < 0)
-            w = 0;
+        if (w < 0) w = 0;
         f->waiting++;
-        if (w > f->max_wait_ms)
-            f->max_wait_ms = w;
-        if (w > state_sla_ms(&ch->biz[t->biz]))
-            f->over_sla++;
+        if (w > f->max_wait_ms) f->max_wait_ms = w;
+        if (w > state_sla_ms(&ch->biz[t->biz])) f->over_sla++;
     }
     for (int b = 0; b < hs->nbiz; b++) {
         state_bizfig *f = &out[b];
@@ -327,7 +309,6 @@ void state_biz_figs(state_t *st, int h, state_bizfig *out)
 
 int64_t state_biz_ewt(state_t *st, int hall, int b)
 {
-    if (hall < 0 || hall >= st->nhalls || b < 0 || b >= st->halls[hall].nbiz)
-        return -1;
+    if (hall < 0 || hall >= st->nhalls || b < 0 || b >= st->halls[hall].nbiz) return -1;
     return ewt_of(st, hall, b, st->halls[hall].biz[b].waiting, state_staffed_for(st, hall, b));
 }

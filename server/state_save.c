@@ -30,8 +30,7 @@ static void put_int(json_t *o, const char *k, int64_t v)
 
 static void put_str(json_t *o, const char *k, const char *s)
 {
-    if (s)
-        json_object_set_new(o, k, json_string(s));
+    if (s) json_object_set_new(o, k, json_string(s));
 }
 
 /* A ticket as a flat array (cheaper than an object at 100k+ tickets):
@@ -75,8 +74,7 @@ static json_t *save_recs(const state_recs *rs, bool calls)
     json_t *a = json_array();
     for (int i = rs->head; i < rs->n; i++) {
         const state_rec *r = &rs->r[i];
-        if (!r->valid)
-            continue;
+        if (!r->valid) continue;
         if (calls)
             json_array_append_new(
                 a, json_pack("[IIbs]", (json_int_t)r->at_ms, (json_int_t)r->v_ms, r->ok, r->t->id));
@@ -128,8 +126,7 @@ static json_t *save_hall(state_t *st, int h)
         json_t *wo = json_object();
         put_int(wo, "status", sw->status);
         put_str(wo, "staff", sw->staff);
-        if (sw->ticket)
-            put_str(wo, "ticket", sw->ticket->id);
+        if (sw->ticket) put_str(wo, "ticket", sw->ticket->id);
         put_int(wo, "since", sw->since_ms);
         put_int(wo, "reason", sw->reason);
         put_int(wo, "served", sw->served);
@@ -197,8 +194,7 @@ static json_t *save_hall(state_t *st, int h)
     for (int i = 0; i < hs->nclosures; i++) {
         json_t *e = json_pack("[II]", (json_int_t)hs->closures[i].from_ms,
                               (json_int_t)hs->closures[i].to_ms);
-        if (hs->closures[i].reason)
-            json_array_append_new(e, json_string(hs->closures[i].reason));
+        if (hs->closures[i].reason) json_array_append_new(e, json_string(hs->closures[i].reason));
         json_array_append_new(cl, e);
     }
     json_object_set_new(o, "closures", cl);
@@ -208,8 +204,7 @@ static json_t *save_hall(state_t *st, int h)
 json_t *state_save(state_t *st)
 {
     json_t *root = json_object(), *halls = json_object();
-    if (!root || !halls)
-        goto fail;
+    if (!root || !halls) goto fail;
     put_int(root, "format", FORMAT);
     put_int(root, "day", st->day);
     put_int(root, "now", st->now_ms);
@@ -223,8 +218,7 @@ json_t *state_save(state_t *st)
                                   "bad_transitions", (json_int_t)st->stats.bad_transitions));
     for (int h = 0; h < st->nhalls; h++) {
         json_t *ho = save_hall(st, h);
-        if (!ho)
-            goto fail;
+        if (!ho) goto fail;
         json_object_set_new(halls, st->cfg->halls[h].id, ho);
     }
     json_object_set_new(root, "halls", halls);
@@ -261,8 +255,7 @@ static char *dup_str(const char *s)
 static int state_index(const char *name)
 {
     for (int i = 0; i < (int)(sizeof ticket_state_names / sizeof *ticket_state_names); i++)
-        if (name && strcmp(name, ticket_state_names[i]) == 0)
-            return i;
+        if (name && strcmp(name, ticket_state_names[i]) == 0) return i;
     return -1;
 }
 
@@ -270,8 +263,7 @@ static int state_index(const char *name)
 #define LOOKUP_OR(var, expr, strict)                                                               \
     do {                                                                                           \
         (var) = (expr);                                                                            \
-        if ((var) < 0 && (strict))                                                                 \
-            return -1;                                                                             \
+        if ((var) < 0 && (strict)) return -1;                                                      \
     } while (0)
 
 static int64_t tk_int(json_t *a, int i)
@@ -295,15 +287,11 @@ static int load_ticket(state_t *st, int h, json_t *a, bool strict)
         state_map_get(&hs->tickets, id))
         return -1;
     LOOKUP_OR(b, cfg_biz_index(ch, bid), strict);
-    if (b < 0)
-        return 0;
-    if (*wid)
-        LOOKUP_OR(w, cfg_window_index(ch, wid), strict);
-    if (*vb)
-        LOOKUP_OR(vbi, cfg_biz_index(ch, vb), strict);
+    if (b < 0) return 0;
+    if (*wid) LOOKUP_OR(w, cfg_window_index(ch, wid), strict);
+    if (*vb) LOOKUP_OR(vbi, cfg_biz_index(ch, vb), strict);
     state_ticket *t = state_ticket_new(hs, id);
-    if (!t)
-        return -1;
+    if (!t) return -1;
     t->biz = b;
     t->window = w;
     t->channel = (int)tk_int(a, TK_CH);
@@ -340,13 +328,11 @@ static int load_recs(state_t *st, state_hs *hs, state_recs *rs, json_t *a, bool 
             ok = json_is_true(json_array_get(e, 2));
             t = tid ? state_map_get(&hs->tickets, tid) : NULL;
             if (!t) {
-                if (strict)
-                    return -1;
+                if (strict) return -1;
                 continue;
             }
         }
-        if (state_recs_add(rs, st->now_ms, at, v, ok, t) < 0)
-            return -1;
+        if (state_recs_add(rs, st->now_ms, at, v, ok, t) < 0) return -1;
     }
     return 0;
 }
@@ -376,16 +362,14 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
 
     json_array_foreach(json_object_get(o, "tickets"), i, v)
     {
-        if (load_ticket(st, h, v, strict) < 0)
-            return -1;
+        if (load_ticket(st, h, v, strict) < 0) return -1;
     }
 
     json_object_foreach(json_object_get(o, "biz"), key, v)
     {
         int b;
         LOOKUP_OR(b, cfg_biz_index(ch, key), strict);
-        if (b < 0)
-            continue;
+        if (b < 0) continue;
         state_biz *bz = &hs->biz[b];
         bz->issued = get_int(v, "issued", 0);
         bz->visits = get_int(v, "visits", 0);
@@ -399,16 +383,14 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
     {
         int w;
         LOOKUP_OR(w, cfg_window_index(ch, key), strict);
-        if (w < 0)
-            continue;
+        if (w < 0) continue;
         state_window *sw = &hs->win[w];
         int status = (int)get_int(v, "status", SW_CLOSED);
         sw->status = status >= SW_CLOSED && status <= SW_PAUSED ? status : SW_CLOSED;
         sw->staff = dup_str(get_str(v, "staff"));
         const char *tid = get_str(v, "ticket");
         sw->ticket = tid ? state_map_get(&hs->tickets, tid) : NULL;
-        if (tid && !sw->ticket && strict)
-            return -1;
+        if (tid && !sw->ticket && strict) return -1;
         sw->since_ms = get_int(v, "since", -1);
         sw->reason = (int)get_int(v, "reason", -1);
         sw->served = get_int(v, "served", 0);
@@ -422,8 +404,7 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
     {
         int c;
         LOOKUP_OR(c, cfg_camera_index(ch, key), strict);
-        if (c < 0)
-            continue;
+        if (c < 0) continue;
         hs->cam[c].status = (int)get_int(v, "status", EV_CAM_UNKNOWN);
         hs->cam[c].since_ms = get_int(v, "since", -1);
         hs->cam[c].main_url = dup_str(get_str(v, "main"));
@@ -441,8 +422,7 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
 
     json_array_foreach(json_object_get(o, "last"), i, v)
     {
-        if (hs->nlast >= STATE_LAST_REVIEWS || !get_str(v, "id"))
-            break;
+        if (hs->nlast >= STATE_LAST_REVIEWS || !get_str(v, "id")) break;
         state_review *r = &hs->last[hs->nlast++];
         r->id = dup_str(get_str(v, "id"));
         r->level = (int)get_int(v, "level", 0);
@@ -458,8 +438,7 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
     json_array_foreach(json_object_get(o, "cases"), i, v)
     {
         const char *rid = get_str(v, "review");
-        if (!rid || state_map_get(&hs->cases_map, rid))
-            return -1;
+        if (!rid || state_map_get(&hs->cases_map, rid)) return -1;
         state_case *c = cw_xcalloc(1, sizeof *c);
         if (!c || !(c->review = cw_xstrdup(rid))) {
             free(c);
@@ -485,8 +464,7 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
     json_array_foreach(json_object_get(o, "closures"), i, v)
     {
         state_closure *nc = realloc(hs->closures, (size_t)(hs->nclosures + 1) * sizeof *nc);
-        if (!nc)
-            return -1;
+        if (!nc) return -1;
         hs->closures = nc;
         nc[hs->nclosures].from_ms = json_integer_value(json_array_get(v, 0));
         nc[hs->nclosures].to_ms = json_integer_value(json_array_get(v, 1));
@@ -496,20 +474,16 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
     return 0;
 }
 
-
 static int load(state_t *st, json_t *saved, bool strict)
 {
-    if (state_reset_halls(st) < 0)
-        return -1;
-    if (!json_is_object(saved) || get_int(saved, "format", 0) != FORMAT)
-        goto fail;
+    if (state_reset_halls(st) < 0) return -1;
+    if (!json_is_object(saved) || get_int(saved, "format", 0) != FORMAT) goto fail;
     st->now_ms = get_int(saved, "now", st->now_ms);
     state_set_day(st, st->now_ms);
     st->last_sec = get_int(saved, "last_sec", st->last_sec);
     st->last_min = get_int(saved, "last_min", st->last_min);
     uint64_t ver = (uint64_t)get_int(saved, "ver", 0);
-    if (ver > st->ver)
-        st->ver = ver;
+    if (ver > st->ver) st->ver = ver;
     json_t *stats = json_object_get(saved, "stats");
     st->stats.applied = (uint64_t)get_int(stats, "applied", 0);
     st->stats.unknown_tickets = (uint64_t)get_int(stats, "unknown_tickets", 0);
@@ -522,12 +496,10 @@ static int load(state_t *st, json_t *saved, bool strict)
     {
         int h = cfg_hall_index(st->cfg, key);
         if (h < 0) {
-            if (strict)
-                goto fail;
+            if (strict) goto fail;
             continue;
         }
-        if (load_hall(st, h, v, strict) < 0)
-            goto fail;
+        if (load_hall(st, h, v, strict) < 0) goto fail;
     }
     for (int h = 0; h < st->nhalls; h++)
         state_bump(st, h);
@@ -543,4 +515,3 @@ int state_load(state_t *st, json_t *saved)
 {
     return load(st, saved, true);
 }
-

@@ -35,8 +35,8 @@ static const char *SCHEMA =
 
 struct store {
     char *path;
-    sqlite3 *wdb; /* writer thread only (after store_start) */
-    sqlite3 *rdb; /* service thread only */
+    sqlite3 *wdb;   /* writer thread only (after store_start) */
+    sqlite3 *rdb;   /* service thread only */
     feedindex *idx; /* writer thread only (after store_start) */
 
     sqlite3_stmt *ins_event, *ins_quar, *get_body, *ins_feed, *upd_feed, *del_gaps, *ins_gap;
@@ -145,10 +145,10 @@ store_t *store_open(const char *path, const char *const *schemas, char *err, siz
                 "INSERT INTO quarantine(recv_ms, token, hall, feed, seq, kind, reason, body)"
                 " VALUES(?,?,?,?,?,?,?,?)",
                 err, errlen) < 0 ||
-        prepare(s->wdb, &s->get_body, "SELECT body FROM events WHERE feed_id = ? AND seq = ?",
-                err, errlen) < 0 ||
-        prepare(s->wdb, &s->ins_feed, "INSERT INTO feeds(id, hall, feed, hwm) VALUES(?,?,?,?)",
-                err, errlen) < 0 ||
+        prepare(s->wdb, &s->get_body, "SELECT body FROM events WHERE feed_id = ? AND seq = ?", err,
+                errlen) < 0 ||
+        prepare(s->wdb, &s->ins_feed, "INSERT INTO feeds(id, hall, feed, hwm) VALUES(?,?,?,?)", err,
+                errlen) < 0 ||
         prepare(s->wdb, &s->upd_feed, "UPDATE feeds SET hwm = ? WHERE id = ?", err, errlen) < 0 ||
         prepare(s->wdb, &s->del_gaps, "DELETE FROM feed_gaps WHERE feed_id = ?", err, errlen) < 0 ||
         prepare(s->wdb, &s->ins_gap, "INSERT INTO feed_gaps(feed_id, lo, hi) VALUES(?,?,?)", err,
@@ -190,8 +190,8 @@ static const char *item_body(store_item *it)
     return it->body;
 }
 
-static int quarantine_item(store_t *s, const store_job *job, store_item *it,
-                           const char *kind, const char *reason)
+static int quarantine_item(store_t *s, const store_job *job, store_item *it, const char *kind,
+                           const char *reason)
 {
     sqlite3_bind_int64(s->ins_quar, 1, it->recv_ms);
     bind_text(s->ins_quar, 2, job->token);
@@ -389,10 +389,20 @@ static void run_transaction(store_t *s, store_job *jobs)
             j->commit_us = us;
             for (int i = 0; i < j->nitems; i++) {
                 switch (j->items[i].result) {
-                case STORE_ACCEPTED: ev++; break;
-                case STORE_DUPLICATE: dup++; break;
-                case STORE_CONFLICT: dup++; conf++; quar++; break;
-                case STORE_QUARANTINED: quar++; break;
+                case STORE_ACCEPTED:
+                    ev++;
+                    break;
+                case STORE_DUPLICATE:
+                    dup++;
+                    break;
+                case STORE_CONFLICT:
+                    dup++;
+                    conf++;
+                    quar++;
+                    break;
+                case STORE_QUARANTINED:
+                    quar++;
+                    break;
                 }
             }
         }
@@ -437,7 +447,8 @@ static void *writer_main(void *arg)
     store_t *s = arg;
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (!s->queue_head && !s->stop) pthread_cond_wait(&s->cond, &s->lock);
+        while (!s->queue_head && !s->stop)
+            pthread_cond_wait(&s->cond, &s->lock);
         if (!s->queue_head && s->stop) break;
         store_job *jobs = s->queue_head, *last = s->queue_tail;
         s->queue_head = s->queue_tail = NULL;
@@ -487,7 +498,8 @@ store_job *store_take_done(store_t *s)
 {
     pthread_mutex_lock(&s->lock);
     store_job *d = s->done_head;
-    for (store_job *j = d; j; j = j->next) s->inflight--;
+    for (store_job *j = d; j; j = j->next)
+        s->inflight--;
     s->done_head = s->done_tail = NULL;
     pthread_mutex_unlock(&s->lock);
     return d;
@@ -517,7 +529,8 @@ void store_close(store_t *s)
     }
     sqlite3_stmt *sts[] = {s->ins_event, s->ins_quar, s->get_body, s->ins_feed,
                            s->upd_feed,  s->del_gaps, s->ins_gap};
-    for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++) sqlite3_finalize(sts[i]);
+    for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
+        sqlite3_finalize(sts[i]);
     if (s->wdb) sqlite3_exec(s->wdb, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     sqlite3_close(s->rdb);
     sqlite3_close(s->wdb);

@@ -40,19 +40,19 @@ enum store_result {
 
 typedef struct store_item {
     /* in */
-    int kind;          /* enum store_item_kind */
-    char *hall;        /* hall id, NULL when unknown (owned) */
-    char *feed;        /* feed name (owned), NULL when unknown */
-    int64_t seq;       /* 0 when unknown */
-    char *type;        /* owned, may be NULL for rejects */
+    int kind;    /* enum store_item_kind */
+    char *hall;  /* hall id, NULL when unknown (owned) */
+    char *feed;  /* feed name (owned), NULL when unknown */
+    int64_t seq; /* 0 when unknown */
+    char *type;  /* owned, may be NULL for rejects */
     int64_t at_ms;
     int64_t recv_ms;
-    char *body;        /* the event as compact JSON (owned); NULL: the writer makes it from obj */
-    json_t *obj;       /* the event (one reference owned by the item; read-only on the writer) */
-    char *reason;      /* reject reason (owned) */
+    char *body;   /* the event as compact JSON (owned); NULL: the writer makes it from obj */
+    json_t *obj;  /* the event (one reference owned by the item; read-only on the writer) */
+    char *reason; /* reject reason (owned) */
     /* out */
-    int result;        /* enum store_result */
-    int64_t event_id;  /* rowid when STORE_ACCEPTED */
+    int result;       /* enum store_result */
+    int64_t event_id; /* rowid when STORE_ACCEPTED */
 } store_item;
 
 enum store_job_kind { STORE_JOB_EVENTS, STORE_JOB_SQL };
@@ -61,8 +61,8 @@ enum store_job_kind { STORE_JOB_EVENTS, STORE_JOB_SQL };
 typedef struct store_arg {
     bool is_text;
     int64_t i;
-    char *text;   /* owned */
-    json_t *json; /* owned; encoded to text on the writer thread (must not be shared) */
+    char *text;          /* owned */
+    json_t *json;        /* owned; encoded to text on the writer thread (must not be shared) */
     unsigned char *blob; /* owned; bound as a BLOB when set */
     size_t blob_len;
 } store_arg;
@@ -87,9 +87,9 @@ struct store_job {
     void *done_ud; /* the submitter's, untouched by the store */
     void *ctx;     /* submitter's data, untouched by the store */
     /* out */
-    int rc;             /* 0, or < 0 when the transaction failed */
+    int rc; /* 0, or < 0 when the transaction failed */
     char err[160];
-    int64_t commit_us;  /* time from the transaction start to its commit */
+    int64_t commit_us; /* time from the transaction start to its commit */
     struct store_job *next;
 };
 
@@ -146,8 +146,8 @@ int store_meta_get_text(store_t *s, const char *key, char *out, size_t n);
 int store_backup(const char *db_path, const char *out_path, char *err, size_t errlen);
 
 typedef struct store_stats {
-    uint64_t commits, events, duplicates, conflicts, quarantined, failures, gaps_open,
-        gap_events, feeds;
+    uint64_t commits, events, duplicates, conflicts, quarantined, failures, gaps_open, gap_events,
+        feeds;
     int64_t last_commit_us;
     bool healthy; /* the last transaction committed */
 } store_stats;

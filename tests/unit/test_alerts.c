@@ -74,13 +74,30 @@ static void build_cfg(void)
         hours.lunch[d] = (cfg_span){720, 810};
     }
     memset(halls, 0, sizeof halls);
-    halls[0] = (cfg_hall){.id = "LH-00", .name = "市中心", .level = CFG_LEVEL_CITY,
-                          .parent_index = -1, .hours = hours, .biz = biz0, .nbiz = 2,
-                          .windows = win0, .nwindows = 3, .cameras = cam0, .ncameras = 6,
-                          .staff = staff0, .nstaff = 2};
-    halls[1] = (cfg_hall){.id = "LH-01", .name = "大洋街道", .level = CFG_LEVEL_TOWN,
-                          .parent_index = 0, .hours = hours, .biz = biz1, .nbiz = 1,
-                          .windows = win1, .nwindows = 1, .cameras = cam1, .ncameras = 1};
+    halls[0] = (cfg_hall){.id = "LH-00",
+                          .name = "市中心",
+                          .level = CFG_LEVEL_CITY,
+                          .parent_index = -1,
+                          .hours = hours,
+                          .biz = biz0,
+                          .nbiz = 2,
+                          .windows = win0,
+                          .nwindows = 3,
+                          .cameras = cam0,
+                          .ncameras = 6,
+                          .staff = staff0,
+                          .nstaff = 2};
+    halls[1] = (cfg_hall){.id = "LH-01",
+                          .name = "大洋街道",
+                          .level = CFG_LEVEL_TOWN,
+                          .parent_index = 0,
+                          .hours = hours,
+                          .biz = biz1,
+                          .nbiz = 1,
+                          .windows = win1,
+                          .nwindows = 1,
+                          .cameras = cam1,
+                          .ncameras = 1};
     memset(&cfg, 0, sizeof cfg);
     cfg.city.code = "331082";
     cfg.city.name = "临海市";
@@ -142,7 +159,8 @@ static void sink_clear(void)
 {
     for (int i = 0; i < njobs; i++) {
         free(jobs[i].sql);
-        for (int k = 0; k < STORE_SQL_MAX_ARGS; k++) free(jobs[i].args[k]);
+        for (int k = 0; k < STORE_SQL_MAX_ARGS; k++)
+            free(jobs[i].args[k]);
     }
     free(jobs);
     jobs = NULL;
@@ -537,7 +555,8 @@ static void test_window_rules(void **unused)
     expect_alert("R6:LH-00:B01", "firing", "P2");
     /* A02 calls A002: R7 false; recalls it 3 times: R9 (for 120 s) */
     tk(EV_TICKET_CALLED, 0, "A002", 1, T("09:51:00"));
-    for (int i = 0; i < 3; i++) tk(EV_TICKET_RECALLED, 0, "A002", 1, T("09:52:00"));
+    for (int i = 0; i < 3; i++)
+        tk(EV_TICKET_RECALLED, 0, "A002", 1, T("09:52:00"));
     eval_at(T("09:52:00"), 4);
     expect_alert("R9:LH-00:A02", "pending", "P4");
     eval_at(T("09:54:00"), 5);
@@ -733,7 +752,8 @@ static void test_r14_cameras(void **unused)
     (void)unused;
     build_cfg();
     setup_at(T("09:00:00"));
-    for (int c = 0; c < 6; c++) camera(0, c, EV_CAM_ONLINE, T("09:00:00"));
+    for (int c = 0; c < 6; c++)
+        camera(0, c, EV_CAM_ONLINE, T("09:00:00"));
     camera(0, 1, EV_CAM_OFFLINE, T("09:10:00")); /* Q1, waiting area */
     eval_at(T("09:11:00"), 0);                   /* down 60 s: not over 60 */
     expect_alert("R14:LH-00:Q1", NULL, NULL);
@@ -769,10 +789,10 @@ static void test_notify_and_silence(void **unused)
     issue(0, "A001", 0, T("09:00:00"));
     issue(1, "A001", 0, T("09:00:00"));
     /* silence R1 of LH-01 for the working-day morning, recurring */
-    json_t *body = json_pack("{s:[{s:s,s:s},{s:s,s:s}],s:{s:s,s:s,s:s},s:s}", "matchers", "name",
-                             "alertname", "value", "R1", "name", "hall", "value", "LH-01",
-                             "recurrence", "days", "workdays", "from", "09:00", "to", "10:00",
-                             "comment", "晨会");
+    json_t *body =
+        json_pack("{s:[{s:s,s:s},{s:s,s:s}],s:{s:s,s:s,s:s},s:s}", "matchers", "name", "alertname",
+                  "value", "R1", "name", "hall", "value", "LH-01", "recurrence", "days", "workdays",
+                  "from", "09:00", "to", "10:00", "comment", "晨会");
     json_t *sil = NULL;
     char err[200];
     /* a hall account of LH-00 may not silence LH-01 */
@@ -835,8 +855,8 @@ static void test_notify_and_silence(void **unused)
 
     /* a silence with endsAt on LH-00's R1, then its tickets are called: resolved while
      * silenced -> the resolved notification is still sent */
-    body = json_pack("{s:[{s:s,s:s,s:b}],s:s,s:s}", "matchers", "name", "hall", "value",
-                     "LH-0[0]", "isRegex", 1, "startsAt", "2026-11-23T10:00:00+08:00", "endsAt",
+    body = json_pack("{s:[{s:s,s:s,s:b}],s:s,s:s}", "matchers", "name", "hall", "value", "LH-0[0]",
+                     "isRegex", 1, "startsAt", "2026-11-23T10:00:00+08:00", "endsAt",
                      "2026-11-23T11:00:00+08:00");
     assert_int_equal(alerts_silence_add(al, body, "admin", NULL, &sil, err, sizeof err), 201);
     json_decref(sil);

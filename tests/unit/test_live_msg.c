@@ -104,10 +104,12 @@ static void test_unknown_op(void **state)
     /* 'a' and 40 x 'é': %.64s keeps 'a', 31 'é' and the first byte of the 32nd, which becomes
      * '?' (the message was not valid UTF-8 before, and the hub then sent no error at all) */
     char text[128] = "{\"op\":\"a";
-    for (int i = 0; i < 40; i++) strcat(text, "\xC3\xA9");
+    for (int i = 0; i < 40; i++)
+        strcat(text, "\xC3\xA9");
     strcat(text, "\"}");
     char want[128] = "unknown op 'a";
-    for (int i = 0; i < 31; i++) strcat(want, "\xC3\xA9");
+    for (int i = 0; i < 31; i++)
+        strcat(want, "\xC3\xA9");
     strcat(want, "?'");
     assert_int_equal(parse(text, &m), -1);
     assert_string_equal(m.message, want);
@@ -174,9 +176,10 @@ static void test_subscribe_errors(void **state)
     expect_sub_error("{\"op\":\"subscribe\"}", topics);
     expect_sub_error("{\"op\":\"subscribe\",\"topics\":[],\"since\":{\"epoch\":\"e1\",\"rev\":-1}}",
                      since);
-    expect_sub_error("{\"op\":\"subscribe\",\"topics\":[],\"since\":{\"epoch\":1,\"rev\":5}}", since);
-    expect_sub_error("{\"op\":\"subscribe\",\"topics\":[],\"since\":{\"epoch\":\"e1\",\"rev\":5.0}}",
+    expect_sub_error("{\"op\":\"subscribe\",\"topics\":[],\"since\":{\"epoch\":1,\"rev\":5}}",
                      since);
+    expect_sub_error(
+        "{\"op\":\"subscribe\",\"topics\":[],\"since\":{\"epoch\":\"e1\",\"rev\":5.0}}", since);
     expect_sub_error("{\"op\":\"subscribe\",\"topics\":[],\"since\":\"e1\"}", since);
     expect_sub_error("{\"op\":\"subscribe\",\"topics\":[],\"max_hz\":0}", hz);
     expect_sub_error("{\"op\":\"subscribe\",\"topics\":[],\"max_hz\":-2}", hz);
@@ -189,7 +192,8 @@ static void test_subscribe_errors(void **state)
 static int max_hz_of(const char *value)
 {
     char text[128];
-    snprintf(text, sizeof text, "{\"op\":\"subscribe\",\"topics\":[\"city\"],\"max_hz\":%s}", value);
+    snprintf(text, sizeof text, "{\"op\":\"subscribe\",\"topics\":[\"city\"],\"max_hz\":%s}",
+             value);
     livemsg m;
     assert_int_equal(parse(text, &m), 0);
     int hz = m.max_hz;
@@ -219,9 +223,10 @@ static void test_topics(void **state)
                      0);
     assert_int_equal(m.ntopics, 7);
     char msg[160];
-    const char *want[] = {"unknown topic 'weather'", "unknown topic 'hall/LH-99'",
+    const char *want[] = {"unknown topic 'weather'",        "unknown topic 'hall/LH-99'",
                           "unknown topic '(not a string)'", "unknown topic 'hall/'",
-                          "unknown topic 'HALL/LH-03'", NULL, "unknown topic 'hall/LH-03 '"};
+                          "unknown topic 'HALL/LH-03'",     NULL,
+                          "unknown topic 'hall/LH-03 '"};
     for (size_t i = 0; i < 7; i++) {
         if (!want[i]) continue;
         assert_int_equal(m.topics[i].kind, LIVEMSG_NOTOPIC);
@@ -252,10 +257,12 @@ static void test_topic_message_cut(void **state)
     /* "hall/" + 30 x "南山" (180 bytes) into 160: "unknown topic '" (15) leaves 144 bytes, that
      * is "hall/" and 139 bytes = 46 characters and one byte, shown as '?' */
     char name[200] = "hall/";
-    for (int i = 0; i < 30; i++) strcat(name, "南山");
+    for (int i = 0; i < 30; i++)
+        strcat(name, "南山");
     livemsg_topic t = {.name = name, .kind = LIVEMSG_NOTOPIC, .hall = -1};
     char msg[160], want[160] = "unknown topic 'hall/";
-    for (int i = 0; i < 23; i++) strcat(want, "南山");
+    for (int i = 0; i < 23; i++)
+        strcat(want, "南山");
     strcat(want, "?");
     livemsg_topic_error(&t, msg, sizeof msg);
     assert_string_equal(msg, want);
@@ -269,11 +276,11 @@ static void test_format(void **state)
     assert_string_equal(out, "ab?");
     livemsg_format(out, sizeof out, "a%sb", "\xFF");
     assert_string_equal(out, "a?b");
-    livemsg_format(out, sizeof out, "%s", "\xC0\x80");          /* overlong NUL */
+    livemsg_format(out, sizeof out, "%s", "\xC0\x80"); /* overlong NUL */
     assert_string_equal(out, "??");
-    livemsg_format(out, sizeof out, "%s", "\xED\xA0\x80");      /* a surrogate */
+    livemsg_format(out, sizeof out, "%s", "\xED\xA0\x80"); /* a surrogate */
     assert_string_equal(out, "???");
-    livemsg_format(out, sizeof out, "%s", "\xF4\x90\x80\x80");  /* above U+10FFFF */
+    livemsg_format(out, sizeof out, "%s", "\xF4\x90\x80\x80"); /* above U+10FFFF */
     assert_string_equal(out, "????");
     livemsg_format(out, sizeof out, "%s", "x\xF0\x9F\x98\x80"); /* U+1F600 kept */
     assert_string_equal(out, "x\xF0\x9F\x98\x80");
@@ -307,10 +314,14 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_subscribe_with_since), cmocka_unit_test(test_bad_json),
-        cmocka_unit_test(test_unknown_op),           cmocka_unit_test(test_ops),
-        cmocka_unit_test(test_subscribe_errors),     cmocka_unit_test(test_max_hz),
-        cmocka_unit_test(test_topics),               cmocka_unit_test(test_topic_message_cut),
+        cmocka_unit_test(test_subscribe_with_since),
+        cmocka_unit_test(test_bad_json),
+        cmocka_unit_test(test_unknown_op),
+        cmocka_unit_test(test_ops),
+        cmocka_unit_test(test_subscribe_errors),
+        cmocka_unit_test(test_max_hz),
+        cmocka_unit_test(test_topics),
+        cmocka_unit_test(test_topic_message_cut),
         cmocka_unit_test(test_format),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

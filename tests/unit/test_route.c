@@ -33,8 +33,8 @@ static void test_match(void **state)
     assert_false(route_match("/api/v1/halls/*", "/api/v1/halls/LH-03/x", seg, sizeof seg));
     assert_false(route_match("/api/v1/halls/*", "/api/v1/hall", seg, sizeof seg));
     assert_false(route_match("/api/v1/halls", "/api/v1/halls/", seg, sizeof seg));
-    assert_true(route_match("/api/v1/halls/*/closure", "/api/v1/halls/LH-07/closure", seg,
-                            sizeof seg));
+    assert_true(
+        route_match("/api/v1/halls/*/closure", "/api/v1/halls/LH-07/closure", seg, sizeof seg));
     assert_string_equal(seg, "LH-07");
     /* the segment must fit: 5 bytes in 6, not 6 */
     char small[6];
@@ -159,7 +159,8 @@ static void test_time(void **state)
     assert_string_equal(err, "from: 'yesterday' is not an RFC 3339 time or a date YYYY-MM-DD");
     assert_int_equal(route_time("to", "2026-13-01", &t, err, sizeof err), -1);
     assert_string_equal(err, "to: '2026-13-01' is not an RFC 3339 time or a date YYYY-MM-DD");
-    assert_int_equal(route_time("to", "2026-11-22T09:12:33", &t, err, sizeof err), -1); /* no offset */
+    assert_int_equal(route_time("to", "2026-11-22T09:12:33", &t, err, sizeof err),
+                     -1); /* no offset */
     assert_int_equal(route_time("to", "", &t, err, sizeof err), -1);
     assert_string_equal(err, "to: '' is not an RFC 3339 time or a date YYYY-MM-DD");
 }
@@ -215,8 +216,10 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_match), cmocka_unit_test(test_find),
-        cmocka_unit_test(test_int),   cmocka_unit_test(test_time),
+        cmocka_unit_test(test_match),
+        cmocka_unit_test(test_find),
+        cmocka_unit_test(test_int),
+        cmocka_unit_test(test_time),
         cmocka_unit_test(test_hall_flag_text),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

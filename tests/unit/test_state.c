@@ -177,8 +177,7 @@ static void tk(state_t *st, ev_type type, int hall, const char *ticket, int wind
     e.ticket = ticket;
     e.window = window;
     e.staff = staff;
-    if (type == EV_TICKET_FINISHED)
-        e.result = EV_RES_DONE;
+    if (type == EV_TICKET_FINISHED) e.result = EV_RES_DONE;
     send(st, &e);
 }
 
@@ -250,8 +249,7 @@ static void expect_json(json_t *got, const char *want_text)
 {
     json_error_t err;
     json_t *want = json_loads(want_text, 0, &err);
-    if (!want)
-        fail_msg("bad expected JSON: %s at %d", err.text, err.position);
+    if (!want) fail_msg("bad expected JSON: %s at %d", err.text, err.position);
     if (!json_equal(got, want)) {
         char *g = json_dumps(got, JSON_SORT_KEYS), *w = json_dumps(want, JSON_SORT_KEYS);
         print_error("got:  %s\nwant: %s\n", g, w);
@@ -266,16 +264,14 @@ static void expect_json(json_t *got, const char *want_text)
 static json_int_t kint(json_t *kpi, const char *key)
 {
     json_t *v = json_object_get(kpi, key);
-    if (!json_is_integer(v))
-        fail_msg("kpi %s is not an integer", key);
+    if (!json_is_integer(v)) fail_msg("kpi %s is not an integer", key);
     return json_integer_value(v);
 }
 
 static double kreal(json_t *kpi, const char *key)
 {
     json_t *v = json_object_get(kpi, key);
-    if (!json_is_real(v))
-        fail_msg("kpi %s is not a real", key);
+    if (!json_is_real(v)) fail_msg("kpi %s is not a real", key);
     return json_real_value(v);
 }
 
@@ -849,8 +845,7 @@ static void expect_same_save(state_t *a, state_t *b)
         json_t *ho;
         assert_non_null(doc[i]);
         json_object_del(doc[i], "ver");
-        json_object_foreach(json_object_get(doc[i], "halls"), key, ho)
-            json_object_del(ho, "ver");
+        json_object_foreach(json_object_get(doc[i], "halls"), key, ho) json_object_del(ho, "ver");
         text[i] = json_dumps(doc[i], JSON_SORT_KEYS | JSON_COMPACT);
         assert_non_null(text[i]);
         json_decref(doc[i]);
@@ -1219,8 +1214,7 @@ static void test_unknown_and_bad(void **unused)
 
 int main(void)
 {
-    if (cwt_set_timezone("Asia/Shanghai") < 0)
-        return 1;
+    if (cwt_set_timezone("Asia/Shanghai") < 0) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_monday_hall),
         cmocka_unit_test(test_monday_city),

@@ -238,17 +238,22 @@ static void test_errors(void **state)
     char buf[1024];
     snprintf(buf, sizeof buf, "%s  - {type: pie, rect: [0, 0, 10, 10]}\n", head);
     expect_error(buf, "bad.yaml:3: panels[0].type: unknown panel type 'pie'");
-    snprintf(buf, sizeof buf, "%s  - {type: kpi, rect: [0, 0, 10, 10]}\n  - type: map\n    rect: [1900, 0, 100, 10]\n", head);
-    expect_error(buf, "bad.yaml:5: panels[1].rect: [1900, 0, 100, 10] reaches outside the 1920x1080 canvas");
+    snprintf(
+        buf, sizeof buf,
+        "%s  - {type: kpi, rect: [0, 0, 10, 10]}\n  - type: map\n    rect: [1900, 0, 100, 10]\n",
+        head);
+    expect_error(
+        buf, "bad.yaml:5: panels[1].rect: [1900, 0, 100, 10] reaches outside the 1920x1080 canvas");
     snprintf(buf, sizeof buf, "%s  - {type: kpi, rect: [0, 0, 10]}\n", head);
     expect_error(buf, "bad.yaml:3: panels[0].rect: must be [x, y, width, height]");
     snprintf(buf, sizeof buf, "%s  - {type: kpi}\n", head);
     expect_error(buf, "bad.yaml:3: panels[0].rect: required field missing");
     expect_error("panels: []\n", "bad.yaml:1: screens: required");
-    expect_error("screens: {cols: 3, rows: 3, width: 1920, height: 1080, bezel_x: 24, bezel_y: 24}\n"
-                 "canvas: {width: 5760, height: 3240}\n"
-                 "panels: []\n",
-                 "bad.yaml:2: canvas: 5760x3240 does not match the screens");
+    expect_error(
+        "screens: {cols: 3, rows: 3, width: 1920, height: 1080, bezel_x: 24, bezel_y: 24}\n"
+        "canvas: {width: 5760, height: 3240}\n"
+        "panels: []\n",
+        "bad.yaml:2: canvas: 5760x3240 does not match the screens");
     expect_error("screens: {cols: 0, rows: 1, width: 1920, height: 1080}\npanels: []\n",
                  "bad.yaml:1: screens.cols: must be an integer from 1 to 16");
     expect_error("screens: {cols: 1, rows: 1, width: 1920, height: 1080}\nzoom: 2\npanels: []\n",

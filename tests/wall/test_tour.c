@@ -160,7 +160,7 @@ static void test_formats(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_groups),       cmocka_unit_test(test_switch_waits_for_preroll),
+        cmocka_unit_test(test_groups),          cmocka_unit_test(test_switch_waits_for_preroll),
         cmocka_unit_test(test_offline_skipped), cmocka_unit_test(test_hero_pin),
         cmocka_unit_test(test_formats),
     };
