@@ -1,12 +1,21 @@
 /* fmt: how the wall writes numbers, waits, rates and ages (see fmt.h). */
 #include "fmt.h"
 
+#include <stdbool.h>
+
 #include "cwfmt.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static cwfmt_lang lang = CWFMT_ZH; /* render thread */
+
+void fmt_set_english(bool en)
+{
+    lang = en ? CWFMT_EN : CWFMT_ZH;
+}
 
 void fmt_count(double v, char *out, size_t n)
 {
@@ -30,7 +39,7 @@ void fmt_count(double v, char *out, size_t n)
 
 void fmt_wait(double seconds, char *val, size_t n, const char **unit)
 {
-    cwfmt_duration(seconds, CWFMT_ZH, val, n);
+    cwfmt_duration(seconds, lang, val, n);
     *unit = "";
 }
 
@@ -45,6 +54,17 @@ void fmt_ago(int64_t ms, char *out, size_t n)
 {
     if (ms < 0) ms = 0;
     int64_t s = ms / 1000;
+    if (lang == CWFMT_EN) {
+        if (s < 60)
+            snprintf(out, n, "%lld s ago", (long long)s);
+        else if (s < 3600)
+            snprintf(out, n, "%lld min ago", (long long)(s / 60));
+        else if (s < 86400)
+            snprintf(out, n, "%lld h ago", (long long)(s / 3600));
+        else
+            snprintf(out, n, "%lld d ago", (long long)(s / 86400));
+        return;
+    }
     if (s < 60)
         snprintf(out, n, "%lld秒前", (long long)s);
     else if (s < 3600)
@@ -57,5 +77,5 @@ void fmt_ago(int64_t ms, char *out, size_t n)
 
 void fmt_duration(int64_t ms, char *out, size_t n)
 {
-    cwfmt_duration(ms < 0 ? 0 : (double)(ms / 1000), CWFMT_ZH, out, n);
+    cwfmt_duration(ms < 0 ? 0 : (double)(ms / 1000), lang, out, n);
 }

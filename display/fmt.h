@@ -6,8 +6,13 @@
 #ifndef CW_FMT_H
 #define CW_FMT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* The wall's language for every format below (layout `language: en`); Chinese by default.
+ * Render thread, set once at start. */
+void fmt_set_english(bool en);
 
 /* 1234 -> "1234"; from 10,000 on with thousands separators: 12345 -> "12,345". */
 void fmt_count(double v, char *out, size_t n);

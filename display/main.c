@@ -32,6 +32,7 @@
 
 #include "cwtime.h"
 #include "draw.h"
+#include "fmt.h"
 #include "gl.h"
 #include "hubclient.h"
 #include "layout.h"
@@ -429,6 +430,7 @@ int main(int argc, char **argv)
     int nreg = 0, out_w = 0, out_h = 0;
     rc = load_layout(&w.o, &w.L, &lpath, lbuf, sizeof lbuf, &vp, regions, &nreg, &out_w, &out_h);
     if (rc) return rc;
+    fmt_set_english(w.L->lang == LAYOUT_LANG_EN);
     cwt_set_timezone("Asia/Shanghai");
 
     /* Without a display SDL falls through its drivers (a Wayland warning about XDG_RUNTIME_DIR,

@@ -8,11 +8,13 @@
 
 #include "scene.h"
 
-static const char *zh(json_t *o)
+/* A {"zh","en"} text of the hub's in the wall's language (the other one when it is missing). */
+static const char *in_lang(const scene_frame *f, json_t *o)
 {
     if (json_is_string(o)) return json_string_value(o);
-    const char *s = json_string_value(json_object_get(o, "zh"));
-    return s ? s : json_string_value(json_object_get(o, "en"));
+    const char *want = scene_tr(f, "zh", "en"), *other = scene_tr(f, "en", "zh");
+    const char *s = json_string_value(json_object_get(o, want));
+    return s ? s : json_string_value(json_object_get(o, other));
 }
 
 static void alerts_draw(panel *p, scene_frame *f)
@@ -48,12 +50,14 @@ static void alerts_draw(panel *p, scene_frame *f)
     if (m->alerts_unavailable) {
         text_draw(f->t, TEXT_REGULAR, roundf(16 * s), x + w / 2, y + p->c.h / 2,
                   TEXT_CENTER | TEXT_MIDDLE, COL_TEXT_FAINT,
-                  "告警服务未启用（中枢未提供 alerts 主题）");
+                  scene_tr(f, "告警服务未启用（中枢未提供 alerts 主题）",
+                           "alerting is off (the hub has no alerts topic)"));
         return;
     }
     if (!m->alerts) {
         text_draw(f->t, TEXT_REGULAR, roundf(16 * s), x + w / 2, y + p->c.h / 2,
-                  TEXT_CENTER | TEXT_MIDDLE, COL_TEXT_FAINT, "等待告警数据");
+                  TEXT_CENTER | TEXT_MIDDLE, COL_TEXT_FAINT,
+                  scene_tr(f, "等待告警数据", "waiting for alerts"));
         return;
     }
     if (m->nalerts == 0) {
@@ -61,7 +65,7 @@ static void alerts_draw(panel *p, scene_frame *f)
         text_draw(f->t, TEXT_BOLD, roundf(16 * s), x + w / 2, y + p->c.h / 2 - 22 * s,
                   TEXT_CENTER | TEXT_MIDDLE, COL_BG, "✓");
         text_draw(f->t, TEXT_REGULAR, roundf(16 * s), x + w / 2, y + p->c.h / 2 + 8 * s,
-                  TEXT_CENTER | TEXT_MIDDLE, COL_OK, "当前无告警");
+                  TEXT_CENTER | TEXT_MIDDLE, COL_OK, scene_tr(f, "当前无告警", "no active alerts"));
         return;
     }
     float rh = roundf(50 * s);
@@ -96,21 +100,22 @@ static void alerts_draw(panel *p, scene_frame *f)
                                       TEXT_RIGHT | TEXT_MIDDLE | TEXT_TNUM,
                                       draw_fade(COL_TEXT_DIM, dim), age)
                           : 0;
-        const char *title = zh(json_object_get(a->a, "title"));
+        const char *title = in_lang(f, json_object_get(a->a, "title"));
         if (!title) title = json_string_value(json_object_get(a->a, "rule"));
         char tbuf[160];
-        snprintf(tbuf, sizeof tbuf, "%s%s", title ? title : "告警",
-                 a->silenced ? "（已静默）" : "");
+        snprintf(tbuf, sizeof tbuf, "%s%s", title ? title : scene_tr(f, "告警", "alert"),
+                 a->silenced ? scene_tr(f, "（已静默）", " (silenced)") : "");
         text_draw_fit(f->t, TEXT_REGULAR, roundf(15 * s), px, l1, x + w - aw - 14 * s - px,
                       TEXT_MIDDLE, draw_fade(sc, dim), tbuf);
-        const char *sum = zh(json_object_get(a->a, "summary"));
+        const char *sum = in_lang(f, json_object_get(a->a, "summary"));
         if (sum)
             text_draw_fit(f->t, TEXT_REGULAR, roundf(13 * s), x + 10 * s, l2, w - 16 * s,
                           TEXT_MIDDLE, draw_fade(COL_TEXT_DIM, dim), sum);
     }
     if (shown < m->nalerts) {
         char more[64];
-        snprintf(more, sizeof more, "还有 %d 条告警", m->nalerts - shown);
+        snprintf(more, sizeof more, scene_tr(f, "还有 %d 条告警", "%d more alerts"),
+                 m->nalerts - shown);
         text_draw(f->t, TEXT_REGULAR, roundf(13 * s), x + w / 2, y + rh * (float)shown + rh / 2,
                   TEXT_CENTER | TEXT_MIDDLE, COL_TEXT_DIM, more);
     }
@@ -126,6 +131,7 @@ const panel_ops panel_alerts_ops = {
     .type = "alerts",
     .refresh_ms = 500,
     .default_title = "实时告警",
+    .default_title_en = "Live alerts",
     .draw = alerts_draw,
     .data_ms = alerts_data_ms,
 };

@@ -298,7 +298,7 @@ static void tile(panel *p, scene_frame *f, int id, bool hero, float x, float y, 
     if (!mc) {
         draw_frame(d, x, y, w, h, 1, DRAW_RGBA(30, 70, 120, 160));
         text_draw(f->t, TEXT_REGULAR, fs, x + w / 2, y + h / 2, TEXT_CENTER | TEXT_MIDDLE,
-                  COL_TEXT_FAINT, "无信号源");
+                  COL_TEXT_FAINT, scene_tr(f, "无信号源", "no source"));
         return;
     }
     int state = st ? video_state(st->v) : VIDEO_NO_SIGNAL;
@@ -309,18 +309,24 @@ static void tile(panel *p, scene_frame *f, int id, bool hero, float x, float y, 
         int64_t a = st ? video_last_frame_age_ms(st->v) : -1;
         if (state == VIDEO_CONNECTING && st) {
             text_draw(f->t, TEXT_REGULAR, fs, x + w / 2, y + h / 2, TEXT_CENTER | TEXT_MIDDLE,
-                      COL_TEXT_DIM, "连接中…");
+                      COL_TEXT_DIM, scene_tr(f, "连接中…", "connecting…"));
         } else {
-            const char *why = mc->status == MODEL_CAM_OFFLINE ? "摄像头离线" : NULL;
+            const char *why = mc->status == MODEL_CAM_OFFLINE
+                                  ? scene_tr(f, "摄像头离线", "camera offline")
+                                  : NULL;
             float big = roundf(fminf(h * 0.16f, w * 0.09f));
             draw_rect(d, x, y, w, h, DRAW_RGBA(28, 8, 14, 255));
             text_draw(f->t, TEXT_BOLD, big, x + w / 2, y + h * 0.40f, TEXT_CENTER | TEXT_MIDDLE,
                       COL_ALERT, "NO SIGNAL");
             if (a >= 0) {
                 fmt_ago(a, age, sizeof age);
-                snprintf(buf, sizeof buf, "%s%s最后画面 %s", why ? why : "", why ? " · " : "", age);
+                snprintf(buf, sizeof buf, scene_tr(f, "%s%s最后画面 %s", "%s%slast picture %s"),
+                         why ? why : "", why ? " · " : "", age);
             } else {
-                snprintf(buf, sizeof buf, "%s", why ? why : st ? "无画面" : "无视频地址");
+                snprintf(buf, sizeof buf, "%s",
+                         why  ? why
+                         : st ? scene_tr(f, "无画面", "no picture")
+                              : scene_tr(f, "无视频地址", "no stream URL"));
             }
             text_draw(f->t, TEXT_REGULAR, roundf(fs * 0.95f), x + w / 2, y + h * 0.40f + big,
                       TEXT_CENTER | TEXT_MIDDLE, COL_TEXT_DIM, buf);
@@ -350,8 +356,9 @@ static void hero_overlay(panel *p, scene_frame *f, float x, float y, float w, fl
         active = !strcmp(m->alert_list[i].id, c->tour.hero_alert);
     char buf[256];
     /* the pin outlives a short alert: say that it has cleared rather than drop the reason */
-    snprintf(buf, sizeof buf, "告警联动 · %s · %s%s", mc ? m->halls[mc->hall].short_name : "",
-             c->hero_title, active ? "" : " · 已恢复");
+    snprintf(buf, sizeof buf, scene_tr(f, "告警联动 · %s · %s%s", "alarm · %s · %s%s"),
+             mc ? m->halls[mc->hall].short_name : "", c->hero_title,
+             active ? "" : scene_tr(f, " · 已恢复", " · cleared"));
     float bh = roundf(24 * s);
     draw_rect(f->d, x, y, w, bh, DRAW_RGBA(120, 16, 24, 240));
     text_draw_fit(f->t, TEXT_BOLD, roundf(14 * s), x + 8 * s, y + bh / 2, w - 16 * s, TEXT_MIDDLE,
@@ -364,16 +371,19 @@ static void hero_overlay(panel *p, scene_frame *f, float x, float y, float w, fl
     const char *u;
     size_t o = 0;
     if (model_kpi(m, hall, "waiting", &v))
-        o += (size_t)snprintf(line + o, sizeof line - o, "当前等候 %d  ", (int)v);
+        o += (size_t)snprintf(line + o, sizeof line - o,
+                              scene_tr(f, "当前等候 %d  ", "waiting %d  "), (int)v);
     if (model_kpi(m, hall, "avg_wait_s", &v)) {
         fmt_wait(v, t, sizeof t, &u);
-        o += (size_t)snprintf(line + o, sizeof line - o, "平均等候 %s%s  ", t, u);
+        o += (size_t)snprintf(line + o, sizeof line - o,
+                              scene_tr(f, "平均等候 %s%s  ", "avg wait %s%s  "), t, u);
     }
     if (model_kpi(m, hall, "windows_open", &v) && o < sizeof line)
-        o += (size_t)snprintf(line + o, sizeof line - o, "开放窗口 %d  ", (int)v);
+        o += (size_t)snprintf(line + o, sizeof line - o,
+                              scene_tr(f, "开放窗口 %d  ", "windows %d  "), (int)v);
     if (model_kpi(m, hall, "good_rate", &v) && o < sizeof line) {
         fmt_rate(v, t, sizeof t);
-        snprintf(line + o, sizeof line - o, "好评率 %s%%", t);
+        snprintf(line + o, sizeof line - o, scene_tr(f, "好评率 %s%%", "good %s%%"), t);
     }
     if (line[0]) {
         float ky = y + bh;
@@ -490,7 +500,8 @@ static void cam_anim(panel *p, scene_frame *f)
     if (ne == 0 && !pinned) {
         float ts = roundf(16 * s);
         text_draw(f->t, TEXT_REGULAR, ts, p->c.x + p->c.w / 2, p->c.y + p->c.h / 2,
-                  TEXT_CENTER | TEXT_MIDDLE, COL_TEXT_FAINT, "暂无在线摄像头");
+                  TEXT_CENTER | TEXT_MIDDLE, COL_TEXT_FAINT,
+                  scene_tr(f, "暂无在线摄像头", "no camera online"));
         scene_damage(f, p->c.x, p->c.y + p->c.h / 2 - ts, p->c.w, 2 * ts);
         return;
     }
@@ -523,11 +534,11 @@ static void cam_draw(panel *p, scene_frame *f)
     char buf[96];
     if (ne > slots) {
         int64_t left = c->tour.switch_at - now;
-        snprintf(buf, sizeof buf, "轮巡 %d/%d 组 · %lld秒", c->tour.pos / (slots ? slots : 1) + 1,
-                 (ne + slots - 1) / (slots ? slots : 1),
+        snprintf(buf, sizeof buf, scene_tr(f, "轮巡 %d/%d 组 · %lld秒", "tour %d/%d · %llds"),
+                 c->tour.pos / (slots ? slots : 1) + 1, (ne + slots - 1) / (slots ? slots : 1),
                  (long long)(left > 0 ? left / 1000 + 1 : 0));
     } else {
-        snprintf(buf, sizeof buf, "在线 %d 路", ne);
+        snprintf(buf, sizeof buf, scene_tr(f, "在线 %d 路", "%d online"), ne);
     }
     float ty = p->r.y + roundf(38 * s) / 2 + roundf(2 * s);
     float tx = p->r.x + roundf(24 * s) + text_width(f->t, TEXT_BOLD, 19 * s, 0, p->title) + 14 * s;
@@ -580,6 +591,7 @@ static void cam_report(panel *p, json_t *out)
 const panel_ops panel_cameras_ops = {
     .type = "cameras",
     .default_title = "大厅监控",
+    .default_title_en = "Hall cameras",
     .cached_title_only = true,
     .create = cam_create,
     .draw = cam_draw,

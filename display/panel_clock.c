@@ -17,12 +17,17 @@ static void clock_strings(scene_frame *f, char *date, size_t dn, char *time, siz
     cwt_to_local(f->now_ms, &lt);
     char d[16];
     cwt_format_date(lt.date, d);
-    snprintf(date, dn, "%.4s年%.2s月%.2s日 %s", d, d + 5, d + 8, weekday_zh[lt.weekday % 7]);
+    static const char *const weekday_en[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                             "Friday", "Saturday", "Sunday"};
+    if (f->l && f->l->lang == LAYOUT_LANG_EN)
+        snprintf(date, dn, "%s %.10s", weekday_en[lt.weekday % 7], d);
+    else
+        snprintf(date, dn, "%.4s年%.2s月%.2s日 %s", d, d + 5, d + 8, weekday_zh[lt.weekday % 7]);
     int64_t sec = (f->now_ms - lt.day_start_ms) / 1000;
     snprintf(time, tn, "%02d:%02d:%02d", (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60));
     speed[0] = 0;
     if (f->m->clock_valid && fabs(f->m->clock.speed - 1.0) > 0.01)
-        snprintf(speed, sn, "业务时钟 ×%g", f->m->clock.speed);
+        snprintf(speed, sn, scene_tr(f, "业务时钟 ×%g", "business clock ×%g"), f->m->clock.speed);
 }
 
 /* ---- header ---------------------------------------------------------------------------- */
@@ -184,5 +189,6 @@ static void clock_draw(panel *p, scene_frame *f)
 const panel_ops panel_clock_ops = {
     .type = "clock",
     .default_title = "业务时间",
+    .default_title_en = "Business time",
     .draw = clock_draw,
 };

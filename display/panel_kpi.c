@@ -15,18 +15,24 @@
 enum kfmt { K_COUNT, K_WAIT, K_RATE, K_SCORE, K_CAMERAS };
 
 typedef struct kdef {
-    const char *key, *label;
+    const char *key, *label, *label_en;
     int fmt;
 } kdef;
 
 static const kdef defs[] = {
-    {"issued", "今日取号", K_COUNT},       {"waiting", "当前等候", K_COUNT},
-    {"avg_wait_s", "平均等候", K_WAIT},    {"over_sla_waiting", "超时等候", K_COUNT},
-    {"windows_open", "开放窗口", K_COUNT}, {"finished", "今日办结", K_COUNT},
-    {"good_rate", "好评率", K_RATE},       {"bad_reviews", "今日差评", K_COUNT},
-    {"sl_60m", "服务水平", K_RATE},        {"cameras", "摄像头在线", K_CAMERAS},
-    {"no_show", "今日过号", K_COUNT},      {"score", "综合评分", K_SCORE},
-    {"serving", "正在办理", K_COUNT},
+    {"issued", "今日取号", "tickets today", K_COUNT},
+    {"waiting", "当前等候", "waiting now", K_COUNT},
+    {"avg_wait_s", "平均等候", "average wait", K_WAIT},
+    {"over_sla_waiting", "超时等候", "over SLA", K_COUNT},
+    {"windows_open", "开放窗口", "windows open", K_COUNT},
+    {"finished", "今日办结", "served today", K_COUNT},
+    {"good_rate", "好评率", "good reviews", K_RATE},
+    {"bad_reviews", "今日差评", "bad reviews", K_COUNT},
+    {"sl_60m", "服务水平", "service level", K_RATE},
+    {"cameras", "摄像头在线", "cameras online", K_CAMERAS},
+    {"no_show", "今日过号", "no-shows today", K_COUNT},
+    {"score", "综合评分", "score", K_SCORE},
+    {"serving", "正在办理", "being served", K_COUNT},
 };
 
 typedef struct kpi_priv {
@@ -77,8 +83,8 @@ static void kpi_destroy(panel *p)
 }
 
 /* value text, unit, colour and secondary line of one cell */
-static void cell_text(const kdef *d, model *m, char *val, size_t vn, const char **unit,
-                      uint32_t *color, char *sub, size_t sn)
+static void cell_text(const scene_frame *f, const kdef *d, model *m, char *val, size_t vn,
+                      const char **unit, uint32_t *color, char *sub, size_t sn)
 {
     double v, a, b;
     *unit = "";
@@ -98,7 +104,7 @@ static void cell_text(const kdef *d, model *m, char *val, size_t vn, const char 
         *unit = "%";
     } else if (d->fmt == K_SCORE) {
         snprintf(val, vn, "%.1f", v);
-        *unit = "分";
+        *unit = scene_tr(f, "分", " pts");
     } else {
         double tot = 0;
         model_kpi(m, -1, "cameras_total", &tot);
@@ -107,48 +113,52 @@ static void cell_text(const kdef *d, model *m, char *val, size_t vn, const char 
     char t[48];
     const char *u;
     if (!strcmp(d->key, "issued")) {
-        if (model_kpi(m, -1, "serving", &a)) snprintf(sub, sn, "正在办理 %d", (int)a);
+        if (model_kpi(m, -1, "serving", &a))
+            snprintf(sub, sn, scene_tr(f, "正在办理 %d", "%d being served"), (int)a);
     } else if (!strcmp(d->key, "waiting")) {
         if (model_kpi(m, -1, "max_wait_live_s", &a)) {
             fmt_wait(a, t, sizeof t, &u);
-            snprintf(sub, sn, "最长等候 %s%s", t, u);
+            snprintf(sub, sn, scene_tr(f, "最长等候 %s%s", "longest %s%s"), t, u);
         } else if (have) {
-            snprintf(sub, sn, "无人等候");
+            snprintf(sub, sn, "%s", scene_tr(f, "无人等候", "nobody waiting"));
         }
         if (model_kpi(m, -1, "over_sla_waiting", &b) && b > 0) *color = COL_WARN;
     } else if (!strcmp(d->key, "avg_wait_s")) {
         if (model_kpi(m, -1, "sl_60m", &a)) {
             fmt_rate(a, t, sizeof t);
-            snprintf(sub, sn, "近1小时服务水平 %s%%", t);
+            snprintf(sub, sn, scene_tr(f, "近1小时服务水平 %s%%", "service level %s%% (1 h)"), t);
         }
     } else if (!strcmp(d->key, "over_sla_waiting")) {
         if (have) *color = v > 0 ? COL_ALERT : COL_OK;
-        snprintf(sub, sn, "超过业务时限");
+        snprintf(sub, sn, "%s", scene_tr(f, "超过业务时限", "past their SLA"));
     } else if (!strcmp(d->key, "windows_open")) {
         if (model_kpi(m, -1, "windows_planned", &a) && model_kpi(m, -1, "windows_paused", &b))
-            snprintf(sub, sn, "计划 %d · 暂停 %d", (int)a, (int)b);
+            snprintf(sub, sn, scene_tr(f, "计划 %d · 暂停 %d", "planned %d · paused %d"), (int)a,
+                     (int)b);
         if (have && model_kpi(m, -1, "windows_planned", &a) && v < 0.8 * a) *color = COL_WARN;
     } else if (!strcmp(d->key, "finished")) {
         if (model_kpi(m, -1, "avg_service_s", &a)) {
             fmt_wait(a, t, sizeof t, &u);
-            snprintf(sub, sn, "平均办理 %s%s", t, u);
+            snprintf(sub, sn, scene_tr(f, "平均办理 %s%s", "service %s%s"), t, u);
         }
     } else if (!strcmp(d->key, "good_rate")) {
-        if (model_kpi(m, -1, "reviews", &a)) snprintf(sub, sn, "今日评价 %d 条", (int)a);
+        if (model_kpi(m, -1, "reviews", &a))
+            snprintf(sub, sn, scene_tr(f, "今日评价 %d 条", "%d reviews today"), (int)a);
         if (have && v < 0.9) *color = COL_WARN;
     } else if (!strcmp(d->key, "bad_reviews")) {
         if (have) *color = v > 0 ? COL_ALERT : COL_OK;
         if (model_kpi(m, -1, "bad_cases_open", &a) && model_kpi(m, -1, "bad_cases_overdue", &b))
-            snprintf(sub, sn, "待整改 %d · 超期 %d", (int)a, (int)b);
+            snprintf(sub, sn, scene_tr(f, "待整改 %d · 超期 %d", "open cases %d · overdue %d"),
+                     (int)a, (int)b);
     } else if (!strcmp(d->key, "sl_60m")) {
-        snprintf(sub, sn, "近1小时按时叫号");
+        snprintf(sub, sn, "%s", scene_tr(f, "近1小时按时叫号", "called within SLA, 1 h"));
         if (have && v < 0.8) *color = COL_WARN;
     } else if (!strcmp(d->key, "cameras")) {
-        snprintf(sub, sn, "大厅监控");
+        snprintf(sub, sn, "%s", scene_tr(f, "大厅监控", "hall cameras"));
     } else if (!strcmp(d->key, "no_show")) {
         if (model_kpi(m, -1, "no_show_rate", &a)) {
             fmt_rate(a, t, sizeof t);
-            snprintf(sub, sn, "过号率 %s%%", t);
+            snprintf(sub, sn, scene_tr(f, "过号率 %s%%", "no-show rate %s%%"), t);
         }
     }
 }
@@ -181,7 +191,7 @@ static void kpi_static(panel *p, scene_frame *f)
         float ns, ny, ls, ly;
         cell_geom(h, w, s, &ns, &ny, &ls, &ly);
         text_draw(f->t, TEXT_REGULAR, ls, x + w / 2, y + ly, TEXT_CENTER, COL_TEXT,
-                  k->cells[i]->label);
+                  scene_tr(f, k->cells[i]->label, k->cells[i]->label_en));
     }
 }
 
@@ -199,7 +209,7 @@ static void kpi_draw(panel *p, scene_frame *f)
         char val[48], sub[96];
         const char *unit;
         uint32_t col;
-        cell_text(k->cells[i], f->m, val, sizeof val, &unit, &col, sub, sizeof sub);
+        cell_text(f, k->cells[i], f->m, val, sizeof val, &unit, &col, sub, sizeof sub);
         float cx = x + w / 2;
         float ns, ny0, ls, ly0;
         cell_geom(h, w, s, &ns, &ny0, &ls, &ly0);

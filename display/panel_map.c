@@ -404,14 +404,14 @@ static void map_draw(panel *p, scene_frame *f)
         int cnt = counts[sts[q]];
         draw_disc(d, x + 6 * s, ly, 5 * s, scene_status_color(sts[q]));
         char buf[48];
-        snprintf(buf, sizeof buf, "%s %d", scene_status_label(sts[q]), cnt);
+        snprintf(buf, sizeof buf, "%s %d", scene_status_label(f, sts[q]), cnt);
         x += 16 * s +
              text_draw(f->t, TEXT_REGULAR, roundf(13 * s), x + 15 * s, ly, TEXT_MIDDLE,
                        COL_TEXT_DIM, buf) +
              roundf(14 * s);
     }
     char tot[64];
-    snprintf(tot, sizeof tot, "全市服务中心 %d 个", md->nhalls);
+    snprintf(tot, sizeof tot, scene_tr(f, "全市服务中心 %d 个", "%d service halls"), md->nhalls);
     text_draw(f->t, TEXT_REGULAR, roundf(13 * s), p->c.x + p->c.w - 6 * s, ly,
               TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_FAINT, tot);
 }
@@ -448,6 +448,7 @@ static bool map_animating(panel *p, scene_frame *f)
 const panel_ops panel_map_ops = {
     .type = "map",
     .default_title = "全市服务中心分布",
+    .default_title_en = "Halls on the map",
     .create = map_create,
     .refresh_ms = 1000,
     .draw_static = map_static,

@@ -13,14 +13,14 @@
 #include "scene.h"
 
 typedef struct metric {
-    const char *key, *label, *sort_label;
+    const char *key, *label, *sort_label, *label_en, *sort_label_en;
     bool lower_better;
 } metric;
 
 static const metric metrics[] = {
-    {"sl_60m", "服务水平", "按服务水平", false},
-    {"avg_wait_s", "平均等候", "按平均等候", true},
-    {"good_rate", "好评率", "按好评率", false},
+    {"sl_60m", "服务水平", "按服务水平排序", "service level", "by service level", false},
+    {"avg_wait_s", "平均等候", "按平均等候排序", "avg wait", "by average wait", true},
+    {"good_rate", "好评率", "按好评率排序", "good rate", "by good rate", false},
 };
 
 typedef struct rank_priv {
@@ -136,8 +136,7 @@ static void rank_draw(panel *p, scene_frame *f)
     float rank_w = roundf(38 * s), col_w = roundf(fmaxf(68 * s, w * 0.16f));
     float name_w = w - rank_w - 3 * col_w;
     /* header row: the sort order caption and the three columns */
-    char cap[64];
-    snprintf(cap, sizeof cap, "%s排序", metrics[active].sort_label);
+    const char *cap = scene_tr(f, metrics[active].sort_label, metrics[active].sort_label_en);
     text_draw(f->t, TEXT_REGULAR, roundf(13 * s), x + 2 * s, y + hh / 2, TEXT_MIDDLE, COL_ACCENT,
               cap);
     for (int q = 0; q < 3; q++) {
@@ -147,7 +146,8 @@ static void rank_draw(panel *p, scene_frame *f)
             draw_rrect(d, cx - col_w / 2 + 2 * s, y + 2 * s, col_w - 4 * s, hh - 4 * s, 3 * s,
                        DRAW_RGBA(63, 208, 255, 50), draw_fade(COL_ACCENT, 0.8f), fmaxf(1, s));
         text_draw(f->t, on ? TEXT_BOLD : TEXT_REGULAR, roundf(13 * s), cx, y + hh / 2,
-                  TEXT_CENTER | TEXT_MIDDLE, on ? COL_TEXT : COL_TEXT_DIM, metrics[q].label);
+                  TEXT_CENTER | TEXT_MIDDLE, on ? COL_TEXT : COL_TEXT_DIM,
+                  scene_tr(f, metrics[q].label, metrics[q].label_en));
     }
     y += hh + roundf(4 * s);
     float avail = p->c.y + p->c.h - y;
@@ -207,7 +207,8 @@ static void rank_draw(panel *p, scene_frame *f)
     }
     if (shown < n) {
         char more[48];
-        snprintf(more, sizeof more, "另有 %d 个未显示", n - shown);
+        snprintf(more, sizeof more, scene_tr(f, "另有 %d 个未显示", "%d more not shown"),
+                 n - shown);
         text_draw(f->t, TEXT_REGULAR, roundf(12 * s), x + w, p->c.y + p->c.h,
                   TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_FAINT, more);
     }
@@ -223,6 +224,7 @@ const panel_ops panel_ranking_ops = {
     .type = "ranking",
     .refresh_ms = 1000,
     .default_title = "服务中心排行",
+    .default_title_en = "Hall ranking",
     .create = rank_create,
     .draw = rank_draw,
     .destroy = rank_destroy,

@@ -98,13 +98,14 @@ static void trend_draw(panel *p, scene_frame *f)
     char buf[64];
     double cur;
     lx -= text_draw(f->t, TEXT_REGULAR, fs, lx, ly, TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_DIM,
-                    "今日取号");
+                    scene_tr(f, "今日取号", "tickets today"));
     draw_line(d, lx - 26 * s, ly, lx - 8 * s, ly, 2.5f * s, COL_ISSUED);
     lx -= roundf(40 * s);
     lx -= text_draw(f->t, TEXT_REGULAR, fs, lx, ly, TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_DIM,
-                    "当前等候");
+                    scene_tr(f, "当前等候", "waiting"));
     draw_line(d, lx - 26 * s, ly, lx - 8 * s, ly, 2.5f * s, COL_ACCENT);
-    text_draw(f->t, TEXT_REGULAR, fs, p->c.x, ly, TEXT_MIDDLE, COL_ACCENT, "人");
+    text_draw(f->t, TEXT_REGULAR, fs, p->c.x, ly, TEXT_MIDDLE, COL_ACCENT,
+              scene_tr(f, "人", "people"));
 
     /* grid and axes */
     for (int k = 0; k <= nt; k++) {
@@ -128,7 +129,8 @@ static void trend_draw(panel *p, scene_frame *f)
     }
     if (first < 0) {
         text_draw(f->t, TEXT_REGULAR, roundf(15 * s), gx + gw / 2, gy + gh / 2,
-                  TEXT_CENTER | TEXT_MIDDLE, COL_TEXT_FAINT, "今日暂无数据");
+                  TEXT_CENTER | TEXT_MIDDLE, COL_TEXT_FAINT,
+                  scene_tr(f, "今日暂无数据", "no data today yet"));
         return;
     }
 
@@ -188,6 +190,7 @@ const panel_ops panel_trend_ops = {
     .type = "trend",
     .refresh_ms = 2000,
     .default_title = "今日趋势",
+    .default_title_en = "Today",
     .create = trend_create,
     .draw = trend_draw,
     .destroy = trend_destroy,

@@ -46,9 +46,11 @@ scene *scene_create(const layout *l, void (*wake)(void *ud), void *ud, char *err
         p->wake = wake;
         p->wake_ud = ud;
         snprintf(p->title, sizeof p->title, "%s",
-                 lp->title            ? lp->title
-                 : ops->default_title ? ops->default_title
-                                      : "");
+                 lp->title ? lp->title
+                 : ops->default_title
+                     ? (l->lang == LAYOUT_LANG_EN && ops->default_title_en ? ops->default_title_en
+                                                                           : ops->default_title)
+                     : "");
         float sc = l->scale;
         if (ops->default_title) {
             float pad = roundf(12 * sc), bar = roundf(38 * sc);
@@ -308,21 +310,21 @@ void scene_data_as_of(const scene_frame *f, char *out, size_t n)
     snprintf(out, n, scene_tr(f, "数据截至 %s", "data as of %s"), age);
 }
 
-const char *scene_status_label(int st)
+const char *scene_status_label(const scene_frame *f, int st)
 {
     switch (st) {
     case MODEL_ST_OK:
-        return "正常";
+        return scene_tr(f, "正常", "ok");
     case MODEL_ST_WARN:
-        return "预警";
+        return scene_tr(f, "预警", "warning");
     case MODEL_ST_ALERT:
-        return "告警";
+        return scene_tr(f, "告警", "alert");
     case MODEL_ST_OFFLINE:
-        return "离线";
+        return scene_tr(f, "离线", "offline");
     case MODEL_ST_CLOSED:
-        return "休息";
+        return scene_tr(f, "休息", "closed");
     default:
-        return "未知";
+        return scene_tr(f, "未知", "unknown");
     }
 }
 

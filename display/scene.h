@@ -76,7 +76,8 @@ typedef struct panel panel;
 
 typedef struct panel_ops {
     const char *type;
-    const char *default_title; /* NULL: no frame or title bar (the panel draws everything) */
+    const char *default_title;    /* NULL: no frame or title bar (the panel draws everything) */
+    const char *default_title_en; /* the same for `language: en` */
     /* Validate the layout options and set up; on error write "FIELD: problem" to err. */
     int (*create)(panel *p, char *err, size_t errn);
     void (*draw_static)(panel *p, scene_frame *f); /* see above; each may be NULL */
@@ -134,8 +135,9 @@ json_t *scene_camera_report(scene *s);
 /* ---- shared helpers ---- */
 
 uint32_t scene_status_color(int status);
-const char *scene_status_label(int status); /* 正常, 预警, 告警, 离线, 休息, 未知 */
-uint32_t scene_severity_color(int sev);     /* 1..4 */
+/* 正常, 预警, 告警, 离线, 休息, 未知 (ok, warning, alert, offline, closed, unknown) */
+const char *scene_status_label(const scene_frame *f, int status);
+uint32_t scene_severity_color(int sev); /* 1..4 */
 
 /* Path of a file under assets/ (rel, e.g. "map/linhai.geojson"): $CW_ASSET_DIR, else
  * <exe>/../assets or <exe>/../../assets when it exists there, else the source tree's. */

@@ -217,6 +217,18 @@ class TestDataState(unittest.TestCase):
             self.assertIn("LIVE", [t["text"] for t in texts(d, "header")])
             self.assertTrue(any(t["text"].startswith("live · changed ") and t["text"].endswith(
                 " s ago") for t in texts(d, "alerts")), texts(d, "alerts"))
+            # the panels' own words in English too (issue 12 item 6): titles, KPI labels, the
+            # duration rule's English form -- 800 s of average wait is "13 min 20 s"
+            words = [t["text"] for t in texts(d)]
+            for title in ("Hall ranking", "Halls on the map", "Today", "Hall cameras",
+                          "Live alerts"):
+                self.assertIn(title, words)
+            kpi = [t["text"] for t in texts(d, "kpi")]
+            for label in ("tickets today", "waiting now", "average wait", "good reviews"):
+                self.assertIn(label, kpi)
+            self.assertIn("13 min 20 s", kpi)
+            for zh in ("服务中心排行", "今日取号", "平均等候", "实时告警", "大厅监控"):
+                self.assertNotIn(zh, words)
             # nothing listens on a free port: never connected
             stale_dump = os.path.join(tmp, "stale.jsonl")
             rc, log = run(xvfb("--hub", "ws://127.0.0.1:%d" % cwtest.free_port(), "--token",
