@@ -35,6 +35,7 @@ CLOCK = "2026-11-23T19:00:00+08:00@1"
 # theme colours (display/scene.h)
 COL_BG = (3, 10, 26)
 COL_ALERT = (255, 77, 79)
+COL_WARN = (255, 184, 0)
 COL_CLOSED = (74, 110, 168)
 COL_ACCENT = (63, 208, 255)
 
@@ -169,7 +170,8 @@ def script(hub):
       T1 called 08:20 (W 600 s), started 08:21, finished 08:31
       T2 called 08:25 (W 780 s), finished 08:40
       T3 called 08:32 (W 1020 s), no-show 08:34
-      reviews 5 (08:32:30), 4 (08:41), 2 (08:42, real name: a 差评, R10 fires P2)
+      reviews 5 (08:32:30), 4 (08:41), 2 (08:42, real name: a 差评; R10 fires P3, an ordinary
+      case: docs/alerts.md, it colours its hall `warn` for its first 30 min of firing)
     At 19:00 the city (= LH-03) shows:
       今日取号 4, 当前等候 1 (T4), 平均等候 (600 + 780 + 1020) / 3 = 800 s = 13分20秒
       (the one duration rule, docs/decisions.md),
@@ -266,9 +268,10 @@ class TestWall1080p(unittest.TestCase):
         self.assertIn("2026年11月23日 星期一", [t["text"] for t in texts(self.dump, "header")])
 
     def test_alert_listed(self):
-        """The bad review fires R10 (P2) at LH-03: listed with its hall and title."""
+        """The bad review fires R10 (P3, an ordinary case) at LH-03: listed with its hall and
+        title."""
         al = [t["text"] for t in texts(self.dump, "alerts")]
-        self.assertIn("P2", al)
+        self.assertIn("P3", al)
         self.assertIn("江南街道", al)
         self.assertIn("差评", al)
 
@@ -283,10 +286,11 @@ class TestWall1080p(unittest.TestCase):
         img = read_png(self.png)
         marks = {d["marker"]: d for d in self.dump if d.get("panel") == "map" and "marker" in d}
         self.assertEqual(len(marks), 20, sorted(marks))
-        # LH-03 alerts (R10); every other hall is closed at 19:00
-        self.assertEqual(marks["LH-03"]["status"], "alert")
+        # LH-03 warns (R10 P3, fired at 19:00 when the hub first saw the day); every other hall
+        # is closed at 19:00
+        self.assertEqual(marks["LH-03"]["status"], "warn")
         self.assertEqual(marks["LH-10"]["status"], "closed")
-        self.assertEqual(pixel(img, marks["LH-03"]["x"], marks["LH-03"]["y"]), COL_ALERT)
+        self.assertEqual(pixel(img, marks["LH-03"]["x"], marks["LH-03"]["y"]), COL_WARN)
         for hid in ("LH-08", "LH-10", "LH-19"):
             self.assertEqual(pixel(img, marks[hid]["x"], marks[hid]["y"]), COL_CLOSED, hid)
         # geography: LH-08 (120.85 E, 28.93 N) and LH-19 (121.55 E, 28.84 N); equirectangular
@@ -422,7 +426,7 @@ class TestWall3x3(unittest.TestCase):
         img = read_png(png)
         # the middle screen's map marker of LH-03: canvas (x, y) -> output (x - 24, y - 24)
         m = [x for x in d if x.get("marker") == "LH-03"][0]
-        self.assertEqual(pixel(img, m["x"] - 24, m["y"] - 24), COL_ALERT)
+        self.assertEqual(pixel(img, m["x"] - 24, m["y"] - 24), COL_WARN)
 
     def test_viewport_one_screen(self):
         png = os.path.join(self.tmp, "mid.png")

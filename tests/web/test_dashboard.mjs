@@ -207,7 +207,7 @@ test('acknowledge an alert with a note', async () => {
     skip('alerting not available: this hub has no `alerts` live topic (SPEC §6 not implemented yet)');
   }
   void avail;
-  // The seed's level-1 review fires R10 (差评, P2) for LH-03.
+  // The seed's level-1 review fires R10 (差评, a P3 case) for LH-03.
   const row = await page.waitForSelector('tr[data-alert-id] >> text=R10', { timeout: 10000 });
   const id = await row.evaluate((el) => el.closest('tr').dataset.alertId);
   // the list re-renders on every alerts update: a locator is looked up again at the click

@@ -120,8 +120,9 @@ test('kiosk: a firing alert switches the screen to its hall', async () => {
     await page.waitForSelector('.v-city [data-kpi="issued"]');
     const available = await waitUntil(() => page.evaluate(() => window.__cw.alerts.available), 5000, 'alerts availability').catch(() => false);
     if (available !== true) skip('alerting not available: this hub has no `alerts` live topic (SPEC §6 not implemented yet)');
-    // A bad review (R10, P2, fires at once) at LH-07.
-    await hub.ingest([ev('LH-07', ++seq, 'review.submitted', '08:55', { review: 'RV-KIOSK-1', level: 1, channel: 'evaluator', real_name: false, comment: '态度很差' }, 'live')]);
+    // A sensitive bad review (R10 pages P1 at once: a 人身安全 threat on a 1-star review,
+    // docs/alerts.md) at LH-07; an ordinary 差评 is a P3 case and does not switch the kiosk.
+    await hub.ingest([ev('LH-07', ++seq, 'review.submitted', '08:55', { review: 'RV-KIOSK-1', level: 1, channel: 'evaluator', real_name: false, comment: '再不给办我就跳楼' }, 'live')]);
     await page.waitForSelector('.v-hall [data-hall-name]', { timeout: 5000 });
     assertEq(await text(page, '[data-hall-name]'), '东塍镇便民服务中心', 'the kiosk shows the hall of the alert');
     await screenshot(page, 'dashboard-kiosk-alert.png');
