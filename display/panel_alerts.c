@@ -87,6 +87,14 @@ static void alerts_draw(panel *p, scene_frame *f)
         px += scene_pill(f, px, l1 - 9 * s, 18 * s, draw_fade(sc, dim),
                          DRAW_RGBA(255, 255, 255, 255), sev, 0) +
               8 * s;
+        /* escalated (督办, issue 15): a pill with the level it reached */
+        int esc = (int)json_integer_value(json_object_get(a->a, "escalation_level"));
+        if (json_is_true(json_object_get(a->a, "escalated")) && esc > 0) {
+            char eb[32];
+            snprintf(eb, sizeof eb, scene_tr(f, "督办 %d", "escalated %d"), esc);
+            px += scene_pill(f, px, l1 - 9 * s, 18 * s, draw_fade(COL_WARN, dim), COL_BG, eb, 0) +
+                  8 * s;
+        }
         const char *hall = a->hall >= 0 ? m->halls[a->hall].short_name
                                         : json_string_value(json_object_get(a->a, "hall"));
         if (hall) {

@@ -34,8 +34,10 @@ class TestQueueRules(Base):
         """R1: a waiting ticket over 30 min is P3, over 60 min P2 (same id); resolved 2 min
         after nobody waits that long."""
         hub = self.hub()
-        self.s.issue("LH-00", "A001", "A", "09:09")
-        self.s.issue("LH-00", "A002", "A", "09:40")
+        # one batch: the rule must not see A001 alone (A001 alone would already fire it)
+        self.s.send([self.s.ev("LH-00", "ticket.issued", at.at(hm), ticket=t, biz="A",
+                               channel="kiosk", priority="normal")
+                     for t, hm in (("A001", "09:09"), ("A002", "09:40"))])
         a = at.wait_alert(hub, "R1:LH-00:A", "firing", "P3")
         self.assertEqual(a["rule"], "R1")
         self.assertEqual(a["scope"], {"kind": "biz", "hall": "LH-00", "biz": "A"})

@@ -326,4 +326,23 @@ test('durations: fmt.js dur() matches tests/fixtures/durations.json (zh and en)'
   }
 });
 
+// 督办 (issue 15): an escalated alert of the alerts topic carries its level into the list's row
+// model, which the 告警中心 shows as a badge; a plain alert has none.
+test('escalated alerts carry their 督办 level into the alert list', async () => {
+  const b = await browser();
+  try {
+    const { page } = b;
+    await page.goto(hub60.base + '/favicon.svg');
+    const got = await page.evaluate(async () => {
+      const { normAlert } = await import('/js/alertsmodel.js');
+      const base = { id: 'R1:LH-03:A', rule: 'R1', severity: 'P2', hall: 'LH-03', state: 'firing' };
+      return [normAlert({ ...base, escalated: true, escalation_level: 2 }).escalation,
+        normAlert(base).escalation, normAlert({ ...base, escalated: false, escalation_level: 1 }).escalation];
+    });
+    assertEq(got, [2, 0, 0], 'escalation levels');
+  } finally {
+    await b.close();
+  }
+});
+
 await run();

@@ -65,6 +65,7 @@ export function normAlert(a, id) {
     silenced: !!(a.silenced || (a.status && a.status.silencedBy && a.status.silencedBy.length)),
     inhibited: !!(a.inhibited || (a.status && a.status.inhibitedBy && a.status.inhibitedBy.length)),
     ack: pickAck(a),
+    escalation: a.escalated && a.escalation_level > 0 ? a.escalation_level : 0, // 督办 (issue 15)
     evidence: a.evidence || null,
     raw: a,
   };

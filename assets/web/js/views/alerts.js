@@ -54,7 +54,8 @@ export function mount(root, ctx) {
     const st = a.silenced ? 'silenced' : a.inhibited ? 'inhibited' : a.state;
     const end = a.resolved && st === 'resolved' ? parseTime(a.resolved) : NaN;
     const len = Number.isFinite(end) ? (end - parseTime(a.started)) / 1000 : bizAgeS(a.started);
-    return `<tr data-alert-id="${esc(a.id)}"><td><span class="sevb ${esc(a.severity)}">${esc(a.severity)}</span></td>` +
+    const escb = a.escalation ? ` <span class="escb" data-escalated="${a.escalation}">${esc(t('alerts.escalated'))} ${a.escalation}</span>` : '';
+    return `<tr data-alert-id="${esc(a.id)}"><td><span class="sevb ${esc(a.severity)}">${esc(a.severity)}</span>${escb}</td>` +
       `<td class="rule">${esc(a.rule)} <span class="dimc">${esc(a.title || ruleName(a.rule))}</span></td>` +
       `<td>${esc(h ? shortHall(h.name) : a.hall || t('alerts.hub'))}</td>` +
       `<td class="sum">${esc(alertText(a, h))}${a.scope ? `<div class="dimc">${esc(a.scope)}</div>` : ''}</td>` +
