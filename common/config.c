@@ -630,48 +630,6 @@ static bool detect_demo(const cfg_t *c)
     return false;
 }
 
-/* Turns libfyaml's "FILE:LINE:COL: error: MSG" lines into ours. */
-static void report_yaml_errors(cfgl *L, const char *text)
-{
-    int found = 0;
-    size_t flen = strlen(L->file);
-    for (const char *s = text; s && *s;) {
-        const char *eol = strchr(s, '\n');
-        size_t n = eol ? (size_t)(eol - s) : strlen(s);
-        int line, col, off = 0;
-        if (n > flen && !strncmp(s, L->file, flen) &&
-            sscanf(s + flen, ":%d:%d: error: %n", &line, &col, &off) == 2 && off > 0) {
-            cfgl_error(L, line, "yaml", "%.*s", (int)(n - flen - (size_t)off), s + flen + off);
-            found++;
-        }
-        s = eol ? eol + 1 : NULL;
-    }
-    if (!found) cfgl_error(L, 1, "(root)", "no YAML document in the file");
-}
-
-static int cmp_err(const void *a, const void *b)
-{
-    const cfgl_err *x = a, *y = b;
-    if (x->line != y->line) return (x->line > y->line) - (x->line < y->line);
-    return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-/* Joins the errors, sorted by line, into one malloc'd string. */
-static char *join_errors(cfgl *L)
-{
-    if (L->oom) return NULL;
-    qsort(L->errs, (size_t)L->nerrs, sizeof *L->errs, cmp_err);
-    size_t len = 1;
-    for (int i = 0; i < L->nerrs; i++)
-        len += strlen(L->errs[i].text) + 1;
-    char *out = malloc(len), *p = out;
-    if (!out) return NULL;
-    for (int i = 0; i < L->nerrs; i++)
-        p += sprintf(p, "%s\n", L->errs[i].text);
-    *p = '\0';
-    return out;
-}
-
 static void parse_root(cfgl *L, struct fy_node *root)
 {
     static const char *const keys[] = {"server",  "city",     "halls",  "accounts", "tokens",
@@ -801,7 +759,7 @@ cfg_t *cfg_load(const char *path, char **errors)
     struct fy_parse_cfg pc = {.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT, .diag = yd.diag};
     doc = fy_document_build_from_file(&pc, path);
     if (!doc) {
-        report_yaml_errors(&L, yd.text ? yd.text : "");
+        cfgl_report_yaml(&L, yd.text ? yd.text : "");
         goto fail;
     }
     parse_root(&L, fy_document_root(doc));
@@ -817,7 +775,7 @@ cfg_t *cfg_load(const char *path, char **errors)
 oom:
     L.oom = true;
 fail:
-    errs = join_errors(&L);
+    errs = cfgl_join_errors(&L);
     if (!errs && asprintf(&errs, "%s:1: (config): out of memory\n", path) < 0) errs = NULL;
     *errors = errs;
     for (int i = 0; i < L.nerrs; i++)

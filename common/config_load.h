@@ -144,4 +144,10 @@ void cfgl_parse_receivers(cfgl *L, struct fy_node *seq, int sline);
 void cfgl_parse_route(cfgl *L, struct fy_node *map, int mline);
 void cfg_routes_free(cfg_alerts *a);
 
+/* libfyaml's "FILE:LINE:COL: error: MSG" lines (ydiag text) as L's errors; "no YAML document"
+ * when none names L->file. */
+void cfgl_report_yaml(cfgl *L, const char *text);
+/* The errors, sorted by line, joined into one malloc'd string (NULL when out of memory). */
+char *cfgl_join_errors(cfgl *L);
+
 #endif

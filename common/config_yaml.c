@@ -585,3 +585,44 @@ bool cfgl_url_ok(const char *s, const char *const *schemes)
     }
     return false;
 }
+
+/* Turns libfyaml's "FILE:LINE:COL: error: MSG" lines into ours. */
+void cfgl_report_yaml(cfgl *L, const char *text)
+{
+    int found = 0;
+    size_t flen = strlen(L->file);
+    for (const char *s = text; s && *s;) {
+        const char *eol = strchr(s, '\n');
+        size_t n = eol ? (size_t)(eol - s) : strlen(s);
+        int line, col, off = 0;
+        if (n > flen && !strncmp(s, L->file, flen) &&
+            sscanf(s + flen, ":%d:%d: error: %n", &line, &col, &off) == 2 && off > 0) {
+            cfgl_error(L, line, "yaml", "%.*s", (int)(n - flen - (size_t)off), s + flen + off);
+            found++;
+        }
+        s = eol ? eol + 1 : NULL;
+    }
+    if (!found) cfgl_error(L, 1, "(root)", "no YAML document in the file");
+}
+
+static int cmp_err(const void *a, const void *b)
+{
+    const cfgl_err *x = a, *y = b;
+    if (x->line != y->line) return (x->line > y->line) - (x->line < y->line);
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+char *cfgl_join_errors(cfgl *L)
+{
+    if (L->oom) return NULL;
+    qsort(L->errs, (size_t)L->nerrs, sizeof *L->errs, cmp_err);
+    size_t len = 1;
+    for (int i = 0; i < L->nerrs; i++)
+        len += strlen(L->errs[i].text) + 1;
+    char *out = malloc(len), *p = out;
+    if (!out) return NULL;
+    for (int i = 0; i < L->nerrs; i++)
+        p += sprintf(p, "%s\n", L->errs[i].text);
+    *p = '\0';
+    return out;
+}

@@ -415,31 +415,6 @@ static void parse_root(cfgl *L, gw_cfg *c, struct fy_node *root)
     }
 }
 
-static void report_yaml(cfgl *L, const char *text)
-{
-    int found = 0;
-    size_t flen = strlen(L->file);
-    for (const char *s = text; s && *s;) {
-        const char *eol = strchr(s, '\n');
-        size_t n = eol ? (size_t)(eol - s) : strlen(s);
-        int line, col, off = 0;
-        if (n > flen && !strncmp(s, L->file, flen) &&
-            sscanf(s + flen, ":%d:%d: error: %n", &line, &col, &off) == 2 && off > 0) {
-            cfgl_error(L, line, "yaml", "%.*s", (int)(n - flen - (size_t)off), s + flen + off);
-            found++;
-        }
-        s = eol ? eol + 1 : NULL;
-    }
-    if (!found) cfgl_error(L, 1, "(root)", "no YAML document in the file");
-}
-
-static int cmp_err(const void *a, const void *b)
-{
-    const cfgl_err *x = a, *y = b;
-    if (x->line != y->line) return (x->line > y->line) - (x->line < y->line);
-    return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
 gw_cfg *gw_config_load(const char *path, char **errors)
 {
     cfgl L = {.file = path};
@@ -467,7 +442,7 @@ gw_cfg *gw_config_load(const char *path, char **errors)
     struct fy_parse_cfg pc = {.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT, .diag = yd.diag};
     doc = fy_document_build_from_file(&pc, path);
     if (!doc) {
-        report_yaml(&L, yd.text ? yd.text : "");
+        cfgl_report_yaml(&L, yd.text ? yd.text : "");
         goto fail;
     }
     parse_root(&L, c, fy_document_root(doc));
@@ -514,19 +489,8 @@ gw_cfg *gw_config_load(const char *path, char **errors)
 oom:
     L.oom = true;
 fail:;
-    size_t len = 1;
-    qsort(L.errs, (size_t)L.nerrs, sizeof *L.errs, cmp_err);
-    for (int i = 0; i < L.nerrs; i++)
-        len += strlen(L.errs[i].text) + 1;
-    char *out = L.oom ? NULL : malloc(len);
-    if (out) {
-        out[0] = '\0';
-        for (int i = 0; i < L.nerrs; i++) {
-            strcat(out, L.errs[i].text);
-            strcat(out, "\n");
-        }
-    } else if (asprintf(&out, "%s:1: (config): out of memory\n", path) < 0)
-        out = NULL;
+    char *out = L.oom ? NULL : cfgl_join_errors(&L);
+    if (!out && asprintf(&out, "%s:1: (config): out of memory\n", path) < 0) out = NULL;
     *errors = out;
     for (int i = 0; i < L.nerrs; i++)
         free(L.errs[i].text);
