@@ -133,7 +133,10 @@ static void rank_draw(panel *p, scene_frame *f)
 
     float x = p->c.x, y = p->c.y, w = p->c.w;
     float hh = roundf(26 * s);
-    float rank_w = roundf(38 * s), col_w = roundf(fmaxf(68 * s, w * 0.16f));
+    /* English durations ("3 min 52 s") need wider value columns than Chinese ones (3分52秒) */
+    bool en = f->l && f->l->lang == LAYOUT_LANG_EN;
+    float rank_w = roundf(38 * s),
+          col_w = roundf(en ? fmaxf(84 * s, w * 0.21f) : fmaxf(68 * s, w * 0.16f));
     float name_w = w - rank_w - 3 * col_w;
     /* header row: the sort order caption and the three columns */
     const char *cap = scene_tr(f, metrics[active].sort_label, metrics[active].sort_label_en);
@@ -200,9 +203,9 @@ static void rank_draw(panel *p, scene_frame *f)
                 draw_rect_hgrad(d, cx + 4 * s, cy - rh * 0.32f, bw, rh * 0.64f,
                                 draw_fade(bc, 0.25f), bc);
             }
-            text_draw(f->t, on ? TEXT_BOLD : TEXT_REGULAR, fs, cx + col_w - 8 * s, cy,
-                      TEXT_RIGHT | TEXT_MIDDLE | TEXT_TNUM,
-                      have ? (on ? COL_TEXT : COL_TEXT_DIM) : COL_TEXT_FAINT, vt);
+            text_draw_fit(f->t, on ? TEXT_BOLD : TEXT_REGULAR, fs, cx + col_w - 8 * s, cy,
+                          col_w - 10 * s, TEXT_RIGHT | TEXT_MIDDLE | TEXT_TNUM,
+                          have ? (on ? COL_TEXT : COL_TEXT_DIM) : COL_TEXT_FAINT, vt);
         }
     }
     if (shown < n) {
