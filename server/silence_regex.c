@@ -53,7 +53,8 @@ static int64_t bracket(parser *ps)
 static int64_t interval(parser *ps)
 {
     const char *p = ps->p + 1;
-    if (!is_digit(*p)) return 0;
+    /* "{,n}" is {0,n} and "{,}" is * to glibc (found by the fuzzer: "(.{0,10}){,1010}") */
+    if (!is_digit(*p) && *p != ',') return 0;
     int64_t lo = 0, hi = -1;
     bool open = false;
     while (is_digit(*p) && lo <= SILRE_MAX_COUNT)
@@ -125,7 +126,7 @@ static int64_t piece(parser *ps)
         return size;
     }
     r = *ps->p;
-    if (r == '*' || r == '+' || r == '?' || (r == '{' && is_digit(ps->p[1])))
+    if (r == '*' || r == '+' || r == '?' || (r == '{' && (is_digit(ps->p[1]) || ps->p[1] == ',')))
         return fail(ps, "repeats a repetition (a** or a{2}+): write one operator");
     return size * copies;
 }

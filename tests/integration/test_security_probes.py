@@ -45,6 +45,8 @@ class RegexSilences(unittest.TestCase):
         for pattern, why in (("(.{0,100}){0,100}", "too costly"),
                              ("((.{0,100}){0,100}){0,100}", "too costly"),
                              ("(a|aa){0,101}", "more than 100 times"),
+                             ("(.{0,10}){,1010}", "too large {m,n}"),  # {,n}: the fuzzer's
+                             ("(.{0,10}){,}{,}", "repeats a repetition"),
                              ("(a*)\\1", "back-reference")):
             t = time.monotonic()
             st, body = hub.post("/api/v1/silences", silence(pattern), cookie=lh03)
