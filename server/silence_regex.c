@@ -48,13 +48,17 @@ static int64_t bracket(parser *ps)
 }
 
 /* "{m}", "{m,}", "{m,n}" from its '{': the number of copies glibc makes of the operand (the
- * upper bound, or m + 1 when open); -1 when malformed or over SILRE_MAX_COUNT; 0 when the '{'
- * starts no interval (a literal, as glibc reads it). */
+ * upper bound, or m + 1 when open); -1 when malformed or over SILRE_MAX_COUNT.
+ *
+ * Stricter than glibc on purpose: any unescaped '{' must open a plain interval. glibc reads
+ * "{,n}" as {0,n}, "{,}" as *, and an escaped comma inside the braces as a comma (the fuzzer
+ * found "(.{0,10}){,1010}" and "(...){\,10100}"), and reads other '{' as literals; mirroring
+ * every such rule is a losing game, so a literal brace is written "\{". */
 static int64_t interval(parser *ps)
 {
     const char *p = ps->p + 1;
-    /* "{,n}" is {0,n} and "{,}" is * to glibc (found by the fuzzer: "(.{0,10}){,1010}") */
-    if (!is_digit(*p) && *p != ',') return 0;
+    if (!is_digit(*p) && *p != ',')
+        return fail(ps, "has a '{' that opens no {m,n} interval (write \\{ for a brace)");
     int64_t lo = 0, hi = -1;
     bool open = false;
     while (is_digit(*p) && lo <= SILRE_MAX_COUNT)
@@ -100,6 +104,8 @@ static int64_t piece(parser *ps)
     } else if (c == '[') {
         ps->p++;
         size = bracket(ps);
+    } else if (c == '{') {
+        return fail(ps, "has a '{' that repeats nothing (write \\{ for a brace)");
     } else if (c == '\\') {
         if (is_digit(ps->p[1]) && ps->p[1] != '0')
             return fail(ps, "uses a back-reference (\\1..\\9), which is not allowed");
@@ -121,12 +127,11 @@ static int64_t piece(parser *ps)
     } else if (r == '{') {
         copies = interval(ps);
         if (copies < 0) return -1;
-        if (copies == 0) return size; /* a literal '{': the next atom */
     } else {
         return size;
     }
     r = *ps->p;
-    if (r == '*' || r == '+' || r == '?' || (r == '{' && (is_digit(ps->p[1]) || ps->p[1] == ',')))
+    if (r == '*' || r == '+' || r == '?' || r == '{')
         return fail(ps, "repeats a repetition (a** or a{2}+): write one operator");
     return size * copies;
 }

@@ -59,6 +59,21 @@ class RegexSilences(unittest.TestCase):
         st, body = hub.post("/api/v1/silences", silence("R1[0-2]|R14"), cookie=lh03)
         self.assertEqual(st, 201, body)
 
+    def test_every_brace_opens_a_plain_interval(self):
+        admin = hub.login("admin")  # its own creation budget (10 at once)
+        for pattern, why in (("(.{0,10}){\\,1010}", "opens no {m,n} interval"),  # glibc: \\, is ,
+                             ("a{x}", "opens no {m,n} interval"),
+                             ("R{", "opens no {m,n} interval"),
+                             ("a{1\\,5}", "malformed or too large {m,n}")):
+            st, body = hub.post("/api/v1/silences", silence(pattern), cookie=admin)
+            self.assertEqual(st, 400, body)
+            self.assertIn(why, body["error"])
+        st, body = hub.post("/api/v1/silences", silence("{1}"), cookie=admin)
+        self.assertEqual(st, 400, body)
+        self.assertIn("repeats nothing", body["error"])
+        st, body = hub.post("/api/v1/silences", silence("R\\{1\\}"), cookie=admin)  # escaped
+        self.assertEqual(st, 201, body)
+
     def test_creation_is_rate_limited_per_account(self):
         city = hub.login("city")
         statuses = []
