@@ -633,7 +633,7 @@ static bool detect_demo(const cfg_t *c)
 static void parse_root(cfgl *L, struct fy_node *root)
 {
     static const char *const keys[] = {"server",  "city",     "halls",  "accounts", "tokens",
-                                       "lexicon", "webhooks", "alerts", NULL};
+                                       "lexicon", "webhooks", "alerts", "cluster", NULL};
     int line;
     struct fy_node *v;
     if (!root || cfgl_is_null(root)) {
@@ -659,6 +659,7 @@ static void parse_root(cfgl *L, struct fy_node *root)
     if ((v = cfgl_get(root, "lexicon", 1, &line))) parse_lexicon(L, v, line);
     if ((v = cfgl_get(root, "webhooks", 1, &line))) parse_webhooks(L, v, line);
     if ((v = cfgl_get(root, "alerts", 1, &line))) cfgl_parse_alerts(L, v, line);
+    if ((v = cfgl_get(root, "cluster", 1, &line))) cfgl_parse_cluster(L, v, line);
 }
 
 static cfg_t *cfg_new(const char *path)
@@ -824,6 +825,7 @@ void cfg_free(cfg_t *cfg)
 {
     if (!cfg) return;
     free(cfg->path);
+    cfgl_free_cluster(&cfg->cluster);
     free(cfg->listen);
     free(cfg->db_path);
     for (int i = 0; i < cfg->norigins; i++)

@@ -263,6 +263,19 @@ typedef struct cfg_limits {
     int64_t client_buffer;  /* 1 MiB per live client */
 } cfg_limits;
 
+/* The `cluster` section (config_cluster.c): several hubs of one city share one replicated
+ * event log, a NATS JetStream stream (docs/cluster.md). Absent: the embedded single hub. */
+typedef struct cfg_cluster {
+    bool enabled;
+    char **nats; /* server URLs, "nats://host:port" */
+    int nnats;
+    char *stream;    /* JetStream stream name, "CITYWALL" */
+    char *subject;   /* its subject, "citywall.log" */
+    int replicas;    /* 3 */
+    char *hub_id;    /* this hub's name in the cluster (--hub-id overrides); NULL: the listen address */
+    int ack_wait_ms; /* how long a batch may wait for the log before 503, 10000 */
+} cfg_cluster;
+
 typedef struct cfg {
     char *path;     /* the file it was loaded from */
     char *listen;   /* "127.0.0.1:8080" */
@@ -290,6 +303,7 @@ typedef struct cfg {
     int case_rectify_days; /* every 差评: rectified within N working days, 15 */
     cfg_alerts alerts;     /* the `alerts` section (config_alerts.c) */
     bool demo_credentials; /* a demo token or password is in use: the hub warns */
+    cfg_cluster cluster;
 } cfg_t;
 
 /* Load and validate FILE. On success returns a new cfg_t (free with cfg_free) and sets

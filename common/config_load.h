@@ -131,6 +131,9 @@ int cfgl_hall_refs(cfgl *L, struct fy_node *v, int line, const char *path, bool 
 
 /* The `alerts` section (needs the halls). */
 void cfgl_parse_alerts(cfgl *L, struct fy_node *map, int mline);
+/* The `cluster` section (config_cluster.c); cfgl_free_cluster frees what it holds. */
+void cfgl_parse_cluster(cfgl *L, struct fy_node *map, int mline);
+void cfgl_free_cluster(cfg_cluster *c);
 /* Defaults of an absent section (group wait 10 s, grace 10 s, nothing overridden). */
 void cfg_alerts_defaults(cfg_alerts *a);
 void cfg_alerts_free(cfg_alerts *a);

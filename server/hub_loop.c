@@ -19,6 +19,7 @@
 
 #include "alerts.h"
 #include "auth.h"
+#include "cluster.h"
 #include "live.h"
 
 /* A snapshot bounds what a restart replays: at most 10 s or 100k events of work, but never
@@ -159,6 +160,7 @@ static void wakeup(hub_t *hub)
         live_shutdown(hub->live);
     }
     hub_loop_take_completions(hub);
+    cluster_service(hub->cluster);
     auth_service(hub->auth);
 }
 
@@ -168,6 +170,7 @@ static void wakeup(hub_t *hub)
 static void tick(lws_sorted_usec_list_t *sul)
 {
     hub_t *hub = lws_container_of(sul, hub_t, sul_tick);
+    cluster_service(hub->cluster); /* batches that waited too long for the log; retries */
     state_advance(hub->state, hub_now(hub));
     if (hub->alerts) alerts_tick(hub->alerts);
     live_tick(hub->live);

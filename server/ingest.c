@@ -155,9 +155,11 @@ json_t *ingest_parse(const char *buf, size_t len, ingest_span **spans, json_erro
     return json_loadb(buf, len, 0, jerr);
 }
 
-store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
-                          const ingest_span *spans, bool single_ok, int *status, char *err,
-                          size_t errlen)
+/* ingest_prepare at a given receive time; `counted`: this hub received the batch (its
+ * metrics count it), not read it from the log. */
+static store_job *prepare_at(hub_t *hub, int token, json_t *root, const char *src,
+                             const ingest_span *spans, bool single_ok, int64_t now, bool counted,
+                             int *status, char *err, size_t errlen)
 {
     const cfg_t *cfg = hub->cfg;
     const cfg_token *tok = token >= 0 ? &cfg->tokens[token] : NULL; /* NULL: an operator */
@@ -199,7 +201,6 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
     job->ctx = c;
     job->nitems = n;
 
-    int64_t now = hub_now(hub);
     for (int i = 0; i < n; i++) {
         json_t *obj = json_array_get(arr, i);
         store_item *it = &job->items[i];
@@ -210,7 +211,7 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
          * thread serialises it->obj (store.c item_body) */
         if (spans && arr == root) it->body = strndup(src + spans[i].off, spans[i].len);
         it->obj = json_incref(obj);
-        hub->m.events_received++;
+        if (counted) hub->m.events_received++;
         bool ok = json_is_object(obj);
         if (!ok) snprintf(msg, sizeof(msg), "event must be a JSON object");
         if (ok && ev_parse(cfg, obj, ev, msg, sizeof(msg)) < 0) ok = false;
@@ -241,11 +242,11 @@ store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
         }
         if (ev->at_ms > now) {
             ev->at_ms = now; /* SPEC §3.1: an `at` in the future is clamped to now */
-            hub->m.clamped_events++;
+            if (counted) hub->m.clamped_events++;
         }
         int64_t skew = now - ev->at_ms;
-        if (skew > SKEW_LIMIT_MS || skew < -SKEW_LIMIT_MS) hub->m.skewed_events++;
-        if (ev->hall < hub->nhalls) hub->halls[ev->hall].last_skew_ms = skew;
+        if (counted && (skew > SKEW_LIMIT_MS || skew < -SKEW_LIMIT_MS)) hub->m.skewed_events++;
+        if (counted && ev->hall < hub->nhalls) hub->halls[ev->hall].last_skew_ms = skew;
         it->kind = STORE_ITEM_EVENT;
         it->hall = cw_xstrdup(ev->hall_id);
         it->feed = cw_xstrdup(ev->feed);
@@ -267,15 +268,22 @@ oom:
     return NULL;
 }
 
-/* The log's completion of a batch (service thread): apply, answer the sender, publish. */
-static void committed(store_job *job)
+store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
+                          const ingest_span *spans, bool single_ok, int *status, char *err,
+                          size_t errlen)
+{
+    return prepare_at(hub, token, root, src, spans, single_ok, hub_now(hub), true, status, err,
+                      errlen);
+}
+
+/* The log's completion of an appended batch (service thread): it was applied (when durable);
+ * answer its sender. */
+static void answered(store_job *job)
 {
     ingest_ctx *c = job->ctx;
     hub_t *hub = c->hub;
-    ingest_apply(hub, job);
+    if (job->rc < 0) hub->m.ingest_503++;
     if (c->answer) c->answer(hub, job, c->conn_id);
-    live_note_ack(hub->live, cwt_mono_ms() * 1000);
-    live_changed(hub->live);
     ingest_job_free(job);
 }
 
@@ -285,16 +293,53 @@ void ingest_submit(hub_t *hub, store_job *job, ingest_answer_fn answer, uint64_t
     c->hub = hub;
     c->answer = answer;
     c->conn_id = conn_id;
-    hublog_append(hub, job, committed, NULL);
+    hublog_append(hub, job, answered, NULL);
 }
+
+/* hublog_ops.apply: a durable batch of the log, on every hub, in log order. */
+static void log_apply(hub_t *hub, store_job *job)
+{
+    ingest_apply(hub, job);
+    live_note_ack(hub->live, cwt_mono_ms() * 1000);
+    live_changed(hub->live);
+}
+
+/* hublog_ops.prepare: a record of the log as its origin's ingest_prepare made it. */
+static store_job *log_prepare(hub_t *hub, const char *token, int64_t recv_ms, const char *events,
+                              size_t len, char *err, size_t errlen)
+{
+    int tok = -1;
+    if (strcmp(token, "operator") != 0) {
+        for (int i = 0; i < hub->cfg->ntokens && tok < 0; i++)
+            if (!strcmp(hub->cfg->tokens[i].name, token)) tok = i;
+        if (tok < 0) {
+            snprintf(err, errlen, "token '%s' is not in this hub's config", token);
+            return NULL;
+        }
+    }
+    ingest_span *spans = NULL;
+    json_error_t jerr;
+    json_t *root = ingest_parse(events, len, &spans, &jerr);
+    if (!root) {
+        snprintf(err, errlen, "events are not JSON: %s", jerr.text);
+        return NULL;
+    }
+    int status;
+    store_job *job =
+        prepare_at(hub, tok, root, events, spans, false, recv_ms, false, &status, err, errlen);
+    free(spans);
+    json_decref(root);
+    if (job) ((ingest_ctx *)job->ctx)->hub = hub;
+    return job;
+}
+
+const hublog_ops ingest_log_ops = {.prepare = log_prepare, .apply = log_apply,
+                                   .free = ingest_job_free};
 
 void ingest_apply(hub_t *hub, store_job *job)
 {
     ingest_ctx *c = job->ctx;
-    if (job->rc < 0) {
-        hub->m.ingest_503++;
-        return;
-    }
+    if (job->rc < 0) return;
     for (int i = 0; i < job->nitems; i++) {
         store_item *it = &job->items[i];
         switch (it->result) {

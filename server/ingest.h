@@ -48,8 +48,8 @@ typedef void (*ingest_answer_fn)(hub_t *hub, store_job *job, uint64_t conn_id);
  * live view is told, and the job is freed. */
 void ingest_submit(hub_t *hub, store_job *job, ingest_answer_fn answer, uint64_t conn_id);
 
-/* A job came back from the store: if it committed, apply its accepted events to the state
- * (in order) and count them. Safe to call whether or not the sender is still connected. */
+/* A durable batch of the log (job->rc == 0; nothing happens otherwise): apply its accepted
+ * events to the state (in order) and count them. */
 void ingest_apply(hub_t *hub, store_job *job);
 
 /* The HTTP answer of a committed job (new reference):
@@ -58,6 +58,9 @@ json_t *ingest_http_reply(hub_t *hub, store_job *job);
 /* The WebSocket messages of a committed job (new reference, an array): one
  * {"error","hall","seq"} per rejected event, then {"ack":{...}}. */
 json_t *ingest_ws_messages(hub_t *hub, store_job *job);
+
+/* The log's applier (hublog.h): main registers it with hublog_init. */
+extern const struct hublog_ops ingest_log_ops;
 
 /* Free a job made by ingest_prepare (with its context). */
 void ingest_job_free(store_job *job);

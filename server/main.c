@@ -14,10 +14,12 @@
 
 #include "alerts.h"
 #include "auth.h"
+#include "cluster.h"
 #include "http.h"
 #include "hub_loop.h"
 #include "ingest_ws.h"
 #include "hub.h"
+#include "hublog.h"
 #include "ingest.h"
 #include "live.h"
 #include "xalloc.h"
@@ -29,6 +31,7 @@ static void usage(FILE *f)
     fprintf(
         f, "usage: citywall-hub --config FILE [--listen HOST:PORT] [--db PATH] [--check-config]\n"
            "                    [--clock START[@SPEED]] [--webhook URL]... [--backup FILE]\n"
+           "                    [--hub-id NAME]\n"
            "       citywall-hub --hash-password < password\n"
            "       citywall-hub --config FILE --demo-start\n"
            "\n"
@@ -39,12 +42,14 @@ static void usage(FILE *f)
            "  --clock START@SPEED business clock: start instant (RFC 3339) and speed\n"
            "  --webhook URL       add an Alertmanager receiver\n"
            "  --backup FILE       write an online consistent copy of the store to FILE, exit\n"
+           "  --hub-id NAME       this hub's name in a cluster (override cluster.hub_id)\n"
            "  --hash-password     read a password on stdin, print its Argon2id hash\n"
            "  --demo-start        print 08:45 of the next working day (for the demo clock)\n"
            "\n"
            "Documentation (in the citywall source tree): README.md (running, operations),\n"
            "docs/config.md (the configuration file), docs/alerts.md (alert rules and webhooks),\n"
-           "docs/dashboard.md (the browser dashboard), docs/decisions.md (behaviour in detail).\n");
+           "docs/dashboard.md (the browser dashboard), docs/cluster.md (several hubs on NATS),\n"
+           "docs/decisions.md (behaviour in detail).\n");
 }
 
 static int hash_password(void)
@@ -158,7 +163,8 @@ static int parse_args(int argc, char **argv, hub_opts *o, hub_t *hub)
         {"clock", required_argument, 0, 't'},  {"webhook", required_argument, 0, 'w'},
         {"backup", required_argument, 0, 'b'}, {"hash-password", no_argument, 0, 'p'},
         {"demo-start", no_argument, 0, 'D'},   {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},      {0, 0, 0, 0}};
+        {"version", no_argument, 0, 'V'},      {"hub-id", required_argument, 0, 'H'},
+        {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -184,6 +190,9 @@ static int parse_args(int argc, char **argv, hub_opts *o, hub_t *hub)
             hub->extra_webhooks =
                 cw_xrealloc(hub->extra_webhooks, sizeof(char *) * (hub->nextra_webhooks + 1));
             hub->extra_webhooks[hub->nextra_webhooks++] = optarg;
+            break;
+        case 'H':
+            hub->hub_id_override = optarg;
             break;
         case 'p':
             return hash_password();
@@ -303,6 +312,7 @@ static int64_t open_state(hub_t *hub, const char *dbpath, int64_t t0)
     hub->state = state_create(hub->cfg, hub_now(hub));
     hub->auth = auth_create(hub);
     hub->live = live_create(hub);
+    hublog_init(hub, &ingest_log_ops);
     if (!hub->state || !hub->auth || !hub->live) {
         fprintf(stderr, "citywall-hub: out of memory\n");
         return -1;
@@ -370,6 +380,14 @@ static int start_serving(hub_t *hub, const char *host, int port)
         fprintf(stderr, "citywall-hub: cannot start the store thread\n");
         return -1;
     }
+    if (hub->cfg->cluster.enabled) {
+        char err[300];
+        hub->cluster = cluster_open(hub, err, sizeof err);
+        if (!hub->cluster) {
+            fprintf(stderr, "citywall-hub: %s\n", err);
+            return -1;
+        }
+    }
     if (alerts_start(hub->alerts) < 0)
         fprintf(stderr, "citywall-hub: warning: the webhook sender did not start\n");
     pthread_t sigt;
@@ -399,6 +417,7 @@ static void run_until_stopped(hub_t *hub)
 static void shut_down(hub_t *hub)
 {
     alerts_stop(hub->alerts); /* the webhook sender wakes through hub->lws: stop it first */
+    cluster_stop(hub->cluster); /* consume no more of the log; what was read is applied below */
     hub_save_snapshot(hub);
     /* wait for the last snapshot to commit; batches still in flight are applied (nobody is
      * left to answer) */
@@ -408,6 +427,8 @@ static void shut_down(hub_t *hub)
         nanosleep(&ts, NULL);
     }
     hub_loop_take_completions(hub);
+    cluster_close(hub->cluster); /* batches still waiting for the log: 503, send again */
+    hub->cluster = NULL;
     lws_context_destroy(hub->lws);
     hub->lws = NULL;
     alerts_destroy(hub->alerts); /* its last writes go in before the store closes */

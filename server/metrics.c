@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "cluster.h"
 #include "metrics.h"
 #include "http_util.h"
 #include "ingest_ws.h"
@@ -84,6 +85,34 @@ static double rss_bytes(void)
     return (double)rss * (double)sysconf(_SC_PAGESIZE);
 }
 
+/* Cluster mode's log (only when a `cluster` section is configured). */
+static void cluster_lines(buf *b, hub_t *hub)
+{
+    if (!hub->cluster) return;
+    cluster_stats cs;
+    cluster_get_stats(hub->cluster, &cs);
+    gauge(b, "citywall_cluster_connected", "1 while connected to a NATS server", cs.connected);
+    gauge(b, "citywall_cluster_applied_position",
+          "last position of the replicated log applied to this hub's store",
+          (double)cs.applied_seq);
+    gauge(b, "citywall_cluster_lag_records", "records of the log not yet applied here",
+          (double)cs.lag);
+    gauge(b, "citywall_cluster_pending_batches", "batches published here, waiting for the log",
+          cs.pending);
+    counter(b, "citywall_cluster_published_total", "batches this hub published to the log",
+            cs.published);
+    counter(b, "citywall_cluster_publish_failed_total",
+            "publishes the log refused or could not take (answered 503)", cs.publish_failed);
+    counter(b, "citywall_cluster_timed_out_total",
+            "batches answered 503 because the log did not confirm them in time", cs.timed_out);
+    counter(b, "citywall_cluster_records_applied_total", "log records applied here",
+            cs.records_applied);
+    counter(b, "citywall_cluster_records_unreadable_total",
+            "log records no hub could apply (skipped, logged)", cs.records_unreadable);
+    counter(b, "citywall_cluster_apply_retries_total",
+            "runs of log records that failed to commit here and were retried", cs.apply_retries);
+}
+
 char *metrics_render(hub_t *hub, size_t *len)
 {
     buf b = {0};
@@ -138,6 +167,7 @@ char *metrics_render(hub_t *hub, size_t *len)
     gauge(&b, "citywall_feed_gap_events", "seqs missing below the high-water marks",
           (double)ss.gap_events);
     gauge(&b, "citywall_feeds", "known (hall, feed) pairs", (double)ss.feeds);
+    cluster_lines(&b, hub);
     counter(&b, "citywall_state_unknown_tickets_total",
             "tickets first seen after issue (integrity)", st.unknown_tickets);
     counter(&b, "citywall_state_late_events_total", "events of an earlier business day",

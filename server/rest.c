@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "rest.h"
+
+#include "cluster.h"
 #include "live.h"
 #include "rest_alerts.h"
 #include "pii.h"
@@ -199,17 +201,28 @@ static int h_readyz(http_req *rq, http_resp *rs, const char *arg)
     (void)arg;
     store_stats ss;
     store_get_stats(rq->hub->store, &ss);
-    if (!rq->hub->ready || !ss.healthy || rq->hub->stopping) {
-        http_json(rs, 503,
-                  json_pack("{s:b,s:b,s:b}", "ready", 0, "store_writable", ss.healthy, "stopping",
-                            rq->hub->stopping));
+    json_t *cl = NULL;
+    bool log_ok = true;
+    if (rq->hub->cluster) { /* cluster mode: without NATS this hub cannot take events */
+        cluster_stats cs;
+        cluster_get_stats(rq->hub->cluster, &cs);
+        log_ok = cs.connected;
+        cl = json_pack("{s:s,s:b,s:I,s:I}", "hub", cs.hub_id, "connected", cs.connected,
+                       "applied", (json_int_t)cs.applied_seq, "lag", (json_int_t)cs.lag);
+    }
+    if (!rq->hub->ready || !ss.healthy || rq->hub->stopping || !log_ok) {
+        json_t *o = json_pack("{s:b,s:b,s:b}", "ready", 0, "store_writable", ss.healthy,
+                              "stopping", rq->hub->stopping);
+        if (cl) json_object_set_new(o, "cluster", cl);
+        http_json(rs, 503, o);
         return 0;
     }
     /* store: the store file's identity; a page whose session was made with another one knows
      * the data (and its sessions) were reset, e.g. a new demo day */
-    http_json(rs, 200,
-              json_pack("{s:b,s:I,s:s}", "ready", 1, "startup_ms", (json_int_t)rq->hub->ready_ms,
-                        "store", rq->hub->store_id));
+    json_t *o = json_pack("{s:b,s:I,s:s}", "ready", 1, "startup_ms", (json_int_t)rq->hub->ready_ms,
+                          "store", rq->hub->store_id);
+    if (cl) json_object_set_new(o, "cluster", cl);
+    http_json(rs, 200, o);
     return 0;
 }
 

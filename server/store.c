@@ -276,8 +276,24 @@ static int write_event(store_t *s, store_job *job, store_item *it)
     return 0;
 }
 
+static int set_log_pos(store_t *s, int64_t pos)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        s->wdb, "INSERT OR REPLACE INTO meta(key, value) VALUES('log_applied', ?)", -1, &st, NULL);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_bind_int64(st, 1, pos);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : rc;
+}
+
 static int run_events(store_t *s, store_job *job)
 {
+    if (job->log_pos > 0) {
+        int rc = set_log_pos(s, job->log_pos);
+        if (rc) return rc;
+    }
     for (int i = 0; i < job->nitems; i++) {
         store_item *it = &job->items[i];
         int rc;
@@ -490,6 +506,26 @@ void store_submit(store_t *s, store_job *job)
         s->queue_head = job;
     s->queue_tail = job;
     s->inflight++;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void store_submit_chain(store_t *s, store_job *first)
+{
+    store_job *last = first;
+    int n = 1;
+    for (store_job *j = first; j; j = j->next) {
+        j->rc = 0;
+        last = j;
+        n += j != first;
+    }
+    pthread_mutex_lock(&s->lock); /* the writer takes the whole queue at once: one transaction */
+    if (s->queue_tail)
+        s->queue_tail->next = first;
+    else
+        s->queue_head = first;
+    s->queue_tail = last;
+    s->inflight += n;
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->lock);
 }

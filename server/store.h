@@ -86,6 +86,9 @@ struct store_job {
     store_done_fn done;
     void *done_ud; /* the submitter's, untouched by the store */
     void *ctx;     /* submitter's data, untouched by the store */
+    /* cluster mode: when > 0, meta 'log_applied' is set to it in the job's transaction (the
+     * position in the replicated log up to which this store has applied, hublog.h) */
+    int64_t log_pos;
     /* out */
     int rc; /* 0, or < 0 when the transaction failed */
     char err[160];
@@ -106,6 +109,9 @@ void store_close(store_t *s);
 
 /* Queue a job (ownership passes to the store until it returns from store_take_done). */
 void store_submit(store_t *s, store_job *job);
+/* Queue a chain of jobs (linked by next) so that they all run in ONE transaction: they commit
+ * or fail together (cluster mode applies a run of log records this way, never out of order). */
+void store_submit_chain(store_t *s, store_job *first);
 /* Detach and return the completed jobs, oldest first (caller owns them: store_job_free). */
 store_job *store_take_done(store_t *s);
 /* Jobs submitted and not yet taken back. */

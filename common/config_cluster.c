@@ -1,0 +1,105 @@
+/* config_cluster: the `cluster` section -- several hubs of one city on one replicated log
+ * (NATS JetStream; docs/cluster.md, server/cluster.c).
+ *
+ *   cluster:
+ *     nats: [nats://127.0.0.1:4222, nats://127.0.0.1:4223, nats://127.0.0.1:4224]
+ *     stream: CITYWALL          # the JetStream stream (created by the first hub if missing)
+ *     subject: citywall.log     # its one subject
+ *     replicas: 3               # 1..5; 3 survives one NATS node lost
+ *     hub_id: hub-a             # optional; --hub-id overrides; default: the listen address
+ *     ack_wait_ms: 10000        # a batch not in the log by then is answered 503
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "config_load.h"
+#include "xalloc.h"
+
+/* NATS names: letters, digits, '-' and '_' (a stream); '.' between tokens (a subject). */
+static bool name_ok(const char *s, bool dots)
+{
+    if (!*s || *s == '.') return false;
+    for (const char *p = s; *p; p++) {
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || (dots && *p == '.');
+        if (!ok || (*p == '.' && (p[1] == '.' || !p[1]))) return false;
+    }
+    return true;
+}
+
+static void parse_urls(cfgl *L, struct fy_node *v, int line, cfg_cluster *c)
+{
+    static const char *const schemes[] = {"nats://", "tls://", NULL};
+    if (!cfgl_want_seq(L, v, line, "cluster.nats")) return;
+    int n = fy_node_sequence_item_count(v);
+    if (n == 0) cfgl_error(L, line, "cluster.nats", "lists no NATS server");
+    c->nats = cfgl_calloc(L, n ? (size_t)n : 1, sizeof *c->nats);
+    void *it = NULL;
+    struct fy_node *o;
+    for (int i = 0; c->nats && (o = fy_node_sequence_iterate(v, &it)); i++) {
+        char path[CFGL_PATHN];
+        int oline = cfgl_line_or(o, line);
+        cfgl_path_idx(path, "cluster.nats", i);
+        char *u = cfgl_str(L, o, oline, path);
+        if (!u) continue;
+        if (!cfgl_url_ok(u, schemes)) {
+            cfgl_error(L, oline, path, "bad NATS URL '%s' (expected nats://host:port)", u);
+            free(u);
+            continue;
+        }
+        c->nats[c->nnats++] = u;
+    }
+}
+
+void cfgl_parse_cluster(cfgl *L, struct fy_node *map, int mline)
+{
+    static const char *const keys[] = {"nats",   "stream",      "subject", "replicas",
+                                       "hub_id", "ack_wait_ms", NULL};
+    cfg_cluster *c = &L->cfg->cluster;
+    int line;
+    struct fy_node *v;
+    if (!cfgl_want_map(L, map, mline, "cluster")) return;
+    cfgl_check_keys(L, map, "cluster", keys);
+    c->enabled = true;
+    c->replicas = 3;
+    c->ack_wait_ms = 10000;
+    if ((v = cfgl_get(map, "nats", mline, &line)))
+        parse_urls(L, v, line, c);
+    else
+        cfgl_missing(L, mline, "cluster", "nats");
+    c->stream = cfgl_opt_str(L, map, mline, "cluster", "stream");
+    if (!c->stream) c->stream = cw_xstrdup("CITYWALL");
+    if (!name_ok(c->stream, false)) {
+        cfgl_get(map, "stream", mline, &line);
+        cfgl_error(L, line, "cluster.stream",
+                   "bad stream name '%s' (letters, digits, '-' and '_' only)", c->stream);
+    }
+    c->subject = cfgl_opt_str(L, map, mline, "cluster", "subject");
+    if (!c->subject) c->subject = cw_xstrdup("citywall.log");
+    if (!name_ok(c->subject, true)) {
+        cfgl_get(map, "subject", mline, &line);
+        cfgl_error(L, line, "cluster.subject",
+                   "bad subject '%s' (tokens of letters, digits, '-', '_' joined by '.')",
+                   c->subject);
+    }
+    cfgl_opt_int32(L, map, mline, "cluster", "replicas", 1, 5, &c->replicas);
+    cfgl_opt_int32(L, map, mline, "cluster", "ack_wait_ms", 100, 600000, &c->ack_wait_ms);
+    c->hub_id = cfgl_opt_str(L, map, mline, "cluster", "hub_id");
+    if (c->hub_id && !name_ok(c->hub_id, false)) {
+        cfgl_get(map, "hub_id", mline, &line);
+        cfgl_error(L, line, "cluster.hub_id",
+                   "bad hub id '%s' (letters, digits, '-' and '_' only)", c->hub_id);
+    }
+}
+
+void cfgl_free_cluster(cfg_cluster *c)
+{
+    for (int i = 0; i < c->nnats; i++)
+        free(c->nats[i]);
+    free(c->nats);
+    free(c->stream);
+    free(c->subject);
+    free(c->hub_id);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,409 @@
+/* cluster_nats: cluster mode's NATS side -- the connection, the JetStream stream, publishing,
+ * the consumer thread and the queues it shares with the service thread. See cluster.h. */
+#include <inttypes.h>
+#include <nats/nats.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster_internal.h"
+#include "xalloc.h"
+
+#define QUEUE_MAX 2048     /* consumed records waiting to be applied */
+#define CONNECT_WAIT_MS 30000
+
+void cl_record_free(cl_record *r)
+{
+    if (!r) return;
+    free(r->data);
+    free(r);
+}
+
+/* ---- the queues (lock) -------------------------------------------------------------------- */
+
+static void queue_push(cluster_t *c, cl_record *r)
+{
+    pthread_mutex_lock(&c->lock);
+    while (c->q_len >= QUEUE_MAX && !atomic_load(&c->stop)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&c->room, &c->lock, &ts);
+    }
+    if (c->q_tail)
+        c->q_tail->next = r;
+    else
+        c->q_head = r;
+    c->q_tail = r;
+    c->q_len++;
+    pthread_mutex_unlock(&c->lock);
+}
+
+int cl_take_records(cluster_t *c, cl_record **out, int max, int max_items)
+{
+    int n = 0, items = 0;
+    pthread_mutex_lock(&c->lock);
+    while (c->q_head && n < max && (n == 0 || items + c->q_head->nevents_hint <= max_items)) {
+        cl_record *r = c->q_head;
+        c->q_head = r->next;
+        if (!c->q_head) c->q_tail = NULL;
+        c->q_len--;
+        r->next = NULL;
+        items += r->nevents_hint;
+        out[n++] = r;
+    }
+    pthread_cond_signal(&c->room);
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+void cl_requeue_front(cluster_t *c, cl_record **recs, int n)
+{
+    pthread_mutex_lock(&c->lock);
+    for (int i = n - 1; i >= 0; i--) {
+        recs[i]->next = c->q_head;
+        c->q_head = recs[i];
+        if (!c->q_tail) c->q_tail = recs[i];
+        c->q_len++;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+int cl_take_failures(cluster_t *c, uint64_t *out, int max, char *why, size_t whylen)
+{
+    pthread_mutex_lock(&c->lock);
+    int n = c->nfailed < max ? c->nfailed : max;
+    memcpy(out, c->failed, (size_t)n * sizeof *out);
+    memmove(c->failed, c->failed + n, (size_t)(c->nfailed - n) * sizeof *out);
+    c->nfailed -= n;
+    snprintf(why, whylen, "%s", c->failed_why);
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+int cl_queued(cluster_t *c)
+{
+    pthread_mutex_lock(&c->lock);
+    int n = c->q_len;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+uint64_t cl_lag(cluster_t *c)
+{
+    return atomic_load(&c->lag) + (uint64_t)cl_queued(c);
+}
+
+/* ---- publishing ------------------------------------------------------------------------- */
+
+/* NATS's thread: an asynchronous publish failed (no quorum, timeout, stream gone). */
+static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
+{
+    (void)js;
+    cluster_t *c = closure;
+    const char *id = NULL;
+    if (natsMsgHeader_Get(pae->Msg, "Nats-Msg-Id", &id) != NATS_OK || !id) return;
+    size_t pl = strlen(c->msgid_prefix);
+    if (strncmp(id, c->msgid_prefix, pl) != 0) return;
+    uint64_t n = strtoull(id + pl, NULL, 10);
+    pthread_mutex_lock(&c->lock);
+    if (c->nfailed < (int)(sizeof c->failed / sizeof c->failed[0])) c->failed[c->nfailed++] = n;
+    snprintf(c->failed_why, sizeof c->failed_why, "%s",
+             pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
+    pthread_mutex_unlock(&c->lock);
+    hub_wake(c->hub);
+}
+
+int cl_nats_publish(cluster_t *c, uint64_t n, const char *token, int64_t recv_ms,
+                    const char *events, size_t len, char *err, size_t errlen)
+{
+    natsMsg *msg = NULL;
+    char id[160], recv[32];
+    snprintf(id, sizeof id, "%s%" PRIu64, c->msgid_prefix, n);
+    snprintf(recv, sizeof recv, "%" PRId64, recv_ms);
+    natsStatus s = natsMsg_Create(&msg, c->hub->cfg->cluster.subject, NULL, events, (int)len);
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", id);
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Cw-Token", token);
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Cw-Recv-Ms", recv);
+    if (s == NATS_OK) s = js_PublishMsgAsync(c->js, &msg, NULL);
+    natsMsg_Destroy(msg); /* NULL once the library took it */
+    if (s != NATS_OK) {
+        snprintf(err, errlen, "NATS publish: %s", natsStatus_GetText(s));
+        return -1;
+    }
+    return 0;
+}
+
+bool cl_nats_connected(cluster_t *c)
+{
+    return c->nc && natsConnection_Status(c->nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+/* ---- consuming -------------------------------------------------------------------------- */
+
+static cl_record *record_of(cluster_t *c, natsMsg *m)
+{
+    jsMsgMetaData *meta = NULL;
+    if (natsMsg_GetMetaData(&meta, m) != NATS_OK) return NULL;
+    cl_record *r = cw_xcalloc(1, sizeof *r);
+    r->seq = meta->Sequence.Stream;
+    atomic_store(&c->lag, meta->NumPending);
+    jsMsgMetaData_Destroy(meta);
+    const char *v = NULL;
+    if (natsMsgHeader_Get(m, "Cw-Token", &v) == NATS_OK && v)
+        snprintf(r->token, sizeof r->token, "%s", v);
+    if (natsMsgHeader_Get(m, "Cw-Recv-Ms", &v) == NATS_OK && v) r->recv_ms = strtoll(v, NULL, 10);
+    size_t pl = strlen(c->msgid_prefix);
+    if (natsMsgHeader_Get(m, "Nats-Msg-Id", &v) == NATS_OK && v && !strncmp(v, c->msgid_prefix, pl)) {
+        r->mine = true;
+        r->n = strtoull(v + pl, NULL, 10);
+    }
+    r->len = (size_t)natsMsg_GetDataLength(m);
+    r->data = cw_xmalloc(r->len + 1);
+    memcpy(r->data, natsMsg_GetData(m), r->len);
+    r->data[r->len] = 0;
+    int commas = 1;
+    for (size_t i = 0; i < r->len; i++)
+        commas += r->data[i] == ',';
+    r->nevents_hint = commas; /* at least the number of events: sizes runs, no more */
+    return r;
+}
+
+static void *consumer_main(void *arg)
+{
+    cluster_t *c = arg;
+    bool complained = false;
+    while (!atomic_load(&c->stop)) {
+        natsMsg *m = NULL;
+        natsStatus s = natsSubscription_NextMsg(&m, c->sub, 200);
+        if (s == NATS_TIMEOUT) continue;
+        if (s != NATS_OK) {
+            if (!complained)
+                fprintf(stderr, "citywall-hub: cluster: reading the log: %s (retrying)\n",
+                        natsStatus_GetText(s));
+            complained = true;
+            usleep(200 * 1000);
+            continue;
+        }
+        complained = false;
+        cl_record *r = record_of(c, m);
+        natsMsg_Destroy(m);
+        if (!r) continue; /* not a stream message (flow control is handled by the library) */
+        queue_push(c, r);
+        hub_wake(c->hub);
+    }
+    return NULL;
+}
+
+/* ---- the stream ------------------------------------------------------------------------- */
+
+/* The stream's info, creating the stream when there is none. On failure, why in err. */
+static natsStatus ensure_stream(cluster_t *c, jsStreamInfo **si, jsErrCode *jerr, char *err,
+                                size_t errlen)
+{
+    const cfg_cluster *cc = &c->hub->cfg->cluster;
+    natsStatus s = js_GetStreamInfo(si, c->js, cc->stream, NULL, jerr);
+    if (s == NATS_OK) return s;
+    if (s != NATS_NOT_FOUND && *jerr != JSStreamNotFoundErr) {
+        const char *detail = nats_GetLastError(NULL);
+        snprintf(err, errlen, "%s%s%s", natsStatus_GetText(s), detail ? ": " : "",
+                 detail ? detail : "");
+        return s;
+    }
+    jsStreamConfig sc;
+    jsStreamConfig_Init(&sc);
+    const char *subjects[] = {cc->subject};
+    sc.Name = cc->stream;
+    sc.Subjects = subjects;
+    sc.SubjectsLen = 1;
+    sc.Storage = js_FileStorage;
+    sc.Replicas = cc->replicas;
+    sc.Duplicates = 2LL * 60 * 1000 * 1000 * 1000; /* publish retries within 2 min */
+    *jerr = 0;
+    s = js_AddStream(si, c->js, &sc, NULL, jerr);
+    if (s == NATS_OK) {
+        fprintf(stderr, "citywall-hub: cluster: stream %s on subject %s (%d replicas)\n",
+                cc->stream, cc->subject, cc->replicas);
+        return s;
+    }
+    const char *detail = nats_GetLastError(NULL);
+    snprintf(err, errlen, "creating it: %s%s%s", natsStatus_GetText(s), detail ? ": " : "",
+             detail ? detail : "");
+    return s;
+}
+
+static int connect_nats(cluster_t *c, char *err, size_t errlen)
+{
+    const cfg_cluster *cc = &c->hub->cfg->cluster;
+    natsOptions *o = NULL;
+    natsStatus s = natsOptions_Create(&o);
+    if (s == NATS_OK) s = natsOptions_SetServers(o, (const char **)cc->nats, cc->nnats);
+    if (s == NATS_OK) s = natsOptions_SetName(o, c->hub_id);
+    if (s == NATS_OK) s = natsOptions_SetMaxReconnect(o, -1); /* forever */
+    if (s == NATS_OK) s = natsOptions_SetReconnectWait(o, 250);
+    if (s == NATS_OK) s = natsOptions_SetPingInterval(o, 2000);
+    if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(o, 2);
+    if (s == NATS_OK) s = natsOptions_SetTimeout(o, 2000);
+    int64_t until = cwt_mono_ms() + CONNECT_WAIT_MS;
+    while (s == NATS_OK) {
+        s = natsConnection_Connect(&c->nc, o);
+        if (s == NATS_OK || cwt_mono_ms() > until) break;
+        s = NATS_OK;
+        usleep(250 * 1000);
+    }
+    natsOptions_Destroy(o);
+    if (s != NATS_OK) {
+        snprintf(err, errlen, "cluster: cannot reach NATS at %s%s: %s", cc->nats[0],
+                 cc->nnats > 1 ? " (and the other cluster.nats servers)" : "",
+                 natsStatus_GetText(s));
+        return -1;
+    }
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = 5000;
+    jo.PublishAsync.ErrHandler = on_pub_error;
+    jo.PublishAsync.ErrHandlerClosure = c;
+    jo.PublishAsync.MaxPending = 4096;
+    s = natsConnection_JetStream(&c->js, c->nc, &jo);
+    if (s != NATS_OK) {
+        snprintf(err, errlen, "cluster: JetStream: %s", natsStatus_GetText(s));
+        return -1;
+    }
+    return 0;
+}
+
+/* The stream exists (waiting for the NATS cluster to elect its leaders) and is the one this
+ * store's log position refers to. */
+static int check_stream(cluster_t *c, uint64_t applied, char *err, size_t errlen)
+{
+    const cfg_cluster *cc = &c->hub->cfg->cluster;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = NATS_ERR;
+    char why[200] = "";
+    int64_t until = cwt_mono_ms() + CONNECT_WAIT_MS;
+    for (;;) { /* a new NATS cluster elects its JetStream leaders first */
+        jerr = 0;
+        s = ensure_stream(c, &si, &jerr, why, sizeof why);
+        if (s == NATS_OK || cwt_mono_ms() > until) break;
+        usleep(250 * 1000);
+    }
+    if (s != NATS_OK) {
+        snprintf(err, errlen, "cluster: stream %s: %s (JetStream error %d)", cc->stream, why,
+                 (int)jerr);
+        return -1;
+    }
+    uint64_t last = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    if (applied > last) {
+        snprintf(err, errlen,
+                 "cluster: this store has applied the log up to %" PRIu64 " but stream %s ends "
+                 "at %" PRIu64 ": the stream lost records or is another stream (see "
+                 "docs/cluster.md, 'a log that lost its tail')",
+                 applied, cc->stream, last);
+        return -1;
+    }
+    return 0;
+}
+
+static int subscribe(cluster_t *c, uint64_t applied, char *err, size_t errlen)
+{
+    const cfg_cluster *cc = &c->hub->cfg->cluster;
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = cc->stream;
+    so.Ordered = true;
+    if (applied > 0) {
+        so.Config.DeliverPolicy = js_DeliverByStartSequence;
+        so.Config.OptStartSeq = applied + 1;
+    } else {
+        so.Config.DeliverPolicy = js_DeliverAll;
+    }
+    jsErrCode jerr = 0;
+    natsStatus s = js_SubscribeSync(&c->sub, c->js, cc->subject, NULL, &so, &jerr);
+    if (s != NATS_OK) {
+        snprintf(err, errlen, "cluster: consuming %s: %s (JetStream error %d)", cc->stream,
+                 natsStatus_GetText(s), (int)jerr);
+        return -1;
+    }
+    natsSubscription_SetPendingLimits(c->sub, 65536, 256 * 1024 * 1024);
+    return 0;
+}
+
+int cl_nats_open(cluster_t *c, uint64_t applied, char *err, size_t errlen)
+{
+    if (connect_nats(c, err, errlen) < 0) return -1;
+    if (check_stream(c, applied, err, errlen) < 0) return -1;
+    if (subscribe(c, applied, err, errlen) < 0) return -1;
+    if (pthread_create(&c->consumer, NULL, consumer_main, c) != 0) {
+        snprintf(err, errlen, "cluster: cannot start the consumer thread");
+        return -1;
+    }
+    c->consumer_started = true;
+    return 0;
+}
+
+void cl_nats_stop(cluster_t *c)
+{
+    atomic_store(&c->stop, true);
+    pthread_mutex_lock(&c->lock);
+    pthread_cond_broadcast(&c->room);
+    pthread_mutex_unlock(&c->lock);
+    if (c->consumer_started) pthread_join(c->consumer, NULL);
+    c->consumer_started = false;
+}
+
+void cl_nats_close(cluster_t *c)
+{
+    if (c->sub) {
+        natsSubscription_Unsubscribe(c->sub);
+        natsSubscription_Destroy(c->sub);
+    }
+    if (c->js) jsCtx_Destroy(c->js);
+    if (c->nc) {
+        natsConnection_Close(c->nc);
+        natsConnection_Destroy(c->nc);
+    }
+    for (cl_record *r = c->q_head, *next; r; r = next) {
+        next = r->next;
+        cl_record_free(r);
+    }
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->room);
+    nats_Close();
+}
+
+/* ---- open ------------------------------------------------------------------------------- */
+
+cluster_t *cluster_open(hub_t *hub, char *err, size_t errlen)
+{
+    cluster_t *c = cw_xcalloc(1, sizeof *c);
+    c->hub = hub;
+    const cfg_cluster *cc = &hub->cfg->cluster;
+    const char *id = hub->hub_id_override ? hub->hub_id_override
+                     : cc->hub_id             ? cc->hub_id
+                                              : (hub->listen_override ? hub->listen_override
+                                                                      : hub->cfg->listen);
+    snprintf(c->hub_id, sizeof c->hub_id, "%s", id);
+    for (char *p = c->hub_id; *p; p++)
+        if (*p == '.' || *p == ' ') *p = '_'; /* the id is a token of the message id */
+    snprintf(c->msgid_prefix, sizeof c->msgid_prefix, "%s.%s.", c->hub_id, hub->epoch);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->room, NULL);
+    int64_t applied = 0;
+    store_meta_get_int(hub->store, "log_applied", &applied);
+    c->stats.applied_seq = (uint64_t)applied;
+    if (cl_nats_open(c, (uint64_t)applied, err, errlen) < 0) {
+        cl_nats_stop(c);
+        cl_nats_close(c);
+        free(c);
+        return NULL;
+    }
+    fprintf(stderr,
+            "citywall-hub: cluster: hub %s on stream %s, consuming after log position %" PRId64
+            "\n",
+            c->hub_id, cc->stream, applied);
+    return c;
+}
