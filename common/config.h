@@ -273,7 +273,7 @@ typedef struct cfg_cluster {
     char *subject;   /* its subject, "citywall.log" */
     int replicas;    /* 3 */
     char *hub_id;    /* this hub's name in the cluster (--hub-id overrides); NULL: the listen address */
-    int ack_wait_ms; /* how long a batch may wait for the log before 503, 10000 */
+    int ack_wait_ms; /* how long a batch may wait for the log before 503, 12000 */
 } cfg_cluster;
 
 typedef struct cfg {

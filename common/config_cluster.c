@@ -7,7 +7,8 @@
  *     subject: citywall.log     # its one subject
  *     replicas: 3               # 1..5; 3 survives one NATS node lost
  *     hub_id: hub-a             # optional; --hub-id overrides; default: the listen address
- *     ack_wait_ms: 10000        # a batch not in the log by then is answered 503
+ *     ack_wait_ms: 12000        # a batch not in the log by then is answered 503 (covers a
+ *                               # stream leader election in nats-server 2.9: 4-9 s)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,7 @@ void cfgl_parse_cluster(cfgl *L, struct fy_node *map, int mline)
     cfgl_check_keys(L, map, "cluster", keys);
     c->enabled = true;
     c->replicas = 3;
-    c->ack_wait_ms = 10000;
+    c->ack_wait_ms = 12000;
     if ((v = cfgl_get(map, "nats", mline, &line)))
         parse_urls(L, v, line, c);
     else

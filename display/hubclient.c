@@ -49,9 +49,22 @@ typedef struct topic {
     int64_t rx_ms;
 } topic;
 
+#define HUBCLIENT_MAX_HUBS 8
+
+typedef struct hub_addr {
+    char host[256], prefix[256];
+    int port;
+    bool tls;
+} hub_addr;
+
 struct hubclient {
     /* configuration (immutable after start) */
-    char host[256], prefix[256], token[512];
+    hub_addr hubs[HUBCLIENT_MAX_HUBS]; /* a cluster's hubs, tried in turn */
+    int nhubs;
+    char token[512];
+    /* the hub tried now (service thread; a copy of hubs[cur]) */
+    int cur;
+    char host[256], prefix[256];
     int port;
     bool tls;
     void (*wake)(void *);
@@ -435,9 +448,26 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 static void connect_ws(lws_sorted_usec_list_t *sul);
 
+static void use_hub(hubclient *hc, int i)
+{
+    hc->cur = i;
+    const hub_addr *a = &hc->hubs[i];
+    memcpy(hc->host, a->host, sizeof hc->host);
+    memcpy(hc->prefix, a->prefix, sizeof hc->prefix);
+    hc->port = a->port;
+    hc->tls = a->tls;
+}
+
 static void schedule_connect(hubclient *hc)
 {
     if (atomic_load(&hc->stop)) return;
+    if (hc->nhubs > 1) { /* a cluster: the next hub at once, the backoff after a full round */
+        use_hub(hc, (hc->cur + 1) % hc->nhubs);
+        if (hc->cur != 0) {
+            lws_sul_schedule(hc->ctx, 0, &hc->sul_connect, connect_ws, 50 * LWS_US_PER_MS);
+            return;
+        }
+    }
     int ms = hc->backoff_ms;
     ms += (int)(rand_r(&hc->rng) % (unsigned)(ms / 4 + 1)); /* walls of one hall spread out */
     lws_sul_schedule(hc->ctx, 0, &hc->sul_connect, connect_ws, (lws_usec_t)ms * LWS_US_PER_MS);
@@ -844,12 +874,27 @@ hubclient *hubclient_start(const char *url, const char *token, void (*wakefn)(vo
         return NULL;
     }
     pthread_mutex_init(&hc->lock, NULL);
-    if (hubclient_parse_url(url, hc->host, sizeof hc->host, &hc->port, hc->prefix,
-                            sizeof hc->prefix, &hc->tls) < 0) {
-        snprintf(err, errn, "--hub %s: expected ws://HOST:PORT (or wss://, http://, https://)",
-                 url);
+    bool any_tls = false;
+    for (const char *u = url; *u && hc->nhubs < HUBCLIENT_MAX_HUBS;) { /* "URL[,URL...]" */
+        size_t n = strcspn(u, ",");
+        char one[600];
+        snprintf(one, sizeof one, "%.*s", (int)n, u);
+        hub_addr *a = &hc->hubs[hc->nhubs];
+        if (hubclient_parse_url(one, a->host, sizeof a->host, &a->port, a->prefix,
+                                sizeof a->prefix, &a->tls) < 0) {
+            snprintf(err, errn,
+                     "--hub %.500s: expected ws://HOST:PORT (or wss://, http://, https://)", one);
+            goto fail;
+        }
+        any_tls |= a->tls;
+        hc->nhubs++;
+        u += n + (u[n] == ',');
+    }
+    if (!hc->nhubs) {
+        snprintf(err, errn, "--hub: no URL");
         goto fail;
     }
+    use_hub(hc, 0);
     if (strlen(token) >= sizeof hc->token) {
         snprintf(err, errn, "--token: too long");
         goto fail;
@@ -867,7 +912,7 @@ hubclient *hubclient_start(const char *url, const char *token, void (*wakefn)(vo
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
     info.user = hc;
-    info.options = hc->tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
+    info.options = any_tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
     info.fd_limit_per_thread = 64;
     hc->ctx = lws_create_context(&info);
     if (!hc->ctx) {

@@ -83,7 +83,8 @@ static void usage(FILE *f)
             "                     [--screenshot OUT.png --frames N] [--text-dump FILE] [--stats]\n"
             "                     [--display N] [--windowed] [--status-log FILE]\n"
             "                     [--present-log FILE]\n"
-            "  --hub URL            the hub (ws://HOST:PORT; wss://, http://, https:// too)\n"
+            "  --hub URL            the hub (ws://HOST:PORT; wss://, http://, https:// too);\n"
+            "                       again for each hub of a cluster (tried in turn)\n"
             "  --token TOKEN        a wall token (e.g. demo-wall)\n"
             "  --layout FILE        wall layout (default config/walls/1080p.yaml)\n"
             "  --viewport X,Y,W,H   the part of the layout's canvas this machine drives\n"
@@ -125,8 +126,16 @@ static int parse_args(int argc, char **argv, opts *o)
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         char *end;
         switch (c) {
-        case 'H':
-            o->hub = optarg;
+        case 'H': /* given several times: the hubs of a cluster, tried in turn */
+            if (o->hub) {
+                static char hubs[2048];
+                if (o->hub != hubs) snprintf(hubs, sizeof hubs, "%s", o->hub);
+                size_t n = strlen(hubs);
+                snprintf(hubs + n, sizeof hubs - n, ",%s", optarg);
+                o->hub = hubs;
+            } else {
+                o->hub = optarg;
+            }
             break;
         case 'T':
             o->token = optarg;

@@ -15,6 +15,7 @@
 #define RUN_MAX_RECORDS 256   /* records applied in one transaction */
 #define RUN_MAX_ITEMS 20000   /* ... and events */
 #define RETRY_MS 1000         /* a run that failed is tried again after this */
+#define REPUBLISH_MS 250      /* a publish that failed is sent again after this */
 
 /* ---- pending batches: published by this hub, waiting for their record ------------------ */
 
@@ -40,6 +41,7 @@ static void pending_finish(cluster_t *c, cl_pending *p, int rc, const char *err)
         c->pend_tail = p->prev;
     c->npending--;
     store_done_fn done = p->done;
+    free(p->events);
     free(p);
     done(b);
 }
@@ -79,6 +81,33 @@ static char *batch_events(store_job *b, size_t *len)
     return out;
 }
 
+static const char *batch_token(const store_job *b)
+{
+    return b->token ? b->token : "operator";
+}
+
+static int64_t batch_recv_ms(const store_job *b)
+{
+    return b->items && b->nitems ? b->items[0].recv_ms : 0;
+}
+
+/* Publish (again) p's record. The message id stays the same, so JetStream stores it once
+ * however often it is sent within its duplicate window (2 min). */
+static void publish(cluster_t *c, cl_pending *p)
+{
+    char err[160];
+    p->tries++;
+    p->retry_ms = 0;
+    if (cl_nats_publish(c, p->n, batch_token(p->batch), batch_recv_ms(p->batch), p->events,
+                        p->len, err, sizeof err) < 0) {
+        snprintf(p->fail, sizeof p->fail, "%s", err);
+        p->retry_ms = cwt_mono_ms() + REPUBLISH_MS;
+        c->stats.publish_failed++;
+    } else if (p->tries == 1) {
+        c->stats.published++;
+    }
+}
+
 void cluster_append(cluster_t *c, store_job *batch, store_done_fn done, void *ud)
 {
     cl_pending *p = cw_xcalloc(1, sizeof *p);
@@ -94,53 +123,39 @@ void cluster_append(cluster_t *c, store_job *batch, store_done_fn done, void *ud
         c->pend_head = p;
     c->pend_tail = p;
     c->npending++;
-    size_t len;
-    char *events = batch_events(batch, &len);
-    char err[160];
-    if (cl_nats_publish(c, p->n, batch->token ? batch->token : "operator",
-                        batch->items && batch->nitems ? batch->items[0].recv_ms : 0, events, len,
-                        err, sizeof err) < 0) {
-        /* answered from cluster_service, never from inside append */
-        snprintf(p->fail, sizeof p->fail, "%s", err);
-        p->deadline_ms = 0;
-        c->stats.publish_failed++;
-        hub_wake(c->hub);
-    } else {
-        c->stats.published++;
-    }
-    free(events);
+    p->events = batch_events(batch, &p->len);
+    publish(c, p); /* on failure it is sent again from cluster_service, never answered here */
 }
 
-/* Publishes that NATS reported failed (from its threads), and batches that waited too long. */
+/* Publishes NATS reported failed (from its threads: e.g. no stream leader for a moment after
+ * a node died) are sent again until their deadline; then they are answered 503. */
 static void expire_pending(cluster_t *c)
 {
     uint64_t failed[64];
     char why[120] = "";
     int nf = cl_take_failures(c, failed, 64, why, sizeof why);
+    int64_t now = cwt_mono_ms();
     for (int i = 0; i < nf; i++) {
         cl_pending *p = pending_find(c, failed[i]);
         if (!p) continue;
         c->stats.publish_failed++;
-        char err[220];
-        snprintf(err, sizeof err, "the cluster's log refused the batch (%s); send it again", why);
-        pending_finish(c, p, -1, err);
+        snprintf(p->fail, sizeof p->fail, "%s", why);
+        p->retry_ms = now + REPUBLISH_MS;
     }
-    int64_t now = cwt_mono_ms();
     for (cl_pending *p = c->pend_head, *next; p; p = next) {
         next = p->next;
-        if (p->deadline_ms > now) continue;
-        char err[260];
-        if (p->fail[0]) {
-            snprintf(err, sizeof err, "the cluster's log is unavailable (%s); send it again",
-                     p->fail);
-        } else {
+        if (p->deadline_ms <= now) {
+            char err[260];
             c->stats.timed_out++;
             snprintf(err, sizeof err,
-                     "the cluster's log did not confirm the batch within %d ms (NATS "
-                     "unreachable or without a quorum); send it again",
-                     c->hub->cfg->cluster.ack_wait_ms);
+                     "the cluster's log did not confirm the batch within %d ms (%s); send it "
+                     "again",
+                     c->hub->cfg->cluster.ack_wait_ms,
+                     p->fail[0] ? p->fail : "NATS unreachable or without a quorum");
+            pending_finish(c, p, -1, err);
+        } else if (p->retry_ms && p->retry_ms <= now) {
+            publish(c, p);
         }
-        pending_finish(c, p, -1, err);
     }
 }
 

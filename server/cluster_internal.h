@@ -30,7 +30,11 @@ typedef struct cl_pending {
     store_done_fn done;
     void *ud;
     int64_t deadline_ms; /* monotonic */
-    char fail[160];      /* the publish failed at once: why */
+    int64_t retry_ms;    /* publish again at (monotonic), 0: not due */
+    char *events;        /* the record's payload, kept for publishing again */
+    size_t len;
+    int tries;
+    char fail[160]; /* the last publish failed: why */
     struct cl_pending *prev, *next;
 } cl_pending;
 

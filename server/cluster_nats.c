@@ -315,6 +315,9 @@ static int subscribe(cluster_t *c, uint64_t applied, char *err, size_t errlen)
     jsSubOptions_Init(&so);
     so.Stream = cc->stream;
     so.Ordered = true;
+    /* the server's idle heartbeat to this consumer: missing ones tell the library to create
+     * the consumer again (e.g. its node died), so a short one bounds that pause (default 5 s) */
+    so.Config.Heartbeat = 1000LL * 1000 * 1000;
     if (applied > 0) {
         so.Config.DeliverPolicy = js_DeliverByStartSequence;
         so.Config.OptStartSeq = applied + 1;

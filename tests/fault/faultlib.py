@@ -85,8 +85,12 @@ class Gateway:
     the error; a new Gateway on the same stream resends from `acked`)."""
 
     def __init__(self, hub, stream, transport, acked, batch=50, limit=200000,
-                 token=cwtest.TOKEN_ALL_HALLS):
+                 token=cwtest.TOKEN_ALL_HALLS, retry_503=False):
         self.hub, self.stream, self.transport = hub, stream, transport
+        # retry_503: a 503 ("send it again", nothing acknowledged) is resent after 0.2 s, as a
+        # real gateway does, instead of being an error; retried counts them, max_gap_s is the
+        # longest time between two acknowledged batches
+        self.retry_503, self.retried, self.max_gap_s = retry_503, 0, 0.0
         self.acked = acked           # shared dict key -> highest acked seq
         self.batch, self.limit, self.token = batch, limit, token
         self.batches = 0
@@ -121,6 +125,7 @@ class Gateway:
         try:
             if self.transport == "ws":
                 ws = cwtest.ingest_ws(self.hub, token=self.token, timeout=10)
+            last_ack = time.monotonic()
             while not self._stop.is_set():
                 evs = self._batch()
                 if not evs:
@@ -128,17 +133,29 @@ class Gateway:
                 self.sent += len(evs)
                 if self.transport == "http":
                     st, body = self.hub.post_events(self.token, evs)
+                    if st == 503 and self.retry_503:
+                        self.retried += 1
+                        time.sleep(0.2)  # a gateway's pause before sending again
+                        continue
                     if st != 200 or body.get("rejected"):
                         self.error = (st, body)
                         return
                     self._note(body["acked"])
                 else:
                     ws.send(json.dumps(evs))
-                    kind, m = cwtest.ws_recv(ws, timeout=10)
+                    kind, m = cwtest.ws_recv(ws, timeout=20)
+                    if (self.retry_503 and kind == "text" and "error" in m and
+                            "send it again" in m.get("error", "")):
+                        self.retried += 1
+                        time.sleep(0.2)
+                        continue
                     if kind != "text" or "ack" not in m:
                         self.error = (kind, m)
                         return
                     self._note(m["ack"])
+                now = time.monotonic()
+                self.max_gap_s = max(self.max_gap_s, now - last_ack)
+                last_ack = now
                 self.batches += 1
         except Exception as e:  # the hub died under us
             self.died = repr(e)

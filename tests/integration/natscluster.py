@@ -88,6 +88,18 @@ class NatsCluster:
         with urllib.request.urlopen(url, timeout=5) as r:
             return json.loads(r.read().decode())
 
+    def stream_leader(self, stream):
+        """Index of the node leading the stream's replicas (asked of any live node)."""
+        for i in range(self.n):
+            if not self.procs[i]:
+                continue
+            for acc in self.jsz(i).get("account_details", []):
+                for s in acc.get("stream_detail", []):
+                    leader = (s.get("cluster") or {}).get("leader")
+                    if s["name"] == stream and leader:
+                        return int(leader.lstrip("n"))
+        raise AssertionError("no leader known for stream %s" % stream)
+
     def close(self):
         for i in range(self.n):
             p = self.procs[i]
@@ -101,7 +113,7 @@ class NatsCluster:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def cluster_config(nats, stream, ack_wait_ms=10000, base=None):
+def cluster_config(nats, stream, ack_wait_ms=12000, base=None):
     """A copy of the demo config (or `base`) with a `cluster` section; returns its path."""
     base = base or cwtest.DEMO_CONFIG
     with open(base, encoding="utf-8") as f:
@@ -126,7 +138,7 @@ class ClusterHubs(list):
 
     _streams = 0
 
-    def __init__(self, nats, n=2, ack_wait_ms=10000, base=None):
+    def __init__(self, nats, n=2, ack_wait_ms=12000, base=None):
         super().__init__()
         ClusterHubs._streams += 1
         self.stream = "CWT%d_%d" % (os.getpid(), ClusterHubs._streams)
