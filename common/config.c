@@ -633,7 +633,7 @@ static bool detect_demo(const cfg_t *c)
 static void parse_root(cfgl *L, struct fy_node *root)
 {
     static const char *const keys[] = {"server",  "city",     "halls",  "accounts", "tokens",
-                                       "lexicon", "webhooks", "alerts", "cluster", NULL};
+                                       "lexicon", "webhooks", "alerts", "cluster",  NULL};
     int line;
     struct fy_node *v;
     if (!root || cfgl_is_null(root)) {

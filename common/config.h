@@ -269,10 +269,11 @@ typedef struct cfg_cluster {
     bool enabled;
     char **nats; /* server URLs, "nats://host:port" */
     int nnats;
-    char *stream;    /* JetStream stream name, "CITYWALL" */
-    char *subject;   /* its subject, "citywall.log" */
-    int replicas;    /* 3 */
-    char *hub_id;    /* this hub's name in the cluster (--hub-id overrides); NULL: the listen address */
+    char *stream;  /* JetStream stream name, "CITYWALL" */
+    char *subject; /* its subject, "citywall.log" */
+    int replicas;  /* 3 */
+    char
+        *hub_id; /* this hub's name in the cluster (--hub-id overrides); NULL: the listen address */
     int ack_wait_ms; /* how long a batch may wait for the log before 503, 12000 */
 } cfg_cluster;
 

@@ -89,8 +89,8 @@ void cfgl_parse_cluster(cfgl *L, struct fy_node *map, int mline)
     c->hub_id = cfgl_opt_str(L, map, mline, "cluster", "hub_id");
     if (c->hub_id && !name_ok(c->hub_id, false)) {
         cfgl_get(map, "hub_id", mline, &line);
-        cfgl_error(L, line, "cluster.hub_id",
-                   "bad hub id '%s' (letters, digits, '-' and '_' only)", c->hub_id);
+        cfgl_error(L, line, "cluster.hub_id", "bad hub id '%s' (letters, digits, '-' and '_' only)",
+                   c->hub_id);
     }
 }
 

@@ -880,8 +880,8 @@ hubclient *hubclient_start(const char *url, const char *token, void (*wakefn)(vo
         char one[600];
         snprintf(one, sizeof one, "%.*s", (int)n, u);
         hub_addr *a = &hc->hubs[hc->nhubs];
-        if (hubclient_parse_url(one, a->host, sizeof a->host, &a->port, a->prefix,
-                                sizeof a->prefix, &a->tls) < 0) {
+        if (hubclient_parse_url(one, a->host, sizeof a->host, &a->port, a->prefix, sizeof a->prefix,
+                                &a->tls) < 0) {
             snprintf(err, errn,
                      "--hub %.500s: expected ws://HOST:PORT (or wss://, http://, https://)", one);
             goto fail;

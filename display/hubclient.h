@@ -84,8 +84,9 @@ typedef struct hub_update {
 
 /* Connect to the hub at url (ws://, wss://, http:// or https://, host:port and optional path
  * prefix) with a wall token. url may list a cluster's hubs separated by commas: a lost
- * connection goes to the next one at once, the backoff applies after a full round. wake(ud) is called (from the service thread) after each
- * publication. NULL with a message in err when the URL is bad or the thread cannot start. */
+ * connection goes to the next one at once, the backoff applies after a full round. wake(ud) is
+ * called (from the service thread) after each publication. NULL with a message in err when the URL
+ * is bad or the thread cannot start. */
 hubclient *hubclient_start(const char *url, const char *token, void (*wake)(void *ud), void *ud,
                            char *err, size_t errn);
 /* Stop the thread, close the connection, free everything not yet taken. */

@@ -12,10 +12,10 @@
 #include "hublog.h"
 #include "xalloc.h"
 
-#define RUN_MAX_RECORDS 256   /* records applied in one transaction */
-#define RUN_MAX_ITEMS 20000   /* ... and events */
-#define RETRY_MS 1000         /* a run that failed is tried again after this */
-#define REPUBLISH_MS 250      /* a publish that failed is sent again after this */
+#define RUN_MAX_RECORDS 256 /* records applied in one transaction */
+#define RUN_MAX_ITEMS 20000 /* ... and events */
+#define RETRY_MS 1000       /* a run that failed is tried again after this */
+#define REPUBLISH_MS 250    /* a publish that failed is sent again after this */
 
 /* ---- pending batches: published by this hub, waiting for their record ------------------ */
 
@@ -98,8 +98,8 @@ static void publish(cluster_t *c, cl_pending *p)
     char err[160];
     p->tries++;
     p->retry_ms = 0;
-    if (cl_nats_publish(c, p->n, batch_token(p->batch), batch_recv_ms(p->batch), p->events,
-                        p->len, err, sizeof err) < 0) {
+    if (cl_nats_publish(c, p->n, batch_token(p->batch), batch_recv_ms(p->batch), p->events, p->len,
+                        err, sizeof err) < 0) {
         snprintf(p->fail, sizeof p->fail, "%s", err);
         p->retry_ms = cwt_mono_ms() + REPUBLISH_MS;
         c->stats.publish_failed++;
@@ -183,6 +183,7 @@ static void start_run(cluster_t *c)
     const hublog_ops *ops = c->hub->log_ops;
     for (int i = 0; i < n; i++) {
         cl_record *r = c->run_recs[i];
+        if (r->tick_ms) continue; /* a tick: nothing to store */
         char err[200];
         r->job = ops->prepare(c->hub, r->token, r->recv_ms, r->data, r->len, err, sizeof err);
         if (!r->job) {
@@ -220,6 +221,7 @@ static void finish_run(cluster_t *c)
     for (int i = 0; i < c->run_n; i++) {
         cl_record *r = c->run_recs[i];
         store_job *job = r->job;
+        if (r->tick_ms) ops->tick(c->hub, r->tick_ms);
         if (job) {
             ops->apply(c->hub, job);
             cl_pending *p = r->mine ? pending_find(c, r->n) : NULL;
@@ -236,6 +238,7 @@ static void finish_run(cluster_t *c)
         }
         c->stats.records_applied++;
         c->stats.applied_seq = r->seq;
+        ops->position(c->hub, r->seq);
         cl_record_free(r);
         c->run_recs[i] = NULL;
     }
@@ -280,6 +283,8 @@ static void run_job_done(store_job *job)
 void cluster_service(cluster_t *c)
 {
     if (!c) return;
+    int64_t sec = hub_now(c->hub) / 1000;
+    if (sec > c->last_tick_sec && cl_nats_publish_tick(c, sec) == 0) c->last_tick_sec = sec;
     expire_pending(c);
     if (c->running || cwt_mono_ms() < c->retry_at_ms) return;
     start_run(c);

@@ -35,10 +35,10 @@
 typedef struct cluster cluster_t;
 
 typedef struct cluster_stats {
-    bool connected;         /* to a NATS server */
-    uint64_t applied_seq;   /* last stream position applied to this hub's store */
-    uint64_t lag;           /* records in the stream after the last one consumed */
-    uint64_t published;     /* batches this hub published */
+    bool connected;       /* to a NATS server */
+    uint64_t applied_seq; /* last stream position applied to this hub's store */
+    uint64_t lag;         /* records in the stream after the last one consumed */
+    uint64_t published;   /* batches this hub published */
     uint64_t publish_failed;
     uint64_t timed_out; /* batches answered 503 because the log did not confirm in time */
     uint64_t records_applied;

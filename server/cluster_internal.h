@@ -11,15 +11,16 @@
 
 /* A record consumed from the stream (owned by the queue, then by the run applying it). */
 typedef struct cl_record {
-    uint64_t seq;   /* stream sequence: the log position */
-    bool mine;      /* published by this hub process: n names its pending batch */
+    uint64_t seq;    /* stream sequence: the log position */
+    int64_t tick_ms; /* a tick of the log's clock (Cw-Tick): business time; 0: events */
+    bool mine;       /* published by this hub process: n names its pending batch */
     uint64_t n;
     char token[64]; /* Cw-Token */
     int64_t recv_ms;
     char *data; /* the events, a JSON array */
     size_t len;
-    int nevents_hint;   /* a bound on the events it holds (for sizing runs) */
-    store_job *job;     /* while being applied */
+    int nevents_hint; /* a bound on the events it holds (for sizing runs) */
+    store_job *job;   /* while being applied */
     struct cl_record *next;
 } cl_record;
 
@@ -42,6 +43,7 @@ struct cluster {
     hub_t *hub;
     char hub_id[64];
     char msgid_prefix[128]; /* "<hub_id>.<boot>." */
+    int64_t stream_created; /* ns since the epoch: the log's identity */
     /* NATS (cluster_nats.c) */
     natsConnection *nc;
     jsCtx *js;
@@ -67,6 +69,7 @@ struct cluster {
     bool running, run_failed;
     char run_err[160];
     int64_t retry_at_ms;
+    int64_t last_tick_sec; /* the last tick this hub published */
     cluster_stats stats;
 };
 
@@ -74,6 +77,7 @@ struct cluster {
 int cl_nats_open(cluster_t *c, uint64_t applied, char *err, size_t errlen);
 int cl_nats_publish(cluster_t *c, uint64_t n, const char *token, int64_t recv_ms,
                     const char *events, size_t len, char *err, size_t errlen);
+int cl_nats_publish_tick(cluster_t *c, int64_t sec);
 bool cl_nats_connected(cluster_t *c);
 void cl_nats_stop(cluster_t *c);  /* stop the consumer thread */
 void cl_nats_close(cluster_t *c); /* disconnect, free the queue */

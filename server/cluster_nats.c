@@ -10,7 +10,7 @@
 #include "cluster_internal.h"
 #include "xalloc.h"
 
-#define QUEUE_MAX 2048     /* consumed records waiting to be applied */
+#define QUEUE_MAX 2048 /* consumed records waiting to be applied */
 #define CONNECT_WAIT_MS 30000
 
 void cl_record_free(cl_record *r)
@@ -136,6 +136,23 @@ int cl_nats_publish(cluster_t *c, uint64_t n, const char *token, int64_t recv_ms
     return 0;
 }
 
+/* A tick of the log's clock for business second sec. Every hub sends one; the message id
+ * makes JetStream keep the first (within its 2 min duplicate window). Best effort: a lost tick
+ * is covered by the next. */
+int cl_nats_publish_tick(cluster_t *c, int64_t sec)
+{
+    natsMsg *msg = NULL;
+    char id[48], ms[32];
+    snprintf(id, sizeof id, "tick.%" PRId64, sec);
+    snprintf(ms, sizeof ms, "%" PRId64, sec * 1000);
+    natsStatus s = natsMsg_Create(&msg, c->hub->cfg->cluster.subject, NULL, NULL, 0);
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", id);
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Cw-Tick", ms);
+    if (s == NATS_OK) s = js_PublishMsgAsync(c->js, &msg, NULL);
+    natsMsg_Destroy(msg);
+    return s == NATS_OK ? 0 : -1;
+}
+
 bool cl_nats_connected(cluster_t *c)
 {
     return c->nc && natsConnection_Status(c->nc) == NATS_CONN_STATUS_CONNECTED;
@@ -152,11 +169,13 @@ static cl_record *record_of(cluster_t *c, natsMsg *m)
     atomic_store(&c->lag, meta->NumPending);
     jsMsgMetaData_Destroy(meta);
     const char *v = NULL;
+    if (natsMsgHeader_Get(m, "Cw-Tick", &v) == NATS_OK && v) r->tick_ms = strtoll(v, NULL, 10);
     if (natsMsgHeader_Get(m, "Cw-Token", &v) == NATS_OK && v)
         snprintf(r->token, sizeof r->token, "%s", v);
     if (natsMsgHeader_Get(m, "Cw-Recv-Ms", &v) == NATS_OK && v) r->recv_ms = strtoll(v, NULL, 10);
     size_t pl = strlen(c->msgid_prefix);
-    if (natsMsgHeader_Get(m, "Nats-Msg-Id", &v) == NATS_OK && v && !strncmp(v, c->msgid_prefix, pl)) {
+    if (natsMsgHeader_Get(m, "Nats-Msg-Id", &v) == NATS_OK && v &&
+        !strncmp(v, c->msgid_prefix, pl)) {
         r->mine = true;
         r->n = strtoull(v + pl, NULL, 10);
     }
@@ -296,6 +315,7 @@ static int check_stream(cluster_t *c, uint64_t applied, char *err, size_t errlen
         return -1;
     }
     uint64_t last = si->State.LastSeq;
+    c->stream_created = si->Created;
     jsStreamInfo_Destroy(si);
     if (applied > last) {
         snprintf(err, errlen,
@@ -386,9 +406,9 @@ cluster_t *cluster_open(hub_t *hub, char *err, size_t errlen)
     c->hub = hub;
     const cfg_cluster *cc = &hub->cfg->cluster;
     const char *id = hub->hub_id_override ? hub->hub_id_override
-                     : cc->hub_id             ? cc->hub_id
-                                              : (hub->listen_override ? hub->listen_override
-                                                                      : hub->cfg->listen);
+                     : cc->hub_id
+                         ? cc->hub_id
+                         : (hub->listen_override ? hub->listen_override : hub->cfg->listen);
     snprintf(c->hub_id, sizeof c->hub_id, "%s", id);
     for (char *p = c->hub_id; *p; p++)
         if (*p == '.' || *p == ' ') *p = '_'; /* the id is a token of the message id */
@@ -404,9 +424,11 @@ cluster_t *cluster_open(hub_t *hub, char *err, size_t errlen)
         free(c);
         return NULL;
     }
+    /* the live protocol's epoch is the log's: revs are its positions, the same on every hub */
+    snprintf(hub->epoch, sizeof hub->epoch, "s%" PRIx64, (uint64_t)c->stream_created / 1000000);
     fprintf(stderr,
             "citywall-hub: cluster: hub %s on stream %s, consuming after log position %" PRId64
-            "\n",
-            c->hub_id, cc->stream, applied);
+            " (epoch %s)\n",
+            c->hub_id, cc->stream, applied, hub->epoch);
     return c;
 }

@@ -73,8 +73,8 @@ typedef struct hub {
     store_t *store;
     struct live *live;
     struct auth *auth;
-    struct alerts *alerts; /* alerting (alerts.h); NULL until created */
-    struct cluster *cluster; /* cluster mode's log (cluster.h); NULL: the embedded log */
+    struct alerts *alerts;            /* alerting (alerts.h); NULL until created */
+    struct cluster *cluster;          /* cluster mode's log (cluster.h); NULL: the embedded log */
     const struct hublog_ops *log_ops; /* what applies the log's batches (hublog.h) */
     const char *hub_id_override;      /* --hub-id */
     struct lws_context *lws;

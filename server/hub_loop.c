@@ -170,8 +170,8 @@ static void wakeup(hub_t *hub)
 static void tick(lws_sorted_usec_list_t *sul)
 {
     hub_t *hub = lws_container_of(sul, hub_t, sul_tick);
-    cluster_service(hub->cluster); /* batches that waited too long for the log; retries */
-    state_advance(hub->state, hub_now(hub));
+    cluster_service(hub->cluster); /* ticks of the log's clock; batches waiting too long */
+    if (!hub->cluster) state_advance(hub->state, hub_now(hub)); /* cluster: the log's ticks */
     if (hub->alerts) alerts_tick(hub->alerts);
     live_tick(hub->live);
     int64_t m = cwt_mono_ms();

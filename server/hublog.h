@@ -46,6 +46,10 @@ typedef struct hublog_ops {
     void (*apply)(hub_t *hub, store_job *batch);
     /* Free a job made by prepare (or given to hublog_append). */
     void (*free)(store_job *batch);
+    /* Cluster mode: the log's clock -- business time moves to ms (never back). */
+    void (*tick)(hub_t *hub, int64_t ms);
+    /* Cluster mode: the state has applied the log up to position pos (publish what moved). */
+    void (*position)(hub_t *hub, uint64_t pos);
 } hublog_ops;
 
 /* Register the applier (once, at start-up, before anything is appended). */

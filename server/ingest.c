@@ -333,8 +333,21 @@ static store_job *log_prepare(hub_t *hub, const char *token, int64_t recv_ms, co
     return job;
 }
 
-const hublog_ops ingest_log_ops = {.prepare = log_prepare, .apply = log_apply,
-                                   .free = ingest_job_free};
+static void log_tick(hub_t *hub, int64_t ms)
+{
+    if (ms > state_now(hub->state)) state_advance(hub->state, ms);
+}
+
+static void log_position(hub_t *hub, uint64_t pos)
+{
+    live_publish_at(hub->live, pos);
+}
+
+const hublog_ops ingest_log_ops = {.prepare = log_prepare,
+                                   .apply = log_apply,
+                                   .free = ingest_job_free,
+                                   .tick = log_tick,
+                                   .position = log_position};
 
 void ingest_apply(hub_t *hub, store_job *job)
 {

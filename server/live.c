@@ -104,6 +104,9 @@ struct live {
     lws_sorted_usec_list_t sul_due;   /* max_hz subscriptions waiting for their next slot */
     bool due_armed;
     bool started;
+    /* cluster mode: docs are published only at positions of the replicated log
+     * (live_publish_at), with rev = the position, so every hub publishes the same deltas */
+    bool positional;
 };
 
 typedef struct live_pss {
@@ -201,18 +204,21 @@ static bool client_has_pending(live_client *c);
 static void client_want_write(live_client *c);
 static void arm_due(live_t *L);
 
-/* Rebuild a doc from the state if its version moved; publish the difference as a delta. */
-static void doc_refresh(live_t *L, live_doc *d)
+/* Rebuild a doc from the state if its version moved; publish the difference as a delta.
+ * pos: in positional mode, the log position the state is at (0: not at a position -- only a
+ * first build happens, at the current one). */
+static void doc_refresh(live_t *L, live_doc *d, uint64_t pos)
 {
     uint64_t ver = doc_version(L, d);
     if (d->built && ver == d->built_version) return;
+    if (L->positional && d->built && !pos) return; /* published at the next position */
     json_t *nd = doc_build(L, d);
     if (!nd) return;
     d->built_version = ver;
     int64_t t = now_us();
     if (!d->built) {
         d->doc = nd;
-        d->rev = ++L->rev;
+        d->rev = L->positional ? L->rev : ++L->rev;
         d->built = true;
         d->last_pub_us = t;
         return;
@@ -221,7 +227,7 @@ static void doc_refresh(live_t *L, live_doc *d)
     json_decref(d->doc);
     d->doc = nd;
     if (!patch) return;
-    uint64_t rev = ++L->rev;
+    uint64_t rev = L->positional ? pos : ++L->rev;
     json_t *msg = json_pack("{s:s,s:s,s:s,s:I,s:O}", "op", "delta", "topic", d->topic, "epoch",
                             L->hub->epoch, "rev", (json_int_t)rev, "data", patch);
     frame fr = frame_from_json(msg);
@@ -433,7 +439,7 @@ static void op_subscribe(live_t *L, live_client *c, const livemsg *msg)
         }
         live_doc *d = doc_get(L, kind, hall, &c->who);
         if (!d) continue;
-        doc_refresh(L, d);
+        doc_refresh(L, d, 0);
         live_sub *s = client_find_sub(c, d->topic);
         if (!s) {
             if (c->nsubs == c->capsubs) {
@@ -451,7 +457,9 @@ static void op_subscribe(live_t *L, live_client *c, const livemsg *msg)
         s->max_hz = msg->max_hz;
         s->recovering = false;
         s->need_snapshot = true;
-        if (resume) {
+        /* cluster mode: the alerts doc is not yet a function of the log (each hub evaluates
+         * the rules on its own clock), so another hub's history of it cannot be trusted */
+        if (resume && !(L->positional && d->kind == DOC_ALERTS)) {
             uint64_t base = resume_base(d, msg->since_rev, L->rev);
             if (base) {
                 s->sent_rev = base;
@@ -761,6 +769,7 @@ static void publish_due(live_t *L, bool force_all)
     int64_t t = now_us();
     int64_t tick = (int64_t)L->hub->cfg->tick_ms * 1000;
     int64_t first_due = 0;
+    if (L->positional) return; /* live_publish_at */
     for (live_doc *d = L->docs; d; d = d->next) {
         if (!d->nsubs) continue;
         if (!force_all && t - d->last_pub_us < tick) {
@@ -770,7 +779,7 @@ static void publish_due(live_t *L, bool force_all)
             }
             continue;
         }
-        doc_refresh(L, d);
+        doc_refresh(L, d, 0);
     }
     if (!first_due) {
         L->unpublished_ack_us = 0;
@@ -830,6 +839,33 @@ void live_start(live_t *L)
 void live_changed(live_t *L)
 {
     publish_due(L, false); /* leading edge; later changes go out one tick after it */
+}
+
+void live_set_positional(live_t *L, uint64_t pos)
+{
+    L->positional = true;
+    L->rev = pos;
+    /* the views every wall and browser of all halls use exist from the start, so that a
+     * client that comes over from another hub finds the same history here */
+    const cfg_t *cfg = L->hub->cfg;
+    for (int names = 0; names < 2; names++) {
+        auth_who who = {.names = names, .account = -1, .token = -1};
+        doc_get(L, DOC_CITY, -1, &who);
+        doc_get(L, DOC_ALERTS, -1, &who);
+        for (int h = 0; h < cfg->nhalls; h++)
+            doc_get(L, DOC_HALL, h, &who);
+    }
+    for (live_doc *d = L->docs; d; d = d->next)
+        doc_refresh(L, d, 0);
+}
+
+void live_publish_at(live_t *L, uint64_t pos)
+{
+    if (pos <= L->rev) return;
+    for (live_doc *d = L->docs; d; d = d->next)
+        doc_refresh(L, d, pos);
+    L->rev = pos;
+    L->unpublished_ack_us = 0;
 }
 
 void live_note_ack(live_t *L, int64_t mono_us)
@@ -1013,7 +1049,7 @@ void live_reconfigure(live_t *L)
             }
             c->subs[i].doc = d;
             d->nsubs++;
-            doc_refresh(L, d);
+            doc_refresh(L, d, 0);
         }
         client_want_write(c);
     }

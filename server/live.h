@@ -40,6 +40,13 @@ size_t live_pss_size(void);
 
 /* The state changed (events applied): publish what changed, now or at the next tick. */
 void live_changed(live_t *L);
+/* Cluster mode: publish only at positions of the replicated log, with rev = the position
+ * (call once, before serving, with the position the state is at); live_publish_at(pos) after the
+ * state has applied the log up to pos publishes every doc that moved. Every hub applies the same
+ * log, so every hub publishes the same revs with the same deltas, and a client resumes on any of
+ * them. */
+void live_set_positional(live_t *L, uint64_t pos);
+void live_publish_at(live_t *L, uint64_t pos);
 /* Events were acknowledged at mono_us (for the fan-out latency metric). */
 void live_note_ack(live_t *L, int64_t mono_us);
 /* The lws context exists: the pacing timers may be armed from now on. */

@@ -28,28 +28,28 @@
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f, "usage: citywall-hub --config FILE [--listen HOST:PORT] [--db PATH] [--check-config]\n"
-           "                    [--clock START[@SPEED]] [--webhook URL]... [--backup FILE]\n"
-           "                    [--hub-id NAME]\n"
-           "       citywall-hub --hash-password < password\n"
-           "       citywall-hub --config FILE --demo-start\n"
-           "\n"
-           "  --config FILE       the YAML configuration (docs/config.md)\n"
-           "  --listen HOST:PORT  override server.listen\n"
-           "  --db PATH           override server.db\n"
-           "  --check-config      validate the configuration and exit\n"
-           "  --clock START@SPEED business clock: start instant (RFC 3339) and speed\n"
-           "  --webhook URL       add an Alertmanager receiver\n"
-           "  --backup FILE       write an online consistent copy of the store to FILE, exit\n"
-           "  --hub-id NAME       this hub's name in a cluster (override cluster.hub_id)\n"
-           "  --hash-password     read a password on stdin, print its Argon2id hash\n"
-           "  --demo-start        print 08:45 of the next working day (for the demo clock)\n"
-           "\n"
-           "Documentation (in the citywall source tree): README.md (running, operations),\n"
-           "docs/config.md (the configuration file), docs/alerts.md (alert rules and webhooks),\n"
-           "docs/dashboard.md (the browser dashboard), docs/cluster.md (several hubs on NATS),\n"
-           "docs/decisions.md (behaviour in detail).\n");
+    fprintf(f,
+            "usage: citywall-hub --config FILE [--listen HOST:PORT] [--db PATH] [--check-config]\n"
+            "                    [--clock START[@SPEED]] [--webhook URL]... [--backup FILE]\n"
+            "                    [--hub-id NAME]\n"
+            "       citywall-hub --hash-password < password\n"
+            "       citywall-hub --config FILE --demo-start\n"
+            "\n"
+            "  --config FILE       the YAML configuration (docs/config.md)\n"
+            "  --listen HOST:PORT  override server.listen\n"
+            "  --db PATH           override server.db\n"
+            "  --check-config      validate the configuration and exit\n"
+            "  --clock START@SPEED business clock: start instant (RFC 3339) and speed\n"
+            "  --webhook URL       add an Alertmanager receiver\n"
+            "  --backup FILE       write an online consistent copy of the store to FILE, exit\n"
+            "  --hub-id NAME       this hub's name in a cluster (override cluster.hub_id)\n"
+            "  --hash-password     read a password on stdin, print its Argon2id hash\n"
+            "  --demo-start        print 08:45 of the next working day (for the demo clock)\n"
+            "\n"
+            "Documentation (in the citywall source tree): README.md (running, operations),\n"
+            "docs/config.md (the configuration file), docs/alerts.md (alert rules and webhooks),\n"
+            "docs/dashboard.md (the browser dashboard), docs/cluster.md (several hubs on NATS),\n"
+            "docs/decisions.md (behaviour in detail).\n");
 }
 
 static int hash_password(void)
@@ -157,14 +157,19 @@ typedef struct hub_opts {
 /* Parses argv into o (and --webhook into hub). Returns -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, hub_opts *o, hub_t *hub)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'}, {"listen", required_argument, 0, 'l'},
-        {"db", required_argument, 0, 'd'},     {"check-config", no_argument, 0, 'k'},
-        {"clock", required_argument, 0, 't'},  {"webhook", required_argument, 0, 'w'},
-        {"backup", required_argument, 0, 'b'}, {"hash-password", no_argument, 0, 'p'},
-        {"demo-start", no_argument, 0, 'D'},   {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},      {"hub-id", required_argument, 0, 'H'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"listen", required_argument, 0, 'l'},
+                                         {"db", required_argument, 0, 'd'},
+                                         {"check-config", no_argument, 0, 'k'},
+                                         {"clock", required_argument, 0, 't'},
+                                         {"webhook", required_argument, 0, 'w'},
+                                         {"backup", required_argument, 0, 'b'},
+                                         {"hash-password", no_argument, 0, 'p'},
+                                         {"demo-start", no_argument, 0, 'D'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"version", no_argument, 0, 'V'},
+                                         {"hub-id", required_argument, 0, 'H'},
+                                         {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -324,7 +329,7 @@ static int64_t open_state(hub_t *hub, const char *dbpath, int64_t t0)
         fprintf(stderr, "citywall-hub: store: cannot read events for recovery\n");
         return -1;
     }
-    state_advance(hub->state, hub_now(hub));
+    if (!hub->cfg->cluster.enabled) state_advance(hub->state, hub_now(hub)); /* else the log's */
     load_closures(hub);
     auth_load_sessions(hub->auth);
     hub->alerts = alerts_create(hub);
@@ -387,6 +392,9 @@ static int start_serving(hub_t *hub, const char *host, int port)
             fprintf(stderr, "citywall-hub: %s\n", err);
             return -1;
         }
+        cluster_stats cs;
+        cluster_get_stats(hub->cluster, &cs);
+        live_set_positional(hub->live, cs.applied_seq); /* revs are log positions */
     }
     if (alerts_start(hub->alerts) < 0)
         fprintf(stderr, "citywall-hub: warning: the webhook sender did not start\n");
@@ -416,7 +424,7 @@ static void run_until_stopped(hub_t *hub)
 /* The last snapshot committed, then every module torn down in reverse order. */
 static void shut_down(hub_t *hub)
 {
-    alerts_stop(hub->alerts); /* the webhook sender wakes through hub->lws: stop it first */
+    alerts_stop(hub->alerts);   /* the webhook sender wakes through hub->lws: stop it first */
     cluster_stop(hub->cluster); /* consume no more of the log; what was read is applied below */
     hub_save_snapshot(hub);
     /* wait for the last snapshot to commit; batches still in flight are applied (nobody is

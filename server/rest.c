@@ -207,12 +207,12 @@ static int h_readyz(http_req *rq, http_resp *rs, const char *arg)
         cluster_stats cs;
         cluster_get_stats(rq->hub->cluster, &cs);
         log_ok = cs.connected;
-        cl = json_pack("{s:s,s:b,s:I,s:I}", "hub", cs.hub_id, "connected", cs.connected,
-                       "applied", (json_int_t)cs.applied_seq, "lag", (json_int_t)cs.lag);
+        cl = json_pack("{s:s,s:b,s:I,s:I}", "hub", cs.hub_id, "connected", cs.connected, "applied",
+                       (json_int_t)cs.applied_seq, "lag", (json_int_t)cs.lag);
     }
     if (!rq->hub->ready || !ss.healthy || rq->hub->stopping || !log_ok) {
-        json_t *o = json_pack("{s:b,s:b,s:b}", "ready", 0, "store_writable", ss.healthy,
-                              "stopping", rq->hub->stopping);
+        json_t *o = json_pack("{s:b,s:b,s:b}", "ready", 0, "store_writable", ss.healthy, "stopping",
+                              rq->hub->stopping);
         if (cl) json_object_set_new(o, "cluster", cl);
         http_json(rs, 503, o);
         return 0;

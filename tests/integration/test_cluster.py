@@ -123,6 +123,58 @@ class TwoHubs(unittest.TestCase):
         self.assertEqual(self.b.hall("LH-07")["kpi"]["issued"], 25)
         self.assertEqual(stored_rows(self.a), stored_rows(self.b))
 
+    def test_a_client_resumes_on_the_other_hub_with_recovered(self):
+        topics = ["city", "hall/LH-03", "hall/LH-07"]
+        a_live = cwtest.LiveClient(self.a, token=cwtest.TOKEN_WALL)
+        a_live.subscribe(topics)
+        a_live.wait_for(lambda c: all(t in c.state for t in topics), what="snapshots on a")
+        f3, f7 = cwtest.Feeder(self.a, "LH-03"), cwtest.Feeder(self.b, "LH-07")
+        for i in range(5):
+            f3.send([f3.issued(), f3.issued()])
+            f7.send([f7.issued()])
+        a_live.wait_for(lambda c: c.state["hall/LH-03"]["kpi"]["issued"] == 10 and
+                        c.state["hall/LH-07"]["kpi"]["issued"] == 5, what="15 tickets on a")
+        self.assertEqual(a_live.epoch, self.b_epoch(), "one epoch: the log's")
+        since = {"epoch": a_live.epoch, "rev": max(a_live.rev.values())}
+        self.a.kill9()
+        a_live.close()
+        # the wall goes to hub b with what it holds and where it was
+        cwtest.wait_until(lambda: natscluster.applied_position(self.b) >= since["rev"], 10,
+                          what="hub b at the client's position")
+        b_live = cwtest.LiveClient(self.b, token=cwtest.TOKEN_WALL)
+        b_live.state = {t: dict(a_live.state[t]) for t in topics}
+        b_live.rev = dict(a_live.rev)
+        t = time.monotonic()
+        b_live.subscribe(topics, since=since)
+        b_live.wait_for(lambda c: {m["topic"] for _, m in c.msgs if m.get("op") == "recovered"}
+                        >= set(topics), what="recovered on hub b for every topic")
+        took = time.monotonic() - t
+        snaps = [m["topic"] for _, m in b_live.msgs if m.get("op") == "snapshot"]
+        self.assertEqual(snaps, [], "no snapshot: the history covers the client")
+        cwtest.log("resumed on hub b with recovered in %.0f ms" % (took * 1000))
+        # more events while on b: the client's state stays equal to b's own
+        f3b = cwtest.Feeder(self.b, "LH-03", start_seq=f3.seq)
+        f3b.n = f3.n
+        f3b.send([f3b.issued()])
+        b_live.wait_for(lambda c: c.state["hall/LH-03"]["kpi"]["issued"] == 11,
+                        what="the 11th ticket at LH-03 on hub b")
+        fresh = cwtest.LiveClient(self.b, token=cwtest.TOKEN_WALL)
+        fresh.subscribe(topics)
+        fresh.wait_for(lambda c: all(t in c.state for t in topics), what="fresh snapshots")
+        b_live.wait_for(lambda c: all(c.state[t] == fresh.state[t] for t in topics) or
+                        c.bad, what="resumed state equal to a fresh snapshot")
+        self.assertEqual(b_live.bad, [])
+        b_live.close()
+        fresh.close()
+
+    def b_epoch(self):
+        c = cwtest.LiveClient(self.b, token=cwtest.TOKEN_WALL)
+        try:
+            c.wait_for(lambda c: c.hello, what="hello from b")
+            return c.hello["epoch"]
+        finally:
+            c.close()
+
     def test_without_a_quorum_nothing_is_acknowledged_then_ingest_resumes(self):
         f = cwtest.Feeder(self.a, "LH-05")
         f.send([f.issued()])
