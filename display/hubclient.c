@@ -692,6 +692,11 @@ static void on_message(hubclient *hc)
         if (!strcmp(op, "snapshot")) {
             json_decref(t->doc);
             t->doc = json_incref(data);
+            if (!strcmp(t->name, "city")) {
+                pthread_mutex_lock(&hc->lock);
+                hc->pub.snapshots++;
+                pthread_mutex_unlock(&hc->lock);
+            }
         } else if (t->doc) {
             t->doc = mp_apply(t->doc, data);
         } else {
@@ -725,6 +730,9 @@ static void on_message(hubclient *hc)
         if (t && json_is_integer(rev) && (uint64_t)json_integer_value(rev) > t->rev)
             t->rev = (uint64_t)json_integer_value(rev);
         if (t && !strcmp(t->name, "city") && t->doc) {
+            pthread_mutex_lock(&hc->lock);
+            hc->pub.resumes++;
+            pthread_mutex_unlock(&hc->lock);
             t->rx_ms = cwt_real_ms();
             t->dirty = true;
             went_live(hc);

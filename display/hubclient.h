@@ -78,6 +78,8 @@ typedef struct hub_update {
     cwt_clock clock; /* the hub's business clock as estimated here */
     int reconnects;  /* connections lost after they were open */
     int failures;    /* connection attempts that failed */
+    int snapshots;   /* city snapshots received (the first, and after a resume was refused) */
+    int resumes;     /* city resumes the hub granted (`recovered`: no snapshot needed) */
     char epoch[64];
     char error[256]; /* last connection problem ("" when none) */
 } hub_update;

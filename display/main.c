@@ -95,8 +95,9 @@ static void usage(FILE *f)
             "  --display N          the display to go fullscreen on (default 0)\n"
             "  --windowed           a normal window instead of fullscreen\n"
             "  --status-log FILE    a JSON line {t_ms, frames, ft_ms, cameras, live, auth_failed,\n"
-            "                       rev, reconnects, failures, error} when a camera stream's\n"
-            "                       state or the hub connection changes, and every second\n"
+            "                       rev, reconnects, failures, snapshots, resumes, error} when a\n"
+            "                       camera stream's state or the hub connection changes, and\n"
+            "                       every second\n"
             "  --present-log FILE   a JSON line {t_ms, mono_us, frame, rev, issued} each time a\n"
             "                       frame showing a new city state has been presented\n"
             "                       (event-to-glass)\n");

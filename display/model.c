@@ -419,6 +419,8 @@ bool model_apply(model *m, hub_update *u)
     m->city_rev = u->city_rev;
     m->reconnects = u->reconnects;
     m->failures = u->failures;
+    m->snapshots = u->snapshots;
+    m->resumes = u->resumes;
     snprintf(m->error, sizeof m->error, "%s", u->error);
     m->clock_valid = u->clock_valid;
     m->clock = u->clock;

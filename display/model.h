@@ -87,6 +87,7 @@ typedef struct model {
     int64_t known_ms; /* real ms the state was last known current (hub_update.known_ms) */
     uint64_t city_rev;
     int reconnects, failures;
+    int snapshots, resumes; /* city snapshots and granted resumes (hub_update) */
     char error[256];
     bool clock_valid;
     cwt_clock clock;

@@ -76,11 +76,12 @@ static void status_line(wall_stats *ws, scene *sc, const model *m, double ms, in
         return;
     }
     ws->status_conn = conn;
-    json_t *line = json_pack(
-        "{s:I,s:I,s:O,s:O,s:b,s:b,s:I,s:i,s:i,s:s}", "t_ms", (json_int_t)cwt_real_ms(), "frames",
-        (json_int_t)ws->frames_total, "ft_ms", ws->status_ft, "cameras", cams, "live", m->connected,
-        "auth_failed", m->auth_failed, "rev", (json_int_t)m->city_rev, "reconnects", m->reconnects,
-        "failures", m->failures, "error", m->error);
+    json_t *line = json_pack("{s:I,s:I,s:O,s:O,s:b,s:b,s:I,s:i,s:i,s:i,s:i,s:s}", "t_ms",
+                             (json_int_t)cwt_real_ms(), "frames", (json_int_t)ws->frames_total,
+                             "ft_ms", ws->status_ft, "cameras", cams, "live", m->connected,
+                             "auth_failed", m->auth_failed, "rev", (json_int_t)m->city_rev,
+                             "reconnects", m->reconnects, "failures", m->failures, "snapshots",
+                             m->snapshots, "resumes", m->resumes, "error", m->error);
     char *txt = line ? json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
     if (txt) {
         fprintf(ws->status, "%s\n", txt);
