@@ -1116,7 +1116,7 @@ void alerts_eval(alerts_t *a, int64_t now_ms, int64_t real_ms)
 void alerts_tick(alerts_t *a)
 {
     int64_t now = state_now(a->hub->state), real = cwt_mono_ms();
-    if ((a->dirty || now / 1000 != a->last_eval_sec) &&
+    if (!a->log_clock && (a->dirty || now / 1000 != a->last_eval_sec) &&
         (a->last_eval_real_ms == 0 || real - a->last_eval_real_ms >= EVAL_MIN_MS)) {
         a->last_eval_real_ms = real;
         alerts_eval(a, now, real);
@@ -1125,6 +1125,17 @@ void alerts_tick(alerts_t *a)
     a->real_ms = real;
     take_sent(a);
     notifications(a, real, false);
+}
+
+void alerts_log_tick(alerts_t *a)
+{
+    a->log_clock = true;
+    alerts_eval(a, state_now(a->hub->state), cwt_mono_ms());
+}
+
+void alerts_set_sender(alerts_t *a, bool active)
+{
+    if (a->notify) notify_set_standby(a->notify, !active);
 }
 
 void alerts_on_event(alerts_t *a, const ev_event *ev)

@@ -62,6 +62,12 @@ void alerts_on_event(alerts_t *a, const ev_event *ev);
  * every 100 ms of real time), take the sender's results, flush notification groups whose
  * group wait has passed. */
 void alerts_tick(alerts_t *a);
+/* Cluster mode: evaluate the rules at a tick of the log's clock (from then on the timer's
+ * alerts_tick only delivers), so that every hub decides the same transitions at the same
+ * business time. */
+void alerts_log_tick(alerts_t *a);
+/* Cluster mode: whether this hub sends the webhooks (it holds the notifier lease). */
+void alerts_set_sender(alerts_t *a, bool active);
 /* Evaluate now (business now_ms, real monotonic real_ms): the core of alerts_tick, public
  * for tests. */
 void alerts_eval(alerts_t *a, int64_t now_ms, int64_t real_ms);

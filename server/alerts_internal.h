@@ -177,6 +177,7 @@ struct alerts {
     uint64_t ver;
     int64_t now_ms, real_ms;   /* business and real (monotonic) now of the evaluation */
     bool dirty;                /* events applied since the last evaluation */
+    bool log_clock;            /* cluster mode: rules run at the log's ticks (alerts_log_tick) */
     int64_t last_eval_sec;     /* business second of the last evaluation */
     int64_t last_eval_real_ms; /* real (monotonic) time of the last evaluation by the tick */
     int64_t started_real_ms;

@@ -304,6 +304,11 @@ void cluster_get_stats(cluster_t *c, cluster_stats *out)
     out->hub_id = c->hub_id;
 }
 
+bool cluster_is_notifier(cluster_t *c)
+{
+    return atomic_load(&c->notifier);
+}
+
 void cluster_stop(cluster_t *c)
 {
     if (c) cl_nats_stop(c);

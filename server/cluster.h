@@ -62,6 +62,9 @@ bool cluster_idle(cluster_t *c);
 void cluster_get_stats(cluster_t *c, cluster_stats *out);
 /* Consume no more of the log (shutdown; what was read is still applied). NULL is fine. */
 void cluster_stop(cluster_t *c);
+/* True while this hub holds the cluster's notifier lease: it alone sends the webhooks
+ * (docs/cluster.md). */
+bool cluster_is_notifier(cluster_t *c);
 /* Stop consuming, fail the batches still waiting, disconnect. NULL is fine. */
 void cluster_close(cluster_t *c);
 

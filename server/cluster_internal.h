@@ -52,6 +52,11 @@ struct cluster {
     bool consumer_started;
     _Atomic bool stop;
     _Atomic uint64_t lag;
+    /* the notifier lease (consumer thread): the one hub of the cluster that sends webhooks */
+    kvStore *kv;
+    uint64_t lease_rev; /* our entry's revision while we hold it, 0 otherwise */
+    int64_t lease_next_ms;
+    _Atomic bool notifier;
     /* the queue of consumed records and of failed publishes (lock) */
     pthread_mutex_t lock;
     pthread_cond_t room;

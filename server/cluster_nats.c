@@ -190,13 +190,62 @@ static cl_record *record_of(cluster_t *c, natsMsg *m)
     return r;
 }
 
+/* The notifier lease: a key in a KeyValue bucket whose entries live LEASE_TTL_MS. The holder
+ * renews it every second (an update that names its last revision); any other hub creates it
+ * once it has expired. Consumer thread (the requests wait on NATS, never the service thread). */
+#define LEASE_TTL_MS 3000
+#define LEASE_EVERY_MS 1000
+
+static void lease_step(cluster_t *c)
+{
+    int64_t now = cwt_mono_ms();
+    if (!c->kv || now < c->lease_next_ms) return;
+    c->lease_next_ms = now + LEASE_EVERY_MS;
+    uint64_t rev = 0;
+    natsStatus s = c->lease_rev
+                       ? kvStore_UpdateString(&rev, c->kv, "notifier", c->hub_id, c->lease_rev)
+                       : kvStore_CreateString(&rev, c->kv, "notifier", c->hub_id);
+    c->lease_rev = s == NATS_OK ? rev : 0;
+    atomic_store(&c->notifier, c->lease_rev != 0);
+}
+
+static void lease_release(cluster_t *c)
+{
+    if (c->kv && c->lease_rev) kvStore_Delete(c->kv, "notifier"); /* the next takes over now */
+    c->lease_rev = 0;
+    atomic_store(&c->notifier, false);
+}
+
+static void lease_open(cluster_t *c)
+{
+    const cfg_cluster *cc = &c->hub->cfg->cluster;
+    char bucket[96];
+    snprintf(bucket, sizeof bucket, "%s_LEASE", cc->stream);
+    kvConfig kc;
+    kvConfig_Init(&kc);
+    kc.Bucket = bucket;
+    kc.History = 1;
+    kc.TTL = (int64_t)LEASE_TTL_MS * 1000 * 1000;
+    kc.Replicas = cc->replicas;
+    kc.StorageType = js_MemoryStorage;
+    if (js_CreateKeyValue(&c->kv, c->js, &kc) != NATS_OK &&
+        js_KeyValue(&c->kv, c->js, bucket) != NATS_OK) {
+        c->kv = NULL;
+        fprintf(stderr,
+                "citywall-hub: cluster: no lease bucket %s (%s): this hub sends no "
+                "webhooks\n",
+                bucket, nats_GetLastError(NULL));
+    }
+}
+
 static void *consumer_main(void *arg)
 {
     cluster_t *c = arg;
     bool complained = false;
     while (!atomic_load(&c->stop)) {
+        lease_step(c);
         natsMsg *m = NULL;
-        natsStatus s = natsSubscription_NextMsg(&m, c->sub, 200);
+        natsStatus s = natsSubscription_NextMsg(&m, c->sub, 100);
         if (s == NATS_TIMEOUT) continue;
         if (s != NATS_OK) {
             if (!complained)
@@ -213,6 +262,7 @@ static void *consumer_main(void *arg)
         queue_push(c, r);
         hub_wake(c->hub);
     }
+    lease_release(c);
     return NULL;
 }
 
@@ -360,6 +410,7 @@ int cl_nats_open(cluster_t *c, uint64_t applied, char *err, size_t errlen)
     if (connect_nats(c, err, errlen) < 0) return -1;
     if (check_stream(c, applied, err, errlen) < 0) return -1;
     if (subscribe(c, applied, err, errlen) < 0) return -1;
+    lease_open(c);
     if (pthread_create(&c->consumer, NULL, consumer_main, c) != 0) {
         snprintf(err, errlen, "cluster: cannot start the consumer thread");
         return -1;
@@ -384,6 +435,7 @@ void cl_nats_close(cluster_t *c)
         natsSubscription_Unsubscribe(c->sub);
         natsSubscription_Destroy(c->sub);
     }
+    if (c->kv) kvStore_Destroy(c->kv);
     if (c->js) jsCtx_Destroy(c->js);
     if (c->nc) {
         natsConnection_Close(c->nc);

@@ -171,6 +171,8 @@ static void tick(lws_sorted_usec_list_t *sul)
 {
     hub_t *hub = lws_container_of(sul, hub_t, sul_tick);
     cluster_service(hub->cluster); /* ticks of the log's clock; batches waiting too long */
+    if (hub->cluster && hub->alerts)
+        alerts_set_sender(hub->alerts, cluster_is_notifier(hub->cluster));
     if (!hub->cluster) state_advance(hub->state, hub_now(hub)); /* cluster: the log's ticks */
     if (hub->alerts) alerts_tick(hub->alerts);
     live_tick(hub->live);

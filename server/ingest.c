@@ -335,7 +335,9 @@ static store_job *log_prepare(hub_t *hub, const char *token, int64_t recv_ms, co
 
 static void log_tick(hub_t *hub, int64_t ms)
 {
-    if (ms > state_now(hub->state)) state_advance(hub->state, ms);
+    if (ms <= state_now(hub->state)) return;
+    state_advance(hub->state, ms);
+    if (hub->alerts) alerts_log_tick(hub->alerts);
 }
 
 static void log_position(hub_t *hub, uint64_t pos)

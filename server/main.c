@@ -395,6 +395,7 @@ static int start_serving(hub_t *hub, const char *host, int port)
         cluster_stats cs;
         cluster_get_stats(hub->cluster, &cs);
         live_set_positional(hub->live, cs.applied_seq); /* revs are log positions */
+        alerts_set_sender(hub->alerts, false); /* until this hub holds the notifier lease */
     }
     if (alerts_start(hub->alerts) < 0)
         fprintf(stderr, "citywall-hub: warning: the webhook sender did not start\n");

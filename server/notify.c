@@ -39,7 +39,8 @@ struct notify {
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t cond;
     bool stop, kicked;
-    char **want; /* receivers as last set by the service thread */
+    bool standby; /* another hub sends (cluster mode) */
+    char **want;  /* receivers as last set by the service thread */
     int nwant;
     bool want_changed;
     notify_sent *sent_head, *sent_tail;
@@ -91,6 +92,20 @@ void notify_set_receivers(notify_t *n, char *const *urls, int nurls)
     n->kicked = true;
     pthread_cond_signal(&n->cond);
     pthread_mutex_unlock(&n->lock);
+}
+
+void notify_set_standby(notify_t *n, bool standby)
+{
+    pthread_mutex_lock(&n->lock);
+    bool changed = n->standby != standby;
+    n->standby = standby;
+    if (changed) n->kicked = true;
+    pthread_cond_signal(&n->cond);
+    pthread_mutex_unlock(&n->lock);
+    if (changed)
+        fprintf(stderr, "citywall-hub: webhooks: %s\n",
+                standby ? "another hub of the cluster sends them (standby)"
+                        : "this hub sends them (it holds the cluster's notifier lease)");
 }
 
 void notify_kick(notify_t *n)
@@ -206,7 +221,7 @@ static void push_sent(notify_t *n, int64_t id, int attempts, bool dropped)
     n->sent_tail = s;
     if (dropped)
         n->stats.dropped++;
-    else
+    else if (attempts > 0) /* 0: sent by the cluster's active hub */
         n->stats.sent++;
     pthread_mutex_unlock(&n->lock);
 }
@@ -243,6 +258,16 @@ static int64_t pump(notify_t *n, receiver *r)
         char *body = NULL;
         int found = next_row(n, r, &id, &body, &created);
         if (found <= 0) return -1;
+        pthread_mutex_lock(&n->lock);
+        bool standby = n->standby;
+        pthread_mutex_unlock(&n->lock);
+        if (standby) { /* the active hub sends it */
+            free(body);
+            if (cwt_real_ms() - created < NOTIFY_STANDBY_KEEP_MS) return created;
+            push_sent(n, id, 0, false);
+            r->cursor = id;
+            continue;
+        }
         if (cwt_mono_ms() < r->next_try_ms) {
             free(body);
             return created;

@@ -42,6 +42,12 @@ void notify_destroy(notify_t *n);
 void notify_set_receivers(notify_t *n, char *const *urls, int nurls);
 /* New rows were queued: look again soon. */
 void notify_kick(notify_t *n);
+/* Cluster mode: another hub holds the notifier lease and sends. While on standby this sender
+ * posts nothing; rows older than NOTIFY_STANDBY_KEEP_MS are taken as sent by the active hub
+ * (reported by notify_take_sent with attempts 0); younger ones wait, so that a hub that takes
+ * the lease over sends what the one that died may not have sent (at least once). */
+#define NOTIFY_STANDBY_KEEP_MS 5000 /* the lease's 3 s TTL + 2 s to send */
+void notify_set_standby(notify_t *n, bool standby);
 
 typedef struct notify_sent {
     int64_t id;      /* outbox row */

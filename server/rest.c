@@ -207,8 +207,9 @@ static int h_readyz(http_req *rq, http_resp *rs, const char *arg)
         cluster_stats cs;
         cluster_get_stats(rq->hub->cluster, &cs);
         log_ok = cs.connected;
-        cl = json_pack("{s:s,s:b,s:I,s:I}", "hub", cs.hub_id, "connected", cs.connected, "applied",
-                       (json_int_t)cs.applied_seq, "lag", (json_int_t)cs.lag);
+        cl = json_pack("{s:s,s:b,s:I,s:I,s:b}", "hub", cs.hub_id, "connected", cs.connected,
+                       "applied", (json_int_t)cs.applied_seq, "lag", (json_int_t)cs.lag, "notifier",
+                       cluster_is_notifier(rq->hub->cluster));
     }
     if (!rq->hub->ready || !ss.healthy || rq->hub->stopping || !log_ok) {
         json_t *o = json_pack("{s:b,s:b,s:b}", "ready", 0, "store_writable", ss.healthy, "stopping",

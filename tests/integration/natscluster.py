@@ -138,8 +138,9 @@ class ClusterHubs(list):
 
     _streams = 0
 
-    def __init__(self, nats, n=2, ack_wait_ms=12000, base=None):
+    def __init__(self, nats, n=2, ack_wait_ms=12000, base=None, clock=None):
         super().__init__()
+        self.base_clock = clock or cwtest.DEFAULT_CLOCK
         ClusterHubs._streams += 1
         self.stream = "CWT%d_%d" % (os.getpid(), ClusterHubs._streams)
         self.config = cluster_config(nats, self.stream, ack_wait_ms, base)
@@ -148,11 +149,11 @@ class ClusterHubs(list):
             self.add(chr(ord("a") + i))
 
     def clock(self):
-        start = cwtest.DEFAULT_CLOCK.split("@")[0]
+        start, speed = self.base_clock.split("@")
         if self.t0 is None:
             self.t0 = time.time()
-            return cwtest.DEFAULT_CLOCK
-        return shift_clock(start, time.time() - self.t0) + "@1"
+            return self.base_clock
+        return shift_clock(start, (time.time() - self.t0) * float(speed)) + "@" + speed
 
     def add(self, name):
         hub = cwtest.Hub(config=self.config, clock=self.clock(), extra_args=["--hub-id", name],

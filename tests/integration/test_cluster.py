@@ -8,6 +8,8 @@ hubs of one city sharing one replicated log.
   city's are equal on both hubs and equal to a clean single hub fed the same events;
 - a hub stopped while the other takes events catches up from its own store plus the log
   (it consumes only what it missed: its log position, not history);
+- a webhook receiver gets exactly one post when an alert fires on both hubs, and exactly one
+  resolved post after the hub that sent the first was killed (the notifier lease moved);
 - with two of the three NATS nodes down there is no quorum: ingest answers 503 (nothing is
   acknowledged) within cluster.ack_wait_ms, and works again when a node comes back.
 """
@@ -19,6 +21,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fault"))
+import alerttest  # noqa: E402
 import cwtest  # noqa: E402
 import faultlib  # noqa: E402
 import natscluster  # noqa: E402
@@ -198,6 +201,45 @@ class TwoHubs(unittest.TestCase):
         cwtest.wait_until(resend, 60, interval=0.5, what="ingest acknowledged again")
         natscluster.wait_converged(self.hubs, 30)
         self.assertEqual(self.b.hall("LH-05")["kpi"]["issued"], 2)
+
+
+def readyz_cluster(hub):
+    st, body = hub.get("/readyz")
+    return (body or {}).get("cluster", {})
+
+
+class Webhooks(unittest.TestCase):
+    def test_one_post_per_transition_across_the_cluster_and_after_the_sender_dies(self):
+        rx = alerttest.Receiver().start()
+        self.addCleanup(rx.stop)
+        base = alerttest.write_config(os.path.join(nats.tmp, "alerts-%d.yaml" % id(self)),
+                                      webhooks=[rx.url])
+        hubs = natscluster.ClusterHubs(nats, 2, base=base,
+                                       clock="2026-11-23T10:00:00+08:00@60")
+        self.addCleanup(hubs.close)
+        cwtest.wait_until(lambda: sum(bool(readyz_cluster(h).get("notifier")) for h in hubs)
+                          == 1, 15, what="one notifier in the cluster")
+        # a ticket waiting since 09:20 at 10:00 on a 30 min SLA: R1 fires (on both hubs)
+        alerttest.Sender(hubs[0]).issue("LH-00", "A001", "A", "09:20")
+        for h in hubs:
+            alerttest.wait_alert(h, "R1:LH-00:A", "firing", timeout=10)
+        rx.wait_count(1, timeout=15)
+        time.sleep(7)  # the standby window (5 s) and a few group waits: nothing more is sent
+        self.assertEqual(len(rx.payloads()), 1, [p["status"] for p in rx.payloads()])
+        sender = next(h for h in hubs if readyz_cluster(h).get("notifier"))
+        other = next(h for h in hubs if h is not sender)
+        sender.kill9()
+        cwtest.wait_until(lambda: readyz_cluster(other).get("notifier"), 15,
+                          what="the other hub takes the notifier lease")
+        s = alerttest.Sender(other)
+        s.seq = {"LH-00": 1}
+        s.one("LH-00", "ticket.called", alerttest.NOW, ticket="A001", window="A01")
+        alerttest.wait_alert(other, "R1:LH-00:A", "resolved", timeout=10)
+        got = rx.wait_count(2, timeout=15)
+        time.sleep(3)  # a few group waits: nothing more
+        got = rx.payloads()
+        self.assertEqual([p["status"] for p in got], ["firing", "resolved"])
+        self.assertEqual(got[1]["alerts"][0]["startsAt"], got[0]["alerts"][0]["startsAt"])
 
 
 if __name__ == "__main__":
