@@ -408,11 +408,13 @@ found:
     return true;
 }
 
-int alerts_silence_add(alerts_t *a, json_t *body, const char *user, const bool *halls, json_t **out,
-                       char *err, size_t errlen)
+/* id: NULL for a new silence (a random id), else the id another hub of the cluster gave it
+ * (no rate limit then: it was counted there). */
+static int silence_add(alerts_t *a, json_t *body, const char *user, const bool *halls,
+                       const char *id, json_t **out, char *err, size_t errlen)
 {
     int64_t now = state_now(a->hub->state);
-    if (!create_allowed(user ? user : "")) {
+    if (!id && !create_allowed(user ? user : "")) {
         snprintf(err, errlen,
                  "too many silences created by %s: at most %d at once, then %.0f "
                  "a minute",
@@ -453,7 +455,8 @@ int alerts_silence_add(alerts_t *a, json_t *body, const char *user, const bool *
         snprintf(err, errlen, "out of memory");
         return 500;
     }
-    snprintf(s->id, 16, "s-%s", hex);
+    snprintf(s->id, 16, "%s", id ? id : "");
+    if (!id) snprintf(s->id, 16, "s-%s", hex);
     json_object_del(s->body, "id");
     json_object_del(s->body, "createdBy");
     if (s->starts_ms < 0) { /* Alertmanager: a silence without startsAt starts now */
@@ -466,6 +469,23 @@ int alerts_silence_add(alerts_t *a, json_t *body, const char *user, const bool *
     a->dirty = true;
     *out = silence_json(a, s, now);
     return 201;
+}
+
+int alerts_silence_add(alerts_t *a, json_t *body, const char *user, const bool *halls, json_t **out,
+                       char *err, size_t errlen)
+{
+    return silence_add(a, body, user, halls, NULL, out, err, errlen);
+}
+
+int alerts_silence_add_as(alerts_t *a, json_t *body, const char *user, const char *id, char *err,
+                          size_t errlen)
+{
+    for (int i = 0; i < a->nsil; i++)
+        if (!strcmp(a->sil[i]->id, id)) return 200; /* already here */
+    json_t *out = NULL;
+    int st = silence_add(a, body, user, NULL, id, &out, err, errlen);
+    json_decref(out);
+    return st;
 }
 
 int alerts_silence_expire(alerts_t *a, const char *id, const char *user, const bool *halls,

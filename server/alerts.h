@@ -117,6 +117,9 @@ json_t *alerts_silences(alerts_t *a, const bool *halls);
 int alerts_silence_add(alerts_t *a, json_t *body, const char *user, const bool *halls, json_t **out,
                        char *err, size_t errlen);
 /* Expire silence `id`: 200 (and *out), 404 unknown or not visible. */
+/* Cluster mode: a silence another hub created (its id, its creator), as it was stored there. */
+int alerts_silence_add_as(alerts_t *a, json_t *body, const char *user, const char *id, char *err,
+                          size_t errlen);
 int alerts_silence_expire(alerts_t *a, const char *id, const char *user, const bool *halls,
                           json_t **out);
 

@@ -183,7 +183,7 @@ static void start_run(cluster_t *c)
     const hublog_ops *ops = c->hub->log_ops;
     for (int i = 0; i < n; i++) {
         cl_record *r = c->run_recs[i];
-        if (r->tick_ms) continue; /* a tick: nothing to store */
+        if (r->tick_ms || r->cmd[0]) continue; /* a tick or a command: nothing to store */
         char err[200];
         r->job = ops->prepare(c->hub, r->token, r->recv_ms, r->data, r->len, err, sizeof err);
         if (!r->job) {
@@ -222,6 +222,7 @@ static void finish_run(cluster_t *c)
         cl_record *r = c->run_recs[i];
         store_job *job = r->job;
         if (r->tick_ms) ops->tick(c->hub, r->tick_ms);
+        if (r->cmd[0] && ops->command) ops->command(c->hub, r->cmd, r->data, r->len, r->mine);
         if (job) {
             ops->apply(c->hub, job);
             cl_pending *p = r->mine ? pending_find(c, r->n) : NULL;
@@ -302,6 +303,11 @@ void cluster_get_stats(cluster_t *c, cluster_stats *out)
     out->lag = cl_lag(c);
     out->pending = c->npending;
     out->hub_id = c->hub_id;
+}
+
+int cluster_publish_command(cluster_t *c, const char *kind, const char *json, size_t len)
+{
+    return cl_nats_publish_cmd(c, ++c->next_cmd, kind, json, len);
 }
 
 bool cluster_is_notifier(cluster_t *c)

@@ -62,6 +62,8 @@ bool cluster_idle(cluster_t *c);
 void cluster_get_stats(cluster_t *c, cluster_stats *out);
 /* Consume no more of the log (shutdown; what was read is still applied). NULL is fine. */
 void cluster_stop(cluster_t *c);
+/* Publish an operator's command record (replicate.h): best effort, 0 or -1. */
+int cluster_publish_command(cluster_t *c, const char *kind, const char *json, size_t len);
 /* True while this hub holds the cluster's notifier lease: it alone sends the webhooks
  * (docs/cluster.md). */
 bool cluster_is_notifier(cluster_t *c);

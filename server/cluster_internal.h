@@ -13,6 +13,7 @@
 typedef struct cl_record {
     uint64_t seq;    /* stream sequence: the log position */
     int64_t tick_ms; /* a tick of the log's clock (Cw-Tick): business time; 0: events */
+    char cmd[32];    /* an operator's command (Cw-Cmd, replicate.h); "": events */
     bool mine;       /* published by this hub process: n names its pending batch */
     uint64_t n;
     char token[64]; /* Cw-Token */
@@ -66,7 +67,7 @@ struct cluster {
     int nfailed;
     char failed_why[120];
     /* service thread */
-    uint64_t next_n;
+    uint64_t next_n, next_cmd;
     cl_pending *pend_head, *pend_tail;
     int npending;
     cl_record *run_recs[256];
@@ -83,6 +84,7 @@ int cl_nats_open(cluster_t *c, uint64_t applied, char *err, size_t errlen);
 int cl_nats_publish(cluster_t *c, uint64_t n, const char *token, int64_t recv_ms,
                     const char *events, size_t len, char *err, size_t errlen);
 int cl_nats_publish_tick(cluster_t *c, int64_t sec);
+int cl_nats_publish_cmd(cluster_t *c, uint64_t n, const char *kind, const char *json, size_t len);
 bool cl_nats_connected(cluster_t *c);
 void cl_nats_stop(cluster_t *c);  /* stop the consumer thread */
 void cl_nats_close(cluster_t *c); /* disconnect, free the queue */

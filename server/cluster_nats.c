@@ -153,6 +153,19 @@ int cl_nats_publish_tick(cluster_t *c, int64_t sec)
     return s == NATS_OK ? 0 : -1;
 }
 
+int cl_nats_publish_cmd(cluster_t *c, uint64_t n, const char *kind, const char *json, size_t len)
+{
+    natsMsg *msg = NULL;
+    char id[160];
+    snprintf(id, sizeof id, "%sc%" PRIu64, c->msgid_prefix, n);
+    natsStatus s = natsMsg_Create(&msg, c->hub->cfg->cluster.subject, NULL, json, (int)len);
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", id);
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Cw-Cmd", kind);
+    if (s == NATS_OK) s = js_PublishMsgAsync(c->js, &msg, NULL);
+    natsMsg_Destroy(msg);
+    return s == NATS_OK ? 0 : -1;
+}
+
 bool cl_nats_connected(cluster_t *c)
 {
     return c->nc && natsConnection_Status(c->nc) == NATS_CONN_STATUS_CONNECTED;
@@ -170,6 +183,8 @@ static cl_record *record_of(cluster_t *c, natsMsg *m)
     jsMsgMetaData_Destroy(meta);
     const char *v = NULL;
     if (natsMsgHeader_Get(m, "Cw-Tick", &v) == NATS_OK && v) r->tick_ms = strtoll(v, NULL, 10);
+    if (natsMsgHeader_Get(m, "Cw-Cmd", &v) == NATS_OK && v)
+        snprintf(r->cmd, sizeof r->cmd, "%s", v);
     if (natsMsgHeader_Get(m, "Cw-Token", &v) == NATS_OK && v)
         snprintf(r->token, sizeof r->token, "%s", v);
     if (natsMsgHeader_Get(m, "Cw-Recv-Ms", &v) == NATS_OK && v) r->recv_ms = strtoll(v, NULL, 10);

@@ -50,6 +50,8 @@ typedef struct hublog_ops {
     void (*tick)(hub_t *hub, int64_t ms);
     /* Cluster mode: the state has applied the log up to position pos (publish what moved). */
     void (*position)(hub_t *hub, uint64_t pos);
+    /* Cluster mode: an operator's command record (replicate.h); mine: published here. */
+    void (*command)(hub_t *hub, const char *kind, const char *data, size_t len, bool mine);
 } hublog_ops;
 
 /* Register the applier (once, at start-up, before anything is appended). */

@@ -22,6 +22,7 @@
 #include "hublog.h"
 #include "ingest.h"
 #include "live.h"
+#include "replicate.h"
 #include "xalloc.h"
 
 #define DRAIN_MAX_MS 5000
@@ -317,7 +318,10 @@ static int64_t open_state(hub_t *hub, const char *dbpath, int64_t t0)
     hub->state = state_create(hub->cfg, hub_now(hub));
     hub->auth = auth_create(hub);
     hub->live = live_create(hub);
-    hublog_init(hub, &ingest_log_ops);
+    static hublog_ops log_ops;
+    log_ops = ingest_log_ops;
+    log_ops.command = repl_apply; /* cluster mode: operators' actions from other hubs */
+    hublog_init(hub, &log_ops);
     if (!hub->state || !hub->auth || !hub->live) {
         fprintf(stderr, "citywall-hub: out of memory\n");
         return -1;

@@ -10,6 +10,7 @@
 
 #include "cluster.h"
 #include "live.h"
+#include "replicate.h"
 #include "rest_alerts.h"
 #include "pii.h"
 #include "route.h"
@@ -503,17 +504,9 @@ static int h_closure_post(http_req *rq, http_resp *rs, const char *id)
         http_error(rs, 400, "closure: to must be an RFC 3339 time after from");
     } else if (!reason || !*reason || strlen(reason) > 500) {
         http_error(rs, 400, "closure: reason must be a string of 1 to 500 bytes");
+    } else if (repl_closure(rq->hub, h, from, to, reason, rq->who.user) < 0) { /* cluster: log */
+        http_error(rs, 503, "closure: the cluster's log is unavailable; send it again");
     } else {
-        state_add_closure(rq->hub->state, h, from, to, reason);
-        store_job *j = store_job_new_sql("INSERT INTO closures(hall, from_ms, to_ms, reason, user,"
-                                         " created_ms) VALUES(?,?,?,?,?,?)");
-        store_job_arg_text(j, id);
-        store_job_arg_int(j, from);
-        store_job_arg_int(j, to);
-        store_job_arg_text(j, reason);
-        store_job_arg_text(j, rq->who.user);
-        store_job_arg_int(j, cwt_real_ms());
-        hub_store_fire(rq->hub, j);
         char detail[700];
         snprintf(detail, sizeof(detail), "%s %s..%s %s", id, from_s, to_s, reason);
         hub_audit(rq->hub, rq->who.user, "closure", detail);

@@ -26,6 +26,7 @@
 #include "ingest.h"
 #include "live.h"
 #include "pii.h"
+#include "replicate.h"
 
 #define NOTE_MAX 500
 #define AL_ARG_MAX 200
@@ -211,6 +212,8 @@ int rest_alerts_ack(http_req *rq, http_resp *rs, const char *id)
         char detail[800];
         snprintf(detail, sizeof detail, "%s%s%s", id, note ? ": " : "", note ? note : "");
         hub_audit(rq->hub, rq->who.user, "alert_ack", detail);
+        repl_publish(rq->hub, "alert_ack",
+                     json_pack("{s:s,s:s,s:s?}", "id", id, "user", rq->who.user, "note", note));
         live_changed(rq->hub->live);
         http_json(rs, 200, out);
     } else if (st == 404) {
@@ -250,6 +253,12 @@ int rest_silences_add(http_req *rq, http_resp *rs, const char *arg)
                  txt ? txt : "");
         free(txt);
         hub_audit(rq->hub, rq->who.user, "silence_add", detail);
+        json_t *rb = json_deep_copy(b); /* as stored: startsAt filled in when it was missing */
+        json_t *sa = json_object_get(out, "startsAt");
+        if (sa && !json_object_get(rb, "startsAt")) json_object_set(rb, "startsAt", sa);
+        repl_publish(rq->hub, "silence_add",
+                     json_pack("{s:s,s:s,s:o}", "id", json_string_value(json_object_get(out, "id")),
+                               "user", rq->who.user, "body", rb));
         http_json(rs, 201, out);
     } else {
         if (st == 429) rq->hub->m.limit_429++;
@@ -275,6 +284,7 @@ int rest_silences_expire(http_req *rq, http_resp *rs, const char *id)
         return 0;
     }
     hub_audit(rq->hub, rq->who.user, "silence_expire", id);
+    repl_publish(rq->hub, "silence_expire", json_pack("{s:s,s:s}", "id", id, "user", rq->who.user));
     http_json(rs, 200, out);
     return 0;
 }

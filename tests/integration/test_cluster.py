@@ -242,5 +242,48 @@ class Webhooks(unittest.TestCase):
         self.assertEqual(got[1]["alerts"][0]["startsAt"], got[0]["alerts"][0]["startsAt"])
 
 
+class OperatorActions(unittest.TestCase):
+    def test_acks_silences_and_closures_reach_every_hub(self):
+        base = alerttest.write_config(os.path.join(nats.tmp, "ops-%d.yaml" % id(self)))
+        hubs = natscluster.ClusterHubs(nats, 2, base=base,
+                                       clock="2026-11-23T10:00:00+08:00@60")
+        self.addCleanup(hubs.close)
+        a, b = hubs
+        alerttest.Sender(a).issue("LH-00", "A001", "A", "09:20")
+        for h in hubs:
+            alerttest.wait_alert(h, "R1:LH-00:A", "firing", timeout=10)
+        # an acknowledgement on a is seen on b
+        admin_a, city_b = a.cookie("admin"), b.cookie("city")
+        st, body = a.post("/api/v1/alerts/R1:LH-00:A/ack", {"note": "已派人"}, cookie=admin_a)
+        self.assertEqual(st, 200, body)
+        cwtest.wait_until(lambda: (alerttest.alert(b, "R1:LH-00:A").get("ack") or {})
+                          .get("by") == "admin", 5, what="the ack on hub b")
+        # a silence made on b is on a with the same id; expired on a, it is expired on b
+        st, sil = b.post("/api/v1/silences",
+                         {"matchers": [{"name": "hall", "value": "LH-03"}],
+                          "endsAt": alerttest.at("18:00"), "comment": "演练"}, cookie=city_b)
+        self.assertEqual(st, 201, sil)
+
+        def listed(hub):
+            st, body = hub.get("/api/v1/silences", token=cwtest.TOKEN_WALL)
+            return {x["id"]: x for x in body["silences"]}
+        cwtest.wait_until(lambda: sil["id"] in listed(a), 5, what="the silence on hub a")
+        self.assertEqual(listed(a)[sil["id"]]["createdBy"], "city")
+        self.assertEqual(listed(b)[sil["id"]]["status"]["state"], "active")
+        r = a.request("DELETE", "/api/v1/silences/" + sil["id"], cookie=admin_a,
+                      headers={"Origin": a.origin})
+        self.assertEqual(r.status, 200, r)
+        cwtest.wait_until(lambda: listed(b)[sil["id"]]["status"]["state"] == "expired", 5,
+                          what="the silence expired on hub b")
+        # a closure made on a closes the hall on both hubs, at the same log position
+        st, body = a.post("/api/v1/halls/LH-03/closure",
+                          {"from": alerttest.at("09:00"), "to": alerttest.at("18:00"),
+                           "reason": "停电"}, cookie=admin_a)
+        self.assertEqual(st, 201, body)
+        for h in hubs:
+            cwtest.wait_until(lambda: h.hall("LH-03")["status"] == "closed", 5,
+                              what="LH-03 closed on hub %s" % h.name)
+
+
 if __name__ == "__main__":
     cwtest.main()
