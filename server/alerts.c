@@ -1371,11 +1371,11 @@ int64_t alerts_next_operator_seq(alerts_t *a, int hall)
         o->seq = 0;
         a->nops++;
         sqlite3_stmt *st;
-        if (a->hub->store &&
-            sqlite3_prepare_v2(store_reader(a->hub->store),
-                               "SELECT hwm FROM feeds WHERE hall = ? AND feed = 'operator'", -1,
-                               &st, NULL) == SQLITE_OK) {
+        if (a->hub->store && sqlite3_prepare_v2(store_reader(a->hub->store),
+                                                "SELECT hwm FROM feeds WHERE hall = ? AND feed = ?",
+                                                -1, &st, NULL) == SQLITE_OK) {
             sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, hub_operator_feed(a->hub), -1, SQLITE_STATIC);
             if (sqlite3_step(st) == SQLITE_ROW) o->seq = sqlite3_column_int64(st, 0);
             sqlite3_finalize(st);
         }

@@ -477,8 +477,11 @@ cluster_t *cluster_open(hub_t *hub, char *err, size_t errlen)
                          ? cc->hub_id
                          : (hub->listen_override ? hub->listen_override : hub->cfg->listen);
     snprintf(c->hub_id, sizeof c->hub_id, "%s", id);
-    for (char *p = c->hub_id; *p; p++)
-        if (*p == '.' || *p == ' ') *p = '_'; /* the id is a token of the message id */
+    c->hub_id[50] = 0; /* "operator.<id>" is a feed name: at most 64 of A-Z a-z 0-9 _ . - */
+    for (char *p = c->hub_id; *p; p++) /* and the id is one token of the message ids */
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_'))
+            *p = '_';
     snprintf(c->msgid_prefix, sizeof c->msgid_prefix, "%s.%s.", c->hub_id, hub->epoch);
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->room, NULL);

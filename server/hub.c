@@ -29,6 +29,11 @@ void hub_hist_add(hub_hist *h, double ms)
     h->n++;
 }
 
+const char *hub_operator_feed(const hub_t *hub)
+{
+    return hub->operator_feed[0] ? hub->operator_feed : "operator";
+}
+
 int64_t hub_now(const hub_t *hub)
 {
     return cwt_clock_now(&hub->clock);

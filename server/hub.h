@@ -77,6 +77,9 @@ typedef struct hub {
     struct cluster *cluster;          /* cluster mode's log (cluster.h); NULL: the embedded log */
     const struct hublog_ops *log_ops; /* what applies the log's batches (hublog.h) */
     const char *hub_id_override;      /* --hub-id */
+    /* the feed of events the hub makes itself (case updates): "operator", or in cluster mode
+     * "operator.<hub id>" so that two hubs never number the same feed */
+    char operator_feed[80];
     struct lws_context *lws;
     struct lws_vhost *vhost;
     char epoch[32];
@@ -104,6 +107,8 @@ extern const char hub_schema[];
 
 /* Called from any thread: wake the service thread (lws_cancel_service). */
 void hub_wake(void *hub);
+/* The feed of the hub's own events (hub_t.operator_feed, "operator" by default). */
+const char *hub_operator_feed(const hub_t *hub);
 /* Business now. */
 int64_t hub_now(const hub_t *hub);
 

@@ -19,13 +19,15 @@ int repl_publish(hub_t *hub, const char *kind, json_t *args)
     json_decref(args);
     int rc = txt ? cluster_publish_command(hub->cluster, kind, txt, strlen(txt)) : -1;
     free(txt);
-    if (rc < 0) fprintf(stderr, "citywall-hub: cluster: the %s could not be sent to the other hubs\n", kind);
+    if (rc < 0)
+        fprintf(stderr, "citywall-hub: cluster: the %s could not be sent to the other hubs\n",
+                kind);
     return rc;
 }
 
 /* The closure itself: state and store (every hub keeps its own closures table). */
-static void closure_apply(hub_t *hub, int hall, int64_t from_ms, int64_t to_ms,
-                          const char *reason, const char *user)
+static void closure_apply(hub_t *hub, int hall, int64_t from_ms, int64_t to_ms, const char *reason,
+                          const char *user)
 {
     state_add_closure(hub->state, hall, from_ms, to_ms, reason);
     store_job *j = store_job_new_sql("INSERT INTO closures(hall, from_ms, to_ms, reason, user,"

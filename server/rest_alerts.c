@@ -522,8 +522,8 @@ int rest_case_move(http_req *rq, http_resp *rs, const char *review)
     if (note) json_object_set(data, "note", note);
     json_t *evs =
         json_pack("[{s:s,s:s,s:I,s:s,s:s,s:o}]", "hall", rq->hub->cfg->halls[hall].id, "feed",
-                  "operator", "seq", (json_int_t)alerts_next_operator_seq(a, hall), "type",
-                  "review.case", "at", at, "data", data);
+                  hub_operator_feed(rq->hub), "seq", (json_int_t)alerts_next_operator_seq(a, hall),
+                  "type", "review.case", "at", at, "data", data);
     int status = 0;
     char err[256];
     store_job *job =

@@ -284,6 +284,32 @@ class OperatorActions(unittest.TestCase):
             cwtest.wait_until(lambda: h.hall("LH-03")["status"] == "closed", 5,
                               what="LH-03 closed on hub %s" % h.name)
 
+    def test_case_updates_on_two_hubs_at_once_are_both_kept(self):
+        """Each hub numbers its own operator feed (operator.<hub id>): two case updates of one
+        hall made on two hubs at the same moment are both events, neither a conflict."""
+        base = alerttest.write_config(os.path.join(nats.tmp, "cases-%d.yaml" % id(self)))
+        hubs = natscluster.ClusterHubs(nats, 2, base=base,
+                                       clock="2026-11-23T10:00:00+08:00@60")
+        self.addCleanup(hubs.close)
+        a, b = hubs
+        s = alerttest.Sender(a)
+        for rid in ("RV-1", "RV-2"):
+            s.one("LH-00", "review.submitted", "09:50", review=rid, level=2,
+                  channel="evaluator", real_name=False)
+        natscluster.wait_converged(hubs)
+        st1, r1 = a.post("/api/v1/cases/RV-1", {"state": "closed"}, cookie=a.cookie("admin"))
+        st2, r2 = b.post("/api/v1/cases/RV-2", {"state": "closed"}, cookie=b.cookie("admin"))
+        self.assertEqual((st1, st2), (202, 202), (r1, r2))  # accepted: an event of the log
+        for h in hubs:
+            def states():
+                st, body = h.admin_get("/api/v1/cases?hall=LH-00")
+                return {c["review"]: c["state"] for c in body["cases"]}
+            cwtest.wait_until(lambda: states() == {"RV-1": "closed", "RV-2": "closed"}, 5,
+                              what="both cases closed on hub %s (%r)" % (h.name, states()))
+        natscluster.wait_converged(hubs)
+        feeds = [r[2] for r in stored_rows(a) if r[4] == "review.case"]
+        self.assertEqual(sorted(feeds), ["operator.a", "operator.b"])
+
 
 if __name__ == "__main__":
     cwtest.main()
