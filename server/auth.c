@@ -359,7 +359,39 @@ void auth_logout(auth_t *a, const char *cookie_header)
     if (s) {
         hub_audit(a->hub, s->user, "logout", NULL);
         session_drop(a, s);
+        if (a->hub->replicate)
+            a->hub->replicate(a->hub, "session_end", json_pack("{s:s}", "hash", hash));
     }
+}
+
+void auth_session_import(auth_t *a, const char *hash, const char *user, int64_t created_ms)
+{
+    if (strlen(hash) != 64 || session_find(a, hash)) return;
+    int64_t now = cwt_real_ms();
+    if (!session_add(a, hash, user, created_ms, now)) return;
+    store_job *j = store_job_new_sql("INSERT OR REPLACE INTO sessions(id_hash, user, "
+                                     "created_ms, seen_ms) VALUES(?,?,?,?)");
+    store_job_arg_text(j, hash);
+    store_job_arg_text(j, user);
+    store_job_arg_int(j, created_ms);
+    store_job_arg_int(j, now);
+    hub_store_fire(a->hub, j);
+}
+
+void auth_session_end(auth_t *a, const char *hash)
+{
+    session *s = session_find(a, hash);
+    if (s) session_drop(a, s);
+}
+
+void auth_failure_import(auth_t *a, const char *user, const char *peer, int count,
+                         int64_t locked_until_ms)
+{
+    failure *f = failure_get(a, user, peer, true);
+    if (!f) return;
+    f->count = count;
+    f->locked_until_ms = locked_until_ms;
+    failure_save(a, user, peer, f);
 }
 
 /* ---- login ------------------------------------------------------------------------------ */
@@ -523,6 +555,10 @@ void auth_service(auth_t *a)
             store_job_arg_text(j, x->user);
             store_job_arg_int(j, now);
             store_job_arg_int(j, now);
+            if (a->hub->replicate) /* the other hubs of a cluster know the session too */
+                a->hub->replicate(a->hub, "session",
+                                  json_pack("{s:s,s:s,s:I}", "hash", hash, "user", x->user,
+                                            "created_ms", (json_int_t)now));
             j->done = session_stored;
             j->done_ud = a->hub;
             j->ctx = x;
@@ -547,6 +583,11 @@ void auth_service(auth_t *a)
                 f->count = 0;
             }
             if (f) failure_save(a, x->user, x->cookie, f);
+            if (f && a->hub->replicate) /* a lockout holds on every hub of a cluster */
+                a->hub->replicate(a->hub, "login_failure",
+                                  json_pack("{s:s,s:s,s:i,s:I}", "user", x->user, "peer", x->cookie,
+                                            "count", f->count, "locked_until_ms",
+                                            (json_int_t)f->locked_until_ms));
             char detail[160];
             snprintf(detail, sizeof(detail), "failed from %s", x->cookie);
             hub_audit(a->hub, x->user, "login_failed", detail);

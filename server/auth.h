@@ -35,6 +35,12 @@ void auth_destroy(auth_t *a);
 void auth_reconfigure(auth_t *a);
 /* Load stored sessions and failed-login counters (at start). */
 int auth_load_sessions(auth_t *a);
+/* Cluster mode: a session made, or ended, on another hub (by its id's SHA-256 hex); a login
+ * failure count or lockout there. */
+void auth_session_import(auth_t *a, const char *hash, const char *user, int64_t created_ms);
+void auth_session_end(auth_t *a, const char *hash);
+void auth_failure_import(auth_t *a, const char *user, const char *peer, int count,
+                         int64_t locked_until_ms);
 
 /* From "Bearer X": a wall token (read) or hall token (write); 0 on success. */
 int auth_bearer(auth_t *a, const char *authorization, auth_who *out);

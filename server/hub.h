@@ -80,6 +80,9 @@ typedef struct hub {
     /* the feed of events the hub makes itself (case updates): "operator", or in cluster mode
      * "operator.<hub id>" so that two hubs never number the same feed */
     char operator_feed[80];
+    /* cluster mode: hand a command to the other hubs (replicate.h's repl_publish; NULL in
+     * embedded mode) -- for modules below replicate.c, e.g. auth's sessions */
+    int (*replicate)(struct hub *hub, const char *kind, json_t *args);
     struct lws_context *lws;
     struct lws_vhost *vhost;
     char epoch[32];

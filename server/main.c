@@ -401,6 +401,7 @@ static int start_serving(hub_t *hub, const char *host, int port)
         live_set_positional(hub->live, cs.applied_seq); /* revs are log positions */
         alerts_set_sender(hub->alerts, false); /* until this hub holds the notifier lease */
         snprintf(hub->operator_feed, sizeof hub->operator_feed, "operator.%s", cs.hub_id);
+        hub->replicate = repl_publish;
     }
     if (alerts_start(hub->alerts) < 0)
         fprintf(stderr, "citywall-hub: warning: the webhook sender did not start\n");

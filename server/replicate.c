@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "auth.h"
 #include "cluster.h"
 #include "cwtime.h"
 
@@ -77,6 +78,15 @@ void repl_apply(hub_t *hub, const char *kind, const char *data, size_t len, bool
             closure_apply(hub, h, json_integer_value(json_object_get(o, "from_ms")),
                           json_integer_value(json_object_get(o, "to_ms")), str(o, "reason"),
                           str(o, "user"));
+    } else if (!strcmp(kind, "session")) {
+        auth_session_import(hub->auth, str(o, "hash"), str(o, "user"),
+                            json_integer_value(json_object_get(o, "created_ms")));
+    } else if (!strcmp(kind, "session_end")) {
+        auth_session_end(hub->auth, str(o, "hash"));
+    } else if (!strcmp(kind, "login_failure")) {
+        auth_failure_import(hub->auth, str(o, "user"), str(o, "peer"),
+                            (int)json_integer_value(json_object_get(o, "count")),
+                            json_integer_value(json_object_get(o, "locked_until_ms")));
     } else if (!hub->alerts) {
         snprintf(err, sizeof err, "no alerts module");
     } else if (!strcmp(kind, "alert_ack")) {

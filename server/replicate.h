@@ -6,7 +6,9 @@
  * closures change the live documents, which must be the same at every log position on every
  * hub: in cluster mode they are applied by every hub, the origin included, at the record's
  * position (repl_closure). Commands: alert_ack {id, user, note}; silence_add {id, user, body};
- * silence_expire {id, user}; closure {hall, from_ms, to_ms, reason, user}.
+ * silence_expire {id, user}; closure {hall, from_ms, to_ms, reason, user};
+ * session {hash, user, created_ms}; session_end {hash}; login_failure {user, peer, count,
+ * locked_until_ms} (auth.c publishes those through hub->replicate).
  *
  * Thread: service thread.
  */

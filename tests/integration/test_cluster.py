@@ -284,6 +284,33 @@ class OperatorActions(unittest.TestCase):
             cwtest.wait_until(lambda: h.hall("LH-03")["status"] == "closed", 5,
                               what="LH-03 closed on hub %s" % h.name)
 
+    def test_sessions_and_lockouts_hold_on_every_hub(self):
+        """A browser behind a load balancer moves from hub a to hub b: its session is known
+        there; a logout on b ends it on a; a lockout earned on a holds on b."""
+        a, b = self.two_hubs()
+        cookie = a.login("city")
+        cwtest.wait_until(lambda: b.get("/api/v1/snapshot", cookie=cookie)[0] == 200, 5,
+                          what="hub a's session accepted on hub b")
+        r = b.request("POST", "/api/v1/logout", cookie=cookie, headers={"Origin": b.origin})
+        self.assertEqual(r.status, 200, r)
+        cwtest.wait_until(lambda: a.get("/api/v1/snapshot", cookie=cookie)[0] == 401, 5,
+                          what="the session ended on hub a")
+        for _ in range(5):  # login_attempts: 5
+            r = a.request("POST", "/api/v1/login", body={"user": "lh03", "password": "wrong"})
+            self.assertEqual(r.status, 401, r)
+
+        def locked_on_b():
+            r = b.request("POST", "/api/v1/login", body={"user": "lh03", "password": "lh03"})
+            return r.status == 429 and r
+        r = cwtest.wait_until(locked_on_b, 5, what="lh03 locked out on hub b too")
+        self.assertIn("too many failed logins", r.body.decode())
+
+    def two_hubs(self):
+        base = alerttest.write_config(os.path.join(nats.tmp, "two-%d.yaml" % id(self)))
+        hubs = natscluster.ClusterHubs(nats, 2, base=base)
+        self.addCleanup(hubs.close)
+        return hubs
+
     def test_case_updates_on_two_hubs_at_once_are_both_kept(self):
         """Each hub numbers its own operator feed (operator.<hub id>): two case updates of one
         hall made on two hubs at the same moment are both events, neither a conflict."""
