@@ -632,8 +632,9 @@ static bool detect_demo(const cfg_t *c)
 
 static void parse_root(cfgl *L, struct fy_node *root)
 {
-    static const char *const keys[] = {"server",  "city",     "halls",  "accounts", "tokens",
-                                       "lexicon", "webhooks", "alerts", "cluster",  NULL};
+    static const char *const keys[] = {"server",  "city",     "halls",    "accounts",
+                                       "tokens",  "lexicon",  "webhooks", "alerts",
+                                       "cluster", "province", NULL};
     int line;
     struct fy_node *v;
     if (!root || cfgl_is_null(root)) {
@@ -660,6 +661,7 @@ static void parse_root(cfgl *L, struct fy_node *root)
     if ((v = cfgl_get(root, "webhooks", 1, &line))) parse_webhooks(L, v, line);
     if ((v = cfgl_get(root, "alerts", 1, &line))) cfgl_parse_alerts(L, v, line);
     if ((v = cfgl_get(root, "cluster", 1, &line))) cfgl_parse_cluster(L, v, line);
+    if ((v = cfgl_get(root, "province", 1, &line))) cfgl_parse_province(L, v, line);
 }
 
 static cfg_t *cfg_new(const char *path)
@@ -826,6 +828,7 @@ void cfg_free(cfg_t *cfg)
     if (!cfg) return;
     free(cfg->path);
     cfgl_free_cluster(&cfg->cluster);
+    cfgl_free_province(&cfg->province);
     free(cfg->listen);
     free(cfg->db_path);
     for (int i = 0; i < cfg->norigins; i++)

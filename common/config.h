@@ -275,7 +275,27 @@ typedef struct cfg_cluster {
     char
         *hub_id; /* this hub's name in the cluster (--hub-id overrides); NULL: the listen address */
     int ack_wait_ms; /* how long a batch may wait for the log before 503, 12000 */
+    /* province mode: the stream also sources each city's stream across its leaf link (a
+     * JetStream domain per city); the hub then applies every city's records */
+    struct cfg_source {
+        char *stream, *domain;
+    } * sources;
+    int nsources;
 } cfg_cluster;
+
+/* The `province` section (config_cluster.c): a province hub's cities and their halls (the
+ * halls themselves are in `halls`). Absent: a city hub. */
+typedef struct cfg_city_ref {
+    char *id, *name;
+    int *halls; /* hall indexes */
+    int nhalls;
+} cfg_city_ref;
+
+typedef struct cfg_province {
+    char *name; /* NULL: not a province hub */
+    cfg_city_ref *cities;
+    int ncities;
+} cfg_province;
 
 typedef struct cfg {
     char *path;     /* the file it was loaded from */
@@ -305,6 +325,7 @@ typedef struct cfg {
     cfg_alerts alerts;     /* the `alerts` section (config_alerts.c) */
     bool demo_credentials; /* a demo token or password is in use: the hub warns */
     cfg_cluster cluster;
+    cfg_province province;
 } cfg_t;
 
 /* Load and validate FILE. On success returns a new cfg_t (free with cfg_free) and sets

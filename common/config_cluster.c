@@ -1,5 +1,6 @@
 /* config_cluster: the `cluster` section -- several hubs of one city on one replicated log
- * (NATS JetStream; docs/cluster.md, server/cluster.c).
+ * (NATS JetStream; docs/cluster.md, server/cluster.c) -- and the `province` section of a
+ * province hub (its cities and their halls).
  *
  *   cluster:
  *     nats: [nats://127.0.0.1:4222, nats://127.0.0.1:4223, nats://127.0.0.1:4224]
@@ -53,10 +54,36 @@ static void parse_urls(cfgl *L, struct fy_node *v, int line, cfg_cluster *c)
     }
 }
 
+/* sources: [{stream: CITYWALL, domain: linhai}, ...] */
+static void parse_sources(cfgl *L, struct fy_node *v, int line, cfg_cluster *c)
+{
+    static const char *const skeys[] = {"stream", "domain", NULL};
+    if (!cfgl_want_seq(L, v, line, "cluster.sources")) return;
+    int n = fy_node_sequence_item_count(v);
+    c->sources = cfgl_calloc(L, n ? (size_t)n : 1, sizeof *c->sources);
+    void *it = NULL;
+    struct fy_node *o;
+    for (int i = 0; c->sources && (o = fy_node_sequence_iterate(v, &it)); i++) {
+        char path[CFGL_PATHN];
+        int oline = cfgl_line_or(o, line);
+        cfgl_path_idx(path, "cluster.sources", i);
+        if (!cfgl_want_map(L, o, oline, path)) continue;
+        cfgl_check_keys(L, o, path, skeys);
+        struct cfg_source *s = &c->sources[c->nsources];
+        s->stream = cfgl_req_str(L, o, oline, path, "stream", false);
+        s->domain = cfgl_req_str(L, o, oline, path, "domain", false);
+        if (s->stream && !name_ok(s->stream, false))
+            cfgl_error(L, oline, path, "bad stream name '%s'", s->stream);
+        if (s->domain && !name_ok(s->domain, false))
+            cfgl_error(L, oline, path, "bad JetStream domain '%s'", s->domain);
+        c->nsources++;
+    }
+}
+
 void cfgl_parse_cluster(cfgl *L, struct fy_node *map, int mline)
 {
     static const char *const keys[] = {"nats",   "stream",      "subject", "replicas",
-                                       "hub_id", "ack_wait_ms", NULL};
+                                       "hub_id", "ack_wait_ms", "sources", NULL};
     cfg_cluster *c = &L->cfg->cluster;
     int line;
     struct fy_node *v;
@@ -86,6 +113,7 @@ void cfgl_parse_cluster(cfgl *L, struct fy_node *map, int mline)
     }
     cfgl_opt_int32(L, map, mline, "cluster", "replicas", 1, 5, &c->replicas);
     cfgl_opt_int32(L, map, mline, "cluster", "ack_wait_ms", 100, 600000, &c->ack_wait_ms);
+    if ((v = cfgl_get(map, "sources", mline, &line))) parse_sources(L, v, line, c);
     c->hub_id = cfgl_opt_str(L, map, mline, "cluster", "hub_id");
     if (c->hub_id && !name_ok(c->hub_id, false)) {
         cfgl_get(map, "hub_id", mline, &line);
@@ -102,5 +130,64 @@ void cfgl_free_cluster(cfg_cluster *c)
     free(c->stream);
     free(c->subject);
     free(c->hub_id);
+    for (int i = 0; i < c->nsources; i++) {
+        free(c->sources[i].stream);
+        free(c->sources[i].domain);
+    }
+    free(c->sources);
     memset(c, 0, sizeof *c);
+}
+
+/*   province:
+ *     name: 台州市
+ *     cities:
+ *       - {id: linhai, name: 临海市, halls: [LH-00, LH-01]}
+ */
+void cfgl_parse_province(cfgl *L, struct fy_node *map, int mline)
+{
+    static const char *const keys[] = {"name", "cities", NULL};
+    static const char *const ckeys[] = {"id", "name", "halls", NULL};
+    cfg_province *p = &L->cfg->province;
+    int line;
+    struct fy_node *v;
+    if (!cfgl_want_map(L, map, mline, "province")) return;
+    cfgl_check_keys(L, map, "province", keys);
+    p->name = cfgl_req_str(L, map, mline, "province", "name", false);
+    if (!(v = cfgl_get(map, "cities", mline, &line))) {
+        cfgl_missing(L, mline, "province", "cities");
+        return;
+    }
+    if (!cfgl_want_seq(L, v, line, "province.cities")) return;
+    int n = fy_node_sequence_item_count(v);
+    p->cities = cfgl_calloc(L, n ? (size_t)n : 1, sizeof *p->cities);
+    void *it = NULL;
+    struct fy_node *o;
+    for (int i = 0; p->cities && (o = fy_node_sequence_iterate(v, &it)); i++) {
+        char path[CFGL_PATHN], hpath[CFGL_PATHN];
+        int oline = cfgl_line_or(o, line), hl;
+        cfgl_path_idx(path, "province.cities", i);
+        if (!cfgl_want_map(L, o, oline, path)) continue;
+        cfgl_check_keys(L, o, path, ckeys);
+        cfg_city_ref *c = &p->cities[p->ncities++];
+        c->id = cfgl_req_str(L, o, oline, path, "id", false);
+        c->name = cfgl_req_str(L, o, oline, path, "name", false);
+        struct fy_node *h = cfgl_get(o, "halls", oline, &hl);
+        cfgl_path_key(hpath, path, "halls");
+        if (!h)
+            cfgl_missing(L, oline, path, "halls");
+        else
+            cfgl_hall_refs(L, h, hl, hpath, false, false, &c->halls, &c->nhalls);
+    }
+}
+
+void cfgl_free_province(cfg_province *p)
+{
+    for (int i = 0; i < p->ncities; i++) {
+        free(p->cities[i].id);
+        free(p->cities[i].name);
+        free(p->cities[i].halls);
+    }
+    free(p->cities);
+    free(p->name);
+    memset(p, 0, sizeof *p);
 }

@@ -134,6 +134,9 @@ void cfgl_parse_alerts(cfgl *L, struct fy_node *map, int mline);
 /* The `cluster` section (config_cluster.c); cfgl_free_cluster frees what it holds. */
 void cfgl_parse_cluster(cfgl *L, struct fy_node *map, int mline);
 void cfgl_free_cluster(cfg_cluster *c);
+/* The `province` section (config_cluster.c; needs the halls). */
+void cfgl_parse_province(cfgl *L, struct fy_node *map, int mline);
+void cfgl_free_province(cfg_province *p);
 /* Defaults of an absent section (group wait 10 s, grace 10 s, nothing overridden). */
 void cfg_alerts_defaults(cfg_alerts *a);
 void cfg_alerts_free(cfg_alerts *a);

@@ -43,7 +43,7 @@ typedef struct cl_pending {
 struct cluster {
     hub_t *hub;
     char hub_id[64];
-    char msgid_prefix[128]; /* "<hub_id>.<boot>." */
+    char msgid_prefix[128]; /* "<stream>.<hub_id>.<boot>." */
     int64_t stream_created; /* ns since the epoch: the log's identity */
     /* NATS (cluster_nats.c) */
     natsConnection *nc;
@@ -89,7 +89,13 @@ bool cl_nats_connected(cluster_t *c);
 void cl_nats_stop(cluster_t *c);  /* stop the consumer thread */
 void cl_nats_close(cluster_t *c); /* disconnect, free the queue */
 
-/* the queue (cluster_nats.c) */
+/* the notifier lease (cluster_lease.c; consumer thread) */
+void cl_lease_open(cluster_t *c);
+void cl_lease_step(cluster_t *c);
+void cl_lease_release(cluster_t *c);
+
+/* the queues (cluster_queue.c) */
+void cl_queue_push(cluster_t *c, cl_record *r); /* waits while the queue is full */
 int cl_take_records(cluster_t *c, cl_record **out, int max, int max_items);
 void cl_requeue_front(cluster_t *c, cl_record **recs, int n);
 int cl_take_failures(cluster_t *c, uint64_t *out, int max, char *why, size_t whylen);

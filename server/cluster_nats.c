@@ -1,5 +1,6 @@
-/* cluster_nats: cluster mode's NATS side -- the connection, the JetStream stream, publishing,
- * the consumer thread and the queues it shares with the service thread. See cluster.h. */
+/* cluster_nats: cluster mode's NATS side -- the connection, the JetStream stream, publishing
+ * and the consumer thread. The queues are cluster_queue.c, the notifier lease
+ * cluster_lease.c. See cluster.h. */
 #include <inttypes.h>
 #include <nats/nats.h>
 #include <stdio.h>
@@ -12,89 +13,6 @@
 
 #define QUEUE_MAX 2048 /* consumed records waiting to be applied */
 #define CONNECT_WAIT_MS 30000
-
-void cl_record_free(cl_record *r)
-{
-    if (!r) return;
-    free(r->data);
-    free(r);
-}
-
-/* ---- the queues (lock) -------------------------------------------------------------------- */
-
-static void queue_push(cluster_t *c, cl_record *r)
-{
-    pthread_mutex_lock(&c->lock);
-    while (c->q_len >= QUEUE_MAX && !atomic_load(&c->stop)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-        pthread_cond_timedwait(&c->room, &c->lock, &ts);
-    }
-    if (c->q_tail)
-        c->q_tail->next = r;
-    else
-        c->q_head = r;
-    c->q_tail = r;
-    c->q_len++;
-    pthread_mutex_unlock(&c->lock);
-}
-
-int cl_take_records(cluster_t *c, cl_record **out, int max, int max_items)
-{
-    int n = 0, items = 0;
-    pthread_mutex_lock(&c->lock);
-    while (c->q_head && n < max && (n == 0 || items + c->q_head->nevents_hint <= max_items)) {
-        cl_record *r = c->q_head;
-        c->q_head = r->next;
-        if (!c->q_head) c->q_tail = NULL;
-        c->q_len--;
-        r->next = NULL;
-        items += r->nevents_hint;
-        out[n++] = r;
-    }
-    pthread_cond_signal(&c->room);
-    pthread_mutex_unlock(&c->lock);
-    return n;
-}
-
-void cl_requeue_front(cluster_t *c, cl_record **recs, int n)
-{
-    pthread_mutex_lock(&c->lock);
-    for (int i = n - 1; i >= 0; i--) {
-        recs[i]->next = c->q_head;
-        c->q_head = recs[i];
-        if (!c->q_tail) c->q_tail = recs[i];
-        c->q_len++;
-    }
-    pthread_mutex_unlock(&c->lock);
-}
-
-int cl_take_failures(cluster_t *c, uint64_t *out, int max, char *why, size_t whylen)
-{
-    pthread_mutex_lock(&c->lock);
-    int n = c->nfailed < max ? c->nfailed : max;
-    memcpy(out, c->failed, (size_t)n * sizeof *out);
-    memmove(c->failed, c->failed + n, (size_t)(c->nfailed - n) * sizeof *out);
-    c->nfailed -= n;
-    snprintf(why, whylen, "%s", c->failed_why);
-    pthread_mutex_unlock(&c->lock);
-    return n;
-}
-
-int cl_queued(cluster_t *c)
-{
-    pthread_mutex_lock(&c->lock);
-    int n = c->q_len;
-    pthread_mutex_unlock(&c->lock);
-    return n;
-}
-
-uint64_t cl_lag(cluster_t *c)
-{
-    return atomic_load(&c->lag) + (uint64_t)cl_queued(c);
-}
 
 /* ---- publishing ------------------------------------------------------------------------- */
 
@@ -143,7 +61,9 @@ int cl_nats_publish_tick(cluster_t *c, int64_t sec)
 {
     natsMsg *msg = NULL;
     char id[48], ms[32];
-    snprintf(id, sizeof id, "tick.%" PRId64, sec);
+    /* per stream: a province's stream sources several cities' ticks, and JetStream stalls a
+     * source on a duplicate message id */
+    snprintf(id, sizeof id, "tick.%s.%" PRId64, c->hub->cfg->cluster.stream, sec);
     snprintf(ms, sizeof ms, "%" PRId64, sec * 1000);
     natsStatus s = natsMsg_Create(&msg, c->hub->cfg->cluster.subject, NULL, NULL, 0);
     if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", id);
@@ -205,60 +125,12 @@ static cl_record *record_of(cluster_t *c, natsMsg *m)
     return r;
 }
 
-/* The notifier lease: a key in a KeyValue bucket whose entries live LEASE_TTL_MS. The holder
- * renews it every second (an update that names its last revision); any other hub creates it
- * once it has expired. Consumer thread (the requests wait on NATS, never the service thread). */
-#define LEASE_TTL_MS 3000
-#define LEASE_EVERY_MS 1000
-
-static void lease_step(cluster_t *c)
-{
-    int64_t now = cwt_mono_ms();
-    if (!c->kv || now < c->lease_next_ms) return;
-    c->lease_next_ms = now + LEASE_EVERY_MS;
-    uint64_t rev = 0;
-    natsStatus s = c->lease_rev
-                       ? kvStore_UpdateString(&rev, c->kv, "notifier", c->hub_id, c->lease_rev)
-                       : kvStore_CreateString(&rev, c->kv, "notifier", c->hub_id);
-    c->lease_rev = s == NATS_OK ? rev : 0;
-    atomic_store(&c->notifier, c->lease_rev != 0);
-}
-
-static void lease_release(cluster_t *c)
-{
-    if (c->kv && c->lease_rev) kvStore_Delete(c->kv, "notifier"); /* the next takes over now */
-    c->lease_rev = 0;
-    atomic_store(&c->notifier, false);
-}
-
-static void lease_open(cluster_t *c)
-{
-    const cfg_cluster *cc = &c->hub->cfg->cluster;
-    char bucket[96];
-    snprintf(bucket, sizeof bucket, "%s_LEASE", cc->stream);
-    kvConfig kc;
-    kvConfig_Init(&kc);
-    kc.Bucket = bucket;
-    kc.History = 1;
-    kc.TTL = (int64_t)LEASE_TTL_MS * 1000 * 1000;
-    kc.Replicas = cc->replicas;
-    kc.StorageType = js_MemoryStorage;
-    if (js_CreateKeyValue(&c->kv, c->js, &kc) != NATS_OK &&
-        js_KeyValue(&c->kv, c->js, bucket) != NATS_OK) {
-        c->kv = NULL;
-        fprintf(stderr,
-                "citywall-hub: cluster: no lease bucket %s (%s): this hub sends no "
-                "webhooks\n",
-                bucket, nats_GetLastError(NULL));
-    }
-}
-
 static void *consumer_main(void *arg)
 {
     cluster_t *c = arg;
     bool complained = false;
     while (!atomic_load(&c->stop)) {
-        lease_step(c);
+        cl_lease_step(c);
         natsMsg *m = NULL;
         natsStatus s = natsSubscription_NextMsg(&m, c->sub, 100);
         if (s == NATS_TIMEOUT) continue;
@@ -274,10 +146,10 @@ static void *consumer_main(void *arg)
         cl_record *r = record_of(c, m);
         natsMsg_Destroy(m);
         if (!r) continue; /* not a stream message (flow control is handled by the library) */
-        queue_push(c, r);
+        cl_queue_push(c, r);
         hub_wake(c->hub);
     }
-    lease_release(c);
+    cl_lease_release(c);
     return NULL;
 }
 
@@ -304,7 +176,24 @@ static natsStatus ensure_stream(cluster_t *c, jsStreamInfo **si, jsErrCode *jerr
     sc.SubjectsLen = 1;
     sc.Storage = js_FileStorage;
     sc.Replicas = cc->replicas;
+    /* province mode: each city's stream, sourced over its leaf link from its own domain */
+    jsExternalStream ext[16];
+    jsStreamSource src[16], *srcs[16];
+    char api[16][96], deliver[16][96];
+    int ns = cc->nsources < 16 ? cc->nsources : 16;
+    for (int i = 0; i < ns; i++) {
+        snprintf(api[i], sizeof api[i], "$JS.%s.API", cc->sources[i].domain);
+        snprintf(deliver[i], sizeof deliver[i], "cw.deliver.%s.%s", cc->stream,
+                 cc->sources[i].domain);
+        ext[i] = (jsExternalStream){.APIPrefix = api[i], .DeliverPrefix = deliver[i]};
+        src[i] = (jsStreamSource){.Name = cc->sources[i].stream, .External = &ext[i]};
+        srcs[i] = &src[i];
+    }
+    sc.Sources = ns ? srcs : NULL;
+    sc.SourcesLen = ns;
     sc.Duplicates = 2LL * 60 * 1000 * 1000 * 1000; /* publish retries within 2 min */
+    /* the log is kept as long as the raw events are (server.retention_days) */
+    sc.MaxAge = (int64_t)c->hub->cfg->retention_days * 86400LL * 1000 * 1000 * 1000;
     *jerr = 0;
     s = js_AddStream(si, c->js, &sc, NULL, jerr);
     if (s == NATS_OK) {
@@ -410,7 +299,9 @@ static int subscribe(cluster_t *c, uint64_t applied, char *err, size_t errlen)
         so.Config.DeliverPolicy = js_DeliverAll;
     }
     jsErrCode jerr = 0;
-    natsStatus s = js_SubscribeSync(&c->sub, c->js, cc->subject, NULL, &so, &jerr);
+    /* province mode: the sourced records keep their cities' subjects; take every subject */
+    natsStatus s =
+        js_SubscribeSync(&c->sub, c->js, cc->nsources ? ">" : cc->subject, NULL, &so, &jerr);
     if (s != NATS_OK) {
         snprintf(err, errlen, "cluster: consuming %s: %s (JetStream error %d)", cc->stream,
                  natsStatus_GetText(s), (int)jerr);
@@ -425,7 +316,7 @@ int cl_nats_open(cluster_t *c, uint64_t applied, char *err, size_t errlen)
     if (connect_nats(c, err, errlen) < 0) return -1;
     if (check_stream(c, applied, err, errlen) < 0) return -1;
     if (subscribe(c, applied, err, errlen) < 0) return -1;
-    lease_open(c);
+    cl_lease_open(c);
     if (pthread_create(&c->consumer, NULL, consumer_main, c) != 0) {
         snprintf(err, errlen, "cluster: cannot start the consumer thread");
         return -1;
@@ -482,7 +373,8 @@ cluster_t *cluster_open(hub_t *hub, char *err, size_t errlen)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               *p == '-' || *p == '_'))
             *p = '_';
-    snprintf(c->msgid_prefix, sizeof c->msgid_prefix, "%s.%s.", c->hub_id, hub->epoch);
+    snprintf(c->msgid_prefix, sizeof c->msgid_prefix, "%s.%s.%s.", cc->stream, c->hub_id,
+             hub->epoch); /* unique across the cities a province sources */
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->room, NULL);
     int64_t applied = 0;

@@ -7,6 +7,7 @@
 
 #include "alerts.h"
 #include "live_msg.h"
+#include "province.h"
 #include "http_util.h"
 #include "mergepatch.h"
 #include "xalloc.h"
@@ -19,7 +20,12 @@
 #define LIVE_CLOSE_TOO_SLOW 4008
 #define LIVE_TOO_SLOW_GRACE_S 5 /* judged too slow: this long for the socket to take the 4008 */
 
-enum { DOC_CITY = LIVEMSG_CITY, DOC_HALL = LIVEMSG_HALL, DOC_ALERTS = LIVEMSG_ALERTS };
+enum {
+    DOC_CITY = LIVEMSG_CITY,
+    DOC_HALL = LIVEMSG_HALL,
+    DOC_ALERTS = LIVEMSG_ALERTS,
+    DOC_PROVINCE = LIVEMSG_PROVINCE
+};
 
 typedef struct frame {
     unsigned char *buf; /* LWS_PRE headroom + payload */
@@ -161,6 +167,7 @@ static json_t *doc_build(live_t *L, live_doc *d)
     state_view sv;
     doc_view(d, &sv);
     if (d->kind == DOC_CITY) return state_city(L->hub->state, &sv);
+    if (d->kind == DOC_PROVINCE) return province_doc(L->hub);
     if (d->kind == DOC_ALERTS)
         return L->hub->alerts ? alerts_doc(L->hub->alerts, d->mask, d->names) : json_object();
     return state_hall(L->hub->state, d->hall, &sv);
@@ -169,8 +176,9 @@ static json_t *doc_build(live_t *L, live_doc *d)
 static uint64_t doc_version(live_t *L, const live_doc *d)
 {
     if (d->kind == DOC_ALERTS) return L->hub->alerts ? alerts_version(L->hub->alerts) : 0;
-    return d->kind == DOC_CITY ? state_city_version(L->hub->state)
-                               : state_hall_version(L->hub->state, d->hall);
+    return d->kind == DOC_CITY || d->kind == DOC_PROVINCE
+               ? state_city_version(L->hub->state)
+               : state_hall_version(L->hub->state, d->hall);
 }
 
 static void ring_pop(live_doc *d)
@@ -260,7 +268,11 @@ static void view_key(char *out, size_t n, int kind, int hall, const auth_who *wh
         snprintf(out, n, "hall/%s|names=%d", cfg->halls[hall].id, who->names);
         return;
     }
-    int o = snprintf(out, n, "%s|names=%d|", kind == DOC_ALERTS ? "alerts" : "city", who->names);
+    int o = snprintf(out, n, "%s|names=%d|",
+                     kind == DOC_ALERTS     ? "alerts"
+                     : kind == DOC_PROVINCE ? "province"
+                                            : "city",
+                     who->names);
     if (!who->halls) {
         snprintf(out + o, n - o, "all");
         return;
@@ -286,6 +298,8 @@ static live_doc *doc_get(live_t *L, int kind, int hall, const auth_who *who)
         snprintf(d->topic, sizeof(d->topic), "city");
     else if (kind == DOC_ALERTS)
         snprintf(d->topic, sizeof(d->topic), "alerts");
+    else if (kind == DOC_PROVINCE)
+        snprintf(d->topic, sizeof(d->topic), "province");
     else
         snprintf(d->topic, sizeof(d->topic), "hall/%s", cfg->halls[hall].id);
     if ((kind == DOC_CITY || kind == DOC_ALERTS) && who->halls) {
@@ -430,6 +444,11 @@ static void op_subscribe(live_t *L, live_client *c, const livemsg *msg)
         if (kind == LIVEMSG_NOTOPIC) {
             livemsg_topic_error(t, m, sizeof(m));
             client_error(c, "unknown_topic", m);
+            continue;
+        }
+        if (kind == DOC_PROVINCE && c->who.halls) { /* every city's halls: not for a hall */
+            livemsg_format(m, sizeof(m), "topic 'province' is not visible to %s", c->who.user);
+            client_error(c, "forbidden", m);
             continue;
         }
         if (kind == DOC_HALL && !auth_may_see(&c->who, hall)) {
@@ -852,6 +871,7 @@ void live_set_positional(live_t *L, uint64_t pos)
         auth_who who = {.names = names, .account = -1, .token = -1};
         doc_get(L, DOC_CITY, -1, &who);
         doc_get(L, DOC_ALERTS, -1, &who);
+        if (cfg->province.name) doc_get(L, DOC_PROVINCE, -1, &who);
         for (int h = 0; h < cfg->nhalls; h++)
             doc_get(L, DOC_HALL, h, &who);
     }

@@ -37,6 +37,10 @@ int livemsg_topic_parse(const cfg_t *cfg, const char *name, int *kind, int *hall
         *kind = LIVEMSG_ALERTS;
         return 0;
     }
+    if (strcmp(name, "province") == 0 && cfg->province.name) {
+        *kind = LIVEMSG_PROVINCE;
+        return 0;
+    }
     if (strncmp(name, "hall/", 5) == 0) {
         int h = cfg_hall_index(cfg, name + 5);
         if (h < 0) return -1;
