@@ -73,7 +73,9 @@ typedef struct hub {
     store_t *store;
     struct live *live;
     struct auth *auth;
-    struct alerts *alerts; /* alerting (alerts.h); NULL until created */
+    struct alerts *alerts;       /* alerting (alerts.h); NULL until created */
+    struct stats_rollup *rollup; /* statistics roll-ups (stats.h); NULL with --no-rollups */
+    bool no_rollups;
     struct lws_context *lws;
     struct lws_vhost *vhost;
     char epoch[32];

@@ -20,6 +20,7 @@
 #include "alerts.h"
 #include "auth.h"
 #include "live.h"
+#include "stats_hub.h"
 
 /* A snapshot bounds what a restart replays: at most 10 s or 100k events of work, but never
  * more often than every 2 s (building one costs the service thread ~2 us per ticket). */
@@ -128,6 +129,7 @@ static void reload(hub_t *hub)
     auth_reconfigure(hub->auth);
     if (hub->alerts) alerts_reconfigure(hub->alerts);
     live_reconfigure(hub->live);
+    stats_hub_reload(hub);
     cfg_free(old);
     fprintf(stderr, "citywall-hub: config reloaded from %s (%d halls)\n", hub->cfg_path, n->nhalls);
     hub_audit(hub, "system", "config_reload", hub->cfg_path);

@@ -51,6 +51,8 @@ struct store {
     bool stop;
     store_wake_fn wake;
     void *wake_ud;
+    store_hook_fn hook; /* called by the writer inside the transaction (store_set_hook) */
+    void *hook_ud;
 
     _Atomic uint64_t n_commits, n_events, n_dups, n_conflicts, n_quar, n_failures;
     _Atomic int64_t last_commit_us;
@@ -289,7 +291,7 @@ static int run_events(store_t *s, store_job *job)
         }
         if (rc) return rc;
     }
-    return 0;
+    return s->hook ? s->hook(s->hook_ud, s->wdb, job->items, job->nitems) : 0;
 }
 
 static int run_sql(store_t *s, store_job *job)
@@ -468,6 +470,12 @@ static void *writer_main(void *arg)
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
+}
+
+void store_set_hook(store_t *s, store_hook_fn fn, void *ud)
+{
+    s->hook = fn;
+    s->hook_ud = ud;
 }
 
 int store_start(store_t *s, store_wake_fn wake, void *ud)
