@@ -10,6 +10,7 @@
 #include "live.h"
 #include "rest_alerts.h"
 #include "pii.h"
+#include "rest_stats.h"
 #include "route.h"
 #include "xalloc.h"
 
@@ -750,6 +751,10 @@ static const rest_handler handlers[ROUTE_COUNT] = {
     [ROUTE_REVIEWS] = rest_reviews,
     [ROUTE_CASES] = rest_cases,
     [ROUTE_CASE_MOVE] = rest_case_move,
+    [ROUTE_STATS] = rest_stats,
+    [ROUTE_SCORECARDS] = rest_scorecards,
+    [ROUTE_REPORTS] = rest_reports_list,
+    [ROUTE_REPORT] = rest_report,
     /* ROUTE_INGEST, ROUTE_LOGIN, ROUTE_METRICS: answered in http.c */
 };
 

@@ -45,7 +45,7 @@ enum stats_col {
     SC_LEVEL_SUM,    /* sum of levels (综合评分 = mean x 20) */
     SC_BAD_DUE,      /* 差评 whose rectification deadline falls on this day */
     SC_RECT_ON_TIME, /* ... of them closed by the deadline (整改率 numerator) */
-    SC_CONTACTED,    /* 差评 of this day whose case reached contacted (or later) */
+    SC_CONTACTED,    /* 差评 of this day whose case was `contacted` (回访) */
     SC_APPEALED,     /* appeals (on the review's day) */
     SC_UPHELD,       /* appeals upheld */
     SC_APPEAL_REJECTED,

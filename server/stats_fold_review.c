@@ -230,7 +230,8 @@ int fold_case(stats_fold *f, const ev_event *ev)
     case EV_CASE_CONTACTED:
     case EV_CASE_RECTIFYING:
     case EV_CASE_CLOSED:
-        if (bad && !(r.flags & RF_CONTACTED)) {
+        /* 回访: the case was in state `contacted` (a case closed without it was not) */
+        if (bad && ev->case_state == EV_CASE_CONTACTED && !(r.flags & RF_CONTACTED)) {
             r.flags |= RF_CONTACTED;
             if (!upheld) rc = fold_add1(f, &k, SC_CONTACTED, 1);
         }
