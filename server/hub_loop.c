@@ -186,6 +186,7 @@ static void housekeeping(hub_t *hub)
     if (!hub->ready) return;
     rollup(hub);
     retention(hub);
+    stats_daily_tick(hub);
     int64_t since = cwt_mono_ms() - hub->last_snapshot_mono;
     if (hub->applied_since_snapshot &&
         (since >= SNAPSHOT_EVERY_MS ||

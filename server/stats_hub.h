@@ -14,6 +14,9 @@ int stats_hub_attach(hub_t *hub);
 void stats_hub_detach(hub_t *hub);
 /* A config reload: the keeper gets its own copy of the new file. */
 void stats_hub_reload(hub_t *hub);
+/* Once a second (housekeeping): once the business day has closed, the city's daily report of
+ * that day is written into stats.reports_dir on a worker thread (stats_daily.c). */
+void stats_daily_tick(hub_t *hub);
 /* --rebuild-rollups: rebuild, report on stdout/stderr, return the exit code. */
 int stats_rebuild_main(const cfg_t *cfg, const char *db_path);
 

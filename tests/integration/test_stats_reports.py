@@ -137,5 +137,38 @@ class TestReports(unittest.TestCase):
         self.assertEqual(r.status, 404)
 
 
+class TestDailyWriter(unittest.TestCase):
+    def test_city_daily_report_written_after_the_day_closes(self):
+        # the fixture up to 10-10 (the 调休 Saturday), the clock 10 s before its midnight
+        h = cwtest.Hub(start=False, clock="2026-10-10T23:59:50+08:00@1")
+        try:
+            path = cwtest.write_config(h, statsfixture.CONFIG_EDITS)
+            reports = os.path.join(h.tmp, "reports")
+            with open(path, "a", encoding="utf-8") as f:
+                f.write("\nstats: {reports_dir: %s}\n" % reports)
+            h.start()
+            evs = [e for e in statsfixture.events() if e["at"][:10] <= "2026-10-10"]
+            h.ingest(evs)
+            want = ["citywall-daily-2026-10-10." + x for x in ("pdf", "xlsx", "csv")]
+
+            def listed():
+                st, body = h.get("/api/v1/reports", cookie=h.cookie("city"))
+                files = [r["file"] for r in body["reports"]]
+                return files if all(w in files for w in want) else None
+            files = cwtest.wait_until(listed, 30, interval=0.2, what="the 10-10 daily report")
+            self.assertEqual(files[:3], sorted(want, reverse=True))  # newest first
+            with open(os.path.join(reports, want[2]), "rb") as f:
+                head = dict((r[0], r[1]) for r in csv_tables(f.read())["总体指标"][1:])
+            # 10-10: LH-03 A 2 + B 2 = 4, LH-00 A 10 + B 5 + B900 = 16 -> 20 issued, all
+            # finished; done: LH-00 A i=9 supplement -> 19 / 20 = 95.0 %
+            self.assertEqual((head["取号量"], head["办结量"]), ("20", "20"))
+            self.assertEqual(head["一次办结率(%)"], "95.0")
+            # a hall account is not given the city's reports
+            st, body = h.get("/api/v1/reports", cookie=h.cookie("lh03"))
+            self.assertEqual((st, body["reports"]), (200, []))
+        finally:
+            h.close()
+
+
 if __name__ == "__main__":
     cwtest.main()
