@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <curl/curl.h>
 #include <sys/stat.h>
 
 #include "cwtime.h"
@@ -19,7 +20,7 @@
 #include "xalloc.h"
 
 typedef struct daily_job {
-    char *cfg_path, *db_path, *dir;
+    char *cfg_path, *db_path, *dir, *webhook;
     int day;
 } daily_job;
 
@@ -46,6 +47,43 @@ static int write_file(const char *path, const char *bytes, size_t len)
         return -1;
     }
     return 0;
+}
+
+/* stats.report_webhook: told {"report":"daily","day","files":[…],"url"} once written (one
+ * try, 10 s; a failure is logged). */
+static void notify(const daily_job *j)
+{
+    char d[11], url[96];
+    cwt_format_date(j->day, d);
+    snprintf(url, sizeof url, "/api/v1/reports/daily?day=%s&format=pdf", d);
+    json_t *files = json_array();
+    for (int f = SR_CSV; f <= SR_PDF; f++) {
+        char name[64];
+        snprintf(name, sizeof name, "citywall-daily-%s.%s", d, stats_format_ext(f));
+        json_array_append_new(files, json_string(name));
+    }
+    json_t *body =
+        json_pack("{s:s,s:s,s:o,s:s}", "report", "daily", "day", d, "files", files, "url", url);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    CURL *c = text ? curl_easy_init() : NULL;
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    if (c) {
+        curl_easy_setopt(c, CURLOPT_URL, j->webhook);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        CURLcode rc = curl_easy_perform(c);
+        long status = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        if (rc != CURLE_OK || status / 100 != 2)
+            fprintf(stderr, "citywall-hub: daily report: webhook %s: %s (HTTP %ld)\n", j->webhook,
+                    curl_easy_strerror(rc), status);
+        curl_easy_cleanup(c);
+    }
+    curl_slist_free_all(h);
+    free(text);
 }
 
 static void run_job(const daily_job *j)
@@ -80,12 +118,14 @@ static void *worker(void *arg)
 {
     daily_job *j = arg;
     run_job(j);
+    if (j->webhook) notify(j);
     char d[11];
     fprintf(stderr, "citywall-hub: daily report of %s written to %s\n", cwt_format_date(j->day, d),
             j->dir);
     free(j->cfg_path);
     free(j->db_path);
     free(j->dir);
+    free(j->webhook);
     free(j);
     atomic_store(&busy, false);
     return NULL;
@@ -110,12 +150,15 @@ void stats_daily_tick(hub_t *hub)
     j->db_path = cw_xstrdup(sqlite3_db_filename(store_reader(hub->store), "main"));
     j->dir = cw_xstrdup(dir);
     j->day = lt.date;
+    const char *hook = hub->cfg->stats.report_webhook;
+    j->webhook = hook ? cw_xstrdup(hook) : NULL;
     pthread_t t;
     atomic_store(&busy, true);
     if (!j->cfg_path || !j->db_path || !j->dir || pthread_create(&t, NULL, worker, j) != 0) {
         free(j->cfg_path);
         free(j->db_path);
         free(j->dir);
+        free(j->webhook);
         free(j);
         atomic_store(&busy, false);
         return;

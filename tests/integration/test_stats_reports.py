@@ -4,12 +4,15 @@ and the daily report the hub writes by itself -- on the hand-computed fixture of
 statsfixture.py (its docstring says what happened; the figures below are computed from it)."""
 
 import csv
+import http.server
 import io
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -137,15 +140,32 @@ class TestReports(unittest.TestCase):
         self.assertEqual(r.status, 404)
 
 
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """The report webhook: keeps every JSON body POSTed to it."""
+    bodies = []
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        Receiver.bodies.append(json.loads(self.rfile.read(n)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
 class TestDailyWriter(unittest.TestCase):
     def test_city_daily_report_written_after_the_day_closes(self):
         # the fixture up to 10-10 (the 调休 Saturday), the clock 10 s before its midnight
+        srv = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
         h = cwtest.Hub(start=False, clock="2026-10-10T23:59:50+08:00@1")
         try:
             path = cwtest.write_config(h, statsfixture.CONFIG_EDITS)
             reports = os.path.join(h.tmp, "reports")
             with open(path, "a", encoding="utf-8") as f:
-                f.write("\nstats: {reports_dir: %s}\n" % reports)
+                f.write("\nstats: {reports_dir: %s, report_webhook: \"http://127.0.0.1:%d/r\"}\n"
+                        % (reports, srv.server_port))
             h.start()
             evs = [e for e in statsfixture.events() if e["at"][:10] <= "2026-10-10"]
             h.ingest(evs)
@@ -166,8 +186,13 @@ class TestDailyWriter(unittest.TestCase):
             # a hall account is not given the city's reports
             st, body = h.get("/api/v1/reports", cookie=h.cookie("lh03"))
             self.assertEqual((st, body["reports"]), (200, []))
+            got = cwtest.wait_until(lambda: [b for b in Receiver.bodies
+                                             if b.get("day") == "2026-10-10"], 15,
+                                    what="the webhook of the 10-10 report")
+            self.assertEqual(got[0]["files"], [w for w in reversed(want)])
         finally:
             h.close()
+            srv.shutdown()
 
 
 if __name__ == "__main__":
