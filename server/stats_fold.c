@@ -120,6 +120,12 @@ stats_fold *stats_fold_begin(sqlite3 *db, const cfg_t *cfg, int *rc)
     }
     f->db = db;
     f->cfg = cfg;
+    f->cache = fold_cache_new();
+    if (!f->cache) {
+        free(f);
+        *rc = SQLITE_NOMEM;
+        return NULL;
+    }
     char *up = upsert_sql();
     *rc = up ? sqlite3_prepare_v2(db, up, -1, &f->st[FS_UPSERT], NULL) : SQLITE_NOMEM;
     free(up);
@@ -137,6 +143,7 @@ void stats_fold_end(stats_fold *f)
     if (!f) return;
     for (int i = 0; i < FS__COUNT; i++)
         sqlite3_finalize(f->st[i]);
+    fold_cache_free(f->cache);
     free(f);
 }
 
@@ -162,6 +169,11 @@ int fold_done(sqlite3_stmt *st)
 }
 
 int fold_add(stats_fold *f, const fold_key *k, const int64_t *delta)
+{
+    return fold_delta_add(f, k, delta);
+}
+
+int fold_db_upsert(stats_fold *f, const fold_key *k, const int64_t *delta)
 {
     sqlite3_stmt *st = f->st[FS_UPSERT];
     sqlite3_bind_int(st, 1, k->day);
@@ -201,23 +213,24 @@ int64_t fold_day_end(int64_t ms)
 
 /* ---- tickets ------------------------------------------------------------------------------ */
 
-enum { T_WAITING, T_SERVING, T_ENDED };
-
-typedef struct fold_ticket {
-    char biz[FOLD_ID], channel[FOLD_ID], item[FOLD_ID], win[FOLD_ID], staff[FOLD_ID];
-    char w_win[FOLD_ID], w_staff[FOLD_ID];
-    int state;
-    int64_t entered_ms, called_ms, start_ms, w_ms;
-} fold_ticket;
-
-static int get_ticket(stats_fold *f, const ev_event *ev, int day, fold_ticket *t)
+/* A ticket's record: from the batch's cache, else from stats_tickets (then cached); a ticket
+ * never seen gets the defaults (found 0). Returns 0 or an sqlite code. */
+int fold_get_ticket(stats_fold *f, const char *hall, int day, const char *ticket, fold_ticket *t,
+                    int *found)
 {
+    fold_rec *r = fold_rec_find(f, FR_TICKET, hall, day, ticket);
+    if (r) {
+        *t = r->u.t;
+        *found = !r->absent;
+        return 0;
+    }
     sqlite3_stmt *st = f->st[FS_GET_TICKET];
-    fold_text(st, 1, ev->hall_id);
+    fold_text(st, 1, hall);
     sqlite3_bind_int(st, 2, day);
-    fold_text(st, 3, ev->ticket);
-    int rc = sqlite3_step(st), found = rc == SQLITE_ROW;
-    if (found) {
+    fold_text(st, 3, ticket);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (*found) {
         fold_copy(t->biz, st, 0);
         fold_copy(t->channel, st, 1);
         fold_copy(t->item, st, 2);
@@ -237,15 +250,36 @@ static int get_ticket(stats_fold *f, const ev_event *ev, int day, fold_ticket *t
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : rc;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return rc;
+    if (!(r = fold_rec_make(f, FR_TICKET, hall, day, ticket))) return SQLITE_NOMEM;
+    r->u.t = *t;
+    r->absent = !*found;
+    return 0;
+}
+
+static int get_ticket(stats_fold *f, const ev_event *ev, int day, fold_ticket *t)
+{
+    int found;
+    return fold_get_ticket(f, ev->hall_id, day, ev->ticket, t, &found);
 }
 
 static int put_ticket(stats_fold *f, const ev_event *ev, int day, const fold_ticket *t)
 {
+    fold_rec *r = fold_rec_make(f, FR_TICKET, ev->hall_id, day, ev->ticket);
+    if (!r) return SQLITE_NOMEM;
+    r->u.t = *t;
+    r->dirty = true;
+    r->absent = false;
+    return 0;
+}
+
+int fold_db_put_ticket(stats_fold *f, const fold_rec *r)
+{
+    const fold_ticket *t = &r->u.t;
     sqlite3_stmt *st = f->st[FS_PUT_TICKET];
-    fold_text(st, 1, ev->hall_id);
-    sqlite3_bind_int(st, 2, day);
-    fold_text(st, 3, ev->ticket);
+    fold_text(st, 1, r->hall);
+    sqlite3_bind_int(st, 2, r->day);
+    fold_text(st, 3, r->id);
     fold_text(st, 4, t->biz);
     fold_text(st, 5, t->channel);
     fold_text(st, 6, t->item);
@@ -389,10 +423,22 @@ static int on_ticket(stats_fold *f, const ev_event *ev, int day)
 
 /* ---- events ------------------------------------------------------------------------------- */
 
+/* Types no counter needs: skipped before parsing (heartbeats are a third of a quiet hall's). */
+static bool ignored(json_t *obj)
+{
+    static const char *const skip[] = {"hall.heartbeat", "camera.status", "ticket.recalled",
+                                       "ticket.suspended", "ticket.resumed"};
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    for (size_t i = 0; type && i < sizeof skip / sizeof skip[0]; i++)
+        if (!strcmp(type, skip[i])) return true;
+    return false;
+}
+
 int stats_fold_event(stats_fold *f, json_t *obj, int64_t at_ms)
 {
     ev_event ev;
     char err[200];
+    if (ignored(obj)) return 0;
     if (ev_parse(f->cfg, obj, &ev, err, sizeof err) < 0) return 0; /* unknown now: skipped */
     ev.at_ms = at_ms;
     int day = fold_day(at_ms);

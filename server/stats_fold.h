@@ -20,6 +20,9 @@ stats_fold *stats_fold_begin(sqlite3 *db, const cfg_t *cfg, int *rc);
  * clamped). Events the config does not know any more are skipped. Returns 0 or an sqlite
  * code. */
 int stats_fold_event(stats_fold *f, json_t *obj, int64_t at_ms);
+/* Write what the fold holds (the batch's sums and records). 0 or an sqlite code. */
+int stats_fold_flush(stats_fold *f);
+/* Free the fold (unflushed work is dropped). */
 void stats_fold_end(stats_fold *f);
 
 #endif

@@ -8,20 +8,20 @@
 
 /* ---- windows ------------------------------------------------------------------------------ */
 
-typedef struct fold_window {
-    char staff[FOLD_ID];
-    int64_t open_ms, pause_ms; /* -1: closed / not paused */
-    int reason;                /* enum ev_pause_reason of the pause */
-} fold_window;
-
 static const char *window_id(const stats_fold *f, const ev_event *ev)
 {
     const cfg_hall *h = &f->cfg->halls[ev->hall];
     return ev->window >= 0 && ev->window < h->nwindows ? h->windows[ev->window].id : "";
 }
 
+/* A window's record: from the batch's cache, else from stats_windows (then cached). */
 static int get_window(stats_fold *f, const ev_event *ev, fold_window *w)
 {
+    fold_rec *r = fold_rec_find(f, FR_WINDOW, ev->hall_id, 0, window_id(f, ev));
+    if (r) {
+        *w = r->u.w;
+        return 0;
+    }
     sqlite3_stmt *st = f->st[FS_GET_WINDOW];
     fold_text(st, 1, ev->hall_id);
     fold_text(st, 2, window_id(f, ev));
@@ -37,14 +37,29 @@ static int get_window(stats_fold *f, const ev_event *ev, fold_window *w)
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : rc;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return rc;
+    if (!(r = fold_rec_make(f, FR_WINDOW, ev->hall_id, 0, window_id(f, ev)))) return SQLITE_NOMEM;
+    r->u.w = *w;
+    r->absent = rc != SQLITE_ROW;
+    return 0;
 }
 
 static int put_window(stats_fold *f, const ev_event *ev, const fold_window *w)
 {
+    fold_rec *r = fold_rec_make(f, FR_WINDOW, ev->hall_id, 0, window_id(f, ev));
+    if (!r) return SQLITE_NOMEM;
+    r->u.w = *w;
+    r->dirty = true;
+    r->absent = false;
+    return 0;
+}
+
+int fold_db_put_window(stats_fold *f, const fold_rec *r)
+{
+    const fold_window *w = &r->u.w;
     sqlite3_stmt *st = f->st[FS_PUT_WINDOW];
-    fold_text(st, 1, ev->hall_id);
-    fold_text(st, 2, window_id(f, ev));
+    fold_text(st, 1, r->hall);
+    fold_text(st, 2, r->id);
     fold_text(st, 3, w->staff);
     sqlite3_bind_int64(st, 4, w->open_ms);
     sqlite3_bind_int64(st, 5, w->pause_ms);
@@ -199,17 +214,14 @@ int fold_review(stats_fold *f, const ev_event *ev, int day)
     int rc = ev->staff || ev->window >= 0 ? fold_window_staff(f, ev, r.staff) : 0;
     if (rc) return rc;
     if (ev->ticket) { /* the visit it rates gives its biz, channel and item */
-        sqlite3_stmt *st = f->st[FS_GET_TICKET];
-        fold_text(st, 1, ev->hall_id);
-        sqlite3_bind_int(st, 2, day);
-        fold_text(st, 3, ev->ticket);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            fold_copy(r.biz, st, 0);
-            fold_copy(r.channel, st, 1);
-            fold_copy(r.item, st, 2);
+        fold_ticket t;
+        int found;
+        if ((rc = fold_get_ticket(f, ev->hall_id, day, ev->ticket, &t, &found))) return rc;
+        if (found) {
+            snprintf(r.biz, FOLD_ID, "%s", t.biz);
+            snprintf(r.channel, FOLD_ID, "%s", t.channel);
+            snprintf(r.item, FOLD_ID, "%s", t.item);
         }
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
     }
     if (ev->item) snprintf(r.item, FOLD_ID, "%s", ev->item);
     r.due_ms = ev->level <= 2

@@ -55,6 +55,7 @@ int stats_rollup_batch(void *ud, sqlite3 *db, const store_item *items, int n)
     for (; f && !rc && i < n; i++)
         if (items[i].result == STORE_ACCEPTED && items[i].obj)
             rc = stats_fold_event(f, items[i].obj, items[i].at_ms);
+    if (f && !rc) rc = stats_fold_flush(f);
     stats_fold_end(f);
     pthread_mutex_unlock(&ru->lock);
     return rc;
@@ -82,6 +83,7 @@ static int rebuild_range(sqlite3 *db, const cfg_t *cfg, sqlite3_stmt *sel, int64
     }
     if (rc == SQLITE_DONE) rc = 0;
     sqlite3_reset(sel);
+    if (!rc) rc = stats_fold_flush(f);
     stats_fold_end(f);
     *count += n;
     return rc ? rc : (n ? SQLITE_ROW : SQLITE_DONE);

@@ -1,0 +1,165 @@
+/* stats_fold_cache: what one fold (one batch) holds before stats_fold_flush writes it -- the
+ * ticket and window records it read or changed, and the stats_day deltas summed per key (see
+ * stats_fold_internal.h). Writer thread (or the rebuild command). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state_internal.h" /* state_map: the open-addressing string map */
+#include "stats_fold_internal.h"
+#include "xalloc.h"
+
+#define SEP "\x1f" /* between the parts of a key (ids hold no control characters) */
+
+typedef struct fold_delta {
+    char *key; /* day SEP hall SEP biz SEP win SEP staff SEP channel SEP item (owned) */
+    int64_t d[SC__COUNT];
+} fold_delta;
+
+typedef struct rec_entry {
+    char *key; /* kind SEP hall SEP day SEP id (owned) */
+    fold_rec rec;
+} rec_entry;
+
+struct fold_cache {
+    state_map deltas, recs;
+    fold_delta **dv; /* in first-use order */
+    rec_entry **rv;
+    int nd, capd, nr, capr;
+};
+
+fold_cache *fold_cache_new(void)
+{
+    return cw_xcalloc(1, sizeof(fold_cache));
+}
+
+void fold_cache_free(fold_cache *c)
+{
+    if (!c) return;
+    for (int i = 0; i < c->nd; i++) {
+        free(c->dv[i]->key);
+        free(c->dv[i]);
+    }
+    for (int i = 0; i < c->nr; i++) {
+        free(c->rv[i]->key);
+        free(c->rv[i]);
+    }
+    free(c->dv);
+    free(c->rv);
+    state_map_free(&c->deltas);
+    state_map_free(&c->recs);
+    free(c);
+}
+
+static int push(void ***v, int *n, int *cap, void *p)
+{
+    if (*n == *cap) {
+        int nc = *cap ? *cap * 2 : 256;
+        void **nv = cw_xrealloc(*v, sizeof(void *) * (size_t)nc);
+        if (!nv) return -1;
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = p;
+    return 0;
+}
+
+static char *rec_key(int kind, const char *hall, int day, const char *id)
+{
+    char *k = NULL;
+    if (asprintf(&k, "%d" SEP "%s" SEP "%d" SEP "%s", kind, hall ? hall : "", day, id ? id : "") <
+        0)
+        return NULL;
+    return k;
+}
+
+fold_rec *fold_rec_find(stats_fold *f, int kind, const char *hall, int day, const char *id)
+{
+    char *k = rec_key(kind, hall, day, id);
+    rec_entry *e = k ? state_map_get(&f->cache->recs, k) : NULL;
+    free(k);
+    return e ? &e->rec : NULL;
+}
+
+fold_rec *fold_rec_make(stats_fold *f, int kind, const char *hall, int day, const char *id)
+{
+    fold_cache *c = f->cache;
+    char *k = rec_key(kind, hall, day, id);
+    if (!k) return NULL;
+    rec_entry *e = state_map_get(&c->recs, k);
+    if (e) {
+        free(k);
+        return &e->rec;
+    }
+    e = cw_xcalloc(1, sizeof *e);
+    if (!e || state_map_put(&c->recs, k, e) < 0 || push((void ***)&c->rv, &c->nr, &c->capr, e)) {
+        free(e);
+        free(k);
+        return NULL; /* (a failed push leaves e in the map: the fold is then dropped whole) */
+    }
+    e->key = k;
+    e->rec.kind = kind;
+    e->rec.day = day;
+    snprintf(e->rec.hall, FOLD_ID, "%s", hall ? hall : "");
+    snprintf(e->rec.id, sizeof e->rec.id, "%s", id ? id : "");
+    return &e->rec;
+}
+
+int fold_delta_add(stats_fold *f, const fold_key *k, const int64_t *delta)
+{
+    fold_cache *c = f->cache;
+    char *key = NULL;
+    if (asprintf(&key, "%d" SEP "%s" SEP "%s" SEP "%s" SEP "%s" SEP "%s" SEP "%s", k->day,
+                 k->hall ? k->hall : "", k->biz ? k->biz : "", k->win ? k->win : "",
+                 k->staff ? k->staff : "", k->channel ? k->channel : "",
+                 k->item ? k->item : "") < 0)
+        return SQLITE_NOMEM;
+    fold_delta *d = state_map_get(&c->deltas, key);
+    if (d) {
+        free(key);
+    } else {
+        d = cw_xcalloc(1, sizeof *d);
+        if (!d || state_map_put(&c->deltas, key, d) < 0 ||
+            push((void ***)&c->dv, &c->nd, &c->capd, d)) {
+            free(d);
+            free(key);
+            return SQLITE_NOMEM;
+        }
+        d->key = key;
+    }
+    for (int i = 0; i < SC__COUNT; i++)
+        d->d[i] += delta[i];
+    return 0;
+}
+
+/* Split a delta's key back into its parts (in place, in a copy). */
+static int upsert(stats_fold *f, const fold_delta *d)
+{
+    char buf[8 * FOLD_ID + FOLD_TICKET], *part[7];
+    snprintf(buf, sizeof buf, "%s", d->key);
+    char *s = buf;
+    for (int i = 0; i < 7; i++) {
+        part[i] = s;
+        s = strchr(s, SEP[0]);
+        if (s)
+            *s++ = 0;
+        else
+            s = buf + strlen(buf); /* (never: every key has its 7 parts) */
+    }
+    fold_key k = {atoi(part[0]), part[1], part[2], part[3], part[4], part[5], part[6]};
+    return fold_db_upsert(f, &k, d->d);
+}
+
+int stats_fold_flush(stats_fold *f)
+{
+    fold_cache *c = f->cache;
+    int rc = 0;
+    for (int i = 0; !rc && i < c->nr; i++) {
+        const fold_rec *r = &c->rv[i]->rec;
+        if (r->dirty)
+            rc = r->kind == FR_TICKET ? fold_db_put_ticket(f, r) : fold_db_put_window(f, r);
+    }
+    for (int i = 0; !rc && i < c->nd; i++)
+        rc = upsert(f, c->dv[i]);
+    return rc;
+}
