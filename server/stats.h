@@ -73,9 +73,13 @@ stats_rollup *stats_rollup_create(cfg_t *cfg);
 void stats_rollup_set_cfg(stats_rollup *ru, cfg_t *cfg);
 void stats_rollup_free(stats_rollup *ru);
 
-/* The store hook (store_set_hook(store, stats_rollup_batch, ru)): folds the accepted items
- * of one job into the tables through db, inside the caller's transaction. */
+/* The store hook (store_hook {stats_rollup_batch, stats_rollup_rollback, stats_rollup_close,
+ * ru}): batch folds the accepted items of one job into the tables through db, inside the
+ * caller's transaction (ticket and window records stay cached on the writer between
+ * batches); rollback forgets the cache; close finalizes the statements. */
 int stats_rollup_batch(void *ru, sqlite3 *db, const store_item *items, int n);
+void stats_rollup_rollback(void *ru);
+void stats_rollup_close(void *ru);
 
 /* Rebuild every roll-up table of the store file at db_path from its raw events (the
  * --rebuild-rollups command; the hub must not be running on that file). Returns the number

@@ -138,6 +138,16 @@ stats_fold *stats_fold_begin(sqlite3 *db, const cfg_t *cfg, int *rc)
     return f;
 }
 
+void stats_fold_forget(stats_fold *f)
+{
+    fold_cache_clear(f->cache);
+}
+
+void stats_fold_set_cfg(stats_fold *f, const cfg_t *cfg)
+{
+    f->cfg = cfg;
+}
+
 void stats_fold_end(stats_fold *f)
 {
     if (!f) return;

@@ -20,8 +20,13 @@ stats_fold *stats_fold_begin(sqlite3 *db, const cfg_t *cfg, int *rc);
  * clamped). Events the config does not know any more are skipped. Returns 0 or an sqlite
  * code. */
 int stats_fold_event(stats_fold *f, json_t *obj, int64_t at_ms);
-/* Write what the fold holds (the batch's sums and records). 0 or an sqlite code. */
+/* Write what the fold holds (the batch's sums and changed records); the records stay cached
+ * (clean) for the next batch on the same connection. 0 or an sqlite code. */
 int stats_fold_flush(stats_fold *f);
+/* Drop everything cached (the transaction that held the last flush was rolled back). */
+void stats_fold_forget(stats_fold *f);
+/* The config for the next events (a reload). */
+void stats_fold_set_cfg(stats_fold *f, const cfg_t *cfg);
 /* Free the fold (unflushed work is dropped). */
 void stats_fold_end(stats_fold *f);
 

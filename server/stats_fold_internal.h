@@ -72,6 +72,7 @@ struct stats_fold {
 
 fold_cache *fold_cache_new(void);
 void fold_cache_free(fold_cache *c);
+void fold_cache_clear(fold_cache *c);
 /* The cached record, or NULL. */
 fold_rec *fold_rec_find(stats_fold *f, int kind, const char *hall, int day, const char *id);
 /* The cached record, created (zeroed, clean) when absent; NULL when out of memory. */

@@ -26,7 +26,8 @@ int stats_hub_attach(hub_t *hub)
     cfg_t *c = own_copy(hub);
     hub->rollup = c ? stats_rollup_create(c) : NULL;
     if (!hub->rollup) return -1;
-    store_set_hook(hub->store, stats_rollup_batch, hub->rollup);
+    store_hook h = {stats_rollup_batch, stats_rollup_rollback, stats_rollup_close, hub->rollup};
+    store_set_hook(hub->store, &h);
     return 0;
 }
 

@@ -11,6 +11,7 @@
 struct stats_rollup {
     pthread_mutex_t lock; /* guards cfg: the writer folds under it, a reload swaps it */
     cfg_t *cfg;           /* owned */
+    stats_fold *fold;     /* writer thread: on the write connection, its cache kept */
 };
 
 stats_rollup *stats_rollup_create(cfg_t *cfg)
@@ -38,6 +39,7 @@ void stats_rollup_set_cfg(stats_rollup *ru, cfg_t *cfg)
 void stats_rollup_free(stats_rollup *ru)
 {
     if (!ru) return;
+    stats_fold_end(ru->fold); /* (closed already when the store closed) */
     cfg_free(ru->cfg);
     pthread_mutex_destroy(&ru->lock);
     free(ru);
@@ -51,14 +53,32 @@ int stats_rollup_batch(void *ud, sqlite3 *db, const store_item *items, int n)
         i++;
     if (i == n) return 0;
     pthread_mutex_lock(&ru->lock);
-    stats_fold *f = stats_fold_begin(db, ru->cfg, &rc);
+    if (!ru->fold) ru->fold = stats_fold_begin(db, ru->cfg, &rc);
+    stats_fold *f = ru->fold;
+    if (f) stats_fold_set_cfg(f, ru->cfg);
     for (; f && !rc && i < n; i++)
         if (items[i].result == STORE_ACCEPTED && items[i].obj)
             rc = stats_fold_event(f, items[i].obj, items[i].at_ms);
     if (f && !rc) rc = stats_fold_flush(f);
-    stats_fold_end(f);
     pthread_mutex_unlock(&ru->lock);
-    return rc;
+    return rc; /* nonzero: the store rolls back and calls stats_rollup_rollback */
+}
+
+void stats_rollup_rollback(void *ud)
+{
+    stats_rollup *ru = ud;
+    pthread_mutex_lock(&ru->lock);
+    if (ru->fold) stats_fold_forget(ru->fold);
+    pthread_mutex_unlock(&ru->lock);
+}
+
+void stats_rollup_close(void *ud)
+{
+    stats_rollup *ru = ud;
+    pthread_mutex_lock(&ru->lock);
+    stats_fold_end(ru->fold);
+    ru->fold = NULL;
+    pthread_mutex_unlock(&ru->lock);
 }
 
 /* ---- rebuild ------------------------------------------------------------------------------ */
