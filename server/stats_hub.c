@@ -20,9 +20,27 @@ static cfg_t *own_copy(const hub_t *hub)
     return c;
 }
 
+/* A store written before the roll-ups existed has tickets and no roll-up rows: say how to
+ * build them (the hub does not rebuild by itself: it may take a while on a big store). */
+static void warn_unbuilt(hub_t *hub)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store_reader(hub->store),
+                           "SELECT EXISTS(SELECT 1 FROM events WHERE type = 'ticket.issued')"
+                           " AND NOT EXISTS(SELECT 1 FROM stats_day)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0))
+        fprintf(stderr, "citywall-hub: statistics: this store holds tickets but no roll-ups (it "
+                        "was written before them): stop the hub and run citywall-hub --config "
+                        "FILE --rebuild-rollups once (docs/statistics.md)\n");
+    sqlite3_finalize(st);
+}
+
 int stats_hub_attach(hub_t *hub)
 {
     if (hub->no_rollups) return 0;
+    warn_unbuilt(hub);
     cfg_t *c = own_copy(hub);
     hub->rollup = c ? stats_rollup_create(c) : NULL;
     if (!hub->rollup) return -1;
