@@ -101,6 +101,14 @@ test('绩效考核: October staff ranking and the 约谈 list', async () => {
   await screenshot(page, 'dashboard-perf.png');
 });
 
+test('告警中心: the alert history export downloads CSV', async () => {
+  await page.goto(hub.base + '/#/alerts');
+  await page.waitForSelector('a[data-export="alerts-history"]');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('a[data-export="alerts-history"]')]);
+  const body = fs.readFileSync(await dl.path(), 'utf8');
+  assertEq(body.split('\r\n')[0], '\ufeffid,告警,时间,类型,状态,级别,用户,详情', 'CSV header');
+});
+
 test('no console errors; teardown', async () => {
   const errors = br ? br.errors : [];
   if (br) await br.close();
