@@ -76,34 +76,31 @@ static int push(void ***v, int *n, int *cap, void *p)
     return 0;
 }
 
-static char *rec_key(int kind, const char *hall, int day, const char *id)
+#define KEY_MAX (8 * FOLD_ID + FOLD_TICKET) /* the longest key, NUL included */
+
+/* Keys are built in a caller's buffer (no allocation for a lookup); copied only when kept. */
+static const char *rec_key(char *buf, int kind, const char *hall, int day, const char *id)
 {
-    char *k = NULL;
-    if (asprintf(&k, "%d" SEP "%s" SEP "%d" SEP "%s", kind, hall ? hall : "", day, id ? id : "") <
-        0)
-        return NULL;
-    return k;
+    snprintf(buf, KEY_MAX, "%d" SEP "%s" SEP "%d" SEP "%s", kind, hall ? hall : "", day,
+             id ? id : "");
+    return buf;
 }
 
 fold_rec *fold_rec_find(stats_fold *f, int kind, const char *hall, int day, const char *id)
 {
-    char *k = rec_key(kind, hall, day, id);
-    rec_entry *e = k ? state_map_get(&f->cache->recs, k) : NULL;
-    free(k);
+    char buf[KEY_MAX];
+    rec_entry *e = state_map_get(&f->cache->recs, rec_key(buf, kind, hall, day, id));
     return e ? &e->rec : NULL;
 }
 
 fold_rec *fold_rec_make(stats_fold *f, int kind, const char *hall, int day, const char *id)
 {
     fold_cache *c = f->cache;
-    char *k = rec_key(kind, hall, day, id);
-    if (!k) return NULL;
-    rec_entry *e = state_map_get(&c->recs, k);
-    if (e) {
-        free(k);
-        return &e->rec;
-    }
-    e = cw_xcalloc(1, sizeof *e);
+    char buf[KEY_MAX];
+    rec_entry *e = state_map_get(&c->recs, rec_key(buf, kind, hall, day, id));
+    if (e) return &e->rec;
+    char *k = cw_xstrdup(buf);
+    e = k ? cw_xcalloc(1, sizeof *e) : NULL;
     if (!e || state_map_put(&c->recs, k, e) < 0 || push((void ***)&c->rv, &c->nr, &c->capr, e)) {
         free(e);
         free(k);
@@ -120,17 +117,14 @@ fold_rec *fold_rec_make(stats_fold *f, int kind, const char *hall, int day, cons
 int fold_delta_add(stats_fold *f, const fold_key *k, const int64_t *delta)
 {
     fold_cache *c = f->cache;
-    char *key = NULL;
-    if (asprintf(&key, "%d" SEP "%s" SEP "%s" SEP "%s" SEP "%s" SEP "%s" SEP "%s", k->day,
-                 k->hall ? k->hall : "", k->biz ? k->biz : "", k->win ? k->win : "",
-                 k->staff ? k->staff : "", k->channel ? k->channel : "",
-                 k->item ? k->item : "") < 0)
-        return SQLITE_NOMEM;
-    fold_delta *d = state_map_get(&c->deltas, key);
-    if (d) {
-        free(key);
-    } else {
-        d = cw_xcalloc(1, sizeof *d);
+    char buf[KEY_MAX];
+    snprintf(buf, sizeof buf, "%d" SEP "%s" SEP "%s" SEP "%s" SEP "%s" SEP "%s" SEP "%s", k->day,
+             k->hall ? k->hall : "", k->biz ? k->biz : "", k->win ? k->win : "",
+             k->staff ? k->staff : "", k->channel ? k->channel : "", k->item ? k->item : "");
+    fold_delta *d = state_map_get(&c->deltas, buf);
+    if (!d) {
+        char *key = cw_xstrdup(buf);
+        d = key ? cw_xcalloc(1, sizeof *d) : NULL;
         if (!d || state_map_put(&c->deltas, key, d) < 0 ||
             push((void ***)&c->dv, &c->nd, &c->capd, d)) {
             free(d);
@@ -148,7 +142,7 @@ int fold_delta_add(stats_fold *f, const fold_key *k, const int64_t *delta)
 /* Split a delta's key back into its parts (in place, in a copy). */
 static int upsert(stats_fold *f, const fold_delta *d)
 {
-    char buf[8 * FOLD_ID + FOLD_TICKET], *part[7];
+    char buf[KEY_MAX], *part[7];
     snprintf(buf, sizeof buf, "%s", d->key);
     char *s = buf;
     for (int i = 0; i < 7; i++) {
