@@ -634,7 +634,7 @@ static void parse_root(cfgl *L, struct fy_node *root)
 {
     static const char *const keys[] = {"server",  "city",     "halls",    "accounts",
                                        "tokens",  "lexicon",  "webhooks", "alerts",
-                                       "cluster", "province", NULL};
+                                       "cluster", "province", "stats",    NULL};
     int line;
     struct fy_node *v;
     if (!root || cfgl_is_null(root)) {
@@ -662,6 +662,7 @@ static void parse_root(cfgl *L, struct fy_node *root)
     if ((v = cfgl_get(root, "alerts", 1, &line))) cfgl_parse_alerts(L, v, line);
     if ((v = cfgl_get(root, "cluster", 1, &line))) cfgl_parse_cluster(L, v, line);
     if ((v = cfgl_get(root, "province", 1, &line))) cfgl_parse_province(L, v, line);
+    if ((v = cfgl_get(root, "stats", 1, &line))) cfgl_parse_stats(L, v, line);
 }
 
 static cfg_t *cfg_new(const char *path)
@@ -692,6 +693,7 @@ static cfg_t *cfg_new(const char *path)
     c->case_contact_days = 1;
     c->case_rectify_days = 15;
     cfg_alerts_defaults(&c->alerts);
+    cfg_stats_defaults(&c->stats);
     return c;
 }
 
@@ -868,5 +870,6 @@ void cfg_free(cfg_t *cfg)
         free(cfg->webhooks[i]);
     free(cfg->webhooks);
     cfg_alerts_free(&cfg->alerts);
+    cfg_stats_free(&cfg->stats);
     free(cfg);
 }

@@ -107,6 +107,17 @@ typedef struct cfg_calendar {
     int nworkdays;
 } cfg_calendar;
 
+/* The `stats` section (config_stats.c, docs/statistics.md): scorecard ranking and reports. */
+enum cfg_rank_by { CFG_RANK_SCORE, CFG_RANK_GOOD_RATE, CFG_RANK_BAD_REVIEWS, CFG_RANK_SERVED };
+typedef struct cfg_stats {
+    int rank_by;          /* enum cfg_rank_by: what orders a ranking (score: mean level x 20) */
+    int bottom_n;         /* the last N of a hall's monthly ranking are at the bottom, 2 */
+    int bottom_months;    /* ... this many months in a row: listed for 约谈, 2 */
+    int min_reviews;      /* fewer reviews in the month: not ranked by score/good_rate, 1 */
+    char *reports_dir;    /* where the hub writes the city's daily report; NULL: not written */
+    char *report_webhook; /* POSTed {"report","url"} when a daily report is written; NULL */
+} cfg_stats;
+
 typedef struct cfg_city {
     char *code; /* GB/T 2260, 6 digits */
     char *name;
@@ -323,6 +334,7 @@ typedef struct cfg {
     int case_contact_days; /* real-name 差评: contact within N working days, 1 */
     int case_rectify_days; /* every 差评: rectified within N working days, 15 */
     cfg_alerts alerts;     /* the `alerts` section (config_alerts.c) */
+    cfg_stats stats;       /* the `stats` section (config_stats.c) */
     bool demo_credentials; /* a demo token or password is in use: the hub warns */
     cfg_cluster cluster;
     cfg_province province;

@@ -127,6 +127,11 @@ void cfgl_parse_halls(cfgl *L, struct fy_node *seq, int sline);
 int cfgl_hall_refs(cfgl *L, struct fy_node *v, int line, const char *path, bool allow_all,
                    bool expand, int **out, int *nout);
 
+/* ---- stats (config_stats.c) ---- */
+void cfgl_parse_stats(cfgl *L, struct fy_node *map, int mline);
+void cfg_stats_defaults(cfg_stats *s);
+void cfg_stats_free(cfg_stats *s);
+
 /* ---- alerts (config_alerts.c) ---- */
 
 /* The `alerts` section (needs the halls). */

@@ -112,7 +112,8 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://localhost/citywall")
 
 set(CPACK_DEBIAN_HUB_PACKAGE_NAME citywall-hub)
-set(CPACK_DEBIAN_HUB_PACKAGE_DEPENDS "adduser, citywall-common (= ${CW_DEB_VERSION})")
+# fonts-noto-cjk: the PDF reports (server/stats_render_pdf.c) are set in Noto Sans CJK
+set(CPACK_DEBIAN_HUB_PACKAGE_DEPENDS "adduser, fonts-noto-cjk, citywall-common (= ${CW_DEB_VERSION})")
 set(CPACK_DEBIAN_HUB_DESCRIPTION
     "citywall hub: ingest, durable store, live KPIs, alerts, fan-out, REST API, dashboard\n The city's one hub (SPEC: citywall-hub), run by systemd as the citywall user.")
 

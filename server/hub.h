@@ -83,6 +83,8 @@ typedef struct hub {
     /* cluster mode: hand a command to the other hubs (replicate.h's repl_publish; NULL in
      * embedded mode) -- for modules below replicate.c, e.g. auth's sessions */
     int (*replicate)(struct hub *hub, const char *kind, json_t *args);
+    struct stats_rollup *rollup; /* statistics roll-ups (stats.h); NULL with --no-rollups */
+    bool no_rollups;
     struct lws_context *lws;
     struct lws_vhost *vhost;
     char epoch[32];

@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "cluster.h"
 #include "live.h"
+#include "stats_hub.h"
 
 /* A snapshot bounds what a restart replays: at most 10 s or 100k events of work, but never
  * more often than every 2 s (building one costs the service thread ~2 us per ticket). */
@@ -129,6 +130,7 @@ static void reload(hub_t *hub)
     auth_reconfigure(hub->auth);
     if (hub->alerts) alerts_reconfigure(hub->alerts);
     live_reconfigure(hub->live);
+    stats_hub_reload(hub);
     cfg_free(old);
     fprintf(stderr, "citywall-hub: config reloaded from %s (%d halls)\n", hub->cfg_path, n->nhalls);
     hub_audit(hub, "system", "config_reload", hub->cfg_path);
@@ -189,6 +191,7 @@ static void housekeeping(hub_t *hub)
     if (!hub->ready) return;
     rollup(hub);
     retention(hub);
+    stats_daily_tick(hub);
     int64_t since = cwt_mono_ms() - hub->last_snapshot_mono;
     if (hub->applied_since_snapshot &&
         (since >= SNAPSHOT_EVERY_MS ||

@@ -23,6 +23,7 @@
 #include "ingest.h"
 #include "live.h"
 #include "replicate.h"
+#include "stats_hub.h"
 #include "xalloc.h"
 
 #define DRAIN_MAX_MS 5000
@@ -32,7 +33,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: citywall-hub --config FILE [--listen HOST:PORT] [--db PATH] [--check-config]\n"
             "                    [--clock START[@SPEED]] [--webhook URL]... [--backup FILE]\n"
-            "                    [--hub-id NAME]\n"
+            "                    [--hub-id NAME] [--rebuild-rollups] [--no-rollups]\n"
             "       citywall-hub --hash-password < password\n"
             "       citywall-hub --config FILE --demo-start\n"
             "\n"
@@ -44,13 +45,17 @@ static void usage(FILE *f)
             "  --webhook URL       add an Alertmanager receiver\n"
             "  --backup FILE       write an online consistent copy of the store to FILE, exit\n"
             "  --hub-id NAME       this hub's name in a cluster (override cluster.hub_id)\n"
+            "  --rebuild-rollups   rebuild the statistics roll-ups from the stored events, exit\n"
+            "                      (the hub must not be running on that store)\n"
+            "  --no-rollups        serve without keeping the statistics roll-ups (benchmarks)\n"
             "  --hash-password     read a password on stdin, print its Argon2id hash\n"
             "  --demo-start        print 08:45 of the next working day (for the demo clock)\n"
             "\n"
             "Documentation (in the citywall source tree): README.md (running, operations),\n"
             "docs/config.md (the configuration file), docs/alerts.md (alert rules and webhooks),\n"
             "docs/dashboard.md (the browser dashboard), docs/cluster.md (several hubs on NATS),\n"
-            "docs/decisions.md (behaviour in detail).\n");
+            "docs/statistics.md (statistics and reports), docs/decisions.md (behaviour in\n"
+            "detail).\n");
 }
 
 static int hash_password(void)
@@ -152,7 +157,7 @@ static void load_closures(hub_t *hub)
 /* What the command line asks for. */
 typedef struct hub_opts {
     const char *config, *listen, *db, *clock_spec, *backup;
-    bool check, demo_start;
+    bool check, demo_start, rebuild_rollups;
 } hub_opts;
 
 /* Parses argv into o (and --webhook into hub). Returns -1 to go on, else the exit code. */
@@ -170,6 +175,8 @@ static int parse_args(int argc, char **argv, hub_opts *o, hub_t *hub)
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
                                          {"hub-id", required_argument, 0, 'H'},
+                                         {"rebuild-rollups", no_argument, 0, 'R'},
+                                         {"no-rollups", no_argument, 0, 'N'},
                                          {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -204,6 +211,12 @@ static int parse_args(int argc, char **argv, hub_opts *o, hub_t *hub)
             return hash_password();
         case 'D':
             o->demo_start = true;
+            break;
+        case 'R':
+            o->rebuild_rollups = true;
+            break;
+        case 'N':
+            hub->no_rollups = true;
             break;
         case 'h':
             usage(stdout);
@@ -282,6 +295,7 @@ static int prepare(const hub_opts *o, hub_t *hub, char *host, size_t hostlen, in
                 hub->cfg->city.timezone);
         return 1;
     }
+    if (o->rebuild_rollups) return stats_rebuild_main(hub->cfg, o->db ? o->db : hub->cfg->db_path);
     return -1;
 }
 
@@ -296,12 +310,14 @@ static int64_t open_state(hub_t *hub, const char *dbpath, int64_t t0)
     }
     free(dir);
     char err[256];
-    static const char *const schemas[] = {hub_schema, auth_schema, alerts_schema, NULL};
+    static const char *const schemas[] = {hub_schema, auth_schema, alerts_schema, stats_schema,
+                                          NULL};
     hub->store = store_open(dbpath, schemas, err, sizeof(err));
     if (!hub->store) {
         fprintf(stderr, "citywall-hub: store: %s\n", err);
         return -1;
     }
+    if (stats_hub_attach(hub) < 0) return -1;
     /* the clock never runs backwards: not before the last saved time, nor before the newest
      * event's receipt (which may be younger than the last save) */
     int64_t floor_ms = 0, last_recv = store_last_recv_ms(hub->store);
@@ -449,6 +465,7 @@ static void shut_down(hub_t *hub)
     alerts_destroy(hub->alerts); /* its last writes go in before the store closes */
     hub->alerts = NULL;
     store_close(hub->store);
+    stats_hub_detach(hub);
     live_destroy(hub->live);
     auth_destroy(hub->auth);
     state_destroy(hub->state);

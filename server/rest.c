@@ -13,6 +13,7 @@
 #include "replicate.h"
 #include "rest_alerts.h"
 #include "pii.h"
+#include "rest_stats.h"
 #include "route.h"
 #include "xalloc.h"
 
@@ -757,6 +758,10 @@ static const rest_handler handlers[ROUTE_COUNT] = {
     [ROUTE_REVIEWS] = rest_reviews,
     [ROUTE_CASES] = rest_cases,
     [ROUTE_CASE_MOVE] = rest_case_move,
+    [ROUTE_STATS] = rest_stats,
+    [ROUTE_SCORECARDS] = rest_scorecards,
+    [ROUTE_REPORTS] = rest_reports_list,
+    [ROUTE_REPORT] = rest_report,
     /* ROUTE_INGEST, ROUTE_LOGIN, ROUTE_METRICS: answered in http.c */
 };
 

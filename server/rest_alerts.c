@@ -26,6 +26,7 @@
 #include "ingest.h"
 #include "live.h"
 #include "pii.h"
+#include "rest_alert_export.h"
 #include "replicate.h"
 
 #define NOTE_MAX 500
@@ -120,15 +121,18 @@ static int alerts_history(http_req *rq, http_resp *rs)
     const char *from = http_arg(rq, "from", fb, sizeof fb), *to = http_arg(rq, "to", tb, sizeof tb);
     int h = hall_q(rq, rs, "hall");
     if (h == -2) return 0;
-    int64_t after = 0, limit = PAGE_DEFAULT, from_ms = INT64_MIN, to_ms = INT64_MAX;
+    bool csv = rest_alert_want_csv(rq); /* an export: one long page (rest_alert_export.c) */
+    int64_t after = 0, limit = csv ? ALERT_EXPORT_MAX : PAGE_DEFAULT, from_ms = INT64_MIN,
+            to_ms = INT64_MAX;
     if (rest_int_arg(rq, rs, "after", 0, INT64_MAX, &after) < 0 ||
-        rest_int_arg(rq, rs, "limit", 1, PAGE_MAX, &limit) < 0)
+        rest_int_arg(rq, rs, "limit", 1, csv ? ALERT_EXPORT_MAX : PAGE_MAX, &limit) < 0)
         return 0;
     if ((from && *from && cwt_parse_rfc3339(from, &from_ms, NULL) < 0) ||
         (to && *to && cwt_parse_rfc3339(to, &to_ms, NULL) < 0)) {
         http_error(rs, 400, "from/to: expected RFC 3339 times");
         return 0;
     }
+    if (rest_alert_period(rq, rs, &from_ms, &to_ms) < 0) return 0;
     sqlite3 *db = store_reader(rq->hub->store);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
@@ -136,7 +140,8 @@ static int alerts_history(http_req *rq, http_resp *rs)
                            " FROM alert_history WHERE id > ?1 AND at_ms >= ?2 AND at_ms <= ?3"
                            " AND (?4 IS NULL OR alert = ?4) AND (?5 IS NULL OR severity = ?5)"
                            " AND (?6 IS NULL OR alert = ?6 OR alert LIKE ?6 || ':%')"
-                           " ORDER BY id LIMIT ?7",
+                           " AND (?8 IS NULL OR alert LIKE '%:' || ?8 OR"
+                           " alert LIKE '%:' || ?8 || ':%') ORDER BY id LIMIT ?7",
                            -1, &st, NULL) != SQLITE_OK) {
         http_error(rs, 500, "history: %s", sqlite3_errmsg(db));
         return 0;
@@ -148,6 +153,7 @@ static int alerts_history(http_req *rq, http_resp *rs)
     if (sev && *sev) sqlite3_bind_text(st, 5, sev, -1, SQLITE_STATIC);
     if (rule && *rule) sqlite3_bind_text(st, 6, rule, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, limit);
+    if (h >= 0) sqlite3_bind_text(st, 8, rq->hub->cfg->halls[h].id, -1, SQLITE_STATIC);
     json_t *out = json_array();
     long long rows = 0, last = after;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -173,6 +179,10 @@ static int alerts_history(http_req *rq, http_resp *rs)
         json_array_append_new(out, o);
     }
     sqlite3_finalize(st);
+    if (csv) {
+        rest_alert_history_csv(rs, out);
+        return 0;
+    }
     json_t *resp = json_pack("{s:o}", "history", out);
     if (rows == limit) json_object_set_new(resp, "next", json_integer(last));
     http_json(rs, 200, resp);

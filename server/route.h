@@ -45,9 +45,13 @@ enum route_id {
     ROUTE_REVIEWS,
     ROUTE_CASES,
     ROUTE_CASE_MOVE,
-    ROUTE_INGEST,  /* answered by http.c; listed so that a wrong method gets 405 */
-    ROUTE_LOGIN,   /* ditto */
-    ROUTE_METRICS, /* ditto */
+    ROUTE_STATS,      /* rest_stats.c */
+    ROUTE_SCORECARDS, /* rest_stats.c */
+    ROUTE_REPORTS,    /* rest_reports.c */
+    ROUTE_REPORT,     /* rest_reports.c */
+    ROUTE_INGEST,     /* answered by http.c; listed so that a wrong method gets 405 */
+    ROUTE_LOGIN,      /* ditto */
+    ROUTE_METRICS,    /* ditto */
     ROUTE_COUNT
 };
 

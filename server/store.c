@@ -51,6 +51,7 @@ struct store {
     bool stop;
     store_wake_fn wake;
     void *wake_ud;
+    store_hook hook; /* called by the writer (store_set_hook) */
 
     _Atomic uint64_t n_commits, n_events, n_dups, n_conflicts, n_quar, n_failures;
     _Atomic int64_t last_commit_us;
@@ -305,7 +306,7 @@ static int run_events(store_t *s, store_job *job)
         }
         if (rc) return rc;
     }
-    return 0;
+    return s->hook.batch ? s->hook.batch(s->hook.ud, s->wdb, job->items, job->nitems) : 0;
 }
 
 static int run_sql(store_t *s, store_job *job)
@@ -445,6 +446,7 @@ static void run_transaction(store_t *s, store_job *jobs)
         snprintf(msg, sizeof(msg), "store unavailable (%s: %s)", where, sqlite3_errstr(rc));
     sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL, NULL);
     feedindex_rollback(s->idx);
+    if (s->hook.rollback) s->hook.rollback(s->hook.ud);
     atomic_fetch_add(&s->n_failures, 1);
     if (atomic_exchange(&s->healthy, false)) /* once per outage, not per batch */
         fprintf(stderr, "citywall-hub: store: writes failing, ingest answers 503: %s\n", msg);
@@ -484,6 +486,11 @@ static void *writer_main(void *arg)
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
+}
+
+void store_set_hook(store_t *s, const store_hook *h)
+{
+    s->hook = *h;
 }
 
 int store_start(store_t *s, store_wake_fn wake, void *ud)
@@ -563,6 +570,7 @@ void store_close(store_t *s)
         n = j->next;
         store_job_free(j);
     }
+    if (s->hook.close) s->hook.close(s->hook.ud);
     sqlite3_stmt *sts[] = {s->ins_event, s->ins_quar, s->get_body, s->ins_feed,
                            s->upd_feed,  s->del_gaps, s->ins_gap};
     for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)

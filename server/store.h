@@ -107,6 +107,22 @@ int store_start(store_t *s, store_wake_fn wake, void *ud);
 /* Drain the queue, stop the writer thread, checkpoint and close. */
 void store_close(store_t *s);
 
+/* A hook run on the writer thread (the statistics roll-ups, stats.h). Set before
+ * store_start; ud must outlive the store.
+ *  batch:    inside every transaction that writes events, after each events job: items are
+ *            the job's (those with result STORE_ACCEPTED were stored now, in order). A
+ *            nonzero return (an sqlite code) rolls the whole transaction back.
+ *  rollback: a transaction failed and was rolled back: forget what batch kept of it.
+ *  close:    the writer has stopped and the write connection is about to close (finalize
+ *            statements prepared on db). */
+typedef struct store_hook {
+    int (*batch)(void *ud, sqlite3 *db, const store_item *items, int n);
+    void (*rollback)(void *ud);
+    void (*close)(void *ud);
+    void *ud;
+} store_hook;
+void store_set_hook(store_t *s, const store_hook *h);
+
 /* Queue a job (ownership passes to the store until it returns from store_take_done). */
 void store_submit(store_t *s, store_job *job);
 /* Queue a chain of jobs (linked by next) so that they all run in ONE transaction: they commit

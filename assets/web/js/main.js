@@ -20,11 +20,13 @@ import * as alertsView from './views/alerts.js';
 import * as casesView from './views/cases.js';
 import * as historyView from './views/history.js';
 import * as recommendView from './views/recommend.js';
+import * as statsView from './views/stats.js';
+import * as perfView from './views/perf.js';
 
 const params = new URLSearchParams(location.search);
 const KIOSK = params.get('kiosk') === '1';
-const VIEWS = { city: cityView, hall: hallView, alerts: alertsView, cases: casesView, history: historyView, recommend: recommendView };
-const NAV = ['city', 'hall', 'alerts', 'cases', 'history', 'recommend'];
+const VIEWS = { city: cityView, hall: hallView, alerts: alertsView, cases: casesView, history: historyView, recommend: recommendView, stats: statsView, perf: perfView };
+const NAV = ['city', 'hall', 'alerts', 'cases', 'history', 'stats', 'perf', 'recommend'];
 const WEEKDAYS_ZH = ['星期日', '星期一', '星期二', '星期三', '星期四', '星期五', '星期六'];
 const WEEKDAYS_EN = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 

@@ -20,7 +20,9 @@ function localInput(ms) {
 export function mount(root, ctx) {
   root.innerHTML = `<div class="col col-l"></div><div class="col col-r"></div>`;
   const segs = `<div class="segs"><button class="seg${tab === 'active' ? ' on' : ''}" data-tab="active">${esc(t('alerts.active'))}</button>` +
-    `<button class="seg${tab === 'history' ? ' on' : ''}" data-tab="history">${esc(t('alerts.history'))}</button></div>`;
+    `<button class="seg${tab === 'history' ? ' on' : ''}" data-tab="history">${esc(t('alerts.history'))}</button></div>` +
+    // the stored alert history as CSV (GET /alerts/history?format=csv, docs/statistics.md)
+    `<a class="btn" data-export="alerts-history" download="citywall-alerts-history.csv" href="/api/v1/alerts/history?format=csv">${esc(t('alerts.export'))}</a>`;
   const pList = panel({ title: t('nav.alerts'), age: 'alerts', ageMax: 30, tools: segs, cls: 'p-alist' });
   const pNew = panel({ title: t('alerts.new_silence'), cls: 'p-newsil' });
   const pSil = panel({ title: t('alerts.silences'), age: 'rest:silences', ageMax: 60, cls: 'p-sils' });

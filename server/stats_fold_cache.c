@@ -1,0 +1,179 @@
+/* stats_fold_cache: what one fold (one batch) holds before stats_fold_flush writes it -- the
+ * ticket and window records it read or changed, and the stats_day deltas summed per key (see
+ * stats_fold_internal.h). Writer thread (or the rebuild command). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state_internal.h" /* state_map: the open-addressing string map */
+#include "stats_fold_internal.h"
+#include "xalloc.h"
+
+#define SEP "\x1f" /* between the parts of a key (ids hold no control characters) */
+
+/* Kept across batches (cleared past these sizes, or on a rollback): a record read once is
+ * not read again while cached. */
+#define CACHE_MAX_RECS 20000 /* ~1 kB each: ~20 MB (the demo city: ~4,300 tickets a day) */
+#define CACHE_MAX_DELTAS 50000
+
+typedef struct fold_delta {
+    char *key;    /* day SEP hall SEP biz SEP win SEP staff SEP channel SEP item (owned) */
+    bool touched; /* since the last flush */
+    int64_t d[SC__COUNT];
+} fold_delta;
+
+typedef struct rec_entry {
+    char *key; /* kind SEP hall SEP day SEP id (owned) */
+    fold_rec rec;
+} rec_entry;
+
+struct fold_cache {
+    state_map deltas, recs;
+    fold_delta **dv; /* in first-use order */
+    rec_entry **rv;
+    int nd, capd, nr, capr;
+};
+
+fold_cache *fold_cache_new(void)
+{
+    return cw_xcalloc(1, sizeof(fold_cache));
+}
+
+void fold_cache_free(fold_cache *c)
+{
+    if (!c) return;
+    fold_cache_clear(c);
+    free(c);
+}
+
+void fold_cache_clear(fold_cache *c)
+{
+    for (int i = 0; i < c->nd; i++) {
+        free(c->dv[i]->key);
+        free(c->dv[i]);
+    }
+    for (int i = 0; i < c->nr; i++) {
+        free(c->rv[i]->key);
+        free(c->rv[i]);
+    }
+    free(c->dv);
+    free(c->rv);
+    state_map_free(&c->deltas);
+    state_map_free(&c->recs);
+    memset(c, 0, sizeof *c);
+}
+
+static int push(void ***v, int *n, int *cap, void *p)
+{
+    if (*n == *cap) {
+        int nc = *cap ? *cap * 2 : 256;
+        void **nv = cw_xrealloc(*v, sizeof(void *) * (size_t)nc);
+        if (!nv) return -1;
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = p;
+    return 0;
+}
+
+#define KEY_MAX (8 * FOLD_ID + FOLD_TICKET) /* the longest key, NUL included */
+
+/* Keys are built in a caller's buffer (no allocation for a lookup); copied only when kept. */
+static const char *rec_key(char *buf, int kind, const char *hall, int day, const char *id)
+{
+    snprintf(buf, KEY_MAX, "%d" SEP "%s" SEP "%d" SEP "%s", kind, hall ? hall : "", day,
+             id ? id : "");
+    return buf;
+}
+
+fold_rec *fold_rec_find(stats_fold *f, int kind, const char *hall, int day, const char *id)
+{
+    char buf[KEY_MAX];
+    rec_entry *e = state_map_get(&f->cache->recs, rec_key(buf, kind, hall, day, id));
+    return e ? &e->rec : NULL;
+}
+
+fold_rec *fold_rec_make(stats_fold *f, int kind, const char *hall, int day, const char *id)
+{
+    fold_cache *c = f->cache;
+    char buf[KEY_MAX];
+    rec_entry *e = state_map_get(&c->recs, rec_key(buf, kind, hall, day, id));
+    if (e) return &e->rec;
+    char *k = cw_xstrdup(buf);
+    e = k ? cw_xcalloc(1, sizeof *e) : NULL;
+    if (!e || state_map_put(&c->recs, k, e) < 0 || push((void ***)&c->rv, &c->nr, &c->capr, e)) {
+        free(e);
+        free(k);
+        return NULL; /* (a failed push leaves e in the map: the fold is then dropped whole) */
+    }
+    e->key = k;
+    e->rec.kind = kind;
+    e->rec.day = day;
+    snprintf(e->rec.hall, FOLD_ID, "%s", hall ? hall : "");
+    snprintf(e->rec.id, sizeof e->rec.id, "%s", id ? id : "");
+    return &e->rec;
+}
+
+int fold_delta_add(stats_fold *f, const fold_key *k, const int64_t *delta)
+{
+    fold_cache *c = f->cache;
+    char buf[KEY_MAX];
+    snprintf(buf, sizeof buf, "%d" SEP "%s" SEP "%s" SEP "%s" SEP "%s" SEP "%s" SEP "%s", k->day,
+             k->hall ? k->hall : "", k->biz ? k->biz : "", k->win ? k->win : "",
+             k->staff ? k->staff : "", k->channel ? k->channel : "", k->item ? k->item : "");
+    fold_delta *d = state_map_get(&c->deltas, buf);
+    if (!d) {
+        char *key = cw_xstrdup(buf);
+        d = key ? cw_xcalloc(1, sizeof *d) : NULL;
+        if (!d || state_map_put(&c->deltas, key, d) < 0 ||
+            push((void ***)&c->dv, &c->nd, &c->capd, d)) {
+            free(d);
+            free(key);
+            return SQLITE_NOMEM;
+        }
+        d->key = key;
+    }
+    d->touched = true;
+    for (int i = 0; i < SC__COUNT; i++)
+        d->d[i] += delta[i];
+    return 0;
+}
+
+/* Split a delta's key back into its parts (in place, in a copy). */
+static int upsert(stats_fold *f, const fold_delta *d)
+{
+    char buf[KEY_MAX], *part[7];
+    snprintf(buf, sizeof buf, "%s", d->key);
+    char *s = buf;
+    for (int i = 0; i < 7; i++) {
+        part[i] = s;
+        s = strchr(s, SEP[0]);
+        if (s)
+            *s++ = 0;
+        else
+            s = buf + strlen(buf); /* (never: every key has its 7 parts) */
+    }
+    fold_key k = {atoi(part[0]), part[1], part[2], part[3], part[4], part[5], part[6]};
+    return fold_db_upsert(f, &k, d->d);
+}
+
+int stats_fold_flush(stats_fold *f)
+{
+    fold_cache *c = f->cache;
+    int rc = 0;
+    for (int i = 0; !rc && i < c->nr; i++) {
+        fold_rec *r = &c->rv[i]->rec;
+        if (!r->dirty) continue;
+        rc = r->kind == FR_TICKET ? fold_db_put_ticket(f, r) : fold_db_put_window(f, r);
+        r->dirty = false;
+    }
+    for (int i = 0; !rc && i < c->nd; i++) {
+        fold_delta *d = c->dv[i];
+        if (!d->touched) continue;
+        rc = upsert(f, d);
+        d->touched = false;
+        memset(d->d, 0, sizeof d->d);
+    }
+    if (!rc && (c->nr > CACHE_MAX_RECS || c->nd > CACHE_MAX_DELTAS)) fold_cache_clear(c);
+    return rc;
+}
