@@ -633,7 +633,7 @@ static bool detect_demo(const cfg_t *c)
 static void parse_root(cfgl *L, struct fy_node *root)
 {
     static const char *const keys[] = {"server",  "city",     "halls",  "accounts", "tokens",
-                                       "lexicon", "webhooks", "alerts", NULL};
+                                       "lexicon", "webhooks", "alerts", "walls",    NULL};
     int line;
     struct fy_node *v;
     if (!root || cfgl_is_null(root)) {
@@ -659,6 +659,7 @@ static void parse_root(cfgl *L, struct fy_node *root)
     if ((v = cfgl_get(root, "lexicon", 1, &line))) parse_lexicon(L, v, line);
     if ((v = cfgl_get(root, "webhooks", 1, &line))) parse_webhooks(L, v, line);
     if ((v = cfgl_get(root, "alerts", 1, &line))) cfgl_parse_alerts(L, v, line);
+    if ((v = cfgl_get(root, "walls", 1, &line))) cfgl_parse_walls(L, v, line);
 }
 
 static cfg_t *cfg_new(const char *path)
@@ -863,5 +864,6 @@ void cfg_free(cfg_t *cfg)
         free(cfg->webhooks[i]);
     free(cfg->webhooks);
     cfg_alerts_free(&cfg->alerts);
+    cfg_walls_free(cfg);
     free(cfg);
 }

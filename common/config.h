@@ -263,6 +263,27 @@ typedef struct cfg_limits {
     int64_t client_buffer;  /* 1 MiB per live client */
 } cfg_limits;
 
+/* `walls:` (config_walls.c): a video wall driven by several hosts, its state decided by the
+ * hub (server/wallctl.c) and published as the live topic wall/<id>. */
+typedef struct cfg_wall_host {
+    char *id;
+    int x, y, w, h; /* the host's --viewport in the layout's canvas pixels */
+} cfg_wall_host;
+
+typedef struct cfg_wall {
+    char *id;
+    char *name;   /* NULL: the id */
+    char *layout; /* the layout file the hosts load (informational for the hub); may be NULL */
+    cfg_wall_host *hosts;
+    int nhosts;
+    char **scenes; /* scene names; at least one ("overview" by default) */
+    int nscenes;
+    int tour_s;  /* real seconds per tour step (15) */
+    int pin_s;   /* real seconds each of several pins holds the hero before the next (20) */
+    int grace_s; /* real seconds a cleared alert keeps its pin (· 已恢复), 30 */
+    int show_s;  /* real seconds an operator's unpinned "show" holds the hero (60) */
+} cfg_wall;
+
 typedef struct cfg {
     char *path;     /* the file it was loaded from */
     char *listen;   /* "127.0.0.1:8080" */
@@ -289,6 +310,8 @@ typedef struct cfg {
     int case_contact_days; /* real-name 差评: contact within N working days, 1 */
     int case_rectify_days; /* every 差评: rectified within N working days, 15 */
     cfg_alerts alerts;     /* the `alerts` section (config_alerts.c) */
+    cfg_wall *walls;       /* the `walls` section (config_walls.c) */
+    int nwalls;
     bool demo_credentials; /* a demo token or password is in use: the hub warns */
 } cfg_t;
 
@@ -306,6 +329,7 @@ char *cfg_warnings(const cfg_t *cfg);
 
 /* Lookups by id; -1 when unknown. */
 int cfg_hall_index(const cfg_t *cfg, const char *id);
+int cfg_wall_index(const cfg_t *cfg, const char *id);
 int cfg_biz_index(const cfg_hall *hall, const char *id);
 int cfg_window_index(const cfg_hall *hall, const char *id);
 int cfg_camera_index(const cfg_hall *hall, const char *id);

@@ -23,6 +23,7 @@
 struct live;
 struct auth;
 struct alerts;
+struct wallctl;
 
 /* Latency histogram with fixed log-spaced buckets (ms), for /metrics. */
 #define HUB_HIST_BUCKETS 14
@@ -73,7 +74,8 @@ typedef struct hub {
     store_t *store;
     struct live *live;
     struct auth *auth;
-    struct alerts *alerts; /* alerting (alerts.h); NULL until created */
+    struct alerts *alerts;   /* alerting (alerts.h); NULL until created */
+    struct wallctl *wallctl; /* walls driven by the hub (wallctl.h); NULL until created */
     struct lws_context *lws;
     struct lws_vhost *vhost;
     char epoch[32];

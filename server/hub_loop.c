@@ -20,6 +20,7 @@
 #include "alerts.h"
 #include "auth.h"
 #include "live.h"
+#include "wallctl.h"
 
 /* A snapshot bounds what a restart replays: at most 10 s or 100k events of work, but never
  * more often than every 2 s (building one costs the service thread ~2 us per ticket). */
@@ -127,6 +128,7 @@ static void reload(hub_t *hub)
     state_reconfigure(hub->state, n);
     auth_reconfigure(hub->auth);
     if (hub->alerts) alerts_reconfigure(hub->alerts);
+    if (hub->wallctl) wallctl_reconfigure(hub->wallctl);
     live_reconfigure(hub->live);
     cfg_free(old);
     fprintf(stderr, "citywall-hub: config reloaded from %s (%d halls)\n", hub->cfg_path, n->nhalls);
@@ -170,6 +172,7 @@ static void tick(lws_sorted_usec_list_t *sul)
     hub_t *hub = lws_container_of(sul, hub_t, sul_tick);
     state_advance(hub->state, hub_now(hub));
     if (hub->alerts) alerts_tick(hub->alerts);
+    if (hub->wallctl) wallctl_tick(hub->wallctl);
     live_tick(hub->live);
     int64_t m = cwt_mono_ms();
     if (m - hub->last_housekeeping_mono >= HOUSEKEEPING_EVERY_MS) {

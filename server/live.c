@@ -9,6 +9,7 @@
 #include "live_msg.h"
 #include "http_util.h"
 #include "mergepatch.h"
+#include "wallctl.h"
 #include "xalloc.h"
 
 #define LIVE_RING_CAP 1024
@@ -19,7 +20,12 @@
 #define LIVE_CLOSE_TOO_SLOW 4008
 #define LIVE_TOO_SLOW_GRACE_S 5 /* judged too slow: this long for the socket to take the 4008 */
 
-enum { DOC_CITY = LIVEMSG_CITY, DOC_HALL = LIVEMSG_HALL, DOC_ALERTS = LIVEMSG_ALERTS };
+enum {
+    DOC_CITY = LIVEMSG_CITY,
+    DOC_HALL = LIVEMSG_HALL,
+    DOC_ALERTS = LIVEMSG_ALERTS,
+    DOC_WALL = LIVEMSG_WALL
+};
 
 typedef struct frame {
     unsigned char *buf; /* LWS_PRE headroom + payload */
@@ -160,12 +166,15 @@ static json_t *doc_build(live_t *L, live_doc *d)
     if (d->kind == DOC_CITY) return state_city(L->hub->state, &sv);
     if (d->kind == DOC_ALERTS)
         return L->hub->alerts ? alerts_doc(L->hub->alerts, d->mask, d->names) : json_object();
+    if (d->kind == DOC_WALL)
+        return L->hub->wallctl ? wallctl_doc(L->hub->wallctl, d->hall) : json_object();
     return state_hall(L->hub->state, d->hall, &sv);
 }
 
 static uint64_t doc_version(live_t *L, const live_doc *d)
 {
     if (d->kind == DOC_ALERTS) return L->hub->alerts ? alerts_version(L->hub->alerts) : 0;
+    if (d->kind == DOC_WALL) return L->hub->wallctl ? wallctl_version(L->hub->wallctl, d->hall) : 0;
     return d->kind == DOC_CITY ? state_city_version(L->hub->state)
                                : state_hall_version(L->hub->state, d->hall);
 }
@@ -254,6 +263,10 @@ static void view_key(char *out, size_t n, int kind, int hall, const auth_who *wh
         snprintf(out, n, "hall/%s|names=%d", cfg->halls[hall].id, who->names);
         return;
     }
+    if (kind == DOC_WALL) { /* one view: every role that may subscribe sees the same */
+        snprintf(out, n, "wall/%s", cfg->walls[hall].id);
+        return;
+    }
     int o = snprintf(out, n, "%s|names=%d|", kind == DOC_ALERTS ? "alerts" : "city", who->names);
     if (!who->halls) {
         snprintf(out + o, n - o, "all");
@@ -280,6 +293,8 @@ static live_doc *doc_get(live_t *L, int kind, int hall, const auth_who *who)
         snprintf(d->topic, sizeof(d->topic), "city");
     else if (kind == DOC_ALERTS)
         snprintf(d->topic, sizeof(d->topic), "alerts");
+    else if (kind == DOC_WALL)
+        snprintf(d->topic, sizeof(d->topic), "wall/%s", cfg->walls[hall].id);
     else
         snprintf(d->topic, sizeof(d->topic), "hall/%s", cfg->halls[hall].id);
     if ((kind == DOC_CITY || kind == DOC_ALERTS) && who->halls) {
@@ -426,7 +441,8 @@ static void op_subscribe(live_t *L, live_client *c, const livemsg *msg)
             client_error(c, "unknown_topic", m);
             continue;
         }
-        if (kind == DOC_HALL && !auth_may_see(&c->who, hall)) {
+        if ((kind == DOC_HALL && !auth_may_see(&c->who, hall)) ||
+            (kind == DOC_WALL && c->who.halls)) { /* walls: admin, city and wall roles */
             livemsg_format(m, sizeof(m), "topic '%s' is not visible to %s", t->name, c->who.user);
             client_error(c, "forbidden", m);
             continue;
@@ -1050,8 +1066,9 @@ json_t *live_clients_json(live_t *L, const auth_who *who)
                               cfg_role_name(c->who.role), "peer", c->peer, "connected_s",
                               (json_int_t)((ms - c->connected_ms) / 1000), "topics", topics);
         if (c->report) {
-            static const char *keys[] = {"viewport", "fps",     "frame_p99_ms", "rev",
-                                         "stale",    "cameras", "received_ms"};
+            static const char *keys[] = {"viewport", "fps",       "frame_p99_ms", "rev",
+                                         "stale",    "cameras",   "received_ms",  "wall",
+                                         "wall_rev", "wall_step", "glass_p50_ms", "glass_p99_ms"};
             for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
                 json_t *v = json_object_get(c->report, keys[k]);
                 if (v && !json_is_null(v)) json_object_set(o, keys[k], v);

@@ -32,7 +32,13 @@ enum livemsg_op {
     LIVEMSG_UNKNOWN, /* a string op we do not know: code/message set */
 };
 
-enum livemsg_kind { LIVEMSG_NOTOPIC = -1, LIVEMSG_CITY, LIVEMSG_HALL, LIVEMSG_ALERTS };
+enum livemsg_kind {
+    LIVEMSG_NOTOPIC = -1,
+    LIVEMSG_CITY,
+    LIVEMSG_HALL,
+    LIVEMSG_ALERTS,
+    LIVEMSG_WALL /* wall/<id>: *hall gets the wall index */
+};
 
 typedef struct livemsg_topic {
     const char *name; /* NULL when the array element is not a string; points into json */

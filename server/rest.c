@@ -9,6 +9,7 @@
 #include "rest.h"
 #include "live.h"
 #include "rest_alerts.h"
+#include "rest_walls.h"
 #include "pii.h"
 #include "route.h"
 #include "xalloc.h"
@@ -750,6 +751,10 @@ static const rest_handler handlers[ROUTE_COUNT] = {
     [ROUTE_REVIEWS] = rest_reviews,
     [ROUTE_CASES] = rest_cases,
     [ROUTE_CASE_MOVE] = rest_case_move,
+    [ROUTE_WALLS] = rest_walls_list,
+    [ROUTE_WALL_SHOW] = rest_wall_show,
+    [ROUTE_WALL_UNPIN] = rest_wall_unpin,
+    [ROUTE_WALL_TOUR] = rest_wall_tour,
     /* ROUTE_INGEST, ROUTE_LOGIN, ROUTE_METRICS: answered in http.c */
 };
 

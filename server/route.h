@@ -45,6 +45,10 @@ enum route_id {
     ROUTE_REVIEWS,
     ROUTE_CASES,
     ROUTE_CASE_MOVE,
+    ROUTE_WALLS,
+    ROUTE_WALL_SHOW,
+    ROUTE_WALL_UNPIN,
+    ROUTE_WALL_TOUR,
     ROUTE_INGEST,  /* answered by http.c; listed so that a wrong method gets 405 */
     ROUTE_LOGIN,   /* ditto */
     ROUTE_METRICS, /* ditto */
