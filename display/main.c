@@ -57,7 +57,7 @@
 
 typedef struct opts {
     const char *hub, *token, *layout, *viewport, *screenshot, *text_dump, *present_log;
-    const char *status_log;
+    const char *status_log, *wall;
     int frames;
     int display;
     bool stats, windowed;
@@ -82,11 +82,13 @@ static void usage(FILE *f)
             "usage: citywall-wall --hub URL --token TOKEN [--layout FILE] [--viewport X,Y,W,H]\n"
             "                     [--screenshot OUT.png --frames N] [--text-dump FILE] [--stats]\n"
             "                     [--display N] [--windowed] [--status-log FILE]\n"
-            "                     [--present-log FILE]\n"
+            "                     [--present-log FILE] [--wall ID]\n"
             "  --hub URL            the hub (ws://HOST:PORT; wss://, http://, https:// too)\n"
             "  --token TOKEN        a wall token (e.g. demo-wall)\n"
             "  --layout FILE        wall layout (default config/walls/1080p.yaml)\n"
             "  --viewport X,Y,W,H   the part of the layout's canvas this machine drives\n"
+            "  --wall ID            render the hub-decided state of wall ID (tour, hero pins,\n"
+            "                       scene: the live topic wall/ID) instead of a tour of its own\n"
             "  --screenshot FILE    render --frames N frames (60 Hz), write the last as PNG, exit\n"
             "  --frames N           frames to render before the screenshot (default 60)\n"
             "  --text-dump FILE     write the last frame's text items as JSON lines\n"
@@ -103,21 +105,15 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, opts *o)
 {
-    static const struct option lo[] = {{"hub", required_argument, 0, 'H'},
-                                       {"token", required_argument, 0, 'T'},
-                                       {"layout", required_argument, 0, 'L'},
-                                       {"viewport", required_argument, 0, 'V'},
-                                       {"screenshot", required_argument, 0, 'S'},
-                                       {"frames", required_argument, 0, 'F'},
-                                       {"text-dump", required_argument, 0, 'D'},
-                                       {"stats", no_argument, 0, 's'},
-                                       {"display", required_argument, 0, 'd'},
-                                       {"windowed", no_argument, 0, 'w'},
-                                       {"present-log", required_argument, 0, 'P'},
-                                       {"status-log", required_argument, 0, 'G'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {"version", no_argument, 0, 'v'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"hub", required_argument, 0, 'H'},         {"token", required_argument, 0, 'T'},
+        {"layout", required_argument, 0, 'L'},      {"viewport", required_argument, 0, 'V'},
+        {"screenshot", required_argument, 0, 'S'},  {"frames", required_argument, 0, 'F'},
+        {"text-dump", required_argument, 0, 'D'},   {"stats", no_argument, 0, 's'},
+        {"display", required_argument, 0, 'd'},     {"windowed", no_argument, 0, 'w'},
+        {"present-log", required_argument, 0, 'P'}, {"status-log", required_argument, 0, 'G'},
+        {"wall", required_argument, 0, 'W'},        {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'v'},           {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->frames = -1;
     int c;
@@ -136,6 +132,9 @@ static int parse_args(int argc, char **argv, opts *o)
             break;
         case 'V':
             o->viewport = optarg;
+            break;
+        case 'W':
+            o->wall = optarg;
             break;
         case 'S':
             o->screenshot = optarg;
@@ -206,7 +205,7 @@ static const char *default_layout(char *buf, size_t n)
     return buf;
 }
 
-static int write_dump(text_t *t, const char *path)
+static int write_dump(text_t *t, const model *m, const char *path)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -216,6 +215,17 @@ static int write_dump(text_t *t, const char *path)
         return -1;
     }
     int rc = text_dump_write(t, f);
+    if (rc == 0 && m->wall.on) { /* the hub-decided state this frame shows (tests) */
+        json_t *o =
+            json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:b}", "panel", "wall", "wall", m->wall.id,
+                      "rev", (json_int_t)m->wall.rev, "step", (json_int_t)m->wall.step, "scene",
+                      m->wall.scene, "hero", m->wall.hero ? m->wall.hero_hall : "", "hero_id",
+                      m->wall.hero_id, "cleared", m->wall.hero_cleared);
+        char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        if (!txt || fprintf(f, "%s\n", txt) < 0) rc = -1;
+        free(txt);
+        json_decref(o);
+    }
     if (fclose(f) != 0) rc = -1;
     if (rc == 0 && rename(tmp, path) != 0) rc = -1;
     if (rc < 0) fprintf(stderr, "citywall-wall: %s: cannot write the text dump\n", path);
@@ -350,7 +360,7 @@ static int run(wall *w)
         if (next_frame < f1 - frame_us) next_frame = f1; /* fell behind: don't catch up */
         last_frame = f0;
         if (o->text_dump && f1 - last_dump >= DUMP_MS * 1000) {
-            write_dump(w->t, o->text_dump);
+            write_dump(w->t, &w->m, o->text_dump);
             last_dump = f1;
         }
         if (f1 - last_report >= REPORT_MS * 1000) {
@@ -375,7 +385,7 @@ static int run(wall *w)
             }
         }
     }
-    if (o->text_dump && write_dump(w->t, o->text_dump) < 0) rc = 1;
+    if (o->text_dump && write_dump(w->t, &w->m, o->text_dump) < 0) rc = 1;
     return rc;
 }
 
@@ -404,7 +414,12 @@ static int start(wall *w, layout_rect vp, const layout_region *regions, int nreg
     if (wall_output_init(&w->out, vp, regions, nreg, out_w, out_h, &w->win,
                          w->o.screenshot != NULL) < 0)
         return 1;
-    if (!(w->hc = hubclient_start(w->o.hub, w->o.token, wake, NULL, err, sizeof err))) {
+    if (w->o.wall) {
+        w->m.wall.on = true;
+        snprintf(w->m.wall.id, sizeof w->m.wall.id, "%s", w->o.wall);
+    }
+    if (!(w->hc =
+              hubclient_start_wall(w->o.hub, w->o.token, w->o.wall, wake, NULL, err, sizeof err))) {
         fprintf(stderr, "citywall-wall: %s\n", err);
         return 2;
     }

@@ -17,6 +17,7 @@ void model_free(model *m)
     json_decref(m->alerts);
     json_decref(m->registry);
     json_decref(m->hall_docs);
+    json_decref(m->wall_doc);
     memset(m, 0, sizeof *m);
 }
 
@@ -389,6 +390,13 @@ bool model_apply(model *m, hub_update *u)
         m->alerts = u->alerts;
         u->alerts = NULL;
         alerts = true;
+    }
+    if (u->wall) {
+        json_decref(m->wall_doc);
+        m->wall_doc = u->wall;
+        u->wall = NULL;
+        wallstate_parse(&m->wall, m->wall_doc, u->wall_rev);
+        changed = true;
     }
     if (u->history) {
         backfill(m, u->history);

@@ -17,6 +17,7 @@
 
 #include "cwtime.h"
 #include "hubclient.h"
+#include "wallstate.h"
 
 #define MODEL_MAX_HALLS 64
 #define MODEL_MAX_CAMS 1024
@@ -74,6 +75,8 @@ typedef struct model_alert {
 
 typedef struct model {
     json_t *city, *alerts, *registry;
+    json_t *wall_doc;  /* the wall/<id> topic (--wall), NULL otherwise */
+    wallstate wall;    /* ... parsed */
     json_t *hall_docs; /* object: hall id -> {name, status, cameras} */
     model_hall halls[MODEL_MAX_HALLS];
     int nhalls;

@@ -344,28 +344,54 @@ static void tile(panel *p, scene_frame *f, int id, bool hero, float x, float y, 
     draw_frame(d, x, y, w, h, 1, DRAW_RGBA(40, 90, 150, 200));
 }
 
+/* The hero's reason on a hub-decided wall: the alert (severity, hall, title, how long it has
+ * fired, · 已恢复 once cleared) or the operator who put the hall on the wall (上墙). */
+static void hero_reason(scene_frame *f, int hall, char *buf, size_t n)
+{
+    const wallstate *ws = &f->m->wall;
+    const char *hn = hall >= 0 ? f->m->halls[hall].short_name : ws->hero_hall;
+    if (ws->hero_reason[0] == 'o') {
+        snprintf(buf, n, scene_tr(f, "上墙 · %s · 操作员 %s", "on the wall · %s · by %s"), hn,
+                 ws->hero_by);
+        return;
+    }
+    char age[48] = "";
+    if (ws->hero_started_ms > 0 && f->now_ms > ws->hero_started_ms)
+        fmt_ago(f->now_ms - ws->hero_started_ms, age, sizeof age);
+    snprintf(buf, n, scene_tr(f, "告警联动 · %s · %s · %s%s%s%s", "alarm · %s · %s · %s%s%s%s"),
+             ws->hero_sev, hn, ws->hero_title, age[0] ? scene_tr(f, " · 已持续 ", " · for ") : "",
+             age, ws->hero_cleared ? scene_tr(f, " · 已恢复", " · cleared") : "");
+}
+
 static void hero_overlay(panel *p, scene_frame *f, float x, float y, float w, float h)
 {
     cam_priv *c = p->priv;
     model *m = f->m;
     float s = f->s;
     const model_camera *mc = cam_of(c, m, c->tour.hero);
-    draw_frame(f->d, x, y, w, h, fmaxf(2, 3 * s), COL_ALERT);
-    bool active = false;
-    for (int i = 0; i < m->nalerts && !active; i++)
-        active = !strcmp(m->alert_list[i].id, c->tour.hero_alert);
+    int hall = mc ? mc->hall : -1;
     char buf[256];
-    /* the pin outlives a short alert: say that it has cleared rather than drop the reason */
-    snprintf(buf, sizeof buf, scene_tr(f, "告警联动 · %s · %s%s", "alarm · %s · %s%s"),
-             mc ? m->halls[mc->hall].short_name : "", c->hero_title,
-             active ? "" : scene_tr(f, " · 已恢复", " · cleared"));
+    if (m->wall.on) {
+        hall = model_hall_index(m, m->wall.hero_hall);
+        hero_reason(f, hall, buf, sizeof buf);
+        draw_frame(f->d, x, y, w, h, fmaxf(2, 3 * s),
+                   m->wall.hero_reason[0] == 'o' ? COL_ACCENT : COL_ALERT);
+    } else {
+        draw_frame(f->d, x, y, w, h, fmaxf(2, 3 * s), COL_ALERT);
+        bool active = false;
+        for (int i = 0; i < m->nalerts && !active; i++)
+            active = !strcmp(m->alert_list[i].id, c->tour.hero_alert);
+        /* the pin outlives a short alert: say that it has cleared rather than drop the reason */
+        snprintf(buf, sizeof buf, scene_tr(f, "告警联动 · %s · %s%s", "alarm · %s · %s%s"),
+                 mc ? m->halls[mc->hall].short_name : "", c->hero_title,
+                 active ? "" : scene_tr(f, " · 已恢复", " · cleared"));
+    }
     float bh = roundf(24 * s);
     draw_rect(f->d, x, y, w, bh, DRAW_RGBA(120, 16, 24, 240));
     text_draw_fit(f->t, TEXT_BOLD, roundf(14 * s), x + 8 * s, y + bh / 2, w - 16 * s, TEXT_MIDDLE,
                   COL_TEXT, buf);
-    if (!mc) return;
+    if (hall < 0) return;
     /* the hall's KPIs */
-    int hall = mc->hall;
     double v;
     char line[256] = "", t[32];
     const char *u;
@@ -404,7 +430,11 @@ static void tile_if_changed(panel *p, scene_frame *f, shown *sh, int id, bool he
     int64_t age = st ? video_last_frame_age_ms(st->v) : -1;
     now.frame_ts = age >= 0 ? cwt_mono_ms() - age : -1;
     now.age_s = now.state == VIDEO_PLAYING || age < 0 ? -1 : age / 1000;
-    if (hero) snprintf(now.alert, sizeof now.alert, "%s", c->tour.hero_alert);
+    if (hero && f->m->wall.on) /* the reason, its cleared state and its age's minute */
+        snprintf(now.alert, sizeof now.alert, "%.100s|%d|%lld", c->tour.hero_alert,
+                 f->m->wall.hero_cleared, (long long)(f->now_ms / 60000));
+    else if (hero)
+        snprintf(now.alert, sizeof now.alert, "%s", c->tour.hero_alert);
     /* a frame time that moved by a millisecond or two is the same frame (clock rounding) */
     bool same_frame = sh->frame_ts == now.frame_ts || (sh->frame_ts >= 0 && now.frame_ts >= 0 &&
                                                        llabs(sh->frame_ts - now.frame_ts) <= 2);
@@ -425,6 +455,47 @@ static bool on_screen(const tour *t, int id)
     return false;
 }
 
+/* A hub-decided wall (--wall): the hero is the hub's pin (its camera, or the hall without
+ * one), the grid the hub's tour step. */
+static int wall_follow(cam_priv *c, model *m, const int *elig, int ne, int64_t now)
+{
+    const wallstate *ws = &m->wall;
+    if (c->has_hero && ws->hero) {
+        int id = intern(c, ws->hero_camera[0] ? ws->hero_camera : ws->hero_id);
+        if (c->tour.hero != id || strcmp(c->tour.hero_alert, ws->hero_id)) {
+            tour_hold(&c->tour, id, ws->hero_id);
+            snprintf(c->hero_title, sizeof c->hero_title, "%s", ws->hero_title);
+        }
+    } else if (c->tour.hero >= 0) {
+        tour_unpin(&c->tour);
+    }
+    bool pinned = c->has_hero && c->tour.hero >= 0;
+    int slots = c->cols * c->rows - (pinned ? c->hero[2] * c->hero[3] : 0);
+    tour_follow(&c->tour, elig, ne, slots, ws->step, ws->next_ms, now);
+    return slots;
+}
+
+/* This host's own tour (no --wall): alerts on a window or camera pin the hero for pin_s. */
+static int local_tour(cam_priv *c, model *m, const int *elig, int ne, int64_t now)
+{
+    if (c->has_hero) {
+        for (int i = 0; i < m->nalerts; i++) {
+            model_alert *a = &m->alert_list[i];
+            if (a->silenced || a->camera < 0) continue;
+            if (tour_pin(&c->tour, intern(c, m->cams[a->camera].id), a->id, now)) {
+                json_t *t = json_object_get(a->a, "title");
+                const char *zh = json_string_value(json_object_get(t, "zh"));
+                snprintf(c->hero_title, sizeof c->hero_title, "%s", zh ? zh : a->id);
+            }
+        }
+    }
+    bool pinned = c->has_hero && c->tour.hero >= 0;
+    int slots = c->cols * c->rows - (pinned ? c->hero[2] * c->hero[3] : 0);
+    ready_ctx rc = {c, m};
+    tour_step(&c->tour, elig, ne, slots, now, stream_ready, &rc);
+    return slots;
+}
+
 static void cam_anim(panel *p, scene_frame *f)
 {
     cam_priv *c = p->priv;
@@ -443,25 +514,12 @@ static void cam_anim(panel *p, scene_frame *f)
         if (!mc->sub_url[0] && !mc->main_url[0]) continue;
         int id = intern(c, mc->id);
         if (id < 0) continue;
-        if (mc->status == MODEL_CAM_ONLINE || on_screen(&c->tour, id)) elig[ne++] = id;
+        /* a hub-decided wall: every host must see the same list, so online cameras only */
+        if (mc->status == MODEL_CAM_ONLINE || (!m->wall.on && on_screen(&c->tour, id)))
+            elig[ne++] = id;
     }
-    if (c->has_hero) {
-        for (int i = 0; i < m->nalerts; i++) {
-            model_alert *a = &m->alert_list[i];
-            if (a->silenced || a->camera < 0) continue;
-            if (tour_pin(&c->tour, intern(c, m->cams[a->camera].id), a->id, now)) {
-                json_t *t = json_object_get(a->a, "title");
-                const char *zh = json_string_value(json_object_get(t, "zh"));
-                snprintf(c->hero_title, sizeof c->hero_title, "%s", zh ? zh : a->id);
-            }
-        }
-    }
+    int slots = m->wall.on ? wall_follow(c, m, elig, ne, now) : local_tour(c, m, elig, ne, now);
     bool pinned = c->has_hero && c->tour.hero >= 0;
-    int hero_cells = pinned ? c->hero[2] * c->hero[3] : 0;
-    int slots = c->cols * c->rows - hero_cells;
-    ready_ctx rc = {c, m};
-    tour_step(&c->tour, elig, ne, slots, now, stream_ready, &rc);
-    pinned = c->has_hero && c->tour.hero >= 0;
     c->neligible = ne;
     c->slots = slots;
 

@@ -34,7 +34,7 @@ typedef struct wall_stats {
     int status_conn; /* last written: 0 none yet, 1 live, 2 stale, 3 auth failed */
     /* --present-log */
     FILE *present;
-    uint64_t logged_rev;
+    uint64_t logged_rev, logged_wall_rev;
 } wall_stats;
 
 /* Monotonic microseconds (the clock of every figure here). */
