@@ -42,7 +42,7 @@ typedef struct shown {
     const void *v;
     int state;
     int64_t frame_ts, age_s;
-    char alert[128];
+    char alert[256]; /* the hero's reason: a pin id, or on a --wall host the band's text */
 } shown;
 
 typedef struct cam_priv {
@@ -51,6 +51,9 @@ typedef struct cam_priv {
     bool has_hero;
     tour tour;
     char hero_title[160]; /* the pinning alert's title, kept after the alert resolves */
+    json_t *hero_band;    /* the hero's reason as a text-dump item, re-recorded on the frames
+                             that do not redraw the hero (the overlay layer keeps only what a
+                             frame drew) */
     stream streams[MAX_STREAMS];
     char *ids[MAX_IDS]; /* interned camera ids: tour numbers index this */
     int nids;
@@ -158,6 +161,7 @@ static void cam_destroy(panel *p)
     if (c->vao) glDeleteVertexArrays(1, &c->vao);
     for (int i = 0; i < c->nids; i++)
         free(c->ids[i]);
+    json_decref(c->hero_band);
     free(c);
 }
 
@@ -357,7 +361,7 @@ static void hero_reason(scene_frame *f, int hall, char *buf, size_t n)
     }
     char age[48] = "";
     if (ws->hero_started_ms > 0 && f->now_ms > ws->hero_started_ms)
-        fmt_ago(f->now_ms - ws->hero_started_ms, age, sizeof age);
+        fmt_duration(f->now_ms - ws->hero_started_ms, age, sizeof age);
     snprintf(buf, n, scene_tr(f, "告警联动 · %s · %s · %s%s%s%s", "alarm · %s · %s · %s%s%s%s"),
              ws->hero_sev, hn, ws->hero_title, age[0] ? scene_tr(f, " · 已持续 ", " · for ") : "",
              age, ws->hero_cleared ? scene_tr(f, " · 已恢复", " · cleared") : "");
@@ -386,10 +390,14 @@ static void hero_overlay(panel *p, scene_frame *f, float x, float y, float w, fl
                  mc ? m->halls[mc->hall].short_name : "", c->hero_title,
                  active ? "" : scene_tr(f, " · 已恢复", " · cleared"));
     }
-    float bh = roundf(24 * s);
+    float bh = roundf(24 * s), fs = roundf(14 * s);
     draw_rect(f->d, x, y, w, bh, DRAW_RGBA(120, 16, 24, 240));
-    text_draw_fit(f->t, TEXT_BOLD, roundf(14 * s), x + 8 * s, y + bh / 2, w - 16 * s, TEXT_MIDDLE,
-                  COL_TEXT, buf);
+    float tw = text_draw_fit(f->t, TEXT_BOLD, fs, x + 8 * s, y + bh / 2, w - 16 * s, TEXT_MIDDLE,
+                             COL_TEXT, buf);
+    json_decref(c->hero_band);
+    c->hero_band = json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:f}", "panel", "cameras", "text", buf, "x",
+                             roundf(x + 8 * s), "y", roundf(y + bh / 2 - fs / 2), "w", roundf(tw),
+                             "h", fs, "size", fs);
     if (hall < 0) return;
     /* the hall's KPIs */
     double v;
@@ -419,7 +427,7 @@ static void hero_overlay(panel *p, scene_frame *f, float x, float y, float w, fl
     }
 }
 
-static void tile_if_changed(panel *p, scene_frame *f, shown *sh, int id, bool hero, float x,
+static bool tile_if_changed(panel *p, scene_frame *f, shown *sh, int id, bool hero, float x,
                             float y, float w, float h)
 {
     cam_priv *c = p->priv;
@@ -430,9 +438,8 @@ static void tile_if_changed(panel *p, scene_frame *f, shown *sh, int id, bool he
     int64_t age = st ? video_last_frame_age_ms(st->v) : -1;
     now.frame_ts = age >= 0 ? cwt_mono_ms() - age : -1;
     now.age_s = now.state == VIDEO_PLAYING || age < 0 ? -1 : age / 1000;
-    if (hero && f->m->wall.on) /* the reason, its cleared state and its age's minute */
-        snprintf(now.alert, sizeof now.alert, "%.100s|%d|%lld", c->tour.hero_alert,
-                 f->m->wall.hero_cleared, (long long)(f->now_ms / 60000));
+    if (hero && f->m->wall.on) /* the reason as drawn: its cleared state and age too */
+        hero_reason(f, model_hall_index(f->m, f->m->wall.hero_hall), now.alert, sizeof now.alert);
     else if (hero)
         snprintf(now.alert, sizeof now.alert, "%s", c->tour.hero_alert);
     /* a frame time that moved by a millisecond or two is the same frame (clock rounding) */
@@ -440,11 +447,12 @@ static void tile_if_changed(panel *p, scene_frame *f, shown *sh, int id, bool he
                                                        llabs(sh->frame_ts - now.frame_ts) <= 2);
     if (sh->valid && sh->id == now.id && sh->v == now.v && sh->state == now.state && same_frame &&
         sh->age_s == now.age_s && !strcmp(sh->alert, now.alert))
-        return;
+        return false;
     *sh = now;
     tile(p, f, id, hero, x, y, w, h);
     if (hero) hero_overlay(p, f, x, y, w, h);
     scene_damage_opaque(f, x, y, w, h);
+    return true;
 }
 
 static bool on_screen(const tour *t, int id)
@@ -578,7 +586,8 @@ static void cam_anim(panel *p, scene_frame *f)
         int q0 = c->hero[0], r0 = c->hero[1], q1 = q0 + c->hero[2] - 1, r1 = r0 + c->hero[3] - 1;
         float x = xs[2 * q0], y = ys[2 * r0];
         float w = xs[2 * q1] + xs[2 * q1 + 1] - x, h = ys[2 * r1] + ys[2 * r1 + 1] - y;
-        tile_if_changed(p, f, &c->shown[0], c->tour.hero, true, x, y, w, h);
+        if (!tile_if_changed(p, f, &c->shown[0], c->tour.hero, true, x, y, w, h) && c->hero_band)
+            text_dump_add(f->t, json_deep_copy(c->hero_band));
     }
 }
 

@@ -85,13 +85,16 @@ const char *wallctl_best_camera(const cfg_hall *h)
     return hall_camera(h, CFG_AREA_WAITING);
 }
 
-/* The camera that best shows an alert: its camera; its window's; the waiting area for queue
- * rules; the entrance for a silent hall (the wall shows its last picture and age). */
-static const char *alert_camera(const cfg_hall *h, const char *rule, json_t *scope)
+/* The camera that best shows an alert: its camera; its window's (the scope's, else the
+ * evidence's: a review names its window there); the waiting area for queue rules; the entrance
+ * for a silent hall (the wall shows its last picture and its age). */
+static const char *alert_camera(const cfg_hall *h, const char *rule, json_t *al)
 {
+    json_t *scope = json_object_get(al, "scope");
     const char *cam = json_string_value(json_object_get(scope, "camera"));
     if (cam && cfg_camera_index(h, cam) >= 0) return cam;
     const char *win = json_string_value(json_object_get(scope, "window"));
+    if (!win) win = json_string_value(json_object_get(json_object_get(al, "evidence"), "window"));
     int wi = win ? cfg_window_index(h, win) : -1;
     if (wi >= 0 && h->windows[wi].ncameras) return h->cameras[h->windows[wi].cameras[0]].id;
     if (wi >= 0) return hall_camera(h, CFG_AREA_WINDOW);
@@ -132,8 +135,7 @@ static void alert_pin(wallctl_t *w, wall_st *s, json_t *al, int64_t now)
     p->prio = prio;
     wallctl_pin_hall(p, cfg, hall);
     const cfg_hall *h = &cfg->halls[hall];
-    snprintf(p->camera, sizeof p->camera, "%s",
-             alert_camera(h, rule, json_object_get(al, "scope")));
+    snprintf(p->camera, sizeof p->camera, "%s", alert_camera(h, rule, al));
     snprintf(p->alert, sizeof p->alert, "%s", id);
     snprintf(p->rule, sizeof p->rule, "%s", rule);
     const char *zh = json_string_value(json_object_get(json_object_get(al, "title"), "zh"));
