@@ -4,13 +4,15 @@
 // (citywall-wall --wall main, bottom-middle screen of the 3x3 layout, under xvfb-run) presents
 // a frame whose hero is LH-07 within 1 s of the click; the page's hero line and pin list
 // follow the live topic wall/main. The `lh03` user has no Walls tab and the API answers 403.
+// 数据中断: a hall silent for over 5 business minutes shows its data's age in the city ranking
+// and in its map label.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import {
   Hub, browser, test, run, waitUntil, assert, assertEq, log, screenshot, ACCOUNTS, BUILD_DIR,
-  SOURCE_DIR, TOKEN_WALL, allowLogin401, uiLogin,
+  SOURCE_DIR, TOKEN_WALL, allowLogin401, uiLogin, ev,
 } from './cwweb.mjs';
 
 const hub = new Hub({ clock: '2026-11-23T19:00:00+08:00@1' }); // every hall closed: no alert pins
@@ -87,6 +89,47 @@ test('lh03 has no Walls tab and the API answers 403', async () => {
     assertEq(await page.$('[data-act="show"]'), null, 'no controls');
   } finally {
     await b.close();
+  }
+});
+
+test('数据中断 with its age in the city ranking and on the map', async () => {
+  // a second hub at 20x from 10:00 (halls open): LH-03 sends one heartbeat and then nothing; once
+  // R15 says it is offline (5 business minutes) the page shows how old its data is
+  const h2 = new Hub({ clock: '2026-11-23T10:00:00+08:00@20' });
+  await h2.start();
+  const b = await browser({ allow: allowLogin401 });
+  try {
+    await h2.ingest([ev('LH-03', 1, 'hall.heartbeat', '16:59', {})]); // clamped to the hub's now
+    await waitUntil(async () => {
+      const r = await fetch(h2.base + '/api/v1/snapshot', { headers: { Authorization: 'Bearer ' + TOKEN_WALL } });
+      const j = await r.json();
+      return ((j.halls || (j.data || {}).halls || {})['LH-03'] || {}).status === 'offline';
+    }, 60000, 'R15 for LH-03', 250);
+    const { page } = b;
+    await page.goto(h2.base + '/#/city');
+    await uiLogin(page, 'city');
+    const txt = await waitUntil(async () => {
+      const el = await page.$('[data-silent="LH-03"]');
+      return el ? (await el.textContent()) : null;
+    }, 10000, 'the ranking says 数据中断');
+    assert(/^数据中断 \d+分(\d+秒)?$/.test(txt), txt);
+    const mins = Number(/(\d+)分/.exec(txt)[1]);
+    assert(mins >= 5 && mins <= 10, txt); // over 5 business minutes, the page came within ~15 s (5 min)
+    assertEq(await page.$('[data-silent="LH-05"]'), null, 'LH-05 never sent: no age to show');
+    const labels = await page.evaluate(() => {
+      const out = [];
+      for (const el of document.querySelectorAll('[_echarts_instance_]')) {
+        const opt = window.echarts.getInstanceByDom(el).getOption();
+        for (const s of opt.series || []) for (const d of s.data || []) if (d && d.label && d.label.formatter) out.push([d.name, d.label.formatter]);
+      }
+      return out;
+    });
+    const lh03 = labels.find(([n]) => n === 'LH-03');
+    assert(lh03 && /\{s\|数据中断 \d+分/.test(lh03[1]), `map label of LH-03: ${JSON.stringify(lh03)}`);
+    await screenshot(page, 'dashboard-data-age.png');
+  } finally {
+    await b.close();
+    await h2.close();
   }
 });
 
