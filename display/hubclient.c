@@ -680,6 +680,13 @@ static void on_message(hubclient *hc)
         }
         json_t *rev = json_object_get(m, "rev");
         if (json_is_integer(rev)) t->rev = (uint64_t)json_integer_value(rev);
+        json_t *ack = json_object_get(m, "ack_ms");
+        if (json_is_integer(ack) && !strcmp(t->name, "city")) { /* event-to-glass */
+            pthread_mutex_lock(&hc->lock);
+            int64_t a = json_integer_value(ack);
+            if (!hc->pub.city_ack_ms || a < hc->pub.city_ack_ms) hc->pub.city_ack_ms = a;
+            pthread_mutex_unlock(&hc->lock);
+        }
         const char *ep = json_string_value(json_object_get(m, "epoch"));
         if (ep) snprintf(t->epoch, sizeof t->epoch, "%s", ep);
         t->rx_ms = cwt_real_ms();
@@ -952,6 +959,7 @@ bool hubclient_take(hubclient *hc, hub_update *u)
     *u = hc->pub;
     hc->pub.city = hc->pub.alerts = hc->pub.halls = hc->pub.registry = hc->pub.history = NULL;
     hc->pub.wall = NULL;
+    hc->pub.city_ack_ms = 0;
     pthread_mutex_unlock(&hc->lock);
     return changed;
 }

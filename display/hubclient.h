@@ -77,6 +77,8 @@ typedef struct hub_update {
                               (snapshot, delta or pong) on a live connection; 0: never */
     bool auth_failed;      /* the hub refused the token on the last attempt */
     uint64_t city_rev;     /* rev of the city state handed over */
+    int64_t city_ack_ms;   /* the earliest ingest ack (real ms, stamped by the hub beside a
+                              delta) the city state handed over carries; 0 none. Taken once */
     bool clock_valid;
     cwt_clock clock; /* the hub's business clock as estimated here */
     int reconnects;  /* connections lost after they were open */

@@ -353,6 +353,11 @@ static int run(wall *w)
             wall_output_frame(&w->out, w->sc, w->d, &fr, &w->win, &w->stats.partial_frames);
         int64_t f1 = wall_mono_us();
         wall_stats_frame(&w->stats, w->sc, &w->m, f0, f1);
+        if (w->m.glass_ack_ms) { /* this frame showed a change the hub acknowledged then */
+            double ms = (double)(cwt_real_ms() - w->m.glass_ack_ms);
+            w->m.glass_p50_ms = wall_stats_glass(&w->stats, ms < 0 ? 0 : ms);
+            w->m.glass_ack_ms = 0;
+        }
         frames++;
         dirty = false;
         last_second = fr.real_ms / 1000;

@@ -9,6 +9,7 @@ void model_init(model *m)
 {
     memset(m, 0, sizeof *m);
     m->hall_docs = json_object();
+    m->glass_p50_ms = -1;
 }
 
 void model_free(model *m)
@@ -391,6 +392,8 @@ bool model_apply(model *m, hub_update *u)
         u->alerts = NULL;
         alerts = true;
     }
+    if (u->city_ack_ms && (!m->glass_ack_ms || u->city_ack_ms < m->glass_ack_ms))
+        m->glass_ack_ms = u->city_ack_ms;
     if (u->wall) {
         json_decref(m->wall_doc);
         m->wall_doc = u->wall;

@@ -75,9 +75,12 @@ typedef struct model_alert {
 
 typedef struct model {
     json_t *city, *alerts, *registry;
-    json_t *wall_doc;  /* the wall/<id> topic (--wall), NULL otherwise */
-    wallstate wall;    /* ... parsed */
-    json_t *hall_docs; /* object: hall id -> {name, status, cameras} */
+    json_t *wall_doc;     /* the wall/<id> topic (--wall), NULL otherwise */
+    wallstate wall;       /* ... parsed */
+    int64_t glass_ack_ms; /* the earliest ingest ack (real ms) the state carries that no
+                             presented frame has shown yet; 0 none (main.c measures it) */
+    double glass_p50_ms;  /* event-to-glass of the recent changes shown; < 0 unknown */
+    json_t *hall_docs;    /* object: hall id -> {name, status, cameras} */
     model_hall halls[MODEL_MAX_HALLS];
     int nhalls;
     model_camera cams[MODEL_MAX_CAMS];

@@ -130,6 +130,25 @@ void wall_stats_frame(wall_stats *ws, scene *sc, const model *m, int64_t f0_us, 
     if (ws->status) status_line(ws, sc, m, ms, f1_us, false);
 }
 
+/* The p-th percentile of the last n glass samples (-1 when none). */
+static double glass_pct(const wall_stats *ws, int n, double p)
+{
+    if (n > ws->glassn) n = ws->glassn;
+    if (n <= 0) return -1;
+    double v[WALL_GLASS_RING];
+    for (int i = 0; i < n; i++)
+        v[i] = ws->glass[(ws->glasspos - 1 - i + WALL_GLASS_RING) % WALL_GLASS_RING];
+    return percentile(v, n, p);
+}
+
+double wall_stats_glass(wall_stats *ws, double ms)
+{
+    ws->glass[ws->glasspos] = ms;
+    ws->glasspos = (ws->glasspos + 1) % WALL_GLASS_RING;
+    if (ws->glassn < WALL_GLASS_RING) ws->glassn++;
+    return glass_pct(ws, 100, 50);
+}
+
 json_t *wall_stats_report(const wall_stats *ws, scene *sc, const model *m, layout_rect vp)
 {
     int n = ws->ftn < 600 ? ws->ftn : 600;
@@ -142,6 +161,13 @@ json_t *wall_stats_report(const wall_stats *ws, scene *sc, const model *m, layou
         "{s:s,s:s,s:f,s:f,s:I,s:b,s:o}", "op", "report", "viewport", vps, "fps",
         round(ws->fps * 10) / 10, "frame_p99_ms", round(percentile(recent, n, 99) * 100) / 100,
         "rev", (json_int_t)m->city_rev, "stale", !m->connected, "cameras", scene_camera_report(sc));
+    if (o && ws->glassn) { /* event-to-glass over the last WALL_GLASS_RING changes shown */
+        json_object_set_new(o, "glass_p50_ms",
+                            json_real(round(glass_pct(ws, WALL_GLASS_RING, 50) * 10) / 10));
+        json_object_set_new(o, "glass_p99_ms",
+                            json_real(round(glass_pct(ws, WALL_GLASS_RING, 99) * 10) / 10));
+        json_object_set_new(o, "glass_n", json_integer(ws->glassn));
+    }
     if (o && m->wall.on) {
         json_object_set_new(o, "wall", json_string(m->wall.id));
         json_object_set_new(o, "wall_rev", json_integer((json_int_t)m->wall.rev));

@@ -233,6 +233,9 @@ static void doc_refresh(live_t *L, live_doc *d)
     uint64_t rev = ++L->rev;
     json_t *msg = json_pack("{s:s,s:s,s:s,s:I,s:O}", "op", "delta", "topic", d->topic, "epoch",
                             L->hub->epoch, "rev", (json_int_t)rev, "data", patch);
+    if (L->unpublished_ack_us) /* event-to-glass (walls): that ack in real ms, beside the data */
+        json_object_set_new(msg, "ack_ms",
+                            json_integer(cwt_real_ms() - (t - L->unpublished_ack_us) / 1000));
     frame fr = frame_from_json(msg);
     json_decref(msg);
     if (d->ring_n == LIVE_RING_CAP) ring_pop(d);
@@ -1068,7 +1071,8 @@ json_t *live_clients_json(live_t *L, const auth_who *who)
         if (c->report) {
             static const char *keys[] = {"viewport", "fps",       "frame_p99_ms", "rev",
                                          "stale",    "cameras",   "received_ms",  "wall",
-                                         "wall_rev", "wall_step", "glass_p50_ms", "glass_p99_ms"};
+                                         "wall_rev", "wall_step", "glass_p50_ms", "glass_p99_ms",
+                                         "glass_n"};
             for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
                 json_t *v = json_object_get(c->report, keys[k]);
                 if (v && !json_is_null(v)) json_object_set(o, keys[k], v);

@@ -53,4 +53,9 @@ int wallctl_unpin(wallctl_t *w, int i, json_t *body, const char *user, json_t **
 int wallctl_tour(wallctl_t *w, int i, json_t *body, const char *user, json_t **out, char *err,
                  size_t errn);
 
+/* /metrics lines: event-to-glass as each wall host reports it (the last samples of ingest ack ->
+ * presented frame), citywall_wall_glass_ms{peer,viewport,wall,quantile} (malloc'd; NULL when
+ * none reports it). */
+char *wallctl_metrics_text(hub_t *hub);
+
 #endif

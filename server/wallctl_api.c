@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cwtime.h"
+#include "live.h"
 #include "wallctl_internal.h"
 
 static const char *const kind_names[] = {"operator", "alert"};
@@ -260,4 +261,59 @@ int wallctl_tour(wallctl_t *w, int i, json_t *body, const char *user, json_t **o
     }
     *out = wallctl_doc(w, i);
     return 200;
+}
+
+/* ---- /metrics ------------------------------------------------------------------------------- */
+
+/* A label value from a client's own report: only [A-Za-z0-9.,:_-], anything else as '_'. */
+static void label(char *out, size_t n, const char *s)
+{
+    size_t k = 0;
+    for (; s && *s && k + 1 < n; s++)
+        out[k++] = (strchr(".,:_-", *s) || (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+                    (*s >= 'A' && *s <= 'Z'))
+                       ? *s
+                       : '_';
+    out[k] = 0;
+}
+
+char *wallctl_metrics_text(hub_t *hub)
+{
+    auth_who all = {.kind = AUTH_ACCOUNT, .role = CFG_ROLE_ADMIN, .account = -1, .token = -1};
+    json_t *clients = live_clients_json(hub->live, &all);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (!f) {
+        json_decref(clients);
+        return NULL;
+    }
+    int n = 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach(clients, i, c)
+    {
+        json_t *p50 = json_object_get(c, "glass_p50_ms"), *p99 = json_object_get(c, "glass_p99_ms");
+        if (!json_is_number(p50) || !json_is_number(p99)) continue;
+        if (!n++)
+            fprintf(f, "# HELP citywall_wall_glass_ms event-to-glass per wall host (ingest ack to "
+                       "the presented frame showing it, its last samples), as the host reports "
+                       "it\n# TYPE citywall_wall_glass_ms gauge\n");
+        char peer[64], vp[64], wall[80];
+        label(peer, sizeof peer, json_string_value(json_object_get(c, "peer")));
+        label(vp, sizeof vp, json_string_value(json_object_get(c, "viewport")));
+        label(wall, sizeof wall, json_string_value(json_object_get(c, "wall")));
+        for (int q = 0; q < 2; q++)
+            fprintf(f,
+                    "citywall_wall_glass_ms{peer=\"%s\",viewport=\"%s\",wall=\"%s\","
+                    "quantile=\"%s\"} %.1f\n",
+                    peer, vp, wall, q ? "0.99" : "0.5", json_number_value(q ? p99 : p50));
+    }
+    fclose(f);
+    json_decref(clients);
+    if (!n) {
+        free(out);
+        return NULL;
+    }
+    return out;
 }
