@@ -270,6 +270,23 @@ typedef struct cfg_wall_host {
     int x, y, w, h; /* the host's --viewport in the layout's canvas pixels */
 } cfg_wall_host;
 
+/* A scene for a while: an index into cfg_wall.scenes and its dwell (real seconds). */
+typedef struct cfg_wall_item {
+    int scene;
+    int dwell_s;
+} cfg_wall_item;
+
+enum cfg_wall_days { CFG_WALL_ALL_DAYS, CFG_WALL_WORKDAYS, CFG_WALL_OFFDAYS };
+/* A schedule entry: on those days (working days from the business calendar, 调休 included),
+ * from..to (minutes of the business day), this playlist (one item: a fixed scene). */
+typedef struct cfg_wall_sched {
+    int days; /* enum cfg_wall_days */
+    int from_min, to_min;
+    cfg_wall_item *items;
+    int nitems;
+    int line;
+} cfg_wall_sched;
+
 typedef struct cfg_wall {
     char *id;
     char *name;   /* NULL: the id */
@@ -281,7 +298,11 @@ typedef struct cfg_wall {
     int tour_s;  /* real seconds per tour step (15) */
     int pin_s;   /* real seconds each of several pins holds the hero before the next (20) */
     int grace_s; /* real seconds a cleared alert keeps its pin (· 已恢复), 30 */
-    int show_s;  /* real seconds an operator's unpinned "show" holds the hero (60) */
+    int show_s;  /* real seconds an operator's unpinned "show" (or scene) holds (60) */
+    cfg_wall_item *playlist; /* the scenes in turn when no schedule entry applies; may be empty */
+    int nplaylist;
+    cfg_wall_sched *sched; /* first match wins */
+    int nsched;
 } cfg_wall;
 
 typedef struct cfg {

@@ -278,6 +278,31 @@ typedef struct wall {
     hub_update up;
 } wall;
 
+/* A hub-decided wall switched scenes (--wall): the panels of the new scene replace the old ones
+ * (layout_panel_shown), drawn from scratch. Returns false when the new scene cannot be built
+ * (the old one stays). */
+static bool switch_scene(wall *w)
+{
+    const char *want = w->m.wall.scene;
+    if (!w->m.wall.on || !want[0] || !strcmp(want, w->L->scene)) return false;
+    char old[sizeof w->L->scene], err[512] = "";
+    snprintf(old, sizeof old, "%s", w->L->scene);
+    snprintf(w->L->scene, sizeof w->L->scene, "%s", want);
+    scene *ns = scene_create(w->L, wake, NULL, err, sizeof err);
+    if (!ns) {
+        fprintf(stderr, "citywall-wall: scene %s: %s\n", want, err);
+        snprintf(w->L->scene, sizeof w->L->scene, "%s", old);
+        return false;
+    }
+    scene_destroy(w->sc);
+    w->sc = ns;
+    for (int g = 0; g <= 1 + 2 * LAYOUT_MAX_PANELS; g++) /* the old panels' text */
+        text_dump_clear(w->t, g);
+    wall_output_new_scene(&w->out);
+    fprintf(stderr, "citywall-wall: scene %s (was %s)\n", want, old);
+    return true;
+}
+
 /* Waits for SDL events until wait_us passes (quit keys end the loop, exposure repaints all);
  * then takes the hub's news. Returns true when something must be drawn again. */
 static bool wait_events(wall *w, int64_t wait_us, bool *running)
@@ -300,6 +325,7 @@ static bool wait_events(wall *w, int64_t wait_us, bool *running)
     atomic_store(&wake_pending, false);
     if (!hubclient_take(w->hc, &w->up)) return changed;
     model_apply(&w->m, &w->up);
+    switch_scene(w);
     return true;
 }
 

@@ -226,6 +226,52 @@ static void choose_hero(wall_st *s, const cfg_wall *cw, int64_t now)
     }
 }
 
+/* The scene: an operator's (for show_s), else the first schedule entry matching the business
+ * day (working day or not, 调休 included: cfg_is_workday) and minute, else the wall's playlist,
+ * else the first scene. A playlist (an entry's or the wall's) moves on every dwell_s. */
+static void scene_advance(wallctl_t *w, wall_st *s, const cfg_wall *cw, int64_t now)
+{
+    if (s->scene_until_ms && now < s->scene_until_ms) return;
+    if (s->scene_until_ms) { /* the operator's scene ended: the schedule again */
+        s->scene_until_ms = 0;
+        s->sched = -2;
+    }
+    cwt_local lt;
+    cwt_to_local(hub_now(w->hub), &lt);
+    bool work = cfg_is_workday(w->hub->cfg, lt.date, lt.weekday);
+    int e = -1;
+    for (int k = 0; k < cw->nsched && e < 0; k++) {
+        const cfg_wall_sched *sc = &cw->sched[k];
+        bool day = sc->days == CFG_WALL_ALL_DAYS || (sc->days == CFG_WALL_WORKDAYS) == work;
+        if (day && lt.minute >= sc->from_min && lt.minute < sc->to_min) e = k;
+    }
+    const cfg_wall_item *items = e >= 0 ? cw->sched[e].items : cw->playlist;
+    int n = e >= 0 ? cw->sched[e].nitems : cw->nplaylist;
+    const char *by = e >= 0 ? "schedule" : n ? "playlist" : "default";
+    if (e != s->sched) {
+        s->sched = e;
+        s->pl_pos = 0;
+        s->pl_next_ms = n ? now + items[0].dwell_s * 1000LL : 0;
+    } else if (n > 1 && now >= s->pl_next_ms) {
+        s->pl_pos = (s->pl_pos + 1) % n;
+        s->pl_next_ms = now + items[s->pl_pos].dwell_s * 1000LL;
+    }
+    int scene = n ? items[s->pl_pos % n].scene : 0;
+    if (scene == s->scene && !strcmp(by, s->scene_by)) return;
+    bool record = scene != s->scene && e >= 0; /* schedule switches; rotation is not recorded */
+    s->scene = scene;
+    snprintf(s->scene_by, sizeof s->scene_by, "%s", by);
+    s->version++;
+    if (record) {
+        char why[96];
+        snprintf(why, sizeof why, "schedule entry %d (%s)", e + 1,
+                 cw->sched[e].days == CFG_WALL_WORKDAYS  ? "working day"
+                 : cw->sched[e].days == CFG_WALL_OFFDAYS ? "day off"
+                                                         : "every day");
+        wallctl_record(w, s, "scene", "schedule", cw->scenes[scene], why);
+    }
+}
+
 static void tour_advance(wall_st *s, const cfg_wall *cw, int64_t now)
 {
     int64_t dwell = cw->tour_s * 1000LL;
@@ -255,6 +301,7 @@ void wallctl_tick(wallctl_t *w)
         if (firing) reconcile(w, s, firing, now);
         expire(w, s, &cfg->walls[i], now);
         choose_hero(s, &cfg->walls[i], now);
+        scene_advance(w, s, &cfg->walls[i], now);
         tour_advance(s, &cfg->walls[i], now);
     }
     json_decref(firing);
@@ -267,6 +314,7 @@ static void wall_init(wall_st *s, const cfg_wall *cw)
     memset(s, 0, sizeof *s);
     snprintf(s->id, sizeof s->id, "%s", cw->id);
     s->version = 1;
+    s->sched = -2;
 }
 
 wallctl_t *wallctl_create(hub_t *hub)
@@ -303,6 +351,7 @@ void wallctl_reconfigure(wallctl_t *w)
                 if (pin->hall < 0) wallctl_drop_pin(&nv[i], p--);
             }
             if (nv[i].scene >= cfg->walls[i].nscenes) nv[i].scene = 0;
+            nv[i].sched = -2; /* the schedule may have changed: decided again */
             nv[i].version++;
         } else {
             wall_init(&nv[i], &cfg->walls[i]);

@@ -56,9 +56,12 @@ json_t *wallctl_doc(wallctl_t *w, int i)
         }
         json_array_append_new(pins, pj);
     }
-    json_t *o =
-        json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "id", cw->id, "name", cw->name ? cw->name : cw->id,
-                  "scene", cw->scenes[s->scene], "scenes", scenes, "tour", tour, "pins", pins);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", cw->id, "name",
+                          cw->name ? cw->name : cw->id, "scene", cw->scenes[s->scene], "scene_by",
+                          s->scene_by[0] ? s->scene_by : "default", "scenes", scenes, "tour", tour,
+                          "pins", pins);
+    if (s->scene_until_ms)
+        json_object_set_new(o, "scene_until_ms", json_integer(s->scene_until_ms));
     if (hero) json_object_set_new(o, "hero", hero);
     return o;
 }
@@ -151,6 +154,8 @@ static int show_scene(wallctl_t *w, wall_st *s, const cfg_wall *cw, const char *
     for (int k = 0; k < cw->nscenes; k++)
         if (!strcmp(cw->scenes[k], scene)) {
             s->scene = k;
+            s->scene_until_ms = cwt_real_ms() + cw->show_s * 1000LL;
+            snprintf(s->scene_by, sizeof s->scene_by, "operator");
             s->version++;
             wallctl_record(w, s, "scene", user, scene, "operator command");
             return 200;

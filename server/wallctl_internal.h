@@ -39,9 +39,14 @@ typedef struct wall_rec {
 
 typedef struct wall_st {
     char id[72];
-    int scene;       /* index into cfg_wall.scenes */
-    int64_t step;    /* tour position */
-    int64_t next_ms; /* real ms of the next step; 0 before the first tick */
+    int scene;              /* index into cfg_wall.scenes */
+    char scene_by[16];      /* why: "default", "playlist", "schedule" or "operator" */
+    int64_t scene_until_ms; /* an operator's scene holds until then (real ms); 0 none */
+    int sched;              /* the schedule entry in force, -1 the playlist, -2 not yet */
+    int pl_pos;             /* position in that playlist */
+    int64_t pl_next_ms;     /* real ms of its next scene */
+    int64_t step;           /* tour position */
+    int64_t next_ms;        /* real ms of the next step; 0 before the first tick */
     bool paused;
     wall_pin pins[WALLCTL_MAX_PINS];
     int npins;

@@ -179,5 +179,60 @@ class TestWallsPins(unittest.TestCase):
         self.assertEqual((w["hero"]["hall"], w["hero"]["reason"]), ("LH-07", "operator"))
 
 
+SCHEDULE = [
+    ("    scenes: [overview, hall, cameras, statistics]\n",
+     "    scenes: [overview, hall, cameras, statistics, night]\n"
+     "    playlist: [{scene: overview, dwell_s: 5}, {scene: cameras, dwell_s: 5}]\n"
+     "    schedule:\n"
+     "      - {days: workday, from: \"17:30\", to: \"24:00\", scene: night}\n"
+     "      - {days: offday, scene: night}\n"),
+]
+
+
+class TestWallsSchedule(unittest.TestCase):
+    """Scenes by the business clock and calendar: working days play the playlist (overview 5 s,
+    cameras 5 s) until 17:30, then the night scene; days off are night all day; 2026-10-10 is a
+    调休 Saturday (a working day in config/demo.yaml's calendar), 2026-10-17 an ordinary one."""
+
+    def scene(self, hub):
+        st, body = hub.get("/api/v1/walls", cookie=hub.cookie("admin"))
+        w = body["walls"][0]
+        return w["scene"], w["scene_by"], w
+
+    def hub(self, clock):
+        h = cwtest.hub_with_config(SCHEDULE, clock=clock)
+        self.addCleanup(h.close)
+        return h
+
+    def test_across_1730_on_a_working_day(self):
+        # Monday 2026-11-23 17:29:50 at 1x... 10 real seconds to 17:30: the playlist first
+        hub = self.hub("2026-11-23T17:29:50+08:00@1")
+        self.assertEqual(self.scene(hub)[:2], ("overview", "playlist"))
+        # the playlist moves on after 5 s: cameras (still before 17:30)
+        cwtest.wait_until(lambda: self.scene(hub)[:2] == ("cameras", "playlist"), 8,
+                          interval=0.1, what="cameras after 5 s")
+        # 17:30: the night scene, recorded
+        cwtest.wait_until(lambda: self.scene(hub)[:2] == ("night", "schedule"), 12,
+                          interval=0.1, what="night at 17:30")
+        log = self.scene(hub)[2]["log"]
+        self.assertEqual((log[0]["action"], log[0]["who"], log[0]["what"], log[0]["why"]),
+                         ("scene", "schedule", "night", "schedule entry 1 (working day)"))
+
+    def test_tiaoxiu_saturday_works_an_ordinary_saturday_does_not(self):
+        hub = self.hub("2026-10-10T10:00:00+08:00@1")  # 调休 Saturday: a working day
+        self.assertEqual(self.scene(hub)[:2], ("overview", "playlist"))
+        hub2 = self.hub("2026-10-17T10:00:00+08:00@1")  # an ordinary Saturday: a day off
+        self.assertEqual(self.scene(hub2)[:2], ("night", "schedule"))
+
+    def test_operator_scene_holds_for_show_s(self):
+        hub = self.hub("2026-11-23T10:00:00+08:00@1")
+        r = hub.request("POST", "/api/v1/walls/main/show", body={"scene": "statistics"},
+                        cookie=hub.cookie("city"), headers={"Origin": hub.origin})
+        self.assertEqual(r.status, 200)
+        w = r.json["wall"]
+        self.assertEqual((w["scene"], w["scene_by"]), ("statistics", "operator"))
+        self.assertIn("scene_until_ms", w)
+
+
 if __name__ == "__main__":
     cwtest.main()

@@ -104,6 +104,26 @@ class TestWallOperator(unittest.TestCase):
                  max(times_ms)), file=sys.stderr)
         self.assertLess(max(times), GLASS_WITHIN_S)
 
+        # a scene on the wall: the night scene of config/walls/3x3.yaml puts the day's summary
+        # (今日运行汇总: trend | 今日告警: alerts) where the camera wall (大厅监控) was
+        t0 = time.time()
+        st, body = self.post("/api/v1/walls/main/show", {"scene": "night"}, user="admin")
+        self.assertEqual(st, 200, body)
+        self.assertEqual((body["wall"]["scene"], body["wall"]["scene_by"]), ("night", "operator"))
+
+        def night():
+            ln = [x for x in self.host.lines() if x["scene"] == "night" and x["t_ms"] / 1000.0 >= t0]
+            titles = {t["text"] for t in self.host.texts()}
+            return ln if ln and "今日运行汇总" in titles and "大厅监控" not in titles else None
+        ln = cwtest.wait_until(night, 10, interval=0.05, what="the night scene on the host")
+        print("scene switch command -> glass: %.0f ms" % ((ln[0]["t_ms"] / 1000.0 - t0) * 1000),
+              file=sys.stderr)
+        self.assertLess(ln[0]["t_ms"] / 1000.0 - t0, GLASS_WITHIN_S)
+        st, body = self.post("/api/v1/walls/main/show", {"scene": "overview"}, user="admin")
+        self.assertEqual(st, 200, body)
+        cwtest.wait_until(lambda: "大厅监控" in {t["text"] for t in self.host.texts()}, 10,
+                          what="the camera wall back")
+
         # pause the tour, unpin: the hero is released, both recorded
         st, body = self.post("/api/v1/walls/main/tour", {"paused": True}, user="admin")
         self.assertEqual(st, 200)
@@ -114,8 +134,9 @@ class TestWallOperator(unittest.TestCase):
         cwtest.wait_until(lambda: (self.host.wall_dump() or {}).get("hero") == "", 5,
                           what="the hero released on the glass")
         log = self.hub.get("/api/v1/walls", cookie=self.hub.cookie("admin"))[1]["walls"][0]["log"]
-        self.assertEqual([(r["action"], r["who"]) for r in log[:2]],
-                         [("unpin", "admin"), ("tour", "admin")])
+        self.assertEqual([(r["action"], r["who"]) for r in log[:4]],
+                         [("unpin", "admin"), ("tour", "admin"), ("scene", "admin"),
+                          ("scene", "admin")])
         self.assertEqual((log[-1]["action"], log[-1]["who"], log[-1]["what"]),
                          ("pin", "city", "LH-07 LH-07-CAM-Q01"))
         # audited
