@@ -111,7 +111,7 @@ class TestWallsPins(unittest.TestCase):
         d = snap["data"]
         self.assertEqual((d["id"], d["scene"], d["tour"]["paused"], d["tour"]["dwell_s"]),
                          ("main", "overview", False, 15))
-        self.assertEqual(d["scenes"], ["overview", "hall", "cameras", "statistics"])
+        self.assertEqual(d["scenes"], ["overview", "hall", "cameras", "statistics", "night"])
         self.assertEqual(d["pins"], [])
         self.assertNotIn("hero", d)
         # an operator's show reaches the subscriber as a delta
@@ -180,7 +180,7 @@ class TestWallsPins(unittest.TestCase):
 
 
 SCHEDULE = [
-    ("    scenes: [overview, hall, cameras, statistics]\n",
+    ("    scenes: [overview, hall, cameras, statistics, night]   # night: config/walls/3x3.yaml\n",
      "    scenes: [overview, hall, cameras, statistics, night]\n"
      "    playlist: [{scene: overview, dwell_s: 5}, {scene: cameras, dwell_s: 5}]\n"
      "    schedule:\n"
