@@ -599,7 +599,10 @@ static void cam_draw(panel *p, scene_frame *f)
     int64_t now = f->real_ms;
     int ne = c->neligible, slots = c->slots;
     char buf[96];
-    if (ne > slots) {
+    if (ne > slots && f->m->wall.on && f->m->wall.paused) { /* an operator paused the tour */
+        snprintf(buf, sizeof buf, scene_tr(f, "轮巡 %d/%d 组 · 已暂停", "tour %d/%d · paused"),
+                 c->tour.pos / (slots ? slots : 1) + 1, (ne + slots - 1) / (slots ? slots : 1));
+    } else if (ne > slots) {
         int64_t left = c->tour.switch_at - now;
         snprintf(buf, sizeof buf, scene_tr(f, "轮巡 %d/%d 组 · %lld秒", "tour %d/%d · %llds"),
                  c->tour.pos / (slots ? slots : 1) + 1, (ne + slots - 1) / (slots ? slots : 1),

@@ -4,7 +4,8 @@ layout's bottom row rendered by three hosts at once (`citywall-wall --wall main 
 --screenshot`), stitched side by side (with the 24 px bezel between them; the tour paused so that the hosts,
 rendered one after the other, show one step) into
 wall-3hosts.png; then ticket A900 at LH-03 issued 65 business minutes ago (R1 P2) and the
-bottom-middle host's screenshot of the hero it promotes: wall-hero-r1.png.
+bottom-middle host's screenshot of the hero it promotes: wall-hero-r1.png; then the night scene
+(the day's summary where the camera wall is) on the bottom row's two right hosts: wall-night.png.
 
     CW_BUILD_DIR=build-asan /usr/bin/python3 tests/wall/shots_walls.py OUTDIR
 """
@@ -85,7 +86,22 @@ def main():
         png = os.path.join(out, "wall-hero-r1.png")
         shot(hub, wt.VIEWPORTS["r3c2"], png).wait(180)
         os.remove(png + ".dump")
-        print("wrote", os.path.join(out, "wall-3hosts.png"), png)
+        # the night scene (an operator's choice here; a schedule would do the same after 17:30):
+        # the bottom row's two right screens side by side
+        r = hub.request("POST", "/api/v1/walls/main/show", body={"scene": "night"},
+                        cookie=hub.cookie("admin"), headers={"Origin": hub.origin})
+        assert r.status == 200, r.body
+        night = [os.path.join(out, "night-%s.png" % n) for n in ("r3c2", "r3c3")]
+        for n, p in zip(("r3c2", "r3c3"), night):
+            shot(hub, wt.VIEWPORTS[n], p, frames="60").wait(180)
+        imgs = [tw.read_png(p) for p in night]
+        rows = [bezel.join(i[2][y] for i in imgs) for y in range(imgs[0][1])]
+        write_png(os.path.join(out, "wall-night.png"), imgs[0][0] * 2 + BEZEL, imgs[0][1], rows)
+        for p in night:
+            os.remove(p)
+            os.remove(p + ".dump")
+        print("wrote", os.path.join(out, "wall-3hosts.png"), png,
+              os.path.join(out, "wall-night.png"))
     finally:
         sim.terminate()
         sim.wait(20)
