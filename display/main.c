@@ -40,6 +40,7 @@
 #include "scene.h"
 #include "screenshot.h"
 #include "text.h"
+#include "thumb.h"
 #include "wall_output.h"
 #include "wall_stats.h"
 #include "wall_window.h"
@@ -54,6 +55,7 @@
 #define SHOT_WAIT_MS 10000
 #define REPORT_MS 10000
 #define DUMP_MS 1000
+#define THUMB_W 192 /* the fleet report's thumbnail width (the dashboard's 大屏控制) */
 
 typedef struct opts {
     const char *hub, *token, *layout, *viewport, *screenshot, *text_dump, *present_log;
@@ -303,6 +305,17 @@ static bool switch_scene(wall *w)
     return true;
 }
 
+/* The frame just presented, small, for the fleet report: the output framebuffer, or the
+ * window's back buffer where nothing is swapped (llvmpipe copies changed rectangles); after a
+ * real swap the back buffer is undefined, so the cached layers (no video tiles) stand in. */
+static char *report_thumb(wall *w, GLuint outfb)
+{
+    const wall_output *o = &w->out;
+    if (!o->direct) return thumb_data_url(outfb, GL_COLOR_ATTACHMENT0, o->out_w, o->out_h, THUMB_W);
+    if (o->subcopy) return thumb_data_url(0, GL_BACK, o->out_w, o->out_h, THUMB_W);
+    return thumb_data_url(o->base.fbo, GL_COLOR_ATTACHMENT0, (int)o->vp.w, (int)o->vp.h, THUMB_W);
+}
+
 /* Waits for SDL events until wait_us passes (quit keys end the loop, exposure repaints all);
  * then takes the hub's news. Returns true when something must be drawn again. */
 static bool wait_events(wall *w, int64_t wait_us, bool *running)
@@ -397,6 +410,9 @@ static int run(wall *w)
         if (f1 - last_report >= REPORT_MS * 1000) {
             last_report = f1;
             json_t *rep = wall_stats_report(&w->stats, w->sc, &w->m, w->out.vp);
+            char *thumb = rep && !o->screenshot ? report_thumb(w, outfb) : NULL;
+            if (thumb) json_object_set_new(rep, "thumb", json_string(thumb));
+            free(thumb);
             char *txt = rep ? json_dumps(rep, JSON_COMPACT) : NULL;
             if (txt) hubclient_report(w->hc, txt);
             free(txt);

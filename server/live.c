@@ -1072,7 +1072,7 @@ json_t *live_clients_json(live_t *L, const auth_who *who)
             static const char *keys[] = {"viewport", "fps",       "frame_p99_ms", "rev",
                                          "stale",    "cameras",   "received_ms",  "wall",
                                          "wall_rev", "wall_step", "glass_p50_ms", "glass_p99_ms",
-                                         "glass_n"};
+                                         "glass_n",  "thumb"};
             for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
                 json_t *v = json_object_get(c->report, keys[k]);
                 if (v && !json_is_null(v)) json_object_set(o, keys[k], v);

@@ -34,6 +34,8 @@ test('hub and a wall host start', async () => {
     '--hub', `ws://127.0.0.1:${hub.port}`, '--token', TOKEN_WALL, '--layout', path.join(SOURCE_DIR, 'config', 'walls', '3x3.yaml'),
     '--viewport', '1944,2208,1920,1080', '--wall', 'main', '--windowed', '--present-log', present()],
   { env, stdio: ['ignore', 'ignore', fs.openSync(path.join(hub.tmp, 'wall.log'), 'w')], detached: true });
+  // whatever happens to this file's tests, the wall (its own process group) goes with it
+  process.on('exit', () => { try { process.kill(-wall.pid, 'SIGTERM'); } catch (e) { /* gone */ } });
   await waitUntil(() => wallLines().length > 0, 60000, 'the wall host showing wall/main');
 });
 
@@ -50,6 +52,9 @@ test('city puts LH-07 on the wall from the dashboard; the wall shows it within 1
     await waitUntil(() => page.$eval('[data-host="r3c2"]', (el) => el.classList.contains('wt-ok')), 25000, 'r3c2 connected on the page');
     assertEq(await page.$$eval('.wt-cell', (els) => els.length), 9, 'nine screens');
     assert(await page.$eval('[data-host="r1c1"]', (el) => el.classList.contains('wt-off')), 'r1c1 has no host');
+    // the host's own picture (its fleet report's thumbnail): 192 px wide, 16:9
+    const thumb = await page.$eval('[data-host="r3c2"] img.wt-img', (el) => [el.naturalWidth, el.naturalHeight]);
+    assertEq(JSON.stringify(thumb), JSON.stringify([192, 108]), 'thumbnail size (1920x1080 / 10)');
     await page.selectOption('[data-wall="main"] [data-f="hall"]', 'LH-07');
     const t0 = Date.now();
     await page.click('[data-wall="main"] [data-act="show"]');

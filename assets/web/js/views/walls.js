@@ -1,6 +1,7 @@
 // walls: the command centre's video walls (上墙, admin and city only). For each wall of
-// GET /api/v1/walls: a thumbnail of its screens (one cell per host at its viewport: connected,
-// fps, the rev it shows; the hero hall drawn where the hero slot is), the scene, the tour and the
+// GET /api/v1/walls: a thumbnail of its screens (one cell per host at its viewport with the
+// picture the host last reported, connected, fps, the tour step it shows; the hero's reason),
+// the scene, the tour and the
 // hero with its reason, live from the topic wall/<id>; the pins with who / why; the recent
 // records; and the controls: put a hall or a camera on the wall (optionally pinned), pick a scene,
 // unpin, pause / resume the tour (POST /api/v1/walls/{id}/show | unpin | tour).
@@ -32,8 +33,10 @@ function thumb(w, state, ctx) {
     const r = h.report || {};
     const st = h.connected ? (r.stale ? 'stale' : 'ok') : 'off';
     const info = h.connected ? `${r.fps !== undefined ? r.fps + ' fps' : ''}${r.wall_step !== undefined ? ' · ' + t('walls.step', { n: r.wall_step }) : ''}` : t('walls.host.off');
+    // the host's own picture of what it shows (its fleet report's thumbnail, every 10 s)
+    const img = h.connected && /^data:image\/png;base64,[A-Za-z0-9+/=]+$/.test(r.thumb || '') ? `<img class="wt-img" alt="" src="${r.thumb}">` : '';
     return `<div class="wt-cell wt-${st}" data-host="${esc(h.id)}" style="left:${(100 * x / maxX).toFixed(2)}%;top:${(100 * y / maxY).toFixed(2)}%;width:${(100 * cw / maxX).toFixed(2)}%;height:${(100 * ch / maxY).toFixed(2)}%">` +
-      `<b>${esc(h.id)}</b><small>${esc(info)}</small></div>`;
+      `${img}<b>${esc(h.id)}</b><small>${esc(info)}</small></div>`;
   }).join('');
   const hero = state && state.hero ? `<div class="wt-hero" data-wall-hero="${esc(state.hero.hall)}">${esc(heroText(state.hero, ctx))}</div>` : '';
   return `<div class="wall-thumb" style="aspect-ratio:${maxX}/${maxY};max-height:46vh">${cells}${hero}</div>`;
