@@ -21,6 +21,7 @@
 #include "gl.h"
 #include "scene.h"
 #include "tour.h"
+#include "hero.h"
 #include "video.h"
 
 #define MAX_STREAMS 96
@@ -348,25 +349,6 @@ static void tile(panel *p, scene_frame *f, int id, bool hero, float x, float y, 
     draw_frame(d, x, y, w, h, 1, DRAW_RGBA(40, 90, 150, 200));
 }
 
-/* The hero's reason on a hub-decided wall: the alert (severity, hall, title, how long it has
- * fired, · 已恢复 once cleared) or the operator who put the hall on the wall (上墙). */
-static void hero_reason(scene_frame *f, int hall, char *buf, size_t n)
-{
-    const wallstate *ws = &f->m->wall;
-    const char *hn = hall >= 0 ? f->m->halls[hall].short_name : ws->hero_hall;
-    if (ws->hero_reason[0] == 'o') {
-        snprintf(buf, n, scene_tr(f, "上墙 · %s · 操作员 %s", "on the wall · %s · by %s"), hn,
-                 ws->hero_by);
-        return;
-    }
-    char age[48] = "";
-    if (ws->hero_started_ms > 0 && f->now_ms > ws->hero_started_ms)
-        fmt_duration(f->now_ms - ws->hero_started_ms, age, sizeof age);
-    snprintf(buf, n, scene_tr(f, "告警联动 · %s · %s · %s%s%s%s", "alarm · %s · %s · %s%s%s%s"),
-             ws->hero_sev, hn, ws->hero_title, age[0] ? scene_tr(f, " · 已持续 ", " · for ") : "",
-             age, ws->hero_cleared ? scene_tr(f, " · 已恢复", " · cleared") : "");
-}
-
 static void hero_overlay(panel *p, scene_frame *f, float x, float y, float w, float h)
 {
     cam_priv *c = p->priv;
@@ -377,7 +359,7 @@ static void hero_overlay(panel *p, scene_frame *f, float x, float y, float w, fl
     char buf[256];
     if (m->wall.on) {
         hall = model_hall_index(m, m->wall.hero_hall);
-        hero_reason(f, hall, buf, sizeof buf);
+        hero_reason_text(f, hall, buf, sizeof buf);
         draw_frame(f->d, x, y, w, h, fmaxf(2, 3 * s),
                    m->wall.hero_reason[0] == 'o' ? COL_ACCENT : COL_ALERT);
     } else {
@@ -399,26 +381,8 @@ static void hero_overlay(panel *p, scene_frame *f, float x, float y, float w, fl
                              roundf(x + 8 * s), "y", roundf(y + bh / 2 - fs / 2), "w", roundf(tw),
                              "h", fs, "size", fs);
     if (hall < 0) return;
-    /* the hall's KPIs */
-    double v;
-    char line[256] = "", t[32];
-    const char *u;
-    size_t o = 0;
-    if (model_kpi(m, hall, "waiting", &v))
-        o += (size_t)snprintf(line + o, sizeof line - o,
-                              scene_tr(f, "当前等候 %d  ", "waiting %d  "), (int)v);
-    if (model_kpi(m, hall, "avg_wait_s", &v)) {
-        fmt_wait(v, t, sizeof t, &u);
-        o += (size_t)snprintf(line + o, sizeof line - o,
-                              scene_tr(f, "平均等候 %s%s  ", "avg wait %s%s  "), t, u);
-    }
-    if (model_kpi(m, hall, "windows_open", &v) && o < sizeof line)
-        o += (size_t)snprintf(line + o, sizeof line - o,
-                              scene_tr(f, "开放窗口 %d  ", "windows %d  "), (int)v);
-    if (model_kpi(m, hall, "good_rate", &v) && o < sizeof line) {
-        fmt_rate(v, t, sizeof t);
-        snprintf(line + o, sizeof line - o, scene_tr(f, "好评率 %s%%", "good %s%%"), t);
-    }
+    char line[256];
+    hero_kpi_line(f, hall, line, sizeof line); /* the hall's KPIs */
     if (line[0]) {
         float ky = y + bh;
         draw_rect(f->d, x, ky, w, bh, DRAW_RGBA(2, 10, 24, 230));
@@ -439,7 +403,8 @@ static bool tile_if_changed(panel *p, scene_frame *f, shown *sh, int id, bool he
     now.frame_ts = age >= 0 ? cwt_mono_ms() - age : -1;
     now.age_s = now.state == VIDEO_PLAYING || age < 0 ? -1 : age / 1000;
     if (hero && f->m->wall.on) /* the reason as drawn: its cleared state and age too */
-        hero_reason(f, model_hall_index(f->m, f->m->wall.hero_hall), now.alert, sizeof now.alert);
+        hero_reason_text(f, model_hall_index(f->m, f->m->wall.hero_hall), now.alert,
+                         sizeof now.alert);
     else if (hero)
         snprintf(now.alert, sizeof now.alert, "%s", c->tour.hero_alert);
     /* a frame time that moved by a millisecond or two is the same frame (clock rounding) */

@@ -39,13 +39,17 @@ class TestWallGlass(unittest.TestCase):
             bench = subprocess.Popen(
                 ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24",
                  os.path.join(cwtest.BUILD_DIR, "citywall-bench"), "glass", "--hub", hub.http_url,
-                 "--wall-bin", tw.WALL_BIN, "--rate", "10", "--duration", "25", "--hall", "LH-03"],
+                 "--wall-bin", tw.WALL_BIN, "--config", cwtest.DEMO_CONFIG, "--rate", "10",
+                 "--duration", "25", "--hall", "LH-03"],
                 env=env, stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "bench.log"), "wb"),
                 stdin=subprocess.DEVNULL, text=True)
             # a second wall with a text dump, while the events go in
             dump = os.path.join(tmp, "w2.dump")
             cwtest.wait_until(lambda: self.report(hub) is not None or bench.poll() is not None,
                               40, interval=0.5, what="the bench's wall reporting")
+            if bench.poll() is not None:
+                self.fail("the bench ended early: %s"
+                          % open(os.path.join(tmp, "bench.log")).read()[-3000:])
             rc, out = tw.run_wall(hub, "--layout", os.path.join(tw.LAYOUTS, "1080p.yaml"),
                                   "--screenshot", os.path.join(tmp, "w2.png"), "--frames", "300",
                                   "--text-dump", dump)
