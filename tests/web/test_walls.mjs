@@ -66,6 +66,10 @@ test('city puts LH-07 on the wall from the dashboard; the wall shows it within 1
     assert(await page.$('[data-wall-hero="LH-07"]'), 'the thumbnail marks the hero');
     await waitUntil(async () => ((await page.textContent('.wall-log')) || '').includes('LH-07'), 5000, 'the record listed');
     await screenshot(page, 'dashboard-walls.png');
+    // a camera of its own choice: LH-07's window camera (config/demo.yaml)
+    await page.selectOption('[data-wall="main"] [data-f="camera"]', 'LH-07-CAM-W01');
+    await page.click('[data-wall="main"] [data-act="show"]');
+    await waitUntil(async () => ((await page.textContent('[data-wall="main"] .wall-pins')) || '').includes('LH-07-CAM-W01'), 5000, 'the window camera pinned');
     // pause the tour from the page
     await page.click('[data-wall="main"] [data-act="tour"]');
     await waitUntil(async () => (await page.textContent('[data-wall="main"] [data-f="tour"]')) === '已暂停', 5000, 'tour paused');

@@ -98,7 +98,7 @@ export function mount(root, ctx) {
         `<div class="wall-grid"><div class="wall-body-thumb"></div><div class="wall-side">` +
         `<dl class="wall-state"><dt>${esc(t('walls.scene'))}</dt><dd data-f="scene"></dd><dt>${esc(t('walls.tour'))}</dt><dd data-f="tour"></dd>` +
         `<dt>${esc(t('walls.hero'))}</dt><dd data-f="hero"></dd></dl>` +
-        `<div class="wall-ctl ctl"><select data-f="hall">${hallOpts}</select>` +
+        `<div class="wall-ctl ctl"><select data-f="hall">${hallOpts}</select><select data-f="camera"></select>` +
         `<label class="chk"><input type="checkbox" data-f="pin" checked> ${esc(t('walls.pin'))}</label>` +
         `<button class="btn primary small" data-act="show">${esc(t('walls.show'))}</button>` +
         `<button class="btn small" data-act="unpin">${esc(t('walls.unpin'))}</button>` +
@@ -109,6 +109,15 @@ export function mount(root, ctx) {
         `<h4>${esc(t('walls.log'))}</h4><div class="wall-log-box"></div>`;
       list.append(p.el);
       const msg = p.body.querySelector('.wall-msg');
+      // the hall's cameras: the hub picks the best (its waiting area) unless one is chosen
+      const camSel = p.body.querySelector('[data-f="camera"]');
+      const fillCams = () => {
+        const h = ctx.hallById.get(p.body.querySelector('[data-f="hall"]').value) || {};
+        camSel.innerHTML = `<option value="">${esc(t('walls.camera.best'))}</option>` +
+          (h.cameras || []).map((c) => `<option value="${esc(c.id)}">${esc(c.name + ' · ' + c.id)}</option>`).join('');
+      };
+      p.body.querySelector('[data-f="hall"]').addEventListener('change', fillCams);
+      fillCams();
       const act = async (path, body) => {
         msg.textContent = '';
         try {
@@ -120,7 +129,10 @@ export function mount(root, ctx) {
           msg.textContent = e.message;
         }
       };
-      p.body.querySelector('[data-act="show"]').onclick = () => act('show', { hall: p.body.querySelector('[data-f="hall"]').value, pin: p.body.querySelector('[data-f="pin"]').checked });
+      p.body.querySelector('[data-act="show"]').onclick = () => {
+        const pin = p.body.querySelector('[data-f="pin"]').checked;
+        act('show', camSel.value ? { camera: camSel.value, pin } : { hall: p.body.querySelector('[data-f="hall"]').value, pin });
+      };
       p.body.querySelector('[data-act="unpin"]').onclick = () => act('unpin', {});
       p.body.querySelector('[data-act="tour"]').onclick = (e) => act('tour', { paused: e.target.dataset.paused !== '1' });
       p.body.querySelector('[data-act="scene"]').onclick = () => act('show', { scene: p.body.querySelector('[data-f="scene-pick"]').value });
