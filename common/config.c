@@ -632,9 +632,9 @@ static bool detect_demo(const cfg_t *c)
 
 static void parse_root(cfgl *L, struct fy_node *root)
 {
-    static const char *const keys[] = {"server",  "city",     "halls",    "accounts",
-                                       "tokens",  "lexicon",  "webhooks", "alerts",
-                                       "cluster", "province", "stats",    NULL};
+    static const char *const keys[] = {"server",  "city",     "halls",  "accounts", "tokens",
+                                       "lexicon", "webhooks", "alerts", "cluster",  "province",
+                                       "stats",   "walls",    NULL};
     int line;
     struct fy_node *v;
     if (!root || cfgl_is_null(root)) {
@@ -663,6 +663,7 @@ static void parse_root(cfgl *L, struct fy_node *root)
     if ((v = cfgl_get(root, "cluster", 1, &line))) cfgl_parse_cluster(L, v, line);
     if ((v = cfgl_get(root, "province", 1, &line))) cfgl_parse_province(L, v, line);
     if ((v = cfgl_get(root, "stats", 1, &line))) cfgl_parse_stats(L, v, line);
+    if ((v = cfgl_get(root, "walls", 1, &line))) cfgl_parse_walls(L, v, line);
 }
 
 static cfg_t *cfg_new(const char *path)
@@ -871,5 +872,6 @@ void cfg_free(cfg_t *cfg)
     free(cfg->webhooks);
     cfg_alerts_free(&cfg->alerts);
     cfg_stats_free(&cfg->stats);
+    cfg_walls_free(cfg);
     free(cfg);
 }

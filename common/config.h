@@ -307,6 +307,47 @@ typedef struct cfg_province {
     cfg_city_ref *cities;
     int ncities;
 } cfg_province;
+/* `walls:` (config_walls.c): a video wall driven by several hosts, its state decided by the
+ * hub (server/wallctl.c) and published as the live topic wall/<id>. */
+typedef struct cfg_wall_host {
+    char *id;
+    int x, y, w, h; /* the host's --viewport in the layout's canvas pixels */
+} cfg_wall_host;
+
+/* A scene for a while: an index into cfg_wall.scenes and its dwell (real seconds). */
+typedef struct cfg_wall_item {
+    int scene;
+    int dwell_s;
+} cfg_wall_item;
+
+enum cfg_wall_days { CFG_WALL_ALL_DAYS, CFG_WALL_WORKDAYS, CFG_WALL_OFFDAYS };
+/* A schedule entry: on those days (working days from the business calendar, 调休 included),
+ * from..to (minutes of the business day), this playlist (one item: a fixed scene). */
+typedef struct cfg_wall_sched {
+    int days; /* enum cfg_wall_days */
+    int from_min, to_min;
+    cfg_wall_item *items;
+    int nitems;
+    int line;
+} cfg_wall_sched;
+
+typedef struct cfg_wall {
+    char *id;
+    char *name;   /* NULL: the id */
+    char *layout; /* the layout file the hosts load (informational for the hub); may be NULL */
+    cfg_wall_host *hosts;
+    int nhosts;
+    char **scenes; /* scene names; at least one ("overview" by default) */
+    int nscenes;
+    int tour_s;  /* real seconds per tour step (15) */
+    int pin_s;   /* real seconds each of several pins holds the hero before the next (20) */
+    int grace_s; /* real seconds a cleared alert keeps its pin (· 已恢复), 30 */
+    int show_s;  /* real seconds an operator's unpinned "show" (or scene) holds (60) */
+    cfg_wall_item *playlist; /* the scenes in turn when no schedule entry applies; may be empty */
+    int nplaylist;
+    cfg_wall_sched *sched; /* first match wins */
+    int nsched;
+} cfg_wall;
 
 typedef struct cfg {
     char *path;     /* the file it was loaded from */
@@ -335,6 +376,8 @@ typedef struct cfg {
     int case_rectify_days; /* every 差评: rectified within N working days, 15 */
     cfg_alerts alerts;     /* the `alerts` section (config_alerts.c) */
     cfg_stats stats;       /* the `stats` section (config_stats.c) */
+    cfg_wall *walls;       /* the `walls` section (config_walls.c) */
+    int nwalls;
     bool demo_credentials; /* a demo token or password is in use: the hub warns */
     cfg_cluster cluster;
     cfg_province province;
@@ -354,6 +397,7 @@ char *cfg_warnings(const cfg_t *cfg);
 
 /* Lookups by id; -1 when unknown. */
 int cfg_hall_index(const cfg_t *cfg, const char *id);
+int cfg_wall_index(const cfg_t *cfg, const char *id);
 int cfg_biz_index(const cfg_hall *hall, const char *id);
 int cfg_window_index(const cfg_hall *hall, const char *id);
 int cfg_camera_index(const cfg_hall *hall, const char *id);

@@ -148,6 +148,12 @@ void cfg_alerts_free(cfg_alerts *a);
 /* A duration: integer seconds, or a number with a unit "90s", "2m", "1.5h"; -1 when not. */
 double cfgl_duration(const char *s, size_t len);
 
+/* ---- walls (config_walls.c) ---- */
+
+/* The `walls` list (needs nothing else). */
+void cfgl_parse_walls(cfgl *L, struct fy_node *seq, int sline);
+void cfg_walls_free(cfg_t *cfg);
+
 /* ---- routing (config_route.c) ---- */
 
 /* alerts.receivers and alerts.route (receivers first: the route names them). */

@@ -65,6 +65,7 @@ struct hubclient {
     /* the hub tried now (service thread; a copy of hubs[cur]) */
     int cur;
     char host[256], prefix[256];
+    char wall_topic[96]; /* "wall/<id>" with --wall, else "" */
     int port;
     bool tls;
     void (*wake)(void *);
@@ -206,6 +207,10 @@ static void publish(hubclient *hc)
         } else if (!strcmp(t->name, "alerts")) {
             publish_locked_json(&hc->pub.alerts, json_deep_copy(t->doc));
             hc->pub.alerts_rx_ms = t->rx_ms;
+        } else if (hc->wall_topic[0] && !strcmp(t->name, hc->wall_topic)) {
+            publish_locked_json(&hc->pub.wall, json_deep_copy(t->doc));
+            hc->pub.wall_rev = t->rev;
+            hc->pub.wall_rx_ms = t->rx_ms;
         } else if (!strncmp(t->name, "hall/", 5)) {
             if (!hc->pub.halls) hc->pub.halls = json_object();
             json_object_set_new(hc->pub.halls, t->name + 5, hall_extract(t->doc));
@@ -629,6 +634,12 @@ static void on_error_msg(hubclient *hc, json_t *m)
         wake(hc);
         return;
     }
+    if (code && hc->wall_topic[0] && msg && strstr(msg, hc->wall_topic)) {
+        /* once per connection: the hub has no such wall, or this token may not follow it */
+        fprintf(stderr, "citywall-wall: --wall %s: the hub answered %s: %s\n", hc->wall_topic + 5,
+                code, msg);
+        return;
+    }
     char e[256];
     bool auth = code && (!strcmp(code, "auth_failed") || !strcmp(code, "auth_required"));
     if (auth) {
@@ -704,6 +715,13 @@ static void on_message(hubclient *hc)
         }
         json_t *rev = json_object_get(m, "rev");
         if (json_is_integer(rev)) t->rev = (uint64_t)json_integer_value(rev);
+        json_t *ack = json_object_get(m, "ack_ms");
+        if (json_is_integer(ack) && !strcmp(t->name, "city")) { /* event-to-glass */
+            pthread_mutex_lock(&hc->lock);
+            int64_t a = json_integer_value(ack);
+            if (!hc->pub.city_ack_ms || a < hc->pub.city_ack_ms) hc->pub.city_ack_ms = a;
+            pthread_mutex_unlock(&hc->lock);
+        }
         const char *ep = json_string_value(json_object_get(m, "epoch"));
         if (ep) snprintf(t->epoch, sizeof t->epoch, "%s", ep);
         t->rx_ms = cwt_real_ms();
@@ -759,6 +777,7 @@ static int live_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         clear_out(hc);
         enqueue_json(hc, json_pack("{s:s,s:s}", "op", "auth", "token", hc->token));
         subscribe(hc, add_topic(hc, "city"));
+        if (hc->wall_topic[0]) subscribe(hc, add_topic(hc, hc->wall_topic));
         topic *a = add_topic(hc, "alerts");
         if (a) {
             a->unavailable = false;
@@ -876,6 +895,12 @@ static void *service(void *arg)
 hubclient *hubclient_start(const char *url, const char *token, void (*wakefn)(void *), void *ud,
                            char *err, size_t errn)
 {
+    return hubclient_start_wall(url, token, NULL, wakefn, ud, err, errn);
+}
+
+hubclient *hubclient_start_wall(const char *url, const char *token, const char *wall,
+                                void (*wakefn)(void *), void *ud, char *err, size_t errn)
+{
     hubclient *hc = calloc(1, sizeof *hc);
     if (!hc) {
         snprintf(err, errn, "out of memory");
@@ -908,6 +933,13 @@ hubclient *hubclient_start(const char *url, const char *token, void (*wakefn)(vo
         goto fail;
     }
     snprintf(hc->token, sizeof hc->token, "%s", token);
+    if (wall) {
+        if (strlen(wall) + 5 >= sizeof hc->wall_topic) {
+            snprintf(err, errn, "--wall: too long");
+            goto fail;
+        }
+        snprintf(hc->wall_topic, sizeof hc->wall_topic, "wall/%s", wall);
+    }
     hc->wake = wakefn;
     hc->ud = ud;
     hc->backoff_ms = HUBCLIENT_BACKOFF_MS;
@@ -967,7 +999,8 @@ void hubclient_update_clear(hub_update *u)
     json_decref(u->halls);
     json_decref(u->registry);
     json_decref(u->history);
-    u->city = u->alerts = u->halls = u->registry = u->history = NULL;
+    json_decref(u->wall);
+    u->city = u->alerts = u->halls = u->registry = u->history = u->wall = NULL;
 }
 
 bool hubclient_take(hubclient *hc, hub_update *u)
@@ -978,6 +1011,8 @@ bool hubclient_take(hubclient *hc, hub_update *u)
     hubclient_update_clear(u);
     *u = hc->pub;
     hc->pub.city = hc->pub.alerts = hc->pub.halls = hc->pub.registry = hc->pub.history = NULL;
+    hc->pub.wall = NULL;
+    hc->pub.city_ack_ms = 0;
     pthread_mutex_unlock(&hc->lock);
     return changed;
 }

@@ -57,12 +57,15 @@ typedef struct hubclient hubclient;
 /* What changed since the previous hubclient_take(). Every json_t is a new reference owned by
  * the caller, NULL when that part did not change. */
 typedef struct hub_update {
-    json_t *city;     /* the `city` topic */
-    json_t *alerts;   /* the `alerts` topic (object: id -> alert) */
-    json_t *halls;    /* object: hall id -> {name, status, cameras} from `hall/<id>` topics,
-                         only the halls that changed */
-    json_t *registry; /* GET /api/v1/halls (array) */
-    json_t *history;  /* GET /api/v1/history (city, step 60) */
+    json_t *city;       /* the `city` topic */
+    json_t *alerts;     /* the `alerts` topic (object: id -> alert) */
+    json_t *halls;      /* object: hall id -> {name, status, cameras} from `hall/<id>` topics,
+                           only the halls that changed */
+    json_t *registry;   /* GET /api/v1/halls (array) */
+    json_t *history;    /* GET /api/v1/history (city, step 60) */
+    json_t *wall;       /* the `wall/<id>` topic (hubclient_start_wall only) */
+    uint64_t wall_rev;  /* rev of the wall state handed over */
+    int64_t wall_rx_ms; /* real time of its last message; 0 none */
     /* status, always filled */
     bool connected;          /* WebSocket open and the city snapshot received */
     bool alerts_unavailable; /* the hub answered unknown_topic for `alerts` */
@@ -74,6 +77,8 @@ typedef struct hub_update {
                               (snapshot, delta or pong) on a live connection; 0: never */
     bool auth_failed;      /* the hub refused the token on the last attempt */
     uint64_t city_rev;     /* rev of the city state handed over */
+    int64_t city_ack_ms;   /* the earliest ingest ack (real ms, stamped by the hub beside a
+                              delta) the city state handed over carries; 0 none. Taken once */
     bool clock_valid;
     cwt_clock clock; /* the hub's business clock as estimated here */
     int reconnects;  /* connections lost after they were open */
@@ -91,6 +96,10 @@ typedef struct hub_update {
  * is bad or the thread cannot start. */
 hubclient *hubclient_start(const char *url, const char *token, void (*wake)(void *ud), void *ud,
                            char *err, size_t errn);
+/* The same, following the hub-decided state of wall `wall` (the live topic wall/<wall>) too;
+ * wall NULL is hubclient_start. */
+hubclient *hubclient_start_wall(const char *url, const char *token, const char *wall,
+                                void (*wake)(void *ud), void *ud, char *err, size_t errn);
 /* Stop the thread, close the connection, free everything not yet taken. */
 void hubclient_stop(hubclient *hc);
 

@@ -212,6 +212,19 @@ static void parse_panel(lctx *c, layout *l, struct fy_node *pn, int idx)
     } else {
         p->r = (layout_rect){(float)v[0], (float)v[1], (float)v[2], (float)v[3]};
     }
+    json_t *sc = json_object_get(o, "scenes");
+    if (sc) {
+        snprintf(f, sizeof f, "%s.scenes", where);
+        size_t n = json_array_size(sc), k;
+        json_t *v;
+        bool ok = json_is_array(sc) && n > 0 && (p->scenes = calloc(n, sizeof *p->scenes));
+        json_array_foreach(sc, k, v) ok = ok && json_is_string(v) && json_string_length(v) > 0 &&
+                                          json_string_length(v) < sizeof l->scene;
+        if (!ok)
+            err(c, line_of_key(pn, "scenes", line), f, "must be a list of scene names");
+        else
+            json_array_foreach(sc, k, v) p->scenes[p->nscenes++] = strdup(json_string_value(v));
+    }
     l->npanels++;
 }
 
@@ -219,6 +232,7 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
 {
     layout *l = calloc(1, sizeof *l);
     if (!l) return NULL;
+    snprintf(l->scene, sizeof l->scene, "overview");
     l->path = strdup(path);
     l->scale = 1;
     l->fps = 60;
@@ -381,6 +395,9 @@ void layout_free(layout *l)
         free(l->panels[i].type);
         free(l->panels[i].title);
         json_decref(l->panels[i].opts);
+        for (int k = 0; k < l->panels[i].nscenes; k++)
+            free(l->panels[i].scenes[k]);
+        free(l->panels[i].scenes);
     }
     free(l->title);
     free(l->path);
@@ -571,4 +588,12 @@ int layout_cells(const layout *l, int axis, float a, float len, int n, float gap
     for (int i = 0; i < n; i++)
         if (layout_crosses_seam(l, axis, out[2 * i], out[2 * i + 1])) crossing++;
     return crossing;
+}
+
+bool layout_panel_shown(const layout *l, const layout_panel *p)
+{
+    if (!p->nscenes) return true;
+    for (int k = 0; k < p->nscenes; k++)
+        if (!strcmp(p->scenes[k], l->scene)) return true;
+    return false;
 }

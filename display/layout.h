@@ -40,8 +40,10 @@ typedef struct layout_panel {
     char *type;  /* header, kpi, map, ranking, trend, alerts, clock, cameras */
     char *title; /* NULL: the panel's default */
     layout_rect r;
-    int line;     /* line of the panel's entry in the file */
-    json_t *opts; /* the whole mapping as JSON (owned) */
+    int line;      /* line of the panel's entry in the file */
+    json_t *opts;  /* the whole mapping as JSON (owned) */
+    char **scenes; /* `scenes: [night]`: shown only in these scenes; none: in every scene */
+    int nscenes;
 } layout_panel;
 
 typedef struct layout_region {
@@ -62,7 +64,11 @@ typedef struct layout {
     int lang;     /* LAYOUT_LANG_ZH (default) or LAYOUT_LANG_EN */
     layout_panel panels[LAYOUT_MAX_PANELS];
     int npanels;
+    char scene[48]; /* the scene shown (the hub's, with --wall); "overview" at load */
 } layout;
+
+/* Is panel p part of the layout's current scene (l->scene)? */
+bool layout_panel_shown(const layout *l, const layout_panel *p);
 
 /* Parse and validate FILE. NULL on failure with *errors set to malloc'd
  * "FILE:LINE: FIELD: problem" lines (caller frees). */

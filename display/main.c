@@ -40,6 +40,7 @@
 #include "scene.h"
 #include "screenshot.h"
 #include "text.h"
+#include "thumb.h"
 #include "wall_output.h"
 #include "wall_stats.h"
 #include "wall_window.h"
@@ -54,10 +55,11 @@
 #define SHOT_WAIT_MS 10000
 #define REPORT_MS 10000
 #define DUMP_MS 1000
+#define THUMB_W 192 /* the fleet report's thumbnail width (the dashboard's 大屏控制) */
 
 typedef struct opts {
     const char *hub, *token, *layout, *viewport, *screenshot, *text_dump, *present_log;
-    const char *status_log;
+    const char *status_log, *wall;
     int frames;
     int display;
     bool stats, windowed;
@@ -82,12 +84,14 @@ static void usage(FILE *f)
             "usage: citywall-wall --hub URL --token TOKEN [--layout FILE] [--viewport X,Y,W,H]\n"
             "                     [--screenshot OUT.png --frames N] [--text-dump FILE] [--stats]\n"
             "                     [--display N] [--windowed] [--status-log FILE]\n"
-            "                     [--present-log FILE]\n"
+            "                     [--present-log FILE] [--wall ID]\n"
             "  --hub URL            the hub (ws://HOST:PORT; wss://, http://, https:// too);\n"
             "                       again for each hub of a cluster (tried in turn)\n"
             "  --token TOKEN        a wall token (e.g. demo-wall)\n"
             "  --layout FILE        wall layout (default config/walls/1080p.yaml)\n"
             "  --viewport X,Y,W,H   the part of the layout's canvas this machine drives\n"
+            "  --wall ID            render the hub-decided state of wall ID (tour, hero pins,\n"
+            "                       scene: the live topic wall/ID) instead of a tour of its own\n"
             "  --screenshot FILE    render --frames N frames (60 Hz), write the last as PNG, exit\n"
             "  --frames N           frames to render before the screenshot (default 60)\n"
             "  --text-dump FILE     write the last frame's text items as JSON lines\n"
@@ -105,21 +109,15 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, opts *o)
 {
-    static const struct option lo[] = {{"hub", required_argument, 0, 'H'},
-                                       {"token", required_argument, 0, 'T'},
-                                       {"layout", required_argument, 0, 'L'},
-                                       {"viewport", required_argument, 0, 'V'},
-                                       {"screenshot", required_argument, 0, 'S'},
-                                       {"frames", required_argument, 0, 'F'},
-                                       {"text-dump", required_argument, 0, 'D'},
-                                       {"stats", no_argument, 0, 's'},
-                                       {"display", required_argument, 0, 'd'},
-                                       {"windowed", no_argument, 0, 'w'},
-                                       {"present-log", required_argument, 0, 'P'},
-                                       {"status-log", required_argument, 0, 'G'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {"version", no_argument, 0, 'v'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"hub", required_argument, 0, 'H'},         {"token", required_argument, 0, 'T'},
+        {"layout", required_argument, 0, 'L'},      {"viewport", required_argument, 0, 'V'},
+        {"screenshot", required_argument, 0, 'S'},  {"frames", required_argument, 0, 'F'},
+        {"text-dump", required_argument, 0, 'D'},   {"stats", no_argument, 0, 's'},
+        {"display", required_argument, 0, 'd'},     {"windowed", no_argument, 0, 'w'},
+        {"present-log", required_argument, 0, 'P'}, {"status-log", required_argument, 0, 'G'},
+        {"wall", required_argument, 0, 'W'},        {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'v'},           {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->frames = -1;
     int c;
@@ -146,6 +144,9 @@ static int parse_args(int argc, char **argv, opts *o)
             break;
         case 'V':
             o->viewport = optarg;
+            break;
+        case 'W':
+            o->wall = optarg;
             break;
         case 'S':
             o->screenshot = optarg;
@@ -216,7 +217,7 @@ static const char *default_layout(char *buf, size_t n)
     return buf;
 }
 
-static int write_dump(text_t *t, const char *path)
+static int write_dump(text_t *t, const model *m, const char *path)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -226,6 +227,17 @@ static int write_dump(text_t *t, const char *path)
         return -1;
     }
     int rc = text_dump_write(t, f);
+    if (rc == 0 && m->wall.on) { /* the hub-decided state this frame shows (tests) */
+        json_t *o =
+            json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:b}", "panel", "wall", "wall", m->wall.id,
+                      "rev", (json_int_t)m->wall.rev, "step", (json_int_t)m->wall.step, "scene",
+                      m->wall.scene, "hero", m->wall.hero ? m->wall.hero_hall : "", "hero_id",
+                      m->wall.hero_id, "cleared", m->wall.hero_cleared);
+        char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        if (!txt || fprintf(f, "%s\n", txt) < 0) rc = -1;
+        free(txt);
+        json_decref(o);
+    }
     if (fclose(f) != 0) rc = -1;
     if (rc == 0 && rename(tmp, path) != 0) rc = -1;
     if (rc < 0) fprintf(stderr, "citywall-wall: %s: cannot write the text dump\n", path);
@@ -278,6 +290,42 @@ typedef struct wall {
     hub_update up;
 } wall;
 
+/* A hub-decided wall switched scenes (--wall): the panels of the new scene replace the old ones
+ * (layout_panel_shown), drawn from scratch. Returns false when the new scene cannot be built
+ * (the old one stays). */
+static bool switch_scene(wall *w)
+{
+    const char *want = w->m.wall.scene;
+    if (!w->m.wall.on || !want[0] || !strcmp(want, w->L->scene)) return false;
+    char old[sizeof w->L->scene], err[512] = "";
+    snprintf(old, sizeof old, "%s", w->L->scene);
+    snprintf(w->L->scene, sizeof w->L->scene, "%s", want);
+    scene *ns = scene_create(w->L, wake, NULL, err, sizeof err);
+    if (!ns) {
+        fprintf(stderr, "citywall-wall: scene %s: %s\n", want, err);
+        snprintf(w->L->scene, sizeof w->L->scene, "%s", old);
+        return false;
+    }
+    scene_destroy(w->sc);
+    w->sc = ns;
+    for (int g = 0; g <= 1 + 2 * LAYOUT_MAX_PANELS; g++) /* the old panels' text */
+        text_dump_clear(w->t, g);
+    wall_output_new_scene(&w->out);
+    fprintf(stderr, "citywall-wall: scene %s (was %s)\n", want, old);
+    return true;
+}
+
+/* The frame just presented, small, for the fleet report: the output framebuffer, or the
+ * window's back buffer where nothing is swapped (llvmpipe copies changed rectangles); after a
+ * real swap the back buffer is undefined, so the cached layers (no video tiles) stand in. */
+static char *report_thumb(wall *w, GLuint outfb)
+{
+    const wall_output *o = &w->out;
+    if (!o->direct) return thumb_data_url(outfb, GL_COLOR_ATTACHMENT0, o->out_w, o->out_h, THUMB_W);
+    if (o->subcopy) return thumb_data_url(0, GL_BACK, o->out_w, o->out_h, THUMB_W);
+    return thumb_data_url(o->base.fbo, GL_COLOR_ATTACHMENT0, (int)o->vp.w, (int)o->vp.h, THUMB_W);
+}
+
 /* Waits for SDL events until wait_us passes (quit keys end the loop, exposure repaints all);
  * then takes the hub's news. Returns true when something must be drawn again. */
 static bool wait_events(wall *w, int64_t wait_us, bool *running)
@@ -300,6 +348,7 @@ static bool wait_events(wall *w, int64_t wait_us, bool *running)
     atomic_store(&wake_pending, false);
     if (!hubclient_take(w->hc, &w->up)) return changed;
     model_apply(&w->m, &w->up);
+    switch_scene(w);
     return true;
 }
 
@@ -353,6 +402,11 @@ static int run(wall *w)
             wall_output_frame(&w->out, w->sc, w->d, &fr, &w->win, &w->stats.partial_frames);
         int64_t f1 = wall_mono_us();
         wall_stats_frame(&w->stats, w->sc, &w->m, f0, f1);
+        if (w->m.glass_ack_ms) { /* this frame showed a change the hub acknowledged then */
+            double ms = (double)(cwt_real_ms() - w->m.glass_ack_ms);
+            w->m.glass_p50_ms = wall_stats_glass(&w->stats, ms < 0 ? 0 : ms);
+            w->m.glass_ack_ms = 0;
+        }
         frames++;
         dirty = false;
         last_second = fr.real_ms / 1000;
@@ -360,12 +414,15 @@ static int run(wall *w)
         if (next_frame < f1 - frame_us) next_frame = f1; /* fell behind: don't catch up */
         last_frame = f0;
         if (o->text_dump && f1 - last_dump >= DUMP_MS * 1000) {
-            write_dump(w->t, o->text_dump);
+            write_dump(w->t, &w->m, o->text_dump);
             last_dump = f1;
         }
         if (f1 - last_report >= REPORT_MS * 1000) {
             last_report = f1;
             json_t *rep = wall_stats_report(&w->stats, w->sc, &w->m, w->out.vp);
+            char *thumb = rep && !o->screenshot ? report_thumb(w, outfb) : NULL;
+            if (thumb) json_object_set_new(rep, "thumb", json_string(thumb));
+            free(thumb);
             char *txt = rep ? json_dumps(rep, JSON_COMPACT) : NULL;
             if (txt) hubclient_report(w->hc, txt);
             free(txt);
@@ -385,7 +442,7 @@ static int run(wall *w)
             }
         }
     }
-    if (o->text_dump && write_dump(w->t, o->text_dump) < 0) rc = 1;
+    if (o->text_dump && write_dump(w->t, &w->m, o->text_dump) < 0) rc = 1;
     return rc;
 }
 
@@ -414,7 +471,12 @@ static int start(wall *w, layout_rect vp, const layout_region *regions, int nreg
     if (wall_output_init(&w->out, vp, regions, nreg, out_w, out_h, &w->win,
                          w->o.screenshot != NULL) < 0)
         return 1;
-    if (!(w->hc = hubclient_start(w->o.hub, w->o.token, wake, NULL, err, sizeof err))) {
+    if (w->o.wall) {
+        w->m.wall.on = true;
+        snprintf(w->m.wall.id, sizeof w->m.wall.id, "%s", w->o.wall);
+    }
+    if (!(w->hc =
+              hubclient_start_wall(w->o.hub, w->o.token, w->o.wall, wake, NULL, err, sizeof err))) {
         fprintf(stderr, "citywall-wall: %s\n", err);
         return 2;
     }

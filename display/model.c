@@ -9,6 +9,7 @@ void model_init(model *m)
 {
     memset(m, 0, sizeof *m);
     m->hall_docs = json_object();
+    m->glass_p50_ms = -1;
 }
 
 void model_free(model *m)
@@ -17,6 +18,7 @@ void model_free(model *m)
     json_decref(m->alerts);
     json_decref(m->registry);
     json_decref(m->hall_docs);
+    json_decref(m->wall_doc);
     memset(m, 0, sizeof *m);
 }
 
@@ -390,6 +392,15 @@ bool model_apply(model *m, hub_update *u)
         u->alerts = NULL;
         alerts = true;
     }
+    if (u->city_ack_ms && (!m->glass_ack_ms || u->city_ack_ms < m->glass_ack_ms))
+        m->glass_ack_ms = u->city_ack_ms;
+    if (u->wall) {
+        json_decref(m->wall_doc);
+        m->wall_doc = u->wall;
+        u->wall = NULL;
+        wallstate_parse(&m->wall, m->wall_doc, u->wall_rev);
+        changed = true;
+    }
     if (u->history) {
         backfill(m, u->history);
         json_decref(u->history);
@@ -459,4 +470,32 @@ void model_alert_counts(const model *m, int by_sev[6], int *muted)
         else
             by_sev[a->sev >= 1 && a->sev <= 4 ? a->sev : 5]++;
     }
+}
+
+bool model_hall_silent(const model *m, int hall, int64_t now_ms, int64_t *age_ms)
+{
+    if (hall < 0 || hall >= m->nhalls) return false;
+    const model_hall *h = &m->halls[hall];
+    if (h->status == MODEL_ST_CLOSED || h->status == MODEL_ST_UNKNOWN || h->last_event_ms <= 0)
+        return false;
+    int64_t age = now_ms - h->last_event_ms;
+    if (age < 0) age = 0;
+    if (age <= MODEL_SILENT_MS) return false;
+    if (age_ms) *age_ms = age;
+    return true;
+}
+
+bool model_silent_label(const model *m, int hall, int64_t now_ms, bool en, char *out, size_t n)
+{
+    int64_t age;
+    out[0] = 0;
+    if (!model_hall_silent(m, hall, now_ms, &age)) return false;
+    int64_t min = age / 60000;
+    if (min >= 120)
+        snprintf(out, n, en ? "no data %lld h" : "数据中断 %lld小时", (long long)(min / 60));
+    else if (min >= 1)
+        snprintf(out, n, en ? "no data %lld min" : "数据中断 %lld分钟", (long long)min);
+    else
+        snprintf(out, n, en ? "no data %lld s" : "数据中断 %lld秒", (long long)(age / 1000));
+    return true;
 }

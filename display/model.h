@@ -17,6 +17,7 @@
 
 #include "cwtime.h"
 #include "hubclient.h"
+#include "wallstate.h"
 
 #define MODEL_MAX_HALLS 64
 #define MODEL_MAX_CAMS 1024
@@ -74,7 +75,12 @@ typedef struct model_alert {
 
 typedef struct model {
     json_t *city, *alerts, *registry;
-    json_t *hall_docs; /* object: hall id -> {name, status, cameras} */
+    json_t *wall_doc;     /* the wall/<id> topic (--wall), NULL otherwise */
+    wallstate wall;       /* ... parsed */
+    int64_t glass_ack_ms; /* the earliest ingest ack (real ms) the state carries that no
+                             presented frame has shown yet; 0 none (main.c measures it) */
+    double glass_p50_ms;  /* event-to-glass of the recent changes shown; < 0 unknown */
+    json_t *hall_docs;    /* object: hall id -> {name, status, cameras} */
     model_hall halls[MODEL_MAX_HALLS];
     int nhalls;
     model_camera cams[MODEL_MAX_CAMS];
@@ -129,6 +135,16 @@ void model_hall_counts(const model *m, int counts[MODEL_ST_COUNT]);
 void model_alert_counts(const model *m, int by_sev[6], int *muted);
 
 int model_hall_index(const model *m, const char *id);
+
+/* 数据中断: a hall that should be sending (open: its status is not closed or unknown) whose
+ * last event (heartbeats included, `last_event_at`) is older than MODEL_SILENT_MS of business
+ * time at now_ms (the hub's R15 default). *age_ms gets that age. Only the age counts: a hall
+ * whose R15 still fires (keep_firing_for) after its data came back is offline on the map but
+ * its data is fresh. A hall that never sent anything has no age: false. */
+#define MODEL_SILENT_MS (5 * 60 * 1000)
+bool model_hall_silent(const model *m, int hall, int64_t now_ms, int64_t *age_ms);
+/* "数据中断 12分钟" / "no data 12 min" for a silent hall into out; false (out "") otherwise. */
+bool model_silent_label(const model *m, int hall, int64_t now_ms, bool en, char *out, size_t n);
 int model_camera_index(const model *m, const char *id);
 
 /* A hall name without its 便民服务中心 / 行政服务中心 suffix (市行政服务中心 for the city

@@ -21,6 +21,7 @@
 #include "gl.h"
 #include "scene.h"
 #include "tour.h"
+#include "hero.h"
 #include "video.h"
 
 #define MAX_STREAMS 96
@@ -42,7 +43,7 @@ typedef struct shown {
     const void *v;
     int state;
     int64_t frame_ts, age_s;
-    char alert[128];
+    char alert[256]; /* the hero's reason: a pin id, or on a --wall host the band's text */
 } shown;
 
 typedef struct cam_priv {
@@ -51,6 +52,9 @@ typedef struct cam_priv {
     bool has_hero;
     tour tour;
     char hero_title[160]; /* the pinning alert's title, kept after the alert resolves */
+    json_t *hero_band;    /* the hero's reason as a text-dump item, re-recorded on the frames
+                             that do not redraw the hero (the overlay layer keeps only what a
+                             frame drew) */
     stream streams[MAX_STREAMS];
     char *ids[MAX_IDS]; /* interned camera ids: tour numbers index this */
     int nids;
@@ -158,6 +162,7 @@ static void cam_destroy(panel *p)
     if (c->vao) glDeleteVertexArrays(1, &c->vao);
     for (int i = 0; i < c->nids; i++)
         free(c->ids[i]);
+    json_decref(c->hero_band);
     free(c);
 }
 
@@ -350,41 +355,34 @@ static void hero_overlay(panel *p, scene_frame *f, float x, float y, float w, fl
     model *m = f->m;
     float s = f->s;
     const model_camera *mc = cam_of(c, m, c->tour.hero);
-    draw_frame(f->d, x, y, w, h, fmaxf(2, 3 * s), COL_ALERT);
-    bool active = false;
-    for (int i = 0; i < m->nalerts && !active; i++)
-        active = !strcmp(m->alert_list[i].id, c->tour.hero_alert);
+    int hall = mc ? mc->hall : -1;
     char buf[256];
-    /* the pin outlives a short alert: say that it has cleared rather than drop the reason */
-    snprintf(buf, sizeof buf, scene_tr(f, "告警联动 · %s · %s%s", "alarm · %s · %s%s"),
-             mc ? m->halls[mc->hall].short_name : "", c->hero_title,
-             active ? "" : scene_tr(f, " · 已恢复", " · cleared"));
-    float bh = roundf(24 * s);
+    if (m->wall.on) {
+        hall = model_hall_index(m, m->wall.hero_hall);
+        hero_reason_text(f, hall, buf, sizeof buf);
+        draw_frame(f->d, x, y, w, h, fmaxf(2, 3 * s),
+                   m->wall.hero_reason[0] == 'o' ? COL_ACCENT : COL_ALERT);
+    } else {
+        draw_frame(f->d, x, y, w, h, fmaxf(2, 3 * s), COL_ALERT);
+        bool active = false;
+        for (int i = 0; i < m->nalerts && !active; i++)
+            active = !strcmp(m->alert_list[i].id, c->tour.hero_alert);
+        /* the pin outlives a short alert: say that it has cleared rather than drop the reason */
+        snprintf(buf, sizeof buf, scene_tr(f, "告警联动 · %s · %s%s", "alarm · %s · %s%s"),
+                 mc ? m->halls[mc->hall].short_name : "", c->hero_title,
+                 active ? "" : scene_tr(f, " · 已恢复", " · cleared"));
+    }
+    float bh = roundf(24 * s), fs = roundf(14 * s);
     draw_rect(f->d, x, y, w, bh, DRAW_RGBA(120, 16, 24, 240));
-    text_draw_fit(f->t, TEXT_BOLD, roundf(14 * s), x + 8 * s, y + bh / 2, w - 16 * s, TEXT_MIDDLE,
-                  COL_TEXT, buf);
-    if (!mc) return;
-    /* the hall's KPIs */
-    int hall = mc->hall;
-    double v;
-    char line[256] = "", t[32];
-    const char *u;
-    size_t o = 0;
-    if (model_kpi(m, hall, "waiting", &v))
-        o += (size_t)snprintf(line + o, sizeof line - o,
-                              scene_tr(f, "当前等候 %d  ", "waiting %d  "), (int)v);
-    if (model_kpi(m, hall, "avg_wait_s", &v)) {
-        fmt_wait(v, t, sizeof t, &u);
-        o += (size_t)snprintf(line + o, sizeof line - o,
-                              scene_tr(f, "平均等候 %s%s  ", "avg wait %s%s  "), t, u);
-    }
-    if (model_kpi(m, hall, "windows_open", &v) && o < sizeof line)
-        o += (size_t)snprintf(line + o, sizeof line - o,
-                              scene_tr(f, "开放窗口 %d  ", "windows %d  "), (int)v);
-    if (model_kpi(m, hall, "good_rate", &v) && o < sizeof line) {
-        fmt_rate(v, t, sizeof t);
-        snprintf(line + o, sizeof line - o, scene_tr(f, "好评率 %s%%", "good %s%%"), t);
-    }
+    float tw = text_draw_fit(f->t, TEXT_BOLD, fs, x + 8 * s, y + bh / 2, w - 16 * s, TEXT_MIDDLE,
+                             COL_TEXT, buf);
+    json_decref(c->hero_band);
+    c->hero_band = json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:f}", "panel", "cameras", "text", buf, "x",
+                             roundf(x + 8 * s), "y", roundf(y + bh / 2 - fs / 2), "w", roundf(tw),
+                             "h", fs, "size", fs);
+    if (hall < 0) return;
+    char line[256];
+    hero_kpi_line(f, hall, line, sizeof line); /* the hall's KPIs */
     if (line[0]) {
         float ky = y + bh;
         draw_rect(f->d, x, ky, w, bh, DRAW_RGBA(2, 10, 24, 230));
@@ -393,7 +391,7 @@ static void hero_overlay(panel *p, scene_frame *f, float x, float y, float w, fl
     }
 }
 
-static void tile_if_changed(panel *p, scene_frame *f, shown *sh, int id, bool hero, float x,
+static bool tile_if_changed(panel *p, scene_frame *f, shown *sh, int id, bool hero, float x,
                             float y, float w, float h)
 {
     cam_priv *c = p->priv;
@@ -404,17 +402,22 @@ static void tile_if_changed(panel *p, scene_frame *f, shown *sh, int id, bool he
     int64_t age = st ? video_last_frame_age_ms(st->v) : -1;
     now.frame_ts = age >= 0 ? cwt_mono_ms() - age : -1;
     now.age_s = now.state == VIDEO_PLAYING || age < 0 ? -1 : age / 1000;
-    if (hero) snprintf(now.alert, sizeof now.alert, "%s", c->tour.hero_alert);
+    if (hero && f->m->wall.on) /* the reason as drawn: its cleared state and age too */
+        hero_reason_text(f, model_hall_index(f->m, f->m->wall.hero_hall), now.alert,
+                         sizeof now.alert);
+    else if (hero)
+        snprintf(now.alert, sizeof now.alert, "%s", c->tour.hero_alert);
     /* a frame time that moved by a millisecond or two is the same frame (clock rounding) */
     bool same_frame = sh->frame_ts == now.frame_ts || (sh->frame_ts >= 0 && now.frame_ts >= 0 &&
                                                        llabs(sh->frame_ts - now.frame_ts) <= 2);
     if (sh->valid && sh->id == now.id && sh->v == now.v && sh->state == now.state && same_frame &&
         sh->age_s == now.age_s && !strcmp(sh->alert, now.alert))
-        return;
+        return false;
     *sh = now;
     tile(p, f, id, hero, x, y, w, h);
     if (hero) hero_overlay(p, f, x, y, w, h);
     scene_damage_opaque(f, x, y, w, h);
+    return true;
 }
 
 static bool on_screen(const tour *t, int id)
@@ -423,6 +426,47 @@ static bool on_screen(const tour *t, int id)
     for (int i = 0; i < t->ncur; i++)
         if (t->cur[i] == id) return true;
     return false;
+}
+
+/* A hub-decided wall (--wall): the hero is the hub's pin (its camera, or the hall without
+ * one), the grid the hub's tour step. */
+static int wall_follow(cam_priv *c, model *m, const int *elig, int ne, int64_t now)
+{
+    const wallstate *ws = &m->wall;
+    if (c->has_hero && ws->hero) {
+        int id = intern(c, ws->hero_camera[0] ? ws->hero_camera : ws->hero_id);
+        if (c->tour.hero != id || strcmp(c->tour.hero_alert, ws->hero_id)) {
+            tour_hold(&c->tour, id, ws->hero_id);
+            snprintf(c->hero_title, sizeof c->hero_title, "%s", ws->hero_title);
+        }
+    } else if (c->tour.hero >= 0) {
+        tour_unpin(&c->tour);
+    }
+    bool pinned = c->has_hero && c->tour.hero >= 0;
+    int slots = c->cols * c->rows - (pinned ? c->hero[2] * c->hero[3] : 0);
+    tour_follow(&c->tour, elig, ne, slots, ws->step, ws->next_ms, now);
+    return slots;
+}
+
+/* This host's own tour (no --wall): alerts on a window or camera pin the hero for pin_s. */
+static int local_tour(cam_priv *c, model *m, const int *elig, int ne, int64_t now)
+{
+    if (c->has_hero) {
+        for (int i = 0; i < m->nalerts; i++) {
+            model_alert *a = &m->alert_list[i];
+            if (a->silenced || a->camera < 0) continue;
+            if (tour_pin(&c->tour, intern(c, m->cams[a->camera].id), a->id, now)) {
+                json_t *t = json_object_get(a->a, "title");
+                const char *zh = json_string_value(json_object_get(t, "zh"));
+                snprintf(c->hero_title, sizeof c->hero_title, "%s", zh ? zh : a->id);
+            }
+        }
+    }
+    bool pinned = c->has_hero && c->tour.hero >= 0;
+    int slots = c->cols * c->rows - (pinned ? c->hero[2] * c->hero[3] : 0);
+    ready_ctx rc = {c, m};
+    tour_step(&c->tour, elig, ne, slots, now, stream_ready, &rc);
+    return slots;
 }
 
 static void cam_anim(panel *p, scene_frame *f)
@@ -443,25 +487,12 @@ static void cam_anim(panel *p, scene_frame *f)
         if (!mc->sub_url[0] && !mc->main_url[0]) continue;
         int id = intern(c, mc->id);
         if (id < 0) continue;
-        if (mc->status == MODEL_CAM_ONLINE || on_screen(&c->tour, id)) elig[ne++] = id;
+        /* a hub-decided wall: every host must see the same list, so online cameras only */
+        if (mc->status == MODEL_CAM_ONLINE || (!m->wall.on && on_screen(&c->tour, id)))
+            elig[ne++] = id;
     }
-    if (c->has_hero) {
-        for (int i = 0; i < m->nalerts; i++) {
-            model_alert *a = &m->alert_list[i];
-            if (a->silenced || a->camera < 0) continue;
-            if (tour_pin(&c->tour, intern(c, m->cams[a->camera].id), a->id, now)) {
-                json_t *t = json_object_get(a->a, "title");
-                const char *zh = json_string_value(json_object_get(t, "zh"));
-                snprintf(c->hero_title, sizeof c->hero_title, "%s", zh ? zh : a->id);
-            }
-        }
-    }
+    int slots = m->wall.on ? wall_follow(c, m, elig, ne, now) : local_tour(c, m, elig, ne, now);
     bool pinned = c->has_hero && c->tour.hero >= 0;
-    int hero_cells = pinned ? c->hero[2] * c->hero[3] : 0;
-    int slots = c->cols * c->rows - hero_cells;
-    ready_ctx rc = {c, m};
-    tour_step(&c->tour, elig, ne, slots, now, stream_ready, &rc);
-    pinned = c->has_hero && c->tour.hero >= 0;
     c->neligible = ne;
     c->slots = slots;
 
@@ -520,7 +551,8 @@ static void cam_anim(panel *p, scene_frame *f)
         int q0 = c->hero[0], r0 = c->hero[1], q1 = q0 + c->hero[2] - 1, r1 = r0 + c->hero[3] - 1;
         float x = xs[2 * q0], y = ys[2 * r0];
         float w = xs[2 * q1] + xs[2 * q1 + 1] - x, h = ys[2 * r1] + ys[2 * r1 + 1] - y;
-        tile_if_changed(p, f, &c->shown[0], c->tour.hero, true, x, y, w, h);
+        if (!tile_if_changed(p, f, &c->shown[0], c->tour.hero, true, x, y, w, h) && c->hero_band)
+            text_dump_add(f->t, json_deep_copy(c->hero_band));
     }
 }
 
@@ -532,7 +564,10 @@ static void cam_draw(panel *p, scene_frame *f)
     int64_t now = f->real_ms;
     int ne = c->neligible, slots = c->slots;
     char buf[96];
-    if (ne > slots) {
+    if (ne > slots && f->m->wall.on && f->m->wall.paused) { /* an operator paused the tour */
+        snprintf(buf, sizeof buf, scene_tr(f, "轮巡 %d/%d 组 · 已暂停", "tour %d/%d · paused"),
+                 c->tour.pos / (slots ? slots : 1) + 1, (ne + slots - 1) / (slots ? slots : 1));
+    } else if (ne > slots) {
         int64_t left = c->tour.switch_at - now;
         snprintf(buf, sizeof buf, scene_tr(f, "轮巡 %d/%d 组 · %lld秒", "tour %d/%d · %llds"),
                  c->tour.pos / (slots ? slots : 1) + 1, (ne + slots - 1) / (slots ? slots : 1),

@@ -124,7 +124,15 @@ static void header_draw(panel *p, scene_frame *f)
             n += snprintf(buf + n, sizeof buf - (size_t)n,
                           scene_tr(f, " · 休息 %d", " · closed %d"), c[MODEL_ST_CLOSED]);
         if (n > 0 && (size_t)n < sizeof buf) snprintf(buf + n, sizeof buf - (size_t)n, "%s", cams);
-        text_draw(f->t, TEXT_REGULAR, 14 * s, tx + 14 * s, cy, TEXT_MIDDLE, COL_TEXT_DIM, buf);
+        float bw =
+            text_draw(f->t, TEXT_REGULAR, 14 * s, tx + 14 * s, cy, TEXT_MIDDLE, COL_TEXT_DIM, buf);
+        if (m->glass_p50_ms >= 0) { /* event-to-glass (p50 of the recent changes shown) */
+            char lat[48];
+            snprintf(lat, sizeof lat, scene_tr(f, "延迟 %.0f ms", "latency %.0f ms"),
+                     m->glass_p50_ms);
+            text_draw(f->t, TEXT_REGULAR, 13 * s, tx + 14 * s + bw + 16 * s, cy, TEXT_MIDDLE,
+                      COL_TEXT_FAINT, lat);
+        }
     }
 
     /* right: the clock */

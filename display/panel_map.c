@@ -240,6 +240,54 @@ static int prio(const model_hall *h)
     return 3;
 }
 
+/* 数据中断 in the map's top-right corner: the halls whose data stopped, oldest first, with how
+ * long (their labels say it too when there is room; this list always fits). Returns np with
+ * the box added to placed (labels keep out of it). */
+static int silent_box(panel *p, scene_frame *f, box *placed, int np)
+{
+    model *md = f->m;
+    float s = f->s;
+    int idx[MODEL_MAX_HALLS], n = 0;
+    int64_t age[MODEL_MAX_HALLS];
+    for (int i = 0; i < md->nhalls && i < MODEL_MAX_HALLS; i++)
+        if (model_hall_silent(md, i, f->now_ms, &age[i])) idx[n++] = i;
+    if (!n) return np;
+    for (int a = 0; a < n; a++) /* oldest first */
+        for (int b = a + 1; b < n; b++)
+            if (age[idx[b]] > age[idx[a]]) {
+                int t = idx[a];
+                idx[a] = idx[b];
+                idx[b] = t;
+            }
+    bool en = f->l->lang == LAYOUT_LANG_EN;
+    int shown = n > 3 ? 3 : n;
+    float ts = roundf(13 * s), lh = roundf(18 * s), w = roundf(200 * s);
+    float h = lh * (float)(shown + 1 + (n > shown)) + roundf(8 * s);
+    float x = p->c.x + p->c.w - w - roundf(6 * s), y = p->c.y + roundf(6 * s);
+    draw_rrect(f->d, x, y, w, h, 3 * s, DRAW_RGBA(40, 8, 16, 200), 0, 0);
+    float ty = y + roundf(4 * s) + lh / 2;
+    text_draw(f->t, TEXT_BOLD, ts, x + 6 * s, ty, TEXT_MIDDLE, COL_ALERT,
+              en ? "no data from" : "数据中断");
+    for (int k = 0; k < shown; k++) {
+        char lab[48], line[160];
+        model_silent_label(md, idx[k], f->now_ms, en, lab, sizeof lab);
+        /* "数据中断 12分钟" -> "12分钟" after the hall's name */
+        const char *sp = strchr(lab, ' ');
+        snprintf(line, sizeof line, "%s %s", md->halls[idx[k]].short_name,
+                 en ? lab + 8 : (sp ? sp + 1 : lab));
+        ty += lh;
+        text_draw_fit(f->t, TEXT_REGULAR, ts, x + 6 * s, ty, w - 12 * s, TEXT_MIDDLE, COL_TEXT,
+                      line);
+    }
+    if (n > shown) {
+        char more[48];
+        snprintf(more, sizeof more, en ? "and %d more" : "另有 %d 个", n - shown);
+        text_draw(f->t, TEXT_REGULAR, ts, x + 6 * s, ty + lh, TEXT_MIDDLE, COL_TEXT_DIM, more);
+    }
+    placed[np++] = (box){x, y, x + w, y + h};
+    return np;
+}
+
 static void map_static(panel *p, scene_frame *f)
 {
     map_priv *m = p->priv;
@@ -300,9 +348,16 @@ static void map_draw(panel *p, scene_frame *f)
         my[i] = by + mr[i] + 2;
         order[n++] = i;
     }
-    for (int a = 0; a < n; a++) /* label priority: centre, alerting, then by id */
+    /* label priority: centre, a hall whose data stopped (数据中断: its label says for how long),
+     * alerting, then by id */
+    int key[MODEL_MAX_HALLS];
+    for (int i = 0; i < md->nhalls && i < MODEL_MAX_HALLS; i++)
+        key[i] = prio(&md->halls[i]) == 0                    ? 0
+                 : model_hall_silent(md, i, f->now_ms, NULL) ? 1
+                                                             : 2 * prio(&md->halls[i]);
+    for (int a = 0; a < n; a++)
         for (int b = a + 1; b < n; b++)
-            if (prio(&md->halls[order[b]]) < prio(&md->halls[order[a]])) {
+            if (key[order[b]] < key[order[a]]) {
                 int t = order[a];
                 order[a] = order[b];
                 order[b] = t;
@@ -333,7 +388,7 @@ static void map_draw(panel *p, scene_frame *f)
     }
 
     /* labels: 8 places around the marker, then farther with a leader line */
-    box placed[MODEL_MAX_HALLS * 2];
+    box placed[MODEL_MAX_HALLS * 2 + 1]; /* markers, labels, the 数据中断 box */
     int np = 0;
     for (int k = 0; k < n; k++) {
         int i = order[k];
@@ -343,13 +398,20 @@ static void map_draw(panel *p, scene_frame *f)
     float legend_y = p->c.y + p->c.h - m->legend_h;
     box legend = {p->c.x, legend_y, p->c.x + p->c.w, p->c.y + p->c.h};
     const float bounds[4] = {p->c.x + 2, p->c.y + 2, p->c.x + p->c.w - 2, legend_y};
+    np = silent_box(p, f, placed, np);
     for (int k = 0; k < n; k++) {
         int i = order[k];
         model_hall *h = &md->halls[i];
         bool strong = prio(h) <= 1;
         int style = strong ? TEXT_BOLD : TEXT_REGULAR;
         float ts = roundf((strong ? 14 : 13) * s);
-        float tw = text_width(f->t, style, ts, 0, h->short_name);
+        char label[128], silent[48];
+        if (model_silent_label(md, i, f->now_ms, f->l->lang == LAYOUT_LANG_EN, silent,
+                               sizeof silent)) /* the marker says how old its data is */
+            snprintf(label, sizeof label, "%s · %s", h->short_name, silent);
+        else
+            snprintf(label, sizeof label, "%s", h->short_name);
+        float tw = text_width(f->t, style, ts, 0, label);
         float bw = tw + roundf(8 * s), bh = ts + roundf(4 * s);
         float gap = mr[i] + roundf(5 * s);
         static const float dirs[8][2] = {{1, 0},  {-1, 0}, {0, -1},  {0, 1},
@@ -389,8 +451,8 @@ static void map_draw(panel *p, scene_frame *f)
             draw_line(d, mx[i], my[i], lx, ly, fmaxf(1, s), DRAW_RGBA(160, 200, 240, 160));
         }
         draw_rrect(d, b.x0, b.y0, bw, bh, 3 * s, DRAW_RGBA(4, 16, 38, 170), 0, 0);
-        text_draw(f->t, style, ts, b.x0 + roundf(4 * s), b.y0 + bh / 2, TEXT_MIDDLE, tc,
-                  h->short_name);
+        text_draw(f->t, style, ts, b.x0 + roundf(4 * s), b.y0 + bh / 2, TEXT_MIDDLE,
+                  silent[0] ? COL_ALERT : tc, label);
     }
     draw_clip_off(d);
 

@@ -187,6 +187,15 @@ static void rank_draw(panel *p, scene_frame *f)
         draw_disc(d, nx + 4 * s, cy, 3.5f * s, scene_status_color(h->status));
         text_draw_fit(f->t, TEXT_REGULAR, fs, nx + 13 * s, cy, name_w - 16 * s, TEXT_MIDDLE,
                       COL_TEXT, h->short_name);
+        char silent[48];
+        if (model_silent_label(m, rw->hall, f->now_ms, f->l->lang == LAYOUT_LANG_EN, silent,
+                               sizeof silent)) {
+            /* its numbers are as old as its data: say how old instead (数据中断 12分钟) */
+            float cx = x + rank_w + name_w;
+            text_draw_fit(f->t, TEXT_BOLD, fs, cx + 3 * col_w - 8 * s, cy, 3 * col_w - 10 * s,
+                          TEXT_RIGHT | TEXT_MIDDLE, COL_ALERT, silent);
+            continue;
+        }
         for (int q = 0; q < 3; q++) {
             char vt[32];
             double v;

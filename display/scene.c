@@ -33,6 +33,7 @@ scene *scene_create(const layout *l, void (*wake)(void *ud), void *ud, char *err
     err[0] = 0;
     for (int i = 0; i < l->npanels; i++) {
         const layout_panel *lp = &l->panels[i];
+        if (!layout_panel_shown(l, lp)) continue; /* another scene's */
         const panel_ops *ops = NULL;
         for (size_t k = 0; k < sizeof all_ops / sizeof all_ops[0]; k++)
             if (!strcmp(all_ops[k]->type, lp->type)) ops = all_ops[k];

@@ -84,6 +84,39 @@ void tour_step(tour *t, const int *eligible, int n, int slots, int64_t now,
     }
 }
 
+void tour_follow(tour *t, const int *eligible, int n, int slots, int64_t step, int64_t next_ms,
+                 int64_t now)
+{
+    if (slots > TOUR_MAX) slots = TOUR_MAX;
+    if (slots < 0) slots = 0;
+    t->slots = slots;
+    if (n <= slots || slots == 0) {
+        t->ncur = 0;
+        for (int i = 0; i < n && t->ncur < TOUR_MAX; i++)
+            t->cur[t->ncur++] = eligible[i];
+        t->nnext = 0;
+        t->preroll = false;
+        t->switch_at = 0;
+        t->pos = 0;
+        return;
+    }
+    int64_t s = step < 0 ? 0 : step;
+    int pos = (int)((s % n) * slots % n);
+    if (pos != t->pos || t->ncur == 0) t->switches += t->ncur != 0;
+    t->pos = pos;
+    t->ncur = group(eligible, n, pos, slots, t->cur);
+    t->nnext = group(eligible, n, (pos + slots) % n, slots, t->next);
+    t->switch_at = next_ms;
+    t->preroll = next_ms > 0 && now >= next_ms - t->preroll_ms;
+}
+
+void tour_hold(tour *t, int cam, const char *key)
+{
+    t->hero = cam;
+    t->hero_until = cam >= 0 ? INT64_MAX : 0;
+    snprintf(t->hero_alert, sizeof t->hero_alert, "%s", cam >= 0 && key ? key : "");
+}
+
 bool tour_pin(tour *t, int cam, const char *alert_id, int64_t now)
 {
     if (cam < 0 || !alert_id) return false;

@@ -49,6 +49,18 @@ void tour_init(tour *t, int dwell_ms, int pin_ms, int preroll_ms);
 void tour_step(tour *t, const int *eligible, int n, int slots, int64_t now,
                bool (*ready)(int id, void *ud), void *ud);
 
+/* A hub-decided wall (--wall): the group is the step-th (group k starts at eligible index
+ * k * slots mod n), the same on every host of the wall that sees the same cameras; the switch
+ * happens when the hub's step changes, not on a local timer (no waiting for pre-rolled
+ * frames: every host switches at once). next_ms: real ms of the hub's next step (0 unknown);
+ * the next group is pre-rolled preroll_ms before it. */
+void tour_follow(tour *t, const int *eligible, int n, int slots, int64_t step, int64_t next_ms,
+                 int64_t now);
+
+/* Set the hero slot to camera `cam` (-1: none) for reason `key` (a pin id), with no expiry: a
+ * hub-decided wall releases it by a new state. */
+void tour_hold(tour *t, int cam, const char *key);
+
 /* An alert `alert_id` points at camera `cam`: pin it to the hero slot unless this alert has
  * pinned before or another pin is still running. Returns true when it took the slot. */
 bool tour_pin(tour *t, int cam, const char *alert_id, int64_t now);

@@ -52,6 +52,12 @@ void wall_output_invalidate(wall_output *o)
     o->full_next = true;
 }
 
+void wall_output_new_scene(wall_output *o)
+{
+    o->layer_ok = false;
+    o->full_next = true;
+}
+
 /* The static layer: drawn once into `layer`, copied to `base` where the cached panels go. */
 static void draw_static_layer(wall_output *o, scene *sc, draw_t *d, scene_frame *fr)
 {

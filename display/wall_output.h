@@ -45,6 +45,8 @@ int wall_output_init(wall_output *o, layout_rect vp, const layout_region *region
 GLuint wall_output_frame(wall_output *o, scene *sc, draw_t *d, scene_frame *fr,
                          const wall_window *ww, uint64_t *partial_frames);
 /* Everything must be repainted (the window was exposed or resized). */
+/* Other panels now (a scene switch): the static layer is drawn again too. */
+void wall_output_new_scene(wall_output *o);
 void wall_output_invalidate(wall_output *o);
 void wall_output_destroy(wall_output *o);
 

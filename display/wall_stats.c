@@ -97,15 +97,25 @@ static void status_line(wall_stats *ws, scene *sc, const model *m, double ms, in
 
 void wall_stats_frame(wall_stats *ws, scene *sc, const model *m, int64_t f0_us, int64_t f1_us)
 {
-    if (ws->present && m->city_rev != ws->logged_rev) {
+    if (ws->present && (m->city_rev != ws->logged_rev || m->wall.rev != ws->logged_wall_rev)) {
         double issued = -1;
         model_kpi(m, -1, "issued", &issued);
+        char wall[256] = ""; /* --wall: the hub-decided state this frame shows */
+        if (m->wall.on)
+            snprintf(wall, sizeof wall,
+                     ",\"wall_rev\":%llu,\"step\":%lld,\"scene\":\"%s\",\"hero\":\"%s\","
+                     "\"hero_id\":\"%.100s\"",
+                     (unsigned long long)m->wall.rev, (long long)m->wall.step, m->wall.scene,
+                     m->wall.hero ? m->wall.hero_hall : "", m->wall.hero_id);
         fprintf(ws->present,
-                "{\"t_ms\":%lld,\"mono_us\":%lld,\"frame\":%llu,\"rev\":%llu,\"issued\":%.0f}\n",
+                "{\"t_ms\":%lld,\"mono_us\":%lld,\"frame\":%llu,\"rev\":%llu,\"issued\":%.0f%s}"
+                "\n",
                 (long long)cwt_real_ms(), (long long)wall_mono_us(),
-                (unsigned long long)ws->frames_total + 1, (unsigned long long)m->city_rev, issued);
+                (unsigned long long)ws->frames_total + 1, (unsigned long long)m->city_rev, issued,
+                wall);
         fflush(ws->present);
         ws->logged_rev = m->city_rev;
+        ws->logged_wall_rev = m->wall.rev;
     }
     double ms = (double)(f1_us - f0_us) / 1000.0;
     ws->ft[ws->ftpos] = ms;
@@ -121,6 +131,25 @@ void wall_stats_frame(wall_stats *ws, scene *sc, const model *m, int64_t f0_us, 
     if (ws->status) status_line(ws, sc, m, ms, f1_us, false);
 }
 
+/* The p-th percentile of the last n glass samples (-1 when none). */
+static double glass_pct(const wall_stats *ws, int n, double p)
+{
+    if (n > ws->glassn) n = ws->glassn;
+    if (n <= 0) return -1;
+    double v[WALL_GLASS_RING];
+    for (int i = 0; i < n; i++)
+        v[i] = ws->glass[(ws->glasspos - 1 - i + WALL_GLASS_RING) % WALL_GLASS_RING];
+    return percentile(v, n, p);
+}
+
+double wall_stats_glass(wall_stats *ws, double ms)
+{
+    ws->glass[ws->glasspos] = ms;
+    ws->glasspos = (ws->glasspos + 1) % WALL_GLASS_RING;
+    if (ws->glassn < WALL_GLASS_RING) ws->glassn++;
+    return glass_pct(ws, 100, 50);
+}
+
 json_t *wall_stats_report(const wall_stats *ws, scene *sc, const model *m, layout_rect vp)
 {
     int n = ws->ftn < 600 ? ws->ftn : 600;
@@ -129,10 +158,23 @@ json_t *wall_stats_report(const wall_stats *ws, scene *sc, const model *m, layou
         recent[i] = ws->ft[(ws->ftpos - 1 - i + WALL_FT_RING) % WALL_FT_RING];
     char vps[64];
     snprintf(vps, sizeof vps, "%d,%d,%d,%d", (int)vp.x, (int)vp.y, (int)vp.w, (int)vp.h);
-    return json_pack("{s:s,s:s,s:f,s:f,s:I,s:b,s:o}", "op", "report", "viewport", vps, "fps",
-                     round(ws->fps * 10) / 10, "frame_p99_ms",
-                     round(percentile(recent, n, 99) * 100) / 100, "rev", (json_int_t)m->city_rev,
-                     "stale", !m->connected, "cameras", scene_camera_report(sc));
+    json_t *o = json_pack(
+        "{s:s,s:s,s:f,s:f,s:I,s:b,s:o}", "op", "report", "viewport", vps, "fps",
+        round(ws->fps * 10) / 10, "frame_p99_ms", round(percentile(recent, n, 99) * 100) / 100,
+        "rev", (json_int_t)m->city_rev, "stale", !m->connected, "cameras", scene_camera_report(sc));
+    if (o && ws->glassn) { /* event-to-glass over the last WALL_GLASS_RING changes shown */
+        json_object_set_new(o, "glass_p50_ms",
+                            json_real(round(glass_pct(ws, WALL_GLASS_RING, 50) * 10) / 10));
+        json_object_set_new(o, "glass_p99_ms",
+                            json_real(round(glass_pct(ws, WALL_GLASS_RING, 99) * 10) / 10));
+        json_object_set_new(o, "glass_n", json_integer(ws->glassn));
+    }
+    if (o && m->wall.on) {
+        json_object_set_new(o, "wall", json_string(m->wall.id));
+        json_object_set_new(o, "wall_rev", json_integer((json_int_t)m->wall.rev));
+        json_object_set_new(o, "wall_step", json_integer(m->wall.step));
+    }
+    return o;
 }
 
 static void print_stats(const wall_stats *ws, draw_t *d)

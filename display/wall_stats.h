@@ -19,6 +19,7 @@
 #include "scene.h"
 
 #define WALL_FT_RING 8192
+#define WALL_GLASS_RING 512 /* the samples the fleet report's glass p50 / p99 are over */
 
 typedef struct wall_stats {
     double *ft; /* frame times (ms), a ring of WALL_FT_RING */
@@ -34,7 +35,10 @@ typedef struct wall_stats {
     int status_conn; /* last written: 0 none yet, 1 live, 2 stale, 3 auth failed */
     /* --present-log */
     FILE *present;
-    uint64_t logged_rev;
+    uint64_t logged_rev, logged_wall_rev;
+    /* event-to-glass: ingest ack (the hub's stamp) -> presented frame, ms, a ring */
+    double glass[WALL_GLASS_RING];
+    int glassn, glasspos;
 } wall_stats;
 
 /* Monotonic microseconds (the clock of every figure here). */
@@ -47,6 +51,9 @@ int wall_stats_open(wall_stats *ws, const char *status_log, const char *present_
 /* A frame drawn from f0 to f1 (us): its time, fps, the present log when it shows a new rev,
  * the status log line when something changed or a second passed. */
 void wall_stats_frame(wall_stats *ws, scene *sc, const model *m, int64_t f0_us, int64_t f1_us);
+/* A presented frame showed a change the hub acknowledged ms milliseconds earlier. Returns the
+ * p50 of the last 100 such samples (the header's 延迟 figure). */
+double wall_stats_glass(wall_stats *ws, double ms);
 /* The fleet report for the hub (new reference). */
 json_t *wall_stats_report(const wall_stats *ws, scene *sc, const model *m, layout_rect vp);
 /* At exit: the last status line, the --stats summary when print_stats, the files closed. */

@@ -23,6 +23,7 @@
 struct live;
 struct auth;
 struct alerts;
+struct wallctl;
 
 /* Latency histogram with fixed log-spaced buckets (ms), for /metrics. */
 #define HUB_HIST_BUCKETS 14
@@ -85,6 +86,7 @@ typedef struct hub {
     int (*replicate)(struct hub *hub, const char *kind, json_t *args);
     struct stats_rollup *rollup; /* statistics roll-ups (stats.h); NULL with --no-rollups */
     bool no_rollups;
+    struct wallctl *wallctl; /* walls driven by the hub (wallctl.h); NULL until created */
     struct lws_context *lws;
     struct lws_vhost *vhost;
     char epoch[32];

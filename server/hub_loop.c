@@ -22,6 +22,7 @@
 #include "cluster.h"
 #include "live.h"
 #include "stats_hub.h"
+#include "wallctl.h"
 
 /* A snapshot bounds what a restart replays: at most 10 s or 100k events of work, but never
  * more often than every 2 s (building one costs the service thread ~2 us per ticket). */
@@ -129,6 +130,7 @@ static void reload(hub_t *hub)
     state_reconfigure(hub->state, n);
     auth_reconfigure(hub->auth);
     if (hub->alerts) alerts_reconfigure(hub->alerts);
+    if (hub->wallctl) wallctl_reconfigure(hub->wallctl);
     live_reconfigure(hub->live);
     stats_hub_reload(hub);
     cfg_free(old);
@@ -177,6 +179,7 @@ static void tick(lws_sorted_usec_list_t *sul)
         alerts_set_sender(hub->alerts, cluster_is_notifier(hub->cluster));
     if (!hub->cluster) state_advance(hub->state, hub_now(hub)); /* cluster: the log's ticks */
     if (hub->alerts) alerts_tick(hub->alerts);
+    if (hub->wallctl) wallctl_tick(hub->wallctl);
     live_tick(hub->live);
     int64_t m = cwt_mono_ms();
     if (m - hub->last_housekeeping_mono >= HOUSEKEEPING_EVERY_MS) {

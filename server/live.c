@@ -10,6 +10,7 @@
 #include "province.h"
 #include "http_util.h"
 #include "mergepatch.h"
+#include "wallctl.h"
 #include "xalloc.h"
 
 #define LIVE_RING_CAP 1024
@@ -24,7 +25,8 @@ enum {
     DOC_CITY = LIVEMSG_CITY,
     DOC_HALL = LIVEMSG_HALL,
     DOC_ALERTS = LIVEMSG_ALERTS,
-    DOC_PROVINCE = LIVEMSG_PROVINCE
+    DOC_PROVINCE = LIVEMSG_PROVINCE,
+    DOC_WALL = LIVEMSG_WALL
 };
 
 typedef struct frame {
@@ -170,12 +172,15 @@ static json_t *doc_build(live_t *L, live_doc *d)
     if (d->kind == DOC_PROVINCE) return province_doc(L->hub);
     if (d->kind == DOC_ALERTS)
         return L->hub->alerts ? alerts_doc(L->hub->alerts, d->mask, d->names) : json_object();
+    if (d->kind == DOC_WALL)
+        return L->hub->wallctl ? wallctl_doc(L->hub->wallctl, d->hall) : json_object();
     return state_hall(L->hub->state, d->hall, &sv);
 }
 
 static uint64_t doc_version(live_t *L, const live_doc *d)
 {
     if (d->kind == DOC_ALERTS) return L->hub->alerts ? alerts_version(L->hub->alerts) : 0;
+    if (d->kind == DOC_WALL) return L->hub->wallctl ? wallctl_version(L->hub->wallctl, d->hall) : 0;
     return d->kind == DOC_CITY || d->kind == DOC_PROVINCE
                ? state_city_version(L->hub->state)
                : state_hall_version(L->hub->state, d->hall);
@@ -238,6 +243,9 @@ static void doc_refresh(live_t *L, live_doc *d, uint64_t pos)
     uint64_t rev = L->positional ? pos : ++L->rev;
     json_t *msg = json_pack("{s:s,s:s,s:s,s:I,s:O}", "op", "delta", "topic", d->topic, "epoch",
                             L->hub->epoch, "rev", (json_int_t)rev, "data", patch);
+    if (L->unpublished_ack_us) /* event-to-glass (walls): that ack in real ms, beside the data */
+        json_object_set_new(msg, "ack_ms",
+                            json_integer(cwt_real_ms() - (t - L->unpublished_ack_us) / 1000));
     frame fr = frame_from_json(msg);
     json_decref(msg);
     if (d->ring_n == LIVE_RING_CAP) ring_pop(d);
@@ -266,6 +274,10 @@ static void view_key(char *out, size_t n, int kind, int hall, const auth_who *wh
 {
     if (kind == DOC_HALL) {
         snprintf(out, n, "hall/%s|names=%d", cfg->halls[hall].id, who->names);
+        return;
+    }
+    if (kind == DOC_WALL) { /* one view: every role that may subscribe sees the same */
+        snprintf(out, n, "wall/%s", cfg->walls[hall].id);
         return;
     }
     int o = snprintf(out, n, "%s|names=%d|",
@@ -300,6 +312,8 @@ static live_doc *doc_get(live_t *L, int kind, int hall, const auth_who *who)
         snprintf(d->topic, sizeof(d->topic), "alerts");
     else if (kind == DOC_PROVINCE)
         snprintf(d->topic, sizeof(d->topic), "province");
+    else if (kind == DOC_WALL)
+        snprintf(d->topic, sizeof(d->topic), "wall/%s", cfg->walls[hall].id);
     else
         snprintf(d->topic, sizeof(d->topic), "hall/%s", cfg->halls[hall].id);
     if ((kind == DOC_CITY || kind == DOC_ALERTS) && who->halls) {
@@ -451,7 +465,8 @@ static void op_subscribe(live_t *L, live_client *c, const livemsg *msg)
             client_error(c, "forbidden", m);
             continue;
         }
-        if (kind == DOC_HALL && !auth_may_see(&c->who, hall)) {
+        if ((kind == DOC_HALL && !auth_may_see(&c->who, hall)) ||
+            (kind == DOC_WALL && c->who.halls)) { /* walls: admin, city and wall roles */
             livemsg_format(m, sizeof(m), "topic '%s' is not visible to %s", t->name, c->who.user);
             client_error(c, "forbidden", m);
             continue;
@@ -1106,8 +1121,10 @@ json_t *live_clients_json(live_t *L, const auth_who *who)
                               cfg_role_name(c->who.role), "peer", c->peer, "connected_s",
                               (json_int_t)((ms - c->connected_ms) / 1000), "topics", topics);
         if (c->report) {
-            static const char *keys[] = {"viewport", "fps",     "frame_p99_ms", "rev",
-                                         "stale",    "cameras", "received_ms"};
+            static const char *keys[] = {"viewport", "fps",       "frame_p99_ms", "rev",
+                                         "stale",    "cameras",   "received_ms",  "wall",
+                                         "wall_rev", "wall_step", "glass_p50_ms", "glass_p99_ms",
+                                         "glass_n",  "thumb"};
             for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
                 json_t *v = json_object_get(c->report, keys[k]);
                 if (v && !json_is_null(v)) json_object_set(o, keys[k], v);

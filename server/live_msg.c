@@ -48,6 +48,13 @@ int livemsg_topic_parse(const cfg_t *cfg, const char *name, int *kind, int *hall
         *hall = h;
         return 0;
     }
+    if (strncmp(name, "wall/", 5) == 0) {
+        int w = cfg_wall_index(cfg, name + 5);
+        if (w < 0) return -1;
+        *kind = LIVEMSG_WALL;
+        *hall = w;
+        return 0;
+    }
     return -1;
 }
 

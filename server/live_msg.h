@@ -37,7 +37,8 @@ enum livemsg_kind {
     LIVEMSG_CITY,
     LIVEMSG_HALL,
     LIVEMSG_ALERTS,
-    LIVEMSG_PROVINCE /* a province hub's cities (province.h) */
+    LIVEMSG_PROVINCE /* a province hub's cities (province.h) */,
+    LIVEMSG_WALL /* wall/<id>: *hall gets the wall index */
 };
 
 typedef struct livemsg_topic {

@@ -24,6 +24,7 @@
 #include "live.h"
 #include "replicate.h"
 #include "stats_hub.h"
+#include "wallctl.h"
 #include "xalloc.h"
 
 #define DRAIN_MAX_MS 5000
@@ -357,6 +358,10 @@ static int64_t open_state(hub_t *hub, const char *dbpath, int64_t t0)
         fprintf(stderr, "citywall-hub: out of memory (alerts)\n");
         return -1;
     }
+    if (!(hub->wallctl = wallctl_create(hub))) {
+        fprintf(stderr, "citywall-hub: out of memory (walls)\n");
+        return -1;
+    }
     fprintf(stderr,
             "citywall-hub: startup: store open %lld ms, state recovery %lld ms (%lld events "
             "replayed), alerts and the rest %lld ms\n",
@@ -462,6 +467,8 @@ static void shut_down(hub_t *hub)
     hub->cluster = NULL;
     lws_context_destroy(hub->lws);
     hub->lws = NULL;
+    wallctl_destroy(hub->wallctl);
+    hub->wallctl = NULL;
     alerts_destroy(hub->alerts); /* its last writes go in before the store closes */
     hub->alerts = NULL;
     store_close(hub->store);

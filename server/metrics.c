@@ -13,6 +13,7 @@
 #include "http_util.h"
 #include "ingest_ws.h"
 #include "live.h"
+#include "wallctl.h"
 
 typedef struct buf {
     char *s;
@@ -201,6 +202,9 @@ char *metrics_render(hub_t *hub, size_t *len)
     put(&b, "# HELP citywall_live_clients_by_view subscribers per topic view\n"
             "# TYPE citywall_live_clients_by_view gauge\n");
     live_each_view(hub->live, view_line, &b);
+    char *glass = wallctl_metrics_text(hub); /* event-to-glass per wall host */
+    if (glass) put(&b, "%s", glass);
+    free(glass);
     gauge(&b, "citywall_live_rev", "hub-wide revision", (double)ls.rev);
     gauge(&b, "citywall_live_history_bytes", "bytes held in delta history rings",
           (double)ls.history_bytes);

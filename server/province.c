@@ -13,9 +13,9 @@ json_t *province_doc(hub_t *hub)
     if (!p->name) return NULL;
     state_view all = {.halls = NULL, .names = false, .urls = false};
     json_t *whole = state_city(hub->state, &all);
-    json_t *doc = json_pack("{s:s,s:O,s:O,s:o}", "name", p->name, "day",
-                            json_object_get(whole, "day"), "kpi", json_object_get(whole, "kpi"),
-                            "cities", json_object());
+    json_t *doc =
+        json_pack("{s:s,s:O,s:O,s:o}", "name", p->name, "day", json_object_get(whole, "day"), "kpi",
+                  json_object_get(whole, "kpi"), "cities", json_object());
     json_decref(whole);
     json_t *cities = json_object_get(doc, "cities");
     bool *mask = cw_xcalloc(cfg->nhalls ? (size_t)cfg->nhalls : 1, sizeof *mask);

@@ -12,6 +12,7 @@
 #include "live.h"
 #include "replicate.h"
 #include "rest_alerts.h"
+#include "rest_walls.h"
 #include "pii.h"
 #include "rest_stats.h"
 #include "route.h"
@@ -762,6 +763,10 @@ static const rest_handler handlers[ROUTE_COUNT] = {
     [ROUTE_SCORECARDS] = rest_scorecards,
     [ROUTE_REPORTS] = rest_reports_list,
     [ROUTE_REPORT] = rest_report,
+    [ROUTE_WALLS] = rest_walls_list,
+    [ROUTE_WALL_SHOW] = rest_wall_show,
+    [ROUTE_WALL_UNPIN] = rest_wall_unpin,
+    [ROUTE_WALL_TOUR] = rest_wall_tour,
     /* ROUTE_INGEST, ROUTE_LOGIN, ROUTE_METRICS: answered in http.c */
 };
 

@@ -49,9 +49,13 @@ enum route_id {
     ROUTE_SCORECARDS, /* rest_stats.c */
     ROUTE_REPORTS,    /* rest_reports.c */
     ROUTE_REPORT,     /* rest_reports.c */
-    ROUTE_INGEST,     /* answered by http.c; listed so that a wrong method gets 405 */
-    ROUTE_LOGIN,      /* ditto */
-    ROUTE_METRICS,    /* ditto */
+    ROUTE_WALLS,
+    ROUTE_WALL_SHOW,
+    ROUTE_WALL_UNPIN,
+    ROUTE_WALL_TOUR,
+    ROUTE_INGEST,  /* answered by http.c; listed so that a wrong method gets 405 */
+    ROUTE_LOGIN,   /* ditto */
+    ROUTE_METRICS, /* ditto */
     ROUTE_COUNT
 };
 

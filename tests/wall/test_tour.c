@@ -120,6 +120,46 @@ static void test_hero_pin(void **state)
     assert_int_equal(t.hero_until, 121000);
 }
 
+/* A hub-decided wall (--wall): the group is the step-th, the same whatever the host's own
+ * time; pre-roll from the hub's next step time; the hero held until released. */
+static void test_follow_hub_steps(void **state)
+{
+    (void)state;
+    tour t;
+    tour_init(&t, 10000, 60000, 3000);
+    int cams[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    /* step 0: cameras 0..3; the next step at t = 20 s */
+    tour_follow(&t, cams, 10, 4, 0, 20000, 1000);
+    expect_group(&t, (int[]){0, 1, 2, 3}, 4);
+    expect_group(&t, t.cur, 4);
+    assert_int_equal(t.next[0], 4);
+    assert_false(t.preroll);
+    tour_follow(&t, cams, 10, 4, 0, 20000, 17000); /* 3 s before it: pre-roll */
+    assert_true(t.preroll);
+    /* no local timer: long after the hub's time the group stays until the step changes */
+    tour_follow(&t, cams, 10, 4, 0, 20000, 99000);
+    expect_group(&t, (int[]){0, 1, 2, 3}, 4);
+    /* step 2 (a host that joins late): start 2 * 4 mod 10 = 8 -> 8, 9, 0, 1 */
+    tour_follow(&t, cams, 10, 4, 2, 40000, 30000);
+    expect_group(&t, (int[]){8, 9, 0, 1}, 4);
+    assert_int_equal(t.switches, 1);
+    /* step 7: 7 mod 10 * 4 mod 10 = 8 again (28 mod 10) */
+    tour_follow(&t, cams, 10, 4, 7, 0, 30000);
+    expect_group(&t, (int[]){8, 9, 0, 1}, 4);
+    assert_false(t.preroll); /* no next step time (paused) */
+    /* fewer cameras than slots: all of them, no rotation */
+    tour_follow(&t, cams, 3, 4, 5, 0, 30000);
+    expect_group(&t, (int[]){0, 1, 2}, 3);
+    tour_hold(&t, 6, "alert:R1:LH-03:A");
+    assert_int_equal(t.hero, 6);
+    assert_string_equal(t.hero_alert, "alert:R1:LH-03:A");
+    tour_follow(&t, cams, 10, 4, 5, 0, 1000000000); /* a hold does not expire */
+    assert_int_equal(t.hero, 6);
+    tour_hold(&t, -1, NULL);
+    assert_int_equal(t.hero, -1);
+    assert_string_equal(t.hero_alert, "");
+}
+
 static void test_formats(void **state)
 {
     (void)state;
@@ -162,7 +202,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_groups),          cmocka_unit_test(test_switch_waits_for_preroll),
         cmocka_unit_test(test_offline_skipped), cmocka_unit_test(test_hero_pin),
-        cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_formats),         cmocka_unit_test(test_follow_hub_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

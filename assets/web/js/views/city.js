@@ -21,6 +21,16 @@ const SORTS = {
 let sortBy = 'waiting';
 const STATUSES = ['ok', 'warn', 'alert', 'offline', 'closed'];
 
+// 数据中断: a hall that should be sending (not closed) whose last event (heartbeats included)
+// is older than 5 business minutes (the hub's R15 default): "数据中断 6分12秒", else ''. The
+// wall says the same (display/model.c model_silent_label).
+const SILENT_S = 300;
+function silentLabel(h) {
+  if (!h || h.status === 'closed' || !h.last_event_at) return '';
+  const a = bizAgeS(h.last_event_at);
+  return Number.isFinite(a) && a > SILENT_S ? t('silent.age', { age: dur(a) }) : '';
+}
+
 export function mount(root, ctx) {
   root.innerHTML = `<div class="kpis-row"></div><div class="city-grid"><div class="col col-l"></div><div class="col col-c"></div><div class="col col-r"></div></div>`;
   const updKpis = kpiStrip(root.querySelector('.kpis-row'), stripItems(), 'city');
@@ -77,7 +87,8 @@ export function mount(root, ctx) {
       const long = k.max_wait_live_s;
       const sla = long > 1800 ? 'bad' : long > 1200 ? 'warn' : '';
       return `<tr data-hall="${esc(id)}"><td class="rk">${i + 1}</td>` +
-        `<td class="nm">${statusDot(h.status)}<span>${esc(shortHall(h.name))}</span></td>` +
+        `<td class="nm">${statusDot(h.status)}<span>${esc(shortHall(h.name))}</span>` +
+        (silentLabel(h) ? `<em class="silent" data-silent="${esc(id)}">${esc(silentLabel(h))}</em>` : '') + `</td>` +
         `<td class="num wbar"><i style="width:${(w / maxW) * 100}%"></i><b data-hall-waiting="${esc(id)}">${int(k.waiting)}</b></td>` +
         `<td class="num ${sla}">${dur(long)}</td>` +
         `<td class="num">${dur(k.avg_wait_s)}</td>` +
@@ -127,12 +138,16 @@ export function mount(root, ctx) {
     }
     if (!geoSet) { geoSet = true; mapChart.setOption({ ...baseOption(), tooltip: { trigger: 'item' }, geo: geoLayers({ silent: true, top: 14, bottom: 34 }), series: [] }); }
     const W = mapChart.getWidth(), H = mapChart.getHeight();
-    const key = `${W}x${H}:${items.map((it) => it.id).join(',')}`;
+    // a silent hall's label has a second line (数据中断 and its age): placed again when that set
+    // changes, first after the centre so that it is never the one left out
+    const key = `${W}x${H}:${items.map((it) => it.id + (silentLabel(it.h) ? '!' : '')).join(',')}`;
     if (key !== placeKey) {
       placeKey = key;
       const pts = items.map(({ id, h, reg }) => {
         const [x, y] = mapChart.convertToPixel({ geoIndex: 0 }, [reg.lng, reg.lat]);
-        return { x, y, r: 17, or: 11, w: labelW(shortHall(h.name)), h: 22, prio: id === 'LH-00' ? 100 : 0 };
+        const sl = silentLabel(h);
+        const w = Math.max(labelW(shortHall(h.name)), sl ? textWidth(t('silent.age', { age: '88分88秒' }), `bold 12px ${FONT}`) + 12 : 0);
+        return { x, y, r: 17, or: 11, w, h: sl ? 37 : 22, prio: id === 'LH-00' ? 100 : sl ? 50 : 0 };
       });
       place = placeLabels(pts, { x0: 2, y0: 2, x1: W - 2, y1: H - 30 });
       for (let i = 0; i < place.length; i++) place[i].w = pts[i].w;
@@ -155,7 +170,7 @@ export function mount(root, ctx) {
           itemStyle: { color, borderColor: 'rgba(255,255,255,0.85)', borderWidth: 1.2, shadowBlur: 14, shadowColor: color, opacity: h.status === 'closed' ? 0.7 : 1 },
           label: {
             show: true,
-            formatter: `{n|${shortHall(h.name)}}{c|${w}}`,
+            formatter: `{n|${shortHall(h.name)}}{c|${w}}` + (silentLabel(h) ? `\n{s|${silentLabel(h)}}` : ''),
             backgroundColor: 'rgba(4,18,52,0.78)',
             borderColor: color,
             borderWidth: 1,
@@ -164,6 +179,7 @@ export function mount(root, ctx) {
             rich: {
               n: { color: '#e8f3ff', fontSize: 13, fontFamily: FONT, lineHeight: 16 },
               c: { color: h.status === 'ok' ? C.cyan : color, fontSize: 14, fontWeight: 'bold', fontFamily: FONT, padding: [0, 0, 0, 6], lineHeight: 16 },
+              s: { color: '#ff8a8b', fontSize: 12, fontWeight: 'bold', fontFamily: FONT, lineHeight: 15 },
             },
           },
         };
