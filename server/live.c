@@ -491,9 +491,9 @@ static void op_subscribe(live_t *L, live_client *c, const livemsg *msg)
         s->max_hz = msg->max_hz;
         s->recovering = false;
         s->need_snapshot = true;
-        /* cluster mode: the alerts doc is not yet a function of the log (each hub evaluates
-         * the rules on its own clock), so another hub's history of it cannot be trusted */
-        if (resume && !(L->positional && d->kind == DOC_ALERTS)) {
+        /* cluster mode: the alerts and wall docs are not functions of the log (acks, H rules
+         * and wall tours are per hub), so another hub's history of them cannot be trusted */
+        if (resume && !(L->positional && (d->kind == DOC_ALERTS || d->kind == DOC_WALL))) {
             uint64_t base = resume_base(d, msg->since_rev, L->rev);
             if (base) {
                 s->sent_rev = base;

@@ -164,8 +164,15 @@ class TwoHubs(unittest.TestCase):
         fresh = cwtest.LiveClient(self.b, token=cwtest.TOKEN_WALL)
         fresh.subscribe(topics)
         fresh.wait_for(lambda c: all(t in c.state for t in topics), what="fresh snapshots")
-        b_live.wait_for(lambda c: all(c.state[t] == fresh.state[t] for t in topics) or
-                        c.bad, what="resumed state equal to a fresh snapshot")
+
+        def at_same_revs():  # the waits move every second: compare at one rev per topic
+            with b_live.cond, fresh.cond:
+                if all(b_live.rev.get(t) == fresh.rev.get(t) for t in topics):
+                    return {t: (b_live.state[t], fresh.state[t]) for t in topics}
+            return None
+        pairs = cwtest.wait_until(at_same_revs, 10, what="both clients at the same revs")
+        for t, (resumed, snap) in pairs.items():
+            self.assertEqual(resumed, snap, "%s: the resumed state differs from a snapshot" % t)
         self.assertEqual(b_live.bad, [])
         b_live.close()
         fresh.close()
