@@ -250,9 +250,11 @@ static int h_me(http_req *rq, http_resp *rs, const char *arg)
     for (int i = 0; i < rq->hub->cfg->nhalls; i++)
         if (auth_may_see(&rq->who, i))
             json_array_append_new(halls, json_string(rq->hub->cfg->halls[i].id));
-    http_json(rs, 200,
-              json_pack("{s:s,s:s,s:o,s:b}", "user", rq->who.user, "role",
-                        cfg_role_name(rq->who.role), "halls", halls, "names", rq->who.names));
+    json_t *me = json_pack("{s:s,s:s,s:o,s:b}", "user", rq->who.user, "role",
+                           cfg_role_name(rq->who.role), "halls", halls, "names", rq->who.names);
+    if (rq->hub->cfg->province.name && !rq->who.halls) /* a province hub: its view */
+        json_object_set_new(me, "province", json_true());
+    http_json(rs, 200, me);
     return 0;
 }
 

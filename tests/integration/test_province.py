@@ -165,12 +165,35 @@ class Province(unittest.TestCase):
         self.assertEqual(faultlib.steady_kpi(doc["cities"]["c1"]["kpi"]),
                          faultlib.steady_kpi(self.c1.snapshot()["kpi"]))
         p.close()
+        self.page_shows_the_cities()
         # a hall account does not see the province
         lh03 = cwtest.LiveClient(self.prov, cookie=self.prov.login("lh03"))
         lh03.subscribe(["province"])
         lh03.wait_for(lambda c: c.errors, what="forbidden")
         self.assertEqual(lh03.errors[0]["code"], "forbidden")
         lh03.close()
+
+    def page_shows_the_cities(self):
+        """The dashboard's 全省一张网 view in Chromium: a row per city with its figures."""
+        node = shutil.which("node") or shutil.which("nodejs")
+        if not node or not os.path.exists(os.path.join(cwtest.SOURCE_DIR, "node_modules",
+                                                       "playwright-core")):
+            self.skipTest("node and playwright-core (scripts/setup) are needed for the page")
+        shot = os.path.join(cwtest.BUILD_DIR, "artifacts", "province.png")
+        os.makedirs(os.path.dirname(shot), exist_ok=True)
+        out = subprocess.run([node, os.path.join(cwtest.SOURCE_DIR, "tests", "web",
+                                                  "province_page.mjs"),
+                              "http://127.0.0.1:%d" % self.prov.port, shot],
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr[-2000:])
+        page = json.loads(out.stdout.strip().splitlines()[-1])
+        self.assertEqual(page["errors"], [])
+        self.assertIn("全省一张网", page["nav"])
+        rows = {r[0]: r for r in page["rows"]}
+        # columns: city, halls, issued, waiting, ...; hand count as above
+        self.assertEqual(rows["临海市"][1:3], ["2", "3"])
+        self.assertEqual(rows["黄岩区"][1:3], ["2", "2"])
+        cwtest.log("province page: %r; screenshot %s" % (page["rows"], shot))
 
     def test_2_a_cut_leaf_link_then_the_province_catches_up(self):
         p = self.province()

@@ -23,11 +23,12 @@ import * as recommendView from './views/recommend.js';
 import * as statsView from './views/stats.js';
 import * as perfView from './views/perf.js';
 import * as wallsView from './views/walls.js';
+import * as provinceView from './views/province.js';
 
 const params = new URLSearchParams(location.search);
 const KIOSK = params.get('kiosk') === '1';
-const VIEWS = { city: cityView, hall: hallView, alerts: alertsView, cases: casesView, history: historyView, recommend: recommendView, stats: statsView, perf: perfView, walls: wallsView };
-const NAV = ['city', 'hall', 'alerts', 'cases', 'history', 'stats', 'perf', 'recommend', 'walls'];
+const VIEWS = { city: cityView, hall: hallView, alerts: alertsView, cases: casesView, history: historyView, recommend: recommendView, stats: statsView, perf: perfView, walls: wallsView, province: provinceView };
+const NAV = ['province', 'city', 'hall', 'alerts', 'cases', 'history', 'stats', 'perf', 'recommend', 'walls'];
 const NAV_ROLES = { walls: ['admin', 'city'] }; // views only some roles may open (上墙)
 const WEEKDAYS_ZH = ['星期日', '星期一', '星期二', '星期三', '星期四', '星期五', '星期六'];
 const WEEKDAYS_EN = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -197,7 +198,7 @@ function onAlertsTopic(tp) {
 
 function renderShell() {
   const me = ctx.me;
-  const nav = NAV.filter((n) => !NAV_ROLES[n] || NAV_ROLES[n].includes(me.role)).map((n) => `<a href="#/${n === 'hall' ? 'hall/' + (me.halls[0] || '') : n}" data-nav="${n}">${esc(t('nav.' + n))}${n === 'alerts' ? '<span class="badge" hidden></span>' : ''}</a>`).join('');
+  const nav = NAV.filter((n) => (!NAV_ROLES[n] || NAV_ROLES[n].includes(me.role)) && (n !== 'province' || me.province)).map((n) => `<a href="#/${n === 'hall' ? 'hall/' + (me.halls[0] || '') : n}" data-nav="${n}">${esc(t('nav.' + n))}${n === 'alerts' ? '<span class="badge" hidden></span>' : ''}</a>`).join('');
   app.innerHTML =
     `<header class="top">` +
     `<div class="brand"><svg viewBox="0 0 32 32" aria-hidden="true"><path d="M6 24V13l5-4 5 4v11M16 24V9l5-3 5 3v15M4 24h24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linejoin="round"/></svg>` +
