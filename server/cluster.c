@@ -201,6 +201,9 @@ static void start_run(cluster_t *c)
         last = r->job;
     }
     store_job *m = marker_job(c, (int64_t)c->run_recs[n - 1]->seq);
+    for (int i = 0; i < n; i++) /* the log's clock at the run's end, kept beside its position */
+        if (c->run_recs[i]->tick_ms > c->log_clock) c->log_clock = c->run_recs[i]->tick_ms;
+    m->log_clock = c->log_clock;
     if (last)
         last->next = m;
     else

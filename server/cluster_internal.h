@@ -76,6 +76,7 @@ struct cluster {
     char run_err[160];
     int64_t retry_at_ms;
     int64_t last_tick_sec; /* the last tick this hub published */
+    int64_t log_clock;     /* the latest tick applied (ms): the log's business time */
     cluster_stats stats;
 };
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cluster_internal.h"
+#include "hublog.h"
 #include "xalloc.h"
 
 #define QUEUE_MAX 2048 /* consumed records waiting to be applied */
@@ -379,6 +380,11 @@ cluster_t *cluster_open(hub_t *hub, char *err, size_t errlen)
     pthread_cond_init(&c->room, NULL);
     int64_t applied = 0;
     store_meta_get_int(hub->store, "log_applied", &applied);
+    /* the log's business time at that position: the state (restored from a snapshot taken
+     * at an earlier position) goes there, as every other hub's is */
+    if (store_meta_get_int(hub->store, "log_clock", &c->log_clock) == 1 &&
+        c->log_clock > state_now(hub->state))
+        hub->log_ops->tick(hub, c->log_clock);
     c->stats.applied_seq = (uint64_t)applied;
     if (cl_nats_open(c, (uint64_t)applied, err, errlen) < 0) {
         cl_nats_stop(c);

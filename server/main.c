@@ -332,7 +332,16 @@ static int64_t open_state(hub_t *hub, const char *dbpath, int64_t t0)
     sodium_bin2hex(hub->epoch + 1, sizeof(hub->epoch) - 1, rnd, sizeof(rnd));
     hub->nhalls = hub->cfg->nhalls;
     hub->halls = cw_xcalloc(hub->nhalls ? hub->nhalls : 1, sizeof(*hub->halls));
-    hub->state = state_create(hub->cfg, hub_now(hub));
+    /* cluster mode: the state's time is the log's (its ticks); every hub starts from the start
+     * of the business day so that every hub holds the same state at the same log position,
+     * whenever it started */
+    int64_t t_state = hub_now(hub);
+    if (hub->cfg->cluster.enabled) {
+        cwt_local lt;
+        cwt_to_local(t_state, &lt);
+        t_state = lt.day_start_ms;
+    }
+    hub->state = state_create(hub->cfg, t_state);
     hub->auth = auth_create(hub);
     hub->live = live_create(hub);
     static hublog_ops log_ops;

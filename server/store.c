@@ -277,22 +277,29 @@ static int write_event(store_t *s, store_job *job, store_item *it)
     return 0;
 }
 
-static int set_log_pos(store_t *s, int64_t pos)
+static int set_meta(store_t *s, const char *key, int64_t v)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        s->wdb, "INSERT OR REPLACE INTO meta(key, value) VALUES('log_applied', ?)", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(s->wdb, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1,
+                                &st, NULL);
     if (rc != SQLITE_OK) return rc;
-    sqlite3_bind_int64(st, 1, pos);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, v);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : rc;
 }
 
+static int set_log_pos(store_t *s, int64_t pos, int64_t clock)
+{
+    int rc = set_meta(s, "log_applied", pos);
+    return rc || !clock ? rc : set_meta(s, "log_clock", clock);
+}
+
 static int run_events(store_t *s, store_job *job)
 {
     if (job->log_pos > 0) {
-        int rc = set_log_pos(s, job->log_pos);
+        int rc = set_log_pos(s, job->log_pos, job->log_clock);
         if (rc) return rc;
     }
     for (int i = 0; i < job->nitems; i++) {

@@ -89,6 +89,7 @@ struct store_job {
     /* cluster mode: when > 0, meta 'log_applied' is set to it in the job's transaction (the
      * position in the replicated log up to which this store has applied, hublog.h) */
     int64_t log_pos;
+    int64_t log_clock; /* with log_pos: the log's business time there (meta 'log_clock') */
     /* out */
     int rc; /* 0, or < 0 when the transaction failed */
     char err[160];

@@ -177,6 +177,44 @@ class TwoHubs(unittest.TestCase):
         b_live.close()
         fresh.close()
 
+    def test_both_hubs_publish_the_same_documents_at_the_same_revs(self):
+        """Every hub holds the same state at the same log position: two clients, one per hub,
+        see the same city and hall documents at every rev both saw (waits and ages included:
+        they move at the log's ticks)."""
+        topics = ["city", "hall/LH-03"]
+        seen = []
+        for hub in self.hubs:
+            c = cwtest.LiveClient(hub, token=cwtest.TOKEN_WALL)
+            c.subscribe(topics)
+            c.wait_for(lambda c: all(t in c.state for t in topics), what="snapshots")
+            seen.append(c)
+        f = cwtest.Feeder(self.a, "LH-03")
+        for i in range(6):
+            f.send([f.issued()])
+            seen[0].wait_for(lambda c: c.state["hall/LH-03"]["kpi"]["issued"] == f.n, 5,
+                             what="ticket %d on a" % f.n)
+            seen[1].wait_for(lambda c: c.state["hall/LH-03"]["kpi"]["issued"] == f.n, 5,
+                             what="ticket %d on b" % f.n)
+        docs = []
+        for c in seen:
+            by_rev = {}
+            state = {}
+            with c.cond:
+                for _, m in c.msgs:
+                    if m.get("op") not in ("snapshot", "delta") or m.get("topic") not in topics:
+                        continue
+                    t = m["topic"]
+                    state[t] = (m["data"] if m["op"] == "snapshot"
+                                else cwtest.merge_patch(state[t], m["data"]))
+                    if m["op"] == "delta":
+                        by_rev[(t, m["rev"])] = state[t]
+            docs.append(by_rev)
+            c.close()
+        common = sorted(set(docs[0]) & set(docs[1]), key=lambda k: (k[1], k[0]))
+        self.assertGreater(len(common), 6, "deltas both clients saw")
+        for k in common:
+            self.assertEqual(docs[0][k], docs[1][k], "%s at rev %d" % k)
+
     def b_epoch(self):
         c = cwtest.LiveClient(self.b, token=cwtest.TOKEN_WALL)
         try:
