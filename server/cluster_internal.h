@@ -63,6 +63,7 @@ struct cluster {
     pthread_cond_t room;
     cl_record *q_head, *q_tail;
     int q_len;
+    size_t q_bytes;
     uint64_t failed[256];
     int nfailed;
     char failed_why[120];

@@ -308,7 +308,9 @@ static int subscribe(cluster_t *c, uint64_t applied, char *err, size_t errlen)
                  natsStatus_GetText(s), (int)jerr);
         return -1;
     }
-    natsSubscription_SetPendingLimits(c->sub, 65536, 256 * 1024 * 1024);
+    /* what the library may hold for us beyond the queue (cluster_queue.c): the server's flow
+     * control keeps the rest in the stream */
+    natsSubscription_SetPendingLimits(c->sub, 65536, 32 * 1024 * 1024);
     return 0;
 }
 

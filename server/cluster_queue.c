@@ -7,7 +7,9 @@
 
 #include "cluster_internal.h"
 
-#define QUEUE_MAX 2048 /* consumed records waiting to be applied */
+#define QUEUE_MAX 2048 /* consumed records waiting to be applied ... */
+#define QUEUE_MAX_BYTES                                                                            \
+    (32 << 20) /* ... and their bytes (a record holds up to a 5,000-event batch) */
 
 void cl_record_free(cl_record *r)
 {
@@ -21,7 +23,7 @@ void cl_record_free(cl_record *r)
 void cl_queue_push(cluster_t *c, cl_record *r)
 {
     pthread_mutex_lock(&c->lock);
-    while (c->q_len >= QUEUE_MAX && !atomic_load(&c->stop)) {
+    while ((c->q_len >= QUEUE_MAX || c->q_bytes >= QUEUE_MAX_BYTES) && !atomic_load(&c->stop)) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 100 * 1000000L;
@@ -34,6 +36,7 @@ void cl_queue_push(cluster_t *c, cl_record *r)
         c->q_head = r;
     c->q_tail = r;
     c->q_len++;
+    c->q_bytes += r->len;
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -46,6 +49,7 @@ int cl_take_records(cluster_t *c, cl_record **out, int max, int max_items)
         c->q_head = r->next;
         if (!c->q_head) c->q_tail = NULL;
         c->q_len--;
+        c->q_bytes -= r->len;
         r->next = NULL;
         items += r->nevents_hint;
         out[n++] = r;
@@ -63,6 +67,7 @@ void cl_requeue_front(cluster_t *c, cl_record **recs, int n)
         c->q_head = recs[i];
         if (!c->q_tail) c->q_tail = recs[i];
         c->q_len++;
+        c->q_bytes += recs[i]->len;
     }
     pthread_mutex_unlock(&c->lock);
 }
