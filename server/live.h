@@ -72,4 +72,7 @@ void live_get_stats(live_t *L, live_stats *out);
 /* Clients per view for /metrics: calls fn for each view key with its count. */
 void live_each_view(live_t *L, void (*fn)(void *ud, const char *view, int clients), void *ud);
 
+/* The invariants of live_internal.h: 0, or -1 with what is broken in err (live_check.c). */
+int live_check(live_t *L, char *err, size_t errlen);
+
 #endif
