@@ -171,13 +171,29 @@ void state_bump(state_t *st, int h);
 int64_t state_deadline(const state_t *st, int h, int64_t at_ms, int n);
 /* Set day / day bounds from an instant. */
 void state_set_day(state_t *st, int64_t now_ms);
+void state_review_clear(state_review *r);
+void state_ticket_free(state_ticket *t);
+void state_case_free(state_case *c);
+/* A copy of s (NULL for NULL); *dst replaced by a copy of src unless equal. */
+char *state_dup_or_null(const char *s);
+void state_set_str(char **dst, const char *src);
+
+/* --- state_map.c: state_map_get/put/free above --- */
+
+/* --- state_ticket.c: the queue's transitions --- */
 state_ticket *state_ticket_new(state_hs *hs, const char *id);
 /* Put t into state s (updating waiting[], counts). t must be in no state (fresh or left). */
 int state_ticket_enter(state_hs *hs, state_ticket *t, int s);
 void state_ticket_leave(state_hs *hs, state_ticket *t);
+void state_apply_ticket(state_t *st, int h, const ev_event *ev);
+void state_apply_window(state_hs *hs, const ev_event *ev);
+void state_apply_camera(state_hs *hs, const ev_event *ev);
+
+/* --- state_review.c: reviews and cases --- */
 int state_case_add(state_hs *hs, state_case *c);
 int state_review_push(state_hs *hs, const state_review *r); /* takes the strings */
-void state_review_clear(state_review *r);
+void state_apply_review(state_t *st, int h, const ev_event *ev);
+void state_apply_case(state_t *st, state_hs *hs, const ev_event *ev);
 
 /* --- state_kpi.c --- */
 /* Drop records at or before now - 60 min from the counters; true when any dropped. */
