@@ -212,15 +212,65 @@ void al_arg_take(store_job *j, char *s);
 
 /* Rule titles (zh, en). */
 const char *al_rule_title(int rule, bool zh);
+/* "pending", "firing", "resolved" by alert state; "hall", "city", "leader" by level. */
+extern const char *const al_state_names[3];
+extern const char *const al_esc_names[CFG_ESC_LEVELS];
+/* The registry, sorted by id: insert (0; -1 if the id exists or on OOM), remove the i-th. */
+int al_insert(alerts_t *a, alert *al);
+void al_remove_at(alerts_t *a, int i);
+alert *al_alert_new(const char *id, int rule);
+void al_alert_free(alert *al);
+/* Rule parameter p for this alert (its hall's and biz's settings over the city's). */
+double al_param(alerts_t *a, const alert *al, int p);
+/* *dst replaced by a copy of src unless equal (NULL allowed). */
+void al_replace_str(char **dst, const char *src);
+/* Recompute every hall's status colour from the firing alerts. */
+void al_hall_statuses(alerts_t *a);
 
-/* Shared with alert_route.c: the alert as REST shows it, one Alertmanager alert, labels or
- * annotations common to every alert of an array, the externalURL, a stored state change. */
+/* ---- alert_doc.c: an alert as JSON, stored and loaded ---- */
+void al_set_time(json_t *o, const char *k, int64_t ms);
+void al_set_int(json_t *o, const char *k, int64_t v);
+void al_set_str(json_t *o, const char *k, const char *s);
+void al_fingerprint(const alert *al, char out[17]);
+json_t *al_evidence_view(const alert *al, bool names);
+json_t *al_on_duty(alerts_t *a, const alert *al, bool names);
+/* The alert as REST shows it. */
 json_t *al_alert_json(alerts_t *a, const alert *al, bool names);
+/* A stored state change (kind: "fired", "resolved", "ack", ...), and a dropped alert. */
+void al_persist(alerts_t *a, const alert *al, const char *kind, const char *user,
+                const char *detail);
+void al_forget(alerts_t *a, const alert *al);
+/* The stored alerts back into the registry (at start). */
+void al_load(alerts_t *a);
+
+/* ---- alert_escalate.c ---- */
+int al_esc_severity(const alert *al);
+/* Raise the firing alerts nobody acknowledged in time to the next level. */
+void al_escalation(alerts_t *a);
+/* A duty shift began or ended: the documents show who is on duty now. */
+void al_duty_changes(alerts_t *a);
+
+/* ---- alert_notify.c ---- */
+/* The store sink used when none is set. */
+void al_default_sink(void *ud, store_job *j);
+/* The alert has something its receivers were not told yet (firing, severity, resolved). */
+bool al_changed(const alert *al);
+/* The receivers of a level: up to max URLs into out; count. */
+int al_receivers(alerts_t *a, int level, const char **out, int max);
+/* Flush the groups whose wait passed (all when force). */
+void al_notifications(alerts_t *a, int64_t real_ms, bool force);
+/* Mark the outbox rows the sender delivered. */
+void al_take_sent(alerts_t *a);
+void al_set_receivers(alerts_t *a);
+/* Shared with alert_route.c: one Alertmanager alert, labels or annotations common to every
+ * alert of an array, the externalURL. */
 json_t *al_am_alert(alerts_t *a, const alert *al, bool firing);
 json_t *al_common_of(json_t *arr, const char *member);
 const char *al_external_url(alerts_t *a);
-void al_persist(alerts_t *a, const alert *al, const char *kind, const char *user,
-                const char *detail);
+
+/* ---- alert_query.c ---- */
+/* A viewer of halls (NULL: all) sees the alert: its hall is one of them. */
+bool al_visible(const alert *al, const bool *halls);
 
 /* ---- alert_route.c ---- */
 /* Routed notifications (alerts.route): mark groups with changes, flush those whose group wait
