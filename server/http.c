@@ -1,12 +1,11 @@
-/* http: the HTTP protocol of the hub on libwebsockets (requests, bodies, routing to REST,
- * static files, error pages). See http.h. */
+/* http: the HTTP protocol of the hub on libwebsockets (requests, bodies, CSRF, routing to
+ * ingest, login and REST; static files and error pages are in http_static.c). See http.h. */
 #include "http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "http_conns.h"
 #include "http_framing.h"
@@ -14,14 +13,9 @@
 #include "ingest.h"
 #include "metrics.h"
 #include "rest.h"
-#include "utf8.h"
 
 #define HTTP_SMALL_BODY (64 * 1024) /* every body but an ingest batch */
 #define HTTP_CHUNK (64 * 1024)
-
-#ifndef CW_SOURCE_DIR
-#define CW_SOURCE_DIR "."
-#endif
 
 typedef struct http_pss {
     uint64_t conn_id;
@@ -105,7 +99,7 @@ static void respond(struct lws *wsi, http_pss *p)
  * allows only the hub's own scripts, styles, images and connections (inline style attributes
  * stay allowed: the dashboard sets widths and colours in its markup; no inline script), plus
  * nosniff, no referrer and no framing. Returns 0, or -1 when they don't fit before end. */
-static int add_security_headers(struct lws *wsi, unsigned char **q, unsigned char *end)
+int http_add_security_headers(struct lws *wsi, unsigned char **q, unsigned char *end)
 {
     char host[200], ws[420] = "";
     int hl = lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST);
@@ -137,7 +131,7 @@ static int add_security_headers(struct lws *wsi, unsigned char **q, unsigned cha
 
 /* Ends the request/response on wsi; lws then parses the next request pipelined behind it.
  * Returns 0, or -1 to close the connection. */
-static int transaction_done(struct lws *wsi)
+int http_transaction_done(struct lws *wsi)
 {
     http_conns_answered(wsi);
     return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -170,7 +164,7 @@ static int write_response(hub_t *hub, struct lws *wsi, http_pss *p)
                 wsi, (const unsigned char *)"cache-control:", (const unsigned char *)nocache,
                 sizeof(nocache) - 1, &q, end))
             return -1;
-        if (add_security_headers(wsi, &q, end)) return -1;
+        if (http_add_security_headers(wsi, &q, end)) return -1;
         if (lws_finalize_write_http_header(wsi, start, &q, end)) return -1;
         p->headers_sent = true;
         if (p->resp.len) {
@@ -198,130 +192,7 @@ static int write_response(hub_t *hub, struct lws *wsi, http_pss *p)
     bool close = p->close_after;
     pss_reset(p);
     if (close) return -1;
-    return transaction_done(wsi);
-}
-
-/* ---- static files ----------------------------------------------------------------------- */
-
-static const char *mime_of(const char *path)
-{
-    const char *dot = strrchr(path, '.');
-    if (!dot) return "application/octet-stream";
-    static const char *map[][2] = {{".html", "text/html; charset=utf-8"},
-                                   {".js", "text/javascript; charset=utf-8"},
-                                   {".mjs", "text/javascript; charset=utf-8"},
-                                   {".css", "text/css; charset=utf-8"},
-                                   {".json", "application/json"},
-                                   {".geojson", "application/geo+json"},
-                                   {".svg", "image/svg+xml"},
-                                   {".png", "image/png"},
-                                   {".ico", "image/x-icon"},
-                                   {".woff2", "font/woff2"},
-                                   {".map", "application/json"}};
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcmp(dot, map[i][0]) == 0) return map[i][1];
-    return "application/octet-stream";
-}
-
-/* Returns 1 when lws is serving a file (or failed), 0 when no such file. */
-static int serve_static(struct lws *wsi, const char *path, int *rc)
-{
-    if (strstr(path, "..") || strchr(path, '\\')) return 0;
-    const char *root = getenv("CW_WEB_ROOT");
-    char full[1024];
-    const char *rel = strcmp(path, "/") == 0 ? "/index.html" : path;
-    if (strncmp(rel, "/map/", 5) == 0) /* the city outline, shared with the wall */
-        snprintf(full, sizeof(full), "%s/assets%s", CW_SOURCE_DIR, rel);
-    else if (root)
-        snprintf(full, sizeof(full), "%s%s", root, rel);
-    else
-        snprintf(full, sizeof(full), "%s/assets/web%s", CW_SOURCE_DIR, rel);
-    struct stat st;
-    if (stat(full, &st) < 0 || !S_ISREG(st.st_mode)) return 0;
-    unsigned char hdrs[1024], *q = hdrs; /* encoded by lws: h1 text or h2 HPACK */
-    if (add_security_headers(wsi, &q, hdrs + sizeof(hdrs) - 1)) {
-        *rc = -1;
-        return 1;
-    }
-    *q = 0; /* lws looks for a cache-control in it with strstr */
-    int n = lws_serve_http_file(wsi, full, mime_of(full), (const char *)hdrs, (int)(q - hdrs));
-    *rc = (n < 0 || (n > 0 && transaction_done(wsi))) ? -1 : 0;
-    return 1;
-}
-
-/* ---- error pages for browsers ------------------------------------------------------------ */
-
-/* Whether the client asked for HTML (a browser navigating: Accept holds text/html). API clients
- * (fetch from the dashboard, curl, gateways) keep the JSON errors of SPEC §7. */
-static bool wants_html(struct lws *wsi)
-{
-    char acc[512];
-    if (lws_hdr_copy(wsi, acc, sizeof(acc), WSI_TOKEN_HTTP_ACCEPT) <= 0) return false;
-    return strstr(acc, "text/html") != NULL;
-}
-
-static void html_esc(const char *s, char *out, size_t n)
-{
-    size_t o = 0;
-    for (; *s && o + 7 < n; s++) {
-        const char *e = *s == '<'   ? "&lt;"
-                        : *s == '>' ? "&gt;"
-                        : *s == '&' ? "&amp;"
-                        : *s == '"' ? "&quot;"
-                                    : NULL;
-        if (e)
-            o += (size_t)snprintf(out + o, n - o, "%s", e);
-        else
-            out[o++] = *s;
-    }
-    out[o] = 0;
-}
-
-/* Replace a JSON error answer by a page a person can read (same status), in Chinese and
- * English, with the hub's message and a link back to the dashboard. */
-static void html_error_page(http_resp *r)
-{
-    const char *zh, *en;
-    switch (r->status) {
-    case 401:
-        zh = "请先登录", en = "Please log in";
-        break;
-    case 403:
-        zh = "无权访问", en = "Forbidden";
-        break;
-    case 404:
-        zh = "页面不存在", en = "Page not found";
-        break;
-    case 405:
-        zh = "不支持的请求方法", en = "Method not allowed";
-        break;
-    default:
-        zh = "请求未能完成", en = "The request failed";
-        break;
-    }
-    char msg[512] = "", emsg[1200];
-    json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
-    const char *m = json_string_value(json_object_get(j, "error"));
-    if (m) snprintf(msg, sizeof(msg), "%s", m);
-    json_decref(j);
-    utf8_scrub(msg);
-    html_esc(msg, emsg, sizeof(emsg));
-    char *page = NULL;
-    int n =
-        asprintf(&page,
-                 "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>%d %s · "
-                 "citywall</title><link rel=\"icon\" href=\"/favicon.svg\"><link "
-                 "rel=\"stylesheet\" href=\"/css/app.css\"></head>"
-                 "<body class=\"errdoc\"><main class=\"errpage\" data-error=\"%d\">"
-                 "<div class=\"errpage-code\">%d</div><div class=\"errpage-t\">%s · %s</div>"
-                 "<div class=\"errpage-s\">%s</div><div class=\"errpage-a\"><a class=\"btn\" "
-                 "href=\"/\">返回首页 · Dashboard</a></div></main></body></html>\n",
-                 r->status, zh, r->status, r->status, zh, en, emsg);
-    if (n < 0) return; /* keep the JSON */
-    free(r->body);
-    r->body = page;
-    r->len = (size_t)n;
-    r->ctype = "text/html; charset=utf-8";
+    return http_transaction_done(wsi);
 }
 
 /* ---- dispatch --------------------------------------------------------------------------- */
@@ -554,18 +425,18 @@ static int dispatch(hub_t *hub, struct lws *wsi, http_pss *p)
                    .body_len = p->body_len};
     snprintf(rq.peer, sizeof(rq.peer), "%s", peer);
     if (identify(hub, wsi, &rq) && state_changing(p->method) && csrf_refused(hub, wsi, p)) return 0;
-    bool page = p->method == LWSHUMETH_GET && wants_html(wsi);
+    bool page = p->method == LWSHUMETH_GET && http_wants_html(wsi);
     if (rest_handle(&rq, &p->resp) == 0) {
-        if (page && p->resp.status >= 400) html_error_page(&p->resp);
+        if (page && p->resp.status >= 400) http_error_page(&p->resp);
         respond(wsi, p);
         return 0;
     }
     if (p->method == LWSHUMETH_GET) {
         int rc = 0;
-        if (serve_static(wsi, p->path, &rc)) return rc;
+        if (http_serve_static(wsi, p->path, &rc)) return rc;
     }
     http_error(&p->resp, 404, "no such resource: %s", p->path);
-    if (page) html_error_page(&p->resp);
+    if (page) http_error_page(&p->resp);
     respond(wsi, p);
     return 0;
 }
@@ -682,7 +553,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         if (!p->have_resp) return 0;
         return write_response(hub, wsi, p);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
-        return transaction_done(wsi);
+        return http_transaction_done(wsi);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (p && p->conn_id) {
