@@ -273,12 +273,21 @@ int cwt_weekday(int date)
     return (int)(((days + 3) % 7 + 7) % 7); /* 1970-01-01 was a Thursday (3) */
 }
 
+int64_t cwt_date_days(int date)
+{
+    return days_from_civil(date / 10000, date / 100 % 100, date % 100);
+}
+
+int cwt_date_add(int date, int n)
+{
+    int y, m, d;
+    civil_from_days(cwt_date_days(date) + n, &y, &m, &d);
+    return y * 10000 + m * 100 + d;
+}
+
 int cwt_next_date(int date)
 {
-    int64_t days = days_from_civil(date / 10000, date / 100 % 100, date % 100);
-    int y, m, d;
-    civil_from_days(days + 1, &y, &m, &d);
-    return y * 10000 + m * 100 + d;
+    return cwt_date_add(date, 1);
 }
 
 static int64_t clock_ms(clockid_t id)

@@ -44,6 +44,9 @@ int cwt_parse_date(const char *s);
 int cwt_weekday(int date);
 /* The next date after a yyyymmdd date. */
 int cwt_next_date(int date);
+/* Days since 1970-01-01 of a yyyymmdd date; the date n days after it (n may be negative). */
+int64_t cwt_date_days(int date);
+int cwt_date_add(int date, int n);
 
 int64_t cwt_real_ms(void); /* CLOCK_REALTIME, ms */
 int64_t cwt_mono_ms(void); /* CLOCK_MONOTONIC, ms */

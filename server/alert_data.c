@@ -29,30 +29,6 @@
 
 /* ---- dates -------------------------------------------------------------------------------- */
 
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-int al_date_add(int date, int days)
-{
-    int64_t z = days_from_civil(date / 10000, date / 100 % 100, date % 100) + days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp + (mp < 10 ? 3 : -9);
-    return (int)((y + (m <= 2)) * 10000 + m * 100 + d);
-}
-
 /* ---- bad-review records ------------------------------------------------------------------- */
 
 static void review_free(al_review *r)
@@ -378,7 +354,7 @@ static void recompute_medians(alerts_t *a, al_hallhist *hh, int hall, int today)
     if (!m) return;
     for (int b = 0; b < ch->nbiz; b++) {
         int days = (int)cfg_alert_param(cfg, CFG_R5, hall, ch->biz[b].id, CFG_P_FIRST + 2);
-        int from = al_date_add(today, -days);
+        int from = cwt_date_add(today, -days);
         uint64_t h[AL_HBUCKETS] = {0}, n = 0;
         for (int d = 0; d < hh->ndays; d++) {
             al_day *day = &hh->days[d];
@@ -423,7 +399,7 @@ void al_data_reviews(alerts_t *a, const char *hall, int date, int from_back, int
     *n = *good = 0;
     al_hallhist *hh = al_data_hall(a, hall);
     if (!hh) return;
-    int lo = al_date_add(date, -to_back), hi = al_date_add(date, -from_back);
+    int lo = cwt_date_add(date, -to_back), hi = cwt_date_add(date, -from_back);
     for (int d = 0; d < hh->ndays; d++)
         if (hh->days[d].date >= lo && hh->days[d].date <= hi) {
             *n += hh->days[d].rv_n;
@@ -551,7 +527,7 @@ void al_data_load(alerts_t *a)
     }
     if (sqlite3_prepare_v2(db, "SELECT hall, day, body FROM alert_days WHERE day >= ?", -1, &st,
                            NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, al_date_add(today, -AL_DAYS_KEPT));
+        sqlite3_bind_int64(st, 1, cwt_date_add(today, -AL_DAYS_KEPT));
         while (sqlite3_step(st) == SQLITE_ROW) {
             json_t *b = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
             if (b)
@@ -574,7 +550,7 @@ void al_data_retention(alerts_t *a, int64_t now_ms)
             a->rv[keep++] = a->rv[i];
     }
     a->nrv = keep;
-    int oldest = al_date_add(state_day(a->hub->state), -AL_DAYS_KEPT);
+    int oldest = cwt_date_add(state_day(a->hub->state), -AL_DAYS_KEPT);
     for (int h = 0; h < a->nhh; h++) {
         al_hallhist *hh = &a->hh[h];
         int k = 0;

@@ -329,7 +329,5 @@ double al_data_median(alerts_t *a, const char *hall, const char *biz);
  * both ends inclusive; 0 = date itself). */
 void al_data_reviews(alerts_t *a, const char *hall, int date, int from_back, int to_back,
                      int64_t *n, int64_t *good);
-/* yyyymmdd plus `days` (may be negative). */
-int al_date_add(int date, int days);
 
 #endif

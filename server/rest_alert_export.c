@@ -30,7 +30,7 @@ int rest_alert_period(http_req *rq, http_resp *rs, int64_t *from_ms, int64_t *to
         return -1;
     }
     *from_ms = midnight(p.from);
-    *to_ms = midnight(stats_date_add(p.to, 1)) - 1;
+    *to_ms = midnight(cwt_date_add(p.to, 1)) - 1;
     return 1;
 }
 

@@ -6,48 +6,15 @@
 
 #include "cwtime.h"
 
-/* Days since 1970-01-01 of a civil date (H. Hinnant's algorithm). */
-static long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int civil_from_days(long z)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
-    long m = mp + (mp < 10 ? 3 : -9);
-    return (int)((y + (m <= 2)) * 10000 + m * 100 + d);
-}
-
-static long to_days(int date)
-{
-    return days_from_civil(date / 10000, date / 100 % 100, date % 100);
-}
-
-int stats_date_add(int d, int n)
-{
-    return civil_from_days(to_days(d) + n);
-}
-
 int stats_days_between(int a, int b)
 {
-    return (int)(to_days(b) - to_days(a)) + 1;
+    return (int)(cwt_date_days(b) - cwt_date_days(a)) + 1;
 }
 
 static int month_end(int y, int m)
 {
     int ny = m == 12 ? y + 1 : y, nm = m == 12 ? 1 : m + 1;
-    return stats_date_add(ny * 10000 + nm * 100 + 1, -1);
+    return cwt_date_add(ny * 10000 + nm * 100 + 1, -1);
 }
 
 static void set_label(stats_period *p)
@@ -61,8 +28,8 @@ static void set_label(stats_period *p)
         snprintf(p->label, sizeof p->label, "%04d-%02d", p->from / 10000, p->from / 100 % 100);
         break;
     case SP_WEEK: { /* the ISO year is the year of the week's Thursday */
-        int thu = stats_date_add(p->from, 3), y = (thu / 10000) % 10000;
-        int wk = (int)((to_days(thu) - to_days(y * 10000 + 101)) / 7 + 1) % 100;
+        int thu = cwt_date_add(p->from, 3), y = (thu / 10000) % 10000;
+        int wk = (int)((cwt_date_days(thu) - cwt_date_days(y * 10000 + 101)) / 7 + 1) % 100;
         snprintf(p->label, sizeof p->label, "%04d-W%02d", y, wk);
         break;
     }
@@ -78,10 +45,10 @@ static int parse_week(const char *s, stats_period *p)
     char tail;
     if (sscanf(s, "%4d-W%2d%c", &y, &w, &tail) != 2 || y < 1970 || y > 9999 || w < 1 || w > 53)
         return -1;
-    int jan4 = y * 10000 + 104, monday = stats_date_add(jan4, -cwt_weekday(jan4));
-    p->from = stats_date_add(monday, 7 * (w - 1));
-    p->to = stats_date_add(p->from, 6);
-    if (w == 53 && stats_date_add(p->from, 3) / 10000 != y) return -1; /* no week 53 */
+    int jan4 = y * 10000 + 104, monday = cwt_date_add(jan4, -cwt_weekday(jan4));
+    p->from = cwt_date_add(monday, 7 * (w - 1));
+    p->to = cwt_date_add(p->from, 6);
+    if (w == 53 && cwt_date_add(p->from, 3) / 10000 != y) return -1; /* no week 53 */
     return 0;
 }
 
@@ -143,8 +110,8 @@ stats_period stats_period_previous(const stats_period *p)
         q.to = month_end(y, m);
     } else {
         int len = stats_days_between(p->from, p->to);
-        q.from = stats_date_add(p->from, -len);
-        q.to = stats_date_add(p->to, -len);
+        q.from = cwt_date_add(p->from, -len);
+        q.to = cwt_date_add(p->to, -len);
     }
     set_label(&q);
     return q;

@@ -26,7 +26,5 @@ int stats_period_parse(const char *day, const char *week, const char *month, con
 stats_period stats_period_previous(const stats_period *p);
 /* Days from a to b inclusive (a <= b). */
 int stats_days_between(int a, int b);
-/* The date n days after d (n may be negative). */
-int stats_date_add(int d, int n);
 
 #endif

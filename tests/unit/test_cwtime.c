@@ -196,6 +196,16 @@ static void test_dates(void **state)
     assert_int_equal(cwt_next_date(21000228), 21000301);
     assert_int_equal(cwt_next_date(20000228), 20000229);
     assert_int_equal(cwt_next_date(20261130), 20261201);
+    /* days since the epoch and date arithmetic both ways (counted by hand: 1970..1999 is
+     * 30 years with 7 leap days = 10957 days, then 31 of January and 29 of February 2000) */
+    assert_int_equal(cwt_date_days(19700101), 0);
+    assert_int_equal(cwt_date_days(20000301), 11017);
+    assert_int_equal(cwt_date_days(19691231), -1);
+    assert_int_equal(cwt_date_add(20250101, -1), 20241231);
+    assert_int_equal(cwt_date_add(20240301, -1), 20240229);
+    assert_int_equal(cwt_date_add(20261010, -365), 20251010);
+    assert_int_equal(cwt_date_add(20261123, 0), 20261123);
+    assert_int_equal(cwt_date_add(20261123, 39), 20270101); /* 7 of November + 31 + 1 */
     assert_int_equal(cwt_parse_date("2026-11-22"), 20261122);
     assert_int_equal(cwt_parse_date("2028-02-29"), 20280229);
     assert_int_equal(cwt_parse_date("2026-02-29"), -1);
