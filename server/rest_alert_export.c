@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvout.h"
 #include "cwtime.h"
 #include "route.h"
 #include "stats_period.h"
@@ -41,21 +42,6 @@ bool rest_alert_want_csv(http_req *rq)
     return f && !strcmp(f, "csv");
 }
 
-static void cell(FILE *f, const char *s)
-{
-    if (!s) s = "";
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 void rest_alert_history_csv(http_resp *rs, json_t *rows)
 {
     static const char *const keys[] = {"id",    "alert",    "at",   "kind",
@@ -78,7 +64,7 @@ void rest_alert_history_csv(http_resp *rs, json_t *rows)
             char num[32];
             if (json_is_integer(v)) snprintf(num, sizeof num, "%lld", json_integer_value(v));
             if (k) fputc(',', f);
-            cell(f, json_is_integer(v) ? num : json_string_value(v));
+            csv_cell(f, json_is_integer(v) ? num : json_string_value(v));
         }
         fputs("\r\n", f);
     }

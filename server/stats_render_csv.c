@@ -5,27 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvout.h"
 #include "stats_report.h"
-
-static void cell_text(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 /* A figure as every renderer shows it: integers plainly, reals with one decimal, null as "". */
 static void cell(FILE *f, const json_t *v)
 {
     if (json_is_string(v))
-        cell_text(f, json_string_value(v));
+        csv_cell(f, json_string_value(v));
     else if (json_is_integer(v))
         fprintf(f, "%lld", (long long)json_integer_value(v));
     else if (json_is_real(v))
@@ -50,15 +37,15 @@ char *stats_render_csv(const json_t *model, size_t *len)
     FILE *f = open_memstream(&buf, len);
     if (!f) return NULL;
     fputs("\xEF\xBB\xBF", f);
-    cell_text(f, json_string_value(json_object_get(model, "title")));
+    csv_cell(f, json_string_value(json_object_get(model, "title")));
     fputs("\r\n", f);
-    cell_text(f, json_string_value(json_object_get(model, "subtitle")));
+    csv_cell(f, json_string_value(json_object_get(model, "subtitle")));
     fputs("\r\n\r\n", f);
     size_t i, j;
     json_t *t, *r;
     json_array_foreach(json_object_get(model, "tables"), i, t)
     {
-        cell_text(f, json_string_value(json_object_get(t, "title")));
+        csv_cell(f, json_string_value(json_object_get(t, "title")));
         fputs("\r\n", f);
         line(f, json_object_get(t, "columns"), "name");
         json_array_foreach(json_object_get(t, "rows"), j, r) line(f, r, NULL);
