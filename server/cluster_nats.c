@@ -35,19 +35,30 @@ static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
     hub_wake(c->hub);
 }
 
+/* One record onto the stream's subject, published asynchronously (the PubAck comes to the
+ * ack handler): the message id (JetStream keeps the first within its duplicate window), then
+ * the headers as name/value pairs (hdrs[2k], hdrs[2k+1]; nhdrs pairs). */
+static natsStatus publish(cluster_t *c, const char *id, const char *const *hdrs, int nhdrs,
+                          const char *data, size_t len)
+{
+    natsMsg *msg = NULL;
+    natsStatus s = natsMsg_Create(&msg, c->hub->cfg->cluster.subject, NULL, data, (int)len);
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", id);
+    for (int i = 0; s == NATS_OK && i < nhdrs; i++)
+        s = natsMsgHeader_Set(msg, hdrs[2 * i], hdrs[2 * i + 1]);
+    if (s == NATS_OK) s = js_PublishMsgAsync(c->js, &msg, NULL);
+    natsMsg_Destroy(msg); /* NULL once the library took it */
+    return s;
+}
+
 int cl_nats_publish(cluster_t *c, uint64_t n, const char *token, int64_t recv_ms,
                     const char *events, size_t len, char *err, size_t errlen)
 {
-    natsMsg *msg = NULL;
     char id[160], recv[32];
     snprintf(id, sizeof id, "%s%" PRIu64, c->msgid_prefix, n);
     snprintf(recv, sizeof recv, "%" PRId64, recv_ms);
-    natsStatus s = natsMsg_Create(&msg, c->hub->cfg->cluster.subject, NULL, events, (int)len);
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", id);
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Cw-Token", token);
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Cw-Recv-Ms", recv);
-    if (s == NATS_OK) s = js_PublishMsgAsync(c->js, &msg, NULL);
-    natsMsg_Destroy(msg); /* NULL once the library took it */
+    const char *hdrs[] = {"Cw-Token", token, "Cw-Recv-Ms", recv};
+    natsStatus s = publish(c, id, hdrs, 2, events, len);
     if (s != NATS_OK) {
         snprintf(err, errlen, "NATS publish: %s", natsStatus_GetText(s));
         return -1;
@@ -60,31 +71,21 @@ int cl_nats_publish(cluster_t *c, uint64_t n, const char *token, int64_t recv_ms
  * is covered by the next. */
 int cl_nats_publish_tick(cluster_t *c, int64_t sec)
 {
-    natsMsg *msg = NULL;
     char id[48], ms[32];
     /* per stream: a province's stream sources several cities' ticks, and JetStream stalls a
      * source on a duplicate message id */
     snprintf(id, sizeof id, "tick.%s.%" PRId64, c->hub->cfg->cluster.stream, sec);
     snprintf(ms, sizeof ms, "%" PRId64, sec * 1000);
-    natsStatus s = natsMsg_Create(&msg, c->hub->cfg->cluster.subject, NULL, NULL, 0);
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", id);
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Cw-Tick", ms);
-    if (s == NATS_OK) s = js_PublishMsgAsync(c->js, &msg, NULL);
-    natsMsg_Destroy(msg);
-    return s == NATS_OK ? 0 : -1;
+    const char *hdrs[] = {"Cw-Tick", ms};
+    return publish(c, id, hdrs, 1, NULL, 0) == NATS_OK ? 0 : -1;
 }
 
 int cl_nats_publish_cmd(cluster_t *c, uint64_t n, const char *kind, const char *json, size_t len)
 {
-    natsMsg *msg = NULL;
     char id[160];
     snprintf(id, sizeof id, "%sc%" PRIu64, c->msgid_prefix, n);
-    natsStatus s = natsMsg_Create(&msg, c->hub->cfg->cluster.subject, NULL, json, (int)len);
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", id);
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Cw-Cmd", kind);
-    if (s == NATS_OK) s = js_PublishMsgAsync(c->js, &msg, NULL);
-    natsMsg_Destroy(msg);
-    return s == NATS_OK ? 0 : -1;
+    const char *hdrs[] = {"Cw-Cmd", kind};
+    return publish(c, id, hdrs, 1, json, len) == NATS_OK ? 0 : -1;
 }
 
 bool cl_nats_connected(cluster_t *c)
