@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "mergepatch.h"
+#include "msgbuf.h"
 
 #define MAX_TOPICS 128
 #define MAX_OUT 256
@@ -92,8 +93,7 @@ struct hubclient {
     int ntopics;
     char *out[MAX_OUT];
     int nout;
-    char *rx;
-    size_t rx_len, rx_cap;
+    cw_msgbuf rx; /* the message being received */
     int64_t last_rx_mono;
     bool have_sample;
     bool hello_clock;   /* the hub's hello carried the business clock: no /history guessing */
@@ -663,7 +663,7 @@ static void on_error_msg(hubclient *hc, json_t *m)
 static void on_message(hubclient *hc)
 {
     json_error_t je;
-    json_t *m = json_loadb(hc->rx, hc->rx_len, 0, &je);
+    json_t *m = json_loadb(hc->rx.buf, hc->rx.len, 0, &je);
     if (!m) return;
     hc->last_rx_mono = cwt_mono_ms();
     if (hc->live) {
@@ -812,22 +812,15 @@ static int live_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE:
         if (wsi != hc->ws) return -1;
-        if (lws_is_first_fragment(wsi)) hc->rx_len = 0;
-        if (hc->rx_len + len + 1 > hc->rx_cap) {
-            size_t cap = hc->rx_cap ? hc->rx_cap : 65536;
-            while (cap < hc->rx_len + len + 1)
-                cap *= 2;
-            if (cap > (256u << 20)) return -1;
-            char *n = realloc(hc->rx, cap);
-            if (!n) return -1;
-            hc->rx = n;
-            hc->rx_cap = cap;
+        {
+            int got =
+                cw_msgbuf_add(&hc->rx, lws_is_first_fragment(wsi),
+                              lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi), in,
+                              len, 256u << 20);
+            if (got < 0) return -1;
+            if (got == CW_MSG_DONE) on_message(hc);
+            break;
         }
-        memcpy(hc->rx + hc->rx_len, in, len);
-        hc->rx_len += len;
-        hc->rx[hc->rx_len] = 0;
-        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) on_message(hc);
-        break;
     case LWS_CALLBACK_CLIENT_WRITEABLE: {
         if (wsi != hc->ws || hc->killing) return -1;
         if (hc->nout == 0) {
@@ -987,7 +980,7 @@ void hubclient_stop(hubclient *hc)
     clear_out(hc);
     hubclient_update_clear(&hc->pub);
     free(hc->report);
-    free(hc->rx);
+    cw_msgbuf_free(&hc->rx);
     pthread_mutex_destroy(&hc->lock);
     free(hc);
 }

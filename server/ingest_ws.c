@@ -12,6 +12,7 @@
 
 #include "http_util.h"
 #include "ingest.h"
+#include "msgbuf.h"
 
 typedef struct ingest_pss {
     uint64_t conn_id;
@@ -21,9 +22,8 @@ typedef struct ingest_pss {
     bool closing;
     int close_code;
     char close_msg[124];
-    char *rx;
-    size_t rxlen;
-    char **out; /* queued text messages */
+    cw_msgbuf rx; /* the message being received */
+    char **out;   /* queued text messages */
     int nout, capout;
     int inflight;
 } ingest_pss;
@@ -85,7 +85,7 @@ static void ws_message(hub_t *hub, ingest_pss *p)
 {
     json_error_t jerr;
     ingest_span *spans;
-    json_t *root = ingest_parse(p->rx, p->rxlen, &spans, &jerr);
+    json_t *root = ingest_parse(p->rx.buf, p->rx.len, &spans, &jerr);
     if (!root) {
         char m[200];
         snprintf(m, sizeof(m), "not JSON: %s at line %d column %d", jerr.text, jerr.line,
@@ -105,7 +105,7 @@ static void ws_message(hub_t *hub, ingest_pss *p)
     int status;
     char err[256];
     store_job *job =
-        ingest_prepare(hub, p->token, root, p->rx, spans, true, &status, err, sizeof(err));
+        ingest_prepare(hub, p->token, root, p->rx.buf, spans, true, &status, err, sizeof(err));
     json_decref(root);
     free(spans);
     if (!job) {
@@ -158,10 +158,12 @@ int ingest_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         }
         return 0;
     }
-    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_RECEIVE: {
         if (p->closing) return 0;
-        if (lws_is_first_fragment(wsi)) p->rxlen = 0;
-        if ((int64_t)(p->rxlen + len) > hub->cfg->limits.max_ws_message) {
+        int got = cw_msgbuf_add(&p->rx, lws_is_first_fragment(wsi),
+                                lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi),
+                                in, len, (size_t)hub->cfg->limits.max_ws_message);
+        if (got == CW_MSG_TOO_BIG) {
             hub->m.limit_1009++;
             char m[100];
             snprintf(m, sizeof(m), "message over %lld bytes",
@@ -170,18 +172,10 @@ int ingest_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
                              strlen(m));
             return -1;
         }
-        {
-            char *nb = realloc(p->rx, p->rxlen + len + 1);
-            if (!nb) return -1;
-            p->rx = nb;
-            if (len) memcpy(p->rx + p->rxlen, in, len);
-            p->rxlen += len;
-        }
-        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-            ws_message(hub, p);
-            p->rxlen = 0;
-        }
+        if (got == CW_MSG_NOMEM) return -1;
+        if (got == CW_MSG_DONE) ws_message(hub, p);
         return 0;
+    }
     case LWS_CALLBACK_SERVER_WRITEABLE:
         if (p->nout) {
             char *s = p->out[0];
@@ -221,9 +215,8 @@ int ingest_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         for (int i = 0; i < p->nout; i++)
             free(p->out[i]);
         free(p->out);
-        free(p->rx);
+        cw_msgbuf_free(&p->rx);
         p->out = NULL;
-        p->rx = NULL;
         return 0;
     default:
         return 0;

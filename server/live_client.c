@@ -290,24 +290,17 @@ int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_RECEIVE: {
         live_client *c = pss->c;
         if (!c || c->closing) return 0;
-        if (lws_is_first_fragment(wsi)) {
-            c->rxlen = 0;
-            c->rx_overflow = false;
-        }
-        if (c->rxlen + len > LIVE_RX_MAX) {
+        int got = cw_msgbuf_add(&c->rx, lws_is_first_fragment(wsi),
+                                lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi),
+                                in, len, LIVE_RX_MAX);
+        if (got == CW_MSG_TOO_BIG) {
             hub->m.limit_1009++;
             lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
                              (unsigned char *)"message too large", 17);
             return -1;
         }
-        unsigned char *nb = realloc(c->rx, c->rxlen + len + 1);
-        if (!nb) return -1;
-        c->rx = nb;
-        if (len) memcpy(c->rx + c->rxlen, in, len);
-        c->rxlen += len;
-        if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return 0;
-        handle_message(L, c, (const char *)c->rx, c->rxlen);
-        c->rxlen = 0;
+        if (got == CW_MSG_NOMEM) return -1;
+        if (got == CW_MSG_DONE) handle_message(L, c, c->rx.buf, c->rx.len);
         return 0;
     }
     case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -330,7 +323,7 @@ int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             live_frame_free(&c->ctl[i]);
         free(c->ctl);
         free(c->subs);
-        free(c->rx);
+        cw_msgbuf_free(&c->rx);
         json_decref(c->report);
         free(c);
         return 0;

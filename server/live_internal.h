@@ -20,6 +20,7 @@
 
 #include "live.h"
 #include "live_msg.h"
+#include "msgbuf.h"
 
 #define LIVE_RING_CAP 1024
 #define LIVE_RING_BYTES (4u << 20)
@@ -103,9 +104,7 @@ typedef struct live_client {
     frame *ctl;
     int nctl, capctl;
     size_t ctl_bytes; /* payload bytes in ctl, at most limits.client_buffer_bytes */
-    unsigned char *rx;
-    size_t rxlen;
-    bool rx_overflow;
+    cw_msgbuf rx;     /* the message being received */
     json_t *report;
     char peer[64];
 } live_client;

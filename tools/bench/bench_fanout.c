@@ -60,8 +60,7 @@ typedef struct fo_client {
     int retries;
     json_t *state; /* the city topic as this client has it; owned */
     int64_t seen;  /* deliveries recorded: counts 1..seen */
-    char *rx;
-    size_t rx_len, rx_cap;
+    cw_msgbuf rx;  /* the message being received */
 } fo_client;
 
 typedef struct fo_run {
@@ -141,17 +140,17 @@ static void on_message(fo_run *r, fo_client *c)
     int64_t now = bench_now_us();
     r->msgs++;
     json_t *msg;
-    if (r->memo && c->rx_len == r->memo_len && !memcmp(c->rx, r->memo_bytes, c->rx_len)) {
+    if (r->memo && c->rx.len == r->memo_len && !memcmp(c->rx.buf, r->memo_bytes, c->rx.len)) {
         msg = json_incref(r->memo);
     } else {
-        msg = json_loadb(c->rx, c->rx_len, 0, NULL);
-        char *copy = msg ? malloc(c->rx_len + 1) : NULL;
+        msg = json_loadb(c->rx.buf, c->rx.len, 0, NULL);
+        char *copy = msg ? malloc(c->rx.len + 1) : NULL;
         if (copy) {
-            memcpy(copy, c->rx, c->rx_len);
+            memcpy(copy, c->rx.buf, c->rx.len);
             free(r->memo_bytes);
             json_decref(r->memo);
             r->memo_bytes = copy;
-            r->memo_len = c->rx_len;
+            r->memo_len = c->rx.len;
             r->memo = json_incref(msg);
         }
     }
@@ -184,7 +183,8 @@ static void on_message(fo_run *r, fo_client *c)
             record(r, c, now);
         }
     } else if (!strcmp(op, "error")) {
-        if (r->errors++ < 3) fprintf(stderr, "citywall-bench: client %d: %.300s\n", c->idx, c->rx);
+        if (r->errors++ < 3)
+            fprintf(stderr, "citywall-bench: client %d: %.300s\n", c->idx, c->rx.buf);
     }
     json_decref(msg);
 }
@@ -248,7 +248,7 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         break;
     }
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        switch (bench_ws_rx(wsi, &c->rx, &c->rx_len, &c->rx_cap, in, len)) {
+        switch (bench_ws_rx(wsi, &c->rx, in, len)) {
         case -1:
             return -1;
         case 1:
@@ -481,7 +481,7 @@ out:
     if (r.ctx) lws_context_destroy(r.ctx);
     for (int i = 0; r.c && i < r.n; i++) {
         json_decref(r.c[i].state);
-        free(r.c[i].rx);
+        cw_msgbuf_free(&r.c[i].rx);
     }
     free(r.c);
     bench_pub_free(&r.pub);

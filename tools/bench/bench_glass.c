@@ -78,8 +78,7 @@ typedef struct gl_run {
     bool closing;
     json_t *state; /* the city topic as this client has it; owned */
     uint64_t state_rev;
-    char *rx;
-    size_t rx_len, rx_cap;
+    cw_msgbuf rx; /* the message being received */
     uint64_t msgs, errors;
 
     /* the publisher and what it produced */
@@ -275,7 +274,7 @@ static void record(gl_run *r)
 static void on_message(gl_run *r)
 {
     r->msgs++;
-    json_t *msg = json_loadb(r->rx, r->rx_len, 0, NULL);
+    json_t *msg = json_loadb(r->rx.buf, r->rx.len, 0, NULL);
     const char *op = json_string_value(json_object_get(msg, "op"));
     json_t *data = json_object_get(msg, "data");
     json_t *rev = json_object_get(msg, "rev");
@@ -301,7 +300,7 @@ static void on_message(gl_run *r)
         }
     } else if (!strcmp(op, "error")) {
         r->errors++;
-        bench_err_set(&r->err, "/live: %.300s", r->rx);
+        bench_err_set(&r->err, "/live: %.300s", r->rx.buf);
     }
     json_decref(msg);
 }
@@ -329,7 +328,7 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         break;
     }
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        switch (bench_ws_rx(wsi, &r->rx, &r->rx_len, &r->rx_cap, in, len)) {
+        switch (bench_ws_rx(wsi, &r->rx, in, len)) {
         case -1:
             return -1;
         case 1:
@@ -613,7 +612,7 @@ out:
     if (r.wall > 0 && !r.wall_exited) wall_stop(&r);
     if (r.plog >= 0) close(r.plog);
     json_decref(r.state);
-    free(r.rx);
+    cw_msgbuf_free(&r.rx);
     free(r.frames);
     free(r.ev_rev);
     bench_pub_free(&r.pub);

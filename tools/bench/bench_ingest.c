@@ -55,8 +55,7 @@ typedef struct ing_client {
     int64_t wq_sent[BENCH_MAX_WINDOW];
     int wq_head, wq_n;
     struct lws *wsi;
-    char *rx;
-    size_t rx_len, rx_cap;
+    cw_msgbuf rx; /* the message being received */
     bool established, closed;
 } ing_client;
 
@@ -335,7 +334,7 @@ static void ws_tick(lws_sorted_usec_list_t *sul)
 static void ws_message(ing_run *r, ing_client *c)
 {
     int64_t now = bench_now_us();
-    json_t *msg = json_loadb(c->rx, c->rx_len, 0, NULL);
+    json_t *msg = json_loadb(c->rx.buf, c->rx.len, 0, NULL);
     json_t *ack = json_object_get(msg, "ack");
     if (json_is_object(ack)) {
         if (c->wq_n) {
@@ -348,7 +347,7 @@ static void ws_message(ing_run *r, ing_client *c)
                     fprintf(stderr,
                             "citywall-bench: client %d: ack does not cover the batch: "
                             "%.300s\n",
-                            c->idx, c->rx);
+                            c->idx, c->rx.buf);
             }
             c->rejected_now = 0;
             bench_lat_add(&r->lat, now - c->wq_sent[c->wq_head]);
@@ -360,12 +359,13 @@ static void ws_message(ing_run *r, ing_client *c)
         }
     } else if (json_object_get(msg, "error")) {
         if (r->rejected == 0)
-            fprintf(stderr, "citywall-bench: the hub rejected events, first: %.300s\n", c->rx);
+            fprintf(stderr, "citywall-bench: the hub rejected events, first: %.300s\n", c->rx.buf);
         r->rejected++;
         c->rejected_now++;
     } else {
         r->errors++;
-        fprintf(stderr, "citywall-bench: client %d: unexpected message %.300s\n", c->idx, c->rx);
+        fprintf(stderr, "citywall-bench: client %d: unexpected message %.300s\n", c->idx,
+                c->rx.buf);
     }
     json_decref(msg);
     if (ws_all_done(r, now)) r->done = true;
@@ -414,7 +414,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         break;
     }
     case LWS_CALLBACK_CLIENT_RECEIVE: {
-        switch (bench_ws_rx(wsi, &c->rx, &c->rx_len, &c->rx_cap, in, len)) {
+        switch (bench_ws_rx(wsi, &c->rx, in, len)) {
         case -1:
             return -1;
         case 1:
@@ -502,7 +502,7 @@ static int run_ws(ing_run *r)
     lws_context_destroy(r->ctx);
     r->ctx = NULL;
     for (int i = 0; i < r->n; i++)
-        free(r->c[i].rx);
+        cw_msgbuf_free(&r->c[i].rx);
     return 0;
 }
 

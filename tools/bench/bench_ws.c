@@ -5,22 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-int bench_ws_rx(struct lws *wsi, char **buf, size_t *len, size_t *cap, const void *in, size_t n)
+int bench_ws_rx(struct lws *wsi, cw_msgbuf *m, const void *in, size_t n)
 {
-    if (lws_is_first_fragment(wsi)) *len = 0;
-    if (*len + n + 1 > *cap) {
-        size_t c = *cap ? *cap : 4096;
-        while (c < *len + n + 1)
-            c *= 2;
-        char *q = realloc(*buf, c);
-        if (!q) return -1;
-        *buf = q;
-        *cap = c;
-    }
-    memcpy(*buf + *len, in, n);
-    *len += n;
-    (*buf)[*len] = '\0';
-    return lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi) ? 1 : 0;
+    int got =
+        cw_msgbuf_add(m, lws_is_first_fragment(wsi),
+                      lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi), in, n, 0);
+    return got < 0 ? -1 : got;
 }
 
 int bench_ws_text(struct lws *wsi, const char *m)

@@ -8,12 +8,12 @@
 #include <stddef.h>
 
 #include "bench.h"
+#include "msgbuf.h"
 
-/* Add a received fragment (in, n) to the message being gathered in *buf (*len bytes used of
- * *cap; the buffer grows as needed and is the caller's to free). Returns 1 when the fragment
- * completes a message (NUL-terminated in *buf, *len bytes), 0 when more is to come, -1 when
- * out of memory. */
-int bench_ws_rx(struct lws *wsi, char **buf, size_t *len, size_t *cap, const void *in, size_t n);
+/* Add a received fragment (in, n) to the message being gathered in m. Returns 1 when the
+ * fragment completes a message (NUL-terminated in m->buf, m->len bytes), 0 when more is to
+ * come, -1 when out of memory. */
+int bench_ws_rx(struct lws *wsi, cw_msgbuf *m, const void *in, size_t n);
 
 /* Write the text message m (under 1 KiB) on wsi. Returns 0, or -1 when the write fails. */
 int bench_ws_text(struct lws *wsi, const char *m);
