@@ -337,14 +337,11 @@ static int load_recs(state_t *st, state_hs *hs, state_recs *rs, json_t *a, bool 
     return 0;
 }
 
-static int load_hall(state_t *st, int h, json_t *o, bool strict)
+/* The hall's version, last event and counters. */
+static void load_counts(state_t *st, int h, json_t *o)
 {
-    const cfg_hall *ch = &st->cfg->halls[h];
     state_hs *hs = &st->halls[h];
-    const char *key;
-    json_t *v, *n = json_object_get(o, "n");
-    size_t i;
-
+    json_t *n = json_object_get(o, "n");
     hs->ver = (uint64_t)get_int(o, "ver", 0);
     hs->last_event_ms = get_int(o, "last_event", -1);
     hs->issued = get_int(n, "issued", 0);
@@ -359,12 +356,15 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
     hs->rv_sat = get_int(n, "rv_sat", 0);
     hs->rv_bad = get_int(n, "rv_bad", 0);
     hs->rv_level_sum = get_int(n, "rv_sum", 0);
+}
 
-    json_array_foreach(json_object_get(o, "tickets"), i, v)
-    {
-        if (load_ticket(st, h, v, strict) < 0) return -1;
-    }
-
+/* Per biz: counters and the 60-min record windows. */
+static int load_biz(state_t *st, int h, json_t *o, bool strict)
+{
+    const cfg_hall *ch = &st->cfg->halls[h];
+    state_hs *hs = &st->halls[h];
+    const char *key;
+    json_t *v;
     json_object_foreach(json_object_get(o, "biz"), key, v)
     {
         int b;
@@ -378,7 +378,16 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
             load_recs(st, hs, &bz->fins, json_object_get(v, "fins"), false, strict) < 0)
             return -1;
     }
+    return 0;
+}
 
+/* The windows: status, staff, the ticket served (already loaded), counters. */
+static int load_windows(state_t *st, int h, json_t *o, bool strict)
+{
+    const cfg_hall *ch = &st->cfg->halls[h];
+    state_hs *hs = &st->halls[h];
+    const char *key;
+    json_t *v;
     json_object_foreach(json_object_get(o, "windows"), key, v)
     {
         int w;
@@ -399,7 +408,16 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
         sw->no_show = get_int(v, "no_show", 0);
         sw->calls = get_int(v, "calls", 0);
     }
+    return 0;
+}
 
+/* The cameras: status since when, stream URLs. */
+static int load_cameras(state_t *st, int h, json_t *o, bool strict)
+{
+    const cfg_hall *ch = &st->cfg->halls[h];
+    state_hs *hs = &st->halls[h];
+    const char *key;
+    json_t *v;
     json_object_foreach(json_object_get(o, "cameras"), key, v)
     {
         int c;
@@ -410,7 +428,15 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
         hs->cam[c].main_url = dup_str(get_str(v, "main"));
         hs->cam[c].sub_url = dup_str(get_str(v, "sub"));
     }
+    return 0;
+}
 
+/* The review ids seen today and the last reviews shown. */
+static int load_reviews(state_t *st, int h, json_t *o)
+{
+    state_hs *hs = &st->halls[h];
+    size_t i;
+    json_t *v;
     json_array_foreach(json_object_get(o, "review_ids"), i, v)
     {
         char *id = dup_str(json_string_value(v));
@@ -434,7 +460,15 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
         r->real_name = get_bool(v, "real_name");
         r->upheld = get_bool(v, "upheld");
     }
+    return 0;
+}
 
+/* The bad-review cases, each once. */
+static int load_cases(state_t *st, int h, json_t *o)
+{
+    state_hs *hs = &st->halls[h];
+    size_t i;
+    json_t *v;
     json_array_foreach(json_object_get(o, "cases"), i, v)
     {
         const char *rid = get_str(v, "review");
@@ -459,8 +493,15 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
             return -1;
         }
     }
-    hs->overdue = state_hall_overdue(st, h);
+    return 0;
+}
 
+/* The hall's closures. */
+static int load_closures(state_t *st, int h, json_t *o)
+{
+    state_hs *hs = &st->halls[h];
+    size_t i;
+    json_t *v;
     json_array_foreach(json_object_get(o, "closures"), i, v)
     {
         state_closure *nc = realloc(hs->closures, (size_t)(hs->nclosures + 1) * sizeof *nc);
@@ -472,6 +513,24 @@ static int load_hall(state_t *st, int h, json_t *o, bool strict)
         hs->nclosures++;
     }
     return 0;
+}
+
+static int load_hall(state_t *st, int h, json_t *o, bool strict)
+{
+    size_t i;
+    json_t *v;
+    load_counts(st, h, o);
+    json_array_foreach(json_object_get(o, "tickets"), i, v)
+    {
+        if (load_ticket(st, h, v, strict) < 0) return -1;
+    }
+
+    if (load_biz(st, h, o, strict) < 0 || load_windows(st, h, o, strict) < 0 ||
+        load_cameras(st, h, o, strict) < 0 || load_reviews(st, h, o) < 0 ||
+        load_cases(st, h, o) < 0)
+        return -1;
+    st->halls[h].overdue = state_hall_overdue(st, h);
+    return load_closures(st, h, o);
 }
 
 static int load(state_t *st, json_t *saved, bool strict)
