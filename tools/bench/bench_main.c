@@ -162,39 +162,141 @@ static int hub_ready(const char *hub)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* The long options. */
+enum {
+    O_HUB = 1,
+    O_TOKEN,
+    O_ITOKEN,
+    O_DURATION,
+    O_CLIENTS,
+    O_BATCH,
+    O_WINDOW,
+    O_TRANSPORT,
+    O_HALLS,
+    O_SEED,
+    O_RATE,
+    O_PID,
+    O_HALL,
+    O_MAXHZ,
+    O_EVENTS,
+    O_CONFIG,
+    O_CLOCK,
+    O_WALLBIN,
+    O_LAYOUT,
+    O_HELP,
+    O_VERSION
+};
+
+/* What the command line says beside bench_opts. */
+typedef struct bench_cli {
+    const char *config, *clock_spec, *transport;
+    const char *mode; /* ingest, fanout or glass */
+} bench_cli;
+
+/* One option (getopt_long's c). -1: go on; otherwise the exit status. */
+static int parse_option(int c, bench_opts *o, bench_cli *cli, char **argv)
 {
-    bench_opts o;
-    memset(&o, 0, sizeof o);
-    o.duration_s = 10;
-    o.batch = 1000;
-    o.window = 1;
-    o.seed = 1;
-    const char *config = "config/demo.yaml", *clock_spec = NULL, *transport = "http";
     long v;
-    enum {
-        O_HUB = 1,
-        O_TOKEN,
-        O_ITOKEN,
-        O_DURATION,
-        O_CLIENTS,
-        O_BATCH,
-        O_WINDOW,
-        O_TRANSPORT,
-        O_HALLS,
-        O_SEED,
-        O_RATE,
-        O_PID,
-        O_HALL,
-        O_MAXHZ,
-        O_EVENTS,
-        O_CONFIG,
-        O_CLOCK,
-        O_WALLBIN,
-        O_LAYOUT,
-        O_HELP,
-        O_VERSION
-    };
+    switch (c) {
+    case O_HUB:
+        o->hub = optarg;
+        break;
+    case O_TOKEN:
+        o->token = optarg;
+        break;
+    case O_ITOKEN:
+        o->ingest_token = optarg;
+        break;
+    case O_DURATION:
+        if (parse_double(optarg, 0.1, 86400, &o->duration_s) < 0)
+            return bad_usage("--duration: '%s' is not a number of seconds from 0.1 to 86400",
+                             optarg);
+        break;
+    case O_CLIENTS:
+        if (parse_long(optarg, 1, 100000, &v) < 0)
+            return bad_usage("--clients: '%s' is not a number from 1 to 100000", optarg);
+        o->clients = (int)v;
+        break;
+    case O_BATCH:
+        if (parse_long(optarg, 1, 5000, &v) < 0)
+            return bad_usage("--batch: '%s' is not a number from 1 to 5000", optarg);
+        o->batch = (int)v;
+        break;
+    case O_WINDOW:
+        if (parse_long(optarg, 1, BENCH_MAX_WINDOW, &v) < 0)
+            return bad_usage("--window: '%s' is not a number from 1 to 8", optarg);
+        o->window = (int)v;
+        break;
+    case O_TRANSPORT:
+        cli->transport = optarg;
+        if (strcmp(optarg, "http") && strcmp(optarg, "ws"))
+            return bad_usage("--transport: '%s' is not http or ws", optarg);
+        o->ws = !strcmp(optarg, "ws");
+        break;
+    case O_HALLS:
+        if (parse_long(optarg, 1, 100000, &v) < 0)
+            return bad_usage("--halls: '%s' is not a positive number", optarg);
+        o->halls = (int)v;
+        break;
+    case O_SEED: {
+        char *end;
+        errno = 0;
+        o->seed = strtoull(optarg, &end, 10);
+        if (errno || end == optarg || *end || optarg[0] == '-')
+            return bad_usage("--seed: '%s' is not a non-negative integer", optarg);
+        break;
+    }
+    case O_RATE:
+        if (parse_double(optarg, 0.1, 1e6, &o->rate) < 0)
+            return bad_usage("--rate: '%s' is not a number of events/s from 0.1 to 1000000",
+                             optarg);
+        break;
+    case O_PID:
+        if (parse_long(optarg, 1, 1 << 30, &v) < 0)
+            return bad_usage("--hub-pid: '%s' is not a process id", optarg);
+        o->hub_pid = (int)v;
+        break;
+    case O_HALL:
+        o->hall = optarg;
+        break;
+    case O_MAXHZ:
+        if (parse_long(optarg, 1, 1000, &v) < 0)
+            return bad_usage("--max-hz: '%s' is not a number from 1 to 1000", optarg);
+        o->max_hz = (int)v;
+        break;
+    case O_EVENTS:
+        if (parse_long(optarg, 1, 1000000000L, &v) < 0)
+            return bad_usage("--events: '%s' is not a number from 1 to 10^9", optarg);
+        o->events = v;
+        break;
+    case O_CONFIG:
+        cli->config = optarg;
+        break;
+    case O_CLOCK:
+        cli->clock_spec = optarg;
+        break;
+    case O_WALLBIN:
+        o->wall_bin = optarg;
+        break;
+    case O_LAYOUT:
+        o->layout = optarg;
+        break;
+    case O_HELP:
+        usage(stdout);
+        return 0;
+    case O_VERSION:
+        printf("citywall-bench %s\n", CW_VERSION);
+        return 0;
+    default:
+        if (optopt && optopt != '?') return bad_usage("option %s needs a value", argv[optind - 1]);
+        return bad_usage("unknown option '%s'", argv[optind - 1]);
+    }
+    return -1;
+}
+
+/* The options and the mode. -1: go on; otherwise the exit status. */
+static int parse_args(int argc, char **argv, bench_opts *o, bench_cli *cli)
+{
     static const struct option opts[] = {
         {"hub", required_argument, NULL, O_HUB},
         {"token", required_argument, NULL, O_TOKEN},
@@ -222,163 +324,99 @@ int main(int argc, char **argv)
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_HUB:
-            o.hub = optarg;
-            break;
-        case O_TOKEN:
-            o.token = optarg;
-            break;
-        case O_ITOKEN:
-            o.ingest_token = optarg;
-            break;
-        case O_DURATION:
-            if (parse_double(optarg, 0.1, 86400, &o.duration_s) < 0)
-                return bad_usage("--duration: '%s' is not a number of seconds from 0.1 to 86400",
-                                 optarg);
-            break;
-        case O_CLIENTS:
-            if (parse_long(optarg, 1, 100000, &v) < 0)
-                return bad_usage("--clients: '%s' is not a number from 1 to 100000", optarg);
-            o.clients = (int)v;
-            break;
-        case O_BATCH:
-            if (parse_long(optarg, 1, 5000, &v) < 0)
-                return bad_usage("--batch: '%s' is not a number from 1 to 5000", optarg);
-            o.batch = (int)v;
-            break;
-        case O_WINDOW:
-            if (parse_long(optarg, 1, BENCH_MAX_WINDOW, &v) < 0)
-                return bad_usage("--window: '%s' is not a number from 1 to 8", optarg);
-            o.window = (int)v;
-            break;
-        case O_TRANSPORT:
-            transport = optarg;
-            if (strcmp(optarg, "http") && strcmp(optarg, "ws"))
-                return bad_usage("--transport: '%s' is not http or ws", optarg);
-            o.ws = !strcmp(optarg, "ws");
-            break;
-        case O_HALLS:
-            if (parse_long(optarg, 1, 100000, &v) < 0)
-                return bad_usage("--halls: '%s' is not a positive number", optarg);
-            o.halls = (int)v;
-            break;
-        case O_SEED: {
-            char *end;
-            errno = 0;
-            o.seed = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || optarg[0] == '-')
-                return bad_usage("--seed: '%s' is not a non-negative integer", optarg);
-            break;
-        }
-        case O_RATE:
-            if (parse_double(optarg, 0.1, 1e6, &o.rate) < 0)
-                return bad_usage("--rate: '%s' is not a number of events/s from 0.1 to 1000000",
-                                 optarg);
-            break;
-        case O_PID:
-            if (parse_long(optarg, 1, 1 << 30, &v) < 0)
-                return bad_usage("--hub-pid: '%s' is not a process id", optarg);
-            o.hub_pid = (int)v;
-            break;
-        case O_HALL:
-            o.hall = optarg;
-            break;
-        case O_MAXHZ:
-            if (parse_long(optarg, 1, 1000, &v) < 0)
-                return bad_usage("--max-hz: '%s' is not a number from 1 to 1000", optarg);
-            o.max_hz = (int)v;
-            break;
-        case O_EVENTS:
-            if (parse_long(optarg, 1, 1000000000L, &v) < 0)
-                return bad_usage("--events: '%s' is not a number from 1 to 10^9", optarg);
-            o.events = v;
-            break;
-        case O_CONFIG:
-            config = optarg;
-            break;
-        case O_CLOCK:
-            clock_spec = optarg;
-            break;
-        case O_WALLBIN:
-            o.wall_bin = optarg;
-            break;
-        case O_LAYOUT:
-            o.layout = optarg;
-            break;
-        case O_HELP:
-            usage(stdout);
-            return 0;
-        case O_VERSION:
-            printf("citywall-bench %s\n", CW_VERSION);
-            return 0;
-        default:
-            if (optopt && optopt != '?')
-                return bad_usage("option %s needs a value", argv[optind - 1]);
-            return bad_usage("unknown option '%s'", argv[optind - 1]);
-        }
+        int rc = parse_option(c, o, cli, argv);
+        if (rc >= 0) return rc;
     }
     if (optind >= argc) return bad_usage("a mode is required: ingest, fanout or glass%s", "");
-    const char *mode = argv[optind];
+    cli->mode = argv[optind];
     if (optind + 1 < argc) return bad_usage("unexpected argument '%s'", argv[optind + 1]);
-    bool fanout = !strcmp(mode, "fanout"), glass = !strcmp(mode, "glass");
-    if (!fanout && !glass && strcmp(mode, "ingest"))
-        return bad_usage("unknown mode '%s' (ingest, fanout or glass)", mode);
-    if (!o.hub) return bad_usage("--hub is required%s", "");
-    if (parse_hub(&o, o.hub) < 0)
-        return bad_usage("--hub: '%s' is not http://HOST[:PORT] (https is not supported)", o.hub);
-    if ((fanout || glass) && o.ws)
-        return bad_usage("--transport %s applies to ingest only", transport);
-    if (glass && !o.wall_bin) return bad_usage("glass: --wall-bin PATH is required%s", "");
-    if (!glass && (o.wall_bin || o.layout))
-        return bad_usage("--wall-bin and --layout apply to glass only%s", "");
-    if (!o.rate) o.rate = glass ? 20 : 200;
-    if (!o.clients) o.clients = fanout ? 200 : glass ? 1 : 4;
-    if (!o.token) o.token = (fanout || glass) ? "demo-wall" : "demo-hall";
-    if (!o.ingest_token) o.ingest_token = "demo-hall";
-    if (strlen(o.token) > 400 || strlen(o.ingest_token) > 400 || strchr(o.token, '"') ||
-        strchr(o.token, '\\'))
-        return bad_usage("--token: '%s' is too long or holds a quote or backslash", o.token);
-    if (clock_spec) {
-        o.clock_given = true;
-        if (cwt_clock_parse(&o.clock, clock_spec) < 0)
-            return bad_usage("--clock: '%s' is not START[@SPEED] with START in RFC 3339",
-                             clock_spec);
-    } else {
-        cwt_clock_real(&o.clock);
-    }
-    /* the hub URL without a trailing slash */
-    char hub[1024];
-    snprintf(hub, sizeof hub, "%s", o.hub);
-    size_t hl = strlen(hub);
-    if (hl && hub[hl - 1] == '/') hub[hl - 1] = '\0';
-    o.hub = hub;
+    return -1;
+}
 
+/* The options that depend on each other and on the mode, and the mode's defaults. -1: go on;
+ * otherwise the exit status. */
+static int check_args(bench_opts *o, bench_cli *cli)
+{
+    bool fanout = !strcmp(cli->mode, "fanout"), glass = !strcmp(cli->mode, "glass");
+    if (!fanout && !glass && strcmp(cli->mode, "ingest"))
+        return bad_usage("unknown mode '%s' (ingest, fanout or glass)", cli->mode);
+    if (!o->hub) return bad_usage("--hub is required%s", "");
+    if (parse_hub(o, o->hub) < 0)
+        return bad_usage("--hub: '%s' is not http://HOST[:PORT] (https is not supported)", o->hub);
+    if ((fanout || glass) && o->ws)
+        return bad_usage("--transport %s applies to ingest only", cli->transport);
+    if (glass && !o->wall_bin) return bad_usage("glass: --wall-bin PATH is required%s", "");
+    if (!glass && (o->wall_bin || o->layout))
+        return bad_usage("--wall-bin and --layout apply to glass only%s", "");
+    if (!o->rate) o->rate = glass ? 20 : 200;
+    if (!o->clients) o->clients = fanout ? 200 : glass ? 1 : 4;
+    if (!o->token) o->token = (fanout || glass) ? "demo-wall" : "demo-hall";
+    if (!o->ingest_token) o->ingest_token = "demo-hall";
+    if (strlen(o->token) > 400 || strlen(o->ingest_token) > 400 || strchr(o->token, '"') ||
+        strchr(o->token, '\\'))
+        return bad_usage("--token: '%s' is too long or holds a quote or backslash", o->token);
+    if (cli->clock_spec) {
+        o->clock_given = true;
+        if (cwt_clock_parse(&o->clock, cli->clock_spec) < 0)
+            return bad_usage("--clock: '%s' is not START[@SPEED] with START in RFC 3339",
+                             cli->clock_spec);
+    } else {
+        cwt_clock_real(&o->clock);
+    }
+    return -1;
+}
+
+/* The config, libcurl, the hub's readiness, then the mode's run. The exit status. */
+static int run_mode(bench_opts *o, const bench_cli *cli)
+{
     raise_nofile();
     signal(SIGPIPE, SIG_IGN);
     char *errors = NULL;
-    cfg_t *cfg = cfg_load(config, &errors);
+    cfg_t *cfg = cfg_load(cli->config, &errors);
     if (!cfg) {
-        fprintf(stderr, "citywall-bench: %s: the configuration has errors:\n%s", config,
+        fprintf(stderr, "citywall-bench: %s: the configuration has errors:\n%s", cli->config,
                 errors ? errors : "(no details)\n");
         free(errors);
         return 1;
     }
     int rc = 1;
     if (cwt_set_timezone(cfg->city.timezone) < 0) {
-        fprintf(stderr, "citywall-bench: %s: city.timezone: unknown zone '%s'\n", config,
+        fprintf(stderr, "citywall-bench: %s: city.timezone: unknown zone '%s'\n", cli->config,
                 cfg->city.timezone);
         goto out;
     }
-    o.cfg = cfg;
+    o->cfg = cfg;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "citywall-bench: libcurl failed to initialise\n");
         goto out;
     }
-    if (hub_ready(o.hub) == 0)
-        rc = fanout ? bench_fanout_run(&o) : glass ? bench_glass_run(&o) : bench_ingest_run(&o);
+    if (hub_ready(o->hub) == 0)
+        rc = !strcmp(cli->mode, "fanout")  ? bench_fanout_run(o)
+             : !strcmp(cli->mode, "glass") ? bench_glass_run(o)
+                                           : bench_ingest_run(o);
     curl_global_cleanup();
 out:
     cfg_free(cfg);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    bench_opts o;
+    memset(&o, 0, sizeof o);
+    o.duration_s = 10;
+    o.batch = 1000;
+    o.window = 1;
+    o.seed = 1;
+    bench_cli cli = {.config = "config/demo.yaml", .transport = "http"};
+    int rc = parse_args(argc, argv, &o, &cli);
+    if (rc < 0) rc = check_args(&o, &cli);
+    if (rc >= 0) return rc;
+    /* the hub URL without a trailing slash */
+    char hub[1024];
+    snprintf(hub, sizeof hub, "%s", o.hub);
+    size_t hl = strlen(hub);
+    if (hl && hub[hl - 1] == '/') hub[hl - 1] = '\0';
+    o.hub = hub;
+    return run_mode(&o, &cli);
 }
