@@ -1,14 +1,20 @@
 // province_page: the dashboard's 全省一张网 view in headless Chromium, for
-// tests/integration/test_province.py. Usage: node province_page.mjs BASE_URL SHOT.png
+// tests/integration/test_province.py. Usage: node province_page.mjs BASE_URL SHOT.png [CITY_SHOT.png]
 //
 // Logs in as admin, opens BASE_URL/#/province, waits until the cities' table has a row per
-// city, writes a screenshot to SHOT.png and prints one JSON line: {"nav": [tab texts],
-// "rows": [[cell texts]...], "strip": [KPI strip texts], "errors": [console errors]}.
+// city, writes a screenshot to SHOT.png; then clicks the first city's row (the drill-down),
+// waits for its halls' table, writes CITY_SHOT.png, clicks a hall (the hall view), goes back,
+// and takes the back link to the province. Prints one JSON line: {"nav": [tab texts],
+// "rows": [[cell texts]...], "strip": [KPI strip texts], "city": {"hash", "title", "rows",
+// "strip"}, "hall_hash": the URL hash after the hall's click, "back_rows": the cities' rows
+// after the back link, "errors": [console errors]}.
 
 import { browser, ACCOUNTS } from './cwweb.mjs';
 
-const [base, shot] = process.argv.slice(2);
+const [base, shot, cityShot] = process.argv.slice(2);
 const b = await browser({ width: 1920, height: 1080 });
+const rowsOf = (sel) => b.page.evaluate((s) => [...document.querySelectorAll(s)].map((tr) => [...tr.children].map((td) => td.textContent.trim())), sel);
+const stripOf = () => b.page.evaluate(() => [...document.querySelectorAll('.kpis-row .kpi')].map((k) => k.textContent.replace(/\s+/g, ' ').trim()));
 try {
   const r = await b.context.request.post(base + '/api/v1/login', { data: { user: 'admin', password: ACCOUNTS.admin } });
   if (r.status() !== 200) throw new Error('login: HTTP ' + r.status());
@@ -17,11 +23,35 @@ try {
   await b.page.waitForFunction(() => document.querySelector('.map-chart canvas'), null, { timeout: 20000 });
   await b.page.waitForTimeout(1200); // the map's first paint (ECharts animates), not a condition
   await b.page.screenshot({ path: shot });
-  const out = await b.page.evaluate(() => ({
-    nav: [...document.querySelectorAll('[data-nav]')].map((a) => a.textContent.trim()),
-    rows: [...document.querySelectorAll('.prov-tbl tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent.trim())),
-    strip: [...document.querySelectorAll('.kpis-row .kpi')].map((k) => k.textContent.replace(/\s+/g, ' ').trim()),
-  }));
+  const out = {
+    nav: await b.page.evaluate(() => [...document.querySelectorAll('[data-nav]')].map((a) => a.textContent.trim())),
+    rows: await rowsOf('.prov-tbl tbody tr'),
+    strip: await stripOf(),
+  };
+  // the drill-down: the first city's row
+  await b.page.click('.prov-tbl tbody tr[data-city]');
+  await b.page.waitForSelector('.prov-halls tbody tr', { timeout: 20000 });
+  // the strip and the title follow the province topic: until the title is the city's name
+  await b.page.waitForFunction(() => { const h = document.querySelector('[data-prov-city]'); return h && h.textContent && !/^[a-z0-9_-]+$/.test(h.textContent); }, null, { timeout: 20000 });
+  await b.page.waitForTimeout(1200); // the map's first paint, as above
+  if (cityShot) await b.page.screenshot({ path: cityShot });
+  out.city = {
+    hash: await b.page.evaluate(() => location.hash),
+    title: await b.page.evaluate(() => document.querySelector('[data-prov-city]').textContent.trim()),
+    rows: await rowsOf('.prov-halls tbody tr'),
+    ids: await b.page.evaluate(() => [...document.querySelectorAll('.prov-halls tbody tr')].map((tr) => tr.dataset.hall)),
+    strip: await stripOf(),
+  };
+  // a hall's row opens the hall view; the browser's back returns to the city
+  await b.page.click('.prov-halls tbody tr[data-hall]');
+  await b.page.waitForFunction(() => location.hash.startsWith('#/hall/'), null, { timeout: 10000 });
+  out.hall_hash = await b.page.evaluate(() => location.hash);
+  await b.page.goBack();
+  await b.page.waitForSelector('.prov-back', { timeout: 10000 });
+  await b.page.click('.prov-back');
+  await b.page.waitForSelector('.prov-tbl tbody tr[data-city]', { timeout: 10000 });
+  out.back_hash = await b.page.evaluate(() => location.hash);
+  out.back_rows = await rowsOf('.prov-tbl tbody tr');
   out.errors = b.errors;
   process.stdout.write(JSON.stringify(out) + '\n');
 } finally {
