@@ -4,8 +4,8 @@
 // Logs in as USER on BASE_URL (hub a), opens BASE_URL/#/city and records every value the KPI
 // strip's 今日取号 card shows (a MutationObserver, so no value shown between two samples is
 // missed). Prints one JSON line on stdout whenever the state below changes, and every second:
-// {"t_ms": Date.now(), "state": live state, "url": the hub in use, "home": on the page's own
-// hub, "issued": the card's text, "topic_issued": the city topic's kpi.issued, "rev": the city
+// {"t_ms": Date.now(), "state": live state, "hello": the connection in use has had its
+// hello, "url": the hub in use, "home": on the page's own hub, "issued": the card's text, "topic_issued": the city topic's kpi.issued, "rev": the city
 // topic's rev, "city_snapshots", "city_recovered": per the city topic, "moves",
 // "banner": the banner's text ('' when hidden), "shown": every value the card showed so far,
 // "errors": page errors}. Exits when stdin closes, after a screenshot to SHOT.png if given.
@@ -49,7 +49,7 @@ for (;;) {
       const tp = l.topic('city');
       const ban = document.querySelector('.stale-banner');
       return {
-        state: l.state, url: l.url, home: l.status().home,
+        state: l.state, hello: !!l.hello, url: l.url, home: l.status().home,
         issued: (document.querySelector('[data-kpi="issued"]') || {}).textContent || '',
         topic_issued: tp && tp.data && tp.data.kpi ? tp.data.kpi.issued : null,
         rev: tp ? tp.rev : 0,

@@ -7,7 +7,8 @@ in through hub b (docs/cluster.md "Browsers").
 - it never shows a wrong number: every value its 今日取号 card ever showed (a
   MutationObserver in browser_failover.mjs) is one the city held at some log position (a
   reference client of hub b saw every rev), in order, and it ends at the hand count;
-- while live on hub b it says so (the banner offers the page on hub b).
+- while live on hub b it says so (the banner offers the page on hub b);
+- when hub a is back the page returns to it (REST works again), by resuming again.
 """
 
 import json
@@ -88,7 +89,7 @@ class ClusterBrowser(unittest.TestCase):
         # hand count: 3 + 2 = 5 tickets, the last two through hub b after the kill
         try:
             after = cwtest.wait_until(
-                lambda: lines.first(t_kill, lambda ln: ln["state"] == "live" and
+                lambda: lines.first(t_kill, lambda ln: ln["state"] == "live" and ln["hello"] and
                                     not ln["home"] and ln["issued"] == "5"), 10,
                 interval=0.05, what="the page live on hub b showing 5 tickets")
         except AssertionError:
@@ -107,9 +108,30 @@ class ClusterBrowser(unittest.TestCase):
         self.assertIn("127.0.0.1:%d" % b.port, after["banner"])
         self.assertEqual(after["errors"], [])
         faultlib.write_result("cluster_browser_failover", {"shown_s": round(took, 3)})
+        # hub a back (same port and store): the page goes home (it probes hub a every 3 s),
+        # again by resuming, and its REST calls work again; one more ticket through hub a
+        t_back = int(time.time() * 1000)
+        self.hubs.restart(a, kill=False)
+        fa.send([fa.issued()])
+        # hand count: 5 + 1 = 6
+        home = cwtest.wait_until(
+            lambda: lines.first(t_back, lambda ln: ln["state"] == "live" and ln["home"] and
+                                ln["hello"] and ln["issued"] == "6" and
+                                ln["city_recovered"] + ln["city_snapshots"] >= 3), 30,
+            interval=0.05,
+            what="the page back on hub a showing 6 tickets")
+        cwtest.log("hub a back: the page returned to it %.1f s after its restart began "
+                   "(city snapshots %d, recovered %d)" % ((home["t_ms"] - t_back) / 1000.0,
+                                                          home["city_snapshots"],
+                                                          home["city_recovered"]))
+        self.assertEqual(home["url"], "ws://127.0.0.1:%d/live" % a.port)
+        self.assertEqual(home["city_snapshots"], 1, "no new snapshot of the city: %r" % home)
+        self.assertGreaterEqual(home["city_recovered"], 2, home)
+        self.assertEqual(home["banner"], "", home)
+        self.assertEqual(home["errors"], [])
         # never a wrong number: every value the card showed is one the city held at a log
         # position, in the order of the log, ending at the hand count
-        ref.wait_for(lambda c: c.state["city"]["kpi"]["issued"] == 5, what="ref at 5")
+        ref.wait_for(lambda c: c.state["city"]["kpi"]["issued"] == 6, what="ref at 6")
         with ref.cond:
             state, held = None, []
             for _, m in ref.msgs:
@@ -118,9 +140,9 @@ class ClusterBrowser(unittest.TestCase):
                 state = m["data"] if m["op"] == "snapshot" else cwtest.merge_patch(state,
                                                                                   m["data"])
                 held.append(state["kpi"]["issued"])
-        shown = [s for s in after["shown"] if s not in ("", "—")]
+        shown = [s for s in home["shown"] if s not in ("", "—")]
         cwtest.log("the card showed %r; the log held %r" % (shown, sorted(set(held))))
-        self.assertEqual(shown[-1], "5")
+        self.assertEqual(shown[-1], "6")
         nums = [int(s) for s in shown]
         self.assertEqual(nums, sorted(nums), "the card went back")
         for n in nums:

@@ -17,8 +17,9 @@
 // Cluster failover (docs/cluster.md "Browsers"): given several hub URLs (`urls`, the page's own
 // hub first), every lost connection moves the next attempt to the next hub in the list. The
 // hubs of a cluster share the log's epoch and revs, so the resume with `since` works there too
-// and brings `recovered` rather than a snapshot. stats.moves counts the moves; `url` is the hub
-// in use.
+// and brings `recovered` rather than a snapshot. home() goes back to the page's own hub (the
+// app calls it once that hub answers again, so that its REST calls work again). stats.moves
+// counts the moves; `url` is the hub in use.
 
 export function mergePatch(target, patch) {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
@@ -73,6 +74,22 @@ export class Live {
     clearInterval(this.watchdog);
     clearTimeout(this.retryTimer);
     if (this.ws) this.ws.close(1000);
+  }
+
+  // Back to the page's own hub (urls[0]) from another hub of the cluster, without a STALE
+  // moment: the live state stays until the new connection's hello (or its failure, which moves
+  // on round the list as any lost connection does).
+  home() {
+    if (this.urlIndex === 0 || this.stopped || this.state !== 'live') return;
+    const ws = this.ws;
+    this.ws = null;
+    try { if (ws) ws.close(1000, 'home'); } catch (e) { /* already closing */ }
+    this.pingOut = 0;
+    for (const tp of this.topics.values()) tp.subscribed = false;
+    this.urlIndex = 0;
+    this.url = this.urls[0];
+    this.stats.moves++;
+    this._connect();
   }
 
   onStatus(fn) { this.statusFns.add(fn); fn(this.status()); return () => this.statusFns.delete(fn); }

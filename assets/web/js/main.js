@@ -286,9 +286,20 @@ function updateBanner() {
   if (!moved) delete b.dataset.moved;
 }
 
+// While live on another hub of the cluster, ask the page's own hub every 3 s whether it is
+// back (GET /readyz, 200 once it serves with its NATS connection), and go home when it is.
+let homeProbe = 0;
+function probeHome() {
+  const live = ctx.live;
+  if (!live || live.state !== 'live' || live.status().home || performance.now() - homeProbe < 3000) return;
+  homeProbe = performance.now();
+  fetch('/readyz', { cache: 'no-store' }).then((r) => { if (r.ok && ctx.live === live) live.home(); }).catch(() => { /* still down */ });
+}
+
 function tick() {
   refreshAges(app);
   updateBanner();
+  probeHome();
   const now = bizNow();
   if (Number.isFinite(now)) {
     const d = new Date(now + 8 * 3600000);
