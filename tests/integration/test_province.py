@@ -213,6 +213,12 @@ class Province(unittest.TestCase):
         self.assertEqual(page["hall_hash"], "#/hall/LH-00")
         self.assertEqual(page["back_hash"], "#/province")
         self.assertEqual(len(page["back_rows"]), 2)
+        # 黄岩区 clicked on the map: its halls, hand count HY-00 2 issued, HY-03 none
+        mc = page["map_city"]
+        self.assertEqual(mc["hash"], "#/province/c2")
+        self.assertEqual(mc["title"], "黄岩区")
+        self.assertEqual(mc["ids"], ["HY-00", "HY-03"])
+        self.assertEqual([r[1] for r in mc["rows"]], ["2", "0"])
         cwtest.log("drill-down: %r; screenshot %s" % (city["rows"], city_shot))
 
     def test_2_a_cut_leaf_link_then_the_province_catches_up(self):

@@ -4,10 +4,11 @@
 // Logs in as admin, opens BASE_URL/#/province, waits until the cities' table has a row per
 // city, writes a screenshot to SHOT.png; then clicks the first city's row (the drill-down),
 // waits for its halls' table, writes CITY_SHOT.png, clicks a hall (the hall view), goes back,
-// and takes the back link to the province. Prints one JSON line: {"nav": [tab texts],
+// takes the back link to the province, and clicks 黄岩区 on the map. Prints one JSON line: {"nav": [tab texts],
 // "rows": [[cell texts]...], "strip": [KPI strip texts], "city": {"hash", "title", "rows",
 // "strip"}, "hall_hash": the URL hash after the hall's click, "back_rows": the cities' rows
-// after the back link, "errors": [console errors]}.
+// after the back link, "map_city": {"hash", "title", "ids", "rows"} after the map's click,
+// "errors": [console errors]}.
 
 import { browser, ACCOUNTS } from './cwweb.mjs';
 
@@ -52,6 +53,25 @@ try {
   await b.page.waitForSelector('.prov-tbl tbody tr[data-city]', { timeout: 10000 });
   out.back_hash = await b.page.evaluate(() => location.hash);
   out.back_rows = await rowsOf('.prov-tbl tbody tr');
+  // the map: a click inside 黄岩区 (121.15 E, 28.60 N lies inside its outline) drills down too
+  const pt = await b.page.waitForFunction(() => {
+    const el = document.querySelector('.p-prov-map .map-chart');
+    const ch = el && window.echarts.getInstanceByDom(el);
+    if (!ch || !ch.getOption() || !ch.getOption().series || !ch.getOption().series.length) return null;
+    const [x, y] = ch.convertToPixel({ seriesIndex: 0 }, [121.15, 28.60]);
+    const r = el.getBoundingClientRect();
+    return Number.isFinite(x) && Number.isFinite(y) ? [r.left + x, r.top + y] : null;
+  }, null, { timeout: 10000 }).then((h) => h.jsonValue());
+  await b.page.waitForTimeout(600); // the map's entry animation, not a condition
+  await b.page.mouse.click(pt[0], pt[1]);
+  await b.page.waitForFunction(() => location.hash.startsWith('#/province/') && document.querySelector('.prov-halls tbody tr'), null, { timeout: 10000 });
+  await b.page.waitForFunction(() => { const h = document.querySelector('[data-prov-city]'); return h && !/^[a-z0-9_-]+$/.test(h.textContent); }, null, { timeout: 10000 });
+  out.map_city = {
+    hash: await b.page.evaluate(() => location.hash),
+    title: await b.page.evaluate(() => document.querySelector('[data-prov-city]').textContent.trim()),
+    ids: await b.page.evaluate(() => [...document.querySelectorAll('.prov-halls tbody tr')].map((tr) => tr.dataset.hall)),
+    rows: await rowsOf('.prov-halls tbody tr'),
+  };
   out.errors = b.errors;
   process.stdout.write(JSON.stringify(out) + '\n');
 } finally {
