@@ -29,6 +29,7 @@ import faultlib  # noqa: E402
 from faultlib import cwtest  # noqa: E402
 import natscluster  # noqa: E402
 from test_reconnect import Lines  # noqa: E402
+from test_security import handshake  # noqa: E402
 
 WATCH_JS = os.path.join(HERE, "browser_failover.mjs")
 LIVE_S = 2.0
@@ -62,6 +63,19 @@ class ClusterBrowser(unittest.TestCase):
         self.assertEqual(st, 200, me)
         self.assertEqual(me["hubs"], ["http://127.0.0.1:%d" % a.port,
                                       "http://127.0.0.1:%d" % b.port])
+        # only the listed hubs' origins pass hub b's Origin rule (SECURITY.md S8), and hub a's
+        # pages may connect to hub b (CSP connect-src)
+        proto = "citywall-live.v1"
+        st, _ = handshake(b, "/live", proto, ["Origin: http://127.0.0.1:%d" % a.port])
+        self.assertEqual(st, 101)
+        other = "http://127.0.0.1:%d" % cwtest.free_port()
+        st, body = handshake(b, "/live", proto, ["Origin: " + other])
+        self.assertEqual(st, 403, body)
+        self.assertEqual(json.loads(body)["error"], "origin %s is not allowed for /live" % other)
+        csp = dict((k.lower(), v) for k, v in a.request("GET", "/").headers)[
+            "content-security-policy"]
+        self.assertIn("connect-src 'self' ws://127.0.0.1:%d wss://127.0.0.1:%d ws://127.0.0.1:%d "
+                      "ws://127.0.0.1:%d;" % (a.port, a.port, a.port, b.port), csp)
         ref = cwtest.LiveClient(b, token=cwtest.TOKEN_WALL)  # every rev hub b published
         ref.subscribe(["city"])
         ref.wait_for(lambda c: "city" in c.state, what="reference snapshot")
