@@ -185,10 +185,11 @@ class Province(unittest.TestCase):
             self.skipTest("node and playwright-core (scripts/setup) are needed for the page")
         shot = os.path.join(cwtest.BUILD_DIR, "artifacts", "province.png")
         city_shot = os.path.join(cwtest.BUILD_DIR, "artifacts", "province-city.png")
+        hall_shot = os.path.join(cwtest.BUILD_DIR, "artifacts", "province-hall.png")
         os.makedirs(os.path.dirname(shot), exist_ok=True)
         out = subprocess.run([node, os.path.join(cwtest.SOURCE_DIR, "tests", "web",
                                                   "province_page.mjs"),
-                              "http://127.0.0.1:%d" % self.prov.port, shot, city_shot],
+                              "http://127.0.0.1:%d" % self.prov.port, shot, city_shot, hall_shot],
                              capture_output=True, text=True, timeout=120)
         self.assertEqual(out.returncode, 0, out.stderr[-2000:])
         page = json.loads(out.stdout.strip().splitlines()[-1])
@@ -210,7 +211,10 @@ class Province(unittest.TestCase):
         self.assertEqual(halls["市行政服务中心"][1:3], ["2", "2"])
         self.assertEqual(halls["江南街道"][1:3], ["1", "1"])
         self.assertTrue(city["strip"][0].startswith("3"), city["strip"])
-        self.assertEqual(page["hall_hash"], "#/hall/LH-00")
+        self.assertEqual(page["hall_hash"], "#/hall/LH-00?from=c1")
+        self.assertEqual(page["hall_name"], "市行政服务中心")
+        self.assertEqual(page["hall_back"], {"text": "‹ 返回临海市", "href": "#/province/c1"})
+        self.assertEqual(page["hall_back_hash"], "#/province/c1")
         self.assertEqual(page["back_hash"], "#/province")
         self.assertEqual(len(page["back_rows"]), 2)
         # 黄岩区 clicked on the map: its halls, hand count HY-00 2 issued, HY-03 none

@@ -1,18 +1,20 @@
 // province_page: the dashboard's 全省一张网 view in headless Chromium, for
-// tests/integration/test_province.py. Usage: node province_page.mjs BASE_URL SHOT.png [CITY_SHOT.png]
+// tests/integration/test_province.py. Usage: node province_page.mjs BASE_URL SHOT.png [CITY_SHOT.png [HALL_SHOT.png]]
 //
 // Logs in as admin, opens BASE_URL/#/province, waits until the cities' table has a row per
 // city, writes a screenshot to SHOT.png; then clicks the first city's row (the drill-down),
-// waits for its halls' table, writes CITY_SHOT.png, clicks a hall (the hall view), goes back,
+// waits for its halls' table, writes CITY_SHOT.png, clicks a hall (the hall view), takes its
+// link back to the city, opens the hall again and goes back with the browser,
 // takes the back link to the province, and clicks 黄岩区 on the map. Prints one JSON line: {"nav": [tab texts],
 // "rows": [[cell texts]...], "strip": [KPI strip texts], "city": {"hash", "title", "rows",
-// "strip"}, "hall_hash": the URL hash after the hall's click, "back_rows": the cities' rows
+// "strip"}, "hall_hash": the URL hash after the hall's click, "hall_back": the hall view's link back
+// {"text", "href"}, "hall_name", "hall_back_hash": the hash after that link, "back_rows": the cities' rows
 // after the back link, "map_city": {"hash", "title", "ids", "rows"} after the map's click,
 // "errors": [console errors]}.
 
 import { browser, ACCOUNTS } from './cwweb.mjs';
 
-const [base, shot, cityShot] = process.argv.slice(2);
+const [base, shot, cityShot, hallShot] = process.argv.slice(2);
 const b = await browser({ width: 1920, height: 1080 });
 const rowsOf = (sel) => b.page.evaluate((s) => [...document.querySelectorAll(s)].map((tr) => [...tr.children].map((td) => td.textContent.trim())), sel);
 const stripOf = () => b.page.evaluate(() => [...document.querySelectorAll('.kpis-row .kpi')].map((k) => k.textContent.replace(/\s+/g, ' ').trim()));
@@ -43,10 +45,20 @@ try {
     ids: await b.page.evaluate(() => [...document.querySelectorAll('.prov-halls tbody tr')].map((tr) => tr.dataset.hall)),
     strip: await stripOf(),
   };
-  // a hall's row opens the hall view; the browser's back returns to the city
+  // a hall's row opens the hall view, with a link back to the city (named once the province
+  // topic is in); the browser's back returns to the city too
+  await b.page.click('.prov-halls tbody tr[data-hall]');
+  await b.page.waitForFunction(() => location.hash.startsWith('#/hall/') && document.querySelector('.hall-bar h2'), null, { timeout: 10000 });
+  await b.page.waitForFunction(() => { const a = document.querySelector('.hall-back'); return a && !/c1$/.test(a.textContent); }, null, { timeout: 10000 });
+  out.hall_hash = await b.page.evaluate(() => location.hash);
+  out.hall_back = await b.page.evaluate(() => { const a = document.querySelector('.hall-back'); return { text: a.textContent, href: a.getAttribute('href') }; });
+  out.hall_name = await b.page.evaluate(() => document.querySelector('.hall-bar h2').textContent);
+  if (hallShot) await b.page.screenshot({ path: hallShot });
+  await b.page.click('.hall-back');
+  await b.page.waitForSelector('.prov-halls tbody tr', { timeout: 10000 });
+  out.hall_back_hash = await b.page.evaluate(() => location.hash);
   await b.page.click('.prov-halls tbody tr[data-hall]');
   await b.page.waitForFunction(() => location.hash.startsWith('#/hall/'), null, { timeout: 10000 });
-  out.hall_hash = await b.page.evaluate(() => location.hash);
   await b.page.goBack();
   await b.page.waitForSelector('.prov-back', { timeout: 10000 });
   await b.page.click('.prov-back');

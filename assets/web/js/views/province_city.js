@@ -4,7 +4,8 @@
 // over SLA, open windows, finished, good rate; a row opens the hall view) and the 台州 map with
 // the city's county outlined and its halls as markers sized by people waiting.
 // Data: the `province` topic (the city's sums and hall ids) and the `city` topic (every hall of
-// the province hub, the config holding every city's halls).
+// the province hub, the config holding every city's halls). A hall opened from here carries
+// `?from=<city id>` in its hash, and the hall view shows a link back (hallBackLink).
 
 import { t } from '../i18n.js';
 import { esc, int, pct, has, dur, shortHall } from '../fmt.js';
@@ -34,6 +35,26 @@ function frame(geo, name) {
   return { center: [(one[0] + one[2]) / 2, (one[1] + one[3]) / 2], zoom };
 }
 
+const hallHash = (hall, city) => `#/hall/${encodeURIComponent(hall)}?from=${encodeURIComponent(city)}`;
+
+// In the hall view (views/hall.js): when its hash says it was opened from a city's drill-down
+// (`?from=<city id>`), a link back to that city, named from the `province` topic, before the
+// hall's name in `bar`. Returns the function that stops watching the topic.
+export function hallBackLink(bar, ctx) {
+  const m = /[?&]from=([^&]+)/.exec(location.hash);
+  if (!m || !bar || ctx.kiosk || !ctx.me || !ctx.me.province) return () => {};
+  const id = decodeURIComponent(m[1]);
+  const a = document.createElement('a');
+  a.className = 'btn ghost small prov-back hall-back';
+  a.href = '#/province/' + encodeURIComponent(id);
+  a.textContent = t('prov.backto', { v: id });
+  bar.prepend(a);
+  return ctx.live.watch('province', (tp) => {
+    const c = tp.data && tp.data.cities && tp.data.cities[id];
+    if (c) a.textContent = t('prov.backto', { v: c.name });
+  });
+}
+
 export function mountCity(root, ctx, cityId) {
   root.classList.add('prov-city');
   root.innerHTML = `<div class="prov-head"><a class="btn ghost small prov-back" href="#/province">${esc(t('prov.back'))}</a>` +
@@ -48,11 +69,11 @@ export function mountCity(root, ctx, cityId) {
   pMap.body.innerHTML = '<div class="chart map-chart"></div>';
   const chart = makeChart(pMap.body.querySelector('.chart'));
   chart.on('click', (p) => {
-    if (p.componentType === 'series' && p.data && p.data.id && !ctx.kiosk) ctx.nav('#/hall/' + p.data.id);
+    if (p.componentType === 'series' && p.data && p.data.id && !ctx.kiosk) ctx.nav(hallHash(p.data.id, cityId));
   });
   pHalls.body.addEventListener('click', (e) => {
     const tr = e.target.closest('[data-hall]');
-    if (tr && !ctx.kiosk) ctx.nav('#/hall/' + tr.dataset.hall);
+    if (tr && !ctx.kiosk) ctx.nav(hallHash(tr.dataset.hall, cityId));
   });
   let prov = null, city = null, geo = null, alive = true;
 
