@@ -292,6 +292,11 @@ typedef struct cfg_cluster {
         char *stream, *domain;
     } * sources;
     int nsources;
+    /* the hubs' origins as browsers reach them ("http://10.0.0.1:8080"), this hub's included:
+     * the dashboard moves its live connection between them, and their origins pass the Origin
+     * rule (docs/cluster.md "Browsers"); empty: the page stays with the hub that served it */
+    char **public_urls;
+    int npublic_urls;
 } cfg_cluster;
 
 /* The `province` section (config_cluster.c): a province hub's cities and their halls (the

@@ -10,6 +10,8 @@
  *     hub_id: hub-a             # optional; --hub-id overrides; default: the listen address
  *     ack_wait_ms: 12000        # a batch not in the log by then is answered 503 (covers a
  *                               # stream leader election in nats-server 2.9: 4-9 s)
+ *     public_urls: [http://10.0.0.1:8080, http://10.0.0.2:8080]   # the hubs' origins, for
+ *                               # the dashboard's failover (optional)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,33 @@ static void parse_urls(cfgl *L, struct fy_node *v, int line, cfg_cluster *c)
     }
 }
 
+/* public_urls: [http://10.0.0.1:8080, ...]: origins only (scheme, host, port; no path), as
+ * the WebSocket Origin rule compares them */
+static void parse_public_urls(cfgl *L, struct fy_node *v, int line, cfg_cluster *c)
+{
+    static const char *const http[] = {"http://", "https://", NULL};
+    if (!cfgl_want_seq(L, v, line, "cluster.public_urls")) return;
+    int n = fy_node_sequence_item_count(v);
+    c->public_urls = cfgl_calloc(L, n ? (size_t)n : 1, sizeof *c->public_urls);
+    void *it = NULL;
+    struct fy_node *o;
+    for (int i = 0; c->public_urls && (o = fy_node_sequence_iterate(v, &it)); i++) {
+        char path[CFGL_PATHN];
+        int oline = cfgl_line_or(o, line);
+        cfgl_path_idx(path, "cluster.public_urls", i);
+        char *u = cfgl_str(L, o, oline, path);
+        if (!u) continue;
+        size_t ul = strlen(u);
+        if (!cfgl_url_ok(u, http) || strchr(strstr(u, "//") + 2, '/') || u[ul - 1] == '/') {
+            cfgl_error(L, oline, path,
+                       "bad hub URL '%s' (expected an origin: http[s]://host[:port], no path)", u);
+            free(u);
+            continue;
+        }
+        c->public_urls[c->npublic_urls++] = u;
+    }
+}
+
 /* sources: [{stream: CITYWALL, domain: linhai}, ...] */
 static void parse_sources(cfgl *L, struct fy_node *v, int line, cfg_cluster *c)
 {
@@ -82,8 +111,9 @@ static void parse_sources(cfgl *L, struct fy_node *v, int line, cfg_cluster *c)
 
 void cfgl_parse_cluster(cfgl *L, struct fy_node *map, int mline)
 {
-    static const char *const keys[] = {"nats",   "stream",      "subject", "replicas",
-                                       "hub_id", "ack_wait_ms", "sources", NULL};
+    static const char *const keys[] = {"nats",     "stream",      "subject",
+                                       "replicas", "hub_id",      "ack_wait_ms",
+                                       "sources",  "public_urls", NULL};
     cfg_cluster *c = &L->cfg->cluster;
     int line;
     struct fy_node *v;
@@ -114,6 +144,7 @@ void cfgl_parse_cluster(cfgl *L, struct fy_node *map, int mline)
     cfgl_opt_int32(L, map, mline, "cluster", "replicas", 1, 5, &c->replicas);
     cfgl_opt_int32(L, map, mline, "cluster", "ack_wait_ms", 100, 600000, &c->ack_wait_ms);
     if ((v = cfgl_get(map, "sources", mline, &line))) parse_sources(L, v, line, c);
+    if ((v = cfgl_get(map, "public_urls", mline, &line))) parse_public_urls(L, v, line, c);
     c->hub_id = cfgl_opt_str(L, map, mline, "cluster", "hub_id");
     if (c->hub_id && !name_ok(c->hub_id, false)) {
         cfgl_get(map, "hub_id", mline, &line);
@@ -135,6 +166,9 @@ void cfgl_free_cluster(cfg_cluster *c)
         free(c->sources[i].domain);
     }
     free(c->sources);
+    for (int i = 0; i < c->npublic_urls; i++)
+        free(c->public_urls[i]);
+    free(c->public_urls);
     memset(c, 0, sizeof *c);
 }
 

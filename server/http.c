@@ -109,12 +109,15 @@ int http_add_security_headers(struct lws *wsi, unsigned char **q, unsigned char 
                   (host[i] >= '0' && host[i] <= '9') || strchr(".-:[]", host[i]);
     if (host_ok) /* 'self' covers ws(s) of the same host only in CSP Level 3 browsers */
         snprintf(ws, sizeof(ws), " ws://%s wss://%s", host, host);
-    char csp[700];
+    struct lws_vhost *vh = lws_get_vhost(wsi);
+    const hub_t *hub = vh ? lws_get_vhost_user(vh) : NULL;
+    char csp[1000], peers[300] = ""; /* peers: the cluster's hubs, for the live failover */
+    if (hub) http_csp_cluster(hub->cfg, peers, sizeof(peers));
     int n = snprintf(csp, sizeof(csp),
                      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                     "img-src 'self' data:; connect-src 'self'%s; object-src 'none'; "
+                     "img-src 'self' data:; connect-src 'self'%s%s; object-src 'none'; "
                      "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-                     ws);
+                     ws, peers);
     static const char *const fixed[][2] = {{"x-content-type-options:", "nosniff"},
                                            {"referrer-policy:", "no-referrer"},
                                            {"x-frame-options:", "DENY"}};

@@ -105,11 +105,32 @@ bool http_origin_allowed(const hub_t *hub, struct lws *wsi, const char *origin)
     const cfg_t *cfg = hub->cfg;
     for (int i = 0; i < cfg->norigins; i++)
         if (strcmp(origin, cfg->origins[i]) == 0) return true;
+    /* the cluster's hubs (cluster.public_urls): a page one of them served may move its live
+     * connection here (docs/cluster.md "Browsers") */
+    for (int i = 0; i < cfg->cluster.npublic_urls; i++)
+        if (strcmp(origin, cfg->cluster.public_urls[i]) == 0) return true;
     /* the hub's own origin: the scheme it serves (not both: SECURITY.md S8), the Host */
     char host[256], self[300];
     if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0) return false;
     snprintf(self, sizeof(self), "%s://%s", cfg->tls_cert ? "https" : "http", host);
     return strcmp(origin, self) == 0;
+}
+
+void http_csp_cluster(const cfg_t *cfg, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (int i = 0; i < cfg->cluster.npublic_urls; i++) {
+        const char *u = cfg->cluster.public_urls[i]; /* validated: http[s]://host[:port] */
+        bool tls = strncmp(u, "https://", 8) == 0;
+        const char *hostport = u + (tls ? 8 : 7);
+        int n = snprintf(buf + at, len - at, " %s://%s", tls ? "wss" : "ws", hostport);
+        if (n < 0 || (size_t)n >= len - at) {
+            buf[at] = 0; /* what fits: the rest fall back to the page's own hub */
+            return;
+        }
+        at += (size_t)n;
+    }
 }
 
 int http_ws_origin_check(hub_t *hub, struct lws *wsi, int path)

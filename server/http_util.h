@@ -59,6 +59,11 @@ uint64_t http_ws_origin_refused(int path);
 /* "/live" or "/ingest" for HTTP_WS_*. */
 const char *http_ws_path_name(int path);
 
+/* The cluster's other hubs as CSP connect-src sources (" ws://10.0.0.2:8080 ..." from
+ * cluster.public_urls: http -> ws, https -> wss), so that the dashboard may move its live
+ * connection there (docs/cluster.md "Browsers"); "" without them. Stops at what fits in buf. */
+void http_csp_cluster(const cfg_t *cfg, char *buf, size_t len);
+
 /* Is origin ("scheme://host[:port]") allowed for browser requests reaching the hub through
  * wsi: one of server.allowed_origins, or the hub's own origin -- the scheme it serves (http,
  * or https with TLS; not both) and the Host it was reached by. */

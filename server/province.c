@@ -26,9 +26,12 @@ json_t *province_doc(hub_t *hub)
             mask[c->halls[k]] = true;
         state_view v = {.halls = mask, .names = false, .urls = false};
         json_t *cd = state_city(hub->state, &v); /* the city's halls only: its sums */
+        json_t *ids = json_array(); /* for the drill-down: the `city` topic has each hall */
+        for (int k = 0; k < c->nhalls; k++)
+            json_array_append_new(ids, json_string(cfg->halls[c->halls[k]].id));
         json_object_set_new(cities, c->id,
-                            json_pack("{s:s,s:i,s:O}", "name", c->name, "halls", c->nhalls, "kpi",
-                                      json_object_get(cd, "kpi")));
+                            json_pack("{s:s,s:i,s:o,s:O}", "name", c->name, "halls", c->nhalls,
+                                      "hall_ids", ids, "kpi", json_object_get(cd, "kpi")));
         json_decref(cd);
     }
     free(mask);

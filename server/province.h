@@ -11,7 +11,8 @@
 
 #include "hub.h"
 
-/* {"name", "day", "kpi": {...province-wide}, "cities": {"<id>": {"name", "halls", "kpi"}}};
+/* {"name", "day", "kpi": {...province-wide},
+ *  "cities": {"<id>": {"name", "halls" (how many), "hall_ids": [...], "kpi"}}};
  * NULL when the config has no `province` section. A new reference. */
 json_t *province_doc(hub_t *hub);
 

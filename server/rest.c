@@ -254,6 +254,13 @@ static int h_me(http_req *rq, http_resp *rs, const char *arg)
                            cfg_role_name(rq->who.role), "halls", halls, "names", rq->who.names);
     if (rq->hub->cfg->province.name && !rq->who.halls) /* a province hub: its view */
         json_object_set_new(me, "province", json_true());
+    const cfg_cluster *cl = &rq->hub->cfg->cluster;
+    if (cl->npublic_urls) { /* the cluster's hubs: the page's live failover (docs/cluster.md) */
+        json_t *hubs = json_array();
+        for (int i = 0; i < cl->npublic_urls; i++)
+            json_array_append_new(hubs, json_string(cl->public_urls[i]));
+        json_object_set_new(me, "hubs", hubs);
+    }
     http_json(rs, 200, me);
     return 0;
 }

@@ -113,8 +113,9 @@ class NatsCluster:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def cluster_config(nats, stream, ack_wait_ms=12000, base=None):
-    """A copy of the demo config (or `base`) with a `cluster` section; returns its path."""
+def cluster_config(nats, stream, ack_wait_ms=12000, base=None, extra=""):
+    """A copy of the demo config (or `base`) with a `cluster` section (plus `extra`, lines of
+    that section); returns its path."""
     base = base or cwtest.DEMO_CONFIG
     with open(base, encoding="utf-8") as f:
         text = f.read()
@@ -125,7 +126,7 @@ def cluster_config(nats, stream, ack_wait_ms=12000, base=None):
                   text)
     text += ("\ncluster:\n  nats: [%s]\n  stream: %s\n  subject: cw.%s\n  replicas: %d\n"
              "  ack_wait_ms: %d\n" % (", ".join(nats.urls), stream, stream.lower(),
-                                      min(3, nats.n), ack_wait_ms))
+                                      min(3, nats.n), ack_wait_ms)) + extra
     path = os.path.join(nats.tmp, "%s.yaml" % stream)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
@@ -138,12 +139,17 @@ class ClusterHubs(list):
 
     _streams = 0
 
-    def __init__(self, nats, n=2, ack_wait_ms=12000, base=None, clock=None):
+    def __init__(self, nats, n=2, ack_wait_ms=12000, base=None, clock=None, public_urls=False):
         super().__init__()
         self.base_clock = clock or cwtest.DEFAULT_CLOCK
         ClusterHubs._streams += 1
         self.stream = "CWT%d_%d" % (os.getpid(), ClusterHubs._streams)
-        self.config = cluster_config(nats, self.stream, ack_wait_ms, base)
+        # public_urls: the hubs' ports are chosen first and listed as cluster.public_urls (the
+        # dashboard's failover, docs/cluster.md "Browsers")
+        self.ports = [cwtest.free_port() for _ in range(n)] if public_urls else []
+        extra = "  public_urls: [%s]\n" % ", ".join(
+            "http://127.0.0.1:%d" % p for p in self.ports) if public_urls else ""
+        self.config = cluster_config(nats, self.stream, ack_wait_ms, base, extra)
         self.t0 = None
         for i in range(n):
             self.add(chr(ord("a") + i))
@@ -158,6 +164,8 @@ class ClusterHubs(list):
     def add(self, name):
         hub = cwtest.Hub(config=self.config, clock=self.clock(), extra_args=["--hub-id", name],
                          start=False)
+        if len(self) < len(self.ports):
+            hub.port = self.ports[len(self)]
         hub.name = name
         hub.start(clock=self.clock() if self else None)
         self.append(hub)

@@ -162,6 +162,9 @@ class Province(unittest.TestCase):
         self.assertEqual(doc["name"], "台州市")
         self.assertEqual(doc["cities"]["c1"]["kpi"]["issued"], 3)
         self.assertEqual(doc["cities"]["c2"]["kpi"]["issued"], 2)
+        # the drill-down's hall ids, as province.cities[].halls in the config
+        self.assertEqual(doc["cities"]["c1"]["hall_ids"], ["LH-00", "LH-03"])
+        self.assertEqual(doc["cities"]["c2"]["hall_ids"], ["HY-00", "HY-03"])
         self.assertEqual(faultlib.steady_kpi(doc["cities"]["c1"]["kpi"]),
                          faultlib.steady_kpi(self.c1.snapshot()["kpi"]))
         p.close()
@@ -174,16 +177,19 @@ class Province(unittest.TestCase):
         lh03.close()
 
     def page_shows_the_cities(self):
-        """The dashboard's 全省一张网 view in Chromium: a row per city with its figures."""
+        """The dashboard's 全省一张网 view in Chromium: a row per city with its figures; a
+        city's row drills down to its halls, a hall's row to the hall view, and back."""
         node = shutil.which("node") or shutil.which("nodejs")
         if not node or not os.path.exists(os.path.join(cwtest.SOURCE_DIR, "node_modules",
                                                        "playwright-core")):
             self.skipTest("node and playwright-core (scripts/setup) are needed for the page")
         shot = os.path.join(cwtest.BUILD_DIR, "artifacts", "province.png")
+        city_shot = os.path.join(cwtest.BUILD_DIR, "artifacts", "province-city.png")
+        hall_shot = os.path.join(cwtest.BUILD_DIR, "artifacts", "province-hall.png")
         os.makedirs(os.path.dirname(shot), exist_ok=True)
         out = subprocess.run([node, os.path.join(cwtest.SOURCE_DIR, "tests", "web",
                                                   "province_page.mjs"),
-                              "http://127.0.0.1:%d" % self.prov.port, shot],
+                              "http://127.0.0.1:%d" % self.prov.port, shot, city_shot, hall_shot],
                              capture_output=True, text=True, timeout=120)
         self.assertEqual(out.returncode, 0, out.stderr[-2000:])
         page = json.loads(out.stdout.strip().splitlines()[-1])
@@ -194,6 +200,30 @@ class Province(unittest.TestCase):
         self.assertEqual(rows["临海市"][1:3], ["2", "3"])
         self.assertEqual(rows["黄岩区"][1:3], ["2", "2"])
         cwtest.log("province page: %r; screenshot %s" % (page["rows"], shot))
+        # the drill-down into 临海市 (the first row): its halls, hand count LH-00 2 tickets
+        # issued (both waiting), LH-03 1 (waiting); the city's strip 2 + 1 = 3
+        city = page["city"]
+        self.assertEqual(city["hash"], "#/province/c1")
+        self.assertEqual(city["title"], "临海市")
+        self.assertEqual(city["ids"], ["LH-00", "LH-03"])
+        halls = {r[0]: r for r in city["rows"]}
+        # columns: hall, issued, waiting, ...
+        self.assertEqual(halls["市行政服务中心"][1:3], ["2", "2"])
+        self.assertEqual(halls["江南街道"][1:3], ["1", "1"])
+        self.assertTrue(city["strip"][0].startswith("3"), city["strip"])
+        self.assertEqual(page["hall_hash"], "#/hall/LH-00?from=c1")
+        self.assertEqual(page["hall_name"], "市行政服务中心")
+        self.assertEqual(page["hall_back"], {"text": "‹ 返回临海市", "href": "#/province/c1"})
+        self.assertEqual(page["hall_back_hash"], "#/province/c1")
+        self.assertEqual(page["back_hash"], "#/province")
+        self.assertEqual(len(page["back_rows"]), 2)
+        # 黄岩区 clicked on the map: its halls, hand count HY-00 2 issued, HY-03 none
+        mc = page["map_city"]
+        self.assertEqual(mc["hash"], "#/province/c2")
+        self.assertEqual(mc["title"], "黄岩区")
+        self.assertEqual(mc["ids"], ["HY-00", "HY-03"])
+        self.assertEqual([r[1] for r in mc["rows"]], ["2", "0"])
+        cwtest.log("drill-down: %r; screenshot %s" % (city["rows"], city_shot))
 
     def test_2_a_cut_leaf_link_then_the_province_catches_up(self):
         p = self.province()

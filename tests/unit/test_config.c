@@ -589,6 +589,22 @@ static void test_err_unknown_key(void **state)
     expect_errors("err_unknown_key.yaml", want);
 }
 
+/* cluster.public_urls: origins only (the Origin rule compares them as they are) */
+static void test_err_public_urls(void **state)
+{
+    (void)state;
+    static const char *const want[] = {
+        ":16: cluster.public_urls[1]: bad hub URL 'http://10.0.0.2:8080/' (expected an origin: "
+        "http[s]://host[:port], no path)",
+        ":17: cluster.public_urls[2]: bad hub URL 'http://10.0.0.3:8080/live' (expected an "
+        "origin: http[s]://host[:port], no path)",
+        ":18: cluster.public_urls[3]: bad hub URL 'ws://10.0.0.4:8080' (expected an origin: "
+        "http[s]://host[:port], no path)",
+        NULL,
+    };
+    expect_errors("err_public_urls.yaml", want);
+}
+
 static void test_err_missing(void **state)
 {
     (void)state;
@@ -689,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_err_escalation),
         cmocka_unit_test(test_err_route),
         cmocka_unit_test(test_err_unknown_key),
+        cmocka_unit_test(test_err_public_urls),
         cmocka_unit_test(test_err_missing),
         cmocka_unit_test(test_err_category),
         cmocka_unit_test(test_err_unknown_biz),

@@ -13,6 +13,13 @@
 // that is half-open in either direction). An attempt that has not brought `hello` within 5 s is
 // abandoned (a stalled hub's kernel still accepts connections, and the browser would wait far
 // longer for the upgrade). ageS(topic) is the seconds since the state was last known current.
+//
+// Cluster failover (docs/cluster.md "Browsers"): given several hub URLs (`urls`, the page's own
+// hub first), every lost connection moves the next attempt to the next hub in the list. The
+// hubs of a cluster share the log's epoch and revs, so the resume with `since` works there too
+// and brings `recovered` rather than a snapshot. home() goes back to the page's own hub (the
+// app calls it once that hub answers again, so that its REST calls work again). stats.moves
+// counts the moves; `url` is the hub in use.
 
 export function mergePatch(target, patch) {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
@@ -33,9 +40,11 @@ const BACKOFF_MS = 250;
 const BACKOFF_MAX_MS = 2000;
 
 export class Live {
-  constructor({ token = null, url = null } = {}) {
+  constructor({ token = null, url = null, urls = null } = {}) {
     this.token = token;
-    this.url = url || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/live`;
+    this.urls = urls && urls.length ? [...urls] : [url || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/live`];
+    this.urlIndex = 0;
+    this.url = this.urls[0];
     this.topics = new Map();
     this.ws = null;
     this.hello = null;
@@ -52,7 +61,7 @@ export class Live {
     this.stopped = false;
     this.retryTimer = null;
     this.watchdog = setInterval(() => this._tick(), 250);
-    this.stats = { messages: 0, deltas: 0, snapshots: 0, reconnects: 0, recovered: 0 };
+    this.stats = { messages: 0, deltas: 0, snapshots: 0, reconnects: 0, recovered: 0, moves: 0 };
   }
 
   start() {
@@ -67,6 +76,22 @@ export class Live {
     if (this.ws) this.ws.close(1000);
   }
 
+  // Back to the page's own hub (urls[0]) from another hub of the cluster, without a STALE
+  // moment: the live state stays until the new connection's hello (or its failure, which moves
+  // on round the list as any lost connection does).
+  home() {
+    if (this.urlIndex === 0 || this.stopped || this.state !== 'live') return;
+    const ws = this.ws;
+    this.ws = null;
+    try { if (ws) ws.close(1000, 'home'); } catch (e) { /* already closing */ }
+    this.pingOut = 0;
+    for (const tp of this.topics.values()) tp.subscribed = false;
+    this.urlIndex = 0;
+    this.url = this.urls[0];
+    this.stats.moves++;
+    this._connect();
+  }
+
   onStatus(fn) { this.statusFns.add(fn); fn(this.status()); return () => this.statusFns.delete(fn); }
   onAuthError(fn) { this.authFns.add(fn); return () => this.authFns.delete(fn); }
   onHello(fn) { this.helloFns.add(fn); return () => this.helloFns.delete(fn); }
@@ -74,7 +99,7 @@ export class Live {
   onAny(fn) { this.anyFns.add(fn); return () => this.anyFns.delete(fn); }
 
   status() {
-    return { state: this.state, attempt: this.attempt, downSince: this.downSince, hello: this.hello };
+    return { state: this.state, attempt: this.attempt, downSince: this.downSince, hello: this.hello, url: this.url, home: this.urlIndex === 0 };
   }
 
   // Watch a topic: fn(topic) after every change ({name, data, rev, error}). Returns the unwatch
@@ -82,7 +107,7 @@ export class Live {
   watch(name, fn) {
     let tp = this.topics.get(name);
     if (!tp) {
-      tp = { name, data: null, rev: 0, epoch: null, error: null, fresh: 0, fns: new Set(), subscribed: false };
+      tp = { name, data: null, rev: 0, epoch: null, error: null, fresh: 0, fns: new Set(), subscribed: false, snapshots: 0, recovered: 0 };
       this.topics.set(name, tp);
       this._subscribe(tp);
     }
@@ -166,6 +191,11 @@ export class Live {
     if (this.downSince === null) this.downSince = performance.now();
     this.state = this.attempt === 0 && !this.everLive ? 'connecting' : 'down';
     this.attempt++;
+    if (this.urls.length > 1) { // a cluster: the next attempt goes to the next hub
+      this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+      this.url = this.urls[this.urlIndex];
+      this.stats.moves++;
+    }
     this._status();
     if (this.stopped) return;
     const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MS * 2 ** Math.min(this.attempt - 1, 5));
@@ -223,6 +253,7 @@ export class Live {
         if (!tp) break;
         if (msg.op === 'snapshot') {
           this.stats.snapshots++;
+          tp.snapshots++;
           tp.data = msg.data || {};
         } else {
           this.stats.deltas++;
@@ -240,6 +271,7 @@ export class Live {
         const tp = this.topics.get(msg.topic);
         if (!tp) break;
         this.stats.recovered++;
+        tp.recovered++;
         if (typeof msg.rev === 'number' && msg.rev > tp.rev) tp.rev = msg.rev;
         tp.fresh = now;
         this._notify(tp);

@@ -157,7 +157,7 @@ async function startApp(me) {
   const halls = await api.get('/api/v1/halls');
   ctx.halls = (Array.isArray(halls) ? halls : api.asList(halls, 'halls')).sort((a, b) => a.id.localeCompare(b.id));
   ctx.hallById = new Map(ctx.halls.map((h) => [h.id, h]));
-  const live = new Live({ token: api.getToken() });
+  const live = new Live({ token: api.getToken(), urls: liveUrls(me) });
   ctx.live = live;
   setLive(live);
   live.onHello(fromHello);
@@ -176,6 +176,17 @@ async function startApp(me) {
   if (KIOSK) kiosk = new Kiosk();
   else route();
   tick();
+}
+
+// The cluster's hubs (GET /api/v1/me "hubs", config cluster.public_urls) as /live URLs, this
+// page's own hub first, for the live connection's failover (docs/cluster.md "Browsers"). null
+// (stay with the page's origin) when the hub lists none or the page came from an origin not in
+// the list (a load balancer in front of the hubs: it does the failover).
+function liveUrls(me) {
+  const hubs = Array.isArray(me.hubs) ? me.hubs : [];
+  const i = hubs.indexOf(location.origin);
+  if (i < 0 || hubs.length < 2) return null;
+  return hubs.slice(i).concat(hubs.slice(0, i)).map((u) => u.replace(/^http/, 'ws') + '/live');
 }
 
 function onAlertsTopic(tp) {
@@ -255,14 +266,40 @@ function updateBanner() {
   const live = ctx.live;
   if (!b || !live) return;
   const down = live.state !== 'live' && live.everLive;
-  b.hidden = !down;
+  // live on another hub of the cluster: the live view goes on; REST calls still go to the
+  // page's own hub, which is unreachable (decisions.md), so say so and offer the live hub
+  const moved = !down && live.state === 'live' && !live.status().home;
+  b.hidden = !down && !moved;
+  b.classList.toggle('moved', moved);
   const a = live.ageS('city');
   if (down) setText(b, t('stale.banner', { n: live.attempt, age: Number.isFinite(a) ? ageShort(a).replace(/前$| ago$/, '') : '—' }), false);
+  else if (moved) {
+    const origin = live.url.replace(/^ws/, 'http').replace(/\/live$/, '');
+    const key = origin + '|' + getLang();
+    if (b.dataset.moved !== key) {
+      b.dataset.moved = key;
+      const hub = origin.replace(/^https?:\/\//, '');
+      b.innerHTML = esc(t('moved.banner', { hub })) +
+        ` <a href="${esc(origin + '/' + location.hash)}">${esc(t('moved.open', { hub }))}</a>`;
+    }
+  }
+  if (!moved) delete b.dataset.moved;
+}
+
+// While live on another hub of the cluster, ask the page's own hub every 3 s whether it is
+// back (GET /readyz, 200 once it serves with its NATS connection), and go home when it is.
+let homeProbe = 0;
+function probeHome() {
+  const live = ctx.live;
+  if (!live || live.state !== 'live' || live.status().home || performance.now() - homeProbe < 3000) return;
+  homeProbe = performance.now();
+  fetch('/readyz', { cache: 'no-store' }).then((r) => { if (r.ok && ctx.live === live) live.home(); }).catch(() => { /* still down */ });
 }
 
 function tick() {
   refreshAges(app);
   updateBanner();
+  probeHome();
   const now = bizNow();
   if (Number.isFinite(now)) {
     const d = new Date(now + 8 * 3600000);

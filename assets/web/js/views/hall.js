@@ -11,6 +11,7 @@ import { bizAgeS } from '../clock.js';
 import { alertText } from '../alertsmodel.js';
 import { makeTrend } from '../trend.js';
 import { makeChart, disposeChart, baseOption, valueAxis, C } from '../charts.js';
+import { hallBackLink } from './province_city.js';
 
 const WIN_ORDER = { serving: 0, open: 1, paused: 2, closed: 3 };
 
@@ -47,6 +48,7 @@ export function mount(root, ctx, hallId) {
     return { unmount() { unwatchErr(); } };
   }
 
+  const unBack = hallBackLink(root.querySelector('.hall-bar'), ctx); // from a province's city
   const updKpis = kpiStrip(root.querySelector('.kpis-row'), stripItems(), topic);
   const pQ = panel({ title: t('panel.queues'), age: topic, cls: 'p-queues' });
   const pCam = panel({ title: t('panel.cameras'), age: topic, cls: 'p-cams' });
@@ -240,6 +242,6 @@ export function mount(root, ctx, hallId) {
 
   return {
     tick() { if (alive && data && !err) { renderBar(); renderWindows(); renderCams(); renderAlerts(ctx.alerts); } },
-    unmount() { alive = false; unwatch(); unAlerts(); trend.dispose(); if (perfChart) disposeChart(perfChart); },
+    unmount() { alive = false; unwatch(); unAlerts(); unBack(); trend.dispose(); if (perfChart) disposeChart(perfChart); },
   };
 }

@@ -1,18 +1,21 @@
 // province: a province hub's view (docs/cluster.md, "Province cascade"). The KPI strip
 // province-wide, the cities' table (per city: halls, issued, waiting, average wait, over SLA,
 // finished, good rate, bad reviews) and the 台州 map, each county that is a configured city
-// coloured by its people waiting and labelled with them. Data: the `province` topic.
+// coloured by its people waiting and labelled with them. Data: the `province` topic. A city's
+// row or county opens its drill-down (#/province/<city id>, province_city.js).
 
 import { t } from '../i18n.js';
 import { esc, int, pct, has, dur } from '../fmt.js';
 import { panel, kpiStrip, throttle, setHTML, emptyState } from '../ui.js';
 import { makeChart, disposeChart, baseOption, C, FONT } from '../charts.js';
 import { stripItems, stripValues } from '../kpis.js';
+import { mountCity } from './province_city.js';
 
 const MAP = 'taizhou';
+export const PROVINCE_MAP = MAP;
 let mapPromise = null;
 
-function loadProvinceMap() {
+export function loadProvinceMap() {
   if (!mapPromise) {
     mapPromise = fetch('/map/taizhou.geojson', { credentials: 'same-origin' })
       .then((r) => { if (!r.ok) throw new Error('map: ' + r.status); return r.json(); })
@@ -22,7 +25,8 @@ function loadProvinceMap() {
   return mapPromise;
 }
 
-export function mount(root, ctx) {
+export function mount(root, ctx, arg) {
+  if (arg) return mountCity(root, ctx, arg);
   root.innerHTML = `<div class="kpis-row"></div><div class="prov-grid"><div class="col col-l"></div><div class="col col-r"></div></div>`;
   const updKpis = kpiStrip(root.querySelector('.kpis-row'), stripItems(), 'province');
   const pCities = panel({ title: t('prov.cities'), age: 'province', cls: 'p-prov-cities' });
@@ -32,6 +36,12 @@ export function mount(root, ctx) {
   pMap.body.style.padding = '0';
   pMap.body.innerHTML = '<div class="chart map-chart"></div>';
   const chart = makeChart(pMap.body.querySelector('.chart'));
+  const drill = (id) => { if (id && !ctx.kiosk) ctx.nav('#/province/' + encodeURIComponent(id)); };
+  pCities.body.addEventListener('click', (e) => { const tr = e.target.closest('[data-city]'); if (tr) drill(tr.dataset.city); });
+  chart.on('click', (p) => {
+    const hit = Object.entries((data && data.cities) || {}).find(([, c]) => c.name === p.name);
+    if (hit) drill(hit[0]);
+  });
   let data = null;
   let mapReady = false;
   let alive = true;
@@ -39,7 +49,7 @@ export function mount(root, ctx) {
   const renderTable = () => {
     const rows = Object.entries(data.cities || {}).map(([id, c]) => {
       const k = c.kpi || {};
-      return `<tr data-city="${esc(id)}"><td class="nm">${esc(c.name)}</td><td>${int(c.halls)}</td>` +
+      return `<tr data-city="${esc(id)}" class="link"><td class="nm">${esc(c.name)}</td><td>${int(c.halls)}</td>` +
         `<td>${int(k.issued)}</td><td>${int(k.waiting)}</td><td>${has(k.avg_wait_s) ? esc(dur(k.avg_wait_s)) : '—'}</td>` +
         `<td>${int(k.over_sla_waiting)}</td><td>${int(k.finished)}</td>` +
         `<td>${has(k.good_rate) ? esc(pct(k.good_rate)) : '—'}</td><td>${int(k.bad_reviews)}</td></tr>`;
