@@ -8,6 +8,9 @@
  * brought its data within silent_s of now. The rule runs on the log's ticks like every rule,
  * so every province hub decides the same transitions.
  *
+ * For startup_grace_s of real time after the hub starts it raises no new R16 alert (the leaf
+ * links and sources are coming up), as R15 does.
+ *
  * A city's source is the `cluster.sources` entry whose domain is the city's id, else the entry
  * at the city's own index in `province.cities` (docs/cluster.md).
  *
@@ -31,7 +34,7 @@ static int source_of(const cfg_t *cfg, int i)
     return i < cc->nsources ? i : -1;
 }
 
-void al_province_rules(alerts_t *a, int64_t now_ms)
+void al_province_rules(alerts_t *a, int64_t now_ms, int64_t real_ms)
 {
     const cfg_t *cfg = a->hub->cfg;
     if (!cfg->province.name || !a->hub->cluster) return;
@@ -43,9 +46,14 @@ void al_province_rules(alerts_t *a, int64_t now_ms)
         if (!cluster_source_seen(a->hub->cluster, source_of(cfg, i), &seen)) continue;
         int64_t silent = now_ms - seen;
         if ((double)silent <= limit_s * 1000) continue;
+        char id[AL_ID_MAX];
+        snprintf(id, sizeof id, "R16:%s", city->id);
+        if (real_ms - a->started_real_ms < (int64_t)cfg->alerts.startup_grace_s * 1000 &&
+            !al_find(a, id))
+            continue; /* like R15: the links are coming up */
         al_cond c;
         al_cond_init(a, &c, CFG_R16, -1, 2, "city");
-        snprintf(c.id, sizeof c.id, "R16:%s", city->id);
+        snprintf(c.id, sizeof c.id, "%s", id);
         json_object_set_new(c.scope, "city", json_string(city->id));
         json_object_set_new(c.labels, "city", json_string(city->id));
         char at[40];

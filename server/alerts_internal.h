@@ -248,7 +248,7 @@ void al_rules_eval(alerts_t *a, int64_t now_ms, int64_t real_ms);
 
 /* ---- alert_province.c ---- */
 /* A province hub's R16 (a silent city) at business now_ms; nothing on a city hub. */
-void al_province_rules(alerts_t *a, int64_t now_ms);
+void al_province_rules(alerts_t *a, int64_t now_ms, int64_t real_ms);
 
 /* R10's own parameters (config_alerts.c), relative to CFG_P_FIRST. */
 enum {

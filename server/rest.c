@@ -254,6 +254,8 @@ static int h_me(http_req *rq, http_resp *rs, const char *arg)
                            cfg_role_name(rq->who.role), "halls", halls, "names", rq->who.names);
     if (rq->hub->cfg->province.name && !rq->who.halls) /* a province hub: its view */
         json_object_set_new(me, "province", json_true());
+    if (rq->hub->cfg->province.name) /* the dashboard's title names the province */
+        json_object_set_new(me, "province_name", json_string(rq->hub->cfg->province.name));
     http_json(rs, 200, me);
     return 0;
 }

@@ -200,6 +200,9 @@ class Province(unittest.TestCase):
         page = json.loads(out.stdout.strip().splitlines()[-1])
         self.assertEqual(page["errors"], [])
         self.assertIn("全省一张网", page["nav"])
+        # the header names the province (config province.name 台州市), not the demo city
+        self.assertEqual(page["title"], "台州市政务服务一张网")
+        self.assertEqual(page["doc_title"], "台州市政务服务一张网")
         rows = {r[0]: r for r in page["rows"]}
         # columns: city, halls, issued, waiting, ...; hand count as above
         self.assertEqual(rows["临海市"][1:3], ["2", "3"])

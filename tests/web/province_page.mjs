@@ -3,6 +3,7 @@
 //
 // Logs in as admin, opens BASE_URL/#/province, waits until the cities' table has a row per
 // city, writes a screenshot to SHOT.png and prints one JSON line: {"nav": [tab texts],
+// "title": the header's title, "doc_title": the page's <title>,
 // "rows": [[cell texts]...], "strip": [KPI strip texts], "errors": [console errors]}.
 
 import { browser, ACCOUNTS } from './cwweb.mjs';
@@ -19,6 +20,8 @@ try {
   await b.page.screenshot({ path: shot });
   const out = await b.page.evaluate(() => ({
     nav: [...document.querySelectorAll('[data-nav]')].map((a) => a.textContent.trim()),
+    title: document.querySelector('header.top h1').textContent.trim(),
+    doc_title: document.title,
     rows: [...document.querySelectorAll('.prov-tbl tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent.trim())),
     strip: [...document.querySelectorAll('.kpis-row .kpi')].map((k) => k.textContent.replace(/\s+/g, ' ').trim()),
   }));

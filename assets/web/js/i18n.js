@@ -4,6 +4,7 @@
 
 const zh = {
   'app.title': '临海市政务服务一张网',
+  'app.title.province': '{name}政务服务一张网',
   'app.subtitle': '运行监测指挥中心',
   'nav.city': '全市总览',
   'nav.hall': '大厅详情',
@@ -386,6 +387,7 @@ const zh = {
 
 const en = {
   'app.title': 'Linhai Government Service Network',
+  'app.title.province': '{name} Government Service Network',
   'app.subtitle': 'Operations Centre',
   'nav.city': 'City',
   'nav.walls': 'Walls',
