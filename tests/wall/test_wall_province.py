@@ -5,7 +5,8 @@ layout (config/walls/province.yaml: panels with `source: province`).
 Hand count: city c1 (临海市) takes 2 tickets at LH-00 and 1 at LH-03, city c2 (黄岩区) 2 at
 HY-00; nobody is called, so c1 has 3 waiting and c2 2, the province 5 issued and 5 waiting.
 With the test layout's classes [1, 3, 50] c1 (3 waiting) is class "some" (amber) and c2
-(2 waiting) "low" (green). The screenshot goes to docs/screens/wall-province.png.
+(2 waiting) "low" (green). The screenshot goes to $CW_BUILD_DIR/artifacts/wall-province.png,
+and with CW_UPDATE_SHOTS=1 also to docs/screens/wall-province.png.
 """
 
 import os
@@ -21,7 +22,8 @@ import cwtest  # noqa: E402
 import test_province as tp  # noqa: E402
 import test_wall as tw  # noqa: E402
 
-SHOT = os.path.join(cwtest.SOURCE_DIR, "docs", "screens", "wall-province.png")
+SHOT = os.path.join(cwtest.BUILD_DIR, "artifacts", "wall-province.png")
+DOC_SHOT = os.path.join(cwtest.SOURCE_DIR, "docs", "screens", "wall-province.png")
 
 
 def amber(p):  # scene_waiting_color(2) (255,184,0) at 78 % over the map's blue
@@ -86,7 +88,10 @@ class WallProvince(unittest.TestCase):
         img = tw.read_png(self.png)
         self.assertGreater(count(img, cities["c1"]["box"], amber), 300)
         self.assertGreater(count(img, cities["c2"]["box"], green), 100)
+        os.makedirs(os.path.dirname(SHOT), exist_ok=True)
         shutil.copyfile(self.png, SHOT)
+        if os.environ.get("CW_UPDATE_SHOTS") == "1":
+            shutil.copyfile(self.png, DOC_SHOT)
         cwtest.log("screenshot: %s" % SHOT)
 
     def test_2_kpi_strip_and_ranking(self):
