@@ -495,6 +495,14 @@ bool model_province_kpi(const model *m, int i, const char *key, double *out)
     return true;
 }
 
+bool model_city_silent(const model *m, const char *id)
+{
+    for (int i = 0; i < m->nalerts; i++)
+        if (!strncmp(m->alert_list[i].id, "R16:", 4) && !strcmp(m->alert_list[i].id + 4, id))
+            return true;
+    return false;
+}
+
 void model_hall_counts(const model *m, int counts[MODEL_ST_COUNT])
 {
     memset(counts, 0, sizeof(int) * MODEL_ST_COUNT);

@@ -145,6 +145,9 @@ const char *model_province_city(const model *m, int i, const char **name);
 /* The KPI `key` of city i of the province topic, or province-wide (i < 0); false when
  * absent. */
 bool model_province_kpi(const model *m, int i, const char *key, double *out);
+/* The province hub's R16 (城市数据中断, docs/alerts.md) fires for city `id`: its figures are as
+ * old as the last of its data that reached the province. */
+bool model_city_silent(const model *m, const char *id);
 
 /* 数据中断: a hall that should be sending (open: its status is not closed or unknown) whose
  * last event (heartbeats included, `last_event_at`) is older than MODEL_SILENT_MS of business

@@ -1,16 +1,17 @@
 /* panel_map_province: the map panel's province mode (source: province) -- the province's
  * counties from the GeoJSON (taizhou.geojson by default), each city of the `province` topic
  * filled in the colour of its people-waiting class (scene_waiting_class) with its name and
- * figure on it; the other counties stay in the map's blue with their names dimmed; a legend
- * of the classes.
+ * figure on it, or grey with 数据中断 while the hub's R16 fires for it (its data stopped
+ * reaching the province, so its figure is stale); the other counties stay in the map's blue
+ * with their names dimmed; a legend of the classes.
  *
  * A city is drawn on the feature whose properties.name is the layout's `match` entry for its
  * id, else its own name (临海市), else a feature name that starts with its name or that its
  * name starts with (临海 / 临海市). A city with no feature is listed in the legend's right-hand
  * note as not on the map. Each city's county is written to the text dump as
- * {"panel":"map","city":ID,"name":..,"feature":..,"waiting":N,"class":"low","x":..,"y":..,
- * "box":[x0,y0,x1,y1]} (the label point and the county's bounding box, canvas pixels)
- * (feature null when none matched).
+ * {"panel":"map","city":ID,"name":..,"feature":..,"waiting":N,"class":"low","silent":false,
+ * "x":..,"y":..,"box":[x0,y0,x1,y1]} (the label point and the county's bounding box, canvas
+ * pixels; feature null when none matched).
  *
  * Options (besides the map's): match: {city id: feature name}; classes: [low, some, many]
  * people waiting at which the classes start (default [1, 20, 50]). */
@@ -121,13 +122,17 @@ static int find_feature(const map_priv *m, const char *id, const char *name)
     return -1;
 }
 
-/* The city's name and figure on its county, on a dark plate. */
+/* The city's name and figure on its county, on a dark plate; a silent city (R16) says 数据中断
+ * instead of a figure that is as old as its data. */
 static void city_label(scene_frame *f, float x, float y, const char *name, double waiting,
-                       uint32_t col)
+                       uint32_t col, bool silent)
 {
     float s = f->s, ns = roundf(16 * s), vs = roundf(22 * s);
     char val[64];
-    snprintf(val, sizeof val, scene_tr(f, "%d 人等候", "%d waiting"), (int)waiting);
+    if (silent)
+        snprintf(val, sizeof val, "%s", scene_tr(f, "数据中断", "no data"));
+    else
+        snprintf(val, sizeof val, scene_tr(f, "%d 人等候", "%d waiting"), (int)waiting);
     float w = fmaxf(text_width(f->t, TEXT_BOLD, ns, 0, name),
                     text_width(f->t, TEXT_BOLD, vs, TEXT_TNUM, val)) +
               roundf(14 * s);
@@ -198,7 +203,8 @@ void map_province_draw(panel *p, scene_frame *f)
         }
         map_feature *ft = &m->features[fi];
         taken[fi] = true;
-        uint32_t col = scene_waiting_color(cls);
+        bool silent = model_city_silent(md, id);
+        uint32_t col = silent ? COL_OFFLINE : scene_waiting_color(cls);
         if (ft->fill) {
             draw_stencil_begin(d);
             draw_mesh_draw(d, ft->fill);
@@ -210,12 +216,17 @@ void map_province_draw(panel *p, scene_frame *f)
         if (ft->border) draw_mesh_draw(d, ft->border);
         float x, y;
         map_project(m, ft->lab_lng, ft->lab_lat, &x, &y);
-        city_label(f, x, y, name ? name : id, have ? waiting : 0, have ? col : COL_TEXT_FAINT);
-        text_dump_add(f->t, json_pack("{s:s,s:s,s:s?,s:s,s:i,s:s,s:f,s:f,s:[f,f,f,f]}", "panel",
-                                      "map", "city", id, "name", name, "feature", ft->name,
-                                      "waiting", (int)waiting, "class", scene_waiting_name(cls),
-                                      "x", (double)x, "y", (double)y, "box", (double)ft->bx0,
-                                      (double)ft->by0, (double)ft->bx1, (double)ft->by1));
+        city_label(f, x, y, name ? name : id, have ? waiting : 0,
+                   silent ? COL_ALERT
+                   : have ? col
+                          : COL_TEXT_FAINT,
+                   silent);
+        text_dump_add(f->t,
+                      json_pack("{s:s,s:s,s:s?,s:s,s:i,s:s,s:b,s:f,s:f,s:[f,f,f,f]}", "panel",
+                                "map", "city", id, "name", name, "feature", ft->name, "waiting",
+                                (int)waiting, "class", scene_waiting_name(cls), "silent", silent,
+                                "x", (double)x, "y", (double)y, "box", (double)ft->bx0,
+                                (double)ft->by0, (double)ft->bx1, (double)ft->by1));
     }
     for (int i = 0; i < m->nfeatures && taken; i++) { /* the province's other counties */
         if (taken[i] || !m->features[i].name[0]) continue;

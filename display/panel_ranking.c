@@ -5,7 +5,8 @@
  *
  * Options: rotate_s: 5..300 (default 12); metrics: [sl_60m, avg_wait_s, good_rate] (order and
  * subset); source: city (default: the halls) or province (the cities of the `province` topic,
- * each with its KPIs over its halls and a dot in its people-waiting class, scene.h). */
+ * each with its KPIs over its halls and a dot in its people-waiting class, scene.h; 数据中断
+ * instead of the figures of a city whose R16 fires). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,7 +207,9 @@ static void rank_draw(panel *p, scene_frame *f)
         if (r->province) {
             model_province_city(m, rw->hall, &name);
             model_province_kpi(m, rw->hall, "waiting", &waiting);
-            dot = scene_waiting_color(scene_waiting_class(waiting, NULL));
+            dot = model_city_silent(m, model_province_city(m, rw->hall, NULL))
+                      ? COL_OFFLINE
+                      : scene_waiting_color(scene_waiting_class(waiting, NULL));
         } else {
             name = m->halls[rw->hall].short_name;
             dot = scene_status_color(m->halls[rw->hall].status);
@@ -219,10 +222,17 @@ static void rank_draw(panel *p, scene_frame *f)
                           json_pack("{s:s,s:s,s:i,s:s,s:f}", "panel", "ranking", "city",
                                     model_province_city(m, rw->hall, NULL), "rank", i + 1, "metric",
                                     metrics[active].key, "value", rw->have ? rw->v : -1.0));
-        char silent[48];
-        if (!r->province && model_silent_label(m, rw->hall, f->now_ms, f->l->lang == LAYOUT_LANG_EN,
-                                               silent, sizeof silent)) {
-            /* its numbers are as old as its data: say how old instead (数据中断 12分钟) */
+        char silent[48] = "";
+        bool quiet;
+        if (r->province) {
+            quiet = model_city_silent(m, model_province_city(m, rw->hall, NULL));
+            if (quiet) snprintf(silent, sizeof silent, "%s", scene_tr(f, "数据中断", "no data"));
+        } else {
+            quiet = model_silent_label(m, rw->hall, f->now_ms, f->l->lang == LAYOUT_LANG_EN, silent,
+                                       sizeof silent);
+        }
+        if (quiet) {
+            /* its numbers are as old as its data: say so instead (数据中断 12分钟; a city: R16) */
             float cx = x + rank_w + name_w;
             text_draw_fit(f->t, TEXT_BOLD, fs, cx + 3 * col_w - 8 * s, cy, 3 * col_w - 10 * s,
                           TEXT_RIGHT | TEXT_MIDDLE, COL_ALERT, silent);

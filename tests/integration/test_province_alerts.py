@@ -10,7 +10,9 @@ and R16:c1 resolves. The receiver gets exactly one firing and one resolved post 
 """
 
 import os
+import shutil
 import sys
+import tempfile
 import time
 import unittest
 
@@ -71,6 +73,7 @@ class ProvinceAlerts(unittest.TestCase):
         self.assertIsNone(alerttest.alert(self.prov, "R16:c2"))  # city 2 still flows
         self.rx.wait_count(1, timeout=15)
         cwtest.wait_until(lambda: r16_posts(self.rx), 15, what="the R16 firing post")
+        self.wall_shows_the_silent_city()
 
         self.nodes.proxy["c1"].forward(True, True)
         t_back = time.monotonic()
@@ -82,6 +85,33 @@ class ProvinceAlerts(unittest.TestCase):
         self.assertIsNone(alerttest.alert(self.prov, "R16:c2"))
         cwtest.log("R16:c1 fired %.1f s after the cut (threshold %d s), resolved %.1f s after "
                    "the link returned" % (fired, SILENT_S, resolved))
+
+    def wall_shows_the_silent_city(self):
+        """The province wall (config/walls/province.yaml) during the cut: city 1's county and
+        ranking row say 数据中断 (its figures would be stale), city 2's county its figure."""
+        wall = os.path.join(cwtest.BUILD_DIR, "citywall-wall")
+        if not (os.path.exists(wall) and shutil.which("xvfb-run")):
+            return  # a build without the wall: the alert is tested all the same
+        sys.path.insert(0, os.path.join(HERE, "..", "wall"))
+        import test_wall as tw  # noqa: E402
+        tmp = tempfile.mkdtemp(prefix="cwprovalert-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        dump = os.path.join(tmp, "wall.jsonl")
+        rc, log = tw.run_wall(self.prov, "--layout", os.path.join(tw.LAYOUTS, "province.yaml"),
+                              "--screenshot", os.path.join(tmp, "wall.png"), "--frames", "30",
+                              "--text-dump", dump)
+        self.assertEqual(rc, 0, log[-2000:])
+        cities = {d["city"]: d for d in tw.read_dump(dump)
+                  if d.get("panel") == "map" and "city" in d}
+        self.assertEqual((cities["c1"]["silent"], cities["c2"]["silent"]), (True, False))
+        texts = [t["text"] for t in tw.texts(tw.read_dump(dump), "map")]
+        self.assertIn("数据中断", texts)
+        self.assertIn("1 人等候", texts)  # city 2's one ticket
+        ranking = [t["text"] for t in tw.texts(tw.read_dump(dump), "ranking")]
+        self.assertIn("数据中断", ranking)  # city 1's row, instead of its stale figures
+        shot = os.path.join(cwtest.BUILD_DIR, "artifacts", "wall-province-silent.png")
+        os.makedirs(os.path.dirname(shot), exist_ok=True)
+        shutil.copyfile(os.path.join(tmp, "wall.png"), shot)
 
 
 if __name__ == "__main__":
