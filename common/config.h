@@ -157,7 +157,8 @@ typedef struct cfg_lexterm {
     int nexcept;
 } cfg_lexterm;
 
-/* Alert rules (SPEC §6): R1..R15 and the hub's own H1..H4, in this order. */
+/* Alert rules (SPEC §6): R1..R15 and the hub's own H1..H4, in this order, then a province
+ * hub's R16. */
 enum cfg_rule {
     CFG_R1,
     CFG_R2,
@@ -178,6 +179,8 @@ enum cfg_rule {
     CFG_H2,
     CFG_H3,
     CFG_H4,
+    CFG_R16, /* a province hub's silent city (docs/alerts.md; after H4: the others keep their
+                numbers) */
     CFG_NRULES
 };
 #define CFG_RULE_NPARAMS 16

@@ -85,6 +85,9 @@ static const rule_spec specs[CFG_NRULES] = {
     [CFG_H2] = {"H2", 0, 120, {"outbox_age_min"}, {5}, {1e6}},
     [CFG_H3] = {"H3", 0, 120, {"quarantine_per_min"}, {100}, {1e9}},
     [CFG_H4] = {"H4", 0, 120, {"skew_min"}, {5}, {1e6}},
+    /* R16 (a province hub): a city none of whose records is newer than silent_s business
+     * seconds; it resolves as soon as its records are that fresh again (keep 0). */
+    [CFG_R16] = {"R16", 0, 0, {"silent_s"}, {60}, {1e6}},
 };
 
 const char *cfg_rule_name(int rule)

@@ -67,6 +67,7 @@ struct hubclient {
     int cur;
     char host[256], prefix[256];
     char wall_topic[96]; /* "wall/<id>" with --wall, else "" */
+    bool province;       /* subscribe the `province` topic (a province layout) */
     int port;
     bool tls;
     void (*wake)(void *);
@@ -207,6 +208,9 @@ static void publish(hubclient *hc)
         } else if (!strcmp(t->name, "alerts")) {
             publish_locked_json(&hc->pub.alerts, json_deep_copy(t->doc));
             hc->pub.alerts_rx_ms = t->rx_ms;
+        } else if (!strcmp(t->name, "province")) {
+            publish_locked_json(&hc->pub.province, json_deep_copy(t->doc));
+            hc->pub.province_rx_ms = t->rx_ms;
         } else if (hc->wall_topic[0] && !strcmp(t->name, hc->wall_topic)) {
             publish_locked_json(&hc->pub.wall, json_deep_copy(t->doc));
             hc->pub.wall_rev = t->rev;
@@ -634,6 +638,12 @@ static void on_error_msg(hubclient *hc, json_t *m)
         wake(hc);
         return;
     }
+    if (code && hc->province && msg && strstr(msg, "'province'")) {
+        /* once per connection: a city hub (no `province` section), or a hall's token */
+        fprintf(stderr, "citywall-wall: the province layout needs a province hub: %s: %s\n", code,
+                msg);
+        return;
+    }
     if (code && hc->wall_topic[0] && msg && strstr(msg, hc->wall_topic)) {
         /* once per connection: the hub has no such wall, or this token may not follow it */
         fprintf(stderr, "citywall-wall: --wall %s: the hub answered %s: %s\n", hc->wall_topic + 5,
@@ -778,6 +788,7 @@ static int live_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         enqueue_json(hc, json_pack("{s:s,s:s}", "op", "auth", "token", hc->token));
         subscribe(hc, add_topic(hc, "city"));
         if (hc->wall_topic[0]) subscribe(hc, add_topic(hc, hc->wall_topic));
+        if (hc->province) subscribe(hc, add_topic(hc, "province"));
         topic *a = add_topic(hc, "alerts");
         if (a) {
             a->unavailable = false;
@@ -894,6 +905,12 @@ hubclient *hubclient_start(const char *url, const char *token, void (*wakefn)(vo
 hubclient *hubclient_start_wall(const char *url, const char *token, const char *wall,
                                 void (*wakefn)(void *), void *ud, char *err, size_t errn)
 {
+    return hubclient_start_ex(url, token, wall, false, wakefn, ud, err, errn);
+}
+
+hubclient *hubclient_start_ex(const char *url, const char *token, const char *wall, bool province,
+                              void (*wakefn)(void *), void *ud, char *err, size_t errn)
+{
     hubclient *hc = calloc(1, sizeof *hc);
     if (!hc) {
         snprintf(err, errn, "out of memory");
@@ -933,6 +950,7 @@ hubclient *hubclient_start_wall(const char *url, const char *token, const char *
         }
         snprintf(hc->wall_topic, sizeof hc->wall_topic, "wall/%s", wall);
     }
+    hc->province = province;
     hc->wake = wakefn;
     hc->ud = ud;
     hc->backoff_ms = HUBCLIENT_BACKOFF_MS;
@@ -993,7 +1011,8 @@ void hubclient_update_clear(hub_update *u)
     json_decref(u->registry);
     json_decref(u->history);
     json_decref(u->wall);
-    u->city = u->alerts = u->halls = u->registry = u->history = u->wall = NULL;
+    json_decref(u->province);
+    u->city = u->alerts = u->halls = u->registry = u->history = u->wall = u->province = NULL;
 }
 
 bool hubclient_take(hubclient *hc, hub_update *u)
@@ -1004,7 +1023,7 @@ bool hubclient_take(hubclient *hc, hub_update *u)
     hubclient_update_clear(u);
     *u = hc->pub;
     hc->pub.city = hc->pub.alerts = hc->pub.halls = hc->pub.registry = hc->pub.history = NULL;
-    hc->pub.wall = NULL;
+    hc->pub.wall = hc->pub.province = NULL;
     hc->pub.city_ack_ms = 0;
     pthread_mutex_unlock(&hc->lock);
     return changed;

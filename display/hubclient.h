@@ -57,15 +57,17 @@ typedef struct hubclient hubclient;
 /* What changed since the previous hubclient_take(). Every json_t is a new reference owned by
  * the caller, NULL when that part did not change. */
 typedef struct hub_update {
-    json_t *city;       /* the `city` topic */
-    json_t *alerts;     /* the `alerts` topic (object: id -> alert) */
-    json_t *halls;      /* object: hall id -> {name, status, cameras} from `hall/<id>` topics,
-                           only the halls that changed */
-    json_t *registry;   /* GET /api/v1/halls (array) */
-    json_t *history;    /* GET /api/v1/history (city, step 60) */
-    json_t *wall;       /* the `wall/<id>` topic (hubclient_start_wall only) */
-    uint64_t wall_rev;  /* rev of the wall state handed over */
-    int64_t wall_rx_ms; /* real time of its last message; 0 none */
+    json_t *city;           /* the `city` topic */
+    json_t *alerts;         /* the `alerts` topic (object: id -> alert) */
+    json_t *halls;          /* object: hall id -> {name, status, cameras} from `hall/<id>` topics,
+                               only the halls that changed */
+    json_t *registry;       /* GET /api/v1/halls (array) */
+    json_t *history;        /* GET /api/v1/history (city, step 60) */
+    json_t *wall;           /* the `wall/<id>` topic (hubclient_start_wall only) */
+    uint64_t wall_rev;      /* rev of the wall state handed over */
+    json_t *province;       /* the `province` topic (hubclient_start_ex with province only) */
+    int64_t province_rx_ms; /* real time of its last message; 0 none */
+    int64_t wall_rx_ms;     /* real time of its last message; 0 none */
     /* status, always filled */
     bool connected;          /* WebSocket open and the city snapshot received */
     bool alerts_unavailable; /* the hub answered unknown_topic for `alerts` */
@@ -100,6 +102,11 @@ hubclient *hubclient_start(const char *url, const char *token, void (*wake)(void
  * wall NULL is hubclient_start. */
 hubclient *hubclient_start_wall(const char *url, const char *token, const char *wall,
                                 void (*wake)(void *ud), void *ud, char *err, size_t errn);
+/* The same, also following the `province` topic when province is true (a province layout on
+ * a province hub, docs/cluster.md); an error for it (a city hub) is logged once per
+ * connection. */
+hubclient *hubclient_start_ex(const char *url, const char *token, const char *wall, bool province,
+                              void (*wake)(void *ud), void *ud, char *err, size_t errn);
 /* Stop the thread, close the connection, free everything not yet taken. */
 void hubclient_stop(hubclient *hc);
 

@@ -590,6 +590,15 @@ int layout_cells(const layout *l, int axis, float a, float len, int n, float gap
     return crossing;
 }
 
+bool layout_has_source(const layout *l, const char *src)
+{
+    for (int i = 0; i < l->npanels; i++) {
+        const char *v = json_string_value(json_object_get(l->panels[i].opts, "source"));
+        if (v && !strcmp(v, src)) return true;
+    }
+    return false;
+}
+
 bool layout_panel_shown(const layout *l, const layout_panel *p)
 {
     if (!p->nscenes) return true;

@@ -67,6 +67,9 @@ typedef struct layout {
     char scene[48]; /* the scene shown (the hub's, with --wall); "overview" at load */
 } layout;
 
+/* Does any panel (of any scene) have the option `source: SRC` (e.g. "province")? */
+bool layout_has_source(const layout *l, const char *src);
+
 /* Is panel p part of the layout's current scene (l->scene)? */
 bool layout_panel_shown(const layout *l, const layout_panel *p);
 

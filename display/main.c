@@ -430,7 +430,9 @@ static int run(wall *w)
         }
         if (o->screenshot && frames >= o->frames) {
             if (!shot_deadline) shot_deadline = f1 + SHOT_WAIT_MS * 1000;
-            bool waiting_data = (!w->m.city || !w->m.registry) && w->m.failures == 0;
+            bool waiting_data = (!w->m.city || !w->m.registry ||
+                                 (!w->m.province && layout_has_source(w->L, "province"))) &&
+                                w->m.failures == 0;
             bool waiting_cams = !scene_ready(w->sc);
             if ((!waiting_data && !waiting_cams) || f1 >= shot_deadline) {
                 if (waiting_cams)
@@ -475,8 +477,9 @@ static int start(wall *w, layout_rect vp, const layout_region *regions, int nreg
         w->m.wall.on = true;
         snprintf(w->m.wall.id, sizeof w->m.wall.id, "%s", w->o.wall);
     }
-    if (!(w->hc =
-              hubclient_start_wall(w->o.hub, w->o.token, w->o.wall, wake, NULL, err, sizeof err))) {
+    if (!(w->hc = hubclient_start_ex(w->o.hub, w->o.token, w->o.wall,
+                                     layout_has_source(w->L, "province"), wake, NULL, err,
+                                     sizeof err))) {
         fprintf(stderr, "citywall-wall: %s\n", err);
         return 2;
     }

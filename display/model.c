@@ -19,6 +19,7 @@ void model_free(model *m)
     json_decref(m->registry);
     json_decref(m->hall_docs);
     json_decref(m->wall_doc);
+    json_decref(m->province);
     memset(m, 0, sizeof *m);
 }
 
@@ -401,6 +402,13 @@ bool model_apply(model *m, hub_update *u)
         wallstate_parse(&m->wall, m->wall_doc, u->wall_rev);
         changed = true;
     }
+    if (u->province) {
+        json_decref(m->province);
+        m->province = u->province;
+        u->province = NULL;
+        changed = true;
+    }
+    m->province_rx_ms = u->province_rx_ms;
     if (u->history) {
         backfill(m, u->history);
         json_decref(u->history);
@@ -448,6 +456,51 @@ bool model_kpi(const model *m, int hall, const char *key, double *out)
     if (!json_is_number(v)) return false;
     *out = json_number_value(v);
     return true;
+}
+
+static json_t *province_city(const model *m, int i, const char **id)
+{
+    json_t *cities = json_object_get(m->province, "cities"), *c;
+    const char *k;
+    int n = 0;
+    json_object_foreach(cities, k, c)
+    {
+        if (n++ != i) continue;
+        if (id) *id = k;
+        return c;
+    }
+    return NULL;
+}
+
+int model_province_ncities(const model *m)
+{
+    return (int)json_object_size(json_object_get(m->province, "cities"));
+}
+
+const char *model_province_city(const model *m, int i, const char **name)
+{
+    const char *id = NULL;
+    json_t *c = province_city(m, i, &id);
+    if (name) *name = c ? json_string_value(json_object_get(c, "name")) : NULL;
+    if (name && !*name) *name = id;
+    return id;
+}
+
+bool model_province_kpi(const model *m, int i, const char *key, double *out)
+{
+    json_t *o = i < 0 ? m->province : province_city(m, i, NULL);
+    json_t *v = json_object_get(json_object_get(o, "kpi"), key);
+    if (!json_is_number(v)) return false;
+    *out = json_number_value(v);
+    return true;
+}
+
+bool model_city_silent(const model *m, const char *id)
+{
+    for (int i = 0; i < m->nalerts; i++)
+        if (!strncmp(m->alert_list[i].id, "R16:", 4) && !strcmp(m->alert_list[i].id + 4, id))
+            return true;
+    return false;
 }
 
 void model_hall_counts(const model *m, int counts[MODEL_ST_COUNT])

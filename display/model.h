@@ -75,12 +75,14 @@ typedef struct model_alert {
 
 typedef struct model {
     json_t *city, *alerts, *registry;
-    json_t *wall_doc;     /* the wall/<id> topic (--wall), NULL otherwise */
-    wallstate wall;       /* ... parsed */
-    int64_t glass_ack_ms; /* the earliest ingest ack (real ms) the state carries that no
-                             presented frame has shown yet; 0 none (main.c measures it) */
-    double glass_p50_ms;  /* event-to-glass of the recent changes shown; < 0 unknown */
-    json_t *hall_docs;    /* object: hall id -> {name, status, cameras} */
+    json_t *wall_doc;       /* the wall/<id> topic (--wall), NULL otherwise */
+    json_t *province;       /* the `province` topic (a province layout), NULL otherwise */
+    int64_t province_rx_ms; /* real ms of its last message; 0 none */
+    wallstate wall;         /* ... parsed */
+    int64_t glass_ack_ms;   /* the earliest ingest ack (real ms) the state carries that no
+                               presented frame has shown yet; 0 none (main.c measures it) */
+    double glass_p50_ms;    /* event-to-glass of the recent changes shown; < 0 unknown */
+    json_t *hall_docs;      /* object: hall id -> {name, status, cameras} */
     model_hall halls[MODEL_MAX_HALLS];
     int nhalls;
     model_camera cams[MODEL_MAX_CAMS];
@@ -135,6 +137,17 @@ void model_hall_counts(const model *m, int counts[MODEL_ST_COUNT]);
 void model_alert_counts(const model *m, int by_sev[6], int *muted);
 
 int model_hall_index(const model *m, const char *id);
+
+/* The province topic's cities (docs/cluster.md), in the document's order: their number, and
+ * city i's id and name (NULL when i is out of range). */
+int model_province_ncities(const model *m);
+const char *model_province_city(const model *m, int i, const char **name);
+/* The KPI `key` of city i of the province topic, or province-wide (i < 0); false when
+ * absent. */
+bool model_province_kpi(const model *m, int i, const char *key, double *out);
+/* The province hub's R16 (城市数据中断, docs/alerts.md) fires for city `id`: its figures are as
+ * old as the last of its data that reached the province. */
+bool model_city_silent(const model *m, const char *id);
 
 /* 数据中断: a hall that should be sending (open: its status is not closed or unknown) whose
  * last event (heartbeats included, `last_event_at`) is older than MODEL_SILENT_MS of business

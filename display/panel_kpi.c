@@ -2,7 +2,9 @@
  * Chinese label and a secondary line. Cells are kept off screen seams (layout_cells).
  *
  * Options: keys: [issued, waiting, avg_wait_s, over_sla_waiting, windows_open, finished,
- * good_rate, bad_reviews] (the default), also sl_60m, cameras, no_show, score, serving. */
+ * good_rate, bad_reviews] (the default), also sl_60m, cameras, no_show, score, serving.
+ * source: city (default) or province: the province-wide KPIs of the `province` topic (a
+ * province hub, docs/cluster.md); its default keys leave out windows_open. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +40,14 @@ static const kdef defs[] = {
 typedef struct kpi_priv {
     const kdef *cells[MAX_CELLS];
     int n;
+    bool province; /* source: province */
 } kpi_priv;
+
+/* The KPI from the panel's source: the city's, or the province-wide one. */
+static bool kv(const model *m, bool province, const char *key, double *out)
+{
+    return province ? model_province_kpi(m, -1, key, out) : model_kpi(m, -1, key, out);
+}
 
 static const kdef *find_def(const char *k)
 {
@@ -52,10 +61,17 @@ static int kpi_create(panel *p, char *err, size_t errn)
     kpi_priv *k = calloc(1, sizeof *k);
     if (!k) return -1;
     p->priv = k;
+    json_t *src = json_object_get(p->lp->opts, "source");
+    if (src && !(json_is_string(src) && (!strcmp(json_string_value(src), "city") ||
+                                         !strcmp(json_string_value(src), "province")))) {
+        snprintf(err, errn, "source: must be city or province");
+        return -1;
+    }
+    k->province = src && !strcmp(json_string_value(src), "province");
     json_t *keys = json_object_get(p->lp->opts, "keys");
     if (!keys) {
         for (int i = 0; i < 8; i++)
-            k->cells[k->n++] = &defs[i];
+            if (!k->province || strcmp(defs[i].key, "windows_open")) k->cells[k->n++] = &defs[i];
         return 0;
     }
     if (!json_is_array(keys) || json_array_size(keys) == 0 || json_array_size(keys) > MAX_CELLS) {
@@ -83,15 +99,14 @@ static void kpi_destroy(panel *p)
 }
 
 /* value text, unit, colour and secondary line of one cell */
-static void cell_text(const scene_frame *f, const kdef *d, model *m, char *val, size_t vn,
-                      const char **unit, uint32_t *color, char *sub, size_t sn)
+static void cell_text(const scene_frame *f, const kdef *d, model *m, bool prov, char *val,
+                      size_t vn, const char **unit, uint32_t *color, char *sub, size_t sn)
 {
     double v, a, b;
     *unit = "";
     *color = COL_NUM;
     sub[0] = 0;
-    bool have =
-        d->fmt == K_CAMERAS ? model_kpi(m, -1, "cameras_online", &v) : model_kpi(m, -1, d->key, &v);
+    bool have = d->fmt == K_CAMERAS ? kv(m, prov, "cameras_online", &v) : kv(m, prov, d->key, &v);
     if (!have) {
         snprintf(val, vn, "—");
         *color = COL_TEXT_FAINT;
@@ -107,24 +122,24 @@ static void cell_text(const scene_frame *f, const kdef *d, model *m, char *val, 
         *unit = scene_tr(f, "分", " pts");
     } else {
         double tot = 0;
-        model_kpi(m, -1, "cameras_total", &tot);
+        kv(m, prov, "cameras_total", &tot);
         snprintf(val, vn, "%d/%d", (int)v, (int)tot);
     }
     char t[48];
     const char *u;
     if (!strcmp(d->key, "issued")) {
-        if (model_kpi(m, -1, "serving", &a))
+        if (kv(m, prov, "serving", &a))
             snprintf(sub, sn, scene_tr(f, "正在办理 %d", "%d being served"), (int)a);
     } else if (!strcmp(d->key, "waiting")) {
-        if (model_kpi(m, -1, "max_wait_live_s", &a)) {
+        if (kv(m, prov, "max_wait_live_s", &a)) {
             fmt_wait(a, t, sizeof t, &u);
             snprintf(sub, sn, scene_tr(f, "最长等候 %s%s", "longest %s%s"), t, u);
         } else if (have) {
             snprintf(sub, sn, "%s", scene_tr(f, "无人等候", "nobody waiting"));
         }
-        if (model_kpi(m, -1, "over_sla_waiting", &b) && b > 0) *color = COL_WARN;
+        if (kv(m, prov, "over_sla_waiting", &b) && b > 0) *color = COL_WARN;
     } else if (!strcmp(d->key, "avg_wait_s")) {
-        if (model_kpi(m, -1, "sl_60m", &a)) {
+        if (kv(m, prov, "sl_60m", &a)) {
             fmt_rate(a, t, sizeof t);
             snprintf(sub, sn, scene_tr(f, "近1小时服务水平 %s%%", "service level %s%% (1 h)"), t);
         }
@@ -132,22 +147,22 @@ static void cell_text(const scene_frame *f, const kdef *d, model *m, char *val, 
         if (have) *color = v > 0 ? COL_ALERT : COL_OK;
         snprintf(sub, sn, "%s", scene_tr(f, "超过业务时限", "past their SLA"));
     } else if (!strcmp(d->key, "windows_open")) {
-        if (model_kpi(m, -1, "windows_planned", &a) && model_kpi(m, -1, "windows_paused", &b))
+        if (kv(m, prov, "windows_planned", &a) && kv(m, prov, "windows_paused", &b))
             snprintf(sub, sn, scene_tr(f, "计划 %d · 暂停 %d", "planned %d · paused %d"), (int)a,
                      (int)b);
-        if (have && model_kpi(m, -1, "windows_planned", &a) && v < 0.8 * a) *color = COL_WARN;
+        if (have && kv(m, prov, "windows_planned", &a) && v < 0.8 * a) *color = COL_WARN;
     } else if (!strcmp(d->key, "finished")) {
-        if (model_kpi(m, -1, "avg_service_s", &a)) {
+        if (kv(m, prov, "avg_service_s", &a)) {
             fmt_wait(a, t, sizeof t, &u);
             snprintf(sub, sn, scene_tr(f, "平均办理 %s%s", "service %s%s"), t, u);
         }
     } else if (!strcmp(d->key, "good_rate")) {
-        if (model_kpi(m, -1, "reviews", &a))
+        if (kv(m, prov, "reviews", &a))
             snprintf(sub, sn, scene_tr(f, "今日评价 %d 条", "%d reviews today"), (int)a);
         if (have && v < 0.9) *color = COL_WARN;
     } else if (!strcmp(d->key, "bad_reviews")) {
         if (have) *color = v > 0 ? COL_ALERT : COL_OK;
-        if (model_kpi(m, -1, "bad_cases_open", &a) && model_kpi(m, -1, "bad_cases_overdue", &b))
+        if (kv(m, prov, "bad_cases_open", &a) && kv(m, prov, "bad_cases_overdue", &b))
             snprintf(sub, sn, scene_tr(f, "待整改 %d · 超期 %d", "open cases %d · overdue %d"),
                      (int)a, (int)b);
     } else if (!strcmp(d->key, "sl_60m")) {
@@ -156,7 +171,7 @@ static void cell_text(const scene_frame *f, const kdef *d, model *m, char *val, 
     } else if (!strcmp(d->key, "cameras")) {
         snprintf(sub, sn, "%s", scene_tr(f, "大厅监控", "hall cameras"));
     } else if (!strcmp(d->key, "no_show")) {
-        if (model_kpi(m, -1, "no_show_rate", &a)) {
+        if (kv(m, prov, "no_show_rate", &a)) {
             fmt_rate(a, t, sizeof t);
             snprintf(sub, sn, scene_tr(f, "过号率 %s%%", "no-show rate %s%%"), t);
         }
@@ -209,7 +224,7 @@ static void kpi_draw(panel *p, scene_frame *f)
         char val[48], sub[96];
         const char *unit;
         uint32_t col;
-        cell_text(f, k->cells[i], f->m, val, sizeof val, &unit, &col, sub, sizeof sub);
+        cell_text(f, k->cells[i], f->m, k->province, val, sizeof val, &unit, &col, sub, sizeof sub);
         float cx = x + w / 2;
         float ns, ny0, ls, ly0;
         cell_geom(h, w, s, &ns, &ny0, &ls, &ly0);
@@ -247,8 +262,9 @@ static void kpi_draw(panel *p, scene_frame *f)
         text_draw(f->t, TEXT_REGULAR, roundf(11 * s), rx - pw - roundf(4 * s), ty + roundf(8 * s),
                   TEXT_RIGHT | TEXT_MIDDLE, COL_STALE, buf);
     } else {
-        if (f->m->city_rx_ms) {
-            scene_ago(f, f->real_ms - f->m->city_rx_ms, age, sizeof age);
+        int64_t at = k->province ? f->m->province_rx_ms : f->m->city_rx_ms;
+        if (at) {
+            scene_ago(f, f->real_ms - at, age, sizeof age);
             snprintf(buf, sizeof buf, scene_tr(f, "实时 · 变化于 %s", "live · changed %s"), age);
         } else {
             snprintf(buf, sizeof buf, "%s", scene_tr(f, "等待数据", "waiting for data"));
@@ -259,8 +275,7 @@ static void kpi_draw(panel *p, scene_frame *f)
 
 static int64_t kpi_data_ms(panel *p, scene_frame *f)
 {
-    (void)p;
-    return f->m->city_rx_ms;
+    return ((kpi_priv *)p->priv)->province ? f->m->province_rx_ms : f->m->city_rx_ms;
 }
 
 const panel_ops panel_kpi_ops = {

@@ -7,33 +7,18 @@
  * fitted into the content area above the legend. Each marker's canvas position is also
  * written to the text dump as {"panel":"map","marker":ID,"status":..,"x":..,"y":..,"r":..}.
  *
- * Options: geojson: a path under assets/ or absolute (default map/linhai.geojson). */
+ * Options: geojson: a path under assets/ or absolute (default map/linhai.geojson, or
+ * map/taizhou.geojson with source: province); source: city (default) or province -- the
+ * province map, each city's county coloured by its people waiting (panel_map_province.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "scene.h"
+#include "panel_map.h"
 
-typedef struct ring {
-    double *ll; /* lng, lat pairs */
-    int n;
-} ring;
-
-typedef struct map_priv {
-    ring *rings;
-    int nrings;
-    double min_lng, max_lng, min_lat, max_lat, k;
-    /* projection: x = ox + (lng - min_lng) * k * sc, y = oy + (max_lat - lat) * sc */
-    double ox, oy, sc;
-    bool built;
-    draw_mesh *fill, *border, *glow;
-    float legend_h;
-    /* markers as last drawn, for the pulses */
-    int npulse;
-    float px[MODEL_MAX_HALLS], py[MODEL_MAX_HALLS], pr[MODEL_MAX_HALLS];
-    uint32_t pc[MODEL_MAX_HALLS];
-} map_priv;
+/* (the rings, features and projection: panel_map.h) */
+typedef map_ring ring;
 
 static void free_rings(map_priv *m)
 {
@@ -42,6 +27,63 @@ static void free_rings(map_priv *m)
     free(m->rings);
     m->rings = NULL;
     m->nrings = 0;
+    free(m->features);
+    m->features = NULL;
+    m->nfeatures = 0;
+}
+
+/* The centroid of a ring (shoelace), in lng/lat; its area (any sign) into *area. */
+static void ring_centroid(const ring *r, double *lng, double *lat, double *area)
+{
+    double a = 0, cx = 0, cy = 0;
+    for (int j = 0; j < r->n; j++) {
+        int k = (j + 1) % r->n;
+        double x0 = r->ll[2 * j], y0 = r->ll[2 * j + 1], x1 = r->ll[2 * k], y1 = r->ll[2 * k + 1];
+        double c = x0 * y1 - x1 * y0;
+        a += c;
+        cx += (x0 + x1) * c;
+        cy += (y0 + y1) * c;
+    }
+    *area = a / 2;
+    if (fabs(a) < 1e-12) {
+        *lng = r->ll[0];
+        *lat = r->ll[1];
+        return;
+    }
+    *lng = cx / (3 * a);
+    *lat = cy / (3 * a);
+}
+
+/* Start feature ft (its name from properties.name); its rings follow. */
+static int add_feature(map_priv *m, json_t *ft)
+{
+    map_feature *nf = realloc(m->features, sizeof(map_feature) * (size_t)(m->nfeatures + 1));
+    if (!nf) return -1;
+    m->features = nf;
+    map_feature *f = &m->features[m->nfeatures++];
+    memset(f, 0, sizeof *f);
+    const char *name =
+        json_string_value(json_object_get(json_object_get(ft, "properties"), "name"));
+    snprintf(f->name, sizeof f->name, "%s", name ? name : "");
+    f->first = m->nrings;
+    return 0;
+}
+
+/* The feature's rings are all read: its label point. */
+static void end_feature(map_priv *m)
+{
+    map_feature *f = &m->features[m->nfeatures - 1];
+    f->nrings = m->nrings - f->first;
+    double best = -1;
+    for (int i = f->first; i < m->nrings; i++) {
+        double lng, lat, a;
+        ring_centroid(&m->rings[i], &lng, &lat, &a);
+        if (fabs(a) > best) {
+            best = fabs(a);
+            f->lab_lng = lng;
+            f->lab_lat = lat;
+        }
+    }
 }
 
 static int add_ring(map_priv *m, json_t *coords)
@@ -55,6 +97,7 @@ static int add_ring(map_priv *m, json_t *coords)
     r->ll = malloc(sizeof(double) * 2 * n);
     if (!r->ll) return -1;
     r->n = 0;
+    r->feature = m->nfeatures - 1;
     size_t i;
     json_t *pt;
     json_array_foreach(coords, i, pt)
@@ -94,6 +137,10 @@ static int load_geojson(map_priv *m, const char *path, char *err, size_t errn)
         const char *type = json_string_value(json_object_get(g, "type"));
         json_t *c = json_object_get(g, "coordinates");
         if (!type) continue;
+        if (add_feature(m, ft) < 0) {
+            rc = -1;
+            break;
+        }
         if (!strcmp(type, "Polygon")) {
             size_t k;
             json_t *r;
@@ -104,6 +151,7 @@ static int load_geojson(map_priv *m, const char *path, char *err, size_t errn)
             json_array_foreach(c, k, poly) json_array_foreach(poly, q, r) if (add_ring(m, r) < 0)
                 rc = -1;
         }
+        end_feature(m);
     }
     json_decref(root);
     if (rc < 0 || m->nrings == 0) {
@@ -124,8 +172,12 @@ static int map_create(panel *p, char *err, size_t errn)
         snprintf(err, errn, "geojson: must be a path");
         return -1;
     }
+    if (map_province_create(p, m, err, errn) < 0) return -1;
     char path[2048];
-    scene_asset_path(g ? json_string_value(g) : "map/linhai.geojson", path, sizeof path);
+    scene_asset_path(g             ? json_string_value(g)
+                     : m->province ? "map/taizhou.geojson"
+                                   : "map/linhai.geojson",
+                     path, sizeof path);
     return load_geojson(m, path, err, errn);
 }
 
@@ -133,6 +185,7 @@ static void map_destroy(panel *p)
 {
     map_priv *m = p->priv;
     if (!m) return;
+    map_province_destroy(m);
     free_rings(m);
     draw_mesh_destroy(m->fill);
     draw_mesh_destroy(m->border);
@@ -140,29 +193,29 @@ static void map_destroy(panel *p)
     free(m);
 }
 
-static void project(const map_priv *m, double lng, double lat, float *x, float *y)
+void map_project(const map_priv *m, double lng, double lat, float *x, float *y)
 {
     *x = (float)(m->ox + (lng - m->min_lng) * m->k * m->sc);
     *y = (float)(m->oy + (m->max_lat - lat) * m->sc);
 }
 
 /* Line segments as triangles (6 vertices each) with the AA line mode. */
-static draw_mesh *line_mesh(const map_priv *m, float w, uint32_t c)
+draw_mesh *map_line_mesh(const map_priv *m, int r0, int r1, float w, uint32_t c)
 {
     int total = 0;
-    for (int i = 0; i < m->nrings; i++)
+    for (int i = r0; i < r1; i++)
         total += m->rings[i].n;
     draw_vertex *v = malloc(sizeof(draw_vertex) * (size_t)total * 6);
     if (!v) return NULL;
     int nv = 0;
     float hw = w / 2, e = hw + 1;
-    for (int i = 0; i < m->nrings; i++) {
+    for (int i = r0; i < r1; i++) {
         const ring *r = &m->rings[i];
         for (int j = 0; j < r->n; j++) {
             int k = (j + 1) % r->n;
             float x0, y0, x1, y1;
-            project(m, r->ll[2 * j], r->ll[2 * j + 1], &x0, &y0);
-            project(m, r->ll[2 * k], r->ll[2 * k + 1], &x1, &y1);
+            map_project(m, r->ll[2 * j], r->ll[2 * j + 1], &x0, &y0);
+            map_project(m, r->ll[2 * k], r->ll[2 * k + 1], &x1, &y1);
             float dx = x1 - x0, dy = y1 - y0, len = sqrtf(dx * dx + dy * dy);
             if (len < 1e-3f) continue;
             float nx = -dy / len * e, ny = dx / len * e;
@@ -184,6 +237,35 @@ static draw_mesh *line_mesh(const map_priv *m, float w, uint32_t c)
     return mesh;
 }
 
+/* Rings [r0, r1) as triangle fans for the stencil fill. */
+draw_mesh *map_fan_mesh(const map_priv *m, int r0, int r1)
+{
+    int total = 0, nr = r1 - r0;
+    for (int i = r0; i < r1; i++)
+        total += m->rings[i].n;
+    if (nr <= 0 || total <= 0) return NULL;
+    draw_vertex *v = malloc(sizeof(draw_vertex) * (size_t)total);
+    int *first = malloc(sizeof(int) * (size_t)nr), *count = malloc(sizeof(int) * (size_t)nr);
+    draw_mesh *mesh = NULL;
+    if (v && first && count) {
+        int nv = 0;
+        for (int i = r0; i < r1; i++) {
+            first[i - r0] = nv;
+            for (int j = 0; j < m->rings[i].n; j++) {
+                float x, y;
+                map_project(m, m->rings[i].ll[2 * j], m->rings[i].ll[2 * j + 1], &x, &y);
+                v[nv++] = draw_vert(x, y, 0, 0, DRAW_RGBA(255, 255, 255, 255), DRAW_SOLID, 0, 0, 0);
+            }
+            count[i - r0] = m->rings[i].n;
+        }
+        mesh = draw_mesh_create(v, nv, GL_TRIANGLE_FAN, first, count, nr);
+    }
+    free(v);
+    free(first);
+    free(count);
+    return mesh;
+}
+
 static void build(panel *p, scene_frame *f)
 {
     map_priv *m = p->priv;
@@ -196,30 +278,11 @@ static void build(panel *p, scene_frame *f)
     m->ox = p->c.x + pad + (aw - gw * m->sc) / 2;
     m->oy = p->c.y + pad + (ah - gh * m->sc) / 2;
 
-    int total = 0;
-    for (int i = 0; i < m->nrings; i++)
-        total += m->rings[i].n;
-    draw_vertex *v = malloc(sizeof(draw_vertex) * (size_t)total);
-    int *first = malloc(sizeof(int) * (size_t)m->nrings),
-        *count = malloc(sizeof(int) * (size_t)m->nrings);
-    if (v && first && count) {
-        int nv = 0;
-        for (int i = 0; i < m->nrings; i++) {
-            first[i] = nv;
-            for (int j = 0; j < m->rings[i].n; j++) {
-                float x, y;
-                project(m, m->rings[i].ll[2 * j], m->rings[i].ll[2 * j + 1], &x, &y);
-                v[nv++] = draw_vert(x, y, 0, 0, DRAW_RGBA(255, 255, 255, 255), DRAW_SOLID, 0, 0, 0);
-            }
-            count[i] = m->rings[i].n;
-        }
-        m->fill = draw_mesh_create(v, nv, GL_TRIANGLE_FAN, first, count, m->nrings);
-    }
-    free(v);
-    free(first);
-    free(count);
-    m->glow = line_mesh(m, fmaxf(6, 7 * s), DRAW_RGBA(63, 208, 255, 46));
-    m->border = line_mesh(m, fmaxf(1.5f, 1.6f * s), DRAW_RGBA(110, 210, 255, 235));
+    m->fill = map_fan_mesh(m, 0, m->nrings);
+    m->glow = map_line_mesh(m, 0, m->nrings, fmaxf(6, 7 * s), DRAW_RGBA(63, 208, 255, 46));
+    m->border =
+        map_line_mesh(m, 0, m->nrings, fmaxf(1.5f, 1.6f * s), DRAW_RGBA(110, 210, 255, 235));
+    if (m->province) map_province_build(m, f);
     m->built = true;
 }
 
@@ -294,22 +357,23 @@ static void map_static(panel *p, scene_frame *f)
     draw_t *d = f->d;
     if (!m->built) build(p, f);
     draw_clip(d, p->c.x, p->c.y, p->c.w, p->c.h);
-    /* graticule every 0.1 degree */
-    for (double lng = ceil(m->min_lng * 10) / 10; lng <= m->max_lng; lng += 0.1) {
+    /* graticule every 0.1 degree (0.5 on a map wider than a degree: a province) */
+    double step = m->max_lng - m->min_lng > 1 ? 0.5 : 0.1;
+    for (double lng = ceil(m->min_lng / step) * step; lng <= m->max_lng; lng += step) {
         float x0, y0, x1, y1;
-        project(m, lng, m->max_lat + 0.05, &x0, &y0);
-        project(m, lng, m->min_lat - 0.05, &x1, &y1);
+        map_project(m, lng, m->max_lat + 0.05, &x0, &y0);
+        map_project(m, lng, m->min_lat - 0.05, &x1, &y1);
         draw_line(d, x0, y0, x1, y1, 1, COL_GRID);
     }
-    for (double lat = ceil(m->min_lat * 10) / 10; lat <= m->max_lat; lat += 0.1) {
+    for (double lat = ceil(m->min_lat / step) * step; lat <= m->max_lat; lat += step) {
         float x0, y0, x1, y1;
-        project(m, m->min_lng - 0.1, lat, &x0, &y0);
-        project(m, m->max_lng + 0.1, lat, &x1, &y1);
+        map_project(m, m->min_lng - 0.1, lat, &x0, &y0);
+        map_project(m, m->max_lng + 0.1, lat, &x1, &y1);
         draw_line(d, x0, y0, x1, y1, 1, COL_GRID);
     }
     float bx0, by0, bx1, by1;
-    project(m, m->min_lng, m->max_lat, &bx0, &by0);
-    project(m, m->max_lng, m->min_lat, &bx1, &by1);
+    map_project(m, m->min_lng, m->max_lat, &bx0, &by0);
+    map_project(m, m->max_lng, m->min_lat, &bx1, &by1);
     if (m->fill) {
         draw_stencil_begin(d);
         draw_mesh_draw(d, m->fill);
@@ -329,6 +393,10 @@ static void map_draw(panel *p, scene_frame *f)
     draw_t *d = f->d;
     float s = f->s;
     if (!m->built) build(p, f);
+    if (m->province) {
+        map_province_draw(p, f);
+        return;
+    }
     draw_clip(d, p->c.x, p->c.y, p->c.w, p->c.h);
 
     /* markers */
@@ -338,7 +406,7 @@ static void map_draw(panel *p, scene_frame *f)
     for (int i = 0; i < md->nhalls; i++) {
         model_hall *h = &md->halls[i];
         if (!h->located) continue;
-        project(m, h->lng, h->lat, &mx[i], &my[i]);
+        map_project(m, h->lng, h->lat, &mx[i], &my[i]);
         mr[i] = roundf((strcmp(h->level, "city") ? 6 : 8) * s);
         /* a marker under a bezel would be invisible: move it just clear of the seam */
         float bx = mx[i] - mr[i] - 2, by = my[i] - mr[i] - 2, bs = 2 * mr[i] + 4;
@@ -497,8 +565,7 @@ static void map_anim(panel *p, scene_frame *f)
 
 static int64_t map_data_ms(panel *p, scene_frame *f)
 {
-    (void)p;
-    return f->m->city_rx_ms;
+    return ((map_priv *)p->priv)->province ? f->m->province_rx_ms : f->m->city_rx_ms;
 }
 
 static bool map_animating(panel *p, scene_frame *f)

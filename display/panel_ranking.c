@@ -4,7 +4,9 @@
  * bar. Halls without the metric (no calls or reviews yet) rank last with "—".
  *
  * Options: rotate_s: 5..300 (default 12); metrics: [sl_60m, avg_wait_s, good_rate] (order and
- * subset). */
+ * subset); source: city (default: the halls) or province (the cities of the `province` topic,
+ * each with its KPIs over its halls and a dot in its people-waiting class, scene.h; 数据中断
+ * instead of the figures of a city whose R16 fires). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +28,14 @@ static const metric metrics[] = {
 typedef struct rank_priv {
     int order[3], n;
     int rotate_s;
+    bool province; /* source: province -- rows are the province's cities */
 } rank_priv;
+
+/* The KPI of row i: hall i, or the province's city i. */
+static bool rank_kpi(const rank_priv *r, const model *m, int i, const char *key, double *out)
+{
+    return r->province ? model_province_kpi(m, i, key, out) : model_kpi(m, i, key, out);
+}
 
 static int rank_create(panel *p, char *err, size_t errn)
 {
@@ -35,6 +44,14 @@ static int rank_create(panel *p, char *err, size_t errn)
     p->priv = r;
     r->rotate_s = 12;
     json_t *o = p->lp->opts, *v;
+    if ((v = json_object_get(o, "source"))) {
+        if (!json_is_string(v) ||
+            (strcmp(json_string_value(v), "city") && strcmp(json_string_value(v), "province"))) {
+            snprintf(err, errn, "source: must be city or province");
+            return -1;
+        }
+        r->province = !strcmp(json_string_value(v), "province");
+    }
     if ((v = json_object_get(o, "rotate_s"))) {
         if (!json_is_integer(v) || json_integer_value(v) < 5 || json_integer_value(v) > 300) {
             snprintf(err, errn, "rotate_s: must be an integer from 5 to 300");
@@ -92,9 +109,10 @@ static int cmp_row(const void *a, const void *b)
     return x->hall - y->hall;
 }
 
-static void value_text(int mi, model *m, int hall, char *out, size_t n, double *v, bool *have)
+static void value_text(const rank_priv *r, int mi, model *m, int hall, char *out, size_t n,
+                       double *v, bool *have)
 {
-    *have = model_kpi(m, hall, metrics[mi].key, v);
+    *have = rank_kpi(r, m, hall, metrics[mi].key, v);
     if (!*have) {
         snprintf(out, n, "—");
         return;
@@ -120,10 +138,10 @@ static void rank_draw(panel *p, scene_frame *f)
     int active = r->order[(int)(f->real_ms / 1000 / r->rotate_s) % r->n];
     sort_metric = &metrics[active];
     row rows[MODEL_MAX_HALLS];
-    int n = 0;
-    for (int i = 0; i < m->nhalls; i++) {
+    int n = 0, total = r->province ? model_province_ncities(m) : m->nhalls;
+    for (int i = 0; i < total && n < MODEL_MAX_HALLS; i++) {
         rows[n].hall = i;
-        rows[n].have = model_kpi(m, i, metrics[active].key, &rows[n].v);
+        rows[n].have = rank_kpi(r, m, i, metrics[active].key, &rows[n].v);
         n++;
     }
     qsort(rows, (size_t)n, sizeof rows[0], cmp_row);
@@ -169,7 +187,6 @@ static void rank_draw(panel *p, scene_frame *f)
     layout_cells(p->l, 1, y, rh * (float)shown, shown, 0, ys);
     for (int i = 0; i < shown; i++) {
         const row *rw = &rows[i];
-        model_hall *h = &m->halls[rw->hall];
         float ry = ys[2 * i], cy = ry + ys[2 * i + 1] / 2;
         if (i % 2 == 0) draw_rect(d, x, ry, w, ys[2 * i + 1], DRAW_RGBA(20, 60, 110, 46));
         uint32_t badge = i == 0   ? DRAW_RGBA(255, 196, 64, 255)
@@ -184,13 +201,38 @@ static void rank_draw(panel *p, scene_frame *f)
                   TEXT_CENTER | TEXT_MIDDLE | TEXT_TNUM,
                   i < 3 ? DRAW_RGBA(10, 20, 40, 255) : COL_TEXT, num);
         float nx = x + rank_w + 4 * s;
-        draw_disc(d, nx + 4 * s, cy, 3.5f * s, scene_status_color(h->status));
+        const char *name = NULL;
+        double waiting = 0;
+        uint32_t dot;
+        if (r->province) {
+            model_province_city(m, rw->hall, &name);
+            model_province_kpi(m, rw->hall, "waiting", &waiting);
+            dot = model_city_silent(m, model_province_city(m, rw->hall, NULL))
+                      ? COL_OFFLINE
+                      : scene_waiting_color(scene_waiting_class(waiting, NULL));
+        } else {
+            name = m->halls[rw->hall].short_name;
+            dot = scene_status_color(m->halls[rw->hall].status);
+        }
+        draw_disc(d, nx + 4 * s, cy, 3.5f * s, dot);
         text_draw_fit(f->t, TEXT_REGULAR, fs, nx + 13 * s, cy, name_w - 16 * s, TEXT_MIDDLE,
-                      COL_TEXT, h->short_name);
-        char silent[48];
-        if (model_silent_label(m, rw->hall, f->now_ms, f->l->lang == LAYOUT_LANG_EN, silent,
-                               sizeof silent)) {
-            /* its numbers are as old as its data: say how old instead (数据中断 12分钟) */
+                      COL_TEXT, name ? name : "?");
+        if (r->province)
+            text_dump_add(f->t,
+                          json_pack("{s:s,s:s,s:i,s:s,s:f}", "panel", "ranking", "city",
+                                    model_province_city(m, rw->hall, NULL), "rank", i + 1, "metric",
+                                    metrics[active].key, "value", rw->have ? rw->v : -1.0));
+        char silent[48] = "";
+        bool quiet;
+        if (r->province) {
+            quiet = model_city_silent(m, model_province_city(m, rw->hall, NULL));
+            if (quiet) snprintf(silent, sizeof silent, "%s", scene_tr(f, "数据中断", "no data"));
+        } else {
+            quiet = model_silent_label(m, rw->hall, f->now_ms, f->l->lang == LAYOUT_LANG_EN, silent,
+                                       sizeof silent);
+        }
+        if (quiet) {
+            /* its numbers are as old as its data: say so instead (数据中断 12分钟; a city: R16) */
             float cx = x + rank_w + name_w;
             text_draw_fit(f->t, TEXT_BOLD, fs, cx + 3 * col_w - 8 * s, cy, 3 * col_w - 10 * s,
                           TEXT_RIGHT | TEXT_MIDDLE, COL_ALERT, silent);
@@ -200,7 +242,7 @@ static void rank_draw(panel *p, scene_frame *f)
             char vt[32];
             double v;
             bool have;
-            value_text(q, m, rw->hall, vt, sizeof vt, &v, &have);
+            value_text(r, q, m, rw->hall, vt, sizeof vt, &v, &have);
             float cx = x + rank_w + name_w + col_w * (float)q;
             bool on = q == active;
             if (on && have && maxv > 0) {
@@ -228,8 +270,7 @@ static void rank_draw(panel *p, scene_frame *f)
 
 static int64_t rank_data_ms(panel *p, scene_frame *f)
 {
-    (void)p;
-    return f->m->city_rx_ms;
+    return ((rank_priv *)p->priv)->province ? f->m->province_rx_ms : f->m->city_rx_ms;
 }
 
 const panel_ops panel_ranking_ops = {

@@ -345,6 +345,33 @@ uint32_t scene_severity_color(int sev)
     }
 }
 
+int scene_waiting_class(double waiting, const double th[3])
+{
+    static const double def[3] = {1, 20, 50};
+    const double *t = th ? th : def;
+    return waiting >= t[2] ? 3 : waiting >= t[1] ? 2 : waiting >= t[0] ? 1 : 0;
+}
+
+uint32_t scene_waiting_color(int cls)
+{
+    switch (cls) {
+    case 1:
+        return DRAW_RGBA(46, 200, 140, 255); /* low: green */
+    case 2:
+        return DRAW_RGBA(255, 184, 0, 255); /* some: amber */
+    case 3:
+        return DRAW_RGBA(255, 77, 79, 255); /* many: red */
+    default:
+        return DRAW_RGBA(30, 86, 160, 255); /* none: the map's blue */
+    }
+}
+
+const char *scene_waiting_name(int cls)
+{
+    static const char *const names[] = {"none", "low", "some", "many"};
+    return cls >= 0 && cls < SCENE_WAITING_CLASSES ? names[cls] : "none";
+}
+
 float scene_pill(scene_frame *f, float x, float y, float h, uint32_t bg, uint32_t fg,
                  const char *text, int flags)
 {

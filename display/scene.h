@@ -139,6 +139,14 @@ uint32_t scene_status_color(int status);
 const char *scene_status_label(const scene_frame *f, int status);
 uint32_t scene_severity_color(int sev); /* 1..4 */
 
+/* A province's cities by their people waiting (the province map and ranking): class 0 none
+ * (0 waiting), 1 low (>= th[0]), 2 some (>= th[1]), 3 many (>= th[2]); th NULL: the default
+ * {1, 20, 50}. Its colour and its name ("none", "low", "some", "many"). */
+#define SCENE_WAITING_CLASSES 4
+int scene_waiting_class(double waiting, const double th[3]);
+uint32_t scene_waiting_color(int cls);
+const char *scene_waiting_name(int cls);
+
 /* Path of a file under assets/ (rel, e.g. "map/linhai.geojson"): $CW_ASSET_DIR, else
  * <exe>/../assets or <exe>/../../assets when it exists there, else the source tree's. */
 const char *scene_asset_path(const char *rel, char *out, size_t n);

@@ -891,4 +891,5 @@ void al_rules_eval(alerts_t *a, int64_t now_ms, int64_t real_ms)
     free(q);
     reviews(&r);
     hub_rules(&r);
+    al_province_rules(a, now_ms, real_ms);
 }

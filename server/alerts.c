@@ -54,6 +54,7 @@ static const char *const titles[CFG_NRULES][2] = {
     [CFG_H2] = {"通知积压", "webhook outbox backlog"},
     [CFG_H3] = {"隔离区增长过快", "quarantine growing fast"},
     [CFG_H4] = {"数据源异常", "feed gaps or clock skew"},
+    [CFG_R16] = {"城市数据中断", "city silent"},
 };
 
 const char *const al_state_names[3] = {"pending", "firing", "resolved"};

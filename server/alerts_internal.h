@@ -296,6 +296,10 @@ void al_silences_free(alerts_t *a);
 /* Evaluate every rule at business now_ms (the state's now), reporting true conditions. */
 void al_rules_eval(alerts_t *a, int64_t now_ms, int64_t real_ms);
 
+/* ---- alert_province.c ---- */
+/* A province hub's R16 (a silent city) at business now_ms; nothing on a city hub. */
+void al_province_rules(alerts_t *a, int64_t now_ms, int64_t real_ms);
+
 /* R10's own parameters (config_alerts.c), relative to CFG_P_FIRST. */
 enum {
     AL_R10_RESOLVE_H,

@@ -217,6 +217,17 @@ static void start_run(cluster_t *c)
     store_submit_chain(c->hub->store, first);
 }
 
+/* Province mode: the record's city (the cluster.sources entry its stream is) has data up to
+ * its time. */
+static void source_seen(cluster_t *c, const cl_record *r)
+{
+    const cfg_cluster *cc = &c->hub->cfg->cluster;
+    if (r->tick_ms && !c->src_base) c->src_base = c->log_clock;
+    int64_t t = r->tick_ms ? r->tick_ms : r->recv_ms;
+    for (int i = 0; i < cc->nsources && i < CL_MAX_SOURCES; i++)
+        if (!strcmp(cc->sources[i].stream, r->src) && t > c->src_seen[i]) c->src_seen[i] = t;
+}
+
 /* The run committed: apply each record (every hub), answer this hub's own batches. */
 static void finish_run(cluster_t *c)
 {
@@ -225,6 +236,7 @@ static void finish_run(cluster_t *c)
         cl_record *r = c->run_recs[i];
         store_job *job = r->job;
         if (r->tick_ms) ops->tick(c->hub, r->tick_ms);
+        source_seen(c, r);
         if (r->cmd[0] && ops->command) ops->command(c->hub, r->cmd, r->data, r->len, r->mine);
         if (job) {
             ops->apply(c->hub, job);
@@ -311,6 +323,14 @@ void cluster_get_stats(cluster_t *c, cluster_stats *out)
 int cluster_publish_command(cluster_t *c, const char *kind, const char *json, size_t len)
 {
     return cl_nats_publish_cmd(c, ++c->next_cmd, kind, json, len);
+}
+
+bool cluster_source_seen(cluster_t *c, int i, int64_t *ms)
+{
+    if (!c || i < 0 || i >= c->hub->cfg->cluster.nsources || i >= CL_MAX_SOURCES || !c->src_base)
+        return false;
+    *ms = c->src_seen[i] > c->src_base ? c->src_seen[i] : c->src_base;
+    return true;
 }
 
 bool cluster_is_notifier(cluster_t *c)

@@ -64,6 +64,11 @@ void cluster_get_stats(cluster_t *c, cluster_stats *out);
 void cluster_stop(cluster_t *c);
 /* Publish an operator's command record (replicate.h): best effort, 0 or -1. */
 int cluster_publish_command(cluster_t *c, const char *kind, const char *json, size_t len);
+/* Province mode: the business time up to which source i (cfg cluster.sources[i], a city's
+ * stream) has been applied here -- its newest record's time (a tick's, a batch's receive
+ * time), but not before the log's clock when this hub applied its first tick. False before
+ * that first tick, or for no such source. */
+bool cluster_source_seen(cluster_t *c, int i, int64_t *ms);
 /* True while this hub holds the cluster's notifier lease: it alone sends the webhooks
  * (docs/cluster.md). */
 bool cluster_is_notifier(cluster_t *c);

@@ -9,6 +9,8 @@
 
 #include "cluster.h"
 
+#define CL_MAX_SOURCES 16 /* cluster.sources used (cluster_nats.c sources at most 16) */
+
 /* A record consumed from the stream (owned by the queue, then by the run applying it). */
 typedef struct cl_record {
     uint64_t seq;    /* stream sequence: the log position */
@@ -17,6 +19,7 @@ typedef struct cl_record {
     bool mine;       /* published by this hub process: n names its pending batch */
     uint64_t n;
     char token[64]; /* Cw-Token */
+    char src[64];   /* the stream its message id names ("tick.<stream>.<s>", "<stream>.<hub>...") */
     int64_t recv_ms;
     char *data; /* the events, a JSON array */
     size_t len;
@@ -78,6 +81,10 @@ struct cluster {
     int64_t retry_at_ms;
     int64_t last_tick_sec; /* the last tick this hub published */
     int64_t log_clock;     /* the latest tick applied (ms): the log's business time */
+    /* province mode: per cfg cluster.sources entry, the business time of the newest record of
+     * that city applied (its ticks' time, its batches' receive time); 0 none yet */
+    int64_t src_seen[CL_MAX_SOURCES];
+    int64_t src_base; /* the log's clock when this hub first applied a tick (0: not yet) */
     cluster_stats stats;
 };
 

@@ -111,6 +111,10 @@ static cl_record *record_of(cluster_t *c, natsMsg *m)
         snprintf(r->token, sizeof r->token, "%s", v);
     if (natsMsgHeader_Get(m, "Cw-Recv-Ms", &v) == NATS_OK && v) r->recv_ms = strtoll(v, NULL, 10);
     size_t pl = strlen(c->msgid_prefix);
+    if (natsMsgHeader_Get(m, "Nats-Msg-Id", &v) == NATS_OK && v) { /* its stream (province) */
+        const char *s = strncmp(v, "tick.", 5) ? v : v + 5;
+        snprintf(r->src, sizeof r->src, "%.*s", (int)strcspn(s, "."), s);
+    }
     if (natsMsgHeader_Get(m, "Nats-Msg-Id", &v) == NATS_OK && v &&
         !strncmp(v, c->msgid_prefix, pl)) {
         r->mine = true;

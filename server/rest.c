@@ -261,6 +261,8 @@ static int h_me(http_req *rq, http_resp *rs, const char *arg)
             json_array_append_new(hubs, json_string(cl->public_urls[i]));
         json_object_set_new(me, "hubs", hubs);
     }
+    if (rq->hub->cfg->province.name) /* the dashboard's title names the province */
+        json_object_set_new(me, "province_name", json_string(rq->hub->cfg->province.name));
     http_json(rs, 200, me);
     return 0;
 }

@@ -102,43 +102,54 @@ class Nodes:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def start_province(obj, alerts=None, webhooks=()):
+    """Start the NATS nodes, the two city hubs and the province hub as obj.nodes, obj.c1,
+    obj.c2, obj.prov (the province hub's `alerts` section and webhooks as given)."""
+    obj.nodes = n = Nodes()
+    creds1 = alerttest.demo_credentials().rstrip("\n") + "\n"
+    creds2 = "tokens:\n" + C2_TOKEN_LINE + WALL_LINE + "\n"
+    h1, h2 = alerttest.HALLS, halls_of("HY")
+    cfg1 = city_config(os.path.join(n.tmp, "c1.yaml"), h1, creds1, n.url("c1"), "CW_C1",
+                       "cw.c1.log")
+    cfg2 = city_config(os.path.join(n.tmp, "c2.yaml"), h2, creds2, n.url("c2"), "CW_C2",
+                       "cw.c2.log")
+    pcfg = os.path.join(n.tmp, "province.yaml")
+    with open(pcfg, "w", encoding="utf-8") as f:
+        f.write("\n".join([
+            "server: %s" % json.dumps({"tick_ms": 50}),
+            "city: %s" % json.dumps(dict(alerttest.CITY, name="台州市"), ensure_ascii=False),
+            "halls: %s" % json.dumps(h1 + h2, ensure_ascii=False),
+            "alerts: %s" % json.dumps(alerts or alerttest.alerts_section(), ensure_ascii=False),
+            "webhooks: %s" % json.dumps(list(webhooks)),
+            creds1.rstrip("\n") + "\n" + C2_TOKEN_LINE,
+            "cluster: %s" % json.dumps({
+                "nats": [n.url("province")], "stream": "PROVINCE",
+                "subject": "cw.province.log", "replicas": 1,
+                "sources": [{"stream": "CW_C1", "domain": "c1"},
+                            {"stream": "CW_C2", "domain": "c2"}]}),
+            "province: %s" % json.dumps({"name": "台州市", "cities": [
+                {"id": "c1", "name": "临海市", "halls": ["LH-00", "LH-03"]},
+                {"id": "c2", "name": "黄岩区", "halls": ["HY-00", "HY-03"]}]},
+                ensure_ascii=False)]) + "\n")
+    obj.c1 = cwtest.Hub(config=cfg1, extra_args=["--hub-id", "c1"])
+    obj.c2 = cwtest.Hub(config=cfg2, extra_args=["--hub-id", "c2"])
+    obj.prov = cwtest.Hub(config=pcfg, extra_args=["--hub-id", "province"])
+
+
+def stop_province(obj):
+    for h in (obj.c1, obj.c2, obj.prov):
+        h.close()
+    obj.nodes.close()
+
+
 class Province(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.nodes = n = Nodes()
-        creds1 = alerttest.demo_credentials().rstrip("\n") + "\n"
-        creds2 = "tokens:\n" + C2_TOKEN_LINE + WALL_LINE + "\n"
-        h1, h2 = alerttest.HALLS, halls_of("HY")
-        cfg1 = city_config(os.path.join(n.tmp, "c1.yaml"), h1, creds1, n.url("c1"), "CW_C1",
-                           "cw.c1.log")
-        cfg2 = city_config(os.path.join(n.tmp, "c2.yaml"), h2, creds2, n.url("c2"), "CW_C2",
-                           "cw.c2.log")
-        pcfg = os.path.join(n.tmp, "province.yaml")
-        with open(pcfg, "w", encoding="utf-8") as f:
-            f.write("\n".join([
-                "server: %s" % json.dumps({"tick_ms": 50}),
-                "city: %s" % json.dumps(dict(alerttest.CITY, name="台州市"), ensure_ascii=False),
-                "halls: %s" % json.dumps(h1 + h2, ensure_ascii=False),
-                "alerts: %s" % json.dumps(alerttest.alerts_section(), ensure_ascii=False),
-                creds1.rstrip("\n") + "\n" + C2_TOKEN_LINE,
-                "cluster: %s" % json.dumps({
-                    "nats": [n.url("province")], "stream": "PROVINCE",
-                    "subject": "cw.province.log", "replicas": 1,
-                    "sources": [{"stream": "CW_C1", "domain": "c1"},
-                                {"stream": "CW_C2", "domain": "c2"}]}),
-                "province: %s" % json.dumps({"name": "台州市", "cities": [
-                    {"id": "c1", "name": "临海市", "halls": ["LH-00", "LH-03"]},
-                    {"id": "c2", "name": "黄岩区", "halls": ["HY-00", "HY-03"]}]},
-                    ensure_ascii=False)]) + "\n")
-        cls.c1 = cwtest.Hub(config=cfg1, extra_args=["--hub-id", "c1"])
-        cls.c2 = cwtest.Hub(config=cfg2, extra_args=["--hub-id", "c2"])
-        cls.prov = cwtest.Hub(config=pcfg, extra_args=["--hub-id", "province"])
+        start_province(cls)
 
     @classmethod
     def tearDownClass(cls):
-        for h in (cls.c1, cls.c2, cls.prov):
-            h.close()
-        cls.nodes.close()
+        stop_province(cls)
 
     def province(self):
         c = cwtest.LiveClient(self.prov, token=cwtest.TOKEN_WALL)
@@ -195,6 +206,9 @@ class Province(unittest.TestCase):
         page = json.loads(out.stdout.strip().splitlines()[-1])
         self.assertEqual(page["errors"], [])
         self.assertIn("全省一张网", page["nav"])
+        # the header names the province (config province.name 台州市), not the demo city
+        self.assertEqual(page["title"], "台州市政务服务一张网")
+        self.assertEqual(page["doc_title"], "台州市政务服务一张网")
         rows = {r[0]: r for r in page["rows"]}
         # columns: city, halls, issued, waiting, ...; hand count as above
         self.assertEqual(rows["临海市"][1:3], ["2", "3"])

@@ -477,7 +477,11 @@ static void test_alerts_section(void **state)
     assert_string_equal(cfg_rule_name(CFG_R12), "R12");
     assert_string_equal(cfg_rule_name(CFG_H2), "H2");
     assert_int_equal(cfg_rule_index("R15"), CFG_R15);
-    assert_int_equal(cfg_rule_index("R16"), -1);
+    /* R16 (a province hub's silent city, after H4): silent_s 60, resolves at once */
+    assert_int_equal(cfg_rule_index("R16"), CFG_R16);
+    assert_true(cfg_alert_param(c, CFG_R16, -1, NULL, CFG_P_FIRST) == 60);
+    assert_true(cfg_alert_param(c, CFG_R16, -1, NULL, CFG_P_KEEP_S) == 0);
+    assert_int_equal(cfg_rule_index("R17"), -1);
     assert_string_equal(cfg_rule_param_name(CFG_R4, CFG_P_FIRST + 1), "min_calls");
     assert_string_equal(cfg_rule_param_name(CFG_R4, CFG_P_KEEP_S), "keep_firing_for");
     assert_null(cfg_rule_param_name(CFG_R4, CFG_P_FIRST + 2));

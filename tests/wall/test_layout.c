@@ -284,13 +284,44 @@ static void test_language(void **state)
     layout_free(l);
 }
 
+/* The province layout: its panels read the province topic (layout_has_source); none overlaps
+ * another; the city layouts have no such panel. */
+static void test_shipped_province(void **state)
+{
+    (void)state;
+    layout *l = load_shipped("province.yaml");
+    assert_int_equal(l->canvas_w, 1920);
+    assert_int_equal(l->npanels, 5);
+    assert_true(layout_has_source(l, "province"));
+    static const char *types[] = {"header", "kpi", "map", "ranking", "alerts"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        assert_int_equal(count_type(l, types[i]), 1);
+    for (int i = 0; i < l->npanels; i++) {
+        layout_rect a = l->panels[i].r;
+        assert_true(a.x + a.w <= 1920 && a.y + a.h <= 1080);
+        for (int j = i + 1; j < l->npanels; j++) {
+            layout_rect b = l->panels[j].r;
+            assert_false(a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h);
+        }
+    }
+    layout_free(l);
+    l = load_shipped("1080p.yaml");
+    assert_false(layout_has_source(l, "province"));
+    layout_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shipped_1080p), cmocka_unit_test(test_shipped_4k_and_3x3),
-        cmocka_unit_test(test_viewport_3x3),  cmocka_unit_test(test_seams),
-        cmocka_unit_test(test_cells),         cmocka_unit_test(test_parse_viewport),
-        cmocka_unit_test(test_errors),        cmocka_unit_test(test_language),
+        cmocka_unit_test(test_shipped_1080p),
+        cmocka_unit_test(test_shipped_4k_and_3x3),
+        cmocka_unit_test(test_viewport_3x3),
+        cmocka_unit_test(test_seams),
+        cmocka_unit_test(test_cells),
+        cmocka_unit_test(test_parse_viewport),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_language),
+        cmocka_unit_test(test_shipped_province),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,7 @@
 // "strip"}, "hall_hash": the URL hash after the hall's click, "hall_back": the hall view's link back
 // {"text", "href"}, "hall_name", "hall_back_hash": the hash after that link, "back_rows": the cities' rows
 // after the back link, "map_city": {"hash", "title", "ids", "rows"} after the map's click,
-// "errors": [console errors]}.
+// "title": the header's title, "doc_title": the page's <title>, "errors": [console errors]}.
 
 import { browser, ACCOUNTS } from './cwweb.mjs';
 
@@ -28,6 +28,8 @@ try {
   await b.page.screenshot({ path: shot });
   const out = {
     nav: await b.page.evaluate(() => [...document.querySelectorAll('[data-nav]')].map((a) => a.textContent.trim())),
+    title: await b.page.evaluate(() => document.querySelector('header.top h1').textContent.trim()),
+    doc_title: await b.page.evaluate(() => document.title),
     rows: await rowsOf('.prov-tbl tbody tr'),
     strip: await stripOf(),
   };

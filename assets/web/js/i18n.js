@@ -4,6 +4,7 @@
 
 const zh = {
   'app.title': '临海市政务服务一张网',
+  'app.title.province': '{name}政务服务一张网',
   'app.subtitle': '运行监测指挥中心',
   'nav.city': '全市总览',
   'nav.hall': '大厅详情',
@@ -224,6 +225,7 @@ const zh = {
   'win.open': '空闲',
   'win.paused': '暂停',
   'win.closed': '未开',
+  'scope.city': '城市',
   'scope.window': '窗口',
   'scope.staff': '工号',
   'scope.review': '评价',
@@ -395,6 +397,7 @@ const zh = {
 
 const en = {
   'app.title': 'Linhai Government Service Network',
+  'app.title.province': '{name} Government Service Network',
   'app.subtitle': 'Operations Centre',
   'nav.city': 'City',
   'nav.walls': 'Walls',
@@ -615,6 +618,7 @@ const en = {
   'win.open': 'Idle',
   'win.paused': 'Paused',
   'win.closed': 'Closed',
+  'scope.city': 'city',
   'scope.window': 'window',
   'scope.staff': 'staff',
   'scope.review': 'review',

@@ -207,13 +207,19 @@ function onAlertsTopic(tp) {
 
 // ---- shell --------------------------------------------------------------------------------
 
+// The header's title: the city's, or on a province hub the province's name (/api/v1/me).
+function appTitle(me) {
+  return me.province_name ? t('app.title.province', { name: me.province_name }) : t('app.title');
+}
+
 function renderShell() {
   const me = ctx.me;
+  document.title = appTitle(me);
   const nav = NAV.filter((n) => (!NAV_ROLES[n] || NAV_ROLES[n].includes(me.role)) && (n !== 'province' || me.province)).map((n) => `<a href="#/${n === 'hall' ? 'hall/' + (me.halls[0] || '') : n}" data-nav="${n}">${esc(t('nav.' + n))}${n === 'alerts' ? '<span class="badge" hidden></span>' : ''}</a>`).join('');
   app.innerHTML =
     `<header class="top">` +
     `<div class="brand"><svg viewBox="0 0 32 32" aria-hidden="true"><path d="M6 24V13l5-4 5 4v11M16 24V9l5-3 5 3v15M4 24h24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linejoin="round"/></svg>` +
-    `<div><h1>${esc(t('app.title'))}</h1><small>${esc(t('app.subtitle'))}</small></div></div>` +
+    `<div><h1>${esc(appTitle(me))}</h1><small>${esc(t('app.subtitle'))}</small></div></div>` +
     (KIOSK ? `<div class="kiosk-title"><span data-kiosk-title></span><i class="kiosk-bar"><b data-kiosk-progress></b></i></div>` : `<nav class="tabs">${nav}</nav>`) +
     `<div class="right">` +
     `<span class="conn" data-conn="connecting"><i></i><span data-conn-text>${esc(t('conn.connecting'))}</span></span>` +
