@@ -19,42 +19,6 @@ static int parse_topic(live_t *L, const char *t, int *kind, int *hall)
 
 /* ---- tick ------------------------------------------------------------------------------- */
 
-/* A max_hz subscription with a change waiting is sent when its period has passed. Its slot is
- * looked for every LIVE_DUE_QUANTUM_US while any such wait exists (one scan of the clients,
- * not a timer per client), so the wait is the period plus at most one quantum; at the 50 ms
- * tick alone it could be the period plus most of a tick (150 ms at max_hz 10). */
-#define LIVE_DUE_QUANTUM_US 10000
-
-static void due_cb(lws_sorted_usec_list_t *sul);
-
-void live_arm_due(live_t *L)
-{
-    if (L->due_armed || !L->started) return;
-    L->due_armed = true;
-    lws_sul_schedule(L->hub->lws, 0, &L->sul_due, due_cb, LIVE_DUE_QUANTUM_US);
-}
-
-static void due_cb(lws_sorted_usec_list_t *sul)
-{
-    live_t *L = lws_container_of(sul, live_t, sul_due);
-    L->due_armed = false;
-    int64_t t = live_now_us();
-    bool waiting = false;
-    for (live_client *c = L->clients; c; c = c->next) {
-        if (c->closing) continue;
-        for (int i = 0; i < c->nsubs; i++) {
-            live_sub *s = &c->subs[i];
-            if (!s->max_hz || !live_sub_pending(s)) continue;
-            if (live_sub_due(L, s, t)) {
-                live_client_want_write(c);
-                break;
-            }
-            waiting = true;
-        }
-    }
-    if (waiting) live_arm_due(L);
-}
-
 static void defer_cb(lws_sorted_usec_list_t *sul);
 
 /* The sanitizer build checks the invariants after every publish. */
@@ -89,7 +53,7 @@ static void publish_due(live_t *L)
             }
             continue;
         }
-        live_doc_refresh(L, d, 0);
+        if (live_doc_refresh(L, d, 0)) live_wake_subscribers(L, d);
     }
     if (!first_due) {
         L->unpublished_ack_us = 0;
@@ -176,7 +140,7 @@ void live_publish_at(live_t *L, uint64_t pos)
 {
     if (pos <= L->rev) return;
     for (live_doc *d = L->docs; d; d = d->next)
-        live_doc_refresh(L, d, pos);
+        if (live_doc_refresh(L, d, pos)) live_wake_subscribers(L, d);
     L->rev = pos;
     L->unpublished_ack_us = 0;
     check_invariants(L);
@@ -273,7 +237,7 @@ void live_reconfigure(live_t *L)
             }
             c->subs[i].doc = d;
             d->nsubs++;
-            live_doc_refresh(L, d, 0);
+            if (live_doc_refresh(L, d, 0)) live_wake_subscribers(L, d);
         }
         live_client_want_write(c);
     }

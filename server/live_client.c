@@ -18,11 +18,6 @@ size_t live_pss_size(void)
 
 /* ---- clients ---------------------------------------------------------------------------- */
 
-void live_client_want_write(live_client *c)
-{
-    if (c->wsi) lws_callback_on_writable(c->wsi);
-}
-
 /* Too slow (SPEC §4): nothing more is queued for c, and it is closed with 4008 too_slow as
  * soon as its socket takes the close frame, or dropped LIVE_TOO_SLOW_GRACE_S later. */
 void live_client_too_slow(hub_t *hub, live_client *c)
@@ -128,7 +123,7 @@ static void op_subscribe(live_t *L, live_client *c, const livemsg *msg)
         }
         live_doc *d = live_doc_get(L, kind, hall, &c->who);
         if (!d) continue;
-        live_doc_refresh(L, d, 0);
+        if (live_doc_refresh(L, d, 0)) live_wake_subscribers(L, d);
         live_sub *s = client_find_sub(c, d->topic);
         if (!s) {
             if (c->nsubs == c->capsubs) {

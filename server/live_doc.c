@@ -98,13 +98,13 @@ void live_doc_free(live_doc *d)
 /* Rebuild a doc from the state if its version moved; publish the difference as a delta.
  * pos: in positional mode, the log position the state is at (0: not at a position -- only a
  * first build happens, at the current one). */
-void live_doc_refresh(live_t *L, live_doc *d, uint64_t pos)
+bool live_doc_refresh(live_t *L, live_doc *d, uint64_t pos)
 {
     uint64_t ver = live_doc_version(L, d);
-    if (d->built && ver == d->built_version) return;
-    if (L->positional && d->built && !pos) return; /* published at the next position */
+    if (d->built && ver == d->built_version) return false;
+    if (L->positional && d->built && !pos) return false; /* published at the next position */
     json_t *nd = doc_build(L, d);
-    if (!nd) return;
+    if (!nd) return false;
     d->built_version = ver;
     int64_t t = live_now_us();
     if (!d->built) {
@@ -112,12 +112,12 @@ void live_doc_refresh(live_t *L, live_doc *d, uint64_t pos)
         d->rev = L->positional ? L->rev : ++L->rev;
         d->built = true;
         d->last_pub_us = t;
-        return;
+        return false;
     }
     json_t *patch = mp_diff(d->doc, nd);
     json_decref(d->doc);
     d->doc = nd;
-    if (!patch) return;
+    if (!patch) return false;
     uint64_t rev = L->positional ? pos : ++L->rev;
     json_t *msg = json_pack("{s:s,s:s,s:s,s:I,s:O}", "op", "delta", "topic", d->topic, "epoch",
                             L->hub->epoch, "rev", (json_int_t)rev, "data", patch);
@@ -140,12 +140,7 @@ void live_doc_refresh(live_t *L, live_doc *d, uint64_t pos)
     d->rev = rev;
     d->last_pub_us = t;
     L->hub->m.live_publishes++;
-    for (live_client *c = L->clients; c; c = c->next)
-        for (int i = 0; i < c->nsubs; i++)
-            if (c->subs[i].doc == d) {
-                live_client_want_write(c);
-                break;
-            }
+    return true;
 }
 
 static void view_key(char *out, size_t n, int kind, int hall, const auth_who *who, const cfg_t *cfg)

@@ -143,9 +143,10 @@ live_doc *live_doc_get(live_t *L, int kind, int hall, const auth_who *who);
 void live_doc_free(live_doc *d);
 /* The state version the doc would be built from now. */
 uint64_t live_doc_version(live_t *L, const live_doc *d);
-/* Rebuild d if its version moved and publish the difference as a delta. pos: in positional
- * mode the log position the state is at (0: only a first build happens). */
-void live_doc_refresh(live_t *L, live_doc *d, uint64_t pos);
+/* Rebuild d if its version moved and publish the difference as a delta; true when a delta was
+ * published (the caller wakes the subscribers: live_wake_subscribers). pos: in positional mode
+ * the log position the state is at (0: only a first build happens). */
+bool live_doc_refresh(live_t *L, live_doc *d, uint64_t pos);
 /* The doc's snapshot message at its rev, serialised once per rev. */
 frame *live_doc_snapshot_frame(live_t *L, live_doc *d);
 /* Resume point for a client holding rev `since` (0: none; see live_doc.c). */
@@ -154,7 +155,6 @@ uint64_t live_doc_resume_base(live_doc *d, uint64_t since, uint64_t top);
 entry *live_ring_at(live_doc *d, int i);
 
 /* ---- live_client.c ---- */
-void live_client_want_write(live_client *c);
 /* Queue a control reply (takes msg). */
 void live_client_ctl(live_client *c, json_t *msg);
 void live_client_error(live_client *c, const char *code, const char *message);
@@ -162,14 +162,15 @@ void live_client_close_after_ctl(live_client *c, int code);
 void live_client_too_slow(hub_t *hub, live_client *c);
 
 /* ---- live_send.c ---- */
+void live_client_want_write(live_client *c);
+/* d published a delta: every client subscribed to it is asked to write. */
+void live_wake_subscribers(live_t *L, live_doc *d);
+/* A max_hz subscription waits for its slot: look again within a quantum. */
+void live_arm_due(live_t *L);
 bool live_sub_pending(const live_sub *s);
 bool live_client_has_pending(live_client *c);
 bool live_sub_due(const live_t *L, const live_sub *s, int64_t t);
 /* LWS_CALLBACK_SERVER_WRITEABLE: send one message; -1 closes the connection. */
 int live_client_writeable(live_t *L, live_client *c);
-
-/* ---- live.c ---- */
-/* A max_hz subscription waits for its slot: look again within a quantum. */
-void live_arm_due(live_t *L);
 
 #endif

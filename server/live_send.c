@@ -8,6 +8,21 @@
 #include "live_internal.h"
 #include "mergepatch.h"
 
+void live_client_want_write(live_client *c)
+{
+    if (c->wsi) lws_callback_on_writable(c->wsi);
+}
+
+void live_wake_subscribers(live_t *L, live_doc *d)
+{
+    for (live_client *c = L->clients; c; c = c->next)
+        for (int i = 0; i < c->nsubs; i++)
+            if (c->subs[i].doc == d) {
+                live_client_want_write(c);
+                break;
+            }
+}
+
 bool live_sub_pending(const live_sub *s)
 {
     return s->need_snapshot || s->sent_rev < s->doc->rev || s->recovering;
@@ -170,4 +185,40 @@ int live_client_writeable(live_t *L, live_client *c)
             break;
         }
     return 0;
+}
+
+/* A max_hz subscription with a change waiting is sent when its period has passed. Its slot is
+ * looked for every LIVE_DUE_QUANTUM_US while any such wait exists (one scan of the clients,
+ * not a timer per client), so the wait is the period plus at most one quantum; at the 50 ms
+ * tick alone it could be the period plus most of a tick (150 ms at max_hz 10). */
+#define LIVE_DUE_QUANTUM_US 10000
+
+static void due_cb(lws_sorted_usec_list_t *sul);
+
+void live_arm_due(live_t *L)
+{
+    if (L->due_armed || !L->started) return;
+    L->due_armed = true;
+    lws_sul_schedule(L->hub->lws, 0, &L->sul_due, due_cb, LIVE_DUE_QUANTUM_US);
+}
+
+static void due_cb(lws_sorted_usec_list_t *sul)
+{
+    live_t *L = lws_container_of(sul, live_t, sul_due);
+    L->due_armed = false;
+    int64_t t = live_now_us();
+    bool waiting = false;
+    for (live_client *c = L->clients; c; c = c->next) {
+        if (c->closing) continue;
+        for (int i = 0; i < c->nsubs; i++) {
+            live_sub *s = &c->subs[i];
+            if (!s->max_hz || !live_sub_pending(s)) continue;
+            if (live_sub_due(L, s, t)) {
+                live_client_want_write(c);
+                break;
+            }
+            waiting = true;
+        }
+    }
+    if (waiting) live_arm_due(L);
 }

@@ -212,7 +212,10 @@ static void live_lines(buf *b, hub_t *hub, const hub_metrics *m, const live_stat
     put(b, "# HELP citywall_live_clients_by_view subscribers per topic view\n"
            "# TYPE citywall_live_clients_by_view gauge\n");
     live_each_view(hub->live, view_line, b);
-    char *glass = wallctl_metrics_text(hub); /* event-to-glass per wall host */
+    auth_who all = {.kind = AUTH_ACCOUNT, .role = CFG_ROLE_ADMIN, .account = -1, .token = -1};
+    json_t *clients = live_clients_json(hub->live, &all);
+    char *glass = wallctl_metrics_text(clients); /* event-to-glass per wall host */
+    json_decref(clients);
     if (glass) put(b, "%s", glass);
     free(glass);
     gauge(b, "citywall_live_rev", "hub-wide revision", (double)ls->rev);

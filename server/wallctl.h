@@ -55,7 +55,7 @@ int wallctl_tour(wallctl_t *w, int i, json_t *body, const char *user, json_t **o
 
 /* /metrics lines: event-to-glass as each wall host reports it (the last samples of ingest ack ->
  * presented frame), citywall_wall_glass_ms{peer,viewport,wall,quantile} (malloc'd; NULL when
- * none reports it). */
-char *wallctl_metrics_text(hub_t *hub);
+ * none reports it), from the live clients' list (live_clients_json, every client). */
+char *wallctl_metrics_text(json_t *clients);
 
 #endif

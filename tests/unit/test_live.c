@@ -108,18 +108,18 @@ static void test_views_deltas_and_resume(void **st)
     assert_string_equal(city->topic, "city");
     assert_string_equal(city_h1->topic, "city");
 
-    live_doc_refresh(L, city, 0);    /* first build: rev 1, no delta */
-    live_doc_refresh(L, city_h1, 0); /* rev 2 */
+    assert_false(live_doc_refresh(L, city, 0)); /* first build: rev 1, no delta */
+    live_doc_refresh(L, city_h1, 0);            /* rev 2 */
     assert_int_equal(city->rev, 1);
     assert_int_equal(city_h1->rev, 2);
     assert_int_equal(city->ring_n, 0);
     assert_int_equal(kpi_issued(city->doc), 0);
-    live_doc_refresh(L, city, 0); /* nothing moved: nothing published */
+    assert_false(live_doc_refresh(L, city, 0)); /* nothing moved: nothing published */
     assert_int_equal(city->rev, 1);
 
     issue("H0", 1);
-    live_doc_refresh(L, city, 0); /* a delta at rev 3 after rev 1 */
-    live_doc_refresh(L, city_h1, 0);
+    assert_true(live_doc_refresh(L, city, 0));     /* a delta at rev 3 after rev 1 */
+    assert_false(live_doc_refresh(L, city_h1, 0)); /* its sums did not move (below) */
     assert_int_equal(city->rev, 3);
     assert_int_equal(city->ring_n, 1);
     entry *e = live_ring_at(city, 0);
