@@ -13,6 +13,7 @@
 #include "ingest.h"
 #include "metrics.h"
 #include "rest.h"
+#include "xalloc.h"
 
 #define HTTP_SMALL_BODY (64 * 1024) /* every body but an ingest batch */
 #define HTTP_CHUNK (64 * 1024)
@@ -93,51 +94,6 @@ static void respond(struct lws *wsi, http_pss *p)
     p->have_resp = true;
     p->parked = false;
     lws_callback_on_writable(wsi);
-}
-
-/* Adds the security headers of every answer (SPEC §8) at *q: a Content-Security-Policy that
- * allows only the hub's own scripts, styles, images and connections (inline style attributes
- * stay allowed: the dashboard sets widths and colours in its markup; no inline script), plus
- * nosniff, no referrer and no framing. Returns 0, or -1 when they don't fit before end. */
-int http_add_security_headers(struct lws *wsi, unsigned char **q, unsigned char *end)
-{
-    char host[200], ws[420] = "";
-    int hl = lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST);
-    bool host_ok = hl > 0;
-    for (int i = 0; i < hl && host_ok; i++)
-        host_ok = (host[i] >= 'a' && host[i] <= 'z') || (host[i] >= 'A' && host[i] <= 'Z') ||
-                  (host[i] >= '0' && host[i] <= '9') || strchr(".-:[]", host[i]);
-    if (host_ok) /* 'self' covers ws(s) of the same host only in CSP Level 3 browsers */
-        snprintf(ws, sizeof(ws), " ws://%s wss://%s", host, host);
-    struct lws_vhost *vh = lws_get_vhost(wsi);
-    const hub_t *hub = vh ? lws_get_vhost_user(vh) : NULL;
-    char csp[1000], peers[300] = ""; /* peers: the cluster's hubs, for the live failover */
-    if (hub) http_csp_cluster(hub->cfg, peers, sizeof(peers));
-    int n = snprintf(csp, sizeof(csp),
-                     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                     "img-src 'self' data:; connect-src 'self'%s%s; object-src 'none'; "
-                     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-                     ws, peers);
-    static const char *const fixed[][2] = {{"x-content-type-options:", "nosniff"},
-                                           {"referrer-policy:", "no-referrer"},
-                                           {"x-frame-options:", "DENY"}};
-    if (lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
-                                    (const unsigned char *)csp, n, q, end))
-        return -1;
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-        if (lws_add_http_header_by_name(wsi, (const unsigned char *)fixed[i][0],
-                                        (const unsigned char *)fixed[i][1],
-                                        (int)strlen(fixed[i][1]), q, end))
-            return -1;
-    return 0;
-}
-
-/* Ends the request/response on wsi; lws then parses the next request pipelined behind it.
- * Returns 0, or -1 to close the connection. */
-int http_transaction_done(struct lws *wsi)
-{
-    http_conns_answered(wsi);
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 static int write_response(hub_t *hub, struct lws *wsi, http_pss *p)
@@ -548,7 +504,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (p->over_limit || p->chunked) return 0; /* answered, or ends with its last chunk */
         if (!p->body) {
-            p->body = calloc(1, 1);
+            p->body = cw_xcalloc(1, 1);
             p->body_cap = 1;
         }
         return dispatch(hub, wsi, p);

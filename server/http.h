@@ -18,12 +18,8 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                   size_t len);
 size_t http_pss_size(void);
 
-/* ---- shared by http.c and http_static.c ---- */
+/* ---- http_static.c (called by http.c) ---- */
 struct http_resp;
-/* The security headers of every answer (SPEC §8) at *q; 0, or -1 when they don't fit. */
-int http_add_security_headers(struct lws *wsi, unsigned char **q, unsigned char *end);
-/* Ends the request/response on wsi (the next pipelined one is parsed); 0, or -1 to close. */
-int http_transaction_done(struct lws *wsi);
 /* http_static.c: 1 when lws is serving the file at path (or failed: *rc -1), 0 when there is
  * no such file. */
 int http_serve_static(struct lws *wsi, const char *path, int *rc);

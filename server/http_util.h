@@ -78,4 +78,12 @@ void http_write_error_now(struct lws *wsi, int status, const char *msg);
 /* A client's header value as it may be logged or quoted: printable ASCII, cut to n - 1. */
 void http_printable(char *dst, size_t n, const char *src);
 
+/* The security headers of every answer (SPEC §8) at *q: a CSP allowing only the hub's own
+ * scripts, styles, images and connections (and the cluster's hubs), nosniff, no referrer, no
+ * framing. 0, or -1 when they don't fit before end. */
+int http_add_security_headers(struct lws *wsi, unsigned char **q, unsigned char *end);
+/* Ends the request/response on wsi (lws then parses the next pipelined one); 0, or -1 to
+ * close the connection. */
+int http_transaction_done(struct lws *wsi);
+
 #endif
