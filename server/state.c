@@ -37,18 +37,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-char *state_dup_or_null(const char *s)
-{
-    return s ? cw_xstrdup(s) : NULL;
-}
-
-void state_set_str(char **dst, const char *src)
-{
-    if (src && *dst && strcmp(*dst, src) == 0) return;
-    free(*dst);
-    *dst = state_dup_or_null(src);
-}
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
     int64_t q = a / b;
@@ -69,20 +57,6 @@ void state_set_day(state_t *st, int64_t now_ms)
     st->day = l.date;
     st->day_start_ms = l.day_start_ms;
     st->day_end_ms = n.day_start_ms;
-}
-
-int64_t state_deadline(const state_t *st, int h, int64_t at_ms, int n)
-{
-    const cfg_t *cfg = st->cfg;
-    cwt_local l;
-    cwt_to_local(at_ms, &l);
-    for (int k = 0, guard = 0; k < n && guard < 3700; guard++) {
-        cwt_to_local(l.day_start_ms + 36 * MS_PER_HOUR, &l);
-        if (cfg_is_workday(cfg, l.date, l.weekday)) k++;
-    }
-    cfg_span sp = cfg_hall_hours(cfg, &cfg->halls[h], l.date, l.weekday);
-    int close = sp.to_min > sp.from_min ? sp.to_min : 24 * 60;
-    return l.day_start_ms + (int64_t)close * 60000;
 }
 
 /* ---------------------------------------------------------------- hall lifecycle */
@@ -115,13 +89,6 @@ fail:
     return -1;
 }
 
-void state_ticket_free(state_ticket *t)
-{
-    if (!t) return;
-    free(t->id);
-    free(t);
-}
-
 static void free_tickets(state_hs *hs)
 {
     for (uint32_t i = 0; i < hs->tickets.cap; i++)
@@ -135,22 +102,6 @@ static void free_review_ids(state_hs *hs)
     for (uint32_t i = 0; i < hs->review_ids.cap; i++)
         if (hs->review_ids.e[i].key) free(hs->review_ids.e[i].val);
     state_map_free(&hs->review_ids);
-}
-
-void state_review_clear(state_review *r)
-{
-    free(r->id);
-    free(r->window);
-    free(r->staff);
-    free(r->comment);
-    memset(r, 0, sizeof *r);
-}
-
-void state_case_free(state_case *c)
-{
-    if (!c) return;
-    free(c->review);
-    free(c);
 }
 
 void state_hall_free(state_hs *hs)
@@ -401,7 +352,7 @@ void state_add_closure(state_t *st, int hall, int64_t from_ms, int64_t to_ms, co
     hs->closures = nc;
     nc[hs->nclosures].from_ms = from_ms;
     nc[hs->nclosures].to_ms = to_ms;
-    nc[hs->nclosures].reason = state_dup_or_null(reason);
+    nc[hs->nclosures].reason = cw_xstrdup(reason);
     hs->nclosures++;
     state_bump(st, hall);
 }

@@ -24,23 +24,7 @@
 #define STATE_LAST_REVIEWS 20
 #define STATE_DEFAULT_SLA_S 1800
 
-/* Open-addressing string map (linear probing, FNV-1a). Keys are borrowed: each key must
- * outlive its entry (it is normally a string inside the value). A zeroed map is empty. */
-typedef struct state_map_entry {
-    const char *key;
-    void *val;
-    uint32_t hash;
-} state_map_entry;
-
-typedef struct state_map {
-    state_map_entry *e;
-    uint32_t cap, n;
-} state_map;
-
-void *state_map_get(const state_map *m, const char *key);
-/* Insert or replace. 0, or -1 when out of memory. */
-int state_map_put(state_map *m, const char *key, void *val);
-void state_map_free(state_map *m);
+#include "state_map.h"
 
 enum state_tstate { ST_WAITING, ST_SERVING, ST_SUSPENDED, ST_FINISHED, ST_NO_SHOW, ST_VOIDED };
 enum state_wstatus { SW_CLOSED, SW_OPEN, SW_SERVING, SW_PAUSED };
@@ -167,21 +151,14 @@ struct state {
 int state_hall_init(state_t *st, int h);
 void state_hall_free(state_hs *hs);
 void state_bump(state_t *st, int h);
-/* Close of business of the n-th working day after the local day of at_ms (n = 0: that day). */
-int64_t state_deadline(const state_t *st, int h, int64_t at_ms, int n);
 /* Set day / day bounds from an instant. */
 void state_set_day(state_t *st, int64_t now_ms);
-void state_review_clear(state_review *r);
-void state_ticket_free(state_ticket *t);
-void state_case_free(state_case *c);
-/* A copy of s (NULL for NULL); *dst replaced by a copy of src unless equal. */
-char *state_dup_or_null(const char *s);
-void state_set_str(char **dst, const char *src);
 
 /* --- state_map.c: state_map_get/put/free above --- */
 
 /* --- state_ticket.c: the queue's transitions --- */
 state_ticket *state_ticket_new(state_hs *hs, const char *id);
+void state_ticket_free(state_ticket *t);
 /* Put t into state s (updating waiting[], counts). t must be in no state (fresh or left). */
 int state_ticket_enter(state_hs *hs, state_ticket *t, int s);
 void state_ticket_leave(state_hs *hs, state_ticket *t);
@@ -191,6 +168,8 @@ void state_apply_camera(state_hs *hs, const ev_event *ev);
 
 /* --- state_review.c: reviews and cases --- */
 int state_case_add(state_hs *hs, state_case *c);
+void state_case_free(state_case *c);
+void state_review_clear(state_review *r);
 int state_review_push(state_hs *hs, const state_review *r); /* takes the strings */
 void state_apply_review(state_t *st, int h, const ev_event *ev);
 void state_apply_case(state_t *st, state_hs *hs, const ev_event *ev);
@@ -233,6 +212,8 @@ double state_round4(double x);
 int state_reset_halls(state_t *st);
 
 /* --- state_hours.c (calls no other state file) --- */
+/* Close of business of the n-th working day after the local day of at_ms (n = 0: that day). */
+int64_t state_deadline(const state_t *st, int h, int64_t at_ms, int n);
 int64_t state_sla_ms(const cfg_biz *b);
 bool state_case_overdue(const state_case *c, int64_t now_ms);
 /* Hall h is in its opening hours at st->now_ms and not marked closed. */

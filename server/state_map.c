@@ -1,7 +1,7 @@
-/* state_map: the open-addressing map of a hall's tickets by id (state_internal.h).
+/* state_map: the open-addressing string map (linear probing, FNV-1a). See state_map.h.
  *
- * Thread: service thread. */
-#include "state_internal.h"
+ * Thread: the map's owner. */
+#include "state_map.h"
 
 #include <stdlib.h>
 #include <string.h>

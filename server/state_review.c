@@ -10,6 +10,22 @@
 #include "pii.h"
 #include "xalloc.h"
 
+void state_review_clear(state_review *r)
+{
+    free(r->id);
+    free(r->window);
+    free(r->staff);
+    free(r->comment);
+    memset(r, 0, sizeof *r);
+}
+
+void state_case_free(state_case *c)
+{
+    if (!c) return;
+    free(c->review);
+    free(c);
+}
+
 /* ---------------------------------------------------------------- reviews, cases */
 
 int state_review_push(state_hs *hs, const state_review *r)
@@ -73,7 +89,7 @@ void state_apply_review(state_t *st, int h, const ev_event *ev)
     r.channel = ev->channel;
     r.window = ev->window >= 0 && ev->window < ch->nwindows ? cw_xstrdup(ch->windows[ev->window].id)
                                                             : NULL;
-    r.staff = state_dup_or_null(ev->staff);
+    r.staff = cw_xstrdup(ev->staff);
     r.comment = ev->comment ? pii_mask(ev->comment) : NULL;
     r.real_name = ev->real_name;
     state_review_push(hs, &r);

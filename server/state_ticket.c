@@ -10,6 +10,21 @@
 
 #include "xalloc.h"
 
+/* *dst replaced by a copy of src unless equal (NULL allowed). */
+static void set_str(char **dst, const char *src)
+{
+    if (src && *dst && strcmp(*dst, src) == 0) return;
+    free(*dst);
+    *dst = cw_xstrdup(src);
+}
+
+void state_ticket_free(state_ticket *t)
+{
+    if (!t) return;
+    free(t->id);
+    free(t);
+}
+
 /* ---------------------------------------------------------------- tickets */
 
 state_ticket *state_ticket_new(state_hs *hs, const char *id)
@@ -113,7 +128,7 @@ static void win_take(state_hs *hs, int wi, state_ticket *t, int64_t at, const ch
     w->ticket = t;
     w->reason = -1;
     win_set(w, SW_SERVING, at);
-    if (staff) state_set_str(&w->staff, staff);
+    if (staff) set_str(&w->staff, staff);
 }
 
 static state_window *ev_window(state_hs *hs, const ev_event *ev)
@@ -440,7 +455,7 @@ void state_apply_window(state_hs *hs, const ev_event *ev)
     if (!w) return;
     switch (ev->type) {
     case EV_WINDOW_OPENED:
-        if (ev->staff) state_set_str(&w->staff, ev->staff);
+        if (ev->staff) set_str(&w->staff, ev->staff);
         if (w->status == SW_CLOSED || w->status == SW_PAUSED) {
             win_set(w, w->ticket ? SW_SERVING : SW_OPEN, at);
             w->reason = -1;
@@ -476,6 +491,6 @@ void state_apply_camera(state_hs *hs, const ev_event *ev)
         c->status = ev->cam_status;
         c->since_ms = ev->at_ms;
     }
-    if (ev->main_url) state_set_str(&c->main_url, ev->main_url);
-    if (ev->sub_url) state_set_str(&c->sub_url, ev->sub_url);
+    if (ev->main_url) set_str(&c->main_url, ev->main_url);
+    if (ev->sub_url) set_str(&c->sub_url, ev->sub_url);
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state_internal.h" /* state_map: the open-addressing string map */
+#include "state_map.h"
 #include "stats_fold_internal.h"
 #include "xalloc.h"
 
@@ -176,4 +176,62 @@ int stats_fold_flush(stats_fold *f)
     }
     if (!rc && (c->nr > CACHE_MAX_RECS || c->nd > CACHE_MAX_DELTAS)) fold_cache_clear(c);
     return rc;
+}
+
+int fold_add(stats_fold *f, const fold_key *k, const int64_t *delta)
+{
+    return fold_delta_add(f, k, delta);
+}
+
+int fold_add1(stats_fold *f, const fold_key *k, int col, int64_t v)
+{
+    int64_t d[SC__COUNT] = {0};
+    d[col] = v;
+    return fold_add(f, k, d);
+}
+
+/* ---- tickets ------------------------------------------------------------------------------ */
+
+/* A ticket's record: from the batch's cache, else from stats_tickets (then cached); a ticket
+ * never seen gets the defaults (found 0). Returns 0 or an sqlite code. */
+int fold_get_ticket(stats_fold *f, const char *hall, int day, const char *ticket, fold_ticket *t,
+                    int *found)
+{
+    fold_rec *r = fold_rec_find(f, FR_TICKET, hall, day, ticket);
+    if (r) {
+        *t = r->u.t;
+        *found = !r->absent;
+        return 0;
+    }
+    sqlite3_stmt *st = f->st[FS_GET_TICKET];
+    fold_text(st, 1, hall);
+    sqlite3_bind_int(st, 2, day);
+    fold_text(st, 3, ticket);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (*found) {
+        fold_copy(t->biz, st, 0);
+        fold_copy(t->channel, st, 1);
+        fold_copy(t->item, st, 2);
+        t->state = sqlite3_column_int(st, 3);
+        t->entered_ms = sqlite3_column_int64(st, 4);
+        t->called_ms = sqlite3_column_int64(st, 5);
+        t->start_ms = sqlite3_column_int64(st, 6);
+        fold_copy(t->win, st, 7);
+        fold_copy(t->staff, st, 8);
+        t->w_ms = sqlite3_column_int64(st, 9);
+        fold_copy(t->w_win, st, 10);
+        fold_copy(t->w_staff, st, 11);
+    } else {
+        /* a ticket never seen issued (SPEC §3.1): its wait is unknown */
+        memset(t, 0, sizeof *t);
+        t->entered_ms = t->called_ms = t->start_ms = t->w_ms = -1;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return rc;
+    if (!(r = fold_rec_make(f, FR_TICKET, hall, day, ticket))) return SQLITE_NOMEM;
+    r->u.t = *t;
+    r->absent = !*found;
+    return 0;
 }

@@ -70,6 +70,7 @@ struct stats_fold {
     fold_cache *cache;
 };
 
+/* ---- stats_fold_cache.c ---- */
 fold_cache *fold_cache_new(void);
 void fold_cache_free(fold_cache *c);
 void fold_cache_clear(fold_cache *c);
@@ -79,17 +80,18 @@ fold_rec *fold_rec_find(stats_fold *f, int kind, const char *hall, int day, cons
 fold_rec *fold_rec_make(stats_fold *f, int kind, const char *hall, int day, const char *id);
 /* Sum delta into the key's pending row. 0, or SQLITE_NOMEM. */
 int fold_delta_add(stats_fold *f, const fold_key *k, const int64_t *delta);
-/* The statements behind the cache (stats_fold.c, stats_fold_review.c). */
-int fold_db_upsert(stats_fold *f, const fold_key *k, const int64_t *delta);
-int fold_db_put_ticket(stats_fold *f, const fold_rec *r);
-int fold_db_put_window(stats_fold *f, const fold_rec *r);
 /* A ticket's record (cached); *found 0 for a ticket never stored (defaults). 0 or an sqlite
  * code. */
 int fold_get_ticket(stats_fold *f, const char *hall, int day, const char *ticket, fold_ticket *t,
                     int *found);
-
 int fold_add(stats_fold *f, const fold_key *k, const int64_t *delta);
 int fold_add1(stats_fold *f, const fold_key *k, int col, int64_t v);
+
+/* ---- stats_fold_db.c: the bottom ---- */
+/* The rows the cache writes back. */
+int fold_db_upsert(stats_fold *f, const fold_key *k, const int64_t *delta);
+int fold_db_put_ticket(stats_fold *f, const fold_rec *r);
+int fold_db_put_window(stats_fold *f, const fold_rec *r);
 void fold_text(sqlite3_stmt *st, int i, const char *v);
 void fold_copy(char *dst, sqlite3_stmt *st, int col); /* FOLD_ID bytes */
 int fold_done(sqlite3_stmt *st);

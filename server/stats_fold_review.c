@@ -54,19 +54,6 @@ static int put_window(stats_fold *f, const ev_event *ev, const fold_window *w)
     return 0;
 }
 
-int fold_db_put_window(stats_fold *f, const fold_rec *r)
-{
-    const fold_window *w = &r->u.w;
-    sqlite3_stmt *st = f->st[FS_PUT_WINDOW];
-    fold_text(st, 1, r->hall);
-    fold_text(st, 2, r->id);
-    fold_text(st, 3, w->staff);
-    sqlite3_bind_int64(st, 4, w->open_ms);
-    sqlite3_bind_int64(st, 5, w->pause_ms);
-    sqlite3_bind_int(st, 6, w->reason);
-    return fold_done(st);
-}
-
 int fold_window_staff(stats_fold *f, const ev_event *ev, char *staff)
 {
     if (ev->staff) {
