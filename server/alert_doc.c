@@ -303,3 +303,61 @@ void al_load(alerts_t *a)
     sqlite3_finalize(st);
     if (n) fprintf(stderr, "citywall-hub: %d alerts restored from the store\n", n);
 }
+
+const char *al_external_url(alerts_t *a)
+{
+    return a->hub->cfg->alerts.external_url ? a->hub->cfg->alerts.external_url
+                                            : a->hub->origin_self;
+}
+
+json_t *al_am_alert(alerts_t *a, const alert *al, bool firing)
+{
+    char sb[40], eb[40], fp[17];
+    al_fingerprint(al, fp);
+    json_t *ann = json_object();
+    al_set_str(ann, "summary", al->summary_zh);
+    al_set_str(ann, "summary_en", al->summary_en);
+    al_set_str(ann, "title", al_rule_title(al->rule, true));
+    al_set_str(ann, "title_en", al_rule_title(al->rule, false));
+    json_t *ev = al_evidence_view(al, true);
+    char *evs = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(ev);
+    if (evs) json_object_set_new(ann, "evidence", json_string(evs));
+    free(evs);
+    if (al->esc_level > 0) {
+        json_object_set_new(ann, "escalation_level", json_sprintf("%d", al->esc_level));
+        al_set_str(ann, "escalated_to", al_esc_names[al->esc_level]);
+    }
+    if (al->ack_by) {
+        al_set_str(ann, "acknowledged_by", al->ack_by);
+        if (al->ack_ms >= 0) al_set_str(ann, "acknowledged_at", cwt_format_utc(al->ack_ms, sb));
+        al_set_str(ann, "ack_note", al->ack_note);
+    }
+    char gen[512];
+    snprintf(gen, sizeof gen, "%s/api/v1/alerts?id=%s", al_external_url(a), al->id);
+    int64_t start = al->started_ms >= 0 ? al->started_ms : al->pending_ms;
+    return json_pack("{s:s,s:o,s:o,s:s,s:s,s:s,s:s}", "status", firing ? "firing" : "resolved",
+                     "labels", al->labels ? json_incref(al->labels) : json_object(), "annotations",
+                     ann, "startsAt", cwt_format_utc(start >= 0 ? start : a->now_ms, sb), "endsAt",
+                     firing ? "0001-01-01T00:00:00Z" : cwt_format_utc(al->resolved_ms, eb),
+                     "generatorURL", gen, "fingerprint", fp);
+}
+
+/* Labels (or annotations) that every alert of arr has with the same value. */
+json_t *al_common_of(json_t *arr, const char *member)
+{
+    json_t *first = json_object_get(json_array_get(arr, 0), member);
+    json_t *out = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(first, k, v)
+    {
+        bool all = true;
+        for (size_t i = 1; all && i < json_array_size(arr); i++) {
+            json_t *o = json_object_get(json_object_get(json_array_get(arr, i), member), k);
+            all = o && json_equal(o, v);
+        }
+        if (all) json_object_set(out, k, v);
+    }
+    return out;
+}

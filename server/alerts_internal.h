@@ -197,7 +197,7 @@ struct alerts {
     int nrgroups;
 };
 
-/* ---- alerts.c ---- */
+/* ---- alert_registry.c: the bottom (calls no other alert file) ---- */
 /* The alert with this id, or NULL. */
 alert *al_find(alerts_t *a, const char *id);
 /* Report a condition true now (takes the json members of c). */
@@ -222,10 +222,18 @@ alert *al_alert_new(const char *id, int rule);
 void al_alert_free(alert *al);
 /* Rule parameter p for this alert (its hall's and biz's settings over the city's). */
 double al_param(alerts_t *a, const alert *al, int p);
-/* *dst replaced by a copy of src unless equal (NULL allowed). */
+/* *dst replaced by a copy of src unless equal (NULL allowed); equal strings (or both NULL). */
 void al_replace_str(char **dst, const char *src);
+bool al_str_same(const char *x, const char *y);
+
+/* ---- alert_lifecycle.c (al_report, al_cond_init above) ---- */
 /* Recompute every hall's status colour from the firing alerts. */
 void al_hall_statuses(alerts_t *a);
+/* Move pending alerts past their `for` to firing, firing ones whose condition is gone past
+ * `keep_firing_for` to resolved; drop what is done (evaluation tick). */
+void al_lifecycle(alerts_t *a);
+/* Mark firing alerts silenced or inhibited. */
+void al_suppress(alerts_t *a);
 
 /* ---- alert_doc.c: an alert as JSON, stored and loaded ---- */
 void al_set_time(json_t *o, const char *k, int64_t ms);
@@ -242,6 +250,11 @@ void al_persist(alerts_t *a, const alert *al, const char *kind, const char *user
 void al_forget(alerts_t *a, const alert *al);
 /* The stored alerts back into the registry (at start). */
 void al_load(alerts_t *a);
+/* For notifications (alert_notify.c, alert_route.c): one Alertmanager alert, labels or
+ * annotations common to every alert of an array, the externalURL. */
+json_t *al_am_alert(alerts_t *a, const alert *al, bool firing);
+json_t *al_common_of(json_t *arr, const char *member);
+const char *al_external_url(alerts_t *a);
 
 /* ---- alert_escalate.c ---- */
 int al_esc_severity(const alert *al);
@@ -262,11 +275,6 @@ void al_notifications(alerts_t *a, int64_t real_ms, bool force);
 /* Mark the outbox rows the sender delivered. */
 void al_take_sent(alerts_t *a);
 void al_set_receivers(alerts_t *a);
-/* Shared with alert_route.c: one Alertmanager alert, labels or annotations common to every
- * alert of an array, the externalURL. */
-json_t *al_am_alert(alerts_t *a, const alert *al, bool firing);
-json_t *al_common_of(json_t *arr, const char *member);
-const char *al_external_url(alerts_t *a);
 
 /* ---- alert_query.c ---- */
 /* A viewer of halls (NULL: all) sees the alert: its hall is one of them. */
