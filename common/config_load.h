@@ -145,8 +145,11 @@ void cfgl_free_province(cfg_province *p);
 /* Defaults of an absent section (group wait 10 s, grace 10 s, nothing overridden). */
 void cfg_alerts_defaults(cfg_alerts *a);
 void cfg_alerts_free(cfg_alerts *a);
-/* A duration: integer seconds, or a number with a unit "90s", "2m", "1.5h"; -1 when not. */
+/* A duration: integer seconds, or a number with a unit "90s", "2m", "1.5h"; -1 when not
+ * (config_yaml.c). */
 double cfgl_duration(const char *s, size_t len);
+/* The largest value rule parameter p accepts (config_rules.c). */
+double cfg_rule_param_max(int rule, int p);
 
 /* ---- walls (config_walls.c) ---- */
 

@@ -626,3 +626,22 @@ char *cfgl_join_errors(cfgl *L)
     *p = '\0';
     return out;
 }
+
+double cfgl_duration(const char *s, size_t len)
+{
+    char buf[48], *end;
+    if (len == 0 || len >= sizeof buf) return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    double x = strtod(buf, &end);
+    if (end == buf || x < 0 || x != x) return -1;
+    double mult = 1;
+    if (*end == 's')
+        mult = 1, end++;
+    else if (*end == 'm')
+        mult = 60, end++;
+    else if (*end == 'h')
+        mult = 3600, end++;
+    if (*end) return -1;
+    return x * mult;
+}

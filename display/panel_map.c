@@ -193,79 +193,6 @@ static void map_destroy(panel *p)
     free(m);
 }
 
-void map_project(const map_priv *m, double lng, double lat, float *x, float *y)
-{
-    *x = (float)(m->ox + (lng - m->min_lng) * m->k * m->sc);
-    *y = (float)(m->oy + (m->max_lat - lat) * m->sc);
-}
-
-/* Line segments as triangles (6 vertices each) with the AA line mode. */
-draw_mesh *map_line_mesh(const map_priv *m, int r0, int r1, float w, uint32_t c)
-{
-    int total = 0;
-    for (int i = r0; i < r1; i++)
-        total += m->rings[i].n;
-    draw_vertex *v = malloc(sizeof(draw_vertex) * (size_t)total * 6);
-    if (!v) return NULL;
-    int nv = 0;
-    float hw = w / 2, e = hw + 1;
-    for (int i = r0; i < r1; i++) {
-        const ring *r = &m->rings[i];
-        for (int j = 0; j < r->n; j++) {
-            int k = (j + 1) % r->n;
-            float x0, y0, x1, y1;
-            map_project(m, r->ll[2 * j], r->ll[2 * j + 1], &x0, &y0);
-            map_project(m, r->ll[2 * k], r->ll[2 * k + 1], &x1, &y1);
-            float dx = x1 - x0, dy = y1 - y0, len = sqrtf(dx * dx + dy * dy);
-            if (len < 1e-3f) continue;
-            float nx = -dy / len * e, ny = dx / len * e;
-            draw_vertex a = draw_vert(x0 + nx, y0 + ny, 0, e, c, DRAW_LINE, hw, 0, 0);
-            draw_vertex b = draw_vert(x1 + nx, y1 + ny, 0, e, c, DRAW_LINE, hw, 0, 0);
-            draw_vertex cc = draw_vert(x1 - nx, y1 - ny, 0, -e, c, DRAW_LINE, hw, 0, 0);
-            draw_vertex dd = draw_vert(x0 - nx, y0 - ny, 0, -e, c, DRAW_LINE, hw, 0, 0);
-            v[nv++] = a;
-            v[nv++] = b;
-            v[nv++] = cc;
-            v[nv++] = a;
-            v[nv++] = cc;
-            v[nv++] = dd;
-        }
-    }
-    int first = 0;
-    draw_mesh *mesh = draw_mesh_create(v, nv, GL_TRIANGLES, &first, &nv, 1);
-    free(v);
-    return mesh;
-}
-
-/* Rings [r0, r1) as triangle fans for the stencil fill. */
-draw_mesh *map_fan_mesh(const map_priv *m, int r0, int r1)
-{
-    int total = 0, nr = r1 - r0;
-    for (int i = r0; i < r1; i++)
-        total += m->rings[i].n;
-    if (nr <= 0 || total <= 0) return NULL;
-    draw_vertex *v = malloc(sizeof(draw_vertex) * (size_t)total);
-    int *first = malloc(sizeof(int) * (size_t)nr), *count = malloc(sizeof(int) * (size_t)nr);
-    draw_mesh *mesh = NULL;
-    if (v && first && count) {
-        int nv = 0;
-        for (int i = r0; i < r1; i++) {
-            first[i - r0] = nv;
-            for (int j = 0; j < m->rings[i].n; j++) {
-                float x, y;
-                map_project(m, m->rings[i].ll[2 * j], m->rings[i].ll[2 * j + 1], &x, &y);
-                v[nv++] = draw_vert(x, y, 0, 0, DRAW_RGBA(255, 255, 255, 255), DRAW_SOLID, 0, 0, 0);
-            }
-            count[i - r0] = m->rings[i].n;
-        }
-        mesh = draw_mesh_create(v, nv, GL_TRIANGLE_FAN, first, count, nr);
-    }
-    free(v);
-    free(first);
-    free(count);
-    return mesh;
-}
-
 static void build(panel *p, scene_frame *f)
 {
     map_priv *m = p->priv;
@@ -387,34 +314,31 @@ static void map_static(panel *p, scene_frame *f)
     draw_clip_off(d);
 }
 
-static void map_draw(panel *p, scene_frame *f)
+/* The markers of the located halls: positions (clear of bezels), radii, and the order to draw
+ * and label them in. */
+typedef struct marks {
+    int order[MODEL_MAX_HALLS], n;
+    float x[MODEL_MAX_HALLS], y[MODEL_MAX_HALLS], r[MODEL_MAX_HALLS];
+} marks;
+
+static void place_markers(panel *p, scene_frame *f, marks *mk)
 {
     map_priv *m = p->priv;
-    draw_t *d = f->d;
-    float s = f->s;
-    if (!m->built) build(p, f);
-    if (m->province) {
-        map_province_draw(p, f);
-        return;
-    }
-    draw_clip(d, p->c.x, p->c.y, p->c.w, p->c.h);
-
-    /* markers */
     model *md = f->m;
-    int order[MODEL_MAX_HALLS], n = 0;
-    float mx[MODEL_MAX_HALLS], my[MODEL_MAX_HALLS], mr[MODEL_MAX_HALLS];
+    float s = f->s;
+    mk->n = 0;
     for (int i = 0; i < md->nhalls; i++) {
         model_hall *h = &md->halls[i];
         if (!h->located) continue;
-        map_project(m, h->lng, h->lat, &mx[i], &my[i]);
-        mr[i] = roundf((strcmp(h->level, "city") ? 6 : 8) * s);
+        map_project(m, h->lng, h->lat, &mk->x[i], &mk->y[i]);
+        mk->r[i] = roundf((strcmp(h->level, "city") ? 6 : 8) * s);
         /* a marker under a bezel would be invisible: move it just clear of the seam */
-        float bx = mx[i] - mr[i] - 2, by = my[i] - mr[i] - 2, bs = 2 * mr[i] + 4;
+        float bx = mk->x[i] - mk->r[i] - 2, by = mk->y[i] - mk->r[i] - 2, bs = 2 * mk->r[i] + 4;
         const float lim[4] = {p->c.x, p->c.y, p->c.x + p->c.w, p->c.y + p->c.h};
         layout_avoid_seams(p->l, &bx, &by, bs, bs, lim);
-        mx[i] = bx + mr[i] + 2;
-        my[i] = by + mr[i] + 2;
-        order[n++] = i;
+        mk->x[i] = bx + mk->r[i] + 2;
+        mk->y[i] = by + mk->r[i] + 2;
+        mk->order[mk->n++] = i;
     }
     /* label priority: centre, a hall whose data stopped (数据中断: its label says for how long),
      * alerting, then by id */
@@ -423,52 +347,103 @@ static void map_draw(panel *p, scene_frame *f)
         key[i] = prio(&md->halls[i]) == 0                    ? 0
                  : model_hall_silent(md, i, f->now_ms, NULL) ? 1
                                                              : 2 * prio(&md->halls[i]);
-    for (int a = 0; a < n; a++)
-        for (int b = a + 1; b < n; b++)
-            if (key[order[b]] < key[order[a]]) {
-                int t = order[a];
-                order[a] = order[b];
-                order[b] = t;
+    for (int a = 0; a < mk->n; a++)
+        for (int b = a + 1; b < mk->n; b++)
+            if (key[mk->order[b]] < key[mk->order[a]]) {
+                int t = mk->order[a];
+                mk->order[a] = mk->order[b];
+                mk->order[b] = t;
             }
+}
+
+/* Glows (and the pulses map_anim spreads from alerting halls), then the discs. */
+static void draw_markers(panel *p, scene_frame *f, const marks *mk)
+{
+    map_priv *m = p->priv;
+    draw_t *d = f->d;
+    float s = f->s;
     m->npulse = 0;
-    for (int k = 0; k < n; k++) {
-        int i = order[k];
-        model_hall *h = &md->halls[i];
+    for (int k = 0; k < mk->n; k++) {
+        int i = mk->order[k];
+        model_hall *h = &f->m->halls[i];
         uint32_t c = scene_status_color(h->status);
-        draw_glow(d, mx[i], my[i], mr[i] * 2.8f, draw_fade(c, 0.45f));
+        draw_glow(d, mk->x[i], mk->y[i], mk->r[i] * 2.8f, draw_fade(c, 0.45f));
         if (h->status == MODEL_ST_ALERT || h->status == MODEL_ST_OFFLINE) {
-            m->px[m->npulse] = mx[i];
-            m->py[m->npulse] = my[i];
-            m->pr[m->npulse] = mr[i];
+            m->px[m->npulse] = mk->x[i];
+            m->py[m->npulse] = mk->y[i];
+            m->pr[m->npulse] = mk->r[i];
             m->pc[m->npulse] = c;
             m->npulse++;
         }
     }
-    for (int k = 0; k < n; k++) {
-        int i = order[k];
-        model_hall *h = &md->halls[i];
+    for (int k = 0; k < mk->n; k++) {
+        int i = mk->order[k];
+        model_hall *h = &f->m->halls[i];
         uint32_t c = scene_status_color(h->status);
-        draw_disc(d, mx[i], my[i], mr[i] + fmaxf(1.5f, 1.5f * s), DRAW_RGBA(255, 255, 255, 230));
-        draw_disc(d, mx[i], my[i], mr[i], c);
+        draw_disc(d, mk->x[i], mk->y[i], mk->r[i] + fmaxf(1.5f, 1.5f * s),
+                  DRAW_RGBA(255, 255, 255, 230));
+        draw_disc(d, mk->x[i], mk->y[i], mk->r[i], c);
         text_dump_add(f->t, json_pack("{s:s,s:s,s:s,s:f,s:f,s:f}", "panel", "map", "marker", h->id,
-                                      "status", model_status_name(h->status), "x", (double)mx[i],
-                                      "y", (double)my[i], "r", (double)mr[i]));
+                                      "status", model_status_name(h->status), "x", (double)mk->x[i],
+                                      "y", (double)mk->y[i], "r", (double)mk->r[i]));
     }
+}
 
-    /* labels: 8 places around the marker, then farther with a leader line */
+/* Where a bw x bh label of the marker at (mx, my) goes: 8 places around it at gap, then twice
+ * farther (*far: with a leader line), inside bounds, off the seams, clear of the legend and
+ * of what is placed. false: no room. */
+static bool label_place(const panel *p, const box *placed, int np, box legend,
+                        const float bounds[4], float mx, float my, float gap, float bw, float bh,
+                        box *out, bool *far)
+{
+    static const float dirs[8][2] = {{1, 0},  {-1, 0}, {0, -1},  {0, 1},
+                                     {1, -1}, {1, 1},  {-1, -1}, {-1, 1}};
+    for (int ringi = 0; ringi < 3; ringi++) {
+        float dist = gap * (ringi == 0 ? 1.0f : ringi == 1 ? 2.6f : 4.2f);
+        for (int q = 0; q < 8; q++) {
+            float dx = dirs[q][0], dy = dirs[q][1];
+            float cx = mx + dx * dist, cy = my + dy * dist;
+            float x0 = dx > 0 ? cx : dx < 0 ? cx - bw : cx - bw / 2;
+            float y0 = dy > 0 ? cy : dy < 0 ? cy - bh : cy - bh / 2;
+            if (dx == 0) y0 = dy > 0 ? cy : cy - bh;
+            layout_avoid_seams(p->l, &x0, &y0, bw, bh, bounds);
+            box b = {x0, y0, x0 + bw, y0 + bh};
+            if (b.x0 < bounds[0] || b.y0 < bounds[1] || b.x1 > bounds[2] || b.y1 > bounds[3])
+                continue;
+            if (layout_crosses_seam(p->l, 0, b.x0, bw) || layout_crosses_seam(p->l, 1, b.y0, bh))
+                continue;
+            bool clash = overlaps(b, legend);
+            for (int z = 0; z < np && !clash; z++)
+                clash = overlaps(b, placed[z]);
+            if (!clash) {
+                *out = b;
+                *far = ringi > 0;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* The halls' labels, in priority order, each where it fits (a silent hall's says for how
+ * long); a marker with no room for its label stays unlabeled. */
+static void draw_labels(panel *p, scene_frame *f, const marks *mk, float legend_y)
+{
+    draw_t *d = f->d;
+    float s = f->s;
+    model *md = f->m;
     box placed[MODEL_MAX_HALLS * 2 + 1]; /* markers, labels, the 数据中断 box */
     int np = 0;
-    for (int k = 0; k < n; k++) {
-        int i = order[k];
-        float rr = mr[i] + 3 * s;
-        placed[np++] = (box){mx[i] - rr, my[i] - rr, mx[i] + rr, my[i] + rr};
+    for (int k = 0; k < mk->n; k++) {
+        int i = mk->order[k];
+        float rr = mk->r[i] + 3 * s;
+        placed[np++] = (box){mk->x[i] - rr, mk->y[i] - rr, mk->x[i] + rr, mk->y[i] + rr};
     }
-    float legend_y = p->c.y + p->c.h - m->legend_h;
     box legend = {p->c.x, legend_y, p->c.x + p->c.w, p->c.y + p->c.h};
     const float bounds[4] = {p->c.x + 2, p->c.y + 2, p->c.x + p->c.w - 2, legend_y};
     np = silent_box(p, f, placed, np);
-    for (int k = 0; k < n; k++) {
-        int i = order[k];
+    for (int k = 0; k < mk->n; k++) {
+        int i = mk->order[k];
         model_hall *h = &md->halls[i];
         bool strong = prio(h) <= 1;
         int style = strong ? TEXT_BOLD : TEXT_REGULAR;
@@ -481,50 +456,31 @@ static void map_draw(panel *p, scene_frame *f)
             snprintf(label, sizeof label, "%s", h->short_name);
         float tw = text_width(f->t, style, ts, 0, label);
         float bw = tw + roundf(8 * s), bh = ts + roundf(4 * s);
-        float gap = mr[i] + roundf(5 * s);
-        static const float dirs[8][2] = {{1, 0},  {-1, 0}, {0, -1},  {0, 1},
-                                         {1, -1}, {1, 1},  {-1, -1}, {-1, 1}};
-        bool ok = false, far = false;
-        box b = {0, 0, 0, 0};
-        for (int ringi = 0; ringi < 3 && !ok; ringi++) {
-            float dist = gap * (ringi == 0 ? 1.0f : ringi == 1 ? 2.6f : 4.2f);
-            for (int q = 0; q < 8 && !ok; q++) {
-                float dx = dirs[q][0], dy = dirs[q][1];
-                float cx = mx[i] + dx * dist, cy = my[i] + dy * dist;
-                float x0 = dx > 0 ? cx : dx < 0 ? cx - bw : cx - bw / 2;
-                float y0 = dy > 0 ? cy : dy < 0 ? cy - bh : cy - bh / 2;
-                if (dx == 0) y0 = dy > 0 ? cy : cy - bh;
-                layout_avoid_seams(p->l, &x0, &y0, bw, bh, bounds);
-                b = (box){x0, y0, x0 + bw, y0 + bh};
-                if (b.x0 < bounds[0] || b.y0 < bounds[1] || b.x1 > bounds[2] || b.y1 > bounds[3])
-                    continue;
-                if (layout_crosses_seam(p->l, 0, b.x0, bw) ||
-                    layout_crosses_seam(p->l, 1, b.y0, bh))
-                    continue;
-                bool clash = overlaps(b, legend);
-                for (int z = 0; z < np && !clash; z++)
-                    clash = overlaps(b, placed[z]);
-                if (!clash) {
-                    ok = true;
-                    far = ringi > 0;
-                }
-            }
-        }
-        if (!ok) continue; /* no room: the marker stays, unlabeled */
+        float gap = mk->r[i] + roundf(5 * s);
+        box b;
+        bool far;
+        if (!label_place(p, placed, np, legend, bounds, mk->x[i], mk->y[i], gap, bw, bh, &b, &far))
+            continue;
         placed[np++] = b;
         uint32_t tc = strong && h->status >= MODEL_ST_WARN ? scene_status_color(h->status)
                                                            : DRAW_RGBA(220, 234, 255, 255);
         if (far) {
-            float lx = fminf(fmaxf(mx[i], b.x0), b.x1), ly = fminf(fmaxf(my[i], b.y0), b.y1);
-            draw_line(d, mx[i], my[i], lx, ly, fmaxf(1, s), DRAW_RGBA(160, 200, 240, 160));
+            float lx = fminf(fmaxf(mk->x[i], b.x0), b.x1), ly = fminf(fmaxf(mk->y[i], b.y0), b.y1);
+            draw_line(d, mk->x[i], mk->y[i], lx, ly, fmaxf(1, s), DRAW_RGBA(160, 200, 240, 160));
         }
         draw_rrect(d, b.x0, b.y0, bw, bh, 3 * s, DRAW_RGBA(4, 16, 38, 170), 0, 0);
         text_draw(f->t, style, ts, b.x0 + roundf(4 * s), b.y0 + bh / 2, TEXT_MIDDLE,
                   silent[0] ? COL_ALERT : tc, label);
     }
-    draw_clip_off(d);
+}
 
-    /* legend */
+/* The legend: a dot and count per status, the number of halls on the right. */
+static void draw_legend(panel *p, scene_frame *f, float legend_y)
+{
+    map_priv *m = p->priv;
+    draw_t *d = f->d;
+    float s = f->s;
+    model *md = f->m;
     static const int sts[] = {MODEL_ST_OK, MODEL_ST_WARN, MODEL_ST_ALERT, MODEL_ST_OFFLINE,
                               MODEL_ST_CLOSED};
     float x = p->c.x + roundf(6 * s), ly = legend_y + m->legend_h / 2;
@@ -544,6 +500,24 @@ static void map_draw(panel *p, scene_frame *f)
     snprintf(tot, sizeof tot, scene_tr(f, "全市服务中心 %d 个", "%d service halls"), md->nhalls);
     text_draw(f->t, TEXT_REGULAR, roundf(13 * s), p->c.x + p->c.w - 6 * s, ly,
               TEXT_RIGHT | TEXT_MIDDLE, COL_TEXT_FAINT, tot);
+}
+
+static void map_draw(panel *p, scene_frame *f)
+{
+    map_priv *m = p->priv;
+    if (!m->built) build(p, f);
+    if (m->province) {
+        map_province_draw(p, f);
+        return;
+    }
+    float legend_y = p->c.y + p->c.h - m->legend_h;
+    marks mk;
+    draw_clip(f->d, p->c.x, p->c.y, p->c.w, p->c.h);
+    place_markers(p, f, &mk);
+    draw_markers(p, f, &mk);
+    draw_labels(p, f, &mk, legend_y);
+    draw_clip_off(f->d);
+    draw_legend(p, f, legend_y);
 }
 
 /* rings spreading from the markers of halls that alert */
