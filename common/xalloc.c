@@ -40,3 +40,12 @@ char *cw_xstrdup(const char *s)
     memcpy(d, s, n);
     return d;
 }
+
+char *cw_xstrndup(const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *d = cw_xmalloc(len + 1);
+    memcpy(d, s, len);
+    d[len] = '\0';
+    return d;
+}

@@ -13,5 +13,7 @@ void *cw_xcalloc(size_t n, size_t size);
 void *cw_xrealloc(void *p, size_t n);
 /* NULL in, NULL out. */
 char *cw_xstrdup(const char *s);
+/* The first n bytes of s (fewer at a NUL), NUL-terminated. */
+char *cw_xstrndup(const char *s, size_t n);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "mergepatch.h"
 #include "msgbuf.h"
+#include "xalloc.h"
 
 #define MAX_TOPICS 128
 #define MAX_OUT 256
@@ -552,7 +553,7 @@ static void watch_tick(lws_sorted_usec_list_t *sul)
     } else if (now - hc->last_ping_mono >= HUBCLIENT_PING_MS) {
         hc->last_ping_mono = now;
         if (!hc->ping_out_mono) hc->ping_out_mono = now;
-        enqueue(hc, strdup("{\"op\":\"ping\"}"));
+        enqueue(hc, cw_xstrdup("{\"op\":\"ping\"}"));
     }
     lws_sul_schedule(hc->ctx, 0, &hc->sul_watch, watch_tick,
                      (lws_usec_t)HUBCLIENT_WATCH_MS * LWS_US_PER_MS);

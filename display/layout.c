@@ -2,6 +2,7 @@
 #include "layout.h"
 
 #include "yamldiag.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -183,7 +184,7 @@ static void parse_panel(lctx *c, layout *l, struct fy_node *pn, int idx)
             "cameras)",
             json_string_value(t));
     } else {
-        p->type = strdup(json_string_value(t));
+        p->type = cw_xstrdup(json_string_value(t));
     }
     json_t *title = json_object_get(o, "title");
     if (title) {
@@ -191,7 +192,7 @@ static void parse_panel(lctx *c, layout *l, struct fy_node *pn, int idx)
         if (!json_is_string(title))
             err(c, line_of_key(pn, "title", line), f, "must be a string");
         else
-            p->title = strdup(json_string_value(title));
+            p->title = cw_xstrdup(json_string_value(title));
     }
     json_t *r = json_object_get(o, "rect");
     snprintf(f, sizeof f, "%s.rect", where);
@@ -217,13 +218,13 @@ static void parse_panel(lctx *c, layout *l, struct fy_node *pn, int idx)
         snprintf(f, sizeof f, "%s.scenes", where);
         size_t n = json_array_size(sc), k;
         json_t *v;
-        bool ok = json_is_array(sc) && n > 0 && (p->scenes = calloc(n, sizeof *p->scenes));
+        bool ok = json_is_array(sc) && n > 0 && (p->scenes = cw_xcalloc(n, sizeof *p->scenes));
         json_array_foreach(sc, k, v) ok = ok && json_is_string(v) && json_string_length(v) > 0 &&
                                           json_string_length(v) < sizeof l->scene;
         if (!ok)
             err(c, line_of_key(pn, "scenes", line), f, "must be a list of scene names");
         else
-            json_array_foreach(sc, k, v) p->scenes[p->nscenes++] = strdup(json_string_value(v));
+            json_array_foreach(sc, k, v) p->scenes[p->nscenes++] = cw_xstrdup(json_string_value(v));
     }
     l->npanels++;
 }
@@ -233,7 +234,7 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
     layout *l = calloc(1, sizeof *l);
     if (!l) return NULL;
     snprintf(l->scene, sizeof l->scene, "overview");
-    l->path = strdup(path);
+    l->path = cw_xstrdup(path);
     l->scale = 1;
     l->fps = 60;
     l->anim_fps = 30;
@@ -250,7 +251,7 @@ static layout *parse_doc(lctx *c, struct fy_document *doc, const char *path)
     if (title && !json_is_string(title))
         err(c, line_of_key(root, "title", 1), "title", "must be a string");
     else if (title)
-        l->title = strdup(json_string_value(title));
+        l->title = cw_xstrdup(json_string_value(title));
 
     struct fy_node *sn = fy_node_mapping_lookup_by_string(root, "screens", FY_NT);
     json_t *s = json_object_get(o, "screens");
@@ -371,7 +372,7 @@ out:
     ydiag_close(&yd);
     if (c.n || !l) {
         layout_free(l);
-        *errors = c.errs ? c.errs : strdup("layout: out of memory\n");
+        *errors = c.errs ? c.errs : cw_xstrdup("layout: out of memory\n");
         return NULL;
     }
     *errors = NULL;

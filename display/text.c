@@ -6,6 +6,7 @@
  * HarfBuzz's unhinted ones, so shaped positions and bitmaps agree.
  */
 #include "text.h"
+#include "xalloc.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -138,7 +139,7 @@ static int add_page(text_t *t)
     GLuint tex;
     glGenTextures(1, &tex);
     glBindTexture(GL_TEXTURE_2D, tex);
-    uint8_t *zero = calloc(1, (size_t)PAGE * PAGE);
+    uint8_t *zero = cw_xcalloc(1, (size_t)PAGE * PAGE);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
     glTexImage2D(GL_TEXTURE_2D, 0, GL_R8, PAGE, PAGE, 0, GL_RED, GL_UNSIGNED_BYTE, zero);
     free(zero);

@@ -82,8 +82,8 @@ void auth_reconfigure(auth_t *a)
 {
     const cfg_t *cfg = a->hub->cfg;
     free_masks(a);
-    a->acc_masks = calloc(cfg->naccounts ? cfg->naccounts : 1, sizeof(bool *));
-    a->tok_masks = calloc(cfg->ntokens ? cfg->ntokens : 1, sizeof(bool *));
+    a->acc_masks = cw_xcalloc(cfg->naccounts ? cfg->naccounts : 1, sizeof(bool *));
+    a->tok_masks = cw_xcalloc(cfg->ntokens ? cfg->ntokens : 1, sizeof(bool *));
     a->nacc = cfg->naccounts;
     a->ntok = cfg->ntokens;
     for (int i = 0; i < cfg->naccounts; i++)

@@ -55,7 +55,7 @@ feedindex *feedindex_new(void)
     feedindex *fi = cw_xcalloc(1, sizeof(*fi));
     if (!fi) return NULL;
     fi->tabsize = 64;
-    fi->table = malloc(sizeof(int) * fi->tabsize);
+    fi->table = cw_xmalloc(sizeof(int) * fi->tabsize);
     memset(fi->table, 0xff, sizeof(int) * fi->tabsize);
     fi->next_id = 1;
     return fi;

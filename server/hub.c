@@ -2,6 +2,7 @@
  * registry, metrics histograms, durable side-writes and the audit log. See hub.h. The service
  * loop that drives the modules is hub_loop.c. */
 #include "hub.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +62,7 @@ static void reg_grow(void)
     size_t old = reg_cap;
     reg_slot *o = reg;
     reg_cap = reg_cap ? reg_cap * 2 : 1024;
-    reg = calloc(reg_cap, sizeof(*reg));
+    reg = cw_xcalloc(reg_cap, sizeof(*reg));
     reg_used = 0;
     for (size_t i = 0; i < old; i++)
         if (o[i].id && o[i].id != UINT64_MAX) {

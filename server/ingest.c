@@ -209,7 +209,7 @@ static store_job *prepare_at(hub_t *hub, int token, json_t *root, const char *sr
         it->recv_ms = now;
         /* the bytes the gateway sent; without them it->body stays NULL and the store's writer
          * thread serialises it->obj (store.c item_body) */
-        if (spans && arr == root) it->body = strndup(src + spans[i].off, spans[i].len);
+        if (spans && arr == root) it->body = cw_xstrndup(src + spans[i].off, spans[i].len);
         it->obj = json_incref(obj);
         if (counted) hub->m.events_received++;
         bool ok = json_is_object(obj);

@@ -10,6 +10,7 @@
 #include "event.h"
 #include "gw_rtsp.h"
 #include "yamldiag.h"
+#include "xalloc.h"
 
 static const char *const root_keys[] = {"gateway", "hub", "inputs", NULL};
 static const char *const gw_keys[] = {"name",   "outbox",    "max_events",  "alarm_events",
@@ -423,7 +424,7 @@ gw_cfg *gw_config_load(const char *path, char **errors)
     *errors = NULL;
     gw_cfg *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    c->path = strdup(path);
+    c->path = cw_xstrdup(path);
     c->max_events = 5000000;
     c->alarm_events = 100000;
     c->heartbeat_s = 30;

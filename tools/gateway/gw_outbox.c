@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cwtime.h"
+#include "xalloc.h"
 
 enum {
     ST_NEXT_SEQ,
@@ -224,7 +225,7 @@ char *gw_outbox_get_pos(gw_outbox *o, const char *input)
     sqlite3_bind_text(s, 1, input, -1, SQLITE_STATIC);
     char *pos = NULL;
     if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-        pos = strdup((const char *)sqlite3_column_text(s, 0));
+        pos = cw_xstrdup((const char *)sqlite3_column_text(s, 0));
     sqlite3_reset(s);
     return pos;
 }

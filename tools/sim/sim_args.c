@@ -61,27 +61,111 @@ static int bad_usage(const char *fmt, const char *arg)
     return 2;
 }
 
+/* The long options. */
+enum {
+    O_HUB = 1,
+    O_TOKEN,
+    O_CONFIG,
+    O_CLOCK,
+    O_SEED,
+    O_DURATION,
+    O_RTSP,
+    O_RTSP_CONTROL,
+    O_RTSP_OUTAGE,
+    O_SCENARIO,
+    O_HALLS,
+    O_BATCH,
+    O_DUMP,
+    O_HELP,
+    O_VERSION
+};
+
+/* One option (getopt_long's c). -1: go on; otherwise the exit status. */
+static int parse_option(int c, sim_opts *o, char **argv)
+{
+    char *end;
+    switch (c) {
+    case O_HUB:
+        o->hub = optarg;
+        break;
+    case O_TOKEN:
+        o->token = optarg;
+        break;
+    case O_CONFIG:
+        o->config = optarg;
+        break;
+    case O_CLOCK:
+        o->clock_spec = optarg;
+        break;
+    case O_SEED:
+        errno = 0;
+        o->seed = strtoull(optarg, &end, 10);
+        if (errno || end == optarg || *end || optarg[0] == '-')
+            return bad_usage("--seed: '%s' is not a non-negative integer", optarg);
+        break;
+    case O_DURATION:
+        errno = 0;
+        o->duration_s = strtod(optarg, &end);
+        if (errno || end == optarg || *end || !(o->duration_s >= 0) || o->duration_s > 1e9)
+            return bad_usage("--duration: '%s' is not a number of seconds >= 0", optarg);
+        break;
+    case O_RTSP:
+#ifndef CW_SIM_RTSP
+        return bad_usage("--rtsp-port%s: RTSP cameras are not built in this version", "");
+#else
+        errno = 0;
+        o->rtsp_port = (int)strtol(optarg, &end, 10);
+        if (errno || end == optarg || *end || o->rtsp_port < 1 || o->rtsp_port > 65535)
+            return bad_usage("--rtsp-port: '%s' is not a port number from 1 to 65535", optarg);
+        break;
+#endif
+    case O_RTSP_CONTROL:
+        o->rtsp_control = optarg;
+        break;
+    case O_RTSP_OUTAGE:
+#ifdef CW_SIM_RTSP
+    {
+        char cam[128];
+        double after_s, for_s;
+        if (sim_rtsp_parse_outage(optarg, cam, sizeof cam, &after_s, &for_s) < 0)
+            return bad_usage("--rtsp-outage: '%s' is not CAM-ID@AFTER+FOR (seconds, FOR > 0)",
+                             optarg);
+    }
+#endif
+        o->rtsp_outage = optarg;
+        break;
+    case O_SCENARIO:
+        o->scenario_name = optarg;
+        break;
+    case O_HALLS:
+        o->halls_arg = optarg;
+        break;
+    case O_BATCH:
+        errno = 0;
+        o->batch_ms = strtol(optarg, &end, 10);
+        if (errno || end == optarg || *end || o->batch_ms < 10 || o->batch_ms > 60000)
+            return bad_usage("--batch-ms: '%s' is not a number from 10 to 60000", optarg);
+        break;
+    case O_DUMP:
+        o->dump = true;
+        break;
+    case O_HELP:
+        usage(stdout);
+        return 0;
+    case O_VERSION:
+        printf("citywall-sim %s\n", CW_VERSION);
+        return 0;
+    default:
+        if (optopt && optopt != '?') return bad_usage("option %s needs a value", argv[optind - 1]);
+        return bad_usage("unknown option '%s'", argv[optind - 1]);
+    }
+    return -1;
+}
+
 int sim_args_parse(int argc, char **argv, sim_opts *o)
 {
     *o = (sim_opts){
         .config = "config/demo.yaml", .scenario_name = "normal", .seed = 1, .batch_ms = 200};
-    enum {
-        O_HUB = 1,
-        O_TOKEN,
-        O_CONFIG,
-        O_CLOCK,
-        O_SEED,
-        O_DURATION,
-        O_RTSP,
-        O_RTSP_CONTROL,
-        O_RTSP_OUTAGE,
-        O_SCENARIO,
-        O_HALLS,
-        O_BATCH,
-        O_DUMP,
-        O_HELP,
-        O_VERSION
-    };
     static const struct option opts[] = {
         {"hub", required_argument, NULL, O_HUB},
         {"token", required_argument, NULL, O_TOKEN},
@@ -102,84 +186,9 @@ int sim_args_parse(int argc, char **argv, sim_opts *o)
     };
     opterr = 0;
     int c;
-    char *end;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_HUB:
-            o->hub = optarg;
-            break;
-        case O_TOKEN:
-            o->token = optarg;
-            break;
-        case O_CONFIG:
-            o->config = optarg;
-            break;
-        case O_CLOCK:
-            o->clock_spec = optarg;
-            break;
-        case O_SEED:
-            errno = 0;
-            o->seed = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || optarg[0] == '-')
-                return bad_usage("--seed: '%s' is not a non-negative integer", optarg);
-            break;
-        case O_DURATION:
-            errno = 0;
-            o->duration_s = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(o->duration_s >= 0) || o->duration_s > 1e9)
-                return bad_usage("--duration: '%s' is not a number of seconds >= 0", optarg);
-            break;
-        case O_RTSP:
-#ifndef CW_SIM_RTSP
-            return bad_usage("--rtsp-port%s: RTSP cameras are not built in this version", "");
-#else
-            errno = 0;
-            o->rtsp_port = (int)strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || o->rtsp_port < 1 || o->rtsp_port > 65535)
-                return bad_usage("--rtsp-port: '%s' is not a port number from 1 to 65535", optarg);
-            break;
-#endif
-        case O_RTSP_CONTROL:
-            o->rtsp_control = optarg;
-            break;
-        case O_RTSP_OUTAGE:
-#ifdef CW_SIM_RTSP
-        {
-            char cam[128];
-            double after_s, for_s;
-            if (sim_rtsp_parse_outage(optarg, cam, sizeof cam, &after_s, &for_s) < 0)
-                return bad_usage("--rtsp-outage: '%s' is not CAM-ID@AFTER+FOR (seconds, FOR > 0)",
-                                 optarg);
-        }
-#endif
-            o->rtsp_outage = optarg;
-            break;
-        case O_SCENARIO:
-            o->scenario_name = optarg;
-            break;
-        case O_HALLS:
-            o->halls_arg = optarg;
-            break;
-        case O_BATCH:
-            errno = 0;
-            o->batch_ms = strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || o->batch_ms < 10 || o->batch_ms > 60000)
-                return bad_usage("--batch-ms: '%s' is not a number from 10 to 60000", optarg);
-            break;
-        case O_DUMP:
-            o->dump = true;
-            break;
-        case O_HELP:
-            usage(stdout);
-            return 0;
-        case O_VERSION:
-            printf("citywall-sim %s\n", CW_VERSION);
-            return 0;
-        default:
-            if (optopt && optopt != '?')
-                return bad_usage("option %s needs a value", argv[optind - 1]);
-            return bad_usage("unknown option '%s'", argv[optind - 1]);
-        }
+        int rc = parse_option(c, o, argv);
+        if (rc >= 0) return rc;
     }
     if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
     if ((o->rtsp_control || o->rtsp_outage) && !o->rtsp_port)

@@ -24,6 +24,7 @@
 #include "cwtime.h"
 #include "sim_rng.h"
 #include "sim_text.h"
+#include "xalloc.h"
 
 #define MIN_MS 60000LL
 #define SEC_MS 1000LL
@@ -1057,15 +1058,13 @@ static int rostered_count(const sim_hall *h)
     return n;
 }
 
-static void plan_day(sim_model *m, sim_hall *h, int64_t t)
+/* A new day: the hall's counters and windows reset (a window still open from yesterday
+ * emits closed), its hours looked up. */
+static void plan_reset(sim_model *m, sim_hall *h, int64_t t, const cwt_local *loc)
 {
-    cwt_local loc;
-    cwt_to_local(t, &loc);
-    sim_rng *r = &h->rng;
-    h->day_gen++;
-    h->date = loc.date;
-    h->weekday = loc.weekday;
-    h->day_start_ms = loc.day_start_ms;
+    h->date = loc->date;
+    h->weekday = loc->weekday;
+    h->day_start_ms = loc->day_start_ms;
     h->closing = false;
     h->ntickets = h->nwaiting = 0;
     h->review_counter = h->case_counter = 0;
@@ -1078,23 +1077,22 @@ static void plan_day(sim_model *m, sim_hall *h, int64_t t)
         win->rostered = false;
         win->ticket = -1;
     }
-    hall_day_hours(m, h, &loc, &h->open_ms, &h->close_ms, &h->lunch_from_ms, &h->lunch_to_ms);
+    hall_day_hours(m, h, loc, &h->open_ms, &h->close_ms, &h->lunch_from_ms, &h->lunch_to_ms);
     h->kiosk_stop_ms = h->close_ms - KIOSK_STOP_MIN * MIN_MS;
     h->hard_close_ms = h->close_ms + OVERTIME_MIN * MIN_MS;
     h->base_per_min = 0;
-    schedule(m, next_day_start(loc.day_start_ms), h->index, A_DAY_BEGIN, 0, 0, NULL);
-    if (h->close_ms <= h->open_ms || !m->sc->traffic || h->nwin == 0 || h->weight_sum <= 0) return;
+}
 
-    /* demand */
-    double day_factor = sim_rng_range(r, 0.9, 1.1) * (loc.weekday == 0 ? 1.1 : 1.0);
-    h->base_per_min = daily_target(h) * day_factor / profile_integral_std(h);
-
-    /* roster */
-    int planned = cfg_hall_planned(m->cfg, h->cfg, loc.date, loc.weekday,
-                                   (int)((h->open_ms - loc.day_start_ms) / MIN_MS) + 60);
+/* Who works today: the planned number of windows rostered, each opening on time or late (a
+ * bad morning makes late openings likelier). The count rostered. */
+static int plan_roster(sim_model *m, sim_hall *h, const cwt_local *loc)
+{
+    sim_rng *r = &h->rng;
+    int planned = cfg_hall_planned(m->cfg, h->cfg, loc->date, loc->weekday,
+                                   (int)((h->open_ms - loc->day_start_ms) / MIN_MS) + 60);
     if (planned <= 0 || planned > h->nwin) planned = h->nwin;
     /* a weekend service (LH-00's Saturday morning) sees demand in proportion to its staffing */
-    if (!cfg_is_workday(m->cfg, loc.date, loc.weekday))
+    if (!cfg_is_workday(m->cfg, loc->date, loc->weekday))
         h->base_per_min *= (double)planned / h->nwin;
     bool bad_morning = sim_rng_chance(r, 0.15);
     for (int k = 0; k < planned; k++) {
@@ -1109,7 +1107,12 @@ static void plan_day(sim_model *m, sim_hall *h, int64_t t)
                                : h->open_ms + (int64_t)(sim_rng_range(r, -5, 3) * MIN_MS);
         if (open_at < h->close_ms) schedule(m, open_at, h->index, A_WIN_OPEN, w, h->day_gen, NULL);
     }
-    /* the day's demand per biz follows the capacity rostered for it (see hall_init) */
+    return planned;
+}
+
+/* The day's demand per biz follows the capacity rostered for it (see hall_init). */
+static void plan_biz_weights(sim_hall *h)
+{
     double wsum = 0;
     for (int b = 0; b < h->cfg->nbiz; b++) {
         double cap = 0;
@@ -1119,7 +1122,12 @@ static void plan_day(sim_model *m, sim_hall *h, int64_t t)
         wsum += h->biz_weight[b];
     }
     if (wsum > 0) h->weight_sum = wsum;
-    /* 午间不打烊: most days every biz keeps a window open over lunch */
+}
+
+/* 午间不打烊: most days every biz keeps a window open over lunch; the others' lunches. */
+static void plan_lunch(sim_model *m, sim_hall *h, int64_t t)
+{
+    sim_rng *r = &h->rng;
     for (int b = 0; b < h->cfg->nbiz; b++) {
         int cand = 0, keep = -1;
         bool covered = false;
@@ -1139,8 +1147,11 @@ static void plan_day(sim_model *m, sim_hall *h, int64_t t)
             schedule(m, le, h->index, A_LUNCH_END, w, h->day_gen, NULL);
         }
     }
+}
 
-    /* service times: category medians, scaled down if the day would be overloaded */
+/* Service times: category medians, scaled down if the day would be overloaded. */
+static void plan_service(sim_model *m, sim_hall *h, const cwt_local *loc, int planned)
+{
     double mean_s = 0;
     for (int b = 0; b < h->cfg->nbiz; b++) {
         h->service_median_s[b] = category_median_s(&h->cfg->biz[b]);
@@ -1150,8 +1161,8 @@ static void plan_day(sim_model *m, sim_hall *h, int64_t t)
     int fewest = planned; /* the thinnest staffing of the day sets the pace */
     int64_t probes[] = {h->lunch_to_ms + HOUR_MS, h->close_ms - HOUR_MS};
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
-        int p = cfg_hall_planned(m->cfg, h->cfg, loc.date, loc.weekday,
-                                 (int)((probes[i] - loc.day_start_ms) / MIN_MS));
+        int p = cfg_hall_planned(m->cfg, h->cfg, loc->date, loc->weekday,
+                                 (int)((probes[i] - loc->day_start_ms) / MIN_MS));
         if (p > 0 && p < fewest) fewest = p;
     }
     double prof = 0;
@@ -1167,15 +1178,22 @@ static void plan_day(sim_model *m, sim_hall *h, int64_t t)
         for (int b = 0; b < h->cfg->nbiz; b++)
             h->service_median_s[b] *= k;
     }
+}
 
-    /* the day's fixed points */
+/* The day's fixed points: closing, the hard close, the roster checks every 30 min. */
+static void plan_fixed_points(sim_model *m, sim_hall *h, int64_t t)
+{
     if (h->close_ms > t) schedule(m, h->close_ms, h->index, A_CLOSE, 0, h->day_gen, NULL);
     if (h->hard_close_ms > t)
         schedule(m, h->hard_close_ms, h->index, A_HARD_CLOSE, 0, h->day_gen, NULL);
     for (int64_t rt = h->open_ms + 30 * MIN_MS; rt < h->close_ms - 30 * MIN_MS; rt += 30 * MIN_MS)
         if (rt > t) schedule(m, rt, h->index, A_ROSTER, 0, h->day_gen, NULL);
+}
 
-    /* incidents */
+/* The scenario's incidents: now and then a silent gateway or a surge. */
+static void plan_incidents(sim_model *m, sim_hall *h, int64_t t)
+{
+    sim_rng *r = &h->rng;
     if (m->sc->incidents) {
         if (sim_rng_chance(r, 0.25)) {
             int64_t at =
@@ -1188,7 +1206,26 @@ static void plan_day(sim_model *m, sim_hall *h, int64_t t)
             if (at > t) schedule(m, at, h->index, A_SURGE_BEGIN, 0, h->day_gen, NULL);
         }
     }
+}
 
+static void plan_day(sim_model *m, sim_hall *h, int64_t t)
+{
+    cwt_local loc;
+    cwt_to_local(t, &loc);
+    sim_rng *r = &h->rng;
+    h->day_gen++;
+    plan_reset(m, h, t, &loc);
+    schedule(m, next_day_start(loc.day_start_ms), h->index, A_DAY_BEGIN, 0, 0, NULL);
+    if (h->close_ms <= h->open_ms || !m->sc->traffic || h->nwin == 0 || h->weight_sum <= 0) return;
+    /* demand */
+    double day_factor = sim_rng_range(r, 0.9, 1.1) * (loc.weekday == 0 ? 1.1 : 1.0);
+    h->base_per_min = daily_target(h) * day_factor / profile_integral_std(h);
+    int planned = plan_roster(m, h, &loc);
+    plan_biz_weights(h);
+    plan_lunch(m, h, t);
+    plan_service(m, h, &loc, planned);
+    plan_fixed_points(m, h, t);
+    plan_incidents(m, h, t);
     h->incident_surge = 1.0;
     restart_arrivals(m, h, t);
 }
@@ -1287,28 +1324,12 @@ static void release_held(sim_model *m, sim_hall *h)
     h->held.n = 0;
 }
 
-static void run_action(sim_model *m, sim_action *a)
+/* A window's lunch and breaks. */
+static void on_window_action(sim_model *m, sim_hall *h, sim_action *a)
 {
-    sim_hall *h = &m->halls[a->hall];
-    sim_win *win = a->a >= 0 && a->a < h->nwin ? &h->win[a->a] : NULL;
+    sim_win *win = &h->win[a->a];
     int64_t t = a->t;
     switch (a->kind) {
-    case A_DAY_BEGIN:
-        plan_day(m, h, t);
-        break;
-    case A_ARRIVAL:
-        on_arrival(m, h, a);
-        break;
-    case A_WIN_OPEN:
-        if (a->gen == h->day_gen && win->rostered && !win->leave && t < h->close_ms)
-            win_open(m, h, a->a, t);
-        break;
-    case A_WIN_CALL:
-        on_call(m, h, a);
-        break;
-    case A_WIN_STEP:
-        on_step(m, h, a);
-        break;
     case A_LUNCH_START:
         if (a->gen != h->day_gen || h->closing) break;
         if (win->state == WS_IDLE)
@@ -1350,6 +1371,93 @@ static void run_action(sim_model *m, sim_action *a)
             schedule_break(m, h, a->a, t);
         }
         break;
+    default:
+        break;
+    }
+}
+
+/* The cameras: all online at the start, then a random flap now and then, restored. */
+static void on_camera_action(sim_model *m, sim_hall *h, sim_action *a)
+{
+    int64_t t = a->t;
+    switch (a->kind) {
+    case A_CAM_INIT:
+        for (int c = 0; c < h->cfg->ncameras; c++)
+            camera_status(m, h, c, EV_CAM_ONLINE, t);
+        schedule_flap(m, h, t);
+        break;
+    case A_CAM_FLAP: {
+        int c = sim_rng_int(&h->rng, h->cfg->ncameras);
+        if (h->cam_status[c] == EV_CAM_ONLINE) {
+            camera_status(m, h, c, sim_rng_chance(&h->rng, 0.7) ? EV_CAM_OFFLINE : EV_CAM_NO_FRAME,
+                          t);
+            schedule(m, t + rand_ms(h, 30, 180), h->index, A_CAM_RESTORE, c, 0, NULL);
+        }
+        schedule_flap(m, h, t);
+        break;
+    }
+    case A_CAM_RESTORE:
+        camera_status(m, h, a->a, EV_CAM_ONLINE, t);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Incidents of the scenarios: a silent gateway, a surge of arrivals. */
+static void on_incident_action(sim_model *m, sim_hall *h, sim_action *a)
+{
+    int64_t t = a->t;
+    switch (a->kind) {
+    case A_SILENCE_BEGIN:
+        if (!h->silent) {
+            h->silent = true;
+            schedule(m, t + (int64_t)(sim_rng_range(&h->rng, 6, 10) * MIN_MS), h->index,
+                     A_SILENCE_END, 0, 0, NULL);
+        }
+        break;
+    case A_SILENCE_END:
+        h->silent = false;
+        release_held(m, h);
+        break;
+    case A_SURGE_BEGIN:
+        if (a->gen != h->day_gen || h->closing) break;
+        h->incident_surge = 3.0;
+        restart_arrivals(m, h, t);
+        schedule(m, t + 20 * MIN_MS, h->index, A_SURGE_END, 0, h->day_gen, NULL);
+        break;
+    case A_SURGE_END:
+        if (a->gen != h->day_gen) break;
+        h->incident_surge = 1.0;
+        restart_arrivals(m, h, t);
+        break;
+    default:
+        break;
+    }
+}
+
+static void run_action(sim_model *m, sim_action *a)
+{
+    sim_hall *h = &m->halls[a->hall];
+    sim_win *win = a->a >= 0 && a->a < h->nwin ? &h->win[a->a] : NULL;
+    int64_t t = a->t;
+    switch (a->kind) {
+    case A_DAY_BEGIN:
+        plan_day(m, h, t);
+        break;
+    case A_ARRIVAL:
+        on_arrival(m, h, a);
+        break;
+    case A_WIN_OPEN:
+        if (a->gen == h->day_gen && win->rostered && !win->leave && t < h->close_ms)
+            win_open(m, h, a->a, t);
+        break;
+    case A_WIN_CALL:
+        on_call(m, h, a);
+        break;
+    case A_WIN_STEP:
+        on_step(m, h, a);
+        break;
     case A_CLOSE:
         if (a->gen == h->day_gen) on_close(m, h, t);
         break;
@@ -1376,45 +1484,22 @@ static void run_action(sim_model *m, sim_action *a)
         on_case(m, h, a);
         a->rv = NULL;
         break;
+    case A_LUNCH_START:
+    case A_LUNCH_END:
+    case A_BREAK:
+    case A_BREAK_END:
+        on_window_action(m, h, a);
+        break;
     case A_CAM_INIT:
-        for (int c = 0; c < h->cfg->ncameras; c++)
-            camera_status(m, h, c, EV_CAM_ONLINE, t);
-        schedule_flap(m, h, t);
-        break;
-    case A_CAM_FLAP: {
-        int c = sim_rng_int(&h->rng, h->cfg->ncameras);
-        if (h->cam_status[c] == EV_CAM_ONLINE) {
-            camera_status(m, h, c, sim_rng_chance(&h->rng, 0.7) ? EV_CAM_OFFLINE : EV_CAM_NO_FRAME,
-                          t);
-            schedule(m, t + rand_ms(h, 30, 180), h->index, A_CAM_RESTORE, c, 0, NULL);
-        }
-        schedule_flap(m, h, t);
-        break;
-    }
+    case A_CAM_FLAP:
     case A_CAM_RESTORE:
-        camera_status(m, h, a->a, EV_CAM_ONLINE, t);
+        on_camera_action(m, h, a);
         break;
     case A_SILENCE_BEGIN:
-        if (!h->silent) {
-            h->silent = true;
-            schedule(m, t + (int64_t)(sim_rng_range(&h->rng, 6, 10) * MIN_MS), h->index,
-                     A_SILENCE_END, 0, 0, NULL);
-        }
-        break;
     case A_SILENCE_END:
-        h->silent = false;
-        release_held(m, h);
-        break;
     case A_SURGE_BEGIN:
-        if (a->gen != h->day_gen || h->closing) break;
-        h->incident_surge = 3.0;
-        restart_arrivals(m, h, t);
-        schedule(m, t + 20 * MIN_MS, h->index, A_SURGE_END, 0, h->day_gen, NULL);
-        break;
     case A_SURGE_END:
-        if (a->gen != h->day_gen) break;
-        h->incident_surge = 1.0;
-        restart_arrivals(m, h, t);
+        on_incident_action(m, h, a);
         break;
     case A_HEARTBEAT:
         on_heartbeat(m, h, t);
@@ -1442,9 +1527,9 @@ static int hall_init(sim_model *m, sim_hall *h, int index, const sim_model_opts 
     h->incident_surge = 1.0;
     h->nwin = ch->nwindows;
     int nbiz = ch->nbiz > 0 ? ch->nbiz : 1;
-    h->biz_windows = calloc((size_t)nbiz, sizeof *h->biz_windows);
-    h->biz_weight = calloc((size_t)nbiz, sizeof *h->biz_weight);
-    h->service_median_s = calloc((size_t)nbiz, sizeof *h->service_median_s);
+    h->biz_windows = cw_xcalloc((size_t)nbiz, sizeof *h->biz_windows);
+    h->biz_weight = cw_xcalloc((size_t)nbiz, sizeof *h->biz_weight);
+    h->service_median_s = cw_xcalloc((size_t)nbiz, sizeof *h->service_median_s);
     h->biz_counter = calloc((size_t)nbiz, sizeof *h->biz_counter);
     h->win = calloc((size_t)(h->nwin > 0 ? h->nwin : 1), sizeof *h->win);
     h->cam_status = calloc((size_t)(ch->ncameras > 0 ? ch->ncameras : 1), sizeof *h->cam_status);
@@ -1455,11 +1540,11 @@ static int hall_init(sim_model *m, sim_hall *h, int index, const sim_model_opts 
         return -1;
     for (int i = 0; i < h->nstaff; i++) {
         if (i < ch->nstaff) {
-            h->staff[i] = strdup(ch->staff[i].id);
+            h->staff[i] = cw_xstrdup(ch->staff[i].id);
         } else {
             char id[24];
             snprintf(id, sizeof id, "W%02d%02d", index % 100, i + 1);
-            h->staff[i] = strdup(id);
+            h->staff[i] = cw_xstrdup(id);
         }
         if (!h->staff[i]) return -1;
     }
