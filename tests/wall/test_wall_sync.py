@@ -117,7 +117,16 @@ class TestWallSync(unittest.TestCase):
         # the step it showed first is the one the hub had when that frame was presented
         others = [self.steps_shown(h) for h in (self.hosts[0], self.hosts[2])]
         current = [max(s for s, t in sh.items() if t <= first["mono_us"]) for sh in others]
-        self.assertIn(first["step"], current, (first, current))
+        # A step that changed while the new host was between receiving its state and presenting
+        # its first frame (fonts, GL: slower on a loaded machine) shows on its second frame; its
+        # first may then show the step before, if the change is under IN_FLIGHT_US old.
+        IN_FLIGHT_US = 1_000_000
+        allowed = set(current)
+        for sh, cur in zip(others, current):
+            before = [(t, s) for s, t in sh.items() if t < sh[cur]]
+            if before and first["mono_us"] - sh[cur] < IN_FLIGHT_US:
+                allowed.add(max(before)[1])  # the step shown just before cur
+        self.assertIn(first["step"], allowed, (first, current, others))
         print("restarted host: first wall frame %.1f s after spawn (Xvfb, GL, fonts, connect), "
               "step %d = the others' %r" % (joined_s, first["step"], current), file=sys.stderr)
         # and it follows the next step with the others
