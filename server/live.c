@@ -71,9 +71,9 @@ static void check_invariants(live_t *L)
 #endif
 }
 
-/* Publish every doc whose state moved and whose last publish is at least a tick old. A doc
- * that moved sooner is published exactly one tick after its last publish (sul_defer), not at
- * the next periodic tick, whose phase is unrelated and could add most of a second tick. */
+/* Publish every doc whose state moved and that is due (live_pace.c: its last delta drained,
+ * or its last publish is a tick old). A doc not due yet is published when it drains
+ * (live_publish_soon) or at its last publish + a tick (sul_defer), whichever comes first. */
 static void publish_due(live_t *L)
 {
     int64_t t = live_now_us();
@@ -82,11 +82,10 @@ static void publish_due(live_t *L)
     if (L->positional) return; /* live_publish_at */
     for (live_doc *d = L->docs; d; d = d->next) {
         if (!d->nsubs) continue;
-        if (t - d->last_pub_us < tick) {
-            if (d->built && live_doc_version(L, d) != d->built_version) {
-                int64_t due = d->last_pub_us + tick;
-                if (!first_due || due < first_due) first_due = due;
-            }
+        if (d->built && live_doc_version(L, d) == d->built_version) continue;
+        int64_t due = live_pace_due(d, t, tick);
+        if (due > t) {
+            if (!first_due || due < first_due) first_due = due;
             continue;
         }
         live_doc_refresh(L, d, 0);
@@ -94,10 +93,14 @@ static void publish_due(live_t *L)
     if (!first_due) {
         L->unpublished_ack_us = 0;
     } else if (L->started) {
-        lws_sul_schedule(L->hub->lws, 0, &L->sul_defer, defer_cb,
-                         (lws_usec_t)(first_due > t ? first_due - t : 0));
+        lws_sul_schedule(L->hub->lws, 0, &L->sul_defer, defer_cb, (lws_usec_t)(first_due - t));
     }
     check_invariants(L);
+}
+
+void live_publish_soon(live_t *L)
+{
+    if (L->started && !L->positional) lws_sul_schedule(L->hub->lws, 0, &L->sul_defer, defer_cb, 0);
 }
 
 static void defer_cb(lws_sorted_usec_list_t *sul)
@@ -150,7 +153,7 @@ void live_start(live_t *L)
 
 void live_changed(live_t *L)
 {
-    publish_due(L); /* leading edge; later changes go out one tick after it */
+    publish_due(L); /* at once if due (live_pace.c), else when drained or a tick old */
 }
 
 void live_set_positional(live_t *L, uint64_t pos)

@@ -137,15 +137,11 @@ void live_doc_refresh(live_t *L, live_doc *d, uint64_t pos)
     d->ring_bytes += fr.len;
     while (d->ring_n > 1 && d->ring_bytes > LIVE_RING_BYTES)
         ring_pop(d);
+    uint64_t prev_rev = d->rev;
     d->rev = rev;
     d->last_pub_us = t;
     L->hub->m.live_publishes++;
-    for (live_client *c = L->clients; c; c = c->next)
-        for (int i = 0; i < c->nsubs; i++)
-            if (c->subs[i].doc == d) {
-                live_client_want_write(c);
-                break;
-            }
+    live_pace_published(L, d, prev_rev);
 }
 
 static void view_key(char *out, size_t n, int kind, int hall, const auth_who *who, const cfg_t *cfg)

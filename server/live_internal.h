@@ -69,6 +69,10 @@ typedef struct live_doc {
     int nsubs;
     int check_subs; /* live_check's scratch count */
     int64_t last_pub_us;
+    /* pacing (live_pace.c): at rev pace_rev, pace_total subscriptions (max_hz ones not
+     * counted) were to be sent it, pace_left of them still are */
+    uint64_t pace_rev;
+    int pace_total, pace_left;
     frame snap;
     uint64_t snap_rev;
     /* merged deltas (from a rev behind to `rev`) already serialised: max_hz clients, and
@@ -88,6 +92,7 @@ typedef struct live_sub {
     bool recovering;
     int max_hz;
     int64_t last_sent_us;
+    bool pace_wait;                            /* counted in its doc's pace_left (live_pace.c) */
     char doc_topic_tmp[LIVEMSG_TOPIC_MAX + 1]; /* used only while rebinding after a reload */
 } live_sub;
 
@@ -168,8 +173,20 @@ bool live_sub_due(const live_t *L, const live_sub *s, int64_t t);
 /* LWS_CALLBACK_SERVER_WRITEABLE: send one message; -1 closes the connection. */
 int live_client_writeable(live_t *L, live_client *c);
 
+/* ---- live_pace.c ---- */
+/* When doc d, whose state moved, may be published: `now` or a later time (see live_pace.c). */
+int64_t live_pace_due(const live_doc *d, int64_t now, int64_t tick_us);
+/* d was just published at d->rev after prev_rev: its subscribers are woken, the in-step ones
+ * counted. */
+void live_pace_published(live_t *L, live_doc *d, uint64_t prev_rev);
+/* s was just sent its doc's rev (any message), or is being dropped: may ask for a publish. */
+void live_pace_sent(live_t *L, live_sub *s);
+void live_pace_dropped(live_t *L, live_sub *s);
+
 /* ---- live.c ---- */
 /* A max_hz subscription waits for its slot: look again within a quantum. */
 void live_arm_due(live_t *L);
+/* A doc drained: publish what is due on the next turn of the loop. */
+void live_publish_soon(live_t *L);
 
 #endif
