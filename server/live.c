@@ -252,6 +252,7 @@ void live_reconfigure(live_t *L)
             c->subs[c->nsubs].need_snapshot = true;
             c->subs[c->nsubs].recovering = false;
             c->subs[c->nsubs].last_sent_us = 0;
+            c->subs[c->nsubs].pace_wait = false;
             /* doc is bound below, once the old docs are gone */
             snprintf(c->subs[c->nsubs].doc_topic_tmp, sizeof(c->subs[c->nsubs].doc_topic_tmp), "%s",
                      topics[i]);
