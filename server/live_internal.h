@@ -8,7 +8,9 @@
  *     is the doc's rev; ring_bytes is the sum of the entries' frame lengths;
  *   - a doc's nsubs is the number of subscriptions that point at it;
  *   - a subscription's sent_rev is never above its doc's rev;
- *   - no doc's rev is above the fan-out's rev (the log position in cluster mode).
+ *   - no doc's rev is above the fan-out's rev (the log position in cluster mode);
+ *   - a doc's pace_left (0..pace_total) is the number of its subscriptions with pace_wait set,
+ *     and none is set for a doc not published since it was built (pace_rev != rev).
  *
  * Thread: service thread. */
 #ifndef CW_LIVE_INTERNAL_H

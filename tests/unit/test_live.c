@@ -188,6 +188,11 @@ static void test_check_finds_broken_invariants(void **st)
     live_ring_at(d, 0)->rev = d->rev + 1;
     assert_int_equal(live_check(L, why, sizeof why), -1);
     live_ring_at(d, 0)->rev = d->rev;
+    int left = d->pace_left;
+    d->pace_left = left + 1; /* one more counted than any subscription waits */
+    assert_int_equal(live_check(L, why, sizeof why), -1);
+    assert_non_null(strstr(why, "pace_left"));
+    d->pace_left = left;
     assert_checked(L);
     live_destroy(L);
 }
@@ -343,6 +348,8 @@ static void test_pacing_stragglers(void **st)
     s[N - 2].sent_rev = d->rev;
     live_pace_sent(L, &s[N - 2]); /* 32 sent, 1 waiting: drained */
     assert_int_equal(live_pace_due(d, p + 1000, 50000), p + 1000);
+    live_pace_dropped(L, &s[N - 1]); /* the straggler closes: none left */
+    assert_int_equal(d->pace_left, 0);
     L->clients = NULL;
     d->nsubs = 0;
     assert_checked(L);
