@@ -19,61 +19,10 @@ static int parse_topic(live_t *L, const char *t, int *kind, int *hall)
 
 /* ---- tick ------------------------------------------------------------------------------- */
 
-static void defer_cb(lws_sorted_usec_list_t *sul);
-
-/* The sanitizer build checks the invariants after every publish. */
-static void check_invariants(live_t *L)
-{
-#ifdef CW_CHECK_INVARIANTS
-    char why[300];
-    if (live_check(L, why, sizeof(why)) < 0) {
-        fprintf(stderr, "citywall-hub: %s\n", why);
-        abort();
-    }
-#else
-    (void)L;
-#endif
-}
-
-/* Publish every doc whose state moved and whose last publish is at least a tick old. A doc
- * that moved sooner is published exactly one tick after its last publish (sul_defer), not at
- * the next periodic tick, whose phase is unrelated and could add most of a second tick. */
-static void publish_due(live_t *L)
-{
-    int64_t t = live_now_us();
-    int64_t tick = (int64_t)L->hub->cfg->tick_ms * 1000;
-    int64_t first_due = 0;
-    if (L->positional) return; /* live_publish_at */
-    for (live_doc *d = L->docs; d; d = d->next) {
-        if (!d->nsubs) continue;
-        if (t - d->last_pub_us < tick) {
-            if (d->built && live_doc_version(L, d) != d->built_version) {
-                int64_t due = d->last_pub_us + tick;
-                if (!first_due || due < first_due) first_due = due;
-            }
-            continue;
-        }
-        if (live_doc_refresh(L, d, 0)) live_wake_subscribers(L, d);
-    }
-    if (!first_due) {
-        L->unpublished_ack_us = 0;
-    } else if (L->started) {
-        lws_sul_schedule(L->hub->lws, 0, &L->sul_defer, defer_cb,
-                         (lws_usec_t)(first_due > t ? first_due - t : 0));
-    }
-    check_invariants(L);
-}
-
-static void defer_cb(lws_sorted_usec_list_t *sul)
-{
-    live_t *L = lws_container_of(sul, live_t, sul_defer);
-    publish_due(L);
-}
-
 void live_tick(live_t *L)
 {
     hub_t *hub = L->hub;
-    publish_due(L);
+    live_pace_publish_due(L);
     int64_t ms = cwt_mono_ms(), t = live_now_us();
     for (live_client *c = L->clients, *next; c; c = next) {
         next = c->next;
@@ -114,7 +63,7 @@ void live_start(live_t *L)
 
 void live_changed(live_t *L)
 {
-    publish_due(L); /* leading edge; later changes go out one tick after it */
+    live_pace_publish_due(L); /* at once if due (live_pace.c), else when drained or a tick old */
 }
 
 void live_set_positional(live_t *L, uint64_t pos)
@@ -140,10 +89,10 @@ void live_publish_at(live_t *L, uint64_t pos)
 {
     if (pos <= L->rev) return;
     for (live_doc *d = L->docs; d; d = d->next)
-        if (live_doc_refresh(L, d, pos)) live_wake_subscribers(L, d);
+        if (live_doc_refresh(L, d, pos)) live_pace_published(L, d);
     L->rev = pos;
     L->unpublished_ack_us = 0;
-    check_invariants(L);
+    live_check_assert(L);
 }
 
 void live_note_ack(live_t *L, int64_t mono_us)
@@ -213,6 +162,7 @@ void live_reconfigure(live_t *L)
             c->subs[c->nsubs].need_snapshot = true;
             c->subs[c->nsubs].recovering = false;
             c->subs[c->nsubs].last_sent_us = 0;
+            c->subs[c->nsubs].pace_wait = false;
             /* doc is bound below, once the old docs are gone */
             snprintf(c->subs[c->nsubs].doc_topic_tmp, sizeof(c->subs[c->nsubs].doc_topic_tmp), "%s",
                      topics[i]);
@@ -237,7 +187,7 @@ void live_reconfigure(live_t *L)
             }
             c->subs[i].doc = d;
             d->nsubs++;
-            if (live_doc_refresh(L, d, 0)) live_wake_subscribers(L, d);
+            if (live_doc_refresh(L, d, 0)) live_pace_published(L, d);
         }
         live_client_want_write(c);
     }

@@ -13,8 +13,14 @@
  * anyone else, and catches up with one message; a client that accepts nothing for 30 s is
  * closed with 4008.
  *
- * Pacing: a doc is rebuilt from the state and diffed at most once per tick: at once when the
- * previous publish is older than a tick (leading edge), else at the next tick (trailing edge).
+ * Pacing adapts to load (SPEC §4: "the tick may adapt"; live_pace.c has the exact rule). A doc
+ * whose state moved is rebuilt, diffed and published at once when its last publish is a tick
+ * (tick_ms) old, or when its last delta has been written to (almost) every subscriber that
+ * was in step and its fan-out budget (25 us per in-step subscriber, i.e. at most 40,000 shared
+ * frames a second per doc) allows; otherwise when it drains or the budget allows, and at the
+ * latest a tick after its last publish. So a quiet hub sends every commit at once as its own
+ * rev; changes made while a delta drains merge into the next one, and tick_ms is the upper
+ * bound of that merging. Docs with only max_hz subscribers keep the fixed tick.
  *
  * Thread: service thread.
  */

@@ -4,6 +4,7 @@
  *
  * Thread: service thread. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "live_internal.h"
 
@@ -46,6 +47,27 @@ static int check_ring(const live_doc *d, char *err, size_t errlen)
     return 0;
 }
 
+/* Pacing (live_pace.c): a doc's pace_left is the number of its subscriptions still counted
+ * (pace_wait), at most pace_total; none is counted for a doc not published since its build. */
+static int check_pace(live_t *L, char *err, size_t errlen)
+{
+    for (live_doc *d = L->docs; d; d = d->next)
+        d->check_subs = 0;
+    for (live_client *c = L->clients; c; c = c->next)
+        for (int i = 0; i < c->nsubs; i++)
+            c->subs[i].doc->check_subs += c->subs[i].pace_wait;
+    for (live_doc *d = L->docs; d; d = d->next) {
+        int left = d->pace_rev == d->rev ? d->pace_left : 0;
+        if (d->check_subs != left)
+            return fail(err, errlen, d, "pace_left differs from the subscriptions counted",
+                        (unsigned long long)left, (unsigned long long)d->check_subs);
+        if (d->pace_left < 0 || d->pace_left > d->pace_total)
+            return fail(err, errlen, d, "pace_left out of range", (unsigned long long)d->pace_left,
+                        (unsigned long long)d->pace_total);
+    }
+    return 0;
+}
+
 int live_check(live_t *L, char *err, size_t errlen)
 {
     for (live_doc *d = L->docs; d; d = d->next)
@@ -61,6 +83,7 @@ int live_check(live_t *L, char *err, size_t errlen)
             return fail(err, errlen, d, "nsubs differs from the subscriptions pointing at it",
                         (unsigned long long)d->nsubs, (unsigned long long)d->check_subs);
     }
+    if (check_pace(L, err, errlen) < 0) return -1;
     int n = 0;
     for (live_client *c = L->clients; c; c = c->next, n++)
         for (int i = 0; i < c->nsubs; i++)
@@ -71,4 +94,17 @@ int live_check(live_t *L, char *err, size_t errlen)
         return fail(err, errlen, NULL, "client count differs from the list",
                     (unsigned long long)L->nclients, (unsigned long long)n);
     return 0;
+}
+
+void live_check_assert(live_t *L)
+{
+#ifdef CW_CHECK_INVARIANTS
+    char why[300];
+    if (live_check(L, why, sizeof(why)) < 0) {
+        fprintf(stderr, "citywall-hub: %s\n", why);
+        abort();
+    }
+#else
+    (void)L;
+#endif
 }

@@ -80,8 +80,9 @@ static live_sub *client_find_sub(live_client *c, const char *topic)
     return NULL;
 }
 
-static void client_drop_sub(live_client *c, int i)
+static void client_drop_sub(live_t *L, live_client *c, int i)
 {
+    live_pace_dropped(L, &c->subs[i]);
     c->subs[i].doc->nsubs--;
     c->subs[i] = c->subs[--c->nsubs];
 }
@@ -123,7 +124,7 @@ static void op_subscribe(live_t *L, live_client *c, const livemsg *msg)
         }
         live_doc *d = live_doc_get(L, kind, hall, &c->who);
         if (!d) continue;
-        if (live_doc_refresh(L, d, 0)) live_wake_subscribers(L, d);
+        if (live_doc_refresh(L, d, 0)) live_pace_published(L, d);
         live_sub *s = client_find_sub(c, d->topic);
         if (!s) {
             if (c->nsubs == c->capsubs) {
@@ -155,12 +156,12 @@ static void op_subscribe(live_t *L, live_client *c, const livemsg *msg)
     live_client_want_write(c);
 }
 
-static void op_unsubscribe(live_client *c, const livemsg *msg)
+static void op_unsubscribe(live_t *L, live_client *c, const livemsg *msg)
 {
     for (size_t i = 0; i < msg->ntopics; i++) {
         const char *name = msg->topics[i].name;
         for (int k = 0; name && k < c->nsubs; k++)
-            if (strcmp(c->subs[k].doc->topic, name) == 0) client_drop_sub(c, k--);
+            if (strcmp(c->subs[k].doc->topic, name) == 0) client_drop_sub(L, c, k--);
     }
 }
 
@@ -233,7 +234,7 @@ static void handle_message(live_t *L, live_client *c, const char *text, size_t l
     } else if (msg.op == LIVEMSG_SUBSCRIBE) {
         op_subscribe(L, c, &msg);
     } else if (msg.op == LIVEMSG_UNSUBSCRIBE) {
-        op_unsubscribe(c, &msg);
+        op_unsubscribe(L, c, &msg);
     } else if (msg.op == LIVEMSG_PING) {
         live_client_ctl(c, json_pack("{s:s}", "op", "pong"));
     } else if (msg.op == LIVEMSG_REPORT) {
@@ -305,8 +306,10 @@ int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         live_client *c = pss->c;
         if (!c) return 0;
         pss->c = NULL;
-        for (int i = 0; i < c->nsubs; i++)
+        for (int i = 0; i < c->nsubs; i++) {
+            live_pace_dropped(L, &c->subs[i]);
             c->subs[i].doc->nsubs--;
+        }
         if (c->prev)
             c->prev->next = c->next;
         else

@@ -8,7 +8,9 @@
  *     is the doc's rev; ring_bytes is the sum of the entries' frame lengths;
  *   - a doc's nsubs is the number of subscriptions that point at it;
  *   - a subscription's sent_rev is never above its doc's rev;
- *   - no doc's rev is above the fan-out's rev (the log position in cluster mode).
+ *   - no doc's rev is above the fan-out's rev (the log position in cluster mode);
+ *   - a doc's pace_left (0..pace_total) is the number of its subscriptions with pace_wait set,
+ *     and none is set for a doc not published since it was built (pace_rev != rev).
  *
  * Thread: service thread. */
 #ifndef CW_LIVE_INTERNAL_H
@@ -69,6 +71,10 @@ typedef struct live_doc {
     int nsubs;
     int check_subs; /* live_check's scratch count */
     int64_t last_pub_us;
+    /* pacing (live_pace.c): at rev pace_rev, pace_total subscriptions (max_hz ones not
+     * counted) were to be sent it, pace_left of them still are */
+    uint64_t pace_rev;
+    int pace_total, pace_left;
     frame snap;
     uint64_t snap_rev;
     /* merged deltas (from a rev behind to `rev`) already serialised: max_hz clients, and
@@ -88,6 +94,7 @@ typedef struct live_sub {
     bool recovering;
     int max_hz;
     int64_t last_sent_us;
+    bool pace_wait;                            /* counted in its doc's pace_left (live_pace.c) */
     char doc_topic_tmp[LIVEMSG_TOPIC_MAX + 1]; /* used only while rebinding after a reload */
 } live_sub;
 
@@ -134,6 +141,12 @@ static inline int64_t live_now_us(void)
     return cwt_mono_ms() * 1000; /* ms resolution is plenty for pacing */
 }
 
+/* Ask lws for a writeable callback of c (its next message goes out then). */
+static inline void live_client_want_write(live_client *c)
+{
+    if (c->wsi) lws_callback_on_writable(c->wsi);
+}
+
 /* ---- live_doc.c ---- */
 /* A frame holding msg serialised (buf NULL if that failed). */
 frame live_frame_from_json(json_t *msg);
@@ -144,7 +157,7 @@ void live_doc_free(live_doc *d);
 /* The state version the doc would be built from now. */
 uint64_t live_doc_version(live_t *L, const live_doc *d);
 /* Rebuild d if its version moved and publish the difference as a delta; true when a delta was
- * published (the caller wakes the subscribers: live_wake_subscribers). pos: in positional mode
+ * published (the caller wakes the subscribers: live_pace_published). pos: in positional mode
  * the log position the state is at (0: only a first build happens). */
 bool live_doc_refresh(live_t *L, live_doc *d, uint64_t pos);
 /* The doc's snapshot message at its rev, serialised once per rev. */
@@ -162,9 +175,6 @@ void live_client_close_after_ctl(live_client *c, int code);
 void live_client_too_slow(hub_t *hub, live_client *c);
 
 /* ---- live_send.c ---- */
-void live_client_want_write(live_client *c);
-/* d published a delta: every client subscribed to it is asked to write. */
-void live_wake_subscribers(live_t *L, live_doc *d);
 /* A max_hz subscription waits for its slot: look again within a quantum. */
 void live_arm_due(live_t *L);
 bool live_sub_pending(const live_sub *s);
@@ -172,5 +182,24 @@ bool live_client_has_pending(live_client *c);
 bool live_sub_due(const live_t *L, const live_sub *s, int64_t t);
 /* LWS_CALLBACK_SERVER_WRITEABLE: send one message; -1 closes the connection. */
 int live_client_writeable(live_t *L, live_client *c);
+
+/* ---- live_pace.c: when a doc is published (embedded mode), and the drain it waits for ---- */
+/* When doc d, whose state moved, may be published: `now` or a later time (see live_pace.c). */
+int64_t live_pace_due(const live_doc *d, int64_t now, int64_t tick_us);
+/* d just published a delta (live_doc_refresh returned true): its subscribers are woken, the
+ * in-step ones counted. */
+void live_pace_published(live_t *L, live_doc *d);
+/* s was just sent its doc's rev (any message), or is being dropped: may ask for a publish. */
+void live_pace_sent(live_t *L, live_sub *s);
+void live_pace_dropped(live_t *L, live_sub *s);
+/* Publish every doc whose state moved and that is due; the rest when they drain or a tick
+ * after their last publish. */
+void live_pace_publish_due(live_t *L);
+/* A doc drained: publish what is due on the next turn of the loop. */
+void live_publish_soon(live_t *L);
+
+/* ---- live_check.c ---- */
+/* The sanitizer build (CW_CHECK_INVARIANTS) aborts with the broken invariant; else nothing. */
+void live_check_assert(live_t *L);
 
 #endif

@@ -8,21 +8,6 @@
 #include "live_internal.h"
 #include "mergepatch.h"
 
-void live_client_want_write(live_client *c)
-{
-    if (c->wsi) lws_callback_on_writable(c->wsi);
-}
-
-void live_wake_subscribers(live_t *L, live_doc *d)
-{
-    for (live_client *c = L->clients; c; c = c->next)
-        for (int i = 0; i < c->nsubs; i++)
-            if (c->subs[i].doc == d) {
-                live_client_want_write(c);
-                break;
-            }
-}
-
 bool live_sub_pending(const live_sub *s)
 {
     return s->need_snapshot || s->sent_rev < s->doc->rev || s->recovering;
@@ -67,6 +52,7 @@ static int send_sub(live_t *L, live_client *c, live_sub *s)
             if (e->ack_us) hub_hist_add(&L->hub->m.fanout_ms, (double)(t - e->ack_us) / 1000.0);
             L->hub->m.live_deltas++;
             s->sent_rev = d->rev;
+            live_pace_sent(L, s);
             return 0;
         }
         for (int i = 0; from >= 0 && i < LIVE_MERGED_CACHE; i++) {
@@ -76,6 +62,7 @@ static int send_sub(live_t *L, live_client *c, live_sub *s)
             if (ack) hub_hist_add(&L->hub->m.fanout_ms, (double)(t - ack) / 1000.0);
             L->hub->m.live_merged++;
             s->sent_rev = d->rev;
+            live_pace_sent(L, s);
             return 0;
         }
         json_t *acc = NULL;
@@ -103,6 +90,7 @@ static int send_sub(live_t *L, live_client *c, live_sub *s)
             if (ack) hub_hist_add(&L->hub->m.fanout_ms, (double)(t - ack) / 1000.0);
             L->hub->m.live_merged++;
             s->sent_rev = d->rev;
+            live_pace_sent(L, s);
             return 0;
         }
         s->need_snapshot = true; /* history gone */
@@ -113,6 +101,7 @@ static int send_sub(live_t *L, live_client *c, live_sub *s)
         L->hub->m.live_snapshots++;
         s->need_snapshot = false;
         s->sent_rev = d->rev;
+        live_pace_sent(L, s);
         return 0;
     }
     if (s->recovering) {
@@ -130,10 +119,11 @@ static int send_sub(live_t *L, live_client *c, live_sub *s)
 
 /* A max_hz subscription may be sent again one period after its last message; a doc publish
  * that falls within a slack of half a tick (at most a quarter period) before that moment is
- * taken at once. Docs are published on ticks, so without the slack a client whose period
- * ends just after a publish waits for the next one, and an event could wait a doc tick plus
- * a period plus a tick (150 ms at max_hz 10). With it the sends fall on every
- * (period / tick)-th publish: ~max_hz per second, never closer than 3/4 of a period. */
+ * taken at once. A doc with only max_hz subscribers is published on ticks (live_pace.c), so
+ * without the slack a client whose period ends just after a publish waits for the next one,
+ * and an event could wait a doc tick plus a period plus a tick (150 ms at max_hz 10). With it
+ * the sends fall on every (period / tick)-th publish: ~max_hz per second, never closer than
+ * 3/4 of a period. */
 bool live_sub_due(const live_t *L, const live_sub *s, int64_t t)
 {
     if (!s->max_hz || s->need_snapshot || s->recovering) return true;

@@ -326,14 +326,61 @@ class TestLatencyAndPacing(unittest.TestCase):
             n_slow = len(slow_c.ops("city")) - n_slow0
             cwtest.log("burst: %d posts in %.1f s; deltas: default %d, max_hz=2 %d"
                        % (posts, dt, n_fast, n_slow))
-            # at most one delta per 50 ms tick (plus the leading edge), and 2/s at max_hz 2
-            self.assertLessEqual(n_fast, dt / 0.05 + 2)
+            # at most one delta per commit (adaptive pacing: a client that keeps up gets every
+            # commit as its own rev; under load they merge) or per business second (the
+            # city's waits move with the clock), plus the leading edge; and 2/s at max_hz 2
+            self.assertLessEqual(n_fast, posts + dt + 2)
             self.assertLessEqual(n_slow, dt * 2 + 2)
             self.assertGreaterEqual(n_slow, 2)
             self.assertEqual(fast.bad + slow_c.bad, [])
         finally:
             fast.close()
             slow_c.close()
+
+    def test_commit_goes_out_without_waiting_a_tick(self):
+        """Adaptive pacing (live_pace.c): a doc whose last delta every in-step client has taken
+        is published at once, not a tick after its last publish. A hub with tick_ms 1000; five
+        events, each posted once the client shows the one before. Under the fixed tick each
+        of events 2..5 would wait for the last publish + 1 s: at least 4 s for the five (4
+        ticks between 5 publishes). Drained pacing sends each at once: each is its own rev
+        (issued +1 per delta, no merge) and the five take far less than those 4 s."""
+        h = cwtest.hub_with_config([("tick_ms: 50", "tick_ms: 1000")])
+        c = None
+        try:
+            c = cwtest.LiveClient(h, token=TOKEN_WALL)
+            c.wait_hello()
+            c.subscribe(["city"])
+            c.wait_snapshot("city")
+            f = cwtest.Feeder(h, "LH-03", feed="drain")
+            issued = lambda c: c.state["city"]["halls"]["LH-03"]["kpi"].get("issued", 0)  # noqa
+            n0 = issued(c)
+            # event 0: the doc was just built for the snapshot, so it may wait one tick (the
+            # rule before any delta was counted); it makes the client in step
+            f.send([f.issued()])
+            c.wait_for(lambda c: issued(c) >= n0 + 1, 5, "event 0 in the client's state")
+            pubs0 = h.metrics()["citywall_live_publishes_total"]
+            first = len(c.msgs)
+            t0 = time.monotonic()
+            for k in range(2, 7):
+                f.send([f.issued()])
+                c.wait_for(lambda c: issued(c) >= n0 + k, 5, "event %d in the client's state" % k)
+            elapsed = time.monotonic() - t0
+            deltas = [m for _, m in c.msgs[first:] if m.get("op") == "delta"
+                      and m.get("topic") == "city"]
+            cwtest.log("5 events at tick_ms 1000: %.0f ms, revs %s"
+                       % (elapsed * 1000, [m["rev"] for m in deltas]))
+            # five deltas, each carrying exactly one more issued ticket, revs rising
+            self.assertEqual([m["data"]["halls"]["LH-03"]["kpi"]["issued"] for m in deltas],
+                             [n0 + k for k in range(2, 7)])
+            revs = [m["rev"] for m in deltas]
+            self.assertEqual(revs, sorted(set(revs)))
+            pubs1 = h.metrics()["citywall_live_publishes_total"]
+            self.assertGreaterEqual(pubs1 - pubs0, 5)
+            self.assertLess(elapsed, 4.0, "paced by the 1 s tick, not by the drain")
+        finally:
+            if c:
+                c.close()
+            h.close()
 
     def test_stuck_client_does_not_delay_others(self):
         admin = hub.cookie("admin")

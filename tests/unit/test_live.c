@@ -188,6 +188,11 @@ static void test_check_finds_broken_invariants(void **st)
     live_ring_at(d, 0)->rev = d->rev + 1;
     assert_int_equal(live_check(L, why, sizeof why), -1);
     live_ring_at(d, 0)->rev = d->rev;
+    int left = d->pace_left;
+    d->pace_left = left + 1; /* one more counted than any subscription waits */
+    assert_int_equal(live_check(L, why, sizeof why), -1);
+    assert_non_null(strstr(why, "pace_left"));
+    d->pace_left = left;
     assert_checked(L);
     live_destroy(L);
 }
@@ -227,12 +232,144 @@ static void test_positional(void **st)
     live_destroy(L);
 }
 
+/* What the hub does with a doc whose state moved (live_pace.c's publish_due, without its
+ * timing): rebuild it, and when a delta went out, wake and count its subscribers. */
+static void refresh(live_t *L, live_doc *d)
+{
+    if (live_doc_refresh(L, d, 0)) live_pace_published(L, d);
+}
+
+/* Adaptive pacing (live_pace.c), with a fake clock: `now` is passed in, counted from the doc's
+ * last publish. tick_ms is 50 (the default). Three clients on hall H0: a and b take every
+ * delta, m is at max_hz 10 (not waited for). */
+static void test_pacing_publishes_when_drained(void **st)
+{
+    (void)st;
+    live_t *L = live_create(&hub);
+    const int64_t tick = 50000;
+    auth_who all = {.names = false, .account = -1, .token = -1};
+    live_doc *d = live_doc_get(L, LIVEMSG_HALL, 0, &all);
+    live_sub sa = {.doc = d}, sb = {.doc = d}, sm = {.doc = d, .max_hz = 10};
+    live_client ca = {.subs = &sa, .nsubs = 1}, cb = {.subs = &sb, .nsubs = 1},
+                cm = {.subs = &sm, .nsubs = 1};
+    ca.next = &cb;
+    cb.next = &cm;
+    L->clients = &ca;
+    d->nsubs = 3;
+    refresh(L, d); /* first build: rev 1, nobody counted yet */
+    assert_int_equal(d->rev, 1);
+    sa.sent_rev = sb.sent_rev = sm.sent_rev = 1; /* all hold the snapshot */
+    int64_t p = d->last_pub_us;
+    /* no delta published yet, so none counted: the tick rule -- due one tick after the build */
+    assert_int_equal(live_pace_due(d, p + 1000, tick), p + tick);
+    assert_int_equal(live_pace_due(d, p + tick, tick), p + tick);
+
+    issue("H0", 10);
+    refresh(L, d); /* the delta at rev 2 after 1: a and b counted (2), m not */
+    assert_int_equal(d->rev, 2);
+    assert_int_equal(d->pace_total, 2);
+    assert_int_equal(d->pace_left, 2);
+    assert_true(sa.pace_wait && sb.pace_wait && !sm.pace_wait);
+    p = d->last_pub_us;
+    issue("H0", 11); /* moved again 1 ms later: a and b still wait for rev 2 */
+    assert_int_equal(live_pace_due(d, p + 1000, tick), p + tick);
+    sa.sent_rev = 2;
+    live_pace_sent(L, &sa); /* 1 left of 2 (2 / 32 = 0 stragglers allowed) */
+    assert_int_equal(d->pace_left, 1);
+    assert_int_equal(live_pace_due(d, p + 1000, tick), p + tick);
+    sm.sent_rev = 2;
+    live_pace_sent(L, &sm); /* max_hz: not counted, changes nothing */
+    assert_int_equal(d->pace_left, 1);
+    sb.sent_rev = 2;
+    live_pace_sent(L, &sb); /* drained: due at once, well before the tick */
+    assert_int_equal(d->pace_left, 0);
+    assert_int_equal(live_pace_due(d, p + 1000, tick), p + 1000);
+    /* the fan-out budget: 2 subscriptions x 25 us, so not before p + 50 us */
+    assert_int_equal(live_pace_due(d, p + 10, tick), p + 50);
+    live_pace_sent(L, &sb); /* sent twice: counted once */
+    assert_int_equal(d->pace_left, 0);
+
+    refresh(L, d); /* rev 3 after 2: a, b in step (counted); m at 2 is too, but capped */
+    assert_int_equal(d->rev, 3);
+    assert_int_equal(d->pace_total, 2);
+    p = d->last_pub_us;
+    issue("H0", 12);
+    /* b is dropped (unsubscribe or close) before it was sent rev 3: a alone is left */
+    live_pace_dropped(L, &sb);
+    ca.next = &cm;
+    d->nsubs = 2;
+    assert_int_equal(d->pace_left, 1);
+    assert_int_equal(live_pace_due(d, p + 2000, tick), p + tick);
+    /* a never takes rev 3 (stuck): the tick is the bound */
+    assert_int_equal(live_pace_due(d, p + tick, tick), p + tick);
+    refresh(L, d); /* rev 4 after 3: a holds 2 (behind), b is gone: nobody counted */
+    assert_int_equal(d->rev, 4);
+    assert_int_equal(d->pace_total, 0);
+    assert_false(sa.pace_wait);
+    p = d->last_pub_us;
+    issue("H0", 13);
+    assert_int_equal(live_pace_due(d, p + 1000, tick), p + tick); /* the tick rule again */
+
+    L->clients = NULL;
+    d->nsubs = 0;
+    assert_checked(L);
+    live_destroy(L);
+}
+
+/* Stragglers: with 33 counted subscriptions, 33 / 32 = 1 may still be waiting when the doc
+ * counts as drained; with 2 waiting it does not. */
+static void test_pacing_stragglers(void **st)
+{
+    (void)st;
+    live_t *L = live_create(&hub);
+    auth_who all = {.names = false, .account = -1, .token = -1};
+    live_doc *d = live_doc_get(L, LIVEMSG_HALL, 1, &all);
+    enum { N = 33 };
+    live_sub s[N];
+    live_client c[N];
+    memset(s, 0, sizeof s);
+    memset(c, 0, sizeof c);
+    for (int i = 0; i < N; i++) {
+        s[i].doc = d;
+        c[i].subs = &s[i];
+        c[i].nsubs = 1;
+        c[i].next = i + 1 < N ? &c[i + 1] : NULL;
+    }
+    L->clients = &c[0];
+    d->nsubs = N;
+    refresh(L, d);
+    for (int i = 0; i < N; i++)
+        s[i].sent_rev = d->rev;
+    issue("H1", 20);
+    refresh(L, d);
+    assert_int_equal(d->pace_total, N);
+    int64_t p = d->last_pub_us;
+    issue("H1", 21);
+    for (int i = 0; i < N - 2; i++) { /* 31 sent, 2 waiting */
+        s[i].sent_rev = d->rev;
+        live_pace_sent(L, &s[i]);
+    }
+    assert_int_equal(d->pace_left, 2);
+    assert_int_equal(live_pace_due(d, p + 1000, 50000), p + 50000);
+    s[N - 2].sent_rev = d->rev;
+    live_pace_sent(L, &s[N - 2]); /* 32 sent, 1 waiting: drained */
+    assert_int_equal(live_pace_due(d, p + 1000, 50000), p + 1000);
+    live_pace_dropped(L, &s[N - 1]); /* the straggler closes: none left */
+    assert_int_equal(d->pace_left, 0);
+    L->clients = NULL;
+    d->nsubs = 0;
+    assert_checked(L);
+    live_destroy(L);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_views_deltas_and_resume),
         cmocka_unit_test(test_check_finds_broken_invariants),
         cmocka_unit_test(test_positional),
+        cmocka_unit_test(test_pacing_publishes_when_drained),
+        cmocka_unit_test(test_pacing_stragglers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

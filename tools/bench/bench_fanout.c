@@ -412,6 +412,12 @@ static void report(fo_run *r)
     json_object_set_new(j, "rate", bench_real(o->rate, 0.1));
     json_object_set_new(j, "errors", json_integer((json_int_t)(r->errors + r->closed_mid)));
     if (o->max_hz) json_object_set_new(j, "max_hz", json_integer(o->max_hz));
+    /* messages the clients received (snapshots and deltas), per second over the same span as
+     * deliveries_per_s: the wire's cost, where deliveries are the events it carried */
+    json_object_set_new(j, "messages", json_integer((json_int_t)r->msgs));
+    json_object_set_new(j, "messages_per_s", bench_real(span > 0 ? r->msgs / span : 0, 0.1));
+    json_object_set_new(j, "bench_cpu_pct",
+                        bench_real(self_wall > 0 ? 100.0 * self_s / self_wall : 0, 0.1));
     if (o->hub_pid && r->proc.ok) {
         json_object_set_new(j, "hub_cpu_pct", bench_real(r->proc.cpu_pct, 0.1));
         json_object_set_new(j, "hub_rss_mb", bench_real(r->proc.rss_mb_max, 0.1));
