@@ -321,8 +321,8 @@ static int run_finish(sim_run *r, bool by_signal)
         sim_gw_get_stats(r->gw, &gs);
         if (r->camgw) sim_gw_get_stats(r->camgw, &cgs);
         if ((gs.queued == 0 && cgs.queued == 0) || now >= deadline) break;
-        int64_t retry = sim_gw_retry_at(r->gw);
-        sleep_ms((retry > now ? retry : now + 50) - now);
+        int64_t retry = sim_gw_retry_at(r->gw), wake = retry > now ? retry : now + 50;
+        sleep_ms((wake < deadline ? wake : deadline) - now); /* a backoff never outlasts it */
     }
     log_summary(&r->clk, r->model, r->gw);
     if (gs.queued + cgs.queued == 0) return 0;
