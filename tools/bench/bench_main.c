@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "cli.h"
 #include "bench.h"
 #include "config.h"
 #include "cwtime.h"
@@ -67,10 +68,7 @@ static void usage(FILE *f)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "citywall-bench: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(try citywall-bench --help)\n");
-    return 2;
+    return cli_bad_usage("citywall-bench", fmt, arg);
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -288,8 +286,7 @@ static int parse_option(int c, bench_opts *o, bench_cli *cli, char **argv)
         printf("citywall-bench %s\n", CW_VERSION);
         return 0;
     default:
-        if (optopt && optopt != '?') return bad_usage("option %s needs a value", argv[optind - 1]);
-        return bad_usage("unknown option '%s'", argv[optind - 1]);
+        return cli_getopt_error("citywall-bench", argv);
     }
     return -1;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "sim_args.h"
 #include "sim_scenario.h"
 #ifdef CW_SIM_RTSP
@@ -55,10 +56,7 @@ static void usage(FILE *f)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "citywall-sim: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(try citywall-sim --help)\n");
-    return 2;
+    return cli_bad_usage("citywall-sim", fmt, arg);
 }
 
 /* The long options. */
@@ -156,8 +154,7 @@ static int parse_option(int c, sim_opts *o, char **argv)
         printf("citywall-sim %s\n", CW_VERSION);
         return 0;
     default:
-        if (optopt && optopt != '?') return bad_usage("option %s needs a value", argv[optind - 1]);
-        return bad_usage("unknown option '%s'", argv[optind - 1]);
+        return cli_getopt_error("citywall-sim", argv);
     }
     return -1;
 }
@@ -198,5 +195,17 @@ int sim_args_parse(int argc, char **argv, sim_opts *o)
     if (!o->dump && !o->token) return bad_usage("--token is required%s", "");
     if (o->hub && strncmp(o->hub, "http://", 7) != 0 && strncmp(o->hub, "https://", 8) != 0)
         return bad_usage("--hub: '%s' is not an http:// or https:// URL", o->hub);
+    o->scenario = sim_scenario_find(o->scenario_name);
+    if (!o->scenario) {
+        fprintf(stderr, "citywall-sim: --scenario: unknown scenario '%s' (known: %s)\n",
+                o->scenario_name, sim_scenario_names());
+        return 2;
+    }
+    if (!o->clock_spec)
+        cwt_clock_real(&o->clock);
+    else if (cwt_clock_parse(&o->clock, o->clock_spec) < 0)
+        return bad_usage("--clock: '%s' is not START[@SPEED] with START in RFC 3339 "
+                         "(e.g. 2026-11-23T08:45:00+08:00@60)",
+                         o->clock_spec);
     return -1;
 }

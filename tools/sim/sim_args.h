@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cwtime.h"
+
 typedef struct sim_opts {
     const char *hub, *token, *config, *clock_spec, *scenario_name, *halls_arg;
     uint64_t seed;
@@ -13,10 +15,12 @@ typedef struct sim_opts {
     int rtsp_port; /* 0: no RTSP cameras */
     const char *rtsp_control, *rtsp_outage;
     bool dump;
+    const struct sim_scenario *scenario; /* the one --scenario names */
+    cwt_clock clock;                     /* --clock, or real time */
 } sim_opts;
 
-/* Fill o from the command line. -1: run; otherwise the exit status (0 after --help or
- * --version, 2 after a usage error, said on stderr). */
+/* Fill o from the command line (the scenario found, the clock parsed). -1: run; otherwise the
+ * exit status (0 after --help or --version, 2 after a usage error, said on stderr). */
 int sim_args_parse(int argc, char **argv, sim_opts *o);
 
 #endif

@@ -133,21 +133,10 @@ static void run_tag(int64_t start_s, char tag[16])
     tag[n] = '\0';
 }
 
-/* The config, the halls, the clock. 0, or the exit status. */
+/* The config and the halls. 0, or the exit status. */
 static int run_load(sim_run *r)
 {
     const sim_opts *o = r->o;
-    if (o->clock_spec) {
-        if (cwt_clock_parse(&r->clk, o->clock_spec) < 0) {
-            fprintf(stderr,
-                    "citywall-sim: --clock: '%s' is not START[@SPEED] with START in RFC 3339 "
-                    "(e.g. 2026-11-23T08:45:00+08:00@60)\n(try citywall-sim --help)\n",
-                    o->clock_spec);
-            return 2;
-        }
-    } else {
-        cwt_clock_real(&r->clk);
-    }
     char *errors = NULL;
     r->cfg = cfg_load(o->config, &errors);
     if (!r->cfg) {
@@ -361,13 +350,8 @@ int main(int argc, char **argv)
     sim_opts o;
     int rc = sim_args_parse(argc, argv, &o);
     if (rc >= 0) return rc;
-    const sim_scenario *sc = sim_scenario_find(o.scenario_name);
-    if (!sc) {
-        fprintf(stderr, "citywall-sim: --scenario: unknown scenario '%s' (known: %s)\n",
-                o.scenario_name, sim_scenario_names());
-        return 2;
-    }
-    sim_run r = {.o = &o};
+    const sim_scenario *sc = o.scenario;
+    sim_run r = {.o = &o, .clk = o.clock};
     sim_model_opts mo;
     rc = run_load(&r);
     if (rc == 0 && run_start(&r, sc, &mo) < 0) rc = 1;
