@@ -141,7 +141,7 @@ typedef struct ev_ctx {
     const cfg_t *cfg;
     const cfg_hall *hall;
     const char *type;
-    json_t *data;
+    ev_jobj data;
     ev_event *ev;
     char *err;
     size_t errlen;
@@ -306,14 +306,15 @@ static int nfields(ev_type t)
 static int get_string(ev_ctx *c, const char *key, bool required, bool allow_newlines,
                       const char **s, size_t *len)
 {
-    json_t *v = json_object_get(c->data, key);
-    if (!v || (json_is_null(v) && !required)) {
+    ev_jval v;
+    c->data.get(c->data.obj, key, &v);
+    if (v.kind == EV_J_ABSENT || (v.kind == EV_J_NULL && !required)) {
         if (required) return seterr(c, "%s: data.%s missing", c->type, key);
         return 1;
     }
-    if (!json_is_string(v)) return seterr(c, "%s: data.%s must be a string", c->type, key);
-    *s = json_string_value(v);
-    *len = json_string_length(v);
+    if (v.kind != EV_J_STRING) return seterr(c, "%s: data.%s must be a string", c->type, key);
+    *s = v.s;
+    *len = v.len;
     int r = utf8_scan(*s, *len, allow_newlines);
     if (r == U8_INVALID) return seterr(c, "%s: data.%s: invalid UTF-8", c->type, key);
     if (r == U8_CONTROL)
@@ -333,14 +334,15 @@ static bool edge_space(const char *s, size_t len)
 static int get_printable(ev_ctx *c, const char *key, bool required, const char **out,
                          size_t max_chars, size_t max_bytes, const char *what)
 {
-    json_t *v = json_object_get(c->data, key);
-    if (!v || (json_is_null(v) && !required)) {
+    ev_jval v;
+    c->data.get(c->data.obj, key, &v);
+    if (v.kind == EV_J_ABSENT || (v.kind == EV_J_NULL && !required)) {
         if (required) return seterr(c, "%s: data.%s missing", c->type, key);
         return 0;
     }
-    if (!json_is_string(v)) return seterr(c, "%s: data.%s must be a string", c->type, key);
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
+    if (v.kind != EV_J_STRING) return seterr(c, "%s: data.%s must be a string", c->type, key);
+    const char *s = v.s;
+    size_t len = v.len;
     int r = utf8_scan(s, len, false);
     if (r == U8_INVALID) return seterr(c, "%s: data.%s: invalid UTF-8", c->type, key);
     if (r == U8_CONTROL || len == 0 || len > max_bytes || ev_utf8_chars(s, len) > max_chars ||
@@ -475,9 +477,10 @@ static int check_field(ev_ctx *c, const ev_field *f)
     case K_SUB:
         return get_url(c, key, &ev->sub_url);
     case K_LEVEL: {
-        json_t *v = json_object_get(c->data, key);
-        if (!v) return seterr(c, "%s: data.level missing", c->type);
-        json_int_t l = json_is_integer(v) ? json_integer_value(v) : 0;
+        ev_jval v;
+        c->data.get(c->data.obj, key, &v);
+        if (v.kind == EV_J_ABSENT) return seterr(c, "%s: data.level missing", c->type);
+        int64_t l = v.kind == EV_J_INTEGER ? v.i : 0;
         if (l < 1 || l > 5) return seterr(c, "%s: data.level must be an integer 1..5", c->type);
         ev->level = (int)l;
         return 0;
@@ -485,10 +488,12 @@ static int check_field(ev_ctx *c, const ev_field *f)
     case K_NONE:
         break;
     case K_REAL_NAME: {
-        json_t *v = json_object_get(c->data, key);
-        if (!v) return seterr(c, "%s: data.real_name missing", c->type);
-        if (!json_is_boolean(v)) return seterr(c, "%s: data.real_name must be a boolean", c->type);
-        ev->real_name = json_is_true(v);
+        ev_jval v;
+        c->data.get(c->data.obj, key, &v);
+        if (v.kind == EV_J_ABSENT) return seterr(c, "%s: data.real_name missing", c->type);
+        if (v.kind != EV_J_TRUE && v.kind != EV_J_FALSE)
+            return seterr(c, "%s: data.real_name must be a boolean", c->type);
+        ev->real_name = v.kind == EV_J_TRUE;
         return 0;
     }
     }
@@ -509,10 +514,58 @@ bool ev_feed_valid(const char *s, size_t len)
     return true;
 }
 
-static void init_event(ev_event *ev, json_t *obj)
+/* ---- the jansson view ---- */
+
+void ev_jval_of_json(const json_t *v, ev_jval *out)
+{
+    memset(out, 0, sizeof *out);
+    switch (v ? json_typeof(v) : JSON_NULL) {
+    case JSON_OBJECT:
+        out->kind = EV_J_OBJECT;
+        out->o = ev_jobj_of_json(v);
+        break;
+    case JSON_ARRAY:
+        out->kind = EV_J_ARRAY;
+        break;
+    case JSON_STRING:
+        out->kind = EV_J_STRING;
+        out->s = json_string_value(v);
+        out->len = json_string_length(v);
+        break;
+    case JSON_INTEGER:
+        out->kind = EV_J_INTEGER;
+        out->i = json_integer_value(v);
+        break;
+    case JSON_REAL:
+        out->kind = EV_J_REAL;
+        break;
+    case JSON_TRUE:
+        out->kind = EV_J_TRUE;
+        break;
+    case JSON_FALSE:
+        out->kind = EV_J_FALSE;
+        break;
+    case JSON_NULL:
+        out->kind = v ? EV_J_NULL : EV_J_ABSENT;
+        break;
+    }
+}
+
+static void jansson_get(const void *obj, const char *key, ev_jval *out)
+{
+    ev_jval_of_json(json_object_get(obj, key), out);
+}
+
+ev_jobj ev_jobj_of_json(const json_t *obj)
+{
+    return (ev_jobj){.get = jansson_get, .obj = obj};
+}
+
+/* ---- the event ---- */
+
+static void init_event(ev_event *ev)
 {
     memset(ev, 0, sizeof *ev);
-    ev->obj = obj;
     ev->hall = -1;
     ev->feed = "main";
     ev->biz = ev->to_biz = ev->window = ev->camera = -1;
@@ -522,16 +575,31 @@ static void init_event(ev_event *ev, json_t *obj)
 
 int ev_parse(const cfg_t *cfg, json_t *obj, ev_event *out, char *err, size_t errlen)
 {
+    ev_jval v;
+    ev_jval_of_json(obj, &v);
+    int rc = ev_parse_view(cfg, &v, out, err, errlen);
+    out->obj = obj;
+    if (json_is_object(obj)) {
+        json_t *data = json_object_get(obj, "data");
+        out->data = json_is_object(data) ? data : NULL;
+    }
+    return rc;
+}
+
+int ev_parse_view(const cfg_t *cfg, const ev_jval *event, ev_event *out, char *err, size_t errlen)
+{
     ev_ctx c = {.cfg = cfg, .ev = out, .err = err, .errlen = errlen};
     if (err && errlen) err[0] = '\0';
-    init_event(out, obj);
-    if (!json_is_object(obj)) return seterr(&c, "event: must be an object");
+    init_event(out);
+    if (event->kind != EV_J_OBJECT) return seterr(&c, "event: must be an object");
+    const ev_jobj *obj = &event->o;
 
-    json_t *v = json_object_get(obj, "hall");
-    if (!v) return seterr(&c, "hall: missing");
-    if (!json_is_string(v)) return seterr(&c, "hall: must be a string");
-    const char *hall = json_string_value(v);
-    size_t hlen = json_string_length(v);
+    ev_jval v;
+    obj->get(obj->obj, "hall", &v);
+    if (v.kind == EV_J_ABSENT) return seterr(&c, "hall: missing");
+    if (v.kind != EV_J_STRING) return seterr(&c, "hall: must be a string");
+    const char *hall = v.s;
+    size_t hlen = v.len;
     if (utf8_scan(hall, hlen, false) == U8_INVALID) return seterr(&c, "hall: invalid UTF-8");
     out->hall = strlen(hall) == hlen ? cfg_hall_index(cfg, hall) : -1;
     if (out->hall < 0) {
@@ -541,51 +609,47 @@ int ev_parse(const cfg_t *cfg, json_t *obj, ev_event *out, char *err, size_t err
     out->hall_id = hall;
     c.hall = &cfg->halls[out->hall];
 
-    v = json_object_get(obj, "feed");
-    if (v && !json_is_null(v)) {
-        if (!json_is_string(v)) return seterr(&c, "feed: must be a string");
-        if (!ev_feed_valid(json_string_value(v), json_string_length(v)))
+    obj->get(obj->obj, "feed", &v);
+    if (v.kind != EV_J_ABSENT && v.kind != EV_J_NULL) {
+        if (v.kind != EV_J_STRING) return seterr(&c, "feed: must be a string");
+        if (!ev_feed_valid(v.s, v.len))
             return seterr(&c, "feed: 1 to 64 characters of A-Z a-z 0-9 _ . -");
-        out->feed = json_string_value(v);
+        out->feed = v.s;
         out->feed_named = true;
     }
 
-    v = json_object_get(obj, "seq");
-    if (!v) return seterr(&c, "seq: missing");
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > EV_SEQ_MAX)
+    obj->get(obj->obj, "seq", &v);
+    if (v.kind == EV_J_ABSENT) return seterr(&c, "seq: missing");
+    if (v.kind != EV_J_INTEGER || v.i < 1 || v.i > EV_SEQ_MAX)
         return seterr(&c, "seq: must be an integer from 1 to 2^53-1");
-    out->seq = json_integer_value(v);
+    out->seq = v.i;
 
-    v = json_object_get(obj, "type");
-    if (!v) return seterr(&c, "type: missing");
-    if (!json_is_string(v)) return seterr(&c, "type: must be a string");
-    int t = strlen(json_string_value(v)) == json_string_length(v)
-                ? ev_type_from_name(json_string_value(v))
-                : -1;
+    obj->get(obj->obj, "type", &v);
+    if (v.kind == EV_J_ABSENT) return seterr(&c, "type: missing");
+    if (v.kind != EV_J_STRING) return seterr(&c, "type: must be a string");
+    int t = strlen(v.s) == v.len ? ev_type_from_name(v.s) : -1;
     if (t < 0) {
         char q[200];
-        if (utf8_scan(json_string_value(v), json_string_length(v), false) == U8_INVALID)
-            return seterr(&c, "type: invalid UTF-8");
-        return seterr(&c, "type: unknown type '%s'",
-                      quote(json_string_value(v), json_string_length(v), q));
+        if (utf8_scan(v.s, v.len, false) == U8_INVALID) return seterr(&c, "type: invalid UTF-8");
+        return seterr(&c, "type: unknown type '%s'", quote(v.s, v.len, q));
     }
     out->type = (ev_type)t;
     c.type = type_names[t];
 
-    v = json_object_get(obj, "at");
-    if (!v) return seterr(&c, "at: missing");
-    if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
-        cwt_parse_rfc3339(json_string_value(v), &out->at_ms, &out->at_offset_min) != 0)
+    obj->get(obj->obj, "at", &v);
+    if (v.kind == EV_J_ABSENT) return seterr(&c, "at: missing");
+    if (v.kind != EV_J_STRING || strlen(v.s) != v.len ||
+        cwt_parse_rfc3339(v.s, &out->at_ms, &out->at_offset_min) != 0)
         return seterr(&c, "at: not an RFC 3339 time with offset");
 
-    v = json_object_get(obj, "data");
-    if (v && !json_is_null(v) && !json_is_object(v)) return seterr(&c, "data: must be an object");
-    if (!json_is_object(v)) {
+    obj->get(obj->obj, "data", &v);
+    if (v.kind != EV_J_ABSENT && v.kind != EV_J_NULL && v.kind != EV_J_OBJECT)
+        return seterr(&c, "data: must be an object");
+    if (v.kind != EV_J_OBJECT) {
         if (out->type != EV_HALL_HEARTBEAT) return seterr(&c, "%s: data missing", c.type);
         return 0;
     }
-    out->data = v;
-    c.data = v;
+    c.data = v.o;
 
     int n = nfields(out->type);
     for (int i = 0; i < n; i++) {

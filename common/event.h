@@ -7,8 +7,11 @@
  * "seq: must be an integer from 1 to 2^53-1", "ticket.issued: data.biz: unknown biz 'Z' for
  * hall LH-03".
  *
- * Ownership: string pointers in ev_event point into the json_t that was parsed (borrowed);
- * the event is valid only while that object is alive and unmodified.
+ * It reads the event through ev_jobj, a parser-neutral view of a JSON object: jansson's tree
+ * (ev_parse) or the flat batch of evscan.h (ev_parse_view), so one validator serves both.
+ *
+ * Ownership: string pointers in ev_event point into the parsed object (borrowed); the event
+ * is valid only while that object is alive and unmodified.
  */
 #ifndef CW_EVENT_H
 #define CW_EVENT_H
@@ -73,6 +76,44 @@ enum ev_case_state {
 };
 enum ev_cam_status { EV_CAM_UNKNOWN, EV_CAM_ONLINE, EV_CAM_OFFLINE, EV_CAM_NO_FRAME };
 
+/* ---- a JSON value as ev_parse reads it, from whichever parser made it ---- */
+
+typedef enum ev_jkind {
+    EV_J_ABSENT, /* no such member */
+    EV_J_NULL,
+    EV_J_FALSE,
+    EV_J_TRUE,
+    EV_J_INTEGER,
+    EV_J_REAL,
+    EV_J_STRING,
+    EV_J_OBJECT,
+    EV_J_ARRAY
+} ev_jkind;
+
+typedef struct ev_jval ev_jval;
+/* Member `key` of object `obj` into *out (the last one when a key repeats; EV_J_ABSENT when
+ * there is none). */
+typedef void (*ev_jget_fn)(const void *obj, const char *key, ev_jval *out);
+
+/* A JSON object: its parser's getter and the object. */
+typedef struct ev_jobj {
+    ev_jget_fn get;
+    const void *obj;
+} ev_jobj;
+
+struct ev_jval {
+    ev_jkind kind;
+    const char *s; /* EV_J_STRING: NUL-terminated after len bytes */
+    size_t len;
+    int64_t i; /* EV_J_INTEGER */
+    ev_jobj o; /* EV_J_OBJECT */
+};
+
+/* The view of a jansson value (any type; a NULL v is EV_J_ABSENT). */
+void ev_jval_of_json(const json_t *v, ev_jval *out);
+/* The view of a jansson object (get = jansson's lookup). */
+ev_jobj ev_jobj_of_json(const json_t *obj);
+
 typedef struct ev_event {
     ev_type type;
     int hall; /* index into cfg->halls */
@@ -82,8 +123,8 @@ typedef struct ev_event {
     int64_t seq;
     int64_t at_ms; /* UTC ms */
     int at_offset_min;
-    json_t *obj;  /* the whole event object (borrowed) */
-    json_t *data; /* its "data" object (borrowed) */
+    json_t *obj;  /* ev_parse: the whole event object (borrowed); NULL from ev_parse_view */
+    json_t *data; /* ev_parse: its "data" object (borrowed); NULL from ev_parse_view */
 
     /* data fields; absent optional ones are NULL / -1 */
     const char *ticket;
@@ -107,6 +148,8 @@ typedef struct ev_event {
 /* Validate `obj` (one event) against the config and fill *out. Returns 0 on success; -1 with
  * a message naming the field in err (always NUL-terminated). */
 int ev_parse(const cfg_t *cfg, json_t *obj, ev_event *out, char *err, size_t errlen);
+/* The same for an event read through a view (`event` of any kind; not an object is an error). */
+int ev_parse_view(const cfg_t *cfg, const ev_jval *event, ev_event *out, char *err, size_t errlen);
 
 const char *ev_type_name(ev_type t);
 int ev_type_from_name(const char *s); /* -1 when unknown */

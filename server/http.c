@@ -270,19 +270,18 @@ static void start_ingest(hub_t *hub, struct lws *wsi, http_pss *p)
         return;
     }
     json_error_t jerr;
-    ingest_span *spans;
+    ingest_body body;
     const char *src = p->body ? p->body : "";
-    json_t *root = ingest_parse(src, p->body_len, &spans, &jerr);
-    if (!root) {
+    if (ingest_parse(src, p->body_len, &body, &jerr) < 0) {
         http_error(&p->resp, 400, "body is not JSON: %s at line %d column %d", jerr.text, jerr.line,
                    jerr.column);
         respond(wsi, p);
         return;
     }
-    if (json_is_array(root) && !ingest_rate_ok(hub, token, (int)json_array_size(root))) {
+    if ((body.scan || json_is_array(body.root)) &&
+        !ingest_rate_ok(hub, token, ingest_body_count(&body))) {
         hub->m.limit_429++;
-        json_decref(root);
-        free(spans);
+        ingest_body_free(&body);
         http_error(&p->resp, 429, "ingest rate over %.0f events/s for token %s",
                    hub->cfg->limits.ingest_rate, hub->cfg->tokens[token].name);
         respond(wsi, p);
@@ -290,9 +289,7 @@ static void start_ingest(hub_t *hub, struct lws *wsi, http_pss *p)
     }
     int status = 0;
     char err[256];
-    store_job *job = ingest_prepare(hub, token, root, src, spans, false, &status, err, sizeof(err));
-    json_decref(root);
-    free(spans);
+    store_job *job = ingest_prepare(hub, token, &body, src, false, &status, err, sizeof(err));
     if (!job) {
         if (status == 413) hub->m.limit_413++;
         http_error(&p->resp, status, "%s", err);

@@ -16,11 +16,11 @@
 typedef struct ingest_ctx {
     uint64_t cfg_gen;
     int token;
-    json_t *root;
-    int n;         /* events in the request */
-    ev_event *evs; /* per item; valid for STORE_ITEM_EVENT items while root lives */
-    bool *counts;  /* per item: its hall/seq counts toward the ack */
-    char **errors; /* per item: reject reason as answered (NULL for events) */
+    ingest_body body; /* the parse the items' views point into */
+    int n;            /* events in the request */
+    ev_event *evs;    /* per item; valid for STORE_ITEM_EVENT items while body lives */
+    bool *counts;     /* per item: its hall/seq counts toward the ack */
+    char **errors;    /* per item: reject reason as answered (NULL for events) */
     hub_t *hub;
     ingest_answer_fn answer; /* the protocol that took the batch in, or NULL */
     uint64_t conn_id;        /* its connection */
@@ -34,7 +34,7 @@ static void ctx_free(ingest_ctx *c, int nitems)
     free(c->errors);
     free(c->evs);
     free(c->counts);
-    json_decref(c->root);
+    ingest_body_free(&c->body);
     free(c);
 }
 
@@ -44,81 +44,22 @@ static char *dup_or_null(const char *s)
 }
 
 /* Best-effort envelope of a rejected event, for the quarantine row and the ack. */
-static void rough_envelope(json_t *obj, const char **hall, const char **feed, int64_t *seq)
+static void rough_envelope(const ev_jval *obj, const char **hall, const char **feed, int64_t *seq)
 {
     *hall = NULL;
     *feed = NULL;
     *seq = 0;
-    if (!json_is_object(obj)) return;
-    json_t *h = json_object_get(obj, "hall"), *f = json_object_get(obj, "feed"),
-           *s = json_object_get(obj, "seq");
-    if (json_is_string(h) && json_string_length(h) <= 64) *hall = json_string_value(h);
-    if (!f)
+    if (obj->kind != EV_J_OBJECT) return;
+    ev_jval h, f, s;
+    obj->o.get(obj->o.obj, "hall", &h);
+    obj->o.get(obj->o.obj, "feed", &f);
+    obj->o.get(obj->o.obj, "seq", &s);
+    if (h.kind == EV_J_STRING && h.len <= 64) *hall = h.s;
+    if (f.kind == EV_J_ABSENT)
         *feed = "main";
-    else if (json_is_string(f) && ev_feed_valid(json_string_value(f), json_string_length(f)))
-        *feed = json_string_value(f); /* an invalid name is never echoed in `acked` */
-    if (json_is_integer(s) && json_integer_value(s) >= 1 && json_integer_value(s) <= EV_SEQ_MAX)
-        *seq = json_integer_value(s);
-}
-
-static size_t skip_ws(const char *b, size_t len, size_t i)
-{
-    while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
-        i++;
-    return i;
-}
-
-/* The array's elements one json_loadb each (JSON_DISABLE_EOF_CHECK stops at an object's
- * closing brace and reports how far it read): jansson still parses every byte, only the commas
- * and brackets between elements are stepped over here. Anything unusual (a non-object element,
- * bad JSON) returns NULL, and the caller parses the whole text the ordinary way, so errors
- * read exactly as before. */
-static json_t *parse_objects(const char *b, size_t len, ingest_span **spans)
-{
-    size_t i = skip_ws(b, len, 0);
-    if (i >= len || b[i] != '[') return NULL;
-    json_t *arr = json_array();
-    size_t n = 0, cap = 0;
-    ingest_span *sp = NULL;
-    i = skip_ws(b, len, i + 1);
-    if (i < len && b[i] == ']') goto end;
-    for (;;) {
-        if (i >= len || b[i] != '{') goto fail;
-        json_error_t e;
-        json_t *el = json_loadb(b + i, len - i, JSON_DISABLE_EOF_CHECK, &e);
-        if (!el || e.position <= 0) {
-            json_decref(el);
-            goto fail;
-        }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            ingest_span *g = realloc(sp, cap * sizeof(*sp));
-            if (!g) {
-                json_decref(el);
-                goto fail;
-            }
-            sp = g;
-        }
-        sp[n].off = i;
-        sp[n].len = (size_t)e.position;
-        n++;
-        json_array_append_new(arr, el);
-        i = skip_ws(b, len, i + (size_t)e.position);
-        if (i < len && b[i] == ',') {
-            i = skip_ws(b, len, i + 1);
-            continue;
-        }
-        if (i < len && b[i] == ']') break;
-        goto fail;
-    }
-end:
-    if (skip_ws(b, len, i + 1) != len) goto fail;
-    *spans = sp;
-    return arr;
-fail:
-    free(sp);
-    json_decref(arr);
-    return NULL;
+    else if (f.kind == EV_J_STRING && ev_feed_valid(f.s, f.len))
+        *feed = f.s; /* an invalid name is never echoed in `acked` */
+    if (s.kind == EV_J_INTEGER && s.i >= 1 && s.i <= EV_SEQ_MAX) *seq = s.i;
 }
 
 bool ingest_rate_ok(hub_t *hub, int token, int events)
@@ -147,41 +88,69 @@ bool ingest_rate_ok(hub_t *hub, int token, int events)
     return true;
 }
 
-json_t *ingest_parse(const char *buf, size_t len, ingest_span **spans, json_error_t *jerr)
+int ingest_parse(const char *buf, size_t len, ingest_body *out, json_error_t *jerr)
 {
-    *spans = NULL;
-    json_t *arr = parse_objects(buf, len, spans);
-    if (arr) return arr;
-    return json_loadb(buf, len, 0, jerr);
+    out->root = NULL;
+    out->scan = evscan_array(buf, len);
+    if (out->scan) return 0;
+    out->root = json_loadb(buf, len, 0, jerr);
+    return out->root ? 0 : -1;
+}
+
+int ingest_body_count(const ingest_body *b)
+{
+    if (b->scan) return (int)evscan_count(b->scan);
+    return json_is_array(b->root) ? (int)json_array_size(b->root) : 1;
+}
+
+void ingest_body_free(ingest_body *b)
+{
+    evscan_free(b->scan);
+    json_decref(b->root);
+    b->scan = NULL;
+    b->root = NULL;
+}
+
+/* Element i of a batch: its view, and (from a scan) its bytes; from jansson's tree, one
+ * reference to it for the item. */
+static void element(const ingest_body *b, const char *src, int i, store_item *it)
+{
+    if (b->scan) {
+        size_t off, len;
+        evscan_span(b->scan, (size_t)i, &off, &len);
+        it->body = cw_xstrndup(src + off, len);
+        it->ev = *evscan_event(b->scan, (size_t)i);
+        return;
+    }
+    json_t *obj = json_is_array(b->root) ? json_array_get(b->root, (size_t)i) : b->root;
+    it->obj = json_incref(obj);
+    ev_jval_of_json(obj, &it->ev);
 }
 
 /* ingest_prepare at a given receive time; `counted`: this hub received the batch (its
  * metrics count it), not read it from the log. */
-static store_job *prepare_at(hub_t *hub, int token, json_t *root, const char *src,
-                             const ingest_span *spans, bool single_ok, int64_t now, bool counted,
-                             int *status, char *err, size_t errlen)
+static store_job *prepare_at(hub_t *hub, int token, ingest_body *body, const char *src,
+                             bool single_ok, int64_t now, bool counted, int *status, char *err,
+                             size_t errlen)
 {
     const cfg_t *cfg = hub->cfg;
     const cfg_token *tok = token >= 0 ? &cfg->tokens[token] : NULL; /* NULL: an operator */
-    json_t *arr;
-    if (json_is_array(root)) {
-        arr = json_incref(root);
-    } else if (single_ok && json_is_object(root)) {
-        arr = json_array();
-        json_array_append(arr, root);
-    } else {
+    ingest_body b = *body;                                          /* the job's from here on */
+    *body = (ingest_body){0};
+    if (!b.scan && !json_is_array(b.root) && !(single_ok && json_is_object(b.root))) {
         *status = 400;
         snprintf(err, errlen,
                  single_ok ? "message must be an event object or an array of events"
                            : "body must be a JSON array of events");
+        ingest_body_free(&b);
         return NULL;
     }
-    int n = (int)json_array_size(arr);
+    int n = ingest_body_count(&b);
     if (n > cfg->limits.max_batch_events) {
         *status = 413;
         snprintf(err, errlen, "batch of %d events is over the limit of %d", n,
                  cfg->limits.max_batch_events);
-        json_decref(arr);
+        ingest_body_free(&b);
         return NULL;
     }
     store_job *job = cw_xcalloc(1, sizeof(*job));
@@ -194,7 +163,8 @@ static store_job *prepare_at(hub_t *hub, int token, json_t *root, const char *sr
     c->counts = calloc(n ? n : 1, sizeof(bool));
     c->errors = calloc(n ? n : 1, sizeof(char *));
     if (!job->items || !c->evs || !c->counts || !c->errors) goto oom;
-    c->root = arr;
+    c->body = b;
+    b = (ingest_body){0};
     c->n = n;
     c->cfg_gen = hub->cfg_gen;
     c->token = token;
@@ -202,19 +172,17 @@ static store_job *prepare_at(hub_t *hub, int token, json_t *root, const char *sr
     job->nitems = n;
 
     for (int i = 0; i < n; i++) {
-        json_t *obj = json_array_get(arr, i);
         store_item *it = &job->items[i];
         ev_event *ev = &c->evs[i];
         char msg[256];
         it->recv_ms = now;
-        /* the bytes the gateway sent; without them it->body stays NULL and the store's writer
-         * thread serialises it->obj (store.c item_body) */
-        if (spans && arr == root) it->body = cw_xstrndup(src + spans[i].off, spans[i].len);
-        it->obj = json_incref(obj);
+        /* from a scan, the bytes the gateway sent; from jansson's tree, it->body stays NULL and
+         * the store's writer thread serialises it->obj (store_write.c item_body) */
+        element(&c->body, src, i, it);
         if (counted) hub->m.events_received++;
-        bool ok = json_is_object(obj);
+        bool ok = it->ev.kind == EV_J_OBJECT;
         if (!ok) snprintf(msg, sizeof(msg), "event must be a JSON object");
-        if (ok && ev_parse(cfg, obj, ev, msg, sizeof(msg)) < 0) ok = false;
+        if (ok && ev_parse_view(cfg, &it->ev, ev, msg, sizeof(msg)) < 0) ok = false;
         if (ok && tok && !cfg_token_may_write(tok, ev->hall)) {
             snprintf(msg, sizeof(msg), "hall %s not allowed for this token", ev->hall_id);
             ok = false;
@@ -229,7 +197,7 @@ static store_job *prepare_at(hub_t *hub, int token, json_t *root, const char *sr
         if (!ok) {
             const char *h, *f;
             int64_t seq;
-            rough_envelope(obj, &h, &f, &seq);
+            rough_envelope(&it->ev, &h, &f, &seq);
             it->kind = STORE_ITEM_REJECT;
             it->hall = dup_or_null(h);
             it->feed = dup_or_null(f);
@@ -264,16 +232,14 @@ oom:
         store_job_free(job);
     }
     ctx_free(c, 0);
-    json_decref(arr);
+    ingest_body_free(&b);
     return NULL;
 }
 
-store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
-                          const ingest_span *spans, bool single_ok, int *status, char *err,
-                          size_t errlen)
+store_job *ingest_prepare(hub_t *hub, int token, ingest_body *body, const char *src, bool single_ok,
+                          int *status, char *err, size_t errlen)
 {
-    return prepare_at(hub, token, root, src, spans, single_ok, hub_now(hub), true, status, err,
-                      errlen);
+    return prepare_at(hub, token, body, src, single_ok, hub_now(hub), true, status, err, errlen);
 }
 
 /* The log's completion of an appended batch (service thread): it was applied (when durable);
@@ -317,18 +283,15 @@ static store_job *log_prepare(hub_t *hub, const char *token, int64_t recv_ms, co
             return NULL;
         }
     }
-    ingest_span *spans = NULL;
+    ingest_body body;
     json_error_t jerr;
-    json_t *root = ingest_parse(events, len, &spans, &jerr);
-    if (!root) {
+    if (ingest_parse(events, len, &body, &jerr) < 0) {
         snprintf(err, errlen, "events are not JSON: %s", jerr.text);
         return NULL;
     }
     int status;
     store_job *job =
-        prepare_at(hub, tok, root, events, spans, false, recv_ms, false, &status, err, errlen);
-    free(spans);
-    json_decref(root);
+        prepare_at(hub, tok, &body, events, false, recv_ms, false, &status, err, errlen);
     if (job) ((ingest_ctx *)job->ctx)->hub = hub;
     return job;
 }
@@ -378,7 +341,7 @@ void ingest_apply(hub_t *hub, store_job *job)
         if (c->cfg_gen != hub->cfg_gen) {
             /* the config was reloaded while this batch was being committed: re-resolve ids */
             char msg[256];
-            if (ev_parse(hub->cfg, it->obj, &ev, msg, sizeof(msg)) < 0) continue;
+            if (ev_parse_view(hub->cfg, &it->ev, &ev, msg, sizeof(msg)) < 0) continue;
             ev.at_ms = it->at_ms;
         }
         state_apply(hub->state, &ev, it->recv_ms);
@@ -404,7 +367,9 @@ static json_t *acks(store_job *job)
         store_item *it = &job->items[i];
         if (!c->counts[i] || !it->hall || !it->feed || it->seq <= 0) continue;
         char key[160];
-        bool named = json_object_get(it->obj, "feed") != NULL;
+        ev_jval feed;
+        it->ev.o.get(it->ev.o.obj, "feed", &feed); /* counts: it->ev is an object */
+        bool named = feed.kind != EV_J_ABSENT;
         if (named)
             snprintf(key, sizeof(key), "%s/%s", it->hall, it->feed);
         else

@@ -12,31 +12,36 @@
 
 #include <jansson.h>
 
+#include "evscan.h"
 #include "hub.h"
-
-/* Where one element of a batch stands in the request: the store keeps these bytes, what the
- * gateway sent, instead of serialising the parsed event again. */
-typedef struct ingest_span {
-    size_t off, len;
-} ingest_span;
 
 /* The ingest rate limit (limits.ingest_rate_per_token, SPEC §8): a token bucket of one
  * second per token. True when `events` more may be taken now from token (cfg index). */
 bool ingest_rate_ok(hub_t *hub, int token, int events);
 
-/* Parse a request body or /ingest message as json_loadb(buf, len, 0, jerr) would. When it is
- * an array of objects, also *spans (malloc'd, one per element; the caller frees it), else
- * *spans is NULL. Returns NULL with *jerr filled when it is not JSON. */
-json_t *ingest_parse(const char *buf, size_t len, ingest_span **spans, json_error_t *jerr);
+/* A request body or /ingest message, parsed: a batch of event objects is read by evscan
+ * (common/evscan.h: no tree, each element's bytes known); anything else evscan does not take
+ * -- one event object, a non-object element, an escape sequence, bad JSON -- by jansson, whose
+ * errors the client then reads as before. */
+typedef struct ingest_body {
+    evscan *scan; /* owned, or NULL */
+    json_t *root; /* owned, or NULL (exactly one of the two is set) */
+} ingest_body;
 
-/* Build the store job for `root` (an array of events, or one event object when `single_ok`).
- * token: index into hub->cfg->tokens, or -1 for an operator's event made by the hub itself (any
- * hall; e.g. a case moved through the REST API). src and spans (from ingest_parse, or NULL)
- * give each element's original bytes. On a whole-request problem returns NULL, sets *status
- * (400/413) and a message in err. The job owns `root` (one reference is taken). */
-store_job *ingest_prepare(hub_t *hub, int token, json_t *root, const char *src,
-                          const ingest_span *spans, bool single_ok, int *status, char *err,
-                          size_t errlen);
+/* Parse buf (len bytes) into *out. -1 with *jerr filled when it is not JSON. */
+int ingest_parse(const char *buf, size_t len, ingest_body *out, json_error_t *jerr);
+/* Events in a parsed body: an array's elements, else 1. */
+int ingest_body_count(const ingest_body *b);
+void ingest_body_free(ingest_body *b);
+
+/* Build the store job for `body` (an array of events, or one event object when `single_ok`);
+ * the job takes what body holds (body is left empty, also on failure). token: index into
+ * hub->cfg->tokens, or -1 for an operator's event made by the hub itself (any hall; e.g. a case
+ * moved through the REST API). src: the text body was parsed from (a scan keeps each element's
+ * bytes for the store). On a whole-request problem returns NULL, sets *status (400/413) and a
+ * message in err. */
+store_job *ingest_prepare(hub_t *hub, int token, ingest_body *body, const char *src, bool single_ok,
+                          int *status, char *err, size_t errlen);
 
 /* Who answers a handled batch: the protocol that took it in (HTTP, the /ingest WebSocket),
  * called on the service thread once the batch is durable (or failed: job->rc < 0) and

@@ -84,30 +84,25 @@ static void answered(hub_t *hub, store_job *job, uint64_t conn_id)
 static void ws_message(hub_t *hub, ingest_pss *p)
 {
     json_error_t jerr;
-    ingest_span *spans;
-    json_t *root = ingest_parse(p->rx.buf, p->rx.len, &spans, &jerr);
-    if (!root) {
+    ingest_body body;
+    if (ingest_parse(p->rx.buf, p->rx.len, &body, &jerr) < 0) {
         char m[200];
         snprintf(m, sizeof(m), "not JSON: %s at line %d column %d", jerr.text, jerr.line,
                  jerr.column);
         ws_queue(p, json_pack("{s:s}", "error", m));
         return;
     }
-    int n = json_is_array(root) ? (int)json_array_size(root) : 1;
-    if (!ingest_rate_ok(hub, p->token, n)) {
+    if (!ingest_rate_ok(hub, p->token, ingest_body_count(&body))) {
         hub->m.limit_429++;
         hub->m.limit_1008++;
-        json_decref(root);
-        free(spans);
+        ingest_body_free(&body);
         ws_close(p, LWS_CLOSE_STATUS_POLICY_VIOLATION, "ingest rate limit");
         return;
     }
     int status;
     char err[256];
     store_job *job =
-        ingest_prepare(hub, p->token, root, p->rx.buf, spans, true, &status, err, sizeof(err));
-    json_decref(root);
-    free(spans);
+        ingest_prepare(hub, p->token, &body, p->rx.buf, true, &status, err, sizeof(err));
     if (!job) {
         ws_queue(p, json_pack("{s:s}", "error", err));
         return;

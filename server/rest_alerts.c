@@ -536,9 +536,9 @@ int rest_case_move(http_req *rq, http_resp *rs, const char *review)
                   "type", "review.case", "at", at, "data", data);
     int status = 0;
     char err[256];
+    ingest_body body = {.root = evs};
     store_job *job =
-        evs ? ingest_prepare(rq->hub, -1, evs, NULL, NULL, false, &status, err, sizeof err) : NULL;
-    json_decref(evs);
+        evs ? ingest_prepare(rq->hub, -1, &body, NULL, false, &status, err, sizeof err) : NULL;
     if (!job) {
         http_error(rs, status ? status : 500, "case: %s", status ? err : "out of memory");
     } else if (job->nitems != 1 || job->items[0].kind != STORE_ITEM_EVENT) {

@@ -302,22 +302,24 @@ static int on_ticket(stats_fold *f, const ev_event *ev, int day)
 /* ---- events ------------------------------------------------------------------------------- */
 
 /* Types no counter needs: skipped before parsing (heartbeats are a third of a quiet hall's). */
-static bool ignored(json_t *obj)
+static bool ignored(const ev_jval *obj)
 {
     static const char *const skip[] = {"hall.heartbeat", "camera.status", "ticket.recalled",
                                        "ticket.suspended", "ticket.resumed"};
-    const char *type = json_string_value(json_object_get(obj, "type"));
-    for (size_t i = 0; type && i < sizeof skip / sizeof skip[0]; i++)
-        if (!strcmp(type, skip[i])) return true;
+    ev_jval type;
+    if (obj->kind != EV_J_OBJECT) return false;
+    obj->o.get(obj->o.obj, "type", &type);
+    for (size_t i = 0; type.kind == EV_J_STRING && i < sizeof skip / sizeof skip[0]; i++)
+        if (!strcmp(type.s, skip[i])) return true;
     return false;
 }
 
-int stats_fold_event(stats_fold *f, json_t *obj, int64_t at_ms)
+int stats_fold_event(stats_fold *f, const ev_jval *obj, int64_t at_ms)
 {
     ev_event ev;
     char err[200];
     if (ignored(obj)) return 0;
-    if (ev_parse(f->cfg, obj, &ev, err, sizeof err) < 0) return 0; /* unknown now: skipped */
+    if (ev_parse_view(f->cfg, obj, &ev, err, sizeof err) < 0) return 0; /* unknown now: skipped */
     ev.at_ms = at_ms;
     int day = fold_day(at_ms);
     switch (ev.type) {

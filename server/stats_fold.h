@@ -11,15 +11,16 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "event.h"
 
 typedef struct stats_fold stats_fold;
 
 /* NULL with the sqlite code in *rc on failure. */
 stats_fold *stats_fold_begin(sqlite3 *db, const cfg_t *cfg, int *rc);
-/* Fold one stored event (its object, and its stored at_ms, which may differ from its `at` when
- * clamped). Events the config does not know any more are skipped. Returns 0 or an sqlite
- * code. */
-int stats_fold_event(stats_fold *f, json_t *obj, int64_t at_ms);
+/* Fold one stored event (its object as parsed, by jansson or evscan, and its stored at_ms,
+ * which may differ from its `at` when clamped). Events the config does not know any more are
+ * skipped. Returns 0 or an sqlite code. */
+int stats_fold_event(stats_fold *f, const ev_jval *obj, int64_t at_ms);
 /* Write what the fold holds (the batch's sums and changed records); the records stay cached
  * (clean) for the next batch on the same connection. 0 or an sqlite code. */
 int stats_fold_flush(stats_fold *f);

@@ -57,8 +57,8 @@ int stats_rollup_batch(void *ud, sqlite3 *db, const store_item *items, int n)
     stats_fold *f = ru->fold;
     if (f) stats_fold_set_cfg(f, ru->cfg);
     for (; f && !rc && i < n; i++)
-        if (items[i].result == STORE_ACCEPTED && items[i].obj)
-            rc = stats_fold_event(f, items[i].obj, items[i].at_ms);
+        if (items[i].result == STORE_ACCEPTED && items[i].ev.kind == EV_J_OBJECT)
+            rc = stats_fold_event(f, &items[i].ev, items[i].at_ms);
     if (f && !rc) rc = stats_fold_flush(f);
     pthread_mutex_unlock(&ru->lock);
     return rc; /* nonzero: the store rolls back and calls stats_rollup_rollback */
@@ -97,7 +97,9 @@ static int rebuild_range(sqlite3 *db, const cfg_t *cfg, sqlite3_stmt *sel, int64
         rc = 0;
         *after = sqlite3_column_int64(sel, 0);
         json_t *obj = json_loads((const char *)sqlite3_column_text(sel, 2), 0, NULL);
-        if (obj) rc = stats_fold_event(f, obj, sqlite3_column_int64(sel, 1));
+        ev_jval v;
+        ev_jval_of_json(obj, &v);
+        if (obj) rc = stats_fold_event(f, &v, sqlite3_column_int64(sel, 1));
         json_decref(obj);
         n++;
     }

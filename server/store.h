@@ -27,6 +27,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "event.h"
+
 typedef struct store store_t;
 
 enum store_item_kind { STORE_ITEM_EVENT, STORE_ITEM_REJECT };
@@ -48,7 +50,9 @@ typedef struct store_item {
     int64_t at_ms;
     int64_t recv_ms;
     char *body;   /* the event as compact JSON (owned); NULL: the writer makes it from obj */
-    json_t *obj;  /* the event (one reference owned by the item; read-only on the writer) */
+    json_t *obj;  /* the event as jansson's tree (one reference owned by the item), or NULL */
+    ev_jval ev;   /* the event as parsed, by jansson or evscan: a view into the job's parse
+                     (the job's owner keeps it alive; read-only, also on the writer) */
     char *reason; /* reject reason (owned) */
     /* out */
     int result;       /* enum store_result */

@@ -40,11 +40,18 @@ static int quarantine_item(store_t *s, const store_job *job, store_item *it, con
     return step_reset(s->ins_quar);
 }
 
-/* Same (type, at, data) as the stored body, compared as JSON values (SPEC §3.2)? */
-static bool same_content(const char *stored, json_t *obj)
+/* Same (type, at, data) as the stored body, compared as JSON values (SPEC §3.2)? Only a
+ * resent (hall, feed, seq) gets here: the new event is parsed again, with jansson. */
+static bool same_content(const char *stored, store_item *it)
 {
     json_t *old = json_loads(stored, 0, NULL);
-    if (!old) return false;
+    json_t *obj =
+        it->obj ? json_incref(it->obj) : json_loads(item_body(it) ? it->body : "", 0, NULL);
+    if (!old || !obj) {
+        json_decref(old);
+        json_decref(obj);
+        return false;
+    }
     static const char *keys[] = {"type", "at", "data"};
     bool same = true;
     for (size_t i = 0; i < 3 && same; i++) {
@@ -55,6 +62,7 @@ static bool same_content(const char *stored, json_t *obj)
             same = json_equal(a, b);
     }
     json_decref(old);
+    json_decref(obj);
     return same;
 }
 
@@ -93,7 +101,7 @@ static int write_event(store_t *s, store_job *job, store_item *it)
     sqlite3_bind_int64(s->get_body, 2, it->seq);
     if (sqlite3_step(s->get_body) == SQLITE_ROW) {
         const char *stored = (const char *)sqlite3_column_text(s->get_body, 0);
-        conflict = !same_content(stored ? stored : "", it->obj);
+        conflict = !same_content(stored ? stored : "", it);
     }
     sqlite3_reset(s->get_body);
     sqlite3_clear_bindings(s->get_body);

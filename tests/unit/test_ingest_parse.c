@@ -1,5 +1,6 @@
-/* test_ingest_parse: ingest_parse keeps each batch element's original bytes (server/ingest.c),
- * and anything unusual gets the ordinary whole-text parse with its usual error. */
+/* test_ingest_parse: ingest_parse reads a batch of objects with evscan (no tree; each element's
+ * original bytes kept), and anything else gets jansson's whole-text parse with its usual
+ * error (server/ingest.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,54 +17,62 @@ static void test_spans_of_objects(void **state)
     /* offsets counted by hand: '[' at 0, ' ' at 1, the first object at 2..8 (7 bytes), " , "
      * at 9..11, the second at 12..30 (19 bytes, a '}' inside a string included), "\n]\n" */
     const char *b = "[ {\"a\":1} , {\"b\":[1,2],\"c\":\"}\"}\n]\n";
-    ingest_span *sp = NULL;
+    ingest_body body;
     json_error_t e;
-    json_t *root = ingest_parse(b, strlen(b), &sp, &e);
-    assert_non_null(root);
-    assert_non_null(sp);
-    assert_int_equal(json_array_size(root), 2);
-    assert_int_equal(sp[0].off, 2);
-    assert_int_equal(sp[0].len, 7);
-    assert_memory_equal(b + sp[0].off, "{\"a\":1}", 7);
-    assert_int_equal(sp[1].off, 12);
-    assert_int_equal(sp[1].len, 19);
-    assert_memory_equal(b + sp[1].off, "{\"b\":[1,2],\"c\":\"}\"}", 19);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(root, 0), "a")), 1);
-    free(sp);
-    json_decref(root);
+    assert_int_equal(ingest_parse(b, strlen(b), &body, &e), 0);
+    assert_non_null(body.scan);
+    assert_null(body.root);
+    assert_int_equal(ingest_body_count(&body), 2);
+    size_t off, len;
+    evscan_span(body.scan, 0, &off, &len);
+    assert_int_equal(off, 2);
+    assert_int_equal(len, 7);
+    evscan_span(body.scan, 1, &off, &len);
+    assert_int_equal(off, 12);
+    assert_int_equal(len, 19);
+    assert_memory_equal(b + off, "{\"b\":[1,2],\"c\":\"}\"}", 19);
+    ev_jval a;
+    const ev_jval *e0 = evscan_event(body.scan, 0);
+    e0->o.get(e0->o.obj, "a", &a);
+    assert_int_equal(a.kind, EV_J_INTEGER);
+    assert_int_equal(a.i, 1);
+    ingest_body_free(&body);
+    assert_null(body.scan);
 }
 
 static void test_ordinary_parse_otherwise(void **state)
 {
     (void)state;
-    ingest_span *sp = (ingest_span *)1;
+    ingest_body body;
     json_error_t e;
-    /* a non-object element: parsed whole, no spans */
-    json_t *root = ingest_parse("[{\"a\":1}, 2]", 12, &sp, &e);
-    assert_non_null(root);
-    assert_null(sp);
-    assert_int_equal(json_array_size(root), 2);
-    json_decref(root);
-    /* one event object (a WebSocket message may be one): no spans */
-    root = ingest_parse("{\"a\":1}", 7, &sp, &e);
-    assert_non_null(root);
-    assert_null(sp);
-    json_decref(root);
+    /* a non-object element: jansson's tree */
+    assert_int_equal(ingest_parse("[{\"a\":1}, 2]", 12, &body, &e), 0);
+    assert_null(body.scan);
+    assert_non_null(body.root);
+    assert_int_equal(ingest_body_count(&body), 2);
+    ingest_body_free(&body);
+    /* one event object (a WebSocket message may be one): jansson's tree, one event */
+    assert_int_equal(ingest_parse("{\"a\":1}", 7, &body, &e), 0);
+    assert_true(json_is_object(body.root));
+    assert_int_equal(ingest_body_count(&body), 1);
+    ingest_body_free(&body);
+    /* an escape sequence: jansson decodes it */
+    assert_int_equal(ingest_parse("[{\"a\":\"x\\ty\"}]", 14, &body, &e), 0);
+    assert_null(body.scan);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(body.root, 0), "a")),
+                        "x\ty");
+    ingest_body_free(&body);
     /* an empty batch */
-    root = ingest_parse(" [ ] ", 5, &sp, &e);
-    assert_non_null(root);
-    assert_int_equal(json_array_size(root), 0);
-    free(sp);
-    json_decref(root);
+    assert_int_equal(ingest_parse(" [ ] ", 5, &body, &e), 0);
+    assert_int_equal(ingest_body_count(&body), 0);
+    ingest_body_free(&body);
     /* trailing bytes after the array: jansson's own error, as before */
-    root = ingest_parse("[{\"a\":1}] x", 11, &sp, &e);
-    assert_null(root);
-    assert_null(sp);
+    assert_int_equal(ingest_parse("[{\"a\":1}] x", 11, &body, &e), -1);
+    assert_null(body.scan);
+    assert_null(body.root);
     assert_string_equal(e.text, "end of file expected near 'x'");
     /* a missing comma between elements */
-    root = ingest_parse("[{\"a\":1} {\"b\":2}]", 17, &sp, &e);
-    assert_null(root);
-    assert_null(sp);
+    assert_int_equal(ingest_parse("[{\"a\":1} {\"b\":2}]", 17, &body, &e), -1);
     assert_int_equal(e.column, 10);
 }
 
