@@ -190,9 +190,9 @@ static int on_issued(stats_fold *f, const ev_event *ev, int day)
     const cfg_hall *h = &f->cfg->halls[ev->hall];
     fold_ticket t = {.state = T_WAITING, .entered_ms = ev->at_ms};
     t.called_ms = t.start_ms = t.w_ms = -1;
-    snprintf(t.biz, FOLD_ID, "%s", ev->biz >= 0 && ev->biz < h->nbiz ? h->biz[ev->biz].id : "");
-    snprintf(t.channel, FOLD_ID, "%s", ev_channel_name(ev->channel));
-    snprintf(t.item, FOLD_ID, "%s", ev->item ? ev->item : "");
+    fold_id_copy(t.biz, FOLD_ID, ev->biz >= 0 && ev->biz < h->nbiz ? h->biz[ev->biz].id : "");
+    fold_id_copy(t.channel, FOLD_ID, ev_channel_name(ev->channel));
+    fold_id_copy(t.item, FOLD_ID, ev->item ? ev->item : "");
     int rc = put_ticket(f, ev, day, &t);
     if (rc) return rc;
     fold_key k = ticket_key(ev, day, &t, "", "");
@@ -220,8 +220,8 @@ static int on_called(stats_fold *f, const ev_event *ev, int day, fold_ticket *t)
                 if ((rc = fold_add(f, &old, u))) return rc;
             }
             t->w_ms = ev->at_ms > t->entered_ms ? ev->at_ms - t->entered_ms : 0;
-            snprintf(t->w_win, FOLD_ID, "%s", win);
-            snprintf(t->w_staff, FOLD_ID, "%s", staff);
+            fold_id_copy(t->w_win, FOLD_ID, win);
+            fold_id_copy(t->w_staff, FOLD_ID, staff);
             d[SC_WAIT_N] = 1;
             d[SC_WAIT_MS] = t->w_ms;
         }
@@ -230,8 +230,8 @@ static int on_called(stats_fold *f, const ev_event *ev, int day, fold_ticket *t)
     t->state = T_SERVING;
     t->called_ms = ev->at_ms;
     t->start_ms = -1;
-    snprintf(t->win, FOLD_ID, "%s", win);
-    snprintf(t->staff, FOLD_ID, "%s", staff);
+    fold_id_copy(t->win, FOLD_ID, win);
+    fold_id_copy(t->staff, FOLD_ID, staff);
     return 0;
 }
 
@@ -241,7 +241,7 @@ static int on_finished(stats_fold *f, const ev_event *ev, int day, fold_ticket *
     char staff[FOLD_ID];
     int rc = 0;
     if (t->staff[0])
-        snprintf(staff, FOLD_ID, "%s", t->staff);
+        fold_id_copy(staff, FOLD_ID, t->staff);
     else if ((rc = fold_window_staff(f, ev, staff)))
         return rc;
     int64_t d[SC__COUNT] = {0}, start = t->start_ms >= 0 ? t->start_ms : t->called_ms;
@@ -271,7 +271,7 @@ static int on_ticket(stats_fold *f, const ev_event *ev, int day)
         break;
     case EV_TICKET_STARTED:
         t.start_ms = ev->at_ms;
-        if (ev->staff) snprintf(t.staff, FOLD_ID, "%s", ev->staff);
+        if (ev->staff) fold_id_copy(t.staff, FOLD_ID, ev->staff);
         break;
     case EV_TICKET_FINISHED:
         rc = on_finished(f, ev, day, &t);
@@ -284,7 +284,7 @@ static int on_ticket(stats_fold *f, const ev_event *ev, int day)
         const cfg_hall *h = &f->cfg->halls[ev->hall];
         rc = fold_add1(f, &k, SC_TRANSFERRED, 1);
         if (ev->to_biz >= 0 && ev->to_biz < h->nbiz)
-            snprintf(t.biz, FOLD_ID, "%s", h->biz[ev->to_biz].id);
+            fold_id_copy(t.biz, FOLD_ID, h->biz[ev->to_biz].id);
         t.state = T_WAITING; /* a new wait in the new queue, entry = transfer time */
         t.entered_ms = ev->at_ms;
         t.w_ms = -1;

@@ -57,12 +57,12 @@ static int put_window(stats_fold *f, const ev_event *ev, const fold_window *w)
 int fold_window_staff(stats_fold *f, const ev_event *ev, char *staff)
 {
     if (ev->staff) {
-        snprintf(staff, FOLD_ID, "%s", ev->staff);
+        fold_id_copy(staff, FOLD_ID, ev->staff);
         return 0;
     }
     fold_window w;
     int rc = get_window(f, ev, &w);
-    snprintf(staff, FOLD_ID, "%s", rc ? "" : w.staff);
+    fold_id_copy(staff, FOLD_ID, rc ? "" : w.staff);
     return rc;
 }
 
@@ -102,7 +102,7 @@ int fold_window_event(stats_fold *f, const ev_event *ev)
     case EV_WINDOW_OPENED:
         if ((rc = end_signin(f, ev, &w, ev->at_ms))) return rc;
         w.open_ms = ev->at_ms;
-        snprintf(w.staff, FOLD_ID, "%s", ev->staff ? ev->staff : "");
+        fold_id_copy(w.staff, FOLD_ID, ev->staff ? ev->staff : "");
         break;
     case EV_WINDOW_PAUSED:
         if (w.open_ms < 0 || w.pause_ms >= 0) return 0;
@@ -197,7 +197,7 @@ int fold_review(stats_fold *f, const ev_event *ev, int day)
     int found = get_review(f, ev, &r);
     if (found) return found < 0 ? -found : 0; /* a review id counts once */
     const cfg_hall *h = &f->cfg->halls[ev->hall];
-    snprintf(r.win, FOLD_ID, "%s", window_id(f, ev));
+    fold_id_copy(r.win, FOLD_ID, window_id(f, ev));
     int rc = ev->staff || ev->window >= 0 ? fold_window_staff(f, ev, r.staff) : 0;
     if (rc) return rc;
     if (ev->ticket) { /* the visit it rates gives its biz, channel and item */
@@ -205,12 +205,12 @@ int fold_review(stats_fold *f, const ev_event *ev, int day)
         int found;
         if ((rc = fold_get_ticket(f, ev->hall_id, day, ev->ticket, &t, &found))) return rc;
         if (found) {
-            snprintf(r.biz, FOLD_ID, "%s", t.biz);
-            snprintf(r.channel, FOLD_ID, "%s", t.channel);
-            snprintf(r.item, FOLD_ID, "%s", t.item);
+            fold_id_copy(r.biz, FOLD_ID, t.biz);
+            fold_id_copy(r.channel, FOLD_ID, t.channel);
+            fold_id_copy(r.item, FOLD_ID, t.item);
         }
     }
-    if (ev->item) snprintf(r.item, FOLD_ID, "%s", ev->item);
+    if (ev->item) fold_id_copy(r.item, FOLD_ID, ev->item);
     r.due_ms = ev->level <= 2
                    ? workcal_add_days(f->cfg, &h->hours, ev->at_ms, f->cfg->case_rectify_days)
                    : -1;
