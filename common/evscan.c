@@ -34,6 +34,8 @@ typedef struct sc_obj {
 typedef struct sc_event {
     uint32_t obj;
     size_t off, len;
+    bool escaped; /* a string or key with an escape sequence: read by jansson */
+    json_t *tree; /* then jansson's tree of the element (owned) */
     ev_jval val;
 } sc_event;
 
@@ -97,11 +99,19 @@ static bool utf8_ok(const unsigned char *p, size_t len)
     return true;
 }
 
-/* A copy of a string of the text into the arena. NULL when it is not one evscan takes: an
- * escape sequence (yajl hands over a decoded copy), or invalid UTF-8. */
+/* A string or key with an escape sequence (yajl hands over a decoded copy, not the text):
+ * its event is read by jansson, which decodes and checks escapes its own way. */
+static bool escaped(evscan *s, const unsigned char *p, size_t len)
+{
+    if (in_text(s, p, len)) return false;
+    s->evs[s->nev].escaped = true; /* (inside an event: the batch's own level has no strings) */
+    return true;
+}
+
+/* A copy of a string of the text into the arena; NULL when it is not valid UTF-8. */
 static const char *keep(evscan *s, const unsigned char *p, size_t len)
 {
-    if (!in_text(s, p, len) || !utf8_ok(p, len)) return NULL;
+    if (!utf8_ok(p, len)) return NULL;
     char *d = s->arena + s->used;
     memcpy(d, p, len);
     d[len] = '\0';
@@ -203,10 +213,9 @@ static int on_string(void *ud, const unsigned char *p, size_t len)
 {
     evscan *s = ud;
     int slot;
-    if (!target(s, &slot)) { /* not kept, but checked as jansson would */
-        if (s->depth == 1) return 0;
-        return in_text(s, p, len) && utf8_ok(p, len);
-    }
+    if (s->depth == 1) return 0; /* an element that is not an object */
+    if (escaped(s, p, len)) return 1;
+    if (!target(s, &slot)) return utf8_ok(p, len); /* not kept, but checked as jansson would */
     const char *c = keep(s, p, len);
     if (!c) return 0;
     return add(s, &(ev_jval){.kind = EV_J_STRING, .s = c, .len = len}, 0);
@@ -216,7 +225,8 @@ static int on_key(void *ud, const unsigned char *p, size_t len)
 {
     evscan *s = ud;
     int slot;
-    if (!target(s, &slot)) return in_text(s, p, len) && utf8_ok(p, len);
+    if (escaped(s, p, len)) return 1;
+    if (!target(s, &slot)) return utf8_ok(p, len);
     const char *k = keep(s, p, len);
     if (!k) return 0;
     s->key[slot] = k;
@@ -338,6 +348,20 @@ static void link_objects(evscan *s)
         s->evs[i].val = (ev_jval){.kind = EV_J_OBJECT, .o = {sc_get, &s->objs[s->evs[i].obj]}};
 }
 
+/* The events with an escape sequence, each read again by jansson alone. False when jansson
+ * refuses one: the caller then parses the whole text, for jansson's error at its position. */
+static bool read_escaped(evscan *s, const char *text)
+{
+    for (size_t i = 0; i < s->nev; i++) {
+        sc_event *e = &s->evs[i];
+        if (!e->escaped) continue;
+        e->tree = json_loadb(text + e->off, e->len, 0, NULL);
+        if (!json_is_object(e->tree)) return false;
+        ev_jval_of_json(e->tree, &e->val);
+    }
+    return true;
+}
+
 evscan *evscan_array(const char *text, size_t len)
 {
     size_t i = 0;
@@ -371,6 +395,10 @@ evscan *evscan_array(const char *text, size_t len)
         return NULL;
     }
     link_objects(s);
+    if (!read_escaped(s, text)) {
+        evscan_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -393,6 +421,8 @@ void evscan_span(const evscan *s, size_t i, size_t *off, size_t *len)
 void evscan_free(evscan *s)
 {
     if (!s) return;
+    for (size_t i = 0; i < s->nev; i++)
+        json_decref(s->evs[i].tree);
     free(s->arena);
     free(s->mem.m);
     free(s->objs);

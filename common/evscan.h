@@ -8,11 +8,13 @@
  * only known by its kind. Every element is an ev_jval of kind EV_J_OBJECT that ev_parse_view
  * reads.
  *
- * It takes only what it reads exactly as jansson would (json_loadb with no flags): anything
- * else -- not an array of objects, bad JSON, an escape sequence in a string or key, invalid
- * UTF-8, a number jansson refuses, nesting deeper than 32 -- returns NULL, and the caller
- * parses the text with jansson as before, so every error reads as it did. A key that repeats
- * reads as its last value, as in jansson.
+ * An element with an escape sequence in a string or key is read again by jansson alone (its
+ * tree is kept in the scan, its view is jansson's): jansson decodes and checks escapes its own
+ * way. Otherwise evscan takes only what it reads exactly as jansson would (json_loadb with no
+ * flags): anything else -- not an array of objects, bad JSON, invalid UTF-8, a number jansson
+ * refuses, nesting deeper than 32, an escaped element jansson refuses -- returns NULL, and the
+ * caller parses the text with jansson as before, so every error reads as it did. A key that
+ * repeats reads as its last value, as in jansson.
  *
  * Ownership: the scan owns copies of every string it keeps (NUL-terminated, in one buffer);
  * it does not refer to the text after evscan_array returns. Read-only once made: any thread

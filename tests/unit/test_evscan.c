@@ -99,9 +99,8 @@ static void test_refused(void **state)
         "[[{\"a\":1}]]",                 /* an array element */
         "[{\"a\":1}] x",                 /* trailing bytes */
         "[{\"a\":1}",                    /* cut short */
-        "[{\"a\":\"x\\ny\"}]",           /* an escape: jansson decodes it */
-        "[{\"a\\u0041\":1}]",            /* an escape in a key */
-        "[{\"a\":\"\\u0000\"}]",         /* NUL, refused by jansson */
+        "[{\"a\":\"\\u0000\"}]",         /* an escaped NUL, refused by jansson */
+        "[{\"a\":\"\\ud800\"}]",         /* an escaped lone surrogate, refused too */
         "[{\"a\":\"\xC0\x80\"}]",        /* an overlong NUL */
         "[{\"a\":\"\xED\xA0\x80\"}]",    /* a surrogate in UTF-8 */
         "[{\"a\":{\"b\":[\"\xFF\"]}}]",  /* invalid UTF-8 three levels down */
@@ -135,6 +134,30 @@ static void test_refused(void **state)
     assert_null(evscan_array(deep, strlen(deep)));
 }
 
+/* An element with an escape sequence is read by jansson (decoded as jansson decodes), its
+ * neighbours by evscan; its bytes are known all the same. */
+static void test_escaped_element_by_jansson(void **state)
+{
+    (void)state;
+    const char *b = "[{\"a\":\"plain\"},{\"a\":\"x\\ny\\u5730\",\"k\\u0041\":{\"d\":1}}]";
+    evscan *s = evscan_array(b, strlen(b));
+    assert_non_null(s);
+    assert_int_equal(evscan_count(s), 2);
+    assert_string_equal(get(evscan_event(s, 0), "a").s, "plain");
+    const ev_jval *e = evscan_event(s, 1);
+    ev_jval v = get(e, "a");
+    assert_int_equal(v.kind, EV_J_STRING);
+    assert_string_equal(v.s, "x\ny地"); /* \n and \u5730 decoded */
+    ev_jval k = get(e, "kA");
+    assert_int_equal(k.kind, EV_J_OBJECT);
+    assert_int_equal(get(&k, "d").i, 1);
+    size_t off, len;
+    evscan_span(s, 1, &off, &len);
+    assert_int_equal(off, 15); /* after '[' (1 byte), {"a":"plain"} (13) and ',' (1) */
+    assert_int_equal(len, strlen(b) - 16);
+    evscan_free(s);
+}
+
 /* Integers as jansson reads them: int64's ends, -0; a fraction or an exponent is a real. */
 static void test_integer_edges(void **state)
 {
@@ -156,9 +179,8 @@ static void test_integer_edges(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_members_and_spans),
-        cmocka_unit_test(test_deeper_values_by_kind),
-        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_members_and_spans), cmocka_unit_test(test_deeper_values_by_kind),
+        cmocka_unit_test(test_refused),           cmocka_unit_test(test_escaped_element_by_jansson),
         cmocka_unit_test(test_integer_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -188,7 +188,7 @@ int gw_outbox_add(gw_outbox *o, json_t *ev, int64_t *seq_out)
     int64_t seq = one_int(s);
     if (seq < 1) return -1;
     json_object_set_new(ev, "seq", json_integer(seq));
-    char *body = json_dumps(ev, JSON_COMPACT | JSON_ENSURE_ASCII);
+    char *body = json_dumps(ev, JSON_COMPACT); /* UTF-8 as is: the hub reads it without a tree */
     if (!body) return -1;
     s = stmt(o, ST_INSERT);
     sqlite3_bind_text(s, 1, hall, -1, SQLITE_STATIC);
