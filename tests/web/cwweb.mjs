@@ -334,3 +334,48 @@ export async function run() {
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }
+
+// The dashboard on BASE/#/city as a watched live client for the fault suite
+// (tests/fault/browser_*.mjs): logs in as `user` (exit 1 when refused), opens the city page,
+// runs `setup(page)` once, then samples `sample` in the page every `everyMs` and prints
+// {"t_ms": Date.now(), ...sample} as one JSON line whenever key(sample) changes and at least
+// every second. `extra(s, b)` may add fields on the Node side first. Exits when stdin closes,
+// after a screenshot to `shot` if given.
+export async function watchCity({ name, base, user = 'city', shot, setup, sample, key, extra,
+                                  everyMs = 50 }) {
+  // a dead hub's resources (REST, a WebSocket attempt) fail by design: nothing is refused
+  const b = await browser({ width: 1280, height: 720, allow: () => true });
+  const r = await b.context.request.post(base + '/api/v1/login',
+                                         { data: { user, password: ACCOUNTS[user] } });
+  if (r.status() !== 200) {
+    process.stderr.write(`${name}: login as ${user}: HTTP ${r.status()}\n`);
+    process.exit(1);
+  }
+  await b.page.goto(base + '/#/city');
+  if (setup) await setup(b.page);
+  let last = '', lastT = 0, stopping = false;
+  process.stdin.on('end', async () => {
+    stopping = true;
+    if (shot) await b.page.screenshot({ path: shot }).catch(() => {});
+    await b.close();
+    process.exit(0);
+  });
+  process.stdin.resume();
+  while (!stopping) {
+    let s = null;
+    try {
+      s = await b.page.evaluate(sample);
+    } catch (e) { /* navigating */ }
+    if (s) {
+      if (extra) extra(s, b);
+      const k = key(s);
+      const now = Date.now();
+      if (k !== last || now - lastT >= 1000) {
+        process.stdout.write(JSON.stringify({ t_ms: now, ...s }) + '\n');
+        last = k;
+        lastT = now;
+      }
+    }
+    await sleep(everyMs);
+  }
+}
