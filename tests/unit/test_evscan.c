@@ -87,6 +87,13 @@ static void test_deeper_values_by_kind(void **state)
     assert_non_null(s);
     assert_int_equal(evscan_count(s), 0);
     evscan_free(s);
+
+    /* objects with no members at all (fuzz_evscan: NULL + 0 once) */
+    s = evscan_array("[{},{}]", 7);
+    assert_non_null(s);
+    assert_int_equal(evscan_count(s), 2);
+    assert_int_equal(get(evscan_event(s, 1), "a").kind, EV_J_ABSENT);
+    evscan_free(s);
 }
 
 /* Each of these is read by jansson differently or refused: evscan must refuse it too. */
