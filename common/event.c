@@ -577,13 +577,7 @@ int ev_parse(const cfg_t *cfg, json_t *obj, ev_event *out, char *err, size_t err
 {
     ev_jval v;
     ev_jval_of_json(obj, &v);
-    int rc = ev_parse_view(cfg, &v, out, err, errlen);
-    out->obj = obj;
-    if (json_is_object(obj)) {
-        json_t *data = json_object_get(obj, "data");
-        out->data = json_is_object(data) ? data : NULL;
-    }
-    return rc;
+    return ev_parse_view(cfg, &v, out, err, errlen);
 }
 
 int ev_parse_view(const cfg_t *cfg, const ev_jval *event, ev_event *out, char *err, size_t errlen)

@@ -123,8 +123,6 @@ typedef struct ev_event {
     int64_t seq;
     int64_t at_ms; /* UTC ms */
     int at_offset_min;
-    json_t *obj;  /* ev_parse: the whole event object (borrowed); NULL from ev_parse_view */
-    json_t *data; /* ev_parse: its "data" object (borrowed); NULL from ev_parse_view */
 
     /* data fields; absent optional ones are NULL / -1 */
     const char *ticket;
