@@ -5,8 +5,8 @@
  * so parsing and UTC formatting need no libc time zone state at all.
  *
  * Local time goes through the C library (TZ + tzset, localtime_r, mktime), so any zone with
- * any DST rules is handled. cwt_to_local() keeps a per-thread cache of the last local day it
- * saw: when that day has one UTC offset throughout (the day is 24 h long and the offset at
+ * any DST rules is handled. cwt_to_local() keeps a per-thread cache of the last local days it
+ * saw (4): when that day has one UTC offset throughout (the day is 24 h long and the offset at
  * its start equals the one at its end), instants inside it are broken down by arithmetic
  * alone. A day with a transition always takes the localtime_r path. cwt_set_timezone()
  * bumps a generation counter that invalidates every thread's cache.
@@ -217,17 +217,23 @@ typedef struct local_cache {
     int date, weekday;
 } local_cache;
 
-static _Thread_local local_cache tl_cache;
+/* A few days, not one: the stats roll-up breaks down an event's day and, between two events,
+ * a review's due day a few working days on; one entry was thrashed by the two (callgrind). */
+#define LOCAL_CACHE_DAYS 4
+static _Thread_local local_cache tl_cache[LOCAL_CACHE_DAYS];
+static _Thread_local unsigned tl_next; /* the entry a miss replaces next */
 
 void cwt_to_local(int64_t ms, cwt_local *out)
 {
-    local_cache *c = &tl_cache;
-    if (c->generation == tz_generation && ms >= c->start_ms && ms < c->end_ms) {
-        out->date = c->date;
-        out->weekday = c->weekday;
-        out->minute = (int)((ms - c->start_ms) / 60000);
-        out->day_start_ms = c->start_ms;
-        return;
+    for (int i = 0; i < LOCAL_CACHE_DAYS; i++) {
+        const local_cache *c = &tl_cache[i];
+        if (c->generation == tz_generation && ms >= c->start_ms && ms < c->end_ms) {
+            out->date = c->date;
+            out->weekday = c->weekday;
+            out->minute = (int)((ms - c->start_ms) / 60000);
+            out->day_start_ms = c->start_ms;
+            return;
+        }
     }
     time_t secs = (time_t)floor_div(ms, 1000);
     struct tm tm;
@@ -242,6 +248,7 @@ void cwt_to_local(int64_t ms, cwt_local *out)
     time_t end = local_day_start_s(cwt_next_date(out->date));
     out->day_start_ms = (int64_t)start * 1000;
     if (end - start == 86400 && local_offset_s(start) == local_offset_s(end - 1)) {
+        local_cache *c = &tl_cache[tl_next++ % LOCAL_CACHE_DAYS];
         c->generation = tz_generation;
         c->start_ms = (int64_t)start * 1000;
         c->end_ms = (int64_t)end * 1000;
