@@ -58,9 +58,11 @@ typedef struct fo_client {
     enum fo_phase phase;
     int sent; /* control messages written: 0 none, 1 auth, 2 auth + subscribe */
     int retries;
-    json_t *state; /* the city topic as this client has it; owned */
-    int64_t seen;  /* deliveries recorded: counts 1..seen */
-    cw_msgbuf rx;  /* the message being received */
+    json_t *state;  /* the city topic as this client has it; owned */
+    int64_t seen;   /* deliveries recorded: counts 1..seen */
+    cw_msgbuf rx;   /* the message being received */
+    int peer_close; /* the close code the hub sent (0: none seen) */
+    char peer_why[64];
 } fo_client;
 
 typedef struct fo_run {
@@ -258,9 +260,21 @@ static int live_callback(struct lws *wsi, enum lws_callback_reasons reason, void
             break;
         }
         break;
-    case LWS_CALLBACK_CLIENT_CLOSED:
-        client_lost(r, c, "closed by the hub");
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
+        const unsigned char *b = in;
+        c->peer_close = len >= 2 ? b[0] << 8 | b[1] : 1005; /* 1005: no status in the frame */
+        snprintf(c->peer_why, sizeof c->peer_why, "%.*s", len > 2 ? (int)(len - 2) : 0,
+                 len > 2 ? (const char *)b + 2 : "");
         break;
+    }
+    case LWS_CALLBACK_CLIENT_CLOSED: {
+        char why[128] = "closed without a close frame from the hub (a timeout or an error here)";
+        if (c->peer_close)
+            snprintf(why, sizeof why, "closed by the hub, code %d %s", c->peer_close, c->peer_why);
+        c->peer_close = 0;
+        client_lost(r, c, why);
+        break;
+    }
     default:
         break;
     }
