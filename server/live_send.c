@@ -150,8 +150,7 @@ int live_client_writeable(live_t *L, live_client *c)
     }
     if (c->closing) {
         bool slow = c->close_code == LIVE_CLOSE_TOO_SLOW;
-        lws_close_reason(c->wsi, c->close_code, (unsigned char *)(slow ? "too_slow" : NULL),
-                         slow ? 8 : 0);
+        hub_ws_write_close(c->wsi, c->close_code, slow ? "too_slow" : NULL);
         return -1;
     }
     /* The pending subscription with the lowest target rev: a connection sees revs in order,
