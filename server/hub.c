@@ -46,6 +46,21 @@ void hub_wake(void *ud)
     if (hub->lws) lws_cancel_service(hub->lws);
 }
 
+/* lws 4.1 writes close frames itself (lws_close_reason) and keeps LWS_WRITE_CLOSE private
+ * (lib/roles/ws/private-lib-roles-ws.h: 4); lws_write frames it like PING and PONG. */
+#define HUB_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
+
+void hub_ws_write_close(struct lws *wsi, int code, const char *reason)
+{
+    unsigned char buf[LWS_PRE + 125];
+    size_t n = reason ? strlen(reason) : 0;
+    if (n > 123) n = 123; /* a control frame's payload is at most 125 bytes */
+    buf[LWS_PRE] = (unsigned char)((code >> 8) & 0xff);
+    buf[LWS_PRE + 1] = (unsigned char)(code & 0xff);
+    if (n) memcpy(buf + LWS_PRE + 2, reason, n);
+    lws_write(wsi, buf + LWS_PRE, 2 + n, HUB_LWS_WRITE_CLOSE); /* closing anyway if it fails */
+}
+
 /* ---- connection registry (service thread) ----------------------------------------------- */
 
 typedef struct reg_slot {

@@ -114,6 +114,11 @@ extern const char hub_schema[];
 
 /* Called from any thread: wake the service thread (lws_cancel_service). */
 void hub_wake(void *hub);
+/* From a WebSocket's WRITEABLE callback that is about to return -1: write the close frame
+ * (code, reason cut to 123 bytes) now. lws_close_reason + return -1 from WRITEABLE loses the
+ * frame on lws 4.1's libuv loop (the wsi is closed twice in that pass: politely, then for
+ * good); a frame written here goes out with either loop. */
+void hub_ws_write_close(struct lws *wsi, int code, const char *reason);
 /* The feed of the hub's own events (hub_t.operator_feed, "operator" by default). */
 const char *hub_operator_feed(const hub_t *hub);
 /* Business now. */

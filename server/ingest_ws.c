@@ -191,8 +191,7 @@ int ingest_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             return 0;
         }
         if (p->closing) {
-            lws_close_reason(wsi, p->close_code, (unsigned char *)p->close_msg,
-                             strlen(p->close_msg));
+            hub_ws_write_close(wsi, p->close_code, p->close_msg);
             return -1;
         }
         return 0;

@@ -103,6 +103,7 @@ typedef struct live_client {
     uint64_t conn_id;
     struct live_client *next, *prev;
     bool authed, closing, browser;
+    bool close_sent; /* too slow: its close frame is written (lws flushes it behind the rest) */
     int close_code;
     auth_who who;
     int64_t connected_ms, last_writable_ms;

@@ -150,8 +150,15 @@ int live_client_writeable(live_t *L, live_client *c)
     }
     if (c->closing) {
         bool slow = c->close_code == LIVE_CLOSE_TOO_SLOW;
-        lws_close_reason(c->wsi, c->close_code, (unsigned char *)(slow ? "too_slow" : NULL),
-                         slow ? 8 : 0);
+        if (slow) {
+            /* its socket is full: the frame goes behind what lws holds for it, and the client
+             * is dropped when it answers the close or at the too-slow grace timeout (set when it
+             * was judged); returning -1 here would drop what lws holds, the frame with it */
+            if (!c->close_sent) hub_ws_write_close(c->wsi, c->close_code, "too_slow");
+            c->close_sent = true;
+            return 0;
+        }
+        hub_ws_write_close(c->wsi, c->close_code, NULL);
         return -1;
     }
     /* The pending subscription with the lowest target rev: a connection sees revs in order,

@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "cluster.h"
 #include "http.h"
+#include "hub_evloop.h"
 #include "hub_loop.h"
 #include "ingest_ws.h"
 #include "hub.h"
@@ -35,6 +36,7 @@ static void usage(FILE *f)
             "usage: citywall-hub --config FILE [--listen HOST:PORT] [--db PATH] [--check-config]\n"
             "                    [--clock START[@SPEED]] [--webhook URL]... [--backup FILE]\n"
             "                    [--hub-id NAME] [--rebuild-rollups] [--no-rollups]\n"
+            "                    [--event-loop uv|poll]\n"
             "       citywall-hub --hash-password < password\n"
             "       citywall-hub --config FILE --demo-start\n"
             "\n"
@@ -49,6 +51,8 @@ static void usage(FILE *f)
             "  --rebuild-rollups   rebuild the statistics roll-ups from the stored events, exit\n"
             "                      (the hub must not be running on that store)\n"
             "  --no-rollups        serve without keeping the statistics roll-ups (benchmarks)\n"
+            "  --event-loop uv|poll  the loop under the connections: libuv's epoll (default) or\n"
+            "                      libwebsockets' own poll() over every socket\n"
             "  --hash-password     read a password on stdin, print its Argon2id hash\n"
             "  --demo-start        print 08:45 of the next working day (for the demo clock)\n"
             "\n"
@@ -159,26 +163,21 @@ static void load_closures(hub_t *hub)
 typedef struct hub_opts {
     const char *config, *listen, *db, *clock_spec, *backup;
     bool check, demo_start, rebuild_rollups;
+    hub_evloop_kind evloop; /* --event-loop */
 } hub_opts;
 
 /* Parses argv into o (and --webhook into hub). Returns -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, hub_opts *o, hub_t *hub)
 {
-    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                         {"listen", required_argument, 0, 'l'},
-                                         {"db", required_argument, 0, 'd'},
-                                         {"check-config", no_argument, 0, 'k'},
-                                         {"clock", required_argument, 0, 't'},
-                                         {"webhook", required_argument, 0, 'w'},
-                                         {"backup", required_argument, 0, 'b'},
-                                         {"hash-password", no_argument, 0, 'p'},
-                                         {"demo-start", no_argument, 0, 'D'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {"version", no_argument, 0, 'V'},
-                                         {"hub-id", required_argument, 0, 'H'},
-                                         {"rebuild-rollups", no_argument, 0, 'R'},
-                                         {"no-rollups", no_argument, 0, 'N'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'},     {"listen", required_argument, 0, 'l'},
+        {"db", required_argument, 0, 'd'},         {"check-config", no_argument, 0, 'k'},
+        {"clock", required_argument, 0, 't'},      {"webhook", required_argument, 0, 'w'},
+        {"backup", required_argument, 0, 'b'},     {"hash-password", no_argument, 0, 'p'},
+        {"demo-start", no_argument, 0, 'D'},       {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},          {"hub-id", required_argument, 0, 'H'},
+        {"rebuild-rollups", no_argument, 0, 'R'},  {"no-rollups", no_argument, 0, 'N'},
+        {"event-loop", required_argument, 0, 'E'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -218,6 +217,12 @@ static int parse_args(int argc, char **argv, hub_opts *o, hub_t *hub)
             break;
         case 'N':
             hub->no_rollups = true;
+            break;
+        case 'E':
+            if (hub_evloop_parse(optarg, &o->evloop) < 0) {
+                fprintf(stderr, "citywall-hub: --event-loop: '%s' is not uv or poll\n", optarg);
+                return 2;
+            }
             break;
         case 'h':
             usage(stdout);
@@ -379,9 +384,10 @@ static int64_t open_state(hub_t *hub, const char *dbpath, int64_t t0)
     return replayed;
 }
 
-/* The lws context on host:port with the hub's protocols, then the threads and timers. 0 or -1
- * (logged). */
-static int start_serving(hub_t *hub, const char *host, int port)
+/* The lws context on host:port with the hub's protocols on the loop ev (of kind), then the
+ * threads and timers. 0 or -1 (logged). */
+static int start_serving(hub_t *hub, const char *host, int port, hub_evloop *ev,
+                         hub_evloop_kind kind)
 {
     static struct lws_protocols protocols[] = {
         {.name = "http", .callback = http_callback},
@@ -408,6 +414,7 @@ static int start_serving(hub_t *hub, const char *host, int port)
         info.ssl_cert_filepath = hub->cfg->tls_cert;
         info.ssl_private_key_filepath = hub->cfg->tls_key;
     }
+    if (hub_evloop_init(ev, kind, &info) < 0) return -1;
     hub->lws = lws_create_context(&info);
     if (!hub->lws) {
         fprintf(stderr, "citywall-hub: cannot listen on %s:%d\n", host, port);
@@ -443,23 +450,22 @@ static int start_serving(hub_t *hub, const char *host, int port)
     return 0;
 }
 
-/* Serves until SIGTERM, then drains: in-flight work answered, clients closed (bounded). */
-static void run_until_stopped(hub_t *hub)
+/* The loop's question after each iteration: is the drain after SIGTERM over -- in-flight work
+ * answered, clients closed, or DRAIN_MAX_MS gone? */
+static bool drained(void *ud)
 {
-    int64_t drain_start = 0;
-    while (lws_service(hub->lws, 0) >= 0) {
-        if (!hub->stopping) continue;
-        if (!drain_start) drain_start = cwt_mono_ms();
-        live_stats ls;
-        live_get_stats(hub->live, &ls);
-        bool drained =
-            store_inflight(hub->store) == 0 && ls.clients == 0 && ingest_ws_shutdown() == 0;
-        if (drained || cwt_mono_ms() - drain_start > DRAIN_MAX_MS) break;
-    }
+    static int64_t drain_start;
+    hub_t *hub = ud;
+    if (!hub->stopping) return false;
+    if (!drain_start) drain_start = cwt_mono_ms();
+    live_stats ls;
+    live_get_stats(hub->live, &ls);
+    return (store_inflight(hub->store) == 0 && ls.clients == 0 && ingest_ws_shutdown() == 0) ||
+           cwt_mono_ms() - drain_start > DRAIN_MAX_MS;
 }
 
 /* The last snapshot committed, then every module torn down in reverse order. */
-static void shut_down(hub_t *hub)
+static void shut_down(hub_t *hub, hub_evloop *ev)
 {
     alerts_stop(hub->alerts);   /* the webhook sender wakes through hub->lws: stop it first */
     cluster_stop(hub->cluster); /* consume no more of the log; what was read is applied below */
@@ -474,7 +480,7 @@ static void shut_down(hub_t *hub)
     hub_loop_take_completions(hub);
     cluster_close(hub->cluster); /* batches still waiting for the log: 503, send again */
     hub->cluster = NULL;
-    lws_context_destroy(hub->lws);
+    hub_evloop_destroy(ev);
     hub->lws = NULL;
     wallctl_destroy(hub->wallctl);
     hub->wallctl = NULL;
@@ -490,6 +496,7 @@ static void shut_down(hub_t *hub)
 int main(int argc, char **argv)
 {
     static hub_t hub;
+    static hub_evloop ev;
     hub_opts o = {0};
     if (sodium_init() < 0) {
         fprintf(stderr, "citywall-hub: libsodium failed to initialise\n");
@@ -516,7 +523,7 @@ int main(int argc, char **argv)
 
     int64_t t0 = hub.started_mono = cwt_mono_ms();
     int64_t replayed = open_state(&hub, o.db ? o.db : hub.cfg->db_path, t0);
-    if (replayed < 0 || start_serving(&hub, host, port) < 0) return 1;
+    if (replayed < 0 || start_serving(&hub, host, port, &ev, o.evloop) < 0) return 1;
     hub.ready = true;
     hub.ready_ms = cwt_mono_ms() - t0;
     malloc_trim(0); /* give back what decoding the snapshot and the replay used */
@@ -532,8 +539,8 @@ int main(int argc, char **argv)
             "%lld events replayed)\n",
             hub.origin_self, hub.epoch, cwt_format_local(hub_now(&hub), nowbuf),
             (long long)hub.ready_ms, (long long)replayed);
-    run_until_stopped(&hub);
-    shut_down(&hub);
+    hub_evloop_run(&ev, hub.lws, drained, &hub); /* until SIGTERM's drain is over */
+    shut_down(&hub, &ev);
     free(hub.halls);
     free(hub.cfg_path);
     free(hub.extra_webhooks);

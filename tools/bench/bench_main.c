@@ -57,6 +57,8 @@ static void usage(FILE *f)
            "  --hall ID            fanout, glass: hall the publisher writes (default the first);\n"
            "                       nothing else may write that hall during the run\n"
            "  --max-hz N           fanout: ask for at most N deltas/s per client\n"
+           "  --threads N          fanout: spread the clients over N threads, each with its own\n"
+           "                       libwebsockets loop applying its clients' patches (default 1)\n"
            "  --wall-bin PATH      glass: the citywall-wall binary to start (required)\n"
            "  --layout FILE        glass: the wall's layout (default: the wall's own default)\n"
            "  --hub-pid PID        sample the hub's CPU and RSS from /proc/PID\n"
@@ -176,6 +178,7 @@ enum {
     O_PID,
     O_HALL,
     O_MAXHZ,
+    O_THREADS,
     O_EVENTS,
     O_CONFIG,
     O_CLOCK,
@@ -262,6 +265,11 @@ static int parse_option(int c, bench_opts *o, bench_cli *cli, char **argv)
             return bad_usage("--max-hz: '%s' is not a number from 1 to 1000", optarg);
         o->max_hz = (int)v;
         break;
+    case O_THREADS:
+        if (parse_long(optarg, 1, 64, &v) < 0)
+            return bad_usage("--threads: '%s' is not a number from 1 to 64", optarg);
+        o->threads = (int)v;
+        break;
     case O_EVENTS:
         if (parse_long(optarg, 1, 1000000000L, &v) < 0)
             return bad_usage("--events: '%s' is not a number from 1 to 10^9", optarg);
@@ -309,6 +317,7 @@ static int parse_args(int argc, char **argv, bench_opts *o, bench_cli *cli)
         {"hub-pid", required_argument, NULL, O_PID},
         {"hall", required_argument, NULL, O_HALL},
         {"max-hz", required_argument, NULL, O_MAXHZ},
+        {"threads", required_argument, NULL, O_THREADS},
         {"events", required_argument, NULL, O_EVENTS},
         {"config", required_argument, NULL, O_CONFIG},
         {"clock", required_argument, NULL, O_CLOCK},
@@ -342,6 +351,8 @@ static int check_args(bench_opts *o, bench_cli *cli)
         return bad_usage("--hub: '%s' is not http://HOST[:PORT] (https is not supported)", o->hub);
     if ((fanout || glass) && o->ws)
         return bad_usage("--transport %s applies to ingest only", cli->transport);
+    if (!fanout && o->threads) return bad_usage("--threads applies to fanout only%s", "");
+    if (!o->threads) o->threads = 1;
     if (glass && !o->wall_bin) return bad_usage("glass: --wall-bin PATH is required%s", "");
     if (!glass && (o->wall_bin || o->layout))
         return bad_usage("--wall-bin and --layout apply to glass only%s", "");
