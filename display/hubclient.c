@@ -589,6 +589,10 @@ static void connect_ws(lws_sorted_usec_list_t *sul)
     ci.host = hc->host;
     ci.protocol = "citywall-live.v1";
     ci.ssl_connection = hc->tls ? LCCSCF_USE_SSL : 0;
+    /* no lws validity timer (its default drops a connection whose pong is late 300 s in): the
+     * wall's own ping (HUBCLIENT_PING_MS / HUBCLIENT_DEAD_MS) says when the hub is gone */
+    static const lws_retry_bo_t no_validity = {.secs_since_valid_hangup = 0};
+    ci.retry_and_idle_policy = &no_validity;
     ci.pwsi = &hc->ws; /* set before lws can call back about it; NULL again on failure */
     if (!lws_client_connect_via_info(&ci)) {
         hc->ws = NULL;

@@ -64,6 +64,11 @@ int bench_ws_live(struct lws_context *ctx, const bench_opts *o, void *userdata, 
     ci.host = host;
     ci.protocol = "citywall-live.v1";
     ci.userdata = userdata;
+    /* no lws validity timer: its default (a ping 300 s in, dropped 10 s later without a pong)
+     * took a soak's 1,000 clients down at once when pongs waited behind their backlog; a run's
+     * own deadlines say when the hub is gone */
+    static const lws_retry_bo_t no_validity = {.secs_since_valid_hangup = 0};
+    ci.retry_and_idle_policy = &no_validity;
     ci.pwsi = pwsi;
     return lws_client_connect_via_info(&ci) ? 0 : -1;
 }
