@@ -30,6 +30,9 @@
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -44,6 +47,7 @@
 #define VIDEO_RTSP_LATENCY_MS 150
 #define VIDEO_RTSP_TCP_TIMEOUT_US 3000000
 #define VIDEO_RTSP_TEARDOWN_NS 100000000
+#define VIDEO_TRIM_EVERY_MS 30000 /* give freed heap pages back after teardowns, this often */
 
 typedef struct vpipe {
     video_t *v;
@@ -97,6 +101,7 @@ static struct {
     video_t *opens, *closes; /* pending, LIFO (reversed when taken) */
     video_t *active;         /* worker only */
     GThreadPool *teardown;
+    _Atomic int64_t last_trim_ms; /* teardown pool: when malloc_trim last ran */
 } vw = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static int64_t mono_ms(void)
@@ -248,6 +253,16 @@ static void teardown_job(gpointer data, gpointer ud)
     video_t *v = p->v;
     free(p);
     tile_unref(v);
+#ifdef __GLIBC__
+    /* A touring wall builds and frees pipelines all day; what they freed sits in glibc's
+     * arenas between live blocks, and the wall's RSS crept up while its heap in use stayed
+     * flat (heaptrack, docs/wall.md). malloc_trim gives those pages back; here, on a teardown
+     * thread, at most every VIDEO_TRIM_EVERY_MS, it costs the render thread nothing. */
+    int64_t now = mono_ms(), last = atomic_load(&vw.last_trim_ms);
+    if (now - last >= VIDEO_TRIM_EVERY_MS &&
+        atomic_compare_exchange_strong(&vw.last_trim_ms, &last, now))
+        malloc_trim(0);
+#endif
 }
 
 static void pipe_retire(vpipe *p)
