@@ -125,6 +125,8 @@ class Pipelining(unittest.TestCase):
         statuses = [r[0] for r in resps]
         self.assertEqual(statuses[:len(first_statuses)], first_statuses, resps)
         for st, h, body in resps[len(first_statuses):]:
+            if st == 200:  # it reached the hub after the answers before it: a plain request
+                continue
             self.assertEqual(st, 503, resps)
             self.assertEqual(h.get("connection"), "close")
             self.assertIn("pipelined", json.loads(body)["error"])
