@@ -256,8 +256,9 @@ static void teardown_job(gpointer data, gpointer ud)
 #ifdef __GLIBC__
     /* A touring wall builds and frees pipelines all day; what they freed sits in glibc's
      * arenas between live blocks, and the wall's RSS crept up while its heap in use stayed
-     * flat (heaptrack, docs/wall.md). malloc_trim gives those pages back; here, on a teardown
-     * thread, at most every VIDEO_TRIM_EVERY_MS, it costs the render thread nothing. */
+     * flat (heaptrack, docs/wall.md). malloc_trim gives those pages back. It runs here, on a
+     * teardown thread, at most every VIDEO_TRIM_EVERY_MS; the render thread only waits for it
+     * if it allocates from an arena the trim holds at that moment. */
     int64_t now = mono_ms(), last = atomic_load(&vw.last_trim_ms);
     if (now - last >= VIDEO_TRIM_EVERY_MS &&
         atomic_compare_exchange_strong(&vw.last_trim_ms, &last, now))

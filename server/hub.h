@@ -94,6 +94,7 @@ typedef struct hub {
     char origin_self[192]; /* "http://HOST:PORT" */
     bool ready;            /* state rebuilt and store writable */
     bool stopping;
+    int64_t stop_mono; /* when SIGTERM was taken (cwt_mono_ms); the drain is bounded from it */
     int64_t started_mono;
     int64_t last_applied_id; /* highest event id applied to state */
     uint64_t applied_since_snapshot;

@@ -161,6 +161,7 @@ static void wakeup(hub_t *hub)
     if (atomic_exchange(&hub->sig_term, 0) && !hub->stopping) {
         fprintf(stderr, "citywall-hub: SIGTERM: finishing in-flight work, closing clients\n");
         hub->stopping = true;
+        hub->stop_mono = cwt_mono_ms();
         live_shutdown(hub->live);
     }
     hub_loop_take_completions(hub);

@@ -465,14 +465,12 @@ static int start_serving(hub_t *hub, const char *host, int port, hub_evloop *ev,
  * answered, clients closed, or DRAIN_MAX_MS gone? */
 static bool drained(void *ud)
 {
-    static int64_t drain_start;
     hub_t *hub = ud;
     if (!hub->stopping) return false;
-    if (!drain_start) drain_start = cwt_mono_ms();
     live_stats ls;
     live_get_stats(hub->live, &ls);
     return (store_inflight(hub->store) == 0 && ls.clients == 0 && ingest_ws_shutdown() == 0) ||
-           cwt_mono_ms() - drain_start > DRAIN_MAX_MS;
+           cwt_mono_ms() - hub->stop_mono > DRAIN_MAX_MS;
 }
 
 /* The last snapshot committed, then every module torn down in reverse order. */
