@@ -1,10 +1,10 @@
 /* hub_evloop: the event loop under the hub's libwebsockets context, and its end.
  *
- *   uv    (default) a libuv loop the hub owns, handed to lws as a foreign loop
+ *   uv    a libuv loop the hub owns, handed to lws as a foreign loop
  *         (LWS_SERVER_OPTION_LIBUV, Debian's libwebsockets-evlib-uv plugin): epoll, so a loop
  *         iteration costs what is ready, not what is connected. lws installs no signal
  *         handlers on a foreign loop; the hub's sigwait thread keeps them.
- *   poll  lws's own loop, lws_service() over poll() of every socket each iteration.
+ *   poll  (default) lws's own loop, lws_service() over poll() of every socket each iteration.
  *
  * Either way the loop runs until the caller's `done` says so; it is asked after every loop
  * iteration (lws's timers, the hub's tick among them, make one at least every tick).

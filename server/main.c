@@ -51,8 +51,8 @@ static void usage(FILE *f)
             "  --rebuild-rollups   rebuild the statistics roll-ups from the stored events, exit\n"
             "                      (the hub must not be running on that store)\n"
             "  --no-rollups        serve without keeping the statistics roll-ups (benchmarks)\n"
-            "  --event-loop uv|poll  the loop under the connections: libuv's epoll (default) or\n"
-            "                      libwebsockets' own poll() over every socket\n"
+            "  --event-loop uv|poll  the loop under the connections: libwebsockets' own poll()\n"
+            "                      over every socket (default) or libuv's epoll\n"
             "  --hash-password     read a password on stdin, print its Argon2id hash\n"
             "  --demo-start        print 08:45 of the next working day (for the demo clock)\n"
             "\n"
@@ -506,7 +506,9 @@ int main(int argc, char **argv)
 {
     static hub_t hub;
     static hub_evloop ev;
-    hub_opts o = {0};
+    /* poll by default: under libuv, a full CI run once saw the hub stop answering after a
+     * pipelined request (test_http_framing, not reproduced alone; docs/decisions.md) */
+    hub_opts o = {.evloop = HUB_EVLOOP_POLL};
     if (sodium_init() < 0) {
         fprintf(stderr, "citywall-hub: libsodium failed to initialise\n");
         return 1;
