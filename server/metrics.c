@@ -185,6 +185,10 @@ static void state_store_lines(buf *b, hub_t *hub, const hub_metrics *m, const st
     counter(b, "citywall_store_failures_total", "store transactions rolled back", ss->failures);
     gauge(b, "citywall_store_healthy", "1 when the last transaction committed", ss->healthy);
     counter(b, "citywall_store_quarantined_total", "rows written to quarantine", ss->quarantined);
+    /* all of sqlite's heap, its connections' page caches (cache_size, store.c) included: the
+     * share of the resident set that grows with the database until the caches are full */
+    gauge(b, "citywall_sqlite_memory_bytes", "memory sqlite holds (page caches included)",
+          (double)sqlite3_memory_used());
     {
         sqlite3_stmt *q;
         double rows = 0;

@@ -39,7 +39,7 @@ typedef struct fo_total {
     int ready, late, dead;
     uint64_t deliveries, early, foreign, msgs, snapshots, deltas, errors, closed_mid;
     int64_t last_delivery_us;
-    bench_lat lat;
+    bench_lat lat, lat_send;
     struct rusage ru0;
     int64_t ru0_us;
 } fo_total;
@@ -162,14 +162,17 @@ static void merge(fo_run *r, fo_total *t)
         if (s->last_delivery_us > t->last_delivery_us) t->last_delivery_us = s->last_delivery_us;
         for (size_t k = 0; k < s->lat.n; k++)
             bench_lat_add(&t->lat, s->lat.v[k]);
+        for (size_t k = 0; k < s->lat_send.n; k++)
+            bench_lat_add(&t->lat_send, s->lat_send.v[k]);
     }
 }
 
 static void report(fo_run *r, fo_total *t)
 {
     const bench_opts *o = r->o;
-    bench_lat_sum ls;
+    bench_lat_sum ls, lss;
     bench_lat_summarise(&t->lat, &ls);
+    bench_lat_summarise(&t->lat_send, &lss);
     int64_t acked = atomic_load(&r->pub.acked_n);
     double pub_s = r->pub.t1_us > r->pub.t0_us ? (r->pub.t1_us - r->pub.t0_us) / 1e6 : 0;
     double span =
@@ -204,6 +207,9 @@ static void report(fo_run *r, fo_total *t)
     printf("                    (%llu shown before the publisher had read its ack: counted "
            "as 0 ms)\n",
            (unsigned long long)t->early);
+    printf("                    send -> client state: p50 %.2f ms, p99 %.2f ms, max %.2f ms (from "
+           "when the request left: includes the commit)\n",
+           lss.p50_ms, lss.p99_ms, lss.max_ms);
     printf("  messages          %llu (%llu snapshots, %llu deltas), %llu errors\n",
            (unsigned long long)t->msgs, (unsigned long long)t->snapshots,
            (unsigned long long)t->deltas, (unsigned long long)t->errors);
@@ -228,6 +234,10 @@ static void report(fo_run *r, fo_total *t)
     json_object_set_new(j, "p50_ms", bench_real(ls.p50_ms, 0.001));
     json_object_set_new(j, "p99_ms", bench_real(ls.p99_ms, 0.001));
     json_object_set_new(j, "max_ms", bench_real(ls.max_ms, 0.001));
+    json_object_set_new(j, "early", json_integer((json_int_t)t->early));
+    json_object_set_new(j, "send_p50_ms", bench_real(lss.p50_ms, 0.001));
+    json_object_set_new(j, "send_p99_ms", bench_real(lss.p99_ms, 0.001));
+    json_object_set_new(j, "send_max_ms", bench_real(lss.max_ms, 0.001));
     json_object_set_new(j, "events", json_integer(acked));
     json_object_set_new(j, "deliveries", json_integer((json_int_t)t->deliveries));
     json_object_set_new(j, "undelivered", json_integer((json_int_t)undelivered));
@@ -333,6 +343,7 @@ out:
     free(r.shards);
     bench_pub_free(&r.pub);
     bench_lat_free(&t.lat);
+    bench_lat_free(&t.lat_send);
     pthread_cond_destroy(&r.cond);
     pthread_mutex_destroy(&r.mu);
     return rc;

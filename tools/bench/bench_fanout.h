@@ -59,7 +59,8 @@ typedef struct fo_shard {
     int connecting, open, ready, late, dead;
     bool closing;
     int64_t grace_until_us;
-    bench_lat lat;
+    bench_lat lat;      /* ack -> shown */
+    bench_lat lat_send; /* send -> shown */
     uint64_t deliveries, early, foreign, msgs, snapshots, deltas, errors, closed_mid;
     int64_t last_delivery_us;
     char *memo_bytes; /* the last message parsed, and its parse (owned): clients get the same */

@@ -51,6 +51,7 @@ static void record(fo_shard *s, fo_client *c, int64_t now)
             s->foreign += (uint64_t)(shown - k + 1);
             break;
         }
+        bench_lat_add(&s->lat_send, now - r->pub.send_us[k]);
         if (k <= acked) {
             bench_lat_add(&s->lat, now - r->pub.ack_us[k]);
         } else {
@@ -331,4 +332,5 @@ void fo_shard_free(fo_shard *s)
     free(s->memo_bytes);
     json_decref(s->memo);
     bench_lat_free(&s->lat);
+    bench_lat_free(&s->lat_send);
 }

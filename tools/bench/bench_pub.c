@@ -100,6 +100,9 @@ static void *publisher(void *arg)
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
         resp.n = 0;
+        int64_t t_send = bench_now_us();
+        for (int64_t k = sent + 1; k <= due; k++)
+            r->send_us[k] = t_send;
         atomic_store_explicit(&r->sent_n, due, memory_order_release);
         CURLcode rc = curl_easy_perform(e);
         int64_t t_ack = bench_now_us();
@@ -145,7 +148,8 @@ int bench_pub_init(bench_pub *p, const bench_opts *o, int hall, int biz, const c
     bench_gen_run_tag(p->tag);
     p->cap = (int64_t)(o->rate * o->duration_s * 1.1) + 1000;
     p->ack_us = calloc((size_t)p->cap + 1, sizeof *p->ack_us);
-    return p->ack_us ? 0 : -1;
+    p->send_us = calloc((size_t)p->cap + 1, sizeof *p->send_us);
+    return p->ack_us && p->send_us ? 0 : -1;
 }
 
 int bench_pub_start(bench_pub *p)
@@ -167,5 +171,6 @@ void bench_pub_join(bench_pub *p)
 void bench_pub_free(bench_pub *p)
 {
     free(p->ack_us);
-    p->ack_us = NULL;
+    free(p->send_us);
+    p->ack_us = p->send_us = NULL;
 }

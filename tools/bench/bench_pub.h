@@ -11,8 +11,14 @@
  * so its ack times must not wait for a core that the hub and the clients keep busy (it sleeps
  * between requests).
  *
- * Threads: the publisher thread writes ack_us[k] before it publishes acked_n (release);
- * readers load acked_n (acquire) and then may read ack_us[1..acked_n]. Everything else in
+ * It also records when the request carrying event k was sent (send_us[k]): the ack time is
+ * a lower bound of what a client waits for an event (when the hub writes the answer after
+ * fan-out writes, a client may show it before the publisher reads the answer), the send
+ * time an upper bound (it includes the commit, fsync and all).
+ *
+ * Threads: the publisher thread writes ack_us[k] before it publishes acked_n (release), and
+ * send_us[k] before sent_n; readers load acked_n / sent_n (acquire) and then may read
+ * ack_us[1..acked_n] / send_us[1..sent_n]. Everything else in
  * the struct is the owner's until bench_pub_start and after bench_pub_join.
  */
 #ifndef CW_BENCH_PUB_H
@@ -34,8 +40,9 @@ typedef struct bench_pub {
     void (*on_done)(void *ud); /* called on the publisher thread when it stops; may be NULL */
     void *on_done_ud;
 
-    int64_t *ack_us; /* [k] = when the ack of event k arrived, k from 1; owned */
-    int64_t cap;     /* ack_us holds 0..cap */
+    int64_t *ack_us;  /* [k] = when the ack of event k arrived, k from 1; owned */
+    int64_t *send_us; /* [k] = when the request carrying event k was sent; owned */
+    int64_t cap;      /* ack_us and send_us hold 0..cap */
     _Atomic int64_t acked_n, sent_n;
     atomic_bool done;
     bool rt;              /* ran at real-time priority */
