@@ -5,7 +5,8 @@ JSON line whose keys and values agree with what the hub itself counted.
   counts in citywall_events_accepted_total (the hub's counter moves by exactly `events`),
   full batches only (events = batches x --batch), nothing rejected;
 - fanout: every subscribed client shows every published ticket (deliveries = events x
-  clients), and the hall's `issued` KPI moved by exactly `events`;
+  clients), and the hall's `issued` KPI moved by exactly `events`; also over midnight, when
+  the hall's count starts again at 0 (a hub whose clock crosses into a new business day);
 - glass (~3 s, under xvfb-run with the build's citywall-wall; skipped when either is missing):
   every published ticket was presented by the wall (samples = events, unshown 0), the hall's
   `issued` KPI moved by exactly `events`, and the wall presented frames;
@@ -146,6 +147,32 @@ class TestBenchFanout(unittest.TestCase):
         self.assertEqual(res["errors"], 0)
         self.assertIn("hub_rss_mb", res)
         self.assertEqual(HUB.hall("LH-07")["kpi"]["issued"] - issued0, res["events"])
+
+
+class TestBenchFanoutOverMidnight(unittest.TestCase):
+    def test_deliveries_are_counted_across_a_new_business_day(self):
+        # the hall's `issued` starts again at 0 when a day begins (scripts/hub-soak runs a
+        # sped-up clock through several): events of both days count, none is undelivered
+        hub = cwtest.Hub(clock="2026-11-23T23:59:52+08:00@1")
+        try:
+            day0 = hub.snapshot().get("day")
+            if day0 != "2026-11-23":
+                self.skipTest("the hub took too long to start: its day is already %s" % day0)
+            rc, out, err = bench("fanout", "--duration", "10", "--clients", "10", "--rate", "20",
+                                 "--hall", "LH-07", "--hub", hub.http_url, "--config",
+                                 cwtest.DEMO_CONFIG, "--hub-pid", str(hub.proc.pid))
+            self.assertEqual(rc, 0, "\n".join(out) + err[-2000:])
+            res = json.loads(out[-1])
+            self.assertEqual(hub.snapshot().get("day"), "2026-11-24")  # the run crossed midnight
+            # 20 events/s for 10 s: one due at t=0, then one every 50 ms
+            self.assertTrue(150 <= res["events"] <= 201, res)
+            after = hub.hall("LH-07")["kpi"].get("issued", 0)  # the new day's count
+            self.assertTrue(0 < after < res["events"], (after, res))
+            self.assertEqual(res["deliveries"], res["events"] * 10)
+            self.assertEqual(res["undelivered"], 0)
+            self.assertEqual(res["errors"], 0)
+        finally:
+            hub.close()
 
 
 class TestBenchGlass(unittest.TestCase):

@@ -133,6 +133,7 @@ static int start_measuring(fo_run *r, fo_total *t)
         return -1;
     }
     r->base = first->base;
+    snprintf(r->day0, sizeof r->day0, "%.10s", first->day[0] ? first->day : now);
     getrusage(RUSAGE_SELF, &t->ru0);
     t->ru0_us = bench_now_us();
     bench_proc_begin(&r->proc, r->o->hub_pid);

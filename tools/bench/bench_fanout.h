@@ -89,6 +89,7 @@ typedef struct fo_run {
     pthread_cond_t cond; /* a shard settled or finished, or the publisher stopped */
     atomic_bool measuring, stop;
     int64_t base;
+    char day0[16]; /* the business day the run started on (the base's) */
 
     bench_pub pub; /* shared with the publisher thread */
     bench_err err;

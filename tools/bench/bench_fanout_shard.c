@@ -9,7 +9,8 @@
  * bytes); applying it is still done per client, on each client's own copy.
  *
  * Deliveries. Once the run measures, event k is in a client's state exactly when it shows
- * halls[hall].kpi.issued >= base + k; after every message a client applies, the counts it
+ * halls[hall].kpi.issued >= base + k (on a later business day: the events sent before that
+ * day plus its own count, bench_pub_shown); after every message a client applies, the counts it
  * newly shows are deliveries at that instant, latency = that instant - ack(k) (0, "before
  * ack", when the publisher has not read the ack yet).
  *
@@ -42,7 +43,12 @@ static void record(fo_shard *s, fo_client *c, int64_t now)
     if (!atomic_load_explicit(&r->measuring, memory_order_acquire) || !c->state ||
         c->phase != FO_READY)
         return;
-    int64_t shown = shown_issued(s, c) - r->base;
+    const char *day = json_string_value(json_object_get(c->state, "day"));
+    int64_t shown = bench_pub_shown(&r->pub, day ? day : "", shown_issued(s, c), r->day0, r->base);
+    if (shown < 0) { /* a day the publisher has not written to yet: counts not its own */
+        if (shown_issued(s, c) > 0) s->foreign += (uint64_t)shown_issued(s, c);
+        return;
+    }
     if (shown <= c->seen) return;
     int64_t acked = atomic_load_explicit(&r->pub.acked_n, memory_order_acquire);
     int64_t sent = atomic_load_explicit(&r->pub.sent_n, memory_order_acquire);

@@ -103,6 +103,12 @@ static void *publisher(void *arg)
         int64_t t_send = bench_now_us();
         for (int64_t k = sent + 1; k <= due; k++)
             r->send_us[k] = t_send;
+        int nd = atomic_load_explicit(&r->ndays, memory_order_relaxed);
+        if ((nd == 0 || strncmp(r->days[nd - 1].day, at, 10) != 0) && nd < BENCH_PUB_MAX_DAYS) {
+            snprintf(r->days[nd].day, sizeof r->days[nd].day, "%.10s", at);
+            r->days[nd].first_k = sent + 1;
+            atomic_store_explicit(&r->ndays, nd + 1, memory_order_release);
+        }
         atomic_store_explicit(&r->sent_n, due, memory_order_release);
         CURLcode rc = curl_easy_perform(e);
         int64_t t_ack = bench_now_us();
@@ -173,4 +179,14 @@ void bench_pub_free(bench_pub *p)
     free(p->ack_us);
     free(p->send_us);
     p->ack_us = p->send_us = NULL;
+}
+
+int64_t bench_pub_shown(const bench_pub *p, const char *day, int64_t issued, const char *day0,
+                        int64_t base)
+{
+    if (!strncmp(day, day0, 10)) return issued - base;
+    int n = atomic_load_explicit(&p->ndays, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (!strncmp(p->days[i].day, day, 10)) return p->days[i].first_k - 1 + issued;
+    return -1;
 }

@@ -16,10 +16,15 @@
  * fan-out writes, a client may show it before the publisher reads the answer), the send
  * time an upper bound (it includes the commit, fsync and all).
  *
+ * Business days. A hall's `issued` count starts again at 0 when a business day begins, so
+ * over a long run (scripts/hub-soak: a sped-up clock) the publisher notes the first event it
+ * sent on each day (`days`), and bench_pub_shown maps a state's (day, issued) to how many of
+ * its events that state shows.
+ *
  * Threads: the publisher thread writes ack_us[k] before it publishes acked_n (release), and
- * send_us[k] before sent_n; readers load acked_n / sent_n (acquire) and then may read
- * ack_us[1..acked_n] / send_us[1..sent_n]. Everything else in
- * the struct is the owner's until bench_pub_start and after bench_pub_join.
+ * send_us[k] and days[] before sent_n and ndays; readers load acked_n / sent_n (acquire) and then
+ * may read ack_us[1..acked_n] / send_us[1..sent_n]. Everything else in the struct is the owner's
+ * until bench_pub_start and after bench_pub_join.
  */
 #ifndef CW_BENCH_PUB_H
 #define CW_BENCH_PUB_H
@@ -30,6 +35,13 @@
 #include <stdint.h>
 
 #include "bench.h"
+
+#define BENCH_PUB_MAX_DAYS 64
+
+typedef struct bench_pub_day {
+    char day[11];    /* YYYY-MM-DD of the events' `at` */
+    int64_t first_k; /* the first event sent on it */
+} bench_pub_day;
 
 typedef struct bench_pub {
     const bench_opts *o; /* borrowed */
@@ -43,6 +55,8 @@ typedef struct bench_pub {
     int64_t *ack_us;  /* [k] = when the ack of event k arrived, k from 1; owned */
     int64_t *send_us; /* [k] = when the request carrying event k was sent; owned */
     int64_t cap;      /* ack_us and send_us hold 0..cap */
+    bench_pub_day days[BENCH_PUB_MAX_DAYS];
+    _Atomic int ndays;
     _Atomic int64_t acked_n, sent_n;
     atomic_bool done;
     bool rt;              /* ran at real-time priority */
@@ -62,6 +76,14 @@ int bench_pub_start(bench_pub *p);
 
 /* Wait for the thread (no-op if it was never started). */
 void bench_pub_join(bench_pub *p);
+
+/* How many of p's events a state shows whose business day is `day` and whose hall shows
+ * `issued` tickets, for a run that started on `day0` with the hall at `base`: issued - base on
+ * day0; on a later day the events sent on the days before it, plus issued (the count starts
+ * at 0 and only the publisher writes to the hall). -1 for a day p has sent nothing on (the
+ * state's count is not p's). Any thread. */
+int64_t bench_pub_shown(const bench_pub *p, const char *day, int64_t issued, const char *day0,
+                        int64_t base);
 
 /* Release what bench_pub_init allocated (after bench_pub_join). */
 void bench_pub_free(bench_pub *p);
