@@ -10,7 +10,6 @@ typedef struct parser {
     const char *p;
     int depth;
     bool nullable; /* whether the piece or alternation just parsed can match "" */
-    int64_t lo;    /* the lower bound of the interval just parsed */
     char *err;
     size_t errlen;
 } parser;
@@ -50,13 +49,13 @@ static int64_t bracket(parser *ps)
 }
 
 /* "{m}", "{m,}", "{m,n}" from its '{': the number of copies glibc makes of the operand (the
- * upper bound, or m + 1 when open); -1 when malformed or over SILRE_MAX_COUNT.
+ * upper bound, or m + 1 when open), with m in *lo; -1 when malformed or over SILRE_MAX_COUNT.
  *
  * Stricter than glibc on purpose: any unescaped '{' must open a plain interval. glibc reads
  * "{,n}" as {0,n}, "{,}" as *, and an escaped comma inside the braces as a comma (the fuzzer
  * found "(.{0,10}){,1010}" and "(...){\,10100}"), and reads other '{' as literals; mirroring
  * every such rule is a losing game, so a literal brace is written "\{". */
-static int64_t interval(parser *ps)
+static int64_t interval(parser *ps, int64_t *lo_out)
 {
     const char *p = ps->p + 1;
     if (!is_digit(*p) && *p != ',')
@@ -85,7 +84,7 @@ static int64_t interval(parser *ps)
         return fail(ps, what);
     }
     ps->p = p + 1;
-    ps->lo = lo;
+    *lo_out = lo;
     return hi > 0 ? hi : 1;
 }
 
@@ -150,9 +149,12 @@ static int64_t piece(parser *ps)
         copies = 2; /* glibc builds x+ as x x* */
         ps->p++;
     } else if (r == '{') {
-        copies = interval(ps);
+        int64_t lo;
+        copies = interval(ps, &lo);
         if (copies < 0) return -1;
-        ps->nullable = nullable || ps->lo == 0;
+        ps->nullable = nullable || lo == 0;
+        /* checked here as well as in alternation() so that an over-large repetition is called
+         * too costly before its operand's emptiness is judged */
         if (size * copies > SILRE_MAX_EXPANDED) return too_costly(ps);
         /* glibc's closures over copies of an operand that can match "" grow much faster than
          * the copies: "((a?){9}){0,100}" (900 parts) took 2.9 s and 250 MB, "(a?|b?|c?){0,100}"
