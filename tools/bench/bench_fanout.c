@@ -161,10 +161,8 @@ static void merge(fo_run *r, fo_total *t)
         t->errors += s->errors;
         t->closed_mid += s->closed_mid;
         if (s->last_delivery_us > t->last_delivery_us) t->last_delivery_us = s->last_delivery_us;
-        for (size_t k = 0; k < s->lat.n; k++)
-            bench_lat_add(&t->lat, s->lat.v[k]);
-        for (size_t k = 0; k < s->lat_send.n; k++)
-            bench_lat_add(&t->lat_send, s->lat_send.v[k]);
+        bench_lat_add_all(&t->lat, &s->lat);
+        bench_lat_add_all(&t->lat_send, &s->lat_send);
     }
 }
 

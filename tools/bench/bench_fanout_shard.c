@@ -44,9 +44,10 @@ static void record(fo_shard *s, fo_client *c, int64_t now)
         c->phase != FO_READY)
         return;
     const char *day = json_string_value(json_object_get(c->state, "day"));
-    int64_t shown = bench_pub_shown(&r->pub, day ? day : "", shown_issued(s, c), r->day0, r->base);
+    int64_t issued = shown_issued(s, c);
+    int64_t shown = bench_pub_shown(&r->pub, day ? day : "", issued, r->day0, r->base);
     if (shown < 0) { /* a day the publisher has not written to yet: counts not its own */
-        if (shown_issued(s, c) > 0) s->foreign += (uint64_t)shown_issued(s, c);
+        s->foreign += (uint64_t)issued;
         return;
     }
     if (shown <= c->seen) return;

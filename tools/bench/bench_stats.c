@@ -42,6 +42,13 @@ int bench_lat_add(bench_lat *l, int64_t us)
     return 0;
 }
 
+int bench_lat_add_all(bench_lat *to, const bench_lat *from)
+{
+    for (size_t k = 0; k < from->n; k++)
+        if (bench_lat_add(to, from->v[k]) < 0) return -1;
+    return 0;
+}
+
 void bench_lat_free(bench_lat *l)
 {
     free(l->v);

@@ -33,6 +33,8 @@ typedef struct bench_lat {
 /* Record one latency; a negative one counts as 0, one over ~71 min is capped. Returns 0, or
  * -1 when out of memory (the sample is lost). */
 int bench_lat_add(bench_lat *l, int64_t us);
+/* Append every sample of `from` to `to` (a shard's into the run's). -1 when out of memory. */
+int bench_lat_add_all(bench_lat *to, const bench_lat *from);
 void bench_lat_free(bench_lat *l);
 
 typedef struct bench_lat_sum {
