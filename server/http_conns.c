@@ -6,11 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <linux/sockios.h>
-#include <linux/tcp.h>
 
 /* Connections per peer address (SPEC §8). The filter callback admits or refuses an accepted
  * socket; the wsi lws creates right after it takes a reference to its address's counter and
@@ -78,8 +75,7 @@ static conn_addr *ca_get(const unsigned char *key)
 typedef struct conn_wsi {
     const struct lws *wsi;
     conn_addr *addr; /* NULL: not counted (not an IP peer, or no memory for its address) */
-    int64_t rx_mark; /* socket bytes read when the previous request was answered (-1: the
-                        socket did not say); INT64_MIN before the first answer */
+    bool answered;   /* a request on this connection has been answered */
 } conn_wsi;
 
 static conn_wsi *cw_tab;
@@ -113,7 +109,7 @@ static int cw_bind(const struct lws *wsi, conn_addr *a)
     if (!cw_tab[k].wsi) cw_used++;
     cw_tab[k].wsi = wsi;
     cw_tab[k].addr = a;
-    cw_tab[k].rx_mark = INT64_MIN;
+    cw_tab[k].answered = false;
     return 0;
 }
 
@@ -189,33 +185,21 @@ void http_conns_destroyed(const struct lws *wsi)
     if (a) a->count--;
 }
 
-/* Bytes that lws has read from wsi's socket so far (received by the kernel less those still
- * queued), or -1 when the socket does not say (not TCP). */
-static int64_t socket_bytes_read(const struct lws *wsi)
-{
-    int fd = (int)lws_get_socket_fd((struct lws *)wsi);
-    struct tcp_info ti;
-    socklen_t tl = sizeof(ti);
-    int queued = 0;
-    memset(&ti, 0, sizeof(ti));
-    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0 ||
-        tl < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received) ||
-        ioctl(fd, SIOCINQ, &queued) < 0)
-        return -1;
-    return (int64_t)ti.tcpi_bytes_received - queued;
-}
-
 void http_conns_answered(struct lws *wsi)
 {
     conn_wsi *e = cw_find(wsi);
-    if (e) e->rx_mark = socket_bytes_read(wsi);
+    if (e) e->answered = true;
 }
 
 bool http_conns_pipelined(struct lws *wsi)
 {
     conn_wsi *e = cw_find(wsi);
-    if (!e) return true;                       /* cannot tell: refuse rather than spin */
-    if (e->rx_mark == INT64_MIN) return false; /* the connection's first request */
-    int64_t now = socket_bytes_read(wsi);
-    return now < 0 || e->rx_mark < 0 || now == e->rx_mark;
+    if (!e) return true;            /* cannot tell: refuse rather than spin */
+    if (!e->answered) return false; /* the first request: lws read it from the socket */
+    /* While lws parses headers from its buffer, that buffer is not yet marked consumed, so
+     * the connection is on its thread's list of buffered input, and lws_service_adjust_timeout()
+     * says "do not wait" (0). It says so too when another connection has buffered input (a
+     * pipelining client, TLS records decrypted ahead): that request is refused with 503 and
+     * sent again by its client (gateways retry); a spinning service thread is not possible. */
+    return lws_service_adjust_timeout(lws_get_context(wsi), 1, lws_get_tsi(wsi)) == 0;
 }

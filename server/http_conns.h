@@ -1,6 +1,6 @@
 /* http_conns: what the hub keeps per TCP connection below the protocols: the count of
- * connections per peer address (SPEC §8 limit) and where the previous request on a connection
- * ended (to refuse requests that lws 4.1.6 would mis-frame; see http_conns_pipelined).
+ * connections per peer address (SPEC §8 limit) and whether a connection has had a request
+ * answered (to refuse requests that lws 4.1.6 would mis-frame; see http_conns_pipelined).
  *
  * lws frees a connection's per-request user data at every keep-alive transaction (it rebinds
  * the HTTP protocol), so this is keyed by the wsi itself, from LWS_CALLBACK_WSI_CREATE to
@@ -21,14 +21,15 @@ int http_conns_admit(hub_t *hub, const struct lws_filter_network_conn_args *fa);
 void http_conns_created(const struct lws *wsi);
 void http_conns_destroyed(const struct lws *wsi);
 
-/* A request on wsi has been answered completely: remember how far lws had read the socket. */
+/* A request on wsi has been answered completely. */
 void http_conns_answered(struct lws *wsi);
-/* Was the request whose headers lws just parsed on wsi read from bytes that lws already held
- * when the previous request was answered (pipelined behind it)? lws 4.1.6 mis-frames exactly
- * those when they carry a body: lws_http_action() feeds the buffered bytes from the request
- * line on as the body and then loops forever on a body it takes as complete (the service
- * thread spun and no client was answered: SECURITY.md S1). A request whose bytes lws read from
- * the socket after that answer is framed correctly. True also when the socket cannot tell. */
+/* May the request whose headers lws just parsed on wsi have been parsed from bytes that lws
+ * buffered earlier (pipelined behind a previous request)? lws 4.1.6 mis-frames exactly those
+ * when they carry a body: at the end of lws_http_action() it feeds the connection's buffer,
+ * which still starts at that request, on as the body, and then loops forever on a body it takes
+ * as complete (the service thread spun and no client was answered: SECURITY.md S1). True when
+ * any connection of the service thread holds buffered input (lws does not say which); false
+ * for a connection's first request, which lws always reads from the socket. */
 bool http_conns_pipelined(struct lws *wsi);
 
 #endif
