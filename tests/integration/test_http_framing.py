@@ -2,7 +2,8 @@
 
 - Pipelined requests: the shapes that wedged the whole hub (a POST behind a GET on one
   connection) are answered in order or refused with 503 and the connection closed; new clients
-  are served within 100 ms afterwards and the service thread is idle again.
+  are served within 100 ms afterwards and the service thread is idle again; on both event
+  loops.
 - Ambiguous framing (request smuggling): two Content-Length headers, Transfer-Encoding beside
   Content-Length, white space before a header's colon: 400 and the connection closed, and the
   request smuggled behind is never run.
@@ -198,6 +199,23 @@ class Pipelining(unittest.TestCase):
                 self.assertEqual(json.loads(got[0][2])["acked"], {"LH-05/ka": seq})
         finally:
             s.close()
+
+
+class PipeliningOnLibuv(Pipelining):
+    """The same cases on a hub running on libuv (--event-loop uv): the detection reads lws's
+    own buffered-input list, which both loops keep."""
+
+    @classmethod
+    def setUpClass(cls):
+        global hub
+        cls.poll_hub = hub
+        hub = cwtest.Hub(extra_args=["--event-loop", "uv"])
+
+    @classmethod
+    def tearDownClass(cls):
+        global hub
+        hub.close()
+        hub = cls.poll_hub
 
 
 class Smuggling(unittest.TestCase):
