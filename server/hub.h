@@ -53,11 +53,9 @@ typedef struct hub_metrics {
     uint64_t live_messages, live_bytes, live_snapshots, live_deltas, live_merged, live_too_slow,
         live_publishes;
     uint64_t snapshots_saved;
-    uint64_t malloc_trims;   /* malloc_trim runs (hub_loop.c) */
-    double malloc_trim_secs; /* the service thread's time in them */
-    hub_hist commit_ms;      /* store commit (per transaction) */
-    hub_hist ack_ms;         /* ingest request received -> answered */
-    hub_hist fanout_ms;      /* event acked -> delta written to a client */
+    hub_hist commit_ms; /* store commit (per transaction) */
+    hub_hist ack_ms;    /* ingest request received -> answered */
+    hub_hist fanout_ms; /* event acked -> delta written to a client */
 } hub_metrics;
 
 typedef struct hub_hall_info {
@@ -108,7 +106,6 @@ typedef struct hub {
     hub_metrics m;
     lws_sorted_usec_list_t sul_tick; /* hub_loop's one periodic timer */
     int64_t last_housekeeping_mono;
-    int64_t last_trim_mono; /* when malloc_trim last ran (hub_loop.c) */
     /* set by the signal thread, read by the service thread */
     _Atomic int sig_term, sig_hup;
 } hub_t;

@@ -13,11 +13,9 @@
  */
 #include "hub_loop.h"
 
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "alerts.h"
 #include "auth.h"
@@ -33,12 +31,6 @@
 #define SNAPSHOT_MIN_MS 2000
 #define RETENTION_EVERY_MS 10000
 #define HOUSEKEEPING_EVERY_MS 1000
-/* glibc keeps what a thread frees in that thread's arena. The store threads' arenas hold
- * sqlite's page caches and statement memory, which come and go around live blocks, and the
- * pages freed between them stay resident (the 2-hour soak: RSS less heap less sqlite grew
- * ~6 MB/h). malloc_trim(0) hands every arena's free pages back (madvise); it costs the service
- * thread a walk of the arenas' free chunks, counted in /metrics. */
-#define TRIM_EVERY_MS (5 * 60 * 1000)
 
 static void housekeeping(hub_t *hub);
 
@@ -198,24 +190,9 @@ static void tick(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(hub->lws, 0, &hub->sul_tick, tick, (lws_usec_t)hub->cfg->tick_ms * 1000);
 }
 
-static void give_back_memory(hub_t *hub)
-{
-    int64_t m = cwt_mono_ms();
-    if (m - hub->last_trim_mono < TRIM_EVERY_MS) return;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    malloc_trim(0);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    hub->last_trim_mono = m;
-    hub->m.malloc_trims++;
-    hub->m.malloc_trim_secs +=
-        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-}
-
 static void housekeeping(hub_t *hub)
 {
     if (!hub->ready) return;
-    give_back_memory(hub);
     rollup(hub);
     retention(hub);
     stats_daily_tick(hub);
@@ -228,7 +205,7 @@ static void housekeeping(hub_t *hub)
 
 void hub_loop_start(hub_t *hub)
 {
-    hub->last_snapshot_mono = hub->last_housekeeping_mono = hub->last_trim_mono = cwt_mono_ms();
+    hub->last_snapshot_mono = hub->last_housekeeping_mono = cwt_mono_ms();
     lws_sul_schedule(hub->lws, 0, &hub->sul_tick, tick, (lws_usec_t)hub->cfg->tick_ms * 1000);
 }
 

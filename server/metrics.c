@@ -49,12 +49,6 @@ static void counter(buf *b, const char *name, const char *help, uint64_t v)
         (unsigned long long)v);
 }
 
-/* A counter of a quantity in a base unit (seconds). */
-static void counter_f(buf *b, const char *name, const char *help, double v)
-{
-    put(b, "# HELP %s %s\n# TYPE %s counter\n%s %.9g\n", name, help, name, name, v);
-}
-
 static void gauge(buf *b, const char *name, const char *help, double v)
 {
     put(b, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help, name, name, v);
@@ -148,10 +142,6 @@ static void process_lines(buf *b, hub_t *hub, bool healthy, int64_t now)
     gauge(b, "citywall_uptime_seconds", "seconds since start",
           (double)(now - hub->started_mono) / 1000.0);
     gauge(b, "citywall_process_resident_bytes", "resident set size", rss_bytes());
-    counter(b, "citywall_malloc_trims_total", "times freed memory was handed back (malloc_trim)",
-            hub->m.malloc_trims);
-    counter_f(b, "citywall_malloc_trim_seconds_total",
-              "service thread time spent handing freed memory back", hub->m.malloc_trim_secs);
 }
 
 /* What came in: requests, events by outcome, feeds. */
