@@ -169,9 +169,11 @@ int scene_draw_cached(scene *s, scene_frame *f, GLuint base, GLuint layer, layou
         panel *p = s->panels[i];
         if (!p->ops->draw && !(p->ops->default_title && p->ops->data_ms)) continue;
         if (p->valid && p->key == key) continue;
-        /* throttled, unless STALE or the first data would show late */
+        /* throttled while live, unless the first data would show late; never while STALE: the
+         * data cannot change then, only "数据截至 N秒前", which must be the same N in every panel
+         * (a 2-s throttle let the trend's age lag the header's by 2-3 s) */
         bool empty = !f->m->city || !f->m->registry;
-        if (p->valid && !f->exact && p->drawn_stale == f->stale && !p->drawn_empty &&
+        if (p->valid && !f->exact && !f->stale && !p->drawn_stale && !p->drawn_empty &&
             f->real_ms - p->drawn_ms < p->ops->refresh_ms)
             continue;
         p->drawn_stale = f->stale;
