@@ -80,8 +80,8 @@ static void check_readable(cfgl *L, const char *path_value, int line, const char
 static void parse_server(cfgl *L, struct fy_node *map, int mline)
 {
     static const char *const keys[] = {
-        "listen", "db",       "tick_ms", "retention_days", "allowed_origins", "tls",
-        "limits", "sessions", NULL};
+        "listen",          "db",  "db_cache_mib", "tick_ms",  "retention_days",
+        "allowed_origins", "tls", "limits",       "sessions", NULL};
     static const char *const http[] = {"http://", "https://", NULL};
     cfg_t *c = L->cfg;
     int line;
@@ -101,6 +101,7 @@ static void parse_server(cfgl *L, struct fy_node *map, int mline)
         free(c->db_path);
         c->db_path = s;
     }
+    cfgl_opt_int32(L, map, mline, "server", "db_cache_mib", 1, 4096, &c->db_cache_mib);
     cfgl_opt_int32(L, map, mline, "server", "tick_ms", 1, 1000, &c->tick_ms);
     cfgl_opt_int32(L, map, mline, "server", "retention_days", 1, 36500, &c->retention_days);
     if ((v = cfgl_get(map, "allowed_origins", mline, &line)) &&
@@ -679,6 +680,7 @@ static cfg_t *cfg_new(const char *path)
         return NULL;
     }
     c->tick_ms = 50;
+    c->db_cache_mib = 64;
     c->retention_days = 400;
     c->session_idle_s = 8 * 3600;
     c->session_absolute_s = 24 * 3600;

@@ -358,10 +358,11 @@ typedef struct cfg_wall {
 } cfg_wall;
 
 typedef struct cfg {
-    char *path;     /* the file it was loaded from */
-    char *listen;   /* "127.0.0.1:8080" */
-    char *db_path;  /* relative paths are relative to the working directory */
-    char **origins; /* allowed browser origins; none = the hub's own */
+    char *path;       /* the file it was loaded from */
+    char *listen;     /* "127.0.0.1:8080" */
+    char *db_path;    /* relative paths are relative to the working directory */
+    int db_cache_mib; /* sqlite page cache of each store connection (writer, reader), 64 */
+    char **origins;   /* allowed browser origins; none = the hub's own */
     int norigins;
     char *tls_cert, *tls_key; /* NULL = plain */
     int tick_ms;              /* live tick, 50 */

@@ -318,7 +318,7 @@ static int64_t open_state(hub_t *hub, const char *dbpath, int64_t t0)
     char err[256];
     static const char *const schemas[] = {hub_schema, auth_schema, alerts_schema, stats_schema,
                                           NULL};
-    hub->store = store_open(dbpath, schemas, err, sizeof(err));
+    hub->store = store_open(dbpath, schemas, hub->cfg->db_cache_mib, err, sizeof(err));
     if (!hub->store) {
         fprintf(stderr, "citywall-hub: store: %s\n", err);
         return -1;

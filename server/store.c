@@ -46,7 +46,7 @@ static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
     return 0;
 }
 
-static sqlite3 *open_db(const char *path, bool create, char *err, size_t errlen)
+static sqlite3 *open_db(const char *path, bool create, int cache_mib, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
@@ -62,8 +62,15 @@ static sqlite3 *open_db(const char *path, bool create, char *err, size_t errlen)
     if (exec(db,
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
              "PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864;"
-             "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+             "PRAGMA temp_store=MEMORY;",
              err, errlen) < 0) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    /* the page cache: what the connection's memory grows to as the database grows */
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d;", cache_mib * 1024);
+    if (exec(db, pragma, err, errlen) < 0) {
         sqlite3_close(db);
         return NULL;
     }
@@ -99,7 +106,8 @@ static int load_index(store_t *s, char *err, size_t errlen)
     return 0;
 }
 
-store_t *store_open(const char *path, const char *const *schemas, char *err, size_t errlen)
+store_t *store_open(const char *path, const char *const *schemas, int cache_mib, char *err,
+                    size_t errlen)
 {
     store_t *s = cw_xcalloc(1, sizeof(*s));
     if (!s) return NULL;
@@ -107,12 +115,12 @@ store_t *store_open(const char *path, const char *const *schemas, char *err, siz
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
     s->idx = feedindex_new();
-    s->wdb = open_db(path, true, err, errlen);
+    s->wdb = open_db(path, true, cache_mib, err, errlen);
     if (!s->wdb) goto fail;
     if (migrate_store(s->wdb, path, SCHEMA, err, errlen) < 0) goto fail;
     for (int i = 0; schemas && schemas[i]; i++)
         if (exec(s->wdb, schemas[i], err, errlen) < 0) goto fail;
-    s->rdb = open_db(path, false, err, errlen);
+    s->rdb = open_db(path, false, cache_mib, err, errlen);
     if (!s->rdb) goto fail;
     if (prepare(s->wdb, &s->ins_event,
                 "INSERT INTO events(feed_id, seq, hall, type, at_ms, recv_ms, body)"

@@ -105,8 +105,10 @@ typedef void (*store_wake_fn)(void *ud);
 
 /* Open (creating the log's tables if needed, then running each DDL of schemas: the modules
  * that keep tables here, NULL-terminated, each idempotent) and load the dedupe index. The store
- * knows no module. Returns NULL with a message in err on failure. */
-store_t *store_open(const char *path, const char *const *schemas, char *err, size_t errlen);
+ * knows no module. cache_mib: each connection's page cache (server.db_cache_mib). Returns NULL
+ * with a message in err on failure. */
+store_t *store_open(const char *path, const char *const *schemas, int cache_mib, char *err,
+                    size_t errlen);
 /* Start the writer thread; wake(ud) is called from it after jobs are done. */
 int store_start(store_t *s, store_wake_fn wake, void *ud);
 /* Drain the queue, stop the writer thread, checkpoint and close. */

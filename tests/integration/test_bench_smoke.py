@@ -15,6 +15,7 @@ JSON line whose keys and values agree with what the hub itself counted.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -147,6 +148,53 @@ class TestBenchFanout(unittest.TestCase):
         self.assertEqual(res["errors"], 0)
         self.assertIn("hub_rss_mb", res)
         self.assertEqual(HUB.hall("LH-07")["kpi"]["issued"] - issued0, res["events"])
+
+
+class TestBenchFanoutEvery(unittest.TestCase):
+    def test_every_prints_each_intervals_latencies(self):
+        """--every 1 over 3.5 s: a line per second before the table (t_s 1, 2, 3), each with
+        that second's deliveries (50 events/s x 5 clients, give or take the 0.2 s hand-over)
+        and ordered percentiles; their deliveries add up to at most the run's."""
+        rc, out, err = bench("fanout", "--duration", "3.5", "--clients", "5", "--rate", "50",
+                             "--hall", "LH-05", "--every", "1", "--hub", HUB.http_url,
+                             "--config", cwtest.DEMO_CONFIG, "--clock", HUB.clock)
+        self.assertEqual(rc, 0, "\n".join(out) + err[-2000:])
+        res = json.loads(out[-1])
+        pat = re.compile(r"^every  t_s (\d+)  deliveries (\d+)  send -> client p50 ([0-9.]+) ms"
+                         r"  p99 ([0-9.]+) ms  max ([0-9.]+) ms$")
+        lines = [pat.match(x) for x in out if x.startswith("every")]
+        self.assertTrue(lines and all(lines), out)
+        self.assertEqual([int(m.group(1)) for m in lines], [1, 2, 3], out)
+        self.assertLess(out.index(lines[-1].group(0)), out.index(next(
+            x for x in out if x.startswith("citywall-bench fanout:"))))
+        for m in lines:
+            n, p50, p99, mx = int(m.group(2)), *map(float, m.group(3, 4, 5))
+            self.assertTrue(150 <= n <= 350, m.group(0))  # 250 a second
+            self.assertTrue(0 <= p50 <= p99 <= mx, m.group(0))
+        self.assertLessEqual(sum(int(m.group(2)) for m in lines), res["deliveries"])
+
+
+class TestStoreCache(unittest.TestCase):
+    def test_db_cache_mib_bounds_sqlites_memory(self):
+        """server.db_cache_mib 1: sqlite's page caches (writer and reader) stay at 1 MiB each
+        while 60,000 events make a database of ~15 MB -- sqlite's memory (its whole heap,
+        /metrics) ends under 2 x 1 MiB + 1 MiB for the schema and statements. The default
+        (64 MiB) holds ~20 MB after the same ingest (BENCHMARKS.md)."""
+        hub = cwtest.hub_with_config([("  db: var/demo.db", "  db: var/demo.db\n  db_cache_mib: 1")])
+        try:
+            rc, out, err = bench("ingest", "--duration", "60", "--clients", "2", "--batch", "1000",
+                                 "--events", "60000", "--hub", hub.http_url, "--config",
+                                 cwtest.DEMO_CONFIG, timeout=180)
+            self.assertEqual(rc, 0, "\n".join(out) + err[-2000:])
+            res = json.loads(out[-1])
+            self.assertEqual(res["events"], 60000, res)
+            db = sum(os.path.getsize(hub.db + x) for x in ("", "-wal")
+                     if os.path.exists(hub.db + x))
+            self.assertGreater(db, 8 << 20)  # the cache could have grown past the bound
+            mem = hub.metrics()["citywall_sqlite_memory_bytes"]
+            self.assertLess(mem, 3 << 20, "sqlite holds %d bytes" % mem)
+        finally:
+            hub.close()
 
 
 class TestBenchFanoutOverMidnight(unittest.TestCase):

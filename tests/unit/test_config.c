@@ -344,6 +344,7 @@ static void test_valid_defaults(void **state)
     assert_string_equal(c->db_path, "var/citywall.db");
     assert_string_equal(c->city.timezone, "Asia/Shanghai");
     assert_int_equal(c->tick_ms, 50);
+    assert_int_equal(c->db_cache_mib, 64);
     assert_int_equal(c->retention_days, 400);
     assert_int_equal(c->session_idle_s, 8 * 3600);
     assert_int_equal(c->session_absolute_s, 24 * 3600);
@@ -593,6 +594,17 @@ static void test_err_unknown_key(void **state)
     expect_errors("err_unknown_key.yaml", want);
 }
 
+/* server.db_cache_mib: sqlite's page cache per connection, 1 MiB .. 4 GiB */
+static void test_err_server(void **state)
+{
+    (void)state;
+    static const char *const want[] = {
+        ":2: server.db_cache_mib: 0 out of range 1..4096",
+        NULL,
+    };
+    expect_errors("err_server.yaml", want);
+}
+
 /* cluster.public_urls: origins only (the Origin rule compares them as they are) */
 static void test_err_public_urls(void **state)
 {
@@ -709,6 +721,7 @@ int main(void)
         cmocka_unit_test(test_err_escalation),
         cmocka_unit_test(test_err_route),
         cmocka_unit_test(test_err_unknown_key),
+        cmocka_unit_test(test_err_server),
         cmocka_unit_test(test_err_public_urls),
         cmocka_unit_test(test_err_missing),
         cmocka_unit_test(test_err_category),

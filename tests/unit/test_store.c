@@ -53,7 +53,7 @@ static store_t *open_started(void)
     char err[300] = "";
     static const char *const schemas[] = {
         "CREATE TABLE IF NOT EXISTS side(k TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID;", NULL};
-    store_t *s = store_open(dbpath, schemas, err, sizeof err);
+    store_t *s = store_open(dbpath, schemas, 64, err, sizeof err);
     if (!s) fail_msg("store_open: %s", err);
     assert_int_equal(store_start(s, on_wake, NULL), 0);
     return s;

@@ -33,6 +33,7 @@ typedef struct bench_opts {
     const char *hall;     /* fanout, glass: the hall the publisher writes */
     int max_hz;           /* fanout: subscribe max_hz; 0 = not sent */
     int threads;          /* fanout: client threads, each its own lws context (default 1) */
+    double every_s;       /* fanout: print each interval's latencies this often; 0 = never */
     long long events;     /* ingest: events to pre-generate; 0 = from duration */
     cwt_clock clock;      /* business clock for the events' `at` (real time by default) */
     bool clock_given;     /* --clock given; else fanout and glass take the hub's hello clock */

@@ -145,6 +145,20 @@ static int start_measuring(fo_run *r, fo_total *t)
     return 0;
 }
 
+/* --every: the interval's send -> client latencies, as one line, and a new interval. Under
+ * r->mu. The line says when the interval ended (seconds since the measurement started). */
+static void print_interval(fo_run *r, int64_t now)
+{
+    bench_lat_sum s;
+    bench_lat_summarise(&r->ivl, &s);
+    printf("every  t_s %.0f  deliveries %zu  send -> client p50 %.2f ms  p99 %.2f ms  max %.2f "
+           "ms\n",
+           (now - r->ivl_t0_us) / 1e6, s.n, s.p50_ms, s.p99_ms, s.max_ms);
+    fflush(stdout);
+    r->ivl.n = 0;
+    r->ivl_printed_us = now;
+}
+
 static void merge(fo_run *r, fo_total *t)
 {
     for (int i = 0; i < r->nshards; i++) {
@@ -308,10 +322,15 @@ int bench_fanout_run(const bench_opts *o)
     pthread_mutex_lock(&r.mu);
     if (!r.err.set) wait_locked(&r, all_settled, 0);
     if (!r.err.set && start_measuring(&r, &t) == 0) {
-        /* sample the hub's RSS once a second until the publisher stops */
+        /* sample the hub's RSS once a second (and print --every's lines) until the publisher
+         * stops */
+        r.ivl_t0_us = r.ivl_printed_us = bench_now_us();
         while (!pub_stopped(&r)) {
             wait_locked(&r, pub_stopped, 1000000);
             bench_proc_sample(&r.proc);
+            int64_t now = bench_now_us();
+            if (o->every_s && now - r.ivl_printed_us >= (int64_t)(o->every_s * 1e6))
+                print_interval(&r, now);
         }
         bench_proc_end(&r.proc);
         wait_locked(&r, all_finished, 0); /* each shard ends after its grace */
@@ -343,6 +362,7 @@ out:
     bench_pub_free(&r.pub);
     bench_lat_free(&t.lat);
     bench_lat_free(&t.lat_send);
+    bench_lat_free(&r.ivl);
     pthread_cond_destroy(&r.cond);
     pthread_mutex_destroy(&r.mu);
     return rc;

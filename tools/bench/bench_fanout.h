@@ -10,7 +10,8 @@
  *
  * Threads: a shard's fields are its thread's, except `settled`, `base`, `clock`, `clock_set`,
  * `day` (written before `settled` is set under run.mu, read by the run after) and `finished`
- * (same, at the end). The run's `measuring` and `stop` are atomics the shards read; its other
+ * (same, at the end), and `ivl`, which it appends to run.ivl under run.mu. The run's
+ * `measuring` and `stop` are atomics the shards read; its other
  * fields are the main thread's, read-only for shards while they run.
  */
 #ifndef CW_BENCH_FANOUT_H
@@ -61,6 +62,8 @@ typedef struct fo_shard {
     int64_t grace_until_us;
     bench_lat lat;      /* ack -> shown */
     bench_lat lat_send; /* send -> shown */
+    bench_lat ivl;      /* send -> shown since it last handed them to run.ivl (--every) */
+    int64_t ivl_handed_us;
     uint64_t deliveries, early, foreign, msgs, snapshots, deltas, errors, closed_mid;
     int64_t last_delivery_us;
     char *memo_bytes; /* the last message parsed, and its parse (owned): clients get the same */
@@ -90,6 +93,9 @@ typedef struct fo_run {
     atomic_bool measuring, stop;
     int64_t base;
     char day0[16]; /* the business day the run started on (the base's) */
+
+    bench_lat ivl; /* --every: the shards' latencies of this interval; under mu */
+    int64_t ivl_t0_us, ivl_printed_us; /* the measurement's start, the last line */
 
     bench_pub pub; /* shared with the publisher thread */
     bench_err err;

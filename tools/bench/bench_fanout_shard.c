@@ -28,6 +28,7 @@
 #define CONNECT_RETRIES 3
 #define GRACE_US 5000000LL /* after the publisher stops */
 #define TICK_US 5000       /* the shard's timer */
+#define IVL_HAND_US 200000 /* --every: a shard hands its latencies to the run this often */
 
 static int64_t shown_issued(const fo_shard *s, const fo_client *c)
 {
@@ -59,6 +60,7 @@ static void record(fo_shard *s, fo_client *c, int64_t now)
             break;
         }
         bench_lat_add(&s->lat_send, now - r->pub.send_us[k]);
+        if (r->o->every_s) bench_lat_add(&s->ivl, now - r->pub.send_us[k]);
         if (k <= acked) {
             bench_lat_add(&s->lat, now - r->pub.ack_us[k]);
         } else {
@@ -256,6 +258,13 @@ static void tick(lws_sorted_usec_list_t *sul)
             pending += s->c[i].phase != FO_READY && s->c[i].phase != FO_DEAD;
         if (pending == 0 || now > r->ready_deadline_us) settle(s);
     }
+    if (s->ivl.n && now - s->ivl_handed_us >= IVL_HAND_US) { /* --every's samples */
+        pthread_mutex_lock(&r->mu);
+        bench_lat_add_all(&r->ivl, &s->ivl);
+        pthread_mutex_unlock(&r->mu);
+        s->ivl.n = 0;
+        s->ivl_handed_us = now;
+    }
     bool finished = atomic_load(&r->stop);
     if (atomic_load_explicit(&r->pub.done, memory_order_acquire)) {
         if (!s->grace_until_us) s->grace_until_us = now + GRACE_US;
@@ -340,4 +349,5 @@ void fo_shard_free(fo_shard *s)
     json_decref(s->memo);
     bench_lat_free(&s->lat);
     bench_lat_free(&s->lat_send);
+    bench_lat_free(&s->ivl);
 }

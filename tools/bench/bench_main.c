@@ -59,6 +59,8 @@ static void usage(FILE *f)
            "  --max-hz N           fanout: ask for at most N deltas/s per client\n"
            "  --threads N          fanout: spread the clients over N threads, each with its own\n"
            "                       libwebsockets loop applying its clients' patches (default 1)\n"
+           "  --every SEC          fanout: also print, every SEC seconds, that interval's send ->\n"
+           "                       client latencies (`every` lines, before the table; for soaks)\n"
            "  --wall-bin PATH      glass: the citywall-wall binary to start (required)\n"
            "  --layout FILE        glass: the wall's layout (default: the wall's own default)\n"
            "  --hub-pid PID        sample the hub's CPU and RSS from /proc/PID\n"
@@ -179,6 +181,7 @@ enum {
     O_HALL,
     O_MAXHZ,
     O_THREADS,
+    O_EVERY,
     O_EVENTS,
     O_CONFIG,
     O_CLOCK,
@@ -270,6 +273,10 @@ static int parse_option(int c, bench_opts *o, bench_cli *cli, char **argv)
             return bad_usage("--threads: '%s' is not a number from 1 to 64", optarg);
         o->threads = (int)v;
         break;
+    case O_EVERY:
+        if (parse_double(optarg, 1, 86400, &o->every_s) < 0)
+            return bad_usage("--every: '%s' is not a number of seconds from 1 to 86400", optarg);
+        break;
     case O_EVENTS:
         if (parse_long(optarg, 1, 1000000000L, &v) < 0)
             return bad_usage("--events: '%s' is not a number from 1 to 10^9", optarg);
@@ -318,6 +325,7 @@ static int parse_args(int argc, char **argv, bench_opts *o, bench_cli *cli)
         {"hall", required_argument, NULL, O_HALL},
         {"max-hz", required_argument, NULL, O_MAXHZ},
         {"threads", required_argument, NULL, O_THREADS},
+        {"every", required_argument, NULL, O_EVERY},
         {"events", required_argument, NULL, O_EVENTS},
         {"config", required_argument, NULL, O_CONFIG},
         {"clock", required_argument, NULL, O_CLOCK},
@@ -353,6 +361,7 @@ static int check_args(bench_opts *o, bench_cli *cli)
         return bad_usage("--transport %s applies to ingest only", cli->transport);
     if (!fanout && o->threads) return bad_usage("--threads applies to fanout only%s", "");
     if (!o->threads) o->threads = 1;
+    if (!fanout && o->every_s) return bad_usage("--every applies to fanout only%s", "");
     if (glass && !o->wall_bin) return bad_usage("glass: --wall-bin PATH is required%s", "");
     if (!glass && (o->wall_bin || o->layout))
         return bad_usage("--wall-bin and --layout apply to glass only%s", "");
