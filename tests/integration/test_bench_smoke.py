@@ -152,9 +152,10 @@ class TestBenchFanout(unittest.TestCase):
 
 class TestBenchFanoutEvery(unittest.TestCase):
     def test_every_prints_each_intervals_latencies(self):
-        """--every 1 over 3.5 s: a line per second before the table (t_s 1, 2, 3), each with
-        that second's deliveries (50 events/s x 5 clients, give or take the 0.2 s hand-over)
-        and ordered percentiles; their deliveries add up to at most the run's."""
+        """--every 1 over 3.5 s: a line a second before the table (t_s 1, 2, 3; one may be
+        late or missing on a loaded machine), each with ordered percentiles; the deliveries of
+        the lines up to t_s T are T s of 50 events/s x 5 clients = 250 T, within one second's
+        worth (the shards hand their samples over every 0.2 s, deliveries lag the sends)."""
         rc, out, err = bench("fanout", "--duration", "3.5", "--clients", "5", "--rate", "50",
                              "--hall", "LH-05", "--every", "1", "--hub", HUB.http_url,
                              "--config", cwtest.DEMO_CONFIG, "--clock", HUB.clock)
@@ -163,15 +164,19 @@ class TestBenchFanoutEvery(unittest.TestCase):
         pat = re.compile(r"^every  t_s (\d+)  deliveries (\d+)  send -> client p50 ([0-9.]+) ms"
                          r"  p99 ([0-9.]+) ms  max ([0-9.]+) ms$")
         lines = [pat.match(x) for x in out if x.startswith("every")]
-        self.assertTrue(lines and all(lines), out)
-        self.assertEqual([int(m.group(1)) for m in lines], [1, 2, 3], out)
-        self.assertLess(out.index(lines[-1].group(0)), out.index(next(
-            x for x in out if x.startswith("citywall-bench fanout:"))))
+        self.assertTrue(len(lines) >= 2 and all(lines), out)
+        table = next(i for i, x in enumerate(out) if x.startswith("citywall-bench fanout:"))
+        self.assertLess(out.index(lines[-1].group(0)), table)
+        ts = [int(m.group(1)) for m in lines]
+        self.assertEqual(ts[0], 1, out)
+        self.assertTrue(all(b > a for a, b in zip(ts, ts[1:])) and ts[-1] <= 4, out)
         for m in lines:
-            n, p50, p99, mx = int(m.group(2)), *map(float, m.group(3, 4, 5))
-            self.assertTrue(150 <= n <= 350, m.group(0))  # 250 a second
+            p50, p99, mx = map(float, m.group(3, 4, 5))
+            self.assertGreater(int(m.group(2)), 0, m.group(0))
             self.assertTrue(0 <= p50 <= p99 <= mx, m.group(0))
-        self.assertLessEqual(sum(int(m.group(2)) for m in lines), res["deliveries"])
+        total = sum(int(m.group(2)) for m in lines)
+        self.assertLessEqual(abs(total - 250 * ts[-1]), 250, out)
+        self.assertLessEqual(total, res["deliveries"])
 
 
 class TestStoreCache(unittest.TestCase):

@@ -55,7 +55,8 @@ export const ARTIFACTS = path.join(BUILD_DIR, 'artifacts');
 export function log(...a) { process.stderr.write(a.join(' ') + '\n'); }
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Poll pred() until truthy (returned) or the deadline; throws naming `what`.
+// Poll pred() until truthy (returned) or the deadline; throws naming `what` (a string, or an
+// async function called at the deadline, to say what was seen instead).
 export async function waitUntil(pred, timeoutMs, what, intervalMs = 20) {
   const end = Date.now() + timeoutMs;
   let last;
@@ -64,7 +65,10 @@ export async function waitUntil(pred, timeoutMs, what, intervalMs = 20) {
       const v = await pred();
       if (v) return v;
     } catch (e) { last = e; }
-    if (Date.now() >= end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ': ' + last.message : ''}`);
+    if (Date.now() >= end) {
+      const w = typeof what === 'function' ? await what().catch((e) => `(${e.message})`) : what;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${w}${last ? ': ' + last.message : ''}`);
+    }
     await sleep(intervalMs);
   }
 }

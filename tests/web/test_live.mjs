@@ -95,7 +95,9 @@ test('kiosk: a 1920×1080 canvas scaled to the screen, playing its playlist', as
   try {
     const { page } = b;
     await loggedIn(b);
-    await page.goto(hub.base + '/?kiosk=1&playlist=city:5,hall/LH-03:5');
+    // alert_switch=off: the hub restarted by the test before raises R15 (数据中断, P2) for the
+    // silent halls 10 s after its start, which would switch the screen away from its playlist
+    await page.goto(hub.base + '/?kiosk=1&playlist=city:5,hall/LH-03:5&alert_switch=off');
     await page.waitForSelector('.v-city [data-kpi="issued"]');
     const box = await page.$eval('#app', (el) => { const r = el.getBoundingClientRect(); return [r.width, r.height, el.offsetWidth, el.offsetHeight]; });
     assertEq(box.map(Math.round), [1280, 720, 1920, 1080], 'the 1920×1080 canvas shown at 1280×720');
@@ -112,13 +114,23 @@ test('kiosk: a 1920×1080 canvas scaled to the screen, playing its playlist', as
   }
 });
 
-test('kiosk: a firing alert switches the screen to its hall', async () => {
+test('kiosk: a firing alert switches the screen to its hall (not with alert_switch=off)', async () => {
   const b = await browser();
   try {
     const { page } = b;
     await loggedIn(b);
+    // the silent halls' R15 (数据中断, P2) fire 10 s after the hub's (re)start: a screen opened
+    // before them would switch to the first of them, not to the alert this test raises
+    await waitUntil(async () => {
+      const r = await hub.request('GET', '/api/v1/alerts', { token: 'demo-wall' });
+      const list = Array.isArray(r.json) ? r.json : (r.json && r.json.alerts) || [];
+      return list.some((a) => a.rule === 'R15' && a.state === 'firing');
+    }, 30000, "the silent halls' R15 alerts firing");
     await page.goto(hub.base + '/?kiosk=1&playlist=city:600');
     await page.waitForSelector('.v-city [data-kpi="issued"]');
+    const pinned = await b.context.newPage();
+    await pinned.goto(hub.base + '/?kiosk=1&playlist=city:600&alert_switch=off');
+    await pinned.waitForSelector('.v-city [data-kpi="issued"]');
     const available = await waitUntil(() => page.evaluate(() => window.__cw.alerts.available), 5000, 'alerts availability').catch(() => false);
     if (available !== true) skip('alerting not available: this hub has no `alerts` live topic (SPEC §6 not implemented yet)');
     // A sensitive bad review (R10 pages P1 at once: a 人身安全 threat on a 1-star review,
@@ -127,6 +139,10 @@ test('kiosk: a firing alert switches the screen to its hall', async () => {
     await page.waitForSelector('.v-hall [data-hall-name]', { timeout: 5000 });
     assertEq(await text(page, '[data-hall-name]'), '东塍镇便民服务中心', 'the kiosk shows the hall of the alert');
     await screenshot(page, 'dashboard-kiosk-alert.png');
+    // the pinned screen has the alert too (its switch would have run as the list arrived)
+    await waitUntil(() => pinned.evaluate(() => window.__cw.alerts.list.some((a) => a.hall === 'LH-07')), 5000, 'the alert on the alert_switch=off screen');
+    assert(await pinned.$('.v-city [data-kpi="issued"]'), 'alert_switch=off: still the city view');
+    assert(!(await pinned.$('.v-hall')), 'alert_switch=off: no switch to the hall');
     noErrors(b, 'kiosk alert');
   } finally {
     await b.close();

@@ -366,7 +366,7 @@ class Kiosk {
     }).filter((it) => VIEWS[it.name.split('/')[0]]);
     if (!this.items.length) this.items = [{ name: 'city', dwell: 60 }];
     this.alertDwell = Math.max(5, Number(params.get('alert_dwell')) || 30);
-    this.alertMax = params.get('alert_switch') || 'P2';
+    this.alertMax = params.get('alert_switch') || 'P2'; // 'off': a screen that never switches
     this.i = -1;
     this.hallCursor = -1;
     this.seen = null;
@@ -413,6 +413,7 @@ class Kiosk {
 
   // A newly firing alert at or above the switch severity moves the screen to its hall.
   onAlerts(list) {
+    if (this.alertMax === 'off') return;
     const ids = new Set(list.map((a) => a.id));
     if (this.seen === null) { this.seen = ids; return; }
     const fresh = list.filter((a) => !this.seen.has(a.id) && a.hall && ctx.hallById.has(a.hall) && sevRank(a.severity) <= sevRank(this.alertMax));
