@@ -277,5 +277,48 @@ class TestRebuild(unittest.TestCase):
             h.close()
 
 
+class TestLateEventAfterANewDay(unittest.TestCase):
+    def test_a_past_days_ticket_finished_after_the_next_day_began(self):
+        """The fold forgets its cached records when a newer business day begins
+        (server/stats_fold_cache.c); a late event of a past day's ticket then reads the ticket
+        back from stats_tickets. LH-03 A001 on 10-08: issued 09:00 (kiosk, biz A), called
+        09:10 at A01 -- then a ticket of 10-09, each batch on its own -- then A001's finish at
+        09:16, sent late as a gateway's resend after an outage would be. 10-08: issued 1,
+        finished 1, W 600 s, S 360 s (from the call it read back); 10-09: issued 1, finished 0."""
+        h = cwtest.Hub(clock="2026-10-13T20:00:00+08:00@1")
+        try:
+            d0, d1 = "2026-10-08", "2026-10-09"
+            batches = [
+                [("ticket.issued", d0, 540, dict(ticket="A001", biz="A", channel="kiosk",
+                                                 priority="normal")),
+                 ("ticket.called", d0, 550, dict(ticket="A001", window="A01", staff="W2031"))],
+                [("ticket.issued", d1, 540, dict(ticket="A001", biz="A", channel="kiosk",
+                                                 priority="normal"))],
+                [("ticket.finished", d0, 556, dict(ticket="A001", window="A01", result="done"))],
+            ]
+            seq = 0
+            for b in batches:
+                evs = []
+                for type_, day, minutes, data in b:
+                    seq += 1
+                    evs.append(cwtest.ev("LH-03", seq, type_, statsfixture.t(day, minutes),
+                                         feed="late", **data))
+                h.ingest(evs)
+            cookie = h.cookie("city")
+
+            def kpi(day):
+                st, body = h.get("/api/v1/stats?day=%s&level=hall" % day, cookie=cookie)
+                self.assertEqual(st, 200, body)
+                return row(body, hall="LH-03")["kpi"]
+            k = kpi(d0)
+            self.assertEqual((k["issued"], k["calls"], k["finished"], k["done"]), (1, 1, 1, 1))
+            self.assertAlmostEqual(k["avg_wait_s"], 600, places=6)
+            self.assertAlmostEqual(k["avg_service_s"], 360, places=6)
+            k = kpi(d1)
+            self.assertEqual((k["issued"], k["finished"]), (1, 0))
+        finally:
+            h.close()
+
+
 if __name__ == "__main__":
     cwtest.main()
