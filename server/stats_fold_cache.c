@@ -34,9 +34,16 @@ struct fold_cache {
     fold_delta **dv; /* in first-use order */
     rec_entry **rv;
     int nd, capd, nr, capr;
-    int newest_day; /* the newest day of a key added (kept by a clear) */
-    int turned_day; /* newest_day when the cache was last cleared for a new day */
+    int newest_day;  /* the newest day of a key added (kept by a clear) */
+    bool day_turned; /* a key of a newer day than newest_day was added since the last clear */
 };
+
+static void saw_day(fold_cache *c, int day)
+{
+    if (day <= c->newest_day) return;
+    c->newest_day = day;
+    c->day_turned = true;
+}
 
 fold_cache *fold_cache_new(void)
 {
@@ -143,7 +150,7 @@ fold_rec *fold_rec_make(stats_fold *f, int kind, const char *hall, int day, cons
         return NULL; /* (a failed push leaves e in the map: the fold is then dropped whole) */
     }
     e->key = k;
-    if (day > c->newest_day) c->newest_day = day;
+    saw_day(c, day);
     e->rec.kind = kind;
     e->rec.day = day;
     fold_id_copy(e->rec.hall, FOLD_ID, hall ? hall : "");
@@ -175,7 +182,7 @@ int fold_delta_add(stats_fold *f, const fold_key *k, const int64_t *delta)
             return SQLITE_NOMEM;
         }
         d->key = key;
-        if (k->day > c->newest_day) c->newest_day = k->day;
+        saw_day(c, k->day);
     }
     d->touched = true;
     for (int i = 0; i < SC__COUNT; i++)
@@ -218,11 +225,10 @@ int stats_fold_flush(stats_fold *f)
         d->touched = false;
         memset(d->d, 0, sizeof d->d);
     }
-    if (!rc &&
-        (c->nr > CACHE_MAX_RECS || c->nd > CACHE_MAX_DELTAS || c->newest_day > c->turned_day)) {
+    if (!rc && (c->nr > CACHE_MAX_RECS || c->nd > CACHE_MAX_DELTAS || c->day_turned)) {
         int day = c->newest_day;
         fold_cache_clear(c);
-        c->newest_day = c->turned_day = day;
+        c->newest_day = day;
     }
     return rc;
 }

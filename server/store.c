@@ -58,19 +58,15 @@ static sqlite3 *open_db(const char *path, bool create, int cache_mib, char *err,
     sqlite3_busy_timeout(db, 5000);
     /* synchronous=FULL: a commit is on disk (WAL fsync'd) before anyone is told. The WAL is
      * checkpointed every ~16 MiB and truncated back to 64 MiB at most, so recovery after
-     * kill -9 never replays a huge WAL. */
-    if (exec(db,
+     * kill -9 never replays a huge WAL. The page cache (cache_size, KiB when negative) is what the
+     * connection's memory grows to as the database grows. */
+    char pragmas[320];
+    snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
              "PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864;"
-             "PRAGMA temp_store=MEMORY;",
-             err, errlen) < 0) {
-        sqlite3_close(db);
-        return NULL;
-    }
-    /* the page cache: what the connection's memory grows to as the database grows */
-    char pragma[64];
-    snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d;", cache_mib * 1024);
-    if (exec(db, pragma, err, errlen) < 0) {
+             "PRAGMA cache_size=-%d; PRAGMA temp_store=MEMORY;",
+             cache_mib * 1024);
+    if (exec(db, pragmas, err, errlen) < 0) {
         sqlite3_close(db);
         return NULL;
     }
